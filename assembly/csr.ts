@@ -1,0 +1,110 @@
+// CSR-sparse f32 kernels. A CSR row is one output neuron: its nonzeros are
+// data[indptr[r] .. indptr[r+1]) with column indices in `indices` (u16 or u32).
+// Indices are trusted here: the TypeScript side validated every one (< in) beforehand.
+import { madd, actScalar, reluIf, actPass } from "./common";
+
+// @ts-ignore: decorator
+@inline function idx<I>(indices: usize, k: usize): usize {
+  return <usize>load<I>(indices + k * sizeof<I>());
+}
+
+/**
+ * SpMV, batch 1:  y[r] = act(Σ_k data[k] · x[indices[k]] + b[r]).
+ * Only fewer bytes help at batch 1; a 4-wide emulated gather (four scalar loads into one
+ * vector) shaves the loop overhead.
+ */
+function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize, y: usize, out: i32, act: i32): void {
+  for (let r = 0; r < out; r++) {
+    let k = <usize>load<u32>(indptr + (<usize>r << 2));
+    const end = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+    let s: f32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let acc = f32x4.splat(0);
+      for (; k + 4 <= end; k += 4) {
+        const xv = f32x4(
+          load<f32>(x + (idx<I>(indices, k) << 2)), load<f32>(x + (idx<I>(indices, k + 1) << 2)),
+          load<f32>(x + (idx<I>(indices, k + 2) << 2)), load<f32>(x + (idx<I>(indices, k + 3) << 2)));
+        acc = madd(v128.load(data + (k << 2)), xv, acc);
+      }
+      const h = f32x4.add(acc, v128.shuffle<f32>(acc, acc, 2, 3, 0, 1));
+      s = f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1);
+    }
+    for (; k < end; k++) s += load<f32>(data + (k << 2)) * load<f32>(x + (idx<I>(indices, k) << 2));
+    store<f32>(y + (<usize>r << 2), actScalar(s + load<f32>(b + (<usize>r << 2)), act));
+  }
+}
+
+/**
+ * SpMM, feature-major:  Y[r][j] = act(Σ_k data[k] · X[indices[k]][j] + b[r]).
+ * Vectorised over the batch, not over the nonzeros: each nonzero is one broadcast weight times
+ * contiguous rows of X (no gather). Batch chunks of 32 samples keep 8 accumulators live.
+ */
+function spmm<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
+  const xs = <usize>batch << 2;
+  for (let r = 0; r < out; r++) {
+    const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+    const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+    const br = load<f32>(b + (<usize>r << 2));
+    const yr = Y + <usize>r * xs;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const bv = f32x4.splat(br);
+      for (; j + 32 <= batch; j += 32) {
+        const xj = X + (<usize>j << 2);
+        let c0 = bv, c1 = bv, c2 = bv, c3 = bv, c4 = bv, c5 = bv, c6 = bv, c7 = bv;
+        for (let k = k0; k < k1; k++) {
+          const w = v128.load_splat<f32>(data + (k << 2));
+          const xp = xj + idx<I>(indices, k) * xs;
+          c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
+          c2 = madd(w, v128.load(xp, 32), c2); c3 = madd(w, v128.load(xp, 48), c3);
+          c4 = madd(w, v128.load(xp, 64), c4); c5 = madd(w, v128.load(xp, 80), c5);
+          c6 = madd(w, v128.load(xp, 96), c6); c7 = madd(w, v128.load(xp, 112), c7);
+        }
+        const yp = yr + (<usize>j << 2);
+        v128.store(yp, reluIf(c0, act)); v128.store(yp, reluIf(c1, act), 16);
+        v128.store(yp, reluIf(c2, act), 32); v128.store(yp, reluIf(c3, act), 48);
+        v128.store(yp, reluIf(c4, act), 64); v128.store(yp, reluIf(c5, act), 80);
+        v128.store(yp, reluIf(c6, act), 96); v128.store(yp, reluIf(c7, act), 112);
+      }
+      for (; j + 8 <= batch; j += 8) {
+        const xj = X + (<usize>j << 2);
+        let c0 = bv, c1 = bv;
+        for (let k = k0; k < k1; k++) {
+          const w = v128.load_splat<f32>(data + (k << 2));
+          const xp = xj + idx<I>(indices, k) * xs;
+          c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
+        }
+        const yp = yr + (<usize>j << 2);
+        v128.store(yp, reluIf(c0, act)); v128.store(yp, reluIf(c1, act), 16);
+      }
+      for (; j + 4 <= batch; j += 4) {
+        const xj = X + (<usize>j << 2);
+        let c0 = bv;
+        for (let k = k0; k < k1; k++) {
+          c0 = madd(v128.load_splat<f32>(data + (k << 2)), v128.load(xj + idx<I>(indices, k) * xs), c0);
+        }
+        v128.store(yr + (<usize>j << 2), reluIf(c0, act));
+      }
+    }
+    for (; j < batch; j++) {
+      const xj = X + (<usize>j << 2);
+      let s = br;
+      for (let k = k0; k < k1; k++) s += load<f32>(data + (k << 2)) * load<f32>(xj + idx<I>(indices, k) * xs);
+      store<f32>(yr + (<usize>j << 2), ASC_FEATURE_SIMD ? (act == 1 ? (s > 0 ? s : 0) : s) : actScalar(s, act));
+    }
+  }
+  if (ASC_FEATURE_SIMD) actPass(Y, out * batch, act);
+}
+
+export function f32_spmv_csr_u16(data: usize, indices: usize, indptr: usize, b: usize, x: usize, y: usize, out: i32, act: i32): void {
+  spmv<u16>(data, indices, indptr, b, x, y, out, act);
+}
+export function f32_spmv_csr_u32(data: usize, indices: usize, indptr: usize, b: usize, x: usize, y: usize, out: i32, act: i32): void {
+  spmv<u32>(data, indices, indptr, b, x, y, out, act);
+}
+export function f32_spmm_csr_u16(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
+  spmm<u16>(data, indices, indptr, b, X, Y, out, batch, act);
+}
+export function f32_spmm_csr_u32(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
+  spmm<u32>(data, indices, indptr, b, X, Y, out, batch, act);
+}

@@ -1,0 +1,243 @@
+// Dense f32 kernels. Weights row-major W[out][in]; batched activations feature-major X[in][batch].
+import { madd, hsum4, hsum, actScalar, reluIf, actPass } from "./common";
+
+/**
+ * GEMV, batch 1:  y[out] = act(W[out×in] · x[in] + b[out]).
+ * Dot-product form, four rows at a time sharing every load of x, one shuffle-transpose to
+ * reduce the four partial sums. Batch 1 is bandwidth-bound: the point is to stream W once.
+ */
+export function f32_gemv(W: usize, b: usize, x: usize, y: usize, out: i32, inn: i32, act: i32): void {
+  const rowBytes = <usize>inn << 2;
+  if (ASC_FEATURE_SIMD) {
+    const in4 = inn & ~3;
+    let r = 0;
+    for (; r + 4 <= out; r += 4) {
+      const w0 = W + <usize>r * rowBytes;
+      const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let c = 0;
+      for (; c + 8 <= in4; c += 8) {
+        const o = <usize>c << 2;
+        const xv = v128.load(x + o), xw = v128.load(x + o, 16);
+        a0 = madd(v128.load(w0 + o), xv, a0); a1 = madd(v128.load(w1 + o), xv, a1);
+        a2 = madd(v128.load(w2 + o), xv, a2); a3 = madd(v128.load(w3 + o), xv, a3);
+        a0 = madd(v128.load(w0 + o, 16), xw, a0); a1 = madd(v128.load(w1 + o, 16), xw, a1);
+        a2 = madd(v128.load(w2 + o, 16), xw, a2); a3 = madd(v128.load(w3 + o, 16), xw, a3);
+      }
+      for (; c < in4; c += 4) {
+        const o = <usize>c << 2;
+        const xv = v128.load(x + o);
+        a0 = madd(v128.load(w0 + o), xv, a0); a1 = madd(v128.load(w1 + o), xv, a1);
+        a2 = madd(v128.load(w2 + o), xv, a2); a3 = madd(v128.load(w3 + o), xv, a3);
+      }
+      let s = f32x4.add(hsum4(a0, a1, a2, a3), v128.load(b + (<usize>r << 2)));
+      for (; c < inn; c++) {
+        const o = <usize>c << 2;
+        const xc = load<f32>(x + o);
+        s = f32x4.add(s, f32x4.mul(f32x4(load<f32>(w0 + o), load<f32>(w1 + o), load<f32>(w2 + o), load<f32>(w3 + o)), f32x4.splat(xc)));
+      }
+      v128.store(y + (<usize>r << 2), reluIf(s, act));
+    }
+    for (; r < out; r++) {
+      const w0 = W + <usize>r * rowBytes;
+      let a0 = f32x4.splat(0);
+      let c = 0;
+      for (; c < in4; c += 4) a0 = madd(v128.load(w0 + (<usize>c << 2)), v128.load(x + (<usize>c << 2)), a0);
+      let s = hsum(a0) + load<f32>(b + (<usize>r << 2));
+      for (; c < inn; c++) s += load<f32>(w0 + (<usize>c << 2)) * load<f32>(x + (<usize>c << 2));
+      store<f32>(y + (<usize>r << 2), act == 1 ? (s > 0 ? s : 0) : s);
+    }
+    actPass(y, out, act);
+  } else {
+    for (let r = 0; r < out; r++) {
+      const w0 = W + <usize>r * rowBytes;
+      let s: f32 = 0;
+      for (let c = 0; c < inn; c++) s += load<f32>(w0 + (<usize>c << 2)) * load<f32>(x + (<usize>c << 2));
+      store<f32>(y + (<usize>r << 2), actScalar(s + load<f32>(b + (<usize>r << 2)), act));
+    }
+  }
+}
+
+/**
+ * Strided GEMM core, feature-major:  Y[m][j] = act(Σ_k A(m,k) · X[k][j] + bias[m])
+ * where A(m,k) is at A + 4·(m·rs + k·cs) (so W uses rs=in, cs=1 and Wᵀ uses rs=1, cs=in).
+ * Register tile: 4 rows of A × 8 samples = 8 accumulators; each A element is broadcast
+ * (v128.load_splat) and X rows are loaded contiguously, so there is no gather and no transpose.
+ * bias may be 0 (none).
+ */
+function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usize, M: i32, K: i32, batch: i32, act: i32): void {
+  const xs = <usize>batch << 2;        // bytes between rows of X / Y
+  const csB = cs << 2, rsB = rs << 2;
+  if (ASC_FEATURE_SIMD) {
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const a0 = A + <usize>m * rsB;
+      const a1 = a0 + rsB, a2 = a1 + rsB, a3 = a2 + rsB;
+      const b0: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
+      const b1: f32 = bias ? load<f32>(bias + (<usize>m << 2), 4) : 0;
+      const b2: f32 = bias ? load<f32>(bias + (<usize>m << 2), 8) : 0;
+      const b3: f32 = bias ? load<f32>(bias + (<usize>m << 2), 12) : 0;
+      const y0 = Y + <usize>m * xs;
+      let j = 0;
+      for (; j + 8 <= batch; j += 8) {
+        const jo = <usize>j << 2;
+        let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
+        let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
+        let xp = X + jo;
+        let ko: usize = 0;
+        for (let k = 0; k < K; k++) {
+          const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+          let s = v128.load_splat<f32>(a0 + ko); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
+          s = v128.load_splat<f32>(a1 + ko); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
+          s = v128.load_splat<f32>(a2 + ko); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
+          s = v128.load_splat<f32>(a3 + ko); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
+          xp += xs; ko += csB;
+        }
+        const yp = y0 + jo;
+        v128.store(yp, reluIf(c00, act)); v128.store(yp, reluIf(c01, act), 16);
+        v128.store(yp + xs, reluIf(c10, act)); v128.store(yp + xs, reluIf(c11, act), 16);
+        v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
+        v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
+      }
+      for (; j + 4 <= batch; j += 4) {
+        const jo = <usize>j << 2;
+        let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1), c2 = f32x4.splat(b2), c3 = f32x4.splat(b3);
+        let xp = X + jo;
+        let ko: usize = 0;
+        for (let k = 0; k < K; k++) {
+          const x0 = v128.load(xp);
+          c0 = madd(v128.load_splat<f32>(a0 + ko), x0, c0); c1 = madd(v128.load_splat<f32>(a1 + ko), x0, c1);
+          c2 = madd(v128.load_splat<f32>(a2 + ko), x0, c2); c3 = madd(v128.load_splat<f32>(a3 + ko), x0, c3);
+          xp += xs; ko += csB;
+        }
+        const yp = y0 + jo;
+        v128.store(yp, reluIf(c0, act)); v128.store(yp + xs, reluIf(c1, act));
+        v128.store(yp + 2 * xs, reluIf(c2, act)); v128.store(yp + 3 * xs, reluIf(c3, act));
+      }
+      for (; j < batch; j++) {
+        // leftover samples: four dot products along k, scalar
+        let s0 = b0, s1 = b1, s2 = b2, s3 = b3;
+        let xp = X + (<usize>j << 2);
+        let ko: usize = 0;
+        for (let k = 0; k < K; k++) {
+          const xv = load<f32>(xp);
+          s0 += load<f32>(a0 + ko) * xv; s1 += load<f32>(a1 + ko) * xv;
+          s2 += load<f32>(a2 + ko) * xv; s3 += load<f32>(a3 + ko) * xv;
+          xp += xs; ko += csB;
+        }
+        const yp = y0 + (<usize>j << 2);
+        store<f32>(yp, act == 1 ? (s0 > 0 ? s0 : 0) : s0); store<f32>(yp + xs, act == 1 ? (s1 > 0 ? s1 : 0) : s1);
+        store<f32>(yp + 2 * xs, act == 1 ? (s2 > 0 ? s2 : 0) : s2); store<f32>(yp + 3 * xs, act == 1 ? (s3 > 0 ? s3 : 0) : s3);
+      }
+    }
+    for (; m < M; m++) {
+      const a0 = A + <usize>m * rsB;
+      const b0: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
+      const y0 = Y + <usize>m * xs;
+      let j = 0;
+      for (; j + 4 <= batch; j += 4) {
+        let c0 = f32x4.splat(b0);
+        let xp = X + (<usize>j << 2);
+        let ko: usize = 0;
+        for (let k = 0; k < K; k++) { c0 = madd(v128.load_splat<f32>(a0 + ko), v128.load(xp), c0); xp += xs; ko += csB; }
+        v128.store(y0 + (<usize>j << 2), reluIf(c0, act));
+      }
+      for (; j < batch; j++) {
+        let s0 = b0;
+        let xp = X + (<usize>j << 2);
+        let ko: usize = 0;
+        for (let k = 0; k < K; k++) { s0 += load<f32>(a0 + ko) * load<f32>(xp); xp += xs; ko += csB; }
+        store<f32>(y0 + (<usize>j << 2), act == 1 ? (s0 > 0 ? s0 : 0) : s0);
+      }
+    }
+    actPass(Y, M * batch, act);
+  } else {
+    for (let m = 0; m < M; m++) {
+      const b0: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
+      for (let j = 0; j < batch; j++) {
+        let s = b0;
+        for (let k = 0; k < K; k++) {
+          s += load<f32>(A + <usize>m * rsB + <usize>k * csB) * load<f32>(X + <usize>k * xs + (<usize>j << 2));
+        }
+        store<f32>(Y + <usize>m * xs + (<usize>j << 2), actScalar(s, act));
+      }
+    }
+  }
+}
+
+/** GEMM, feature-major:  Y[out×batch] = act(W[out×in] · X[in×batch] + b). */
+export function f32_gemm(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: i32, batch: i32, act: i32): void {
+  gemmCore(W, <usize>inn, 1, b, X, Y, out, inn, batch, act);
+}
+
+/** Backward to the input:  dX[in×batch] = Wᵀ · dY[out×batch]. */
+export function f32_gemm_tn(W: usize, dY: usize, dX: usize, out: i32, inn: i32, batch: i32): void {
+  if (batch == 1) {
+    // one sample: dX = Σ_r dY[r] · W[r][:], an axpy per row, vectorised along the row
+    memory.fill(dX, 0, <usize>inn << 2);
+    const rowBytes = <usize>inn << 2;
+    for (let r = 0; r < out; r++) {
+      const g = load<f32>(dY + (<usize>r << 2));
+      if (g == 0) continue;
+      const w0 = W + <usize>r * rowBytes;
+      let c = 0;
+      if (ASC_FEATURE_SIMD) {
+        const gv = f32x4.splat(g);
+        for (; c + 4 <= inn; c += 4) {
+          const o = <usize>c << 2;
+          v128.store(dX + o, madd(v128.load(w0 + o), gv, v128.load(dX + o)));
+        }
+      }
+      for (; c < inn; c++) {
+        const o = <usize>c << 2;
+        store<f32>(dX + o, load<f32>(dX + o) + load<f32>(w0 + o) * g);
+      }
+    }
+    return;
+  }
+  gemmCore(W, 1, <usize>inn, 0, dY, dX, inn, out, batch, 0);
+}
+
+/**
+ * Backward to the weights:  dW[r][c] = Σ_j dY[r][j] · X[c][j]   and   db[r] = Σ_j dY[r][j].
+ * Both operands are contiguous along the batch; a tile of 1 row × 4 columns keeps four
+ * accumulators, reduced to four outputs with one shuffle-transpose.
+ */
+export function f32_gemm_nt_grad(dY: usize, X: usize, dW: usize, db: usize, out: i32, inn: i32, batch: i32): void {
+  const xs = <usize>batch << 2;
+  const b4 = batch & ~3;
+  for (let r = 0; r < out; r++) {
+    const g = dY + <usize>r * xs;
+    const wrow = dW + <usize>r * (<usize>inn << 2);
+    let sb: f32 = 0;
+    for (let j = 0; j < batch; j++) sb += load<f32>(g + (<usize>j << 2));
+    store<f32>(db + (<usize>r << 2), sb);
+    let c = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; c + 4 <= inn; c += 4) {
+        const x0 = X + <usize>c * xs;
+        const x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let j = 0;
+        for (; j < b4; j += 4) {
+          const o = <usize>j << 2;
+          const gv = v128.load(g + o);
+          a0 = madd(gv, v128.load(x0 + o), a0); a1 = madd(gv, v128.load(x1 + o), a1);
+          a2 = madd(gv, v128.load(x2 + o), a2); a3 = madd(gv, v128.load(x3 + o), a3);
+        }
+        let s = hsum4(a0, a1, a2, a3);
+        for (; j < batch; j++) {
+          const o = <usize>j << 2;
+          s = madd(f32x4.splat(load<f32>(g + o)), f32x4(load<f32>(x0 + o), load<f32>(x1 + o), load<f32>(x2 + o), load<f32>(x3 + o)), s);
+        }
+        v128.store(wrow + (<usize>c << 2), s);
+      }
+    }
+    for (; c < inn; c++) {
+      const x0 = X + <usize>c * xs;
+      let s: f32 = 0;
+      for (let j = 0; j < batch; j++) s += load<f32>(g + (<usize>j << 2)) * load<f32>(x0 + (<usize>j << 2));
+      store<f32>(wrow + (<usize>c << 2), s);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The validated layer between TypeScript data and the raw kernels. Everything a kernel reads is
+ * checked here once — shapes, buffer lengths, CSR structure and every column index — so a bad
+ * shape or index is a clear TypeScript error and never a wasm trap or an out-of-bounds read.
+ */
+import type { ActCode, Kernels, Ptr } from './types.js';
+
+/** A run of f32 values in kernel memory. */
+export interface F32Buf {
+  readonly ptr: Ptr;
+  readonly length: number;
+}
+
+export function allocF32(k: Kernels, length: number, init?: ArrayLike<number>): F32Buf {
+  if (!Number.isInteger(length) || length < 0) throw new RangeError(`allocF32: bad length ${length}`);
+  const ptr = k.alloc(length * 4);
+  const buf = { ptr, length };
+  if (init) writeF32(k, buf, init);
+  return buf;
+}
+
+/** A fresh view of a buffer (views die when memory grows: take a new one after any allocation). */
+export function viewF32(k: Kernels, buf: F32Buf): Float32Array {
+  return new Float32Array(k.memory.buffer, buf.ptr, buf.length);
+}
+
+export function writeF32(k: Kernels, buf: F32Buf, values: ArrayLike<number>, offset = 0): void {
+  if (offset < 0 || offset + values.length > buf.length) {
+    throw new RangeError(`writeF32: ${values.length} values at offset ${offset} overflow a buffer of ${buf.length}`);
+  }
+  viewF32(k, buf).set(values, offset);
+}
+
+export function readF32(k: Kernels, buf: F32Buf, length = buf.length): Float32Array {
+  return viewF32(k, buf).slice(0, length);
+}
+
+/** A CSR matrix in host memory (scipy's names). A row is one output neuron. */
+export interface CsrArrays {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+  indices: Uint8Array | Uint16Array | Uint32Array;
+  indptr: Uint32Array;
+}
+
+/**
+ * Checks the CSR invariants a kernel relies on; throws naming the first violation:
+ * indptr has rows+1 entries, indptr[0] = 0, non-decreasing, indptr[rows] = nnz = data.length =
+ * indices.length, every index < cols.
+ */
+export function checkCsr(m: CsrArrays, name = 'CSR matrix'): void {
+  const { rows, cols, data, indices, indptr } = m;
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) throw new RangeError(`${name}: bad shape ${rows}×${cols}`);
+  if (indptr.length !== rows + 1) throw new RangeError(`${name}: indptr has ${indptr.length} entries, expected rows + 1 = ${rows + 1}`);
+  if (indptr[0] !== 0) throw new RangeError(`${name}: indptr[0] is ${indptr[0]}, expected 0`);
+  for (let r = 0; r < rows; r++) {
+    if (indptr[r + 1] < indptr[r]) throw new RangeError(`${name}: indptr decreases at row ${r} (${indptr[r]} > ${indptr[r + 1]})`);
+  }
+  const nnz = indptr[rows];
+  if (data.length !== nnz || indices.length !== nnz) {
+    throw new RangeError(`${name}: indptr[rows] = ${nnz} but data has ${data.length} and indices ${indices.length} entries`);
+  }
+  for (let i = 0; i < nnz; i++) {
+    if (indices[i] >= cols) throw new RangeError(`${name}: indices[${i}] = ${indices[i]} is out of range (columns: ${cols})`);
+  }
+}
+
+/** Weights of one layer uploaded to kernel memory, dense or CSR. */
+export type LayerOnDevice =
+  | { format: 'dense'; rows: number; cols: number; W: F32Buf; b: F32Buf }
+  | { format: 'csr'; rows: number; cols: number; nnz: number; index: 'u16' | 'u32'; data: F32Buf; indices: Ptr; indptr: Ptr; b: F32Buf };
+
+export function uploadDense(k: Kernels, W: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number): LayerOnDevice {
+  if (W.length !== rows * cols) throw new RangeError(`dense layer: weight has ${W.length} values, expected ${rows}×${cols} = ${rows * cols}`);
+  if (b.length !== rows) throw new RangeError(`dense layer: bias has ${b.length} values, expected ${rows}`);
+  return { format: 'dense', rows, cols, W: allocF32(k, W.length, W), b: allocF32(k, rows, b) };
+}
+
+/** Uploads a CSR layer after `checkCsr`; u8 indices (a storage format) are widened to u16. */
+export function uploadCsr(k: Kernels, m: CsrArrays, b: ArrayLike<number>): LayerOnDevice {
+  checkCsr(m);
+  if (b.length !== m.rows) throw new RangeError(`CSR layer: bias has ${b.length} values, expected ${m.rows}`);
+  const index = m.indices instanceof Uint32Array ? 'u32' : 'u16';
+  const nnz = m.data.length;
+  const data = allocF32(k, nnz, m.data);
+  const idxBytes = index === 'u32' ? 4 : 2;
+  const indices = k.alloc(nnz * idxBytes);
+  if (index === 'u32') new Uint32Array(k.memory.buffer, indices, nnz).set(m.indices);
+  else new Uint16Array(k.memory.buffer, indices, nnz).set(m.indices);
+  const indptr = k.alloc((m.rows + 1) * 4);
+  new Uint32Array(k.memory.buffer, indptr, m.rows + 1).set(m.indptr);
+  return { format: 'csr', rows: m.rows, cols: m.cols, nnz, index, data, indices, indptr, b: allocF32(k, m.rows, b) };
+}
+
+function checkActs(X: F32Buf, Y: F32Buf, rows: number, cols: number, batch: number): void {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`forward: batch must be a positive integer, got ${batch}`);
+  if (X.length < cols * batch) throw new RangeError(`forward: input holds ${X.length} values, the layer needs ${cols}×${batch} = ${cols * batch}`);
+  if (Y.length < rows * batch) throw new RangeError(`forward: output holds ${Y.length} values, the layer needs ${rows}×${batch} = ${rows * batch}`);
+}
+
+/**
+ * One layer forward on feature-major activations: Y[rows×batch] = act(A · X[cols×batch] + b).
+ * Batch 1 takes the GEMV / SpMV path, larger batches the GEMM / SpMM path.
+ */
+export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode): void {
+  checkActs(X, Y, L.rows, L.cols, batch);
+  if (L.format === 'dense') {
+    if (batch === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, act);
+    else k.f32_gemm(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act);
+  } else if (L.index === 'u16') {
+    if (batch === 1) k.f32_spmv_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
+    else k.f32_spmm_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act);
+  } else {
+    if (batch === 1) k.f32_spmv_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
+    else k.f32_spmm_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act);
+  }
+}

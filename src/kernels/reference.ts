@@ -1,0 +1,106 @@
+/**
+ * The plain-TypeScript reference: the living definition of every kernel, kept beside the fast
+ * path on purpose (llm.c keeps its naive matmul for the same reason). Same interface, same
+ * memory layout, same pointers as the wasm builds; every wasm kernel is tested against it.
+ * Sums are accumulated in f64 and rounded to f32 once, on store.
+ */
+import { Arena } from './arena.js';
+import type { ActCode, Kernels, Ptr } from './types.js';
+
+function act(x: number, a: ActCode): number {
+  switch (a) {
+    case 1: return x > 0 ? x : 0;
+    case 2: return Math.tanh(x);
+    case 3: return 1 / (1 + Math.exp(-x));
+    default: return x;
+  }
+}
+
+export function createReferenceKernels(memory = new WebAssembly.Memory({ initial: 2 })): Kernels {
+  const arena = new Arena(memory);
+  const f32 = () => new Float32Array(memory.buffer);
+  const u32 = () => new Uint32Array(memory.buffer);
+  const u16 = () => new Uint16Array(memory.buffer);
+  const f = (p: Ptr) => p >>> 2; // f32 / u32 element index of a byte pointer
+  type IndexReader = (k: number) => number;
+
+  function spmm(data: Ptr, indices: IndexReader, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, a: ActCode) {
+    const m = f32(), ip = u32();
+    for (let r = 0; r < out; r++) {
+      for (let j = 0; j < batch; j++) {
+        let s = 0;
+        for (let k = ip[f(indptr) + r]; k < ip[f(indptr) + r + 1]; k++) s += m[f(data) + k] * m[f(X) + indices(k) * batch + j];
+        m[f(Y) + r * batch + j] = act(s + m[f(b) + r], a);
+      }
+    }
+  }
+  const idx16 = (indices: Ptr): IndexReader => { const v = u16(); return (k) => v[(indices >>> 1) + k]; };
+  const idx32 = (indices: Ptr): IndexReader => { const v = u32(); return (k) => v[f(indices) + k]; };
+
+  const k: Kernels = {
+    flavor: 'reference',
+    memory,
+    f32_gemv(W, b, x, y, out, inn, a) {
+      k.f32_gemm(W, b, x, y, out, inn, 1, a);
+    },
+    f32_gemm(W, b, X, Y, out, inn, batch, a) {
+      const m = f32();
+      for (let r = 0; r < out; r++) {
+        for (let j = 0; j < batch; j++) {
+          let s = 0;
+          for (let c = 0; c < inn; c++) s += m[f(W) + r * inn + c] * m[f(X) + c * batch + j];
+          m[f(Y) + r * batch + j] = act(s + m[f(b) + r], a);
+        }
+      }
+    },
+    f32_spmv_csr_u16: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx16(indices), indptr, b, x, y, out, 1, a),
+    f32_spmv_csr_u32: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx32(indices), indptr, b, x, y, out, 1, a),
+    f32_spmm_csr_u16: (data, indices, indptr, b, X, Y, out, batch, a) => spmm(data, idx16(indices), indptr, b, X, Y, out, batch, a),
+    f32_spmm_csr_u32: (data, indices, indptr, b, X, Y, out, batch, a) => spmm(data, idx32(indices), indptr, b, X, Y, out, batch, a),
+    f32_act_backward(dY, Y, dZ, n, a) {
+      const m = f32();
+      for (let i = 0; i < n; i++) {
+        const g = m[f(dY) + i], y = m[f(Y) + i];
+        m[f(dZ) + i] = a === 1 ? (y > 0 ? g : 0) : a === 2 ? g * (1 - y * y) : a === 3 ? g * y * (1 - y) : g;
+      }
+    },
+    f32_gemm_tn(W, dY, dX, out, inn, batch) {
+      const m = f32();
+      for (let c = 0; c < inn; c++) {
+        for (let j = 0; j < batch; j++) {
+          let s = 0;
+          for (let r = 0; r < out; r++) s += m[f(W) + r * inn + c] * m[f(dY) + r * batch + j];
+          m[f(dX) + c * batch + j] = s;
+        }
+      }
+    },
+    f32_gemm_nt_grad(dY, X, dW, db, out, inn, batch) {
+      const m = f32();
+      for (let r = 0; r < out; r++) {
+        let sb = 0;
+        for (let j = 0; j < batch; j++) sb += m[f(dY) + r * batch + j];
+        m[f(db) + r] = sb;
+        for (let c = 0; c < inn; c++) {
+          let s = 0;
+          for (let j = 0; j < batch; j++) s += m[f(dY) + r * batch + j] * m[f(X) + c * batch + j];
+          m[f(dW) + r * inn + c] = s;
+        }
+      }
+    },
+    f32_sgd_masked(w, v, g, mask, n, lr, mu, wd, nesterov) {
+      const m = f32();
+      for (let i = 0; i < n; i++) {
+        const gi = m[f(g) + i] + wd * m[f(w) + i];
+        const vi = mu * m[f(v) + i] + gi;
+        const step = nesterov ? gi + mu * vi : vi;
+        const keep = mask === 0 || m[f(mask) + i] !== 0;
+        m[f(w) + i] = keep ? m[f(w) + i] - lr * step : 0;
+        m[f(v) + i] = keep ? vi : 0;
+      }
+    },
+    alloc: (bytes) => arena.alloc(bytes),
+    reset: (mark) => arena.reset(mark),
+    heapTop: () => arena.heapTop(),
+  };
+  return k;
+}

@@ -1,0 +1,69 @@
+/**
+ * The one interface every kernel backend implements: the WebAssembly builds (SIMD, relaxed-SIMD,
+ * scalar) and the plain-TypeScript reference. Kernels take byte offsets ("pointers") into the
+ * backend's linear memory and integer sizes only; they never allocate and never validate.
+ * Validation happens once, in TypeScript, before a pointer reaches a kernel (see `checked.ts`).
+ *
+ * Layout conventions (DESIGN.md):
+ * - weights are row-major `out × in` (`y = W x + b`); a CSR row is one output neuron;
+ * - batched activations are feature-major: `X[feature][sample]`, i.e. `features × batch`,
+ *   so dense and CSR kernels both vectorise across the batch.
+ */
+
+/** Activation codes shared by TypeScript and AssemblyScript (`assembly/common.ts`). */
+export const Act = {
+  identity: 0,
+  relu: 1,
+  tanh: 2,
+  logistic: 3,
+} as const;
+export type ActName = keyof typeof Act;
+export type ActCode = (typeof Act)[ActName];
+
+/** Which implementation is behind a `Kernels` object. */
+export type KernelFlavor = 'relaxed-simd' | 'simd' | 'scalar' | 'reference';
+
+/** A pointer: a byte offset into `Kernels.memory`. */
+export type Ptr = number;
+
+export interface Kernels {
+  readonly flavor: KernelFlavor;
+  /** The linear memory the pointers index. Its buffer is replaced when it grows: never cache views. */
+  readonly memory: WebAssembly.Memory;
+
+  // ---- forward ---------------------------------------------------------------------------
+  /** y[out] = act(W[out×in] · x[in] + b[out]). Batch-1 dense (GEMV). */
+  f32_gemv(W: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, inn: number, act: ActCode): void;
+  /** Y[out×batch] = act(W[out×in] · X[in×batch] + b[out]), activations feature-major. */
+  f32_gemm(W: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, inn: number, batch: number, act: ActCode): void;
+  /** y[out] = act(A·x + b) with A in CSR (data f32[nnz], indices u16[nnz], indptr u32[out+1]). */
+  f32_spmv_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
+  /** As `f32_spmv_csr_u16` with u32 column indices. */
+  f32_spmv_csr_u32(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
+  /** Y[out×batch] = act(A · X[in×batch] + b), A in CSR with u16 indices; vectorised over the batch. */
+  f32_spmm_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode): void;
+  /** As `f32_spmm_csr_u16` with u32 column indices. */
+  f32_spmm_csr_u32(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode): void;
+
+  // ---- backward --------------------------------------------------------------------------
+  /** dZ[n] = dY[n] · act'(·), computed from the activation's output Y (in place allowed: dZ = dY). */
+  f32_act_backward(dY: Ptr, Y: Ptr, dZ: Ptr, n: number, act: ActCode): void;
+  /** dX[in×batch] = Wᵀ[in×out] · dY[out×batch]  (the product written out as `dX = dY·W` per sample). */
+  f32_gemm_tn(W: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number): void;
+  /** dW[out×in] = dY[out×batch] · Xᵀ[batch×in]  and  db[out] = Σ_batch dY. Overwrites dW and db. */
+  f32_gemm_nt_grad(dY: Ptr, X: Ptr, dW: Ptr, db: Ptr, out: number, inn: number, batch: number): void;
+  /**
+   * Masked SGD step on n parameters (PyTorch's convention for momentum and Nesterov):
+   *   g ← g + wd·w;  v ← μ·v + g;  step = nesterov ? g + μ·v : v;  w ← w − lr·step;
+   * then, where mask[i] == 0 (mask is f32 0/1, or pointer 0 for "no mask"), w[i] = v[i] = +0 exactly.
+   */
+  f32_sgd_masked(w: Ptr, v: Ptr, g: Ptr, mask: Ptr, n: number, lr: number, momentum: number, wd: number, nesterov: number): void;
+
+  // ---- memory ----------------------------------------------------------------------------
+  /** Allocate `bytes` bytes, 64-byte aligned, zero-filled. Never freed individually (see Arena.reset). */
+  alloc(bytes: number): Ptr;
+  /** Release everything allocated after `mark` (a value previously returned by `heapTop`). */
+  reset(mark: Ptr): void;
+  /** Current top of the heap, for `reset`. */
+  heapTop(): Ptr;
+}
