@@ -1,0 +1,105 @@
+/**
+ * The MLP as plain data: what training produces, pruning edits, compaction stores.
+ * Weights are row-major `out × in` (`y = W x + b`). A pruned layer keeps its full-shape `weight`
+ * plus a `mask` (1 keep, 0 pruned; P_cut = P ⊙ M); pruned weights are exactly 0 in `weight`.
+ * Compaction (dropping dead neurons, CSR) is a separate, explicit step (src/compact).
+ */
+import type { ActName } from '../kernels/types.js';
+import { Rng } from './rng.js';
+
+export type { ActName };
+
+export interface Layer {
+  inFeatures: number;
+  outFeatures: number;
+  /** out × in, row-major. */
+  weight: Float32Array;
+  bias: Float32Array;
+  /** Same length as weight; 1 = kept, 0 = pruned. Absent: nothing pruned. */
+  mask?: Uint8Array;
+  /** Activation after this layer; the last layer is 'identity' (softmax lives in the loss). */
+  activation: ActName;
+}
+
+/** Preprocessing fitted on the training split and stored with the model. */
+export interface Preprocessing {
+  /** x' = (x − mean) / scale per feature; null when inputs are used as they are. */
+  mean: Float32Array | null;
+  scale: Float32Array | null;
+  featureNames: string[];
+  labelNames: string[];
+}
+
+export interface MLP {
+  layers: Layer[];
+  preprocessing: Preprocessing;
+  /** Free-form provenance: data source, training config, pruning steps. Stored in the file's metadata. */
+  provenance: Record<string, unknown>;
+}
+
+export interface InitOptions {
+  /** Layer widths including input and output, e.g. [784, 300, 100, 10]. */
+  sizes: number[];
+  activation: ActName;
+  seed: number;
+  /** 'auto': He for relu, Glorot otherwise. */
+  init?: 'auto' | 'he' | 'glorot';
+}
+
+/**
+ * A fresh MLP. Glorot/Xavier uniform (Glorot & Bengio 2010): U(±√(6/(in+out))), for tanh,
+ * logistic, identity; He normal (He et al. 2015): N(0, 2/in), for ReLU. Biases start at 0.
+ */
+export function createMLP(opts: InitOptions, preprocessing?: Preprocessing): MLP {
+  const { sizes, activation, seed } = opts;
+  if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new RangeError(`createMLP: layer sizes must be ≥ 2 positive integers, got [${sizes.join(', ')}]`);
+  }
+  const rng = new Rng(seed);
+  const layers: Layer[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const inn = sizes[i], out = sizes[i + 1];
+    const isLast = i + 2 === sizes.length;
+    const scheme = opts.init && opts.init !== 'auto' ? opts.init : activation === 'relu' ? 'he' : 'glorot';
+    const weight = new Float32Array(out * inn);
+    if (scheme === 'he') {
+      const std = Math.sqrt(2 / inn);
+      for (let j = 0; j < weight.length; j++) weight[j] = rng.normal() * std;
+    } else {
+      const limit = Math.sqrt(6 / (inn + out));
+      for (let j = 0; j < weight.length; j++) weight[j] = rng.uniform(-limit, limit);
+    }
+    layers.push({ inFeatures: inn, outFeatures: out, weight, bias: new Float32Array(out), activation: isLast ? 'identity' : activation });
+  }
+  return {
+    layers,
+    preprocessing: preprocessing ?? { mean: null, scale: null, featureNames: [], labelNames: Array.from({ length: sizes.at(-1)! }, (_, i) => String(i)) },
+    provenance: {},
+  };
+}
+
+/** Deep copy (weights, masks and all). */
+export function cloneMLP(m: MLP): MLP {
+  return {
+    layers: m.layers.map((l) => ({ ...l, weight: l.weight.slice(), bias: l.bias.slice(), mask: l.mask?.slice() })),
+    preprocessing: { ...m.preprocessing, mean: m.preprocessing.mean?.slice() ?? null, scale: m.preprocessing.scale?.slice() ?? null },
+    provenance: structuredClone(m.provenance),
+  };
+}
+
+/** Layer widths including input: [in, h1, …, out]. */
+export function layerSizes(m: MLP): number[] {
+  return [m.layers[0].inFeatures, ...m.layers.map((l) => l.outFeatures)];
+}
+
+/** Fraction of weights that are zero in each layer and overall (masked or not). */
+export function sparsityOf(m: MLP): { layers: number[]; total: number } {
+  let zeros = 0, total = 0;
+  const layers = m.layers.map((l) => {
+    let z = 0;
+    for (let i = 0; i < l.weight.length; i++) if (l.weight[i] === 0) z++;
+    zeros += z; total += l.weight.length;
+    return l.weight.length ? z / l.weight.length : 0;
+  });
+  return { layers, total: total ? zeros / total : 0 };
+}

@@ -1,0 +1,42 @@
+/**
+ * Atomic file writes: write to a temp file beside the target, fsync, then rename. A crash, a full
+ * disk or Ctrl-C mid-write leaves the old file (or none) — never a half-written one.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const pending = new Set<string>();
+let hooked = false;
+function cleanupOnSignal() {
+  if (hooked) return;
+  hooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const p of pending) rmSync(p, { force: true });
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  cleanupOnSignal();
+  pending.add(tmp);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    pending.delete(tmp);
+  }
+}
