@@ -1,0 +1,178 @@
+/**
+ * An MLP bound to a kernel backend: its weights, gradients, momentum buffers, masks and
+ * activations live in kernel (wasm) memory, allocated once for a maximum batch size. The forward
+ * and backward passes and the SGD step are sequences of kernel calls on feature-major activations
+ * ([features][batch]). `syncToModel` copies the weights back into the plain `MLP`.
+ *
+ * Backward pass (softmax + cross-entropy on the mean over the batch), for layer l with input
+ * A_l, pre-activation Z_l = W_l A_l + b_l and output A_{l+1} = act(Z_l):
+ *   dZ_L = (softmax(Z_L) − onehot(y)) / B
+ *   dW_l = dZ_l · A_lᵀ,   db_l = Σ_batch dZ_l
+ *   dA_l = W_lᵀ · dZ_l,   dZ_{l−1} = dA_l ⊙ act'(A_l)
+ */
+import { Act, type Kernels } from '../kernels/types.js';
+import { allocF32, viewF32, writeF32, type F32Buf } from '../kernels/checked.js';
+import type { MLP } from './model.js';
+
+interface LayerBufs {
+  out: number;
+  inn: number;
+  act: number;
+  W: F32Buf; b: F32Buf;
+  dW: F32Buf; db: F32Buf;
+  vW: F32Buf; vb: F32Buf;
+  /** f32 0/1 mask, or null when the layer has none. */
+  mask: F32Buf | null;
+}
+
+export interface SgdParams {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  /** L2 coefficient applied to weights (not biases) in this step. */
+  weightDecay: number;
+}
+
+export class Network {
+  readonly layers: LayerBufs[];
+  /** acts[0] is the input [in × B]; acts[l+1] the output of layer l [out_l × B]. */
+  private readonly acts: F32Buf[];
+  /** Gradient w.r.t. each layer's pre-activation [out_l × B]. */
+  private readonly dZ: F32Buf[];
+  /** Scratch for Wᵀ·dZ [max width × B]. */
+  private readonly dA: F32Buf;
+  readonly nIn: number;
+  readonly nOut: number;
+
+  constructor(readonly k: Kernels, readonly model: MLP, readonly maxBatch: number) {
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`Network: batch size must be a positive integer, got ${maxBatch}`);
+    this.nIn = model.layers[0].inFeatures;
+    this.nOut = model.layers.at(-1)!.outFeatures;
+    this.layers = model.layers.map((l, i) => {
+      if (i > 0 && l.inFeatures !== model.layers[i - 1].outFeatures) {
+        throw new RangeError(`Network: layer ${i} takes ${l.inFeatures} inputs but layer ${i - 1} gives ${model.layers[i - 1].outFeatures}`);
+      }
+      const n = l.outFeatures * l.inFeatures;
+      if (l.weight.length !== n || l.bias.length !== l.outFeatures || (l.mask && l.mask.length !== n)) {
+        throw new RangeError(`Network: layer ${i} arrays do not match its shape ${l.outFeatures}×${l.inFeatures}`);
+      }
+      return {
+        out: l.outFeatures, inn: l.inFeatures, act: Act[l.activation],
+        W: allocF32(k, n), b: allocF32(k, l.outFeatures),
+        dW: allocF32(k, n), db: allocF32(k, l.outFeatures),
+        vW: allocF32(k, n), vb: allocF32(k, l.outFeatures),
+        mask: l.mask ? allocF32(k, n) : null,
+      };
+    });
+    const widths = [this.nIn, ...model.layers.map((l) => l.outFeatures)];
+    this.acts = widths.map((w) => allocF32(k, w * maxBatch));
+    this.dZ = model.layers.map((l) => allocF32(k, l.outFeatures * maxBatch));
+    this.dA = allocF32(k, Math.max(...widths) * maxBatch);
+    this.uploadFromModel();
+  }
+
+  /** Copies weights, biases and masks from the model (pruned weights forced to 0). Momentum is kept. */
+  uploadFromModel(): void {
+    this.model.layers.forEach((l, i) => {
+      const L = this.layers[i];
+      if (l.mask && !L.mask) throw new Error(`Network: layer ${i} gained a mask after binding; create a new Network`);
+      writeF32(this.k, L.W, l.weight);
+      writeF32(this.k, L.b, l.bias);
+      if (l.mask && L.mask) {
+        const m = viewF32(this.k, L.mask), w = viewF32(this.k, L.W), v = viewF32(this.k, L.vW);
+        for (let j = 0; j < m.length; j++) {
+          m[j] = l.mask[j];
+          if (!l.mask[j]) { w[j] = 0; v[j] = 0; }
+        }
+      }
+    });
+  }
+
+  /** Copies weights and biases back into the model's arrays. */
+  syncToModel(): void {
+    this.model.layers.forEach((l, i) => {
+      l.weight.set(viewF32(this.k, this.layers[i].W));
+      l.bias.set(viewF32(this.k, this.layers[i].b));
+    });
+  }
+
+  /**
+   * Loads samples `rows[0..B)` of a row-major dataset into the input buffer, transposing to
+   * feature-major [feature][sample].
+   */
+  setInput(features: Float32Array, nFeatures: number, rows: ArrayLike<number>, B: number): void {
+    if (nFeatures !== this.nIn) throw new RangeError(`Network: the data has ${nFeatures} features, the model expects ${this.nIn}`);
+    if (B > this.maxBatch) throw new RangeError(`Network: batch ${B} exceeds the allocated ${this.maxBatch}`);
+    const x = viewF32(this.k, this.acts[0]);
+    for (let j = 0; j < B; j++) {
+      const base = rows[j] * nFeatures;
+      for (let c = 0; c < nFeatures; c++) x[c * B + j] = features[base + c];
+    }
+  }
+
+  /** Forward pass over a batch already set with `setInput`; returns a view of the logits [nOut × B]. */
+  forward(B: number): Float32Array {
+    const k = this.k;
+    for (let i = 0; i < this.layers.length; i++) {
+      const L = this.layers[i], X = this.acts[i].ptr, Y = this.acts[i + 1].ptr;
+      if (B === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, L.act as 0);
+      else k.f32_gemm(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, B, L.act as 0);
+    }
+    return new Float32Array(k.memory.buffer, this.acts.at(-1)!.ptr, this.nOut * B);
+  }
+
+  /**
+   * Softmax cross-entropy on the logits of the last forward pass: writes dZ_L = (p − onehot)/B,
+   * returns the summed loss and the number of correct argmax predictions.
+   */
+  lossAndGrad(labels: Int32Array, rows: ArrayLike<number>, B: number, writeGrad: boolean): { lossSum: number; correct: number } {
+    const z = new Float32Array(this.k.memory.buffer, this.acts.at(-1)!.ptr, this.nOut * B);
+    const g = writeGrad ? viewF32(this.k, this.dZ.at(-1)!) : null;
+    const C = this.nOut;
+    let lossSum = 0, correct = 0;
+    for (let j = 0; j < B; j++) {
+      const y = labels[rows[j]];
+      let max = -Infinity, arg = 0;
+      for (let c = 0; c < C; c++) { const v = z[c * B + j]; if (v > max) { max = v; arg = c; } }
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp(z[c * B + j] - max);
+      const logSum = Math.log(sum) + max;
+      lossSum += logSum - z[y * B + j]; // −log softmax(z)_y
+      if (arg === y) correct++;
+      if (g) for (let c = 0; c < C; c++) g[c * B + j] = (Math.exp(z[c * B + j] - logSum) - (c === y ? 1 : 0)) / B;
+    }
+    return { lossSum, correct };
+  }
+
+  /** Backward pass: fills dW, db of every layer from dZ_L written by `lossAndGrad`. */
+  backward(B: number): void {
+    const k = this.k;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const L = this.layers[i];
+      k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, L.dW.ptr, L.db.ptr, L.out, L.inn, B);
+      if (i > 0) {
+        k.f32_gemm_tn(L.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
+        k.f32_act_backward(this.dA.ptr, this.acts[i].ptr, this.dZ[i - 1].ptr, L.inn * B, this.layers[i - 1].act as 0);
+      }
+    }
+  }
+
+  /** One masked SGD step on every layer (weights decayed, biases not). */
+  step(p: SgdParams): void {
+    const nest = p.nesterov ? 1 : 0;
+    for (const L of this.layers) {
+      this.k.f32_sgd_masked(L.W.ptr, L.vW.ptr, L.dW.ptr, L.mask?.ptr ?? 0, L.out * L.inn, p.lr, p.momentum, p.weightDecay, nest);
+      this.k.f32_sgd_masked(L.b.ptr, L.vb.ptr, L.db.ptr, 0, L.out, p.lr, p.momentum, 0, nest);
+    }
+  }
+
+  /** The weight gradient of layer i from the last backward pass (a fresh view). */
+  weightGrad(i: number): Float32Array {
+    return viewF32(this.k, this.layers[i].dW);
+  }
+
+  /** Zeroes the momentum buffers (e.g. after rewinding weights). */
+  resetMomentum(): void {
+    for (const L of this.layers) { viewF32(this.k, L.vW).fill(0); viewF32(this.k, L.vb).fill(0); }
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * Mini-batch SGD for the MLP on the kernels: per-epoch shuffling, momentum / Nesterov, L2 weight
+ * decay, learning-rate schedules, early stopping on a validation fraction, max_iter / tol like
+ * sklearn's MLPClassifier, and masked training (pruned weights and their momentum stay exactly 0).
+ *
+ * `alpha` follows sklearn: the penalty is alpha/(2·B)·‖W‖² per batch of B samples, i.e. the
+ * gradient gains (alpha/B)·W; biases are not decayed.
+ */
+import { loadKernelsSync } from '../kernels/load.js';
+import type { Kernels } from '../kernels/types.js';
+import type { Dataset, SplitDataset } from '../data/types.js';
+import type { MLP } from './model.js';
+import { Network } from './network.js';
+import { Rng } from './rng.js';
+import { scheduledRate, type ScheduleName } from './schedule.js';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  alpha: number;
+  schedule: ScheduleName;
+  seed: number;
+  /** Fraction of the training split held out for validation (0: none). */
+  validationFraction: number;
+  /** Stop when the validation accuracy (or, without validation, the training loss) stalls. */
+  earlyStopping: boolean;
+  /** Minimum improvement (sklearn's tol) and patience (n_iter_no_change). */
+  tol: number;
+  nIterNoChange: number;
+  /** Extra schedule knobs. */
+  stepSize?: number;
+  gamma?: number;
+  powerT?: number;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  epochs: 20, batchSize: 64, lr: 0.1, momentum: 0.9, nesterov: false, alpha: 1e-4,
+  schedule: 'constant', seed: 42, validationFraction: 0, earlyStopping: false, tol: 1e-4, nIterNoChange: 10,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean cross-entropy over the epoch's batches (data loss, without the L2 penalty). */
+  loss: number;
+  /** Accuracy of the training batches as they were seen during the epoch. */
+  trainAccuracy: number;
+  valAccuracy: number | null;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  /** Per layer: mean over the epoch's batches of ‖∂L/∂W‖₂. */
+  gradNorms: number[];
+  lr: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  epochs: EpochRecord[];
+  /** Why training ended: 'max_iter', 'early_stopping', 'lr_too_small' (adaptive) or 'tol' (loss stalled). */
+  stopReason: string;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainHooks {
+  /** Called every `every` optimiser steps with the model's arrays synced; may change weights and masks. */
+  onStep?: { every: number; fn: (step: number, model: MLP) => void };
+  /** Called after each epoch with its record; the model's arrays are synced. */
+  onEpoch?: (rec: EpochRecord, model: MLP) => void;
+  /** Kernel backend (default: the best wasm build). */
+  kernels?: Kernels;
+}
+
+/** Training diverged (NaN or Inf loss). */
+export class DivergenceError extends Error {}
+
+let sharedKernels: Kernels | null = null;
+/** One wasm instance shared by the training code in this process. */
+export function defaultKernels(): Kernels {
+  return (sharedKernels ??= loadKernelsSync());
+}
+
+function checkData(model: MLP, ds: Dataset): void {
+  const nIn = model.layers[0].inFeatures, nOut = model.layers.at(-1)!.outFeatures;
+  if (ds.nFeatures !== nIn) throw new RangeError(`the data (${ds.source}) has ${ds.nFeatures} features, the model expects ${nIn}`);
+  for (let i = 0; i < ds.nSamples; i++) {
+    const y = ds.labels[i];
+    if (y < 0 || y >= nOut) throw new RangeError(`${ds.source}: sample ${i} has class ${y}, the model has ${nOut} outputs`);
+  }
+}
+
+/** Runs `fn` with a kernel arena mark, releasing everything it allocated afterwards. */
+function withArena<T>(k: Kernels, fn: () => T): T {
+  const mark = k.heapTop();
+  try {
+    return fn();
+  } finally {
+    k.reset(mark);
+  }
+}
+
+/** Accuracy and mean cross-entropy of the model on a dataset. */
+export function evaluate(model: MLP, ds: Dataset, kernels?: Kernels): { accuracy: number; loss: number } {
+  checkData(model, ds);
+  const k = kernels ?? defaultKernels();
+  if (ds.nSamples === 0) return { accuracy: 0, loss: 0 };
+  return withArena(k, () => {
+    const B = Math.min(256, ds.nSamples);
+    const net = new Network(k, model, B);
+    return evaluateOn(net, ds, B);
+  });
+}
+
+function evaluateOn(net: Network, ds: Dataset, B: number): { accuracy: number; loss: number } {
+  const rows = new Int32Array(B);
+  let lossSum = 0, correct = 0;
+  for (let start = 0; start < ds.nSamples; start += B) {
+    const n = Math.min(B, ds.nSamples - start);
+    for (let j = 0; j < n; j++) rows[j] = start + j;
+    net.setInput(ds.features, ds.nFeatures, rows, n);
+    net.forward(n);
+    const r = net.lossAndGrad(ds.labels, rows, n, false);
+    lossSum += r.lossSum; correct += r.correct;
+  }
+  return { accuracy: correct / ds.nSamples, loss: lossSum / ds.nSamples };
+}
+
+/** Predicted class per sample. */
+export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatures' | 'nSamples'>, kernels?: Kernels): Int32Array {
+  const k = kernels ?? defaultKernels();
+  return withArena(k, () => {
+    const B = Math.max(1, Math.min(256, ds.nSamples));
+    const net = new Network(k, model, B);
+    const out = new Int32Array(ds.nSamples), rows = new Int32Array(B), C = net.nOut;
+    for (let start = 0; start < ds.nSamples; start += B) {
+      const n = Math.min(B, ds.nSamples - start);
+      for (let j = 0; j < n; j++) rows[j] = start + j;
+      net.setInput(ds.features, ds.nFeatures, rows, n);
+      const z = net.forward(n);
+      for (let j = 0; j < n; j++) {
+        let arg = 0;
+        for (let c = 1; c < C; c++) if (z[c * n + j] > z[arg * n + j]) arg = c;
+        out[start + j] = arg;
+      }
+    }
+    return out;
+  });
+}
+
+/**
+ * Mean gradient ∂L/∂W per layer over `batches` random mini-batches, and the mean of the squared
+ * per-batch gradients (a diagonal Fisher estimate, used by the Taylor and OBD criteria).
+ */
+export function computeGradients(model: MLP, ds: Dataset, opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels }): { grads: Float32Array[]; sqGrads: Float32Array[] } {
+  checkData(model, ds);
+  const k = opts.kernels ?? defaultKernels();
+  const B = Math.max(1, Math.min(opts.batchSize, ds.nSamples));
+  return withArena(k, () => {
+    const net = new Network(k, model, B);
+    const rng = new Rng(opts.seed ?? 0);
+    const order = rng.shuffle(Int32Array.from({ length: ds.nSamples }, (_, i) => i));
+    const grads = model.layers.map((l) => new Float64Array(l.weight.length));
+    const sq = model.layers.map((l) => new Float64Array(l.weight.length));
+    const nb = Math.max(1, Math.min(opts.batches, Math.floor(ds.nSamples / B)));
+    for (let b = 0; b < nb; b++) {
+      const rows = order.subarray(b * B, b * B + B);
+      net.setInput(ds.features, ds.nFeatures, rows, B);
+      net.forward(B);
+      net.lossAndGrad(ds.labels, rows, B, true);
+      net.backward(B);
+      model.layers.forEach((_, i) => {
+        const g = net.weightGrad(i);
+        for (let j = 0; j < g.length; j++) { grads[i][j] += g[j]; sq[i][j] += g[j] * g[j]; }
+      });
+    }
+    return {
+      grads: grads.map((g) => Float32Array.from(g, (v) => v / nb)),
+      sqGrads: sq.map((g) => Float32Array.from(g, (v) => v / nb)),
+    };
+  });
+}
+
+/** Splits `ds` into (train, validation) by taking a seeded stratified fraction out. */
+function holdOut(ds: Dataset, fraction: number, seed: number): { train: Dataset; val: Dataset } {
+  const rng = new Rng(seed ^ 0x5eed);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < ds.nSamples; i++) {
+    const y = ds.labels[i];
+    if (!byClass.has(y)) byClass.set(y, []);
+    byClass.get(y)!.push(i);
+  }
+  const trainIdx: number[] = [], valIdx: number[] = [];
+  for (const y of [...byClass.keys()].sort((a, b) => a - b)) {
+    const idx = rng.shuffle(byClass.get(y)!);
+    const nVal = Math.round(idx.length * fraction);
+    valIdx.push(...idx.slice(0, nVal));
+    trainIdx.push(...idx.slice(nVal));
+  }
+  const pick = (rows: number[]): Dataset => {
+    rows.sort((a, b) => a - b);
+    const f = new Float32Array(rows.length * ds.nFeatures), l = new Int32Array(rows.length);
+    rows.forEach((r, i) => { f.set(ds.features.subarray(r * ds.nFeatures, (r + 1) * ds.nFeatures), i * ds.nFeatures); l[i] = ds.labels[r]; });
+    return { ...ds, features: f, labels: l, nSamples: rows.length };
+  };
+  return { train: pick(trainIdx), val: pick(valIdx) };
+}
+
+function validateConfig(c: TrainConfig): void {
+  const bad = (what: string) => { throw new RangeError(`train: ${what}`); };
+  if (!Number.isInteger(c.epochs) || c.epochs < 0) bad(`epochs must be a whole number ≥ 0, got ${c.epochs}`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batch size must be a whole number ≥ 1, got ${c.batchSize}`);
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`learning rate must be > 0, got ${c.lr}`);
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`momentum must be in [0, 1), got ${c.momentum}`);
+  if (!(c.alpha >= 0) || !Number.isFinite(c.alpha)) bad(`alpha must be ≥ 0, got ${c.alpha}`);
+  if (!(c.validationFraction >= 0 && c.validationFraction < 1)) bad(`validation fraction must be in [0, 1), got ${c.validationFraction}`);
+  if (c.nesterov && c.momentum === 0) bad('Nesterov momentum needs momentum > 0');
+}
+
+/**
+ * Trains `model` in place on `data.train` (evaluating `data.test` after every epoch) and returns
+ * the per-epoch records. Masked layers stay masked. Throws `DivergenceError` on a NaN/Inf loss.
+ */
+export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Partial<Pick<SplitDataset, 'test'>>, config: Partial<TrainConfig> = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const cfg: TrainConfig = { ...DEFAULT_TRAIN, ...config };
+  validateConfig(cfg);
+  checkData(model, data.train);
+  if (data.test) checkData(model, data.test);
+  const k = hooks.kernels ?? defaultKernels();
+  const { train: trainSet, val } = cfg.validationFraction > 0 || cfg.earlyStopping
+    ? holdOut(data.train, cfg.validationFraction > 0 ? cfg.validationFraction : 0.1, cfg.seed)
+    : { train: data.train, val: null as Dataset | null };
+  const N = trainSet.nSamples;
+  if (N === 0) throw new RangeError('train: the training split is empty');
+  const B = Math.min(cfg.batchSize, N);
+  const rng = new Rng(cfg.seed);
+
+  const mark = k.heapTop();
+  try {
+    const net = new Network(k, model, B);
+    const evalB = Math.min(256, Math.max(data.test?.nSamples ?? 1, val?.nSamples ?? 1));
+    let evalNetwork: Network | null = null;
+    const evalNet = () => {
+      if (evalNetwork) evalNetwork.uploadFromModel();
+      else evalNetwork = new Network(k, model, Math.max(1, evalB));
+      return evalNetwork;
+    };
+    const order = Int32Array.from({ length: N }, (_, i) => i);
+    const records: EpochRecord[] = [];
+    const t0 = performance.now();
+    let step = 0, samplesSeen = 0, lr = cfg.lr;
+    let best = -Infinity, bestLoss = Infinity, noImprove = 0, stopReason = 'max_iter';
+    let bestWeights: { w: Float32Array[]; b: Float32Array[] } | null = null;
+
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const te = performance.now();
+      if (cfg.schedule !== 'adaptive') lr = scheduledRate({ name: cfg.schedule, lr: cfg.lr, epochs: cfg.epochs, stepSize: cfg.stepSize, gamma: cfg.gamma, powerT: cfg.powerT }, epoch, samplesSeen);
+      rng.shuffle(order);
+      let lossSum = 0, correct = 0, batches = 0;
+      const gradNormSums = new Float64Array(model.layers.length);
+      for (let start = 0; start < N; start += B) {
+        const n = Math.min(B, N - start);
+        const rows = order.subarray(start, start + n);
+        net.setInput(trainSet.features, trainSet.nFeatures, rows, n);
+        net.forward(n);
+        const r = net.lossAndGrad(trainSet.labels, rows, n, true);
+        if (!Number.isFinite(r.lossSum)) {
+          throw new DivergenceError(`training diverged: the loss became ${r.lossSum} at epoch ${epoch + 1}, batch ${batches + 1} ` +
+            `(learning rate ${lr}). Try a smaller --lr (e.g. ${lr / 10}), less momentum, or standardised inputs.`);
+        }
+        lossSum += r.lossSum; correct += r.correct; batches++;
+        net.backward(n);
+        for (let i = 0; i < model.layers.length; i++) {
+          const g = net.weightGrad(i);
+          let s = 0;
+          for (let j = 0; j < g.length; j++) s += g[j] * g[j];
+          gradNormSums[i] += Math.sqrt(s);
+        }
+        net.step({ lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.alpha / n });
+        step++;
+        if (hooks.onStep && step % hooks.onStep.every === 0) {
+          net.syncToModel();
+          hooks.onStep.fn(step, model);
+          net.uploadFromModel();
+        }
+      }
+      samplesSeen += N;
+      net.syncToModel();
+      const loss = lossSum / N;
+      const ev = val || data.test ? evalNet() : null;
+      const valAcc = val && ev ? evaluateOn(ev, val, Math.min(evalB, val.nSamples)).accuracy : null;
+      const test = data.test && ev && data.test.nSamples > 0 ? evaluateOn(ev, data.test, Math.min(evalB, data.test.nSamples)) : null;
+      const rec: EpochRecord = {
+        epoch: epoch + 1, loss, trainAccuracy: correct / N, valAccuracy: valAcc,
+        testAccuracy: test?.accuracy ?? null, testLoss: test?.loss ?? null,
+        gradNorms: Array.from(gradNormSums, (s) => s / batches), lr, seconds: (performance.now() - te) / 1000,
+      };
+      records.push(rec);
+      hooks.onEpoch?.(rec, model);
+      if (hooks.onEpoch) net.uploadFromModel();
+
+      // sklearn's _update_no_improvement_count: validation score if early stopping, else training loss
+      if (cfg.earlyStopping && valAcc !== null) {
+        if (valAcc < best + cfg.tol) noImprove++; else noImprove = 0;
+        if (valAcc > best) { best = valAcc; bestWeights = { w: model.layers.map((l) => l.weight.slice()), b: model.layers.map((l) => l.bias.slice()) }; }
+      } else {
+        if (loss > bestLoss - cfg.tol) noImprove++; else noImprove = 0;
+        if (loss < bestLoss) bestLoss = loss;
+      }
+      if (noImprove >= cfg.nIterNoChange) {
+        if (cfg.schedule === 'adaptive' && lr / 5 > 1e-6) { lr /= 5; noImprove = 0; }
+        else if (cfg.earlyStopping || cfg.schedule === 'adaptive') { stopReason = cfg.schedule === 'adaptive' && !cfg.earlyStopping ? 'lr_too_small' : 'early_stopping'; break; }
+        else if (cfg.tol > 0) { stopReason = 'tol'; break; }
+      }
+      await Promise.resolve(); // let signals and timers run between epochs
+    }
+    if (bestWeights) {
+      model.layers.forEach((l, i) => { l.weight.set(bestWeights!.w[i]); l.bias.set(bestWeights!.b[i]); });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return { epochs: records, stopReason, seconds, samplesPerSecond: (samplesSeen || 0) / Math.max(seconds, 1e-9) };
+  } finally {
+    k.reset(mark);
+  }
+}
