@@ -1,0 +1,5 @@
+export * from './safetensors.js';
+export * from './csr.js';
+export * from './f16.js';
+export * from './format.js';
+export * from './info.js';
