@@ -1,0 +1,44 @@
+import type { Command } from '../main.js';
+import { inputFile, num, parse, required, RunError } from '../args.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+
+const usage = `usage: prunekit eval --model FILE --data SPEC [--json]
+
+Evaluates a model file (written by train or prune) on the test split of a dataset, applying the
+model's own stored preprocessing. Reports accuracy, loss, train accuracy and per-layer sparsity.
+
+  --model FILE         model file from train or prune
+${DATA_HELP}
+  --json               print the result as JSON`;
+
+const command: Command = {
+  usage,
+  async run(argv) {
+    const { values: v } = parse(argv, { ...dataFlags, model: { type: 'string' }, json: { type: 'boolean' } });
+    const modelPath = required(inputFile(v.model, 'model'), 'model');
+    const spec = required(v.data, 'data');
+    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
+    const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    const { loadModel } = await import('../../nn/io.js');
+    let model;
+    try {
+      model = loadModel(modelPath);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction });
+    const { evaluate } = await import('../../nn/train.js');
+    const { sparsityOf, layerSizes } = await import('../../nn/model.js');
+    const test = evaluate(model, data.test), tr = evaluate(model, data.train);
+    const sp = sparsityOf(model);
+    const report = {
+      accuracy: test.accuracy, loss: test.loss, trainAccuracy: tr.accuracy, trainLoss: tr.loss, generalisationGap: tr.accuracy - test.accuracy,
+      nTest: data.test.nSamples, nTrain: data.train.nSamples, sizes: layerSizes(model), sparsity: sp.total,
+      layers: sp.layers.map((s, i) => ({ sparsity: s, in: model.layers[i].inFeatures, out: model.layers[i].outFeatures })),
+    };
+    if (v.json) printJson(report);
+    else process.stdout.write(`${modelPath} on ${spec}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`);
+    return 0;
+  },
+};
+export default command;

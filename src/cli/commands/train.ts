@@ -1,0 +1,101 @@
+import type { Command } from '../main.js';
+import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson } from '../common.js';
+import { progress } from '../progress.js';
+
+const usage = `usage: prunekit train --data SPEC --out FILE [options]
+
+Trains an MLP classifier with mini-batch SGD on the wasm kernels and writes the model file.
+
+${DATA_HELP}
+  --hidden 300,100     hidden layer widths (default 300,100)
+  --activation NAME    relu | tanh | logistic | identity (default relu)
+  --epochs N           epochs, sklearn's max_iter (default 20)
+  --batch N            mini-batch size (default 64)
+  --lr X               initial learning rate (default 0.1)
+  --momentum X         momentum (default 0.9)
+  --nesterov           Nesterov momentum
+  --alpha X            L2 penalty, sklearn's alpha (default 1e-4)
+  --schedule NAME      constant | step | cosine | invscaling | adaptive (default constant)
+  --early-stopping     hold out --validation-fraction and stop when its accuracy stalls
+  --validation-fraction F  (default 0.1 with --early-stopping)
+  --tol X              minimum improvement (default 1e-4); --patience N epochs (default 10)
+  --kernels NAME       simd | relaxed-simd | scalar | reference (default: best available)
+  --out FILE           where to write the model (safetensors)
+  --json               print the result as JSON`;
+
+const command: Command = {
+  usage,
+  async run(argv) {
+    const { values: v } = parse(argv, {
+      ...dataFlags, hidden: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+      lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' }, alpha: { type: 'string' },
+      schedule: { type: 'string' }, 'early-stopping': { type: 'boolean' }, 'validation-fraction': { type: 'string' },
+      tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+    });
+    const spec = required(v.data, 'data');
+    const out = required(outputFile(v.out, 'out'), 'out');
+    const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
+    const activation = oneOf(v.activation, 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? 'relu';
+    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
+    const cfg = {
+      epochs: num(v.epochs, 'epochs', { int: true, min: 0 }) ?? 20,
+      batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? 64,
+      lr: num(v.lr, 'lr', { min: 0, minExclusive: true }) ?? 0.1,
+      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? 0.9,
+      nesterov: v.nesterov ?? false,
+      alpha: num(v.alpha, 'alpha', { min: 0 }) ?? 1e-4,
+      schedule: oneOf(v.schedule, 'schedule', ['constant', 'step', 'cosine', 'invscaling', 'adaptive'] as const) ?? 'constant',
+      earlyStopping: v['early-stopping'] ?? false,
+      validationFraction: num(v['validation-fraction'], 'validation-fraction', { min: 0, max: 1, maxExclusive: true }) ?? 0,
+      tol: num(v.tol, 'tol', { min: 0 }) ?? 1e-4,
+      nIterNoChange: num(v.patience, 'patience', { int: true, min: 1 }) ?? 10,
+      seed,
+    };
+    if (cfg.nesterov && cfg.momentum === 0) throw new UsageError('--nesterov needs --momentum > 0');
+    const kernelsName = oneOf(v.kernels, 'kernels', ['simd', 'relaxed-simd', 'scalar', 'reference'] as const);
+    const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+
+    const data = await loadSplit(spec, { label: labelArg(v.label), seed, testFraction });
+    const { createMLP } = await import('../../nn/model.js');
+    const { train, evaluate, DivergenceError } = await import('../../nn/train.js');
+    const { saveModel } = await import('../../nn/io.js');
+    const { loadKernelsSync } = await import('../../kernels/load.js');
+    const kernels = kernelsName ? loadKernelsSync({ flavor: kernelsName }) : undefined;
+
+    const sizes = [data.train.nFeatures, ...hidden, data.train.labelNames.length];
+    const model = createMLP({ sizes, activation, seed }, {
+      mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
+    });
+    const bar = progress('train', cfg.epochs, { quiet: v.json });
+    let result;
+    try {
+      result = await train(model, data, cfg, {
+        kernels,
+        onEpoch: (r) => bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`),
+      });
+    } catch (e) {
+      if (e instanceof DivergenceError) throw new RunError(e.message);
+      throw e;
+    }
+    bar.done();
+    const test = evaluate(model, data.test, kernels);
+    const trainEval = evaluate(model, data.train, kernels);
+    model.provenance = { data: spec, sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length, seconds: result.seconds } };
+    saveModel(out, model);
+    const report = {
+      accuracy: test.accuracy, loss: test.loss, trainAccuracy: trainEval.accuracy, trainLoss: trainEval.loss,
+      generalisationGap: trainEval.accuracy - test.accuracy,
+      epochs: result.epochs, stopReason: result.stopReason, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond,
+      sizes, activation, data: spec, nTrain: data.train.nSamples, nTest: data.test.nSamples, kernels: (kernels ?? (await import('../../nn/train.js')).defaultKernels()).flavor, out,
+    };
+    if (v.json) printJson(report);
+    else {
+      process.stdout.write(`trained ${sizes.join('-')} (${activation}) on ${spec}: ${data.train.nSamples} train / ${data.test.nSamples} test samples, ` +
+        `${result.epochs.length} epochs in ${result.seconds.toFixed(2)} s (${Math.round(result.samplesPerSecond)} samples/s, ${report.kernels} kernels)\n` +
+        `test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(trainEval.accuracy)}\nwrote ${out}\n`);
+    }
+    return 0;
+  },
+};
+export default command;
