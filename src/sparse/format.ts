@@ -7,7 +7,7 @@
  *   layers.{i}.weight.indptr             CSR layer:   U32, shape [out + 1]
  *   layers.{i}.weight.codebook           k-means values: F32 [k], k ≤ 256 (codes index it)
  *   preprocessing.mean, preprocessing.scale   F32 [in] (optional; x' = (x − mean) / scale)
- * and whose __metadata__ holds format = "prunekit", format_version = "1" and prunekit = a JSON
+ * and whose __metadata__ holds format = "prunekit", kind = "compact", format_version = "1" and prunekit = a JSON
  * string { layers: [{ activation, layout, shape: [out, in], values }], features, labels, provenance }.
  *
  * `decodeModel` checks everything a kernel relies on before returning (see `validate`).
@@ -137,7 +137,7 @@ export function modelToTensors(m: CompactModel): { tensors: Map<string, Tensor>;
 
 function metadataOf(m: CompactModel, layers: LayerMeta[]): Record<string, string> {
   const meta: FileMeta = { layers, features: m.preprocessing.featureNames, labels: m.preprocessing.labelNames, provenance: m.provenance };
-  return { format: FORMAT_NAME, format_version: FORMAT_VERSION, prunekit: JSON.stringify(meta) };
+  return { format: FORMAT_NAME, format_version: FORMAT_VERSION, kind: 'compact', prunekit: JSON.stringify(meta) };
 }
 
 /** Bytes of the same model (same shapes, preprocessing, provenance) stored dense with f32 values. */
@@ -167,6 +167,8 @@ const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s)
 
 function parseMeta(metadata: Record<string, string>): FileMeta {
   if (metadata.format !== FORMAT_NAME) fail(`model file: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_NAME}" (is this a prunekit model file?)`);
+  if (metadata.kind === 'masked') fail('model file: this is a training-model file (kind "masked"); run `prunekit compact` to make a compact model file');
+  if (metadata.kind !== 'compact') fail(`model file: __metadata__.kind is ${JSON.stringify(metadata.kind)}, expected "compact"`);
   if (metadata.format_version !== FORMAT_VERSION) fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}")`);
   let meta: unknown;
   try {

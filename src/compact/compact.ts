@@ -1,0 +1,136 @@
+/**
+ * From a masked MLP to the stored CompactModel: remove dead neurons (adjust.ts), then per layer
+ * choose dense or CSR, the CSR index type and the value encoding (f32, f16, k-means codes).
+ *
+ * Dense or CSR: CSR when it is not larger in bytes AND the layer's sparsity reaches the measured
+ * dense/CSR latency crossover at every batch size the user serves (DESIGN.md, this kind of
+ * machine: ≈ 0.8 at batch 1, ≈ 0.6 at batch 64; interpolated linearly in log2(batch) and clamped
+ * outside the table). `crossover` overrides the threshold; `layout` forces one layout.
+ */
+import type { MLP } from '../nn/model.js';
+import { csrBytes, denseToCsr, type IndexType, narrowestIndex } from '../sparse/csr.js';
+import { encodeF16 } from '../sparse/f16.js';
+import { type CompactLayer, type CompactModel, denseF32ByteLength, encodeModel, type StoredValues, valuesF32 } from '../sparse/format.js';
+import { describeModel, type ModelInfo } from '../sparse/info.js';
+import { removeDeadNeurons } from './adjust.js';
+import { kmeansQuantize } from './kmeans.js';
+
+/** Crossover sparsity (dense → CSR faster) per batch size, measured (DESIGN.md). */
+export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [[1, 0.8], [64, 0.6]];
+
+export interface CompactOptions {
+  values?: 'f32' | 'f16' | 'kmeans';
+  /** k-means: codebook size ≤ 2^bits (1…8). Default 5 (Deep Compression's choice for LeNet FC layers). */
+  bits?: number;
+  /** CSR column indices: narrowest that fits ('auto'), or forced u16/u32. */
+  index?: 'auto' | 'u16' | 'u32';
+  /** Batch sizes the model will serve. Default [1, 64]. */
+  batchSizes?: number[];
+  /** Override the crossover: CSR when sparsity ≥ this (and not larger in bytes). */
+  crossover?: number;
+  /** Force a layout for every layer. Default 'auto'. */
+  layout?: 'auto' | 'dense' | 'csr';
+  /** The crossover table (batch, sparsity), ascending batch. Default DEFAULT_CROSSOVER. */
+  crossoverTable?: ReadonlyArray<readonly [number, number]>;
+}
+
+export interface CompactLayerReport {
+  format: 'dense' | 'csr';
+  values: 'f32' | 'f16' | 'kmeans';
+  index: IndexType | null;
+  inFeatures: number;
+  outFeatures: number;
+  nonzeros: number;
+  sparsity: number;
+  /** Neurons of this layer's output removed as dead. */
+  removedNeurons: number;
+  /** Largest |stored − original| weight (0 for f32). */
+  maxValueError: number;
+  bytes: number;
+}
+
+export interface CompactReport {
+  /** Size of the compact file. */
+  bytes: number;
+  /** Size of the original (masked) model stored dense with f32 values in the same format. */
+  dense_bytes: number;
+  /** The crossover sparsity used. */
+  crossover: number;
+  layers: CompactLayerReport[];
+  info: ModelInfo;
+}
+
+/** Crossover sparsity for one batch size: linear in log2(batch) between table points, clamped. */
+export function crossoverAt(batch: number, table: ReadonlyArray<readonly [number, number]> = DEFAULT_CROSSOVER): number {
+  if (batch <= table[0][0]) return table[0][1];
+  for (let i = 1; i < table.length; i++) {
+    const [b0, s0] = table[i - 1], [b1, s1] = table[i];
+    if (batch <= b1) return s0 + ((s1 - s0) * (Math.log2(batch) - Math.log2(b0))) / (Math.log2(b1) - Math.log2(b0));
+  }
+  return table[table.length - 1][1];
+}
+
+function encodeValues(v: Float32Array, opts: CompactOptions, denseWithZeros: boolean): StoredValues {
+  const enc = opts.values ?? 'f32';
+  if (enc === 'f32') return { encoding: 'f32', values: v };
+  if (enc === 'f16') return { encoding: 'f16', bits: encodeF16(v) };
+  const { codebook, codes } = kmeansQuantize(v, opts.bits ?? 5, { fixedZero: denseWithZeros });
+  return { encoding: 'kmeans', codes, codebook };
+}
+
+export function compact(model: MLP, opts: CompactOptions = {}): { compact: CompactModel; report: CompactReport } {
+  const batchSizes = opts.batchSizes ?? [1, 64];
+  if (!batchSizes.length || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError(`compact: batch sizes must be positive integers, got [${batchSizes}]`);
+  const threshold = opts.crossover ?? Math.max(...batchSizes.map((b) => crossoverAt(b, opts.crossoverTable)));
+  const valueBytes = { f32: 4, f16: 2, kmeans: 1 }[opts.values ?? 'f32'];
+  const { model: adjusted, removed } = removeDeadNeurons(model);
+
+  const reports: Omit<CompactLayerReport, 'bytes'>[] = [];
+  const layers = adjusted.layers.map((l, i): CompactLayer => {
+    const { inFeatures: inn, outFeatures: out } = l;
+    const size = out * inn;
+    let nnz = 0;
+    for (let k = 0; k < l.weight.length; k++) if (l.weight[k] !== 0) nnz++;
+    const sparsity = size ? 1 - nnz / size : 0;
+    const index: IndexType = !opts.index || opts.index === 'auto' ? narrowestIndex(inn) : opts.index;
+    const useCsr = opts.layout === 'csr' || (opts.layout !== 'dense' && sparsity >= threshold && csrBytes(out, nnz, valueBytes, index) <= size * valueBytes);
+    const common = { inFeatures: inn, outFeatures: out, activation: l.activation, bias: l.bias };
+    let layer: CompactLayer;
+    let original: Float32Array;
+    if (useCsr) {
+      const m = denseToCsr(l.weight, out, inn, index);
+      original = m.data;
+      layer = { ...common, layout: 'csr', indices: m.indices, indptr: m.indptr, values: encodeValues(m.data, opts, false) };
+    } else {
+      original = l.weight;
+      layer = { ...common, layout: 'dense', values: encodeValues(l.weight, opts, nnz < size) };
+    }
+    const stored = valuesF32(layer.values);
+    let maxValueError = 0;
+    for (let k = 0; k < stored.length; k++) maxValueError = Math.max(maxValueError, Math.abs(stored[k] - original[k]));
+    reports.push({ format: layer.layout, values: layer.values.encoding, index: useCsr ? index : null, inFeatures: inn, outFeatures: out, nonzeros: nnz, sparsity, removedNeurons: removed[i], maxValueError });
+    return layer;
+  });
+  const result: CompactModel = {
+    layers,
+    preprocessing: adjusted.preprocessing,
+    provenance: {
+      ...adjusted.provenance,
+      compaction: { values: opts.values ?? 'f32', bits: opts.values === 'kmeans' ? opts.bits ?? 5 : undefined, index: opts.index ?? 'auto', batchSizes, crossover: threshold, removedNeurons: removed },
+    },
+  };
+  const bytes = encodeModel(result).length;
+  const info = describeModel(result, bytes);
+  const originalShape: CompactModel = { ...result, layers: model.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: l.activation, bias: l.bias, layout: 'dense', values: { encoding: 'f32', values: l.weight } })) };
+  return {
+    compact: result,
+    report: {
+      bytes,
+      dense_bytes: denseF32ByteLength(originalShape),
+      crossover: threshold,
+      layers: reports.map((r, i) => ({ ...r, bytes: info.layers[i].bytes.total })),
+      info,
+    },
+  };
+}
+

@@ -1,0 +1,64 @@
+/**
+ * Weight sharing by 1-D k-means (Deep Compression, Han, Mao & Dally, ICLR 2016, §3): the values
+ * of one layer are replaced by the nearest of ≤ k = 2^bits shared centroids and stored as u8 codes
+ * plus a codebook. Centroids start linearly spaced over [min, max] (the paper's best init: it
+ * keeps the rare large weights), then Lloyd iterations. In 1-D the nearest centroid is found by
+ * binary search over the sorted centroids' midpoints.
+ * Gap (documented): the paper's fine-tuning of the centroids with the summed gradients of each
+ * cluster is not done here.
+ */
+export interface Codebook {
+  codebook: Float32Array;
+  codes: Uint8Array;
+}
+
+/** Index of the nearest centroid; `c` sorted ascending. */
+function nearest(c: Float64Array, x: number): number {
+  let lo = 0, hi = c.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x > (c[mid] + c[mid + 1]) / 2) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Clusters `values` into ≤ 2^bits centroids (fewer when there are fewer distinct values).
+ * `fixedZero`: reserve code 0 for exactly 0 and cluster only the nonzeros (dense layers with
+ * pruned weights, so that pruned stays pruned).
+ */
+export function kmeansQuantize(values: Float32Array, bits: number, opts: { fixedZero?: boolean; iterations?: number } = {}): Codebook {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`kmeans: bits must be 1…8 (u8 codes), got ${bits}`);
+  const fixedZero = opts.fixedZero ?? false;
+  const pool = fixedZero ? values.filter((v) => v !== 0) : values;
+  const distinct = new Set(pool).size;
+  const k = Math.max(1, Math.min((1 << bits) - (fixedZero ? 1 : 0), distinct));
+  let lo = Infinity, hi = -Infinity;
+  for (const v of pool) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (!pool.length) lo = hi = 0;
+  const c = new Float64Array(k);
+  for (let i = 0; i < k; i++) c[i] = k === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * i) / (k - 1);
+  const assign = new Uint8Array(pool.length);
+  const sum = new Float64Array(k), count = new Float64Array(k);
+  for (let it = 0; it < (opts.iterations ?? 50); it++) {
+    let moved = false;
+    sum.fill(0); count.fill(0);
+    for (let i = 0; i < pool.length; i++) {
+      const a = nearest(c, pool[i]);
+      if (a !== assign[i]) { moved = true; assign[i] = a; }
+      sum[a] += pool[i]; count[a]++;
+    }
+    for (let j = 0; j < k; j++) if (count[j]) c[j] = sum[j] / count[j]; // empty cluster: keep its centroid
+    c.sort(); // means of ordered 1-D clusters stay ordered; sort guards against ties
+    if (!moved && it > 0) break;
+  }
+  const off = fixedZero ? 1 : 0;
+  const codebook = new Float32Array(k + off);
+  codebook.set(c, off);
+  const codes = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    codes[i] = fixedZero && values[i] === 0 ? 0 : nearest(c, values[i]) + off;
+  }
+  return { codebook, codes };
+}
