@@ -21,7 +21,7 @@ interface LayerBufs {
   W: F32Buf; b: F32Buf;
   dW: F32Buf; db: F32Buf;
   vW: F32Buf; vb: F32Buf;
-  /** f32 0/1 mask, or null when the layer has none. */
+  /** f32 0/1 mask, or null while the layer has none. */
   mask: F32Buf | null;
 }
 
@@ -71,11 +71,15 @@ export class Network {
     this.uploadFromModel();
   }
 
-  /** Copies weights, biases and masks from the model (pruned weights forced to 0). Momentum is kept. */
+  /**
+   * Copies weights, biases and masks from the model; pruned weights and their momentum are set
+   * to 0. Other momentum is kept (so a hook may prune mid-training without resetting SGD state).
+   */
   uploadFromModel(): void {
     this.model.layers.forEach((l, i) => {
       const L = this.layers[i];
-      if (l.mask && !L.mask) throw new Error(`Network: layer ${i} gained a mask after binding; create a new Network`);
+      if (l.mask && !L.mask) L.mask = allocF32(this.k, l.weight.length); // pruned during training (gradual schedule)
+      if (!l.mask) L.mask = null;
       writeF32(this.k, L.W, l.weight);
       writeF32(this.k, L.b, l.bias);
       if (l.mask && L.mask) {
