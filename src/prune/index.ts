@@ -1,0 +1,16 @@
+/** prunekit's pruning API: criteria, thresholds, scopes, masks, schedules, structured pruning. */
+export { applyMask, composeMasks, countKept, currentMask, maskSparsity, modelMaskSparsity, pruneLayer } from './mask.js';
+export { kthSmallest, percentile } from './select.js';
+export { maskByCount, maskByThreshold, maskForAmount, validateAmount, type Amount } from './threshold.js';
+export { planMasks, resolveLayers, hasPath, DEFAULT_MIN_DENSITY, type ScopeKind, type ScopeOptions } from './scope.js';
+export {
+  accumulateGradients, magnitudeScores, movementScores, obdScores, randomScores, RangeTracker, scoreModel, taylorScores, userScores,
+  type CriterionInputs, type CriterionName, type GradFn, type Gradients, type Scores,
+} from './criteria.js';
+export { neuronScores, nmMask, pruneNeurons, removeNeurons, type NeuronPruneOptions } from './structured.js';
+export {
+  geometricSparsities, gradual, gradualPlan, iterative, lottery, lotterySparsities, oneShot, polynomialSparsity, rewind,
+  type FineTune, type GradualOptions, type PolynomialOptions, type PruneTo, type ScheduleEnv, type TrainHooks,
+} from './schedule.js';
+export { layerRecords, recordStep, type Evaluate, type LayerRecord, type Metrics, type PruneStep } from './validate.js';
+export { makePruneTo, pruneModel, type PruneContext, type PruneOptions, type PruneResult, type ScheduleName } from './prune.js';
