@@ -1,0 +1,62 @@
+/**
+ * The shape of one sweep's measurements: what `prunekit sweep` writes to `report.json` and what
+ * `renderReport` (html.ts) and `summarize` (summary.ts) read. Plain data only (JSON round-trips).
+ */
+
+/** Median µs per forward pass of the whole model, dense kernels vs the compacted (CSR/dense mix) model. */
+export interface LatencyPair { dense_us: number; sparse_us: number }
+
+/** One layer of one compacted model. */
+export interface LayerPoint {
+  /** Fraction of this layer's weights that are zero after pruning (before dead-neuron removal). */
+  sparsity: number;
+  /** How the compacted layer is stored. */
+  format: 'dense' | 'csr';
+  /** Stored nonzero weights. */
+  nonzeros: number;
+  /** Input and output widths after dead-neuron removal. */
+  in: number; out: number;
+  /** Neurons of this layer's output removed as dead (no incoming or no outgoing weights). */
+  deadRemoved: number;
+}
+
+/** One pruned-and-compacted model of the sweep. */
+export interface SweepPoint {
+  criterion: string; scope: string; schedule: string;
+  /** Requested and achieved fraction of weights that are zero. */
+  targetSparsity: number; sparsity: number;
+  /** Test and train metrics; `gap` = trainAccuracy − accuracy (the generalisation gap). */
+  accuracy: number; loss: number; trainAccuracy: number; trainLoss: number; gap: number;
+  /** Compact model file size in bytes. */
+  bytes: number;
+  layers: LayerPoint[];
+  /** Key: batch size as a string, e.g. "1", "64". */
+  latency: Record<string, LatencyPair>;
+  pruneSeconds: number; fineTuneEpochs: number;
+  /** Per layer, mean ‖∂L/∂W‖ over a few batches: before pruning and after fine-tuning. */
+  gradNormsBefore: number[]; gradNormsAfter: number[];
+}
+
+/** One epoch of the dense training run. */
+export interface EpochRecord {
+  epoch: number; loss: number; trainAccuracy: number; testAccuracy: number | null; seconds: number; gradNorms: number[];
+}
+
+export interface SweepReport {
+  title: string; createdAt: string; command: string;
+  data: { spec: string; nTrain: number; nTest: number; nFeatures: number; nClasses: number };
+  model: { sizes: number[]; activation: string };
+  machine: { kernels: string; node: string; cpus: number; loadavg: number[] };
+  dense: {
+    accuracy: number; loss: number; trainAccuracy: number; trainLoss: number;
+    /** Size of the dense model stored in the compact format, and of the dense training-model file. */
+    bytes: number; denseFileBytes: number;
+    trainSeconds: number;
+    epochs: EpochRecord[];
+    /** Batch size (as a string) → median µs per forward pass. */
+    latency: Record<string, number>;
+  };
+  points: SweepPoint[];
+  /** Plain-language sentences, the first is the headline. */
+  summary: string[];
+}
