@@ -57,6 +57,8 @@ function wrap(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavor
     f32_gemm_tn: e.f32_gemm_tn,
     f32_gemm_nt_grad: e.f32_gemm_nt_grad,
     f32_sgd_masked: e.f32_sgd_masked,
+    probe_read_bw: e.probe_read_bw,
+    probe_madd_peak: e.probe_madd_peak,
     alloc: (bytes) => arena.alloc(bytes),
     reset: (mark) => arena.reset(mark),
     heapTop: () => arena.heapTop(),

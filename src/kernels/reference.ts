@@ -98,6 +98,22 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
         m[f(v) + i] = keep ? vi : 0;
       }
     },
+    probe_read_bw(p, bytes, reps) {
+      const m = f32();
+      let s = 0;
+      for (let r = 0; r < reps; r++) for (let i = 0; i < bytes / 4; i++) s += m[f(p) + i];
+      return Math.fround(s);
+    },
+    probe_madd_peak(p, iters) {
+      // the SIMD builds' definition (all four lanes); see types.ts
+      const m = f32();
+      let s = 0;
+      for (let i = 0; i < iters; i++) {
+        const q = f(p) + (i % 32) * 8;
+        for (const si of [0, 1, 2, 3, 5]) for (let lane = 0; lane < 8; lane++) s += m[q + si] * m[q + lane];
+      }
+      return Math.fround(s);
+    },
     alloc: (bytes) => arena.alloc(bytes),
     reset: (mark) => arena.reset(mark),
     heapTop: () => arena.heapTop(),

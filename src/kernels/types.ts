@@ -59,6 +59,14 @@ export interface Kernels {
    */
   f32_sgd_masked(w: Ptr, v: Ptr, g: Ptr, mask: Ptr, n: number, lr: number, momentum: number, wd: number, nesterov: number): void;
 
+  // ---- machine-limit probes (src/report/machine.ts) -------------------------------------------
+  /** Σ over `reps` passes of the f32 values in [p, p + bytes); bytes a multiple of 128. Times read bandwidth. */
+  probe_read_bw(p: Ptr, bytes: number, reps: number): number;
+  /** Σ of 10 accumulators c_ij += s_i·x_j over `iters` steps whose operands come from a 1 KiB ring at p
+   *  (step i reads the 32 bytes at p + 32·(i mod 32): x_0 = f32[0..3], x_1 = f32[4..7], s = f32[0,1,2,3,5]).
+   *  f32x4 in the SIMD builds (80 flops per step), scalar lane 0 only in the scalar build (20). Times the mul-add peak. */
+  probe_madd_peak(p: Ptr, iters: number): number;
+
   // ---- memory ----------------------------------------------------------------------------
   /** Allocate `bytes` bytes, 64-byte aligned, zero-filled. Never freed individually (see Arena.reset). */
   alloc(bytes: number): Ptr;

@@ -1,0 +1,116 @@
+/**
+ * `prunekit bench` end to end on tiny layers (no speed is asserted), the pruning step it uses,
+ * the dense→CSR conversion, and the machine-limit probe kernels against independent sums.
+ */
+import { describe, expect, it, vi } from 'vitest';
+// The command's run() directly: vitest cannot yet transform src/cli/main.ts (its shebang plus a
+// dynamic import make vite insert a helper above the shebang), so main([...]) is not used here.
+import bench, { denseToCsr, magnitudePrune } from '../src/cli/commands/bench.js';
+import { UsageError } from '../src/cli/args.js';
+import { loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
+import { median, pairedRatio } from '../src/report/latency.js';
+import { rng } from './helpers/rng.js';
+
+async function runCli(argv: string[]) {
+  let out = '';
+  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await bench.run(argv.slice(1));
+    return { code, out };
+  } finally { w.mockRestore(); e.mockRestore(); }
+}
+
+describe('prunekit bench', () => {
+  it('prints JSON with one result per (sparsity, batch, format) and the documented keys', async () => {
+    const { code, out } = await runCli(['bench', '--layers', '20,10,5', '--sparsity', '0,0.9', '--batch', '1,4', '--runs', '3', '--min-run-ms', '0.2', '--json']);
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(['simd', 'relaxed-simd', 'scalar']).toContain(r.kernels);
+    expect(r.results).toHaveLength(2 * 2 * 2);
+    for (const s of [0, 0.9]) for (const b of [1, 4]) for (const f of ['dense', 'csr']) {
+      const hits = r.results.filter((x: any) => x.sparsity === s && x.batch === b && x.format === f);
+      expect(hits).toHaveLength(1);
+      const x = hits[0];
+      expect(x.median_us).toBeGreaterThan(0);
+      expect(x.min_us).toBeLessThanOrEqual(x.median_us);
+      // stored weights: dense 4·(20·10 + 10·5); CSR (4 + 2)·nnz + 4·(rows + 1) per layer
+      const nnz = (n: number) => n - Math.round(s * n);
+      const want = f === 'dense' ? 4 * 250 : 6 * (nnz(200) + nnz(50)) + 4 * (11 + 6);
+      expect(x.weight_bytes).toBe(want);
+      if (f === 'csr') { expect(x.index).toBe('u16'); expect(x.speedup_vs_dense).toBeGreaterThan(0); }
+    }
+    expect(r.crossover.map((c: any) => c.batch)).toEqual([1, 4]);
+    for (const key of ['read_gbs', 'madd_gflops', 'loadavg']) expect(r.machine).toHaveProperty(key);
+    expect(r.machine.read_gbs).toBeGreaterThan(0);
+    expect(Array.isArray(r.targets)).toBe(true);
+  });
+
+  it('prints a table, and rejects bad options with a UsageError (exit code 2)', async () => {
+    const t = await runCli(['bench', '--layers', '8,4', '--sparsity', '0.5', '--batch', '2', '--runs', '2', '--min-run-ms', '0.1']);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/sparsity\s+batch/);
+    await expect(runCli(['bench', '--sparsity', '1.5'])).rejects.toThrow(UsageError);
+    await expect(runCli(['bench', '--layers', '10'])).rejects.toThrow(UsageError);
+    await expect(runCli(['bench', '--kernels', 'gpu'])).rejects.toThrow(UsageError);
+  });
+});
+
+describe('magnitudePrune and denseToCsr', () => {
+  it('zeroes exactly round(s·n) weights, the smallest in magnitude', () => {
+    const r = rng(7);
+    const w = Float32Array.from({ length: 1001 }, () => r.next() * 2 - 1);
+    for (const s of [0, 0.5, 0.8, 0.9, 0.95, 0.98, 1]) {
+      const p = magnitudePrune(w, s);
+      const zeros = p.filter((v) => v === 0).length;
+      expect(zeros).toBe(Math.round(s * 1001));
+      // every kept weight is at least as large as every pruned one
+      let maxPruned = 0, minKept = Infinity;
+      p.forEach((v, i) => { if (v === 0) maxPruned = Math.max(maxPruned, Math.abs(w[i])); else { minKept = Math.min(minKept, Math.abs(v)); expect(v).toBe(w[i]); } });
+      expect(maxPruned).toBeLessThanOrEqual(minKept);
+    }
+    // ties: lower index pruned first
+    expect(Array.from(magnitudePrune(Float32Array.from([1, -1, 1, 2]), 0.5))).toEqual([0, 0, 1, 2]);
+  });
+
+  it('converts a hand-made matrix to CSR', () => {
+    const m = denseToCsr(Float32Array.from([0, 2, 0, 3, 0, 0, 0, 0, 4]), 3, 3);
+    expect(Array.from(m.data)).toEqual([2, 3, 4]);
+    expect(Array.from(m.indices)).toEqual([1, 0, 2]);
+    expect(Array.from(m.indptr)).toEqual([0, 1, 2, 3]);
+    expect(m.indices).toBeInstanceOf(Uint16Array);
+    expect(denseToCsr(new Float32Array(70000), 1, 70000).indices).toBeInstanceOf(Uint32Array);
+  });
+});
+
+describe('timing helpers', () => {
+  it('median and paired ratio', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    const t = (s: number[]) => ({ name: '', reps: 1, samples_us: s, median_us: median(s), min_us: Math.min(...s) });
+    expect(pairedRatio(t([10, 20, 40]), t([5, 5, 10]))).toBe(4); // per round 2, 4, 4
+  });
+});
+
+describe('machine-limit probes', () => {
+  for (const flavor of supportedFlavors()) {
+    it(`${flavor}: read and multiply-add probes compute their documented sums`, () => {
+      const k = loadKernelsSync({ flavor });
+      const p = k.alloc(1024);
+      const v = new Float32Array(k.memory.buffer, p, 256);
+      for (let i = 0; i < 256; i++) v[i] = i % 5; // small integers: every sum is exact in f32
+      let want = 0;
+      for (let i = 0; i < 256; i++) want += i % 5;
+      expect(k.probe_read_bw(p, 1024, 3)).toBe(3 * want);
+      // multiply-add: step i uses the 8 floats at 8·(i mod 32): Σ over s ∈ {f0,f1,f2,f3,f5} of s·Σ lanes
+      const iters = 40;
+      let m = 0;
+      for (let i = 0; i < iters; i++) {
+        const q = 8 * (i % 32);
+        const lanes = flavor === 'scalar' ? [0, 4] : [0, 1, 2, 3, 4, 5, 6, 7];
+        for (const si of [0, 1, 2, 3, 5]) for (const l of lanes) m += v[q + si] * v[q + l];
+      }
+      expect(k.probe_madd_peak(p, iters)).toBe(m);
+    });
+  }
+});
