@@ -1,0 +1,7 @@
+/**
+ * Bad input data: a message that names the file, and where it helps the 1-based line or the byte
+ * offset, plus what was expected. The CLI turns it into exit code 1.
+ */
+export class DataError extends Error {
+  override name = 'DataError';
+}
