@@ -14,3 +14,4 @@ export {
 } from './schedule.js';
 export { layerRecords, recordStep, type Evaluate, type LayerRecord, type Metrics, type PruneStep } from './validate.js';
 export { makePruneTo, pruneModel, type PruneContext, type PruneOptions, type PruneResult, type ScheduleName } from './prune.js';
+export { trainerContext, type TrainerContextOptions } from './trainer.js';

@@ -1,0 +1,49 @@
+/**
+ * Binds `pruneModel`'s injected functions to the real trainer (src/nn/train.ts) and a data split:
+ * fine-tuning is masked SGD (`train`), evaluation is test accuracy/loss plus train accuracy/loss and
+ * per-layer gradient norms, gradients for taylor/obd come from `computeGradients` over a few batches.
+ */
+import type { SplitDataset } from '../data/types.js';
+import type { Kernels } from '../kernels/types.js';
+import type { MLP } from '../nn/model.js';
+import { computeGradients, DEFAULT_TRAIN, evaluate, train, type TrainConfig } from '../nn/train.js';
+import type { PruneContext } from './prune.js';
+import type { Metrics } from './validate.js';
+
+export interface TrainerContextOptions {
+  /** Fine-tuning configuration (epochs are set per call). Validation hold-out and early stopping are off. */
+  train?: Partial<TrainConfig>;
+  /** Batches × batch size used for taylor/obd gradients and the recorded gradient norms (default 8 × 64). */
+  gradBatches?: number;
+  gradBatchSize?: number;
+  /** Also evaluate on the training split (train–test gap; one more pass over the training data per record). Default true. */
+  trainMetrics?: boolean;
+  kernels?: Kernels;
+}
+
+export function trainerContext(data: SplitDataset, opts: TrainerContextOptions = {}): PruneContext {
+  const cfg: Partial<TrainConfig> = { ...opts.train, validationFraction: 0, earlyStopping: false };
+  const batchSize = Math.min(cfg.batchSize ?? DEFAULT_TRAIN.batchSize, data.train.nSamples);
+  const gradOpts = { batches: opts.gradBatches ?? 8, batchSize: Math.min(opts.gradBatchSize ?? 64, data.train.nSamples), seed: cfg.seed, kernels: opts.kernels };
+  let call = 0;
+  return {
+    stepsPerEpoch: Math.ceil(data.train.nSamples / batchSize),
+    gradients: (model: MLP) => computeGradients(model, data.train, gradOpts),
+    fineTune: (model, epochs, hooks) =>
+      // A different shuffle per fine-tuning call, still repeatable from the seed.
+      train(model, data, { ...cfg, epochs, seed: (cfg.seed ?? DEFAULT_TRAIN.seed) + ++call }, { ...hooks, kernels: opts.kernels }),
+    evaluate: (model: MLP): Metrics => {
+      const test = evaluate(model, data.test, opts.kernels);
+      const m: Metrics = { accuracy: test.accuracy, loss: test.loss };
+      if (opts.trainMetrics ?? true) {
+        const tr = evaluate(model, data.train, opts.kernels);
+        m.trainAccuracy = tr.accuracy;
+        m.trainLoss = tr.loss;
+        // ‖∂L/∂W_l‖ as the root mean square over batches of the per-batch gradient norm: √(Σ_i mean_b g_b,i²).
+        const g = computeGradients(model, data.train, gradOpts);
+        m.gradNorms = g.sqGrads.map((s) => Math.sqrt(s.reduce((a, v) => a + v, 0)));
+      }
+      return m;
+    },
+  };
+}
