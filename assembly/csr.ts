@@ -34,63 +34,72 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
   }
 }
 
+/** One row × 16 samples: 4 accumulators, nonzeros [k0, k1), two per loop turn. Returns via store. */
+// @ts-ignore: decorator
+@inline function spmmRow16<I>(data: usize, indices: usize, k0: usize, k1: usize, xj: usize, xs: usize, bv: v128, yp: usize, act: i32): void {
+  let c0 = bv, c1 = bv, c2 = bv, c3 = bv;
+  let dp = data + (k0 << 2), ip = indices + k0 * sizeof<I>();
+  const dEnd = data + (k1 << 2), dEnd2 = dEnd - 4;
+  for (; dp < dEnd2; dp += 8, ip += 2 * sizeof<I>()) {
+    let w = v128.load_splat<f32>(dp);
+    let xp = xj + <usize>load<I>(ip) * xs;
+    c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
+    c2 = madd(w, v128.load(xp, 32), c2); c3 = madd(w, v128.load(xp, 48), c3);
+    w = v128.load_splat<f32>(dp, 4);
+    xp = xj + <usize>load<I>(ip, sizeof<I>()) * xs;
+    c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
+    c2 = madd(w, v128.load(xp, 32), c2); c3 = madd(w, v128.load(xp, 48), c3);
+  }
+  if (dp < dEnd) {
+    const w = v128.load_splat<f32>(dp);
+    const xp = xj + <usize>load<I>(ip) * xs;
+    c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
+    c2 = madd(w, v128.load(xp, 32), c2); c3 = madd(w, v128.load(xp, 48), c3);
+  }
+  v128.store(yp, reluIf(c0, act)); v128.store(yp, reluIf(c1, act), 16);
+  v128.store(yp, reluIf(c2, act), 32); v128.store(yp, reluIf(c3, act), 48);
+}
+
 /**
  * SpMM, feature-major:  Y[r][j] = act(Σ_k data[k] · X[indices[k]][j] + b[r]).
  * Vectorised over the batch, not over the nonzeros: each nonzero is one broadcast weight times
- * contiguous rows of X (no gather). Batch chunks of 32 samples keep 8 accumulators live.
+ * contiguous rows of X (no gather). The batch is cut into chunks of 16 samples (one 64-byte cache
+ * line of each X row); the chunk loop is outside the row loop, so one chunk's slab of X stays in
+ * L1/L2 while every row of the layer reads it.
  */
 function spmm<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
   const xs = <usize>batch << 2;
-  for (let r = 0; r < out; r++) {
-    const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
-    const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
-    const br = load<f32>(b + (<usize>r << 2));
-    const yr = Y + <usize>r * xs;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const bv = f32x4.splat(br);
-      for (; j + 32 <= batch; j += 32) {
-        const xj = X + (<usize>j << 2);
-        let c0 = bv, c1 = bv, c2 = bv, c3 = bv, c4 = bv, c5 = bv, c6 = bv, c7 = bv;
-        for (let k = k0; k < k1; k++) {
-          const w = v128.load_splat<f32>(data + (k << 2));
-          const xp = xj + idx<I>(indices, k) * xs;
-          c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
-          c2 = madd(w, v128.load(xp, 32), c2); c3 = madd(w, v128.load(xp, 48), c3);
-          c4 = madd(w, v128.load(xp, 64), c4); c5 = madd(w, v128.load(xp, 80), c5);
-          c6 = madd(w, v128.load(xp, 96), c6); c7 = madd(w, v128.load(xp, 112), c7);
-        }
-        const yp = yr + (<usize>j << 2);
-        v128.store(yp, reluIf(c0, act)); v128.store(yp, reluIf(c1, act), 16);
-        v128.store(yp, reluIf(c2, act), 32); v128.store(yp, reluIf(c3, act), 48);
-        v128.store(yp, reluIf(c4, act), 64); v128.store(yp, reluIf(c5, act), 80);
-        v128.store(yp, reluIf(c6, act), 96); v128.store(yp, reluIf(c7, act), 112);
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 16 <= batch; j += 16) {
+      const xj = X + (<usize>j << 2);
+      for (let r = 0; r < out; r++) {
+        const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+        const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+        spmmRow16<I>(data, indices, k0, k1, xj, xs, v128.load_splat<f32>(b + (<usize>r << 2)), Y + <usize>r * xs + (<usize>j << 2), act);
       }
-      for (; j + 8 <= batch; j += 8) {
-        const xj = X + (<usize>j << 2);
-        let c0 = bv, c1 = bv;
-        for (let k = k0; k < k1; k++) {
-          const w = v128.load_splat<f32>(data + (k << 2));
-          const xp = xj + idx<I>(indices, k) * xs;
-          c0 = madd(w, v128.load(xp), c0); c1 = madd(w, v128.load(xp, 16), c1);
-        }
-        const yp = yr + (<usize>j << 2);
-        v128.store(yp, reluIf(c0, act)); v128.store(yp, reluIf(c1, act), 16);
-      }
-      for (; j + 4 <= batch; j += 4) {
-        const xj = X + (<usize>j << 2);
-        let c0 = bv;
+    }
+    for (; j + 4 <= batch; j += 4) {
+      const xj = X + (<usize>j << 2);
+      for (let r = 0; r < out; r++) {
+        const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+        const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+        let c0 = v128.load_splat<f32>(b + (<usize>r << 2));
         for (let k = k0; k < k1; k++) {
           c0 = madd(v128.load_splat<f32>(data + (k << 2)), v128.load(xj + idx<I>(indices, k) * xs), c0);
         }
-        v128.store(yr + (<usize>j << 2), reluIf(c0, act));
+        v128.store(Y + <usize>r * xs + (<usize>j << 2), reluIf(c0, act));
       }
     }
-    for (; j < batch; j++) {
-      const xj = X + (<usize>j << 2);
-      let s = br;
+  }
+  for (; j < batch; j++) {
+    const xj = X + (<usize>j << 2);
+    for (let r = 0; r < out; r++) {
+      const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+      const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+      let s = load<f32>(b + (<usize>r << 2));
       for (let k = k0; k < k1; k++) s += load<f32>(data + (k << 2)) * load<f32>(xj + idx<I>(indices, k) * xs);
-      store<f32>(yr + (<usize>j << 2), ASC_FEATURE_SIMD ? (act == 1 ? (s > 0 ? s : 0) : s) : actScalar(s, act));
+      store<f32>(Y + <usize>r * xs + (<usize>j << 2), ASC_FEATURE_SIMD ? (act == 1 ? (s > 0 ? s : 0) : s) : actScalar(s, act));
     }
   }
   if (ASC_FEATURE_SIMD) actPass(Y, out * batch, act);
