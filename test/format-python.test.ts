@@ -1,0 +1,47 @@
+/**
+ * FORMAT.md's Python reader (numpy only), extracted from the document and run with python3 on a
+ * file we write: it must rebuild the same dense weights (for dense, CSR u8/u16/u32, f16, k-means).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compact } from '../src/compact/compact.js';
+import { createMLP } from '../src/nn/model.js';
+import { denseWeight, encodeModel } from '../src/sparse/format.js';
+
+const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'prunekit-py-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('FORMAT.md Python reader', () => {
+  it.skipIf(!hasNumpy)('rebuilds the dense weights of our files (python3 + numpy)', () => {
+    const md = readFileSync(new URL('../FORMAT.md', import.meta.url), 'utf8');
+    const reader = /```python\n([\s\S]*?)```/.exec(md)![1];
+    expect(reader.split('\n').length).toBeLessThan(30);
+    const m = createMLP({ sizes: [300, 40, 20, 3], activation: 'tanh', seed: 3 });
+    m.layers.forEach((l, k) => { l.weight = l.weight.map((w, i) => ((i * 7 + k) % 10 < 8 ? 0 : w)); });
+    const variants = {
+      f32: compact(m, { layout: 'csr' }).compact, // u16, u8, u8 indices
+      u32: compact(m, { layout: 'csr', index: 'u32' }).compact,
+      dense: compact(m, { layout: 'dense', values: 'f16' }).compact,
+      kmeans: compact(m, { values: 'kmeans', bits: 4, layout: 'csr' }).compact,
+    };
+    for (const [name, c] of Object.entries(variants)) {
+      const file = join(dir, `${name}.safetensors`);
+      writeFileSync(file, encodeModel(c));
+      const script = `${reader}\nimport sys, json\nlayers, meta = read_prunekit(sys.argv[1])\nprint(json.dumps([[W.shape, W.astype(float).ravel().tolist(), b.astype(float).tolist(), a] for W, b, a in layers]))`;
+      const got = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+      c.layers.forEach((L, i) => {
+        const [shape, W, b, act] = got[i];
+        expect(shape).toEqual([L.outFeatures, L.inFeatures]);
+        expect(act).toBe(L.activation);
+        const want = denseWeight(L);
+        expect(W.length).toBe(want.length);
+        expect(W.findIndex((v: number, k: number) => v !== want[k])).toBe(-1); // exact: f32 → f64 is exact
+        expect(b).toEqual(Array.from(L.bias));
+      });
+    }
+  });
+});
