@@ -11,7 +11,10 @@ import { compact } from '../src/compact/compact.js';
 import { createMLP } from '../src/nn/model.js';
 import { denseWeight, encodeModel } from '../src/sparse/format.js';
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+// Resolve the real interpreter once (pyenv shims take seconds per start) and check numpy is there.
+const probe = spawnSync('python3', ['-c', 'import sys, numpy; print(sys.executable)'], { encoding: 'utf8' });
+const hasNumpy = probe.status === 0;
+const python = hasNumpy ? probe.stdout.trim() : 'python3';
 const dir = mkdtempSync(join(tmpdir(), 'prunekit-py-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,11 +31,12 @@ describe('FORMAT.md Python reader', () => {
       dense: compact(m, { layout: 'dense', values: 'f16' }).compact,
       kmeans: compact(m, { values: 'kmeans', bits: 4, layout: 'csr' }).compact,
     };
-    for (const [name, c] of Object.entries(variants)) {
-      const file = join(dir, `${name}.safetensors`);
-      writeFileSync(file, encodeModel(c));
-      const script = `${reader}\nimport sys, json\nlayers, meta = read_prunekit(sys.argv[1])\nprint(json.dumps([[W.shape, W.astype(float).ravel().tolist(), b.astype(float).tolist(), a] for W, b, a in layers]))`;
-      const got = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+    const files = Object.keys(variants).map((name) => join(dir, `${name}.safetensors`));
+    Object.values(variants).forEach((c, i) => writeFileSync(files[i], encodeModel(c)));
+    const script = `${reader}\nimport sys, json\nprint(json.dumps([[[W.shape, W.astype(float).ravel().tolist(), b.astype(float).tolist(), a] for W, b, a in read_prunekit(f)[0]] for f in sys.argv[1:]]))`;
+    const all = JSON.parse(execFileSync(python, ['-c', script, ...files], { encoding: 'utf8', maxBuffer: 1 << 27 }));
+    Object.values(variants).forEach((c, f) => {
+      const got = all[f];
       c.layers.forEach((L, i) => {
         const [shape, W, b, act] = got[i];
         expect(shape).toEqual([L.outFeatures, L.inFeatures]);
