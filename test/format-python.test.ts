@@ -46,6 +46,6 @@ describe('FORMAT.md Python reader', () => {
         expect(W.findIndex((v: number, k: number) => v !== want[k])).toBe(-1); // exact: f32 → f64 is exact
         expect(b).toEqual(Array.from(L.bias));
       });
-    }
+    });
   });
 });
