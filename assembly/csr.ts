@@ -19,7 +19,19 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
     const end = <usize>load<u32>(indptr + (<usize>r << 2), 4);
     let s: f32 = 0;
     if (ASC_FEATURE_SIMD) {
-      let acc = f32x4.splat(0);
+      let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (; k + 8 <= end; k += 8) {
+        const ip = indices + k * sizeof<I>(), dp = data + (k << 2);
+        const xv = f32x4(
+          load<f32>(x + (<usize>load<I>(ip) << 2)), load<f32>(x + (<usize>load<I>(ip, sizeof<I>()) << 2)),
+          load<f32>(x + (<usize>load<I>(ip, 2 * sizeof<I>()) << 2)), load<f32>(x + (<usize>load<I>(ip, 3 * sizeof<I>()) << 2)));
+        const xw = f32x4(
+          load<f32>(x + (<usize>load<I>(ip, 4 * sizeof<I>()) << 2)), load<f32>(x + (<usize>load<I>(ip, 5 * sizeof<I>()) << 2)),
+          load<f32>(x + (<usize>load<I>(ip, 6 * sizeof<I>()) << 2)), load<f32>(x + (<usize>load<I>(ip, 7 * sizeof<I>()) << 2)));
+        acc = madd(v128.load(dp), xv, acc);
+        acc1 = madd(v128.load(dp, 16), xw, acc1);
+      }
+      acc = f32x4.add(acc, acc1);
       for (; k + 4 <= end; k += 4) {
         const xv = f32x4(
           load<f32>(x + (idx<I>(indices, k) << 2)), load<f32>(x + (idx<I>(indices, k + 1) << 2)),
