@@ -1,0 +1,175 @@
+import type { Command } from '../main.js';
+import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+import type { MLP } from '../../nn/model.js';
+
+const usage = `usage: prunekit prune --model IN --data SPEC (--sparsity S | --percentile P | --threshold T) --out FILE [options]
+
+Prunes a trained model: scores every weight, cuts those below the threshold (P ⊙ M, shapes kept),
+fine-tunes with masked SGD on a schedule, and records accuracy and sparsity after every step.
+
+  --model FILE         model file from train (or an earlier prune)
+${DATA_HELP}
+  --sparsity S         fraction of weights pruned in scope, 0 ≤ S < 1 (count-exact: round(S·N))
+  --percentile P       keep weights whose score ≥ the P-th percentile (0..100; the seed uses 95)
+  --threshold T        keep weights whose score ≥ T
+  --criterion NAME     magnitude | random | movement | range | taylor | obd (default magnitude)
+  --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers)
+  --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
+  --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
+  --schedule NAME      oneshot | iterative | gradual | lottery (default oneshot)
+  --steps N            rounds (iterative, default 5) or pruning steps (gradual, default 10)
+  --finetune-epochs N  epochs per round (iterative, lottery), total (gradual), after (oneshot)
+  --structured neurons remove whole hidden neurons (L1 norm of incoming weights); --sparsity = fraction
+  --nm N:M             N:M semi-structured sparsity (e.g. 2:4) along each row's inputs
+  --rewind FILE        lottery/movement: initial weights (default: re-created from the model's training seed)
+  --lr X --batch N --momentum X --alpha X   fine-tuning SGD (default: the model's training settings)
+  --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
+  --out FILE           where to write the pruned model
+  --json               print {accuracy, sparsity, layers, steps, …} as JSON`;
+
+const command: Command = {
+  usage,
+  async run(argv) {
+    const { values: v } = parse(argv, {
+      ...dataFlags, model: { type: 'string' }, sparsity: { type: 'string' }, percentile: { type: 'string' }, threshold: { type: 'string' },
+      criterion: { type: 'string' }, scope: { type: 'string' }, layers: { type: 'string' }, 'min-density': { type: 'string' },
+      schedule: { type: 'string' }, steps: { type: 'string' }, 'finetune-epochs': { type: 'string' }, structured: { type: 'string' },
+      nm: { type: 'string' }, rewind: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, momentum: { type: 'string' },
+      alpha: { type: 'string' }, adjust: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' },
+    });
+    const modelPath = required(inputFile(v.model, 'model'), 'model');
+    const spec = required(v.data, 'data');
+    const out = required(outputFile(v.out, 'out'), 'out');
+    const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
+    const percentile = num(v.percentile, 'percentile', { min: 0, max: 100 });
+    const threshold = num(v.threshold, 'threshold');
+    const criterion = oneOf(v.criterion, 'criterion', ['magnitude', 'random', 'movement', 'range', 'taylor', 'obd'] as const) ?? 'magnitude';
+    const scope = oneOf(v.scope, 'scope', ['layer', 'global'] as const) ?? 'layer';
+    const layers = numList(v.layers, 'layers', { int: true, min: 0 });
+    const minDensity = num(v['min-density'], 'min-density', { min: 0, max: 1 });
+    const schedule = oneOf(v.schedule, 'schedule', ['oneshot', 'iterative', 'gradual', 'lottery'] as const) ?? 'oneshot';
+    const steps = num(v.steps, 'steps', { int: true, min: 1 });
+    const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 });
+    const structuredKind = oneOf(v.structured, 'structured', ['neurons'] as const);
+    const nm = parseNM(v.nm);
+    const rewindPath = inputFile(v.rewind, 'rewind');
+
+    const given = [sparsity, percentile, threshold].filter((x) => x !== undefined).length;
+    if (given > 1) throw new UsageError('give only one of --sparsity, --percentile, --threshold');
+    if (nm && (given > 0 || structuredKind)) throw new UsageError('--nm sets the sparsity itself (1 − N/M): drop --sparsity/--percentile/--threshold and --structured');
+    if (!nm && given === 0) throw new UsageError('give one of --sparsity, --percentile, --threshold (or --nm N:M)');
+    if (structuredKind && sparsity === undefined) throw new UsageError('--structured neurons needs --sparsity (the fraction of hidden neurons to remove)');
+    if (schedule !== 'oneshot' && sparsity === undefined) throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
+    if ((structuredKind || nm) && schedule !== 'oneshot') throw new UsageError('structured and N:M pruning support only --schedule oneshot (plus --finetune-epochs)');
+
+    const { loadModel, saveModel } = await import('../../nn/io.js');
+    const model = loadOrRunError(loadModel, modelPath);
+    const nLayers = model.layers.length;
+    const maxLayer = structuredKind ? nLayers - 2 : nLayers - 1;
+    for (const l of layers ?? []) {
+      if (l > maxLayer) throw new UsageError(`--layers: layer ${l} does not exist: the model has ${structuredKind ? `${nLayers - 1} hidden layers (0..${maxLayer})` : `${nLayers} layers (0..${maxLayer})`}`);
+    }
+    const prov = model.provenance as { sizes?: number[]; activation?: string; train?: Record<string, unknown> };
+    const trainProv = prov.train ?? {};
+    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
+    const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction });
+
+    const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
+    const trainCfg = {
+      lr: num(v.lr, 'lr', { min: 0, minExclusive: true }) ?? fromProv('lr'),
+      batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? fromProv('batchSize'),
+      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? fromProv('momentum'),
+      alpha: num(v.alpha, 'alpha', { min: 0 }) ?? fromProv('alpha'),
+      nesterov: trainProv.nesterov === true,
+      seed,
+    };
+    const cfg = Object.fromEntries(Object.entries(trainCfg).filter(([, x]) => x !== undefined));
+
+    // Initial weights for movement/range/lottery: a file, or the init the train command made from its seed.
+    const needInit = criterion === 'movement' || criterion === 'range' || schedule === 'lottery';
+    let initial: MLP | undefined;
+    if (needInit) initial = rewindPath ? loadOrRunError(loadModel, rewindPath) : await recreateInit(model, trainProv);
+    if (initial && initial.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
+      throw new UsageError(`--rewind: ${rewindPath ?? 'the initial weights'} do not have the model's layer shapes`);
+    }
+
+    const { trainerContext } = await import('../../prune/trainer.js');
+    const { pruneModel } = await import('../../prune/prune.js');
+    const { RangeTracker } = await import('../../prune/criteria.js');
+    const { sparsityOf } = await import('../../nn/model.js');
+    const ctx = trainerContext(data, { train: cfg });
+    let tracker;
+    if (criterion === 'range') { tracker = new RangeTracker(initial!); tracker.observe(model); }
+    const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
+
+    const dense = await ctx.evaluate!(model);
+    let result;
+    try {
+      result = await pruneModel(model, ctx, {
+        amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
+        inputs: { seed, initial, tracker }, rewindTo: initial,
+        structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
+      });
+    } catch (e) {
+      if (e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+    let pruned = result.model;
+    let removed: number[] | undefined;
+    if (v.adjust) {
+      const { removeDeadNeurons } = await import('../../compact/adjust.js');
+      ({ model: pruned, removed } = removeDeadNeurons(pruned));
+    }
+    const final = await ctx.evaluate!(pruned);
+    const sp = sparsityOf(pruned);
+    pruned.provenance = {
+      ...model.provenance,
+      prune: { data: spec, amount, criterion, scope, layers: layers ?? null, schedule, steps: steps ?? null, finetuneEpochs: epochs ?? 0, structured: structuredKind ?? null, nm: v.nm ?? null, seed, adjusted: !!v.adjust, denseAccuracy: dense.accuracy, accuracy: final.accuracy, sparsity: sp.total },
+    };
+    saveModel(out, pruned);
+    const report = {
+      accuracy: final.accuracy, loss: final.loss, trainAccuracy: final.trainAccuracy, generalisationGap: final.trainAccuracy !== undefined ? final.trainAccuracy - final.accuracy : undefined,
+      denseAccuracy: dense.accuracy, sparsity: sp.total,
+      layers: pruned.layers.map((L, i) => ({ sparsity: sp.layers[i], in: L.inFeatures, out: L.outFeatures, nonzeros: Math.round((1 - sp.layers[i]) * L.weight.length) })),
+      removedNeurons: removed, steps: result.steps, criterion, scope, schedule, out,
+    };
+    if (v.json) printJson(report);
+    else {
+      process.stdout.write(`pruned ${modelPath} (${criterion}, ${scope}, ${schedule}): sparsity ${pct(sp.total)} [${sp.layers.map((s) => pct(s, 1)).join(', ')}]\n` +
+        `test accuracy ${pct(dense.accuracy)} → ${pct(final.accuracy)}${removed ? `; dead neurons removed per layer: ${removed.join(', ')}` : ''}\nwrote ${out}\n`);
+    }
+    return 0;
+  },
+};
+
+function parseNM(s: string | undefined): [number, number] | undefined {
+  if (s === undefined) return undefined;
+  const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(s);
+  if (!m) throw new UsageError(`--nm: expected N:M with whole numbers (e.g. 2:4), got '${s}'`);
+  const n = Number(m[1]), mm = Number(m[2]);
+  if (n < 1 || n >= mm) throw new UsageError(`--nm: need 1 ≤ N < M, got ${n}:${mm}`);
+  return [n, mm];
+}
+
+function loadOrRunError(load: (p: string) => MLP, path: string): MLP {
+  try {
+    return load(path);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
+}
+
+/** The initial weights `prunekit train` drew: createMLP with the recorded sizes, activation and seed. */
+async function recreateInit(model: MLP, trainProv: Record<string, unknown>): Promise<MLP> {
+  const { createMLP, layerSizes } = await import('../../nn/model.js');
+  const prov = model.provenance as { sizes?: number[]; activation?: string };
+  const sizes = layerSizes(model);
+  if (typeof trainProv.seed !== 'number' || !prov.activation || !prov.sizes || prov.sizes.join() !== sizes.join()) {
+    throw new UsageError('this criterion/schedule needs the initial weights: the model file does not record its training seed and sizes; pass --rewind FILE');
+  }
+  return createMLP({ sizes, activation: prov.activation as MLP['layers'][number]['activation'], seed: trainProv.seed });
+}
+
+export default command;
