@@ -1,0 +1,43 @@
+/** `prunekit info FILE [--json]`: layers, formats, nonzeros, bytes per part. Imports only the file reader. */
+import { readFileSync } from 'node:fs';
+import { parse, RunError, UsageError } from '../args.js';
+import { decodeModel } from '../../sparse/format.js';
+import { describeModel } from '../../sparse/info.js';
+
+const usage = `usage: prunekit info FILE [--json]
+
+Shows a compact model file (written by \`prunekit compact\`): each layer's format (dense|csr),
+value encoding, index type, nonzeros and bytes per part, the file size and the size of the same
+model stored dense f32. --json prints {"bytes", "dense_bytes", "layers": [...]}.`;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
+  if (positionals.length !== 1) throw new UsageError('expected exactly one model file');
+  const path = positionals[0];
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new RunError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  let info;
+  try {
+    info = describeModel(decodeModel(bytes), bytes.length);
+  } catch (e) {
+    throw new RunError(`${path}: ${(e as Error).message}`);
+  }
+  if ((values as { json?: boolean }).json) {
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [`${path}: ${info.bytes} bytes (dense f32: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`];
+  lines.push('layer  shape        act       format  values  index  nonzeros  density  bytes (weight+indices+indptr+codebook+bias)');
+  info.layers.forEach((l, i) => {
+    const b = l.bytes;
+    lines.push(`${String(i).padEnd(6)} ${`${l.outFeatures}×${l.inFeatures}`.padEnd(12)} ${l.activation.padEnd(9)} ${l.format.padEnd(7)} ${l.values.padEnd(7)} ${(l.index ?? '-').padEnd(6)} ${String(l.nonzeros).padStart(8)}  ${l.density.toFixed(3).padStart(7)}  ${b.total} (${b.weight}+${b.indices}+${b.indptr}+${b.codebook}+${b.bias})`);
+  });
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+export default { usage, run };
