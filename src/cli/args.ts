@@ -13,9 +13,12 @@ export class RunError extends Error {}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<T extends Options>(argv: string[], options: T, allowPositionals = false) {
+/** Parsed flag values: booleans for boolean flags, strings otherwise (undefined when absent). */
+export type Values<T extends Options> = { [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string };
+
+export function parse<T extends Options>(argv: string[], options: T, allowPositionals = false): { values: Values<T>; positionals: string[] } {
   try {
-    return parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as { values: Values<T>; positionals: string[] };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }

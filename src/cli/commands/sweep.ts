@@ -1,0 +1,122 @@
+import { mkdirSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from '../main.js';
+import { num, numList, oneOf, parse, required, UsageError } from '../args.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson } from '../common.js';
+import type { SweepOptions, SweepResult } from '../../report/sweep.js';
+
+const CRITERIA = ['magnitude', 'random', 'movement', 'range', 'taylor', 'obd'] as const;
+const SCOPES = ['layer', 'global'] as const;
+const SCHEDULES = ['oneshot', 'iterative', 'gradual', 'lottery'] as const;
+
+const usage = `usage: prunekit sweep --data SPEC --report DIR [options]
+
+Trains once, prunes to each sparsity with each criterion × scope × schedule, compacts every pruned
+model, measures accuracy, generalisation gap, bytes, latency (dense vs compact, through the
+runtime), time and gradient norms, and writes DIR/report.html (self-contained) and DIR/report.json.
+
+${DATA_HELP}
+  --hidden 300,100         hidden layer widths (default 300,100)
+  --activation NAME        relu | tanh | logistic | identity (default relu)
+  --epochs N               dense training epochs (default 20)
+  --batch N --lr X --momentum X --alpha X    SGD settings (defaults 64, 0.1, 0.9, 1e-4)
+  --sparsities LIST        target sparsities (default 0.5,0.8,0.9,0.95,0.98)
+  --criteria LIST          ${CRITERIA.join(',')} (default magnitude)
+  --scope LIST             layer,global (default global)
+  --schedule LIST          ${SCHEDULES.join(',')} (default iterative)
+  --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
+  --runs N                 timed runs per latency figure (default 30)
+  --values f32|f16|kmeans  compact value encoding (default f32)
+  --report DIR             output folder (created if missing)
+  --json                   print report.json to stdout too`;
+
+export const sweepFlags = {
+  ...dataFlags, hidden: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+  lr: { type: 'string' }, momentum: { type: 'string' }, alpha: { type: 'string' }, sparsities: { type: 'string' },
+  criteria: { type: 'string' }, scope: { type: 'string' }, schedule: { type: 'string' }, 'finetune-epochs': { type: 'string' },
+  runs: { type: 'string' }, values: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+function list<T extends string>(v: string | undefined, flag: string, choices: readonly T[], dflt: T[]): T[] {
+  if (v === undefined) return dflt;
+  return v.split(',').map((s) => oneOf(s.trim(), flag, choices)!);
+}
+
+/** Output folder: created if missing; an existing file there is a usage error. */
+export function reportDir(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
+  return dir;
+}
+
+export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; testFraction?: number; reportDir: string; json: boolean };
+
+export function sweepArgs(v: Record<string, string | boolean | undefined>, defaults: Partial<SweepArgs> = {}): SweepArgs {
+  const s = (k: string) => v[k] as string | undefined;
+  const sparsities = numList(s('sparsities'), 'sparsities', { min: 0, max: 1, maxExclusive: true }) ?? defaults.sparsities ?? [0.5, 0.8, 0.9, 0.95, 0.98];
+  return {
+    dataSpec: s('data') ?? defaults.dataSpec ?? required<string>(undefined, 'data'),
+    label: labelArg(s('label')),
+    testFraction: num(s('test-fraction'), 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
+    hidden: numList(s('hidden'), 'hidden', { int: true, min: 1 }) ?? defaults.hidden ?? [300, 100],
+    activation: oneOf(s('activation'), 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? defaults.activation ?? 'relu',
+    seed: num(s('seed'), 'seed', { int: true, min: 0 }) ?? defaults.seed ?? 42,
+    train: {
+      epochs: num(s('epochs'), 'epochs', { int: true, min: 0 }) ?? defaults.train?.epochs ?? 20,
+      batchSize: num(s('batch'), 'batch', { int: true, min: 1 }) ?? defaults.train?.batchSize ?? 64,
+      lr: num(s('lr'), 'lr', { min: 0, minExclusive: true }) ?? defaults.train?.lr ?? 0.1,
+      momentum: num(s('momentum'), 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? defaults.train?.momentum ?? 0.9,
+      alpha: num(s('alpha'), 'alpha', { min: 0 }) ?? defaults.train?.alpha ?? 1e-4,
+      ...(defaults.train?.schedule ? { schedule: defaults.train.schedule } : {}),
+    },
+    sparsities,
+    criteria: list(s('criteria'), 'criteria', CRITERIA, defaults.criteria ?? ['magnitude']),
+    scopes: list(s('scope'), 'scope', SCOPES, defaults.scopes ?? ['global']),
+    schedules: list(s('schedule'), 'schedule', SCHEDULES, defaults.schedules ?? ['iterative']),
+    finetuneEpochs: num(s('finetune-epochs'), 'finetune-epochs', { int: true, min: 0 }) ?? defaults.finetuneEpochs ?? 3,
+    runs: num(s('runs'), 'runs', { int: true, min: 1 }) ?? defaults.runs ?? 30,
+    values: oneOf(s('values'), 'values', ['f32', 'f16', 'kmeans'] as const) ?? defaults.values ?? 'f32',
+    reportDir: reportDir(s('report') ?? defaults.reportDir ?? required<string>(undefined, 'report')),
+    json: (v.json as boolean | undefined) ?? false,
+  };
+}
+
+/** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
+export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}): Promise<SweepResult> {
+  const data = await loadSplit(a.dataSpec, { label: a.label, seed: a.seed, testFraction: a.testFraction });
+  const { runSweep } = await import('../../report/sweep.js');
+  const { renderReport } = await import('../../report/html.js');
+  const { writeFileAtomic } = await import('../../util/fs.js');
+  const quiet = a.json;
+  const result = await runSweep({ ...a, data, command: `prunekit ${process.argv.slice(2).join(' ')}`, log: quiet ? undefined : (m) => process.stderr.write(m + '\n'), ...extra });
+  mkdirSync(a.reportDir, { recursive: true });
+  writeFileAtomic(join(a.reportDir, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
+  writeFileAtomic(join(a.reportDir, 'report.html'), renderReport(result.report));
+  return result;
+}
+
+export function printSummary(r: SweepResult['report'], dir: string): void {
+  const rows = r.points.map((p) => [
+    `${p.criterion}/${p.scope}/${p.schedule}`, `${(p.sparsity * 100).toFixed(1)}%`, `${(p.accuracy * 100).toFixed(2)}%`,
+    `${(p.gap * 100).toFixed(2)}`, `${(p.bytes / 1024).toFixed(1)} KB`, `${(r.dense.bytes / p.bytes).toFixed(1)}×`,
+    ...Object.entries(p.latency).map(([, l]) => `${(l.dense_us / l.sparse_us).toFixed(1)}×`),
+  ]);
+  const batches = Object.keys(r.points[0]?.latency ?? {});
+  const head = ['pruning', 'sparsity', 'test acc', 'gap', 'file', 'smaller', ...batches.map((b) => `faster@${b}`)];
+  const all = [head, ['dense', '0.0%', `${(r.dense.accuracy * 100).toFixed(2)}%`, `${((r.dense.trainAccuracy - r.dense.accuracy) * 100).toFixed(2)}`, `${(r.dense.bytes / 1024).toFixed(1)} KB`, '1.0×', ...batches.map(() => '1.0×')], ...rows];
+  const w = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const out = all.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+  process.stdout.write(`\n${r.summary.join('\n')}\n\n${out}\n\nreport: ${join(dir, 'report.html')} (and report.json)\n`);
+}
+
+const command: Command = {
+  usage,
+  async run(argv) {
+    const { values: v } = parse(argv, sweepFlags);
+    const a = sweepArgs(v);
+    const result = await runSweepAndWrite(a);
+    if (a.json) printJson(result.report);
+    else printSummary(result.report, a.reportDir);
+    return 0;
+  },
+};
+export default command;
