@@ -1,0 +1,181 @@
+/**
+ * The sweep: train once, prune to several sparsities with each criterion × scope × schedule,
+ * compact each pruned model, and measure what users ask about (accuracy, generalisation gap,
+ * bytes, latency dense vs compact, training and pruning time, gradient norms). Produces the
+ * `SweepReport` that `renderReport` draws and `summarize` puts into words.
+ *
+ * Schedules over a list of sparsities:
+ * - iterative: one chain, lowest target first; each point prunes the previous point's model further
+ *   and fine-tunes it (Han et al. 2015) — so the points cost one fine-tune each, not one run each;
+ * - oneshot, gradual, lottery: each point starts from the dense model.
+ */
+import { cpus, loadavg } from 'node:os';
+import type { SplitDataset } from '../data/types.js';
+import { createMLP, cloneMLP, layerSizes, type MLP } from '../nn/model.js';
+import type { ActName } from '../kernels/types.js';
+import { computeGradients, defaultKernels, evaluate, train, type TrainConfig } from '../nn/train.js';
+import { encodeMLP } from '../nn/io.js';
+import { pruneModel, type PruneOptions, type ScheduleName } from '../prune/prune.js';
+import { RangeTracker, type CriterionName } from '../prune/criteria.js';
+import type { ScopeKind } from '../prune/scope.js';
+import { trainerContext } from '../prune/trainer.js';
+import { compact } from '../compact/compact.js';
+import { encodeModel } from '../sparse/format.js';
+import { loadModelSync, type Model } from '../runtime/index.js';
+import { timeInterleaved } from './latency.js';
+import { summarize } from './summary.js';
+import type { EpochRecord, LatencyPair, SweepPoint, SweepReport } from './report-types.js';
+
+export interface SweepOptions {
+  data: SplitDataset;
+  dataSpec: string;
+  hidden: number[];
+  activation: ActName;
+  seed: number;
+  /** Dense training. */
+  train: Partial<TrainConfig> & { epochs: number };
+  /** Fine-tuning configuration (default: the dense one, with lr ×0.1 unless given). */
+  fineTune?: Partial<TrainConfig>;
+  sparsities: number[];
+  criteria: CriterionName[];
+  scopes: ScopeKind[];
+  schedules: ScheduleName[];
+  /** Epochs per step (iterative, lottery) or in total (oneshot, gradual). */
+  finetuneEpochs: number;
+  /** Batch sizes for latency. Default [1, 64]. */
+  batches?: number[];
+  /** Timed runs per latency measurement. Default 30. */
+  runs?: number;
+  values?: 'f32' | 'f16' | 'kmeans';
+  command?: string;
+  /** Progress messages. */
+  log?: (msg: string) => void;
+  /** Keep the models: dense, and the pruned model of each point (same order as points). */
+  keepModels?: boolean;
+}
+
+export interface SweepResult {
+  report: SweepReport;
+  dense: MLP;
+  /** Pruned (masked) models, one per point, when keepModels is set. */
+  pruned: MLP[];
+  /** Compact file bytes of each point, when keepModels is set. */
+  compactFiles: Uint8Array[];
+}
+
+const gradNorms = (sq: Float32Array[]) => sq.map((s) => Math.sqrt(s.reduce((a, v) => a + v, 0)));
+
+/** Rows of the test split as a row-major batch (wrapping around if the split is small). */
+function sampleBatch(data: SplitDataset, batch: number): Float32Array {
+  const { test } = data, F = test.nFeatures;
+  const x = new Float32Array(batch * F);
+  for (let j = 0; j < batch; j++) x.set(test.features.subarray(((j % test.nSamples) * F), ((j % test.nSamples) + 1) * F), j * F);
+  return x;
+}
+
+export async function runSweep(o: SweepOptions): Promise<SweepResult> {
+  const log = o.log ?? (() => {});
+  const batches = o.batches ?? [1, 64];
+  const runs = o.runs ?? 30;
+  const { data } = o;
+  const sizes = [data.train.nFeatures, ...o.hidden, data.train.labelNames.length];
+  const k = defaultKernels();
+
+  // 1. train the dense model (recording each weight's range for the 'range' criterion)
+  const dense = createMLP({ sizes, activation: o.activation, seed: o.seed }, {
+    mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
+  });
+  const initial = cloneMLP(dense);
+  const tracker = new RangeTracker(dense);
+  log(`training ${sizes.join('-')} for ${o.train.epochs} epochs`);
+  const tr = await train(dense, data, { seed: o.seed, ...o.train }, {
+    onEpoch: (r, m) => { tracker.observe(m); log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`); },
+  });
+  dense.provenance = { data: o.dataSpec, sizes, activation: o.activation, train: { ...o.train, seed: o.seed } };
+  const denseTest = evaluate(dense, data.test), denseTrain = evaluate(dense, data.train);
+  const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed };
+  const gradBefore = gradNorms(computeGradients(dense, data.train, gradOpts).sqGrads);
+  const denseCompact = compact(dense, { layout: 'dense', values: 'f32' });
+  const denseBytes = encodeModel(denseCompact.compact);
+  const denseRuntime = loadModelSync(denseBytes);
+  const inputs = new Map(batches.map((b) => [b, sampleBatch(data, b)]));
+
+  // 2. prune, compact, measure
+  const ftCfg: Partial<TrainConfig> = { ...o.train, lr: (o.train.lr ?? 0.1) * 0.1, schedule: 'constant', ...o.fineTune, seed: o.seed };
+  const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
+  const points: SweepPoint[] = [];
+  const pruned: MLP[] = [];
+  const compactFiles: Uint8Array[] = [];
+  const denseLatency: Record<string, number[]> = {};
+  const targets = [...o.sparsities].sort((a, b) => a - b);
+
+  for (const criterion of o.criteria) for (const scope of o.scopes) for (const schedule of o.schedules) {
+    let chain = dense; // iterative: each point continues from the previous one
+    for (const target of targets) {
+      const t0 = performance.now();
+      const base: PruneOptions = {
+        amount: { sparsity: target }, criterion, scope, seed: o.seed,
+        inputs: { initial, tracker, seed: o.seed },
+        finetuneEpochs: o.finetuneEpochs,
+        schedule: schedule === 'iterative' ? 'oneshot' : schedule,
+        rewindTo: schedule === 'lottery' ? initial : undefined,
+      };
+      const start = schedule === 'iterative' ? chain : dense;
+      const { model, steps } = await pruneModel(start, ctx, base);
+      if (schedule === 'iterative') chain = model;
+      const pruneSeconds = (performance.now() - t0) / 1000;
+      const test = evaluate(model, data.test), trn = evaluate(model, data.train);
+      const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
+      const c = compact(model, { values: o.values ?? 'f32', batchSizes: batches });
+      const bytes = encodeModel(c.compact);
+      const sparseRuntime: Model = loadModelSync(bytes);
+      const latency: Record<string, LatencyPair> = {};
+      for (const b of batches) {
+        const x = inputs.get(b)!;
+        const [d, s] = await timeInterleaved([
+          { name: 'dense', fn: () => denseRuntime.predictProba(x, b) },
+          { name: 'sparse', fn: () => sparseRuntime.predictProba(x, b) },
+        ], { runs, warmupMs: 40, settleMs: 20 });
+        latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
+        (denseLatency[String(b)] ??= []).push(d.median_us);
+      }
+      let totalW = 0, zeros = 0;
+      model.layers.forEach((l) => { totalW += l.weight.length; l.weight.forEach((w) => { if (w === 0) zeros++; }); });
+      points.push({
+        criterion, scope, schedule, targetSparsity: target, sparsity: zeros / totalW,
+        accuracy: test.accuracy, loss: test.loss, trainAccuracy: trn.accuracy, trainLoss: trn.loss, gap: trn.accuracy - test.accuracy,
+        bytes: bytes.length,
+        layers: c.report.layers.map((L, i) => ({
+          sparsity: model.layers[i].weight.reduce((a, w) => a + (w === 0 ? 1 : 0), 0) / model.layers[i].weight.length,
+          format: L.format, nonzeros: L.nonzeros, in: L.inFeatures, out: L.outFeatures, deadRemoved: L.removedNeurons,
+        })),
+        latency, pruneSeconds,
+        fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
+        gradNormsBefore: gradBefore, gradNormsAfter: gradAfter,
+      });
+      if (o.keepModels) { pruned.push(model); compactFiles.push(bytes); }
+      log(`  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
+        `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`);
+    }
+  }
+
+  const epochs: EpochRecord[] = tr.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy, seconds: e.seconds, gradNorms: e.gradNorms }));
+  const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+  const report: SweepReport = {
+    title: `prunekit sweep: ${sizes.join('-')} on ${o.dataSpec}`,
+    createdAt: new Date().toISOString(),
+    command: o.command ?? '',
+    data: { spec: o.dataSpec, nTrain: data.train.nSamples, nTest: data.test.nSamples, nFeatures: data.train.nFeatures, nClasses: data.train.labelNames.length },
+    model: { sizes: layerSizes(dense), activation: o.activation },
+    machine: { kernels: k.flavor, node: process.version, cpus: cpus().length, loadavg: loadavg() },
+    dense: {
+      accuracy: denseTest.accuracy, loss: denseTest.loss, trainAccuracy: denseTrain.accuracy, trainLoss: denseTrain.loss,
+      bytes: denseBytes.length, denseFileBytes: encodeMLP(dense).length, trainSeconds: tr.seconds, epochs,
+      latency: Object.fromEntries(Object.entries(denseLatency).map(([b, xs]) => [b, med(xs)])),
+    },
+    points,
+    summary: [],
+  };
+  report.summary = summarize(report);
+  return { report, dense, pruned, compactFiles };
+}
