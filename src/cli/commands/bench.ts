@@ -58,9 +58,12 @@ export interface BenchResult {
   gbs: number;
   /** CSR only: dense time / CSR time, median over rounds of the paired ratio. */
   speedup_vs_dense?: number;
+  /** CSR only: dense min / CSR min (the fastest runs: least disturbed by background load). */
+  speedup_vs_dense_min?: number;
 }
 
-export interface TargetCheck { name: string; target: string; measured: number; met: boolean }
+/** measured: from medians (paired per round); measured_min: the same figure from the fastest runs. */
+export interface TargetCheck { name: string; target: string; measured: number; measured_min: number; met: boolean }
 
 export interface BenchReport {
   kernels: WasmFlavor;
@@ -205,7 +208,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       bytes_vs_dense: net.weightBytes / denseBytes,
       gflops: (2 * net.weights * b) / (t.median_us * 1e3),
       gbs: (net.weightBytes + net.biasBytes) / (t.median_us * 1e3),
-      ...(f === 'csr' ? { speedup_vs_dense: pairedRatio(T(`${s}/${b}/dense`), t) } : {}),
+      ...(f === 'csr' ? { speedup_vs_dense: pairedRatio(T(`${s}/${b}/dense`), t), speedup_vs_dense_min: T(`${s}/${b}/dense`).min_us / t.min_us } : {}),
     });
   }
   const machine = machineLimits(probes, timings);
@@ -228,15 +231,19 @@ export function checkTargets(results: BenchResult[], m: MachineLimits): TargetCh
   const out: TargetCheck[] = [];
   const get = (s: number, b: number, f: string) => results.find((r) => r.sparsity === s && r.batch === b && r.format === f);
   const d1 = results.find((r) => r.batch === 1 && r.format === 'dense' && r.sparsity === Math.min(...results.map((x) => x.sparsity)));
-  if (d1) out.push({ name: 'dense batch 1: weight stream / read bandwidth', target: '≥ 0.70', measured: d1.gbs / m.read_gbs, met: d1.gbs / m.read_gbs >= 0.7 });
+  const gbsMin = (r: BenchResult) => (r.weight_bytes + r.bias_bytes) / (r.min_us * 1e3);
+  if (d1) out.push({ name: 'dense batch 1: weight stream / read bandwidth', target: '≥ 0.70', measured: d1.gbs / m.read_gbs, measured_min: gbsMin(d1) / m.read_gbs_best, met: d1.gbs / m.read_gbs >= 0.7 });
   const d64 = results.find((r) => r.batch === 64 && r.format === 'dense' && r.sparsity === d1?.sparsity);
-  if (d64) out.push({ name: 'dense batch 64: GFLOP/s / f32x4 mul-add peak', target: '≥ 0.40', measured: d64.gflops / m.madd_gflops, met: d64.gflops / m.madd_gflops >= 0.4 });
+  if (d64) {
+    const best = (d64.gflops * d64.median_us) / d64.min_us;
+    out.push({ name: 'dense batch 64: GFLOP/s / f32x4 mul-add peak', target: '≥ 0.40', measured: d64.gflops / m.madd_gflops, measured_min: best / m.madd_gflops_best, met: d64.gflops / m.madd_gflops >= 0.4 });
+  }
   for (const [s, b, want] of [[0.9, 1, 2], [0.9, 64, 6], [0.95, 1, 3], [0.95, 64, 10]] as const) {
     const r = get(s, b, 'csr');
-    if (r) out.push({ name: `CSR ${s * 100}% sparse, batch ${b}: speedup vs dense`, target: `≥ ${want}×`, measured: r.speedup_vs_dense!, met: r.speedup_vs_dense! >= want });
+    if (r) out.push({ name: `CSR ${s * 100}% sparse, batch ${b}: speedup vs dense`, target: `≥ ${want}×`, measured: r.speedup_vs_dense!, measured_min: r.speedup_vs_dense_min!, met: r.speedup_vs_dense! >= want });
   }
   const r90 = results.find((r) => r.sparsity === 0.9 && r.format === 'csr' && r.index === 'u16');
-  if (r90) out.push({ name: 'CSR u16 90% sparse: bytes / dense f32 bytes', target: '≤ 0.155', measured: r90.bytes_vs_dense, met: r90.bytes_vs_dense <= 0.155 });
+  if (r90) out.push({ name: 'CSR u16 90% sparse: bytes / dense f32 bytes', target: '≤ 0.155', measured: r90.bytes_vs_dense, measured_min: r90.bytes_vs_dense, met: r90.bytes_vs_dense <= 0.155 });
   return out;
 }
 
@@ -251,7 +258,7 @@ export function formatReport(r: BenchReport): string {
     `machine (same run): read ${f1(m.read_gbs)} GB/s over ${(m.read_buffer_bytes / 2 ** 20).toFixed(0)} MiB (best ${f1(m.read_gbs_best)}), ` +
       `mul-add peak ${f1(m.madd_gflops)} GFLOP/s (best ${f1(m.madd_gflops_best)}), loadavg ${m.loadavg.map(f2).join(' ')} on ${m.cpus} CPUs`,
     '',
-    'sparsity  batch  dense µs (min)        csr µs (min)          csr speedup  csr bytes   dense GFLOP/s  dense GB/s  csr GFLOP/s',
+    'sparsity  batch  dense µs (min)        csr µs (min)          speedup (by min)  csr bytes   dense GFLOP/s  dense GB/s  csr GFLOP/s',
   ];
   const keys = [...new Set(r.results.map((x) => `${x.sparsity}/${x.batch}`))];
   for (const key of keys) {
@@ -260,15 +267,15 @@ export function formatReport(r: BenchReport): string {
     lines.push([
       `${(d.sparsity * 100).toFixed(0)}%`.padStart(8), String(d.batch).padStart(6),
       `${f1(d.median_us)} (${f1(d.min_us)})`.padEnd(20), `${f1(c.median_us)} (${f1(c.min_us)})`.padEnd(20),
-      `${f2(c.speedup_vs_dense!)}×`.padStart(11), `${f2(c.bytes_vs_dense)}× ${c.index}`.padStart(10),
+      `${f2(c.speedup_vs_dense!)}× (${f2(c.speedup_vs_dense_min!)}×)`.padStart(16), `${f2(c.bytes_vs_dense)}× ${c.index}`.padStart(10),
       f1(d.gflops).padStart(14), f1(d.gbs).padStart(11), f1(c.gflops).padStart(12),
     ].join('  '));
   }
   lines.push('', `crossover (smallest tested sparsity where CSR beats dense): ${r.crossover.map((c) => `batch ${c.batch}: ${c.sparsity === null ? 'none' : `${(c.sparsity * 100).toFixed(0)}%`}`).join(', ')}`);
   lines.push(`validation (layerForward vs raw kernel calls): ${(r.validation_overhead * 100).toFixed(1)}% of the time`);
   if (r.targets.length) {
-    lines.push('', 'issue 2 targets:');
-    for (const t of r.targets) lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${f2(t.measured)} (${t.target})`);
+    lines.push('', 'issue 2 targets (judged on medians, speedups paired per round):');
+    for (const t of r.targets) lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${f2(t.measured)} (by min: ${f2(t.measured_min)}; target ${t.target})`);
   }
   return lines.join('\n') + '\n';
 }
