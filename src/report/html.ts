@@ -120,14 +120,14 @@ function gradientSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head
   const ps = groups.get(comboOf(head)) ?? [head];
   const names = layerNames(r);
   const svg = barChart({
-    id: 'grad-norms', title: `Per-layer gradient norm before and after pruning (${comboOf(head)})`, xLabel: 'layer', yLabel: 'mean ‖∂L/∂W‖',
+    id: 'grad-norms', title: 'Gradient norm per layer, before vs after pruning', xLabel: 'layer', yLabel: 'mean ‖∂L/∂W‖',
     categories: names,
     groups: [
       { name: 'before pruning', values: names.map((_, i) => head.gradNormsBefore[i] ?? NaN), color: '#555' },
       ...ps.map((p) => ({ name: `after, ${pct(p.sparsity)}`, values: names.map((_, i) => p.gradNormsAfter[i] ?? NaN) })),
     ],
   });
-  const figures: Figure[] = [{ svg, caption: 'Mean gradient norm of each weight matrix over a few batches: of the dense model before pruning, and of each pruned model after fine-tuning. Vanishing gradients would show as after-bars near zero.' }];
+  const figures: Figure[] = [{ svg, caption: `Mean gradient norm of each weight matrix over a few batches: of the dense model before pruning, and of each pruned model (${comboOf(head)}) after fine-tuning. Vanishing gradients would show as after-bars near zero.` }];
   const epochs = r.dense.epochs.filter((e) => e.gradNorms.length);
   if (epochs.length) {
     figures.push({
@@ -145,18 +145,18 @@ function layerSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head: S
   const ps = groups.get(comboOf(head)) ?? [head];
   const names = layerNames(r);
   const sparsity = barChart({
-    id: 'layer-sparsity', title: `Sparsity of each layer (${comboOf(head)})`, xLabel: 'layer', yLabel: 'weights that are zero (%)',
+    id: 'layer-sparsity', title: 'Sparsity of each layer', xLabel: 'layer', yLabel: 'weights that are zero (%)',
     categories: names, groups: ps.map((p) => ({ name: `${pct(p.sparsity)} overall`, values: names.map((_, i) => toPct(p.layers[i]?.sparsity ?? NaN)) })),
     yFormat: pc,
   });
   const dead = barChart({
-    id: 'dead-neurons', title: `Dead neurons removed by compaction (${comboOf(head)})`, xLabel: 'layer (its output neurons)', yLabel: 'neurons removed',
+    id: 'dead-neurons', title: 'Dead neurons removed by compaction', xLabel: 'layer (its output neurons)', yLabel: 'neurons removed',
     categories: names, groups: ps.map((p) => ({ name: `${pct(p.sparsity)} overall`, values: names.map((_, i) => p.layers[i]?.deadRemoved ?? NaN) })),
   });
   return {
     id: 'layers', question: 'Where do the zeros go, and does the network shrink?', figures: [
-      { svg: sparsity, caption: 'How the pruning scope spread the zeros over the layers. The first layer usually holds most weights and takes most of the pruning.' },
-      { svg: dead, caption: 'A hidden neuron left with no incoming weights outputs a constant (folded into the next layer\'s bias); one with no outgoing weights does nothing. Compaction removes both.' },
+      { svg: sparsity, caption: `How the pruning scope (here ${comboOf(head)}) spread the zeros over the layers. The first layer usually holds most weights and takes most of the pruning.` },
+      { svg: dead, caption: `A hidden neuron left with no incoming weights outputs a constant (folded into the next layer's bias); one with no outgoing weights does nothing. Compaction removes both (${comboOf(head)}).` },
     ],
   };
 }
@@ -186,18 +186,18 @@ function trainingSection(r: SweepReport): Section {
 function pointsTable(r: SweepReport, groups: Map<string, SweepPoint[]>): string {
   const batches = [...new Set(r.points.flatMap((p) => batchesOf(p.latency)))].sort((a, b) => Number(a) - Number(b));
   const head = ['configuration', 'target', 'achieved', 'test acc', 'Δ vs dense', 'train acc', 'gap', 'test loss', 'bytes', 'smaller',
-    ...batches.map((b) => `batch ${b}`), 'prune time', 'fine-tune epochs', 'layers (stored as)', 'dead removed'];
+    ...batches.map((b) => `batch ${b}`), 'prune time', 'fine-tune epochs', 'compact sizes', 'stored as', 'dead removed'];
   const th = head.map((h) => `<th scope="col">${esc(h)}</th>`).join('');
   const denseRow = ['dense', '—', pct(0), accPct(r.dense.accuracy), '—', accPct(r.dense.trainAccuracy), `${points(r.dense.trainAccuracy - r.dense.accuracy)}`,
     r.dense.loss.toFixed(4), bytes(r.dense.bytes), '1.0×', ...batches.map((b) => (r.dense.latency[b] !== undefined ? micros(r.dense.latency[b]) : '—')),
-    secs(r.dense.trainSeconds), String(r.dense.epochs.length), r.model.sizes.join('→'), '—'];
+    secs(r.dense.trainSeconds), String(r.dense.epochs.length), r.model.sizes.join('→'), 'dense', '—'];
   const rows = [...groups.values()].flat().map((p) => {
     const d = p.accuracy - r.dense.accuracy;
     return [comboOf(p), pct(p.targetSparsity), pct(p.sparsity), accPct(p.accuracy), `${d < 0 ? '−' : '+'}${points(d)}`, accPct(p.trainAccuracy),
       points(p.gap), p.loss.toFixed(4), bytes(p.bytes), times(r.dense.bytes / p.bytes),
       ...batches.map((b) => (p.latency[b] ? `${micros(p.latency[b].sparse_us)} (${times(p.latency[b].dense_us / p.latency[b].sparse_us)})` : '—')),
       secs(p.pruneSeconds), String(p.fineTuneEpochs),
-      p.layers.map((l) => `${l.format} ${l.in}→${l.out}`).join(', '), String(p.layers.reduce((s, l) => s + l.deadRemoved, 0))];
+      [p.layers[0]?.in ?? '', ...p.layers.map((l) => l.out)].join('→'), p.layers.map((l) => l.format).join('/'), String(p.layers.reduce((s, l) => s + l.deadRemoved, 0))];
   });
   const tr = (cells: string[], cls = '') => `<tr${cls}>${cells.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`;
   return `<div class="table-wrap"><table data-table="points"><thead><tr>${th}</tr></thead><tbody>${tr(denseRow, ' class="dense"')}${rows.map((c) => tr(c)).join('')}</tbody></table></div>`
@@ -224,7 +224,7 @@ const CSS = `
 :root{--fg:#1d1d1f;--muted:#5f6368;--line:#e3e3e3;--accent:#0072B2}
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff}
-main{max-width:1180px;margin:0 auto;padding:28px 24px 48px}
+main{max-width:1240px;margin:0 auto;padding:28px 24px 48px}
 h1{font-size:26px;margin:0 0 4px}
 h2{font-size:19px;margin:36px 0 8px;padding-bottom:4px;border-bottom:1px solid var(--line)}
 .meta{color:var(--muted);margin:0 0 18px;font-size:13px}
@@ -232,15 +232,17 @@ h2{font-size:19px;margin:36px 0 8px;padding-bottom:4px;border-bottom:1px solid v
 .summary .headline{font-size:18px;font-weight:600;margin:0 0 8px}
 .summary ul{margin:0;padding-left:20px}
 .summary li{margin:4px 0}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:18px 28px}
+.grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:18px 32px}
+@media (max-width:900px){.grid{grid-template-columns:1fr}}
 figure{margin:0;break-inside:avoid;page-break-inside:avoid}
 figure svg{width:100%;height:auto;display:block}
 figcaption{color:var(--muted);font-size:13px;margin-top:2px}
 .table-wrap{overflow-x:auto}
-table{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums;white-space:nowrap}
-th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right}
+table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums;white-space:nowrap}
+thead th{white-space:normal;vertical-align:bottom}
+th,td{padding:3px 6px;border-bottom:1px solid var(--line);text-align:right}
 thead th{background:#f6f6f6;position:sticky;top:0}
-tbody th{text-align:left;font-weight:500}
+tbody th{text-align:left;font-weight:500;white-space:normal;min-width:10em}
 tr.dense{background:#fafafa;font-style:italic}
 .note{color:var(--muted);font-size:12.5px}
 dl.config{display:grid;grid-template-columns:max-content 1fr;gap:2px 18px;margin:0}

@@ -19,7 +19,7 @@ export function pct(fraction: number): string {
 export const accPct = (fraction: number): string => `${(fraction * 100).toFixed(2)}%`;
 
 /** Accuracy difference in percentage points, one decimal: 0.003 → "0.3". */
-export const points = (d: number): string => (Math.round(Math.abs(d) * 1000) / 10).toFixed(1);
+export const points = (d: number): string => (Math.round(Math.abs(d) * 1000 + 1e-6) / 10).toFixed(1); // +1e-6: 0.977−0.9765 is 0.000499… in binary
 
 /** A ratio: 6.43 → "6.4×", 123.4 → "123×". */
 export const times = (r: number): string => `${r >= 100 ? r.toFixed(0) : r.toFixed(1)}×`;

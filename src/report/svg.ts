@@ -153,7 +153,7 @@ function referenceLines(refs: readonly Reference[], sy: (v: number) => number, x
   return refs.filter((r) => Number.isFinite(r.value)).map((r) => {
     const y = sy(r.value);
     return `<g data-reference="${escapeXml(r.name)}" data-y="${r.value}"><line x1="${f(x0)}" y1="${f(y)}" x2="${f(x1)}" y2="${f(y)}" stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"/>`
-      + `<text x="${f(x1 - 4)}" y="${f(y - 4)}" font-size="11" text-anchor="end" fill="#333">${escapeXml(`${r.name} ${fmt(r.value)}`)}</text></g>`;
+      + `<text x="${f(x1 - 4)}" y="${f(y - 4)}" font-size="11" text-anchor="end" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(`${r.name} ${fmt(r.value)}`)}</text></g>`;
   }).join('');
 }
 
@@ -163,7 +163,7 @@ function noData(id: string, title: string, width: number): string {
 
 /** A line chart: one polyline and one marker per point for each series. Non-finite points are skipped. */
 export function lineChart(o: LineChartOptions): string {
-  const width = o.width ?? 640;
+  const width = o.width ?? 560;
   const xFmt = o.xFormat ?? formatNumber, yFmt = o.yFormat ?? formatNumber;
   const log = o.yScale === 'log';
   const ok = (p: readonly [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!log || p[1] > 0);
@@ -202,7 +202,7 @@ export function lineChart(o: LineChartOptions): string {
 
 /** A grouped bar chart: for each category, one bar per group, side by side. */
 export function barChart(o: BarChartOptions): string {
-  const width = o.width ?? 640;
+  const width = o.width ?? 560;
   const yFmt = o.yFormat ?? formatNumber;
   const groups = o.groups.map((g, i) => ({ ...g, color: g.color ?? PALETTE[i % PALETTE.length] }));
   for (const g of groups) {
