@@ -101,6 +101,13 @@ describe('CSV: errors name the file, line and column', () => {
     expect(e.message).toContain('line 7 has 4 fields, expected 5');
   });
 
+  it('line numbers count the lines inside quoted multi-line fields', async () => {
+    const p = tmp.file('a,label\n1,"two\nline label"\n\n2,"three\r\nline\r\nlabel"\n3,x\n4\n');
+    expect((await errorOf(readCsvDataset(p))).message).toBe(`${p}: line 9 has 1 fields, expected 2 (as on line 1)`);
+    const q = tmp.file('a,label\n1,"two\nlines"\nzz,y\n');
+    expect((await errorOf(readCsvDataset(q))).message).toBe(`${q}: line 4, column "a" (index 0): "zz" is not a number`);
+  });
+
   it('non-numeric cell names the line and the column', async () => {
     const p = tmp.file('a,b,label\n1,2,x\n3,abc,y\n');
     const e = await errorOf(readCsvDataset(p));
@@ -161,7 +168,7 @@ describe('CSV: errors name the file, line and column', () => {
     const p = tmp.file('a,label\n1,x\n2,"y\n');
     const e = await errorOf(readCsvDataset(p));
     expect(e.message).toContain(p);
-    expect(e.message).toContain('CSV syntax error');
+    expect(e.message).toBe(`${p}: line 3: CSV syntax error: Quote Not Closed: the parsing is finished with an opening quote at line 3`);
   });
 });
 

@@ -8,7 +8,7 @@
  *   label is a number, so "2" < "10"), and label i means labelNames[i].
  * - Every problem is a DataError naming the file and the 1-based line.
  */
-import { csvRecords, type CsvRecord } from './csv-records.js';
+import { forEachCsvRecord, type CsvRecord } from './csv-records.js';
 import { DataError } from './errors.js';
 import { GrowableF32, GrowableI32 } from './growable.js';
 import { parseCell } from './numbers.js';
@@ -20,25 +20,21 @@ export interface CsvOptions {
 }
 
 export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promise<Dataset> {
-  const records = csvRecords(path);
-  const first = await records.next();
-  if (first.done) throw new DataError(`${path}: file is empty (expected a header or data rows)`);
-  const row0 = first.value;
-  const width = row0.fields.length;
-  if (width < 2) throw new DataError(`${path}: line ${row0.line} has ${width} field; expected at least 2 (features and a label)`);
-
-  const { labelCol, header } = resolveLayout(path, row0.fields, opts.label, row0.line);
-  const featureCols = range(width).filter((c) => c !== labelCol);
+  let row0: CsvRecord | null = null;
+  let width = 0;
+  let labelCol = 0;
+  let header: string[] | null = null;
+  let featureCols: number[] = [];
   const columnName = (c: number) => (header ? `column "${header[c]}" (index ${c})` : `column index ${c}`);
 
-  const features = new GrowableF32(featureCols.length * 1024);
-  const labelIds = new GrowableI32(1024);
+  const features = new GrowableF32(1 << 16);
+  const labelIds = new GrowableI32(1 << 12);
   const labelIndex = new Map<string, number>(); // label text → first-seen id
   let nSamples = 0;
 
   const addRow = (rec: CsvRecord) => {
     if (rec.fields.length !== width) {
-      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${row0.line})`);
+      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${row0!.line})`);
     }
     for (const c of featureCols) features.push(cellValue(path, rec, c, columnName));
     const text = rec.fields[labelCol];
@@ -49,16 +45,25 @@ export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promi
     nSamples++;
   };
 
-  if (!header) addRow(row0);
-  for await (const rec of records) addRow(rec);
-  if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${row0.line}`);
+  await forEachCsvRecord(path, (rec) => {
+    if (row0) return addRow(rec);
+    row0 = rec;
+    width = rec.fields.length;
+    if (width < 2) throw new DataError(`${path}: line ${rec.line} has ${width} field; expected at least 2 (features and a label)`);
+    ({ labelCol, header } = resolveLayout(path, rec.fields, opts.label, rec.line));
+    featureCols = range(width).filter((c) => c !== labelCol);
+    if (!header) addRow(rec);
+  });
+  if (!row0) throw new DataError(`${path}: file is empty (expected a header or data rows)`);
+  if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${(row0 as CsvRecord).line}`);
 
   const labelNames = sortLabels([...labelIndex.keys()]);
   if (labelNames.length < 2) {
     throw new DataError(`${path}: the label ${columnName(labelCol)} has a single class ("${labelNames[0]}"); classification needs at least two`);
   }
+  const rank = new Map(labelNames.map((name, i) => [name, i]));
   const remap = new Int32Array(labelIndex.size);
-  for (const [text, id] of labelIndex) remap[id] = labelNames.indexOf(text);
+  for (const [text, id] of labelIndex) remap[id] = rank.get(text)!;
   const ids = labelIds.view();
   const labels = new Int32Array(nSamples);
   for (let i = 0; i < nSamples; i++) labels[i] = remap[ids[i]];
@@ -95,49 +100,57 @@ export interface CsvFeatures {
 
 /** Features only (for prediction): every used cell must be a finite number. */
 export async function readCsvFeatures(path: string, opts: CsvFeaturesOptions = {}): Promise<CsvFeatures> {
-  const records = csvRecords(path);
-  const first = await records.next();
-  if (first.done) throw new DataError(`${path}: file is empty (expected feature rows)`);
-  const row0 = first.value;
-  const width = row0.fields.length;
-  const header = row0.fields.some((f) => isWordCell(f)) ? row0.fields : null;
+  let row0: CsvRecord | null = null;
+  let width = 0;
+  let header: string[] | null = null;
+  let cols: number[] = [];
+  const wanted = opts.featureNames;
   const columnName = (c: number) => (header ? `column "${header[c]}" (index ${c})` : `column index ${c}`);
 
-  let cols: number[];
-  const wanted = opts.featureNames;
-  if (header && wanted && wanted.every((n) => header.includes(n))) {
-    cols = wanted.map((n) => header.indexOf(n));
-  } else {
-    cols = range(width);
-    if (header && opts.labelColumn && header.includes(opts.labelColumn)) cols = cols.filter((c) => header[c] !== opts.labelColumn);
-    if (opts.expectFeatures !== undefined && cols.length !== opts.expectFeatures) {
-      const missing = header && wanted ? wanted.filter((n) => !header.includes(n)) : [];
-      const hint = missing.length ? `; header lacks ${missing.slice(0, 5).map((n) => `"${n}"`).join(', ')}${missing.length > 5 ? ', …' : ''}` : '';
-      throw new DataError(`${path}: line ${row0.line} has ${cols.length} feature columns, the model expects ${opts.expectFeatures}${hint}`);
-    }
-  }
-
-  const features = new GrowableF32(cols.length * 1024);
+  const features = new GrowableF32(1 << 16);
   let nSamples = 0;
   const addRow = (rec: CsvRecord) => {
     if (rec.fields.length !== width) {
-      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${row0.line})`);
+      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${row0!.line})`);
     }
     for (const c of cols) features.push(cellValue(path, rec, c, columnName));
     nSamples++;
   };
-  if (!header) addRow(row0);
-  for await (const rec of records) addRow(rec);
-  if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${row0.line}`);
 
+  await forEachCsvRecord(path, (rec) => {
+    if (row0) return addRow(rec);
+    row0 = rec;
+    width = rec.fields.length;
+    header = rec.fields.some(isWordCell) ? rec.fields : null;
+    cols = chooseFeatureColumns(path, rec, header, opts);
+    if (!header) addRow(rec);
+  });
+  if (!row0) throw new DataError(`${path}: file is empty (expected feature rows)`);
+  if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${(row0 as CsvRecord).line}`);
+
+  const h = header as string[] | null;
   return {
     features: features.view().slice(),
     nSamples,
     nFeatures: cols.length,
-    featureNames: cols.map((c, j) => (header ? header[c] : wanted?.[j] ?? `x${j}`)),
-    ignoredColumns: header ? header.filter((_, c) => !cols.includes(c)) : [],
+    featureNames: cols.map((c, j) => (h ? h[c] : wanted?.[j] ?? `x${j}`)),
+    ignoredColumns: h ? h.filter((_, c) => !cols.includes(c)) : [],
     source: path,
   };
+}
+
+/** Prediction input: the model's features by header name when all are there, otherwise by position. */
+function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | null, opts: CsvFeaturesOptions): number[] {
+  const wanted = opts.featureNames;
+  if (header && wanted && wanted.every((n) => header.includes(n))) return wanted.map((n) => header.indexOf(n));
+  let cols = range(row0.fields.length);
+  if (header && opts.labelColumn && header.includes(opts.labelColumn)) cols = cols.filter((c) => header[c] !== opts.labelColumn);
+  if (opts.expectFeatures !== undefined && cols.length !== opts.expectFeatures) {
+    const missing = header && wanted ? wanted.filter((n) => !header.includes(n)) : [];
+    const hint = missing.length ? `; header lacks ${missing.slice(0, 5).map((n) => `"${n}"`).join(', ')}${missing.length > 5 ? ', …' : ''}` : '';
+    throw new DataError(`${path}: line ${row0.line} has ${cols.length} feature columns, the model expects ${opts.expectFeatures}${hint}`);
+  }
+  return cols;
 }
 
 /** Which column holds the label, and whether the first row is a header. */
