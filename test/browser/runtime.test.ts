@@ -1,0 +1,93 @@
+/**
+ * The runtime in a real headless browser (Debian's chromium, driven by playwright-core): the
+ * runtime is bundled with esbuild (already in node_modules via vite — no new dependency), served
+ * with a model file from a tiny node:http server on 127.0.0.1, and must predict exactly what Node
+ * predicts on the same file. Also reports the runtime's JS and wasm sizes (not asserted here).
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compact } from '../../src/compact/compact.js';
+import { supportedFlavors, wasmBytes } from '../../src/kernels/load.js';
+import { createMLP } from '../../src/nn/model.js';
+import { loadModelSync } from '../../src/runtime/index.js';
+import { encodeModel } from '../../src/sparse/format.js';
+import { rng } from '../helpers/rng.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`browser runtime test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+let server: Server | undefined;
+let base = '';
+let bundle = '';
+const model = (() => {
+  const m = createMLP({ sizes: [30, 24, 16, 5], activation: 'relu', seed: 9 });
+  m.layers.forEach((l, k) => { l.weight = l.weight.map((w, i) => ((i + k) % 10 < 8 ? 0 : w)); });
+  return encodeModel(compact(m, { batchSizes: [64] }).compact);
+})();
+const r = rng(4);
+const inputs = Array.from({ length: 9 * 30 }, () => r.uniform(-2, 2));
+
+beforeAll(async () => {
+  const esbuild = await import('esbuild');
+  const entry = fileURLToPath(new URL('../../src/runtime/index.ts', import.meta.url));
+  const built = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', minify: true, write: false, platform: 'neutral', target: 'es2022' });
+  bundle = built.outputFiles[0].text;
+  const wasm = supportedFlavors().map((f) => `${f} ${wasmBytes(f).length} B`).join(', ');
+  console.log(`runtime size: JS bundle ${bundle.length} B minified incl. base64 wasm of all builds; wasm: ${wasm}`);
+  if (!hasChromium) return;
+  const page = `<!doctype html><script type="module">
+    import { loadModel } from '/runtime.js';
+    window.run = async (inputs, flavor) => {
+      const bytes = await (await fetch('/model.safetensors')).arrayBuffer();
+      const m = await loadModel(bytes, flavor ? { flavor } : {});
+      return { flavor: m.flavor, labels: Array.from(m.predict(new Float32Array(inputs))), probs: Array.from(m.predictProba(new Float32Array(inputs))), one: Array.from(m.predict([inputs.slice(0, 30)])) };
+    };
+    window.ready = true;
+  </script>`;
+  server = createServer((req, res) => {
+    const body = req.url === '/runtime.js' ? bundle : req.url === '/model.safetensors' ? model : req.url === '/' ? page : null;
+    if (body === null) { res.writeHead(404).end(); return; }
+    const type = req.url === '/runtime.js' ? 'text/javascript' : req.url === '/' ? 'text/html' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(body);
+  });
+  await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((ok) => (server ? server.close(() => ok()) : ok())));
+
+describe('runtime in headless chromium', () => {
+  it.skipIf(!hasChromium)('predicts exactly what Node predicts on the same model file', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(base + '/');
+      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, null, { timeout: 20_000 });
+      type Result = { flavor: string; labels: number[]; probs: number[]; one: number[] };
+      const run = (flavor: string | null) => page.evaluate(([x, f]) => (window as unknown as { run: (x: number[], f: string | null) => Promise<Result> }).run(x, f), [Array.from(Float32Array.from(inputs)), flavor] as [number[], string | null]);
+      const best = await run(null); // the browser's best build (relaxed SIMD in current Chromium)
+      const simd = await run('simd'); // the build Node 20 runs without flags: same instructions as Node
+      expect(errors).toEqual([]);
+      const node = loadModelSync(model, { flavor: 'simd' });
+      const want = node.predictProba(Float32Array.from(inputs));
+      expect(simd.labels).toEqual(Array.from(node.predict(Float32Array.from(inputs))));
+      // same wasm, same f32 operations; only Math.exp in the softmax may differ in the last bits
+      simd.probs.forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(1e-6));
+      expect(best.labels).toEqual(simd.labels);
+      best.probs.forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(1e-5)); // FMA rounds once fewer
+      expect(best.one).toEqual([best.labels[0]]);
+      console.log(`browser kernels: ${best.flavor} and simd`);
+    } finally {
+      await browser.close();
+    }
+  });
+});
