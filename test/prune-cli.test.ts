@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import prune from '../src/cli/commands/prune.js';
+import { UsageError } from '../src/cli/args.js';
+
+// src/cli/main.ts cannot be imported under vitest (its shebang line breaks vite's dynamic-import
+// transform), so this mirrors its dispatch: UsageError → exit 2 with the message on stderr.
+async function main(argv: string[]): Promise<number> {
+  try {
+    return await prune.run(argv.slice(1));
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`prunekit prune: ${e.message}\n`); return 2; }
+    process.stderr.write(`prunekit prune: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+import { createMLP } from '../src/nn/model.js';
+import { loadModel, saveModel } from '../src/nn/io.js';
+
+let dir = '';
+const path = (f: string) => join(dir, f);
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'prunekit-prune-'));
+  const m = createMLP({ sizes: [4, 8, 6, 3], activation: 'relu', seed: 1 });
+  m.provenance = { sizes: [4, 8, 6, 3], activation: 'relu', train: { seed: 1, lr: 0.05, batchSize: 16 } };
+  saveModel(path('iris.st'), m);
+  saveModel(path('wide.st'), createMLP({ sizes: [5, 4, 3], activation: 'relu', seed: 1 }));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('prunekit prune', () => {
+  const base = () => ['prune', '--model', path('iris.st'), '--data', 'iris', '--out', path('out.st')];
+  it.each([
+    [['--sparsity', '1'], /--sparsity: must be < 1/],
+    [['--sparsity=-0.1'], /--sparsity: must be ≥ 0/],
+    [['--percentile', '101'], /--percentile: must be ≤ 100/],
+    [['--sparsity', '0.5', '--layers', '3'], /layer 3 does not exist: the model has 3 layers/],
+    [['--nm', '4:4'], /1 ≤ N < M/],
+    [['--sparsity', '0.5', '--percentile', '3'], /only one of/],
+    [['--percentile', '50', '--schedule', 'iterative'], /needs --sparsity/],
+  ])('usage error %j → exit 2', async (extra, msg) => {
+    const r = await run([...base(), ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+  it('rejects a model whose feature count does not match the data', async () => {
+    const r = await run(['prune', '--model', path('wide.st'), '--data', 'iris', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/iris has 4 features, the model expects 5/);
+  });
+  it('--json reports accuracy, overall and per-layer sparsity and steps; the file holds the pruned model', async () => {
+    const r = await run([...base(), '--sparsity', '0.75', '--scope', 'global', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.accuracy).toBeGreaterThanOrEqual(0);
+    expect(j.accuracy).toBeLessThanOrEqual(1);
+    const m = loadModel(path('out.st'));
+    const N = m.layers.reduce((a, L) => a + L.weight.length, 0);
+    const zeros = m.layers.reduce((a, L) => a + L.weight.filter((w) => w === 0).length, 0);
+    expect(zeros).toBe(Math.round(0.75 * N));
+    expect(j.sparsity).toBeCloseTo(zeros / N, 12);
+    expect(j.layers.map((l: { sparsity: number }) => l.sparsity)).toEqual(m.layers.map((L) => L.weight.filter((w) => w === 0).length / L.weight.length));
+    expect(j.steps.map((s: { phase: string }) => s.phase)).toEqual(['dense', 'pruned']);
+  });
+});
