@@ -49,9 +49,16 @@ function generalisationSection(r: SweepReport, groups: Map<string, SweepPoint[]>
     series, references: [{ name: 'dense train', value: toPct(r.dense.trainAccuracy) }, { name: 'dense test', value: toPct(r.dense.accuracy) }],
     xFormat: pc, yFormat: pc,
   });
+  const denseGap = r.dense.trainAccuracy - r.dense.accuracy;
+  const gap = lineChart({
+    id: 'gap', title: 'Generalisation gap vs sparsity', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'train − test accuracy (points)',
+    series: [...groups].map(([name, ps]) => ({ name, points: ps.map((p) => [toPct(p.sparsity), toPct(p.gap)] as const) })),
+    references: [{ name: 'dense', value: toPct(denseGap) }], xFormat: pc, yInclude: [0],
+  });
   return {
     id: 'generalisation', question: 'Does it hurt generalisation?', figures: [
-      { svg, caption: `Solid: test accuracy; dashed: train accuracy. The vertical distance between them is the gap (dense: ${points(r.dense.trainAccuracy - r.dense.accuracy)} points).` },
+      { svg, caption: 'Solid: test accuracy; dashed: train accuracy, for each pruned model after fine-tuning.' },
+      { svg: gap, caption: `The distance between train and test accuracy. Below the dense line (${points(denseGap)} points), pruning made the model generalise better; above it, worse.` },
     ],
   };
 }
@@ -62,9 +69,15 @@ function memorySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Secti
     series: [...groups].map(([name, ps]) => ({ name: `${name} — compact`, points: ps.map((p) => [toPct(p.sparsity), p.bytes] as const) })),
     references: [{ name: 'dense', value: r.dense.bytes }], xFormat: pc, yFormat: (v) => bytes(v),
   });
+  const ratio = lineChart({
+    id: 'compression', title: 'How many times smaller', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'dense bytes ÷ compact bytes',
+    series: [...groups].map(([name, ps]) => ({ name, points: ps.map((p) => [toPct(p.sparsity), r.dense.bytes / p.bytes] as const) })),
+    references: [{ name: 'same size', value: 1 }], xFormat: pc, yInclude: [0], yFormat: (v) => `${Number(v.toPrecision(3))}×`,
+  });
   return {
     id: 'memory', question: 'How much memory does it save?', figures: [
       { svg, caption: `Compact model files (dead neurons removed, each layer stored dense or CSR, whichever is smaller/faster) vs the dense model in the same format (${bytes(r.dense.bytes)}; the training-model file with masks is ${bytes(r.dense.denseFileBytes)}).` },
+      { svg: ratio, caption: 'The same sizes as a ratio. Sparse storage also stores an index per nonzero weight, so the ratio can trail 1 ÷ (1 − sparsity).' },
     ],
   };
 }
