@@ -1,0 +1,43 @@
+/**
+ * One memory measurement in a fresh process (peak RSS is per process, so each engine and format
+ * gets its own): builds the LeNet at a sparsity, prepares one engine (or none: the baseline),
+ * runs 50 forward passes at batch 64, and prints one JSON line:
+ *   {engine, sparsity, weight_bytes, wasm_memory_bytes, max_rss_bytes}
+ *
+ *   node --import tsx bench/peers/memory-child.ts ENGINE SPARSITY SEED
+ */
+import { loadKernelsSync, type Kernels } from '../../src/kernels/index.js';
+import { lenet } from './models.js';
+import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, tfjsWasmEngine, type Engine } from './engines.js';
+
+async function engineFor(name: string): Promise<{ engine: Engine | null; kernels: Kernels | null }> {
+  if (name === 'none') return { engine: null, kernels: null };
+  if (name === 'prunekit-dense' || name === 'prunekit-csr') {
+    const k = loadKernelsSync();
+    return { engine: prunekitEngine(k, name === 'prunekit-dense' ? 'dense' : 'csr'), kernels: k };
+  }
+  if (name === 'ort-web-1t') return { engine: ortWebEngine(1).engine, kernels: null };
+  if (name === 'ort-node-1t') return { engine: ortNodeEngine(() => {}), kernels: null };
+  if (name === 'tfjs-wasm') return { engine: tfjsWasmEngine(await loadTfWasm()), kernels: null };
+  throw new Error(`memory-child: unknown engine ${name}`);
+}
+
+const [name, sparsityArg, seedArg] = process.argv.slice(2);
+const sparsity = Number(sparsityArg), seed = Number(seedArg);
+const batch = 64;
+const model = lenet(seed, sparsity);
+const x = new Float32Array(batch * 784).fill(0.5);
+const { engine, kernels } = await engineFor(name);
+let weightBytes = 0;
+if (engine) {
+  const p = await engine.prepare(model, batch, x);
+  weightBytes = p.weightBytes ?? 0;
+  for (let i = 0; i < 50; i++) { const r = p.fn(); if (r) await r; }
+}
+process.stdout.write(JSON.stringify({
+  engine: name,
+  sparsity,
+  weight_bytes: weightBytes,
+  wasm_memory_bytes: kernels ? kernels.memory.buffer.byteLength : null,
+  max_rss_bytes: process.resourceUsage().maxRSS * 1024, // Node reports kilobytes
+}) + '\n');

@@ -1,0 +1,100 @@
+/**
+ * The weights every engine runs: LeNet-300-100 (784-300-100-10, ReLU), He-initialised from a
+ * seed, then magnitude-pruned per layer (the |w| smallest fraction of each layer set to 0, as in
+ * Han et al. 2015), plus the trained-and-pruned demo model when its file exists.
+ */
+import { existsSync } from 'node:fs';
+import type { CsrArrays } from '../../src/kernels/checked.js';
+import { createMLP, type MLP } from '../../src/nn/model.js';
+import { loadModel } from '../../src/nn/io.js';
+import { Rng } from '../../src/nn/rng.js';
+
+export const LENET = [784, 300, 100, 10];
+export const SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
+export const DEMO_MODEL = 'report/model-pruned.safetensors';
+
+export interface BenchModel {
+  /** 'lenet-random' or 'demo'. */
+  source: string;
+  /** Target per-layer sparsity (demo: its measured overall sparsity). */
+  sparsity: number;
+  model: MLP;
+}
+
+/** Zeros the `fraction` of weights with the smallest |w| in every layer (ties broken by position). */
+export function magnitudePrune(model: MLP, fraction: number): MLP {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`magnitudePrune: fraction must be in [0, 1), got ${fraction}`);
+  for (const L of model.layers) {
+    const k = Math.round(fraction * L.weight.length);
+    const order = Array.from(L.weight.keys()).sort((a, b) => Math.abs(L.weight[a]) - Math.abs(L.weight[b]) || a - b);
+    const mask = new Uint8Array(L.weight.length).fill(1);
+    for (let i = 0; i < k; i++) { L.weight[order[i]] = 0; mask[order[i]] = 0; }
+    L.mask = mask;
+  }
+  return model;
+}
+
+/** The random LeNet-300-100 with small random biases (so that bias handling is checked too). */
+export function lenet(seed: number, sparsity: number): MLP {
+  const m = createMLP({ sizes: LENET, activation: 'relu', seed });
+  const rng = new Rng(seed + 1);
+  for (const L of m.layers) for (let i = 0; i < L.bias.length; i++) L.bias[i] = rng.uniform(-0.1, 0.1);
+  return magnitudePrune(m, sparsity);
+}
+
+/** Random LeNets at every sparsity, then the demo model if its file is there. */
+export function benchModels(seed: number, sparsities = SPARSITIES, log: (s: string) => void = () => {}): BenchModel[] {
+  const out: BenchModel[] = sparsities.map((s) => ({ source: 'lenet-random', sparsity: s, model: lenet(seed, s) }));
+  if (existsSync(DEMO_MODEL)) {
+    try {
+      const model = loadModel(DEMO_MODEL);
+      let z = 0, n = 0;
+      for (const L of model.layers) { n += L.weight.length; for (const w of L.weight) if (w === 0) z++; }
+      out.push({ source: 'demo', sparsity: n ? z / n : 0, model });
+    } catch (e) {
+      log(`peers: skipping ${DEMO_MODEL}: ${(e as Error).message}`);
+    }
+  } else {
+    log(`peers: ${DEMO_MODEL} not found: the trained-and-pruned demo model is skipped`);
+  }
+  return out;
+}
+
+/** A layer's weights in CSR with u16 column indices (every layer here has < 65536 inputs). */
+export function toCsr(weight: Float32Array, rows: number, cols: number): CsrArrays {
+  let nnz = 0;
+  for (const w of weight) if (w !== 0) nnz++;
+  const data = new Float32Array(nnz);
+  const indices = cols <= 0x10000 ? new Uint16Array(nnz) : new Uint32Array(nnz);
+  const indptr = new Uint32Array(rows + 1);
+  let p = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const w = weight[r * cols + c];
+      if (w !== 0) { data[p] = w; indices[p] = c; p++; }
+    }
+    indptr[r + 1] = p;
+  }
+  return { rows, cols, data, indices, indptr };
+}
+
+export const nonzeros = (m: MLP): number => m.layers.reduce((s, L) => s + L.weight.reduce((a, w) => a + (w !== 0 ? 1 : 0), 0), 0);
+export const weightCount = (m: MLP): number => m.layers.reduce((s, L) => s + L.weight.length, 0);
+
+/** Plain-TS forward in f64 on row-major samples [batch][in] → [batch][out]: the independent reference. */
+export function referenceForward(m: MLP, x: Float32Array, batch: number): Float64Array {
+  let h: Float64Array = Float64Array.from(x);
+  for (const L of m.layers) {
+    const y = new Float64Array(batch * L.outFeatures);
+    for (let s = 0; s < batch; s++) {
+      for (let o = 0; o < L.outFeatures; o++) {
+        let acc = L.bias[o];
+        const row = o * L.inFeatures;
+        for (let i = 0; i < L.inFeatures; i++) acc += L.weight[row + i] * h[s * L.inFeatures + i];
+        y[s * L.outFeatures + o] = L.activation === 'relu' ? Math.max(0, acc) : acc;
+      }
+    }
+    h = y;
+  }
+  return h;
+}

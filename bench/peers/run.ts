@@ -1,0 +1,235 @@
+/**
+ * Peer benchmark (issue 7): the same LeNet-300-100 weights through prunekit (dense and CSR) and the
+ * engines users would otherwise deploy — onnxruntime-web (wasm, 1 thread), onnxruntime-node
+ * (native CPU, 1 thread) and tfjs-backend-wasm — at several sparsities, batch 1 and 64.
+ * Every engine's output is checked against a plain-TS f64 forward before it is timed; timing is
+ * interleaved in rounds after warm-up; ratios are paired per round (src/report/latency.ts).
+ *
+ *   npx tsx bench/peers/run.ts [--json] [--quick] [--runs N] [--seed N] [--no-memory] [--out DIR]
+ *
+ * Writes bench/results/peers-<date>.json and bench/results/peers.html; prints tables and ratios.
+ */
+import { loadavg, cpus, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadKernelsSync } from '../../src/kernels/index.js';
+import { timeInterleaved, pairedRatio, type Timing } from '../../src/report/latency.js';
+import { machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
+import { Rng } from '../../src/nn/rng.js';
+import { writeFileAtomic } from '../../src/util/fs.js';
+import { benchModels, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
+import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, tfjsWasmEngine, type Engine } from './engines.js';
+import { spread, timeInterleavedAsync } from './timing.js';
+import { measureMemory, type MemoryRow } from './memory.js';
+import { renderPeersHtml } from './html.js';
+import { evaluateTargets, type Target } from './targets.js';
+
+export const TOLERANCE = 1e-3;
+
+export interface EngineResult {
+  engine: string;
+  median_us: number;
+  min_us: number;
+  /** (p90 − p10) / median over the rounds. */
+  spread: number;
+  runs: number;
+  reps: number;
+  /** Useful flops per forward / median time: 2·nonzeros·batch for CSR, 2·weights·batch for dense engines. */
+  gflops: number;
+  /** Weight bytes read per forward / median time (10⁹ B/s). */
+  gbs: number;
+  weight_bytes: number;
+  max_abs_diff: number;
+  /** Paired ratios: peer time / prunekit time (> 1: prunekit faster). */
+  prunekit_dense_speedup: number;
+  prunekit_csr_speedup: number;
+}
+
+export interface GroupResult {
+  source: string;
+  sparsity: number;
+  batch: number;
+  weights: number;
+  nonzeros: number;
+  engines: EngineResult[];
+}
+
+export interface PeersReport {
+  date: string;
+  command: string;
+  node: string;
+  cpu: string;
+  cpus: number;
+  kernels: string;
+  engines: { name: string; describe: string }[];
+  ort_web_default_threads: number | undefined;
+  machine: MachineLimits | null;
+  loadavg_start: number[];
+  loadavg_end: number[];
+  groups: GroupResult[];
+  targets: Target[];
+  memory: MemoryRow[];
+  notes: string[];
+}
+
+function weightBytesRead(engine: string, m: BenchModel['model'], nnz: number): number {
+  const rows = m.layers.reduce((s, L) => s + L.outFeatures, 0);
+  if (engine === 'prunekit-csr') return nnz * (4 + 2) + (rows + m.layers.length) * 4 + rows * 4; // data + u16 indices + indptr + bias
+  return 4 * (weightCount(m) + rows);
+}
+
+async function main(): Promise<number> {
+  const { values: a } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'no-memory': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+    },
+  });
+  const log = (s: string) => (a.json ? process.stderr : process.stdout).write(s + '\n');
+  const runs = a.runs ? Number(a.runs) : a.quick ? 10 : 30;
+  const seed = Number(a.seed);
+  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) throw new Error('--runs and --seed must be integers (runs ≥ 1)');
+  const notes: string[] = [];
+  const note = (s: string) => { notes.push(s); log(s); };
+  const loadavgStart = loadavg();
+
+  const k = loadKernelsSync();
+  const ortWeb = ortWebEngine(1);
+  const engines: Engine[] = [prunekitEngine(k, 'dense'), prunekitEngine(k, 'csr'), ortWeb.engine];
+  const ortNode = ortNodeEngine(note);
+  if (ortNode) engines.push(ortNode);
+  try {
+    engines.push(tfjsWasmEngine(await loadTfWasm()));
+  } catch (e) {
+    note(`peers: tfjs-backend-wasm skipped: ${(e as Error).message}`);
+  }
+  for (const e of engines) log(`engine ${e.name}: ${e.describe}`);
+
+  // machine limits, measured in this run (read bandwidth, f32x4 multiply-add peak)
+  let machine: MachineLimits | null = null;
+  try {
+    const mark = k.heapTop();
+    const probes = machineProbes(k);
+    machine = machineLimits(probes, await timeInterleaved(probes.variants, { runs: Math.min(runs, 15), minRunMs: 2 }));
+    k.reset(mark);
+    log(`machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)}), f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`);
+  } catch (e) {
+    note(`peers: machine probes unavailable: ${(e as Error).message}`);
+  }
+
+  const sparsities = a.quick ? [0, 0.9, 0.98] : SPARSITIES;
+  const models = benchModels(seed, sparsities, note);
+  const groups: GroupResult[] = [];
+  const rng = new Rng(seed + 100);
+  for (const bm of models) {
+    for (const batch of [1, 64]) {
+      const inn = bm.model.layers[0].inFeatures;
+      const x = new Float32Array(batch * inn);
+      for (let i = 0; i < x.length; i++) x[i] = rng.next(); // pixel-like inputs in [0, 1)
+      const ref = referenceForward(bm.model, x, batch);
+      const nnz = nonzeros(bm.model), weights = weightCount(bm.model);
+      const prepared = [];
+      for (const e of engines) {
+        const p = await e.prepare(bm.model, batch, x);
+        const y = await p.output();
+        let diff = 0;
+        for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(y[i] - ref[i]));
+        if (y.length !== ref.length || !(diff <= TOLERANCE)) {
+          throw new Error(`${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
+            `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`);
+        }
+        prepared.push({ e, p, diff });
+      }
+      const timings = await timeInterleavedAsync(prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn })), { runs, minRunMs: 2 });
+      const byName = (n: string) => timings.find((t) => t.name === n)!;
+      const pkDense = byName('prunekit-dense'), pkCsr = byName('prunekit-csr');
+      const engineResults = prepared.map(({ e, p, diff }, i): EngineResult => {
+        const t: Timing = timings[i];
+        const flops = 2 * (e.name === 'prunekit-csr' ? nnz : weights) * batch;
+        return {
+          engine: e.name,
+          median_us: t.median_us,
+          min_us: t.min_us,
+          spread: spread(t),
+          runs: t.samples_us.length,
+          reps: t.reps,
+          gflops: flops / (t.median_us * 1e3),
+          gbs: weightBytesRead(e.name, bm.model, nnz) / (t.median_us * 1e3),
+          weight_bytes: p.weightBytes ?? 0,
+          max_abs_diff: diff,
+          prunekit_dense_speedup: pairedRatio(t, pkDense),
+          prunekit_csr_speedup: pairedRatio(t, pkCsr),
+        };
+      });
+      for (const { p } of [...prepared].reverse()) p.dispose(); // LIFO: arena marks nest
+      const g: GroupResult = { source: bm.source, sparsity: bm.sparsity, batch, weights, nonzeros: nnz, engines: engineResults };
+      groups.push(g);
+      log(formatGroup(g));
+    }
+  }
+
+  const memory = a['no-memory'] ? [] : await measureMemory(seed, [0, 0.9, 0.98], log);
+  const report: PeersReport = {
+    date: new Date().toISOString(),
+    command: `npx tsx bench/peers/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: availableParallelism(),
+    kernels: k.flavor,
+    engines: engines.map((e) => ({ name: e.name, describe: e.describe })),
+    ort_web_default_threads: defaultOrtWebThreads(),
+    machine,
+    loadavg_start: loadavgStart,
+    loadavg_end: loadavg(),
+    groups,
+    targets: [],
+    memory,
+    notes,
+  };
+  report.targets = evaluateTargets(report);
+  if (report.ort_web_default_threads === 1) {
+    note('peers: onnxruntime-web\'s default thread count resolves to 1 on this machine (min(4, ⌈cores/2⌉)): the 1-thread rows are also its default');
+  }
+  log('\n' + formatTargets(report.targets));
+  log(`load average: start ${loadavgStart.map((v) => v.toFixed(2)).join(' ')}, end ${report.loadavg_end.map((v) => v.toFixed(2)).join(' ')}`);
+
+  mkdirSync(a.out!, { recursive: true });
+  const jsonPath = join(a.out!, `peers-${report.date.slice(0, 10)}.json`);
+  writeFileAtomic(jsonPath, JSON.stringify(report, null, 1) + '\n');
+  const htmlPath = join(a.out!, 'peers.html');
+  writeFileAtomic(htmlPath, await renderPeersHtml(report));
+  log(`wrote ${jsonPath} and ${htmlPath}`);
+  if (a.json) process.stdout.write(JSON.stringify(report) + '\n');
+  return 0;
+}
+
+/** onnxruntime-web's default wasm thread count: min(4, ⌈hardwareConcurrency / 2⌉) (ort-web's env init). */
+function defaultOrtWebThreads(): number {
+  return Math.min(4, Math.ceil(availableParallelism() / 2));
+}
+
+const us = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
+
+export function formatGroup(g: GroupResult): string {
+  const head = `\n${g.source} ${(g.sparsity * 100).toFixed(g.source === 'demo' ? 1 : 0)}% sparse, batch ${g.batch} (${g.nonzeros} of ${g.weights} weights nonzero)`;
+  const rows = g.engines.map((e) =>
+    `  ${e.engine.padEnd(16)} median ${us(e.median_us).padStart(10)}  min ${us(e.min_us).padStart(10)}  spread ${(e.spread * 100).toFixed(0).padStart(3)}%  ` +
+    `${e.gflops.toFixed(2).padStart(6)} GFLOP/s ${e.gbs.toFixed(1).padStart(5)} GB/s  diff ${e.max_abs_diff.toExponential(1)}  ` +
+    `dense×${e.prunekit_dense_speedup.toFixed(2)} csr×${e.prunekit_csr_speedup.toFixed(2)}`);
+  return [head, ...rows].join('\n');
+}
+
+export function formatTargets(ts: readonly Target[]): string {
+  return ['targets (issue 7; ratio = peer time / prunekit time, paired per round):',
+    ...ts.map((t) => `  ${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'} ${t.name}: ${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'} (goal ${t.goal})`)].join('\n');
+}
+
+main().then((code) => process.exit(code), (e) => {
+  process.stderr.write(`peers: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+/** The issue-7 targets, evaluated from one run's paired ratios (peer time / prunekit time). */
+import type { PeersReport } from './run.js';
+
+export interface Target {
+  name: string;
+  goal: string;
+  /** Paired speed-up of prunekit over the peer in this run; null when the peer did not run. */
+  ratio: number | null;
+  met: boolean | null;
+}
+
+export function evaluateTargets(r: Pick<PeersReport, 'groups'>): Target[] {
+  const find = (sparsity: number, batch: number, engine: string) =>
+    r.groups.find((g) => g.source === 'lenet-random' && g.sparsity === sparsity && g.batch === batch)?.engines.find((e) => e.engine === engine);
+  const t = (name: string, sparsity: number, batch: number, peer: string, pk: 'dense' | 'csr', goal: number, strict = false): Target => {
+    const e = find(sparsity, batch, peer);
+    const ratio = e ? (pk === 'dense' ? e.prunekit_dense_speedup : e.prunekit_csr_speedup) : null;
+    return { name, goal: strict ? `> ${goal}×` : `≥ ${goal}×`, ratio, met: ratio === null ? null : strict ? ratio > goal : ratio >= goal };
+  };
+  return [
+    t('prunekit dense vs ort-web dense (1 thread), batch 1, 0% sparse', 0, 1, 'ort-web-1t', 'dense', 2),
+    t('prunekit dense vs ort-web dense (1 thread), batch 64, 0% sparse', 0, 64, 'ort-web-1t', 'dense', 1.5),
+    t('prunekit CSR 90% vs ort-web dense (1 thread), batch 1', 0.9, 1, 'ort-web-1t', 'csr', 4),
+    t('prunekit CSR 90% vs ort-web dense (1 thread), batch 64', 0.9, 64, 'ort-web-1t', 'csr', 8),
+    t('prunekit CSR 90% vs ort-node native dense (1 thread), batch 1', 0.9, 1, 'ort-node-1t', 'csr', 1, true),
+    t('prunekit CSR 90% vs ort-node native dense (1 thread), batch 64', 0.9, 64, 'ort-node-1t', 'csr', 1, true),
+  ];
+}
