@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let cmd: Command;
   try {
-    cmd = (await import(`./commands/${name}.js`)).default as Command;
+    cmd = (await import(/* @vite-ignore */ `./commands/${name}.js`)).default as Command;
   } catch (e) {
     process.stderr.write(`prunekit ${name}: not available in this build (${(e as Error).message})\n`);
     return 1;
