@@ -18,6 +18,7 @@
  */
 import type { MLP } from '../nn/model.js';
 import { currentMask } from './mask.js';
+import { kthSmallest } from './select.js';
 import { maskForAmount, validateAmount, type Amount } from './threshold.js';
 
 export type ScopeKind = 'layer' | 'global';
@@ -103,13 +104,16 @@ function kept(m: Uint8Array): number {
   return n;
 }
 
-/** Marks the `n` highest-scoring kept entries (ties: lower index first) in `prot`. */
+/** Marks the `n` highest-scoring kept entries (ties: lower index first) in `prot`, by selection. */
 function protectTop(s: ArrayLike<number>, mask: Uint8Array, n: number, prot: Uint8Array): void {
-  const idx: number[] = [];
-  for (let i = 0; i < mask.length; i++) if (mask[i]) idx.push(i);
-  // n is small (a fraction of a percent), so a partial sort of the kept indices is fine here.
-  idx.sort((a, b) => s[b] - s[a] || a - b);
-  for (let k = 0; k < n && k < idx.length; k++) prot[idx[k]] = 1;
+  const pool: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) pool.push(-s[i]);
+  n = Math.min(n, pool.length);
+  if (n === 0) return;
+  const negTheta = kthSmallest(pool, n - 1); // the n-th largest score is −negTheta
+  let left = n;
+  for (let i = 0; i < mask.length; i++) if (mask[i] && -s[i] < negTheta) { prot[i] = 1; left--; }
+  for (let i = 0; i < mask.length && left > 0; i++) if (mask[i] && -s[i] === negTheta) { prot[i] = 1; left--; }
 }
 
 /** True when some output neuron is reachable from the inputs through kept weights. */
