@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DataError, findIdxFiles, loadData, loadFashionMnist, loadIdxPair, readIdx } from '../src/data/index.js';
+import { DataError, findFashionMnistDir, findIdxFiles, loadData, loadFashionMnist, loadIdxPair, readIdx } from '../src/data/index.js';
 import { tempDir } from './fixtures/data/tmp.js';
 
 const tmp = tempDir('idx');
@@ -140,5 +140,18 @@ describe('IDX sources', () => {
     const empty = join(tmp.dir, 'empty');
     mkdirSync(empty);
     expect(throwsData(() => loadFashionMnist(empty))).toContain('no IDX files in this directory');
+  });
+
+  it('fashion-mnist: the Debian file list gives the folder; a missing package names the apt-get install', () => {
+    const listing = '/.\n/usr/share/datasets/fashion-mnist\n/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz\n';
+    expect(findFashionMnistDir(() => listing)).toBe('/usr/share/datasets/fashion-mnist');
+    const missing = throwsData(() => findFashionMnistDir(() => { throw new Error('dpkg-query: package is not installed'); }));
+    expect(missing).toContain('fashion-mnist: the Debian package dataset-fashion-mnist is not installed');
+    expect(missing).toContain('apt-get install dataset-fashion-mnist');
+    expect(throwsData(() => findFashionMnistDir(() => '/usr/share/doc/x\n'))).toContain('lists no train-images-idx3-ubyte file');
+  });
+
+  it('a label column is only for CSV', async () => {
+    await expect(loadData(dir, { label: 0 })).rejects.toThrow(/can only be chosen for CSV files/);
   });
 });

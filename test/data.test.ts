@@ -70,6 +70,7 @@ describe('iris', () => {
     }
     expect(describeDataset(ds)).toBe('iris: 120 train / 30 test, 4 features, 3 classes (setosa, versicolor, virginica), standardised (fitted on train)');
     expect((await loadData('iris', { standardize: false })).mean).toBeNull();
+    expect(describeDataset(await loadIris())).toBe('iris: 150 samples, 4 features, 3 classes (setosa, versicolor, virginica)');
   });
 });
 

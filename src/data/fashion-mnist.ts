@@ -14,11 +14,16 @@ export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', '
 
 const INSTALL_HINT = 'install it with: sudo apt-get install dataset-fashion-mnist (Debian/Ubuntu), or pass its folder as fashion-mnist:/path/to/dir';
 
+/** The files of the Debian package (throws when dpkg is missing or the package is not installed). */
+function dpkgFiles(): string {
+  return execFileSync('dpkg', ['-L', 'dataset-fashion-mnist'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
 /** The directory holding train-images-idx3-ubyte.gz, from the Debian package's file list. */
-export function findFashionMnistDir(): string {
+export function findFashionMnistDir(listFiles: () => string = dpkgFiles): string {
   let listing: string;
   try {
-    listing = execFileSync('dpkg', ['-L', 'dataset-fashion-mnist'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    listing = listFiles();
   } catch {
     throw new DataError(`fashion-mnist: the Debian package dataset-fashion-mnist is not installed; ${INSTALL_HINT}`);
   }

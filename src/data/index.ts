@@ -100,6 +100,7 @@ function classList(ds: Dataset): string {
 }
 
 export { DataError } from './errors.js';
+export { BUILTIN_DATASETS, isBuiltin, type BuiltinName } from './builtin.js';
 export { readCsvDataset, readCsvFeatures, type CsvOptions, type CsvFeatures, type CsvFeaturesOptions } from './csv.js';
 export { readIdx, parseIdx, loadIdxPair, type IdxArray } from './idx.js';
 export { findIdxFiles, type IdxFiles, type IdxPairPaths } from './idx-files.js';
