@@ -127,6 +127,16 @@ describe('IDX sources', () => {
     expect(ds.train.nSamples + ds.test.nSamples).toBe(4);
   });
 
+  it('the ".idx3-ubyte" spelling (as on Kaggle) works for prefixes and files', async () => {
+    const sub = join(tmp.dir, 'dotted');
+    mkdirSync(sub);
+    tmp.file(images, 'dotted/set-images.idx3-ubyte');
+    tmp.file(labels, 'dotted/set-labels.idx1-ubyte');
+    const want = { train: { images: join(sub, 'set-images.idx3-ubyte'), labels: join(sub, 'set-labels.idx1-ubyte') }, test: null };
+    expect(findIdxFiles(join(sub, 'set'))).toEqual(want);
+    expect(findIdxFiles(join(sub, 'set-images.idx3-ubyte'))).toEqual(want);
+  });
+
   it('an images file without labels is a clear error', () => {
     const p = tmp.file(images, 'lonely-images-idx3-ubyte');
     expect(throwsData(() => findIdxFiles(p))).toContain('found the images file but not its labels');

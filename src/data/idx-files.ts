@@ -6,6 +6,8 @@
  * - a prefix P: P-images-idx3-ubyte[.gz] with P-labels-idx1-ubyte[.gz];
  * - an images file itself (…images-idx3-ubyte[.gz]): its labels file is the same name with
  *   "labels-idx1" in place of "images-idx3".
+ *
+ * Both the original "-idx3-ubyte" names and the common ".idx3-ubyte" variant are recognised.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,13 @@ export interface IdxFiles {
 }
 
 const GZ = ['', '.gz'];
+const SEP = ['-', '.'];
+const IMAGES_FILE = /images([-.])idx3-ubyte(\.gz)?$/;
+
+/** Every spelling of `${prefix}-${kind}-${idx}-ubyte[.gz]` (kind "images", idx "idx3"; or "labels", "idx1"). */
+function spellings(prefix: string, kind: string, idx: string): string[] {
+  return SEP.flatMap((sep) => GZ.map((z) => `${prefix}-${kind}${sep}${idx}-ubyte${z}`));
+}
 
 /** The IDX files `spec` names, or null when `spec` does not look like an IDX source at all. */
 export function findIdxFiles(spec: string): IdxFiles | null {
@@ -33,15 +42,15 @@ export function findIdxFiles(spec: string): IdxFiles | null {
     }
     return { train, test: pairAt(join(spec, 't10k')) ?? pairAt(join(spec, 'test')) };
   }
-  if (isFile(spec) && /images-idx3-ubyte(\.gz)?$/.test(spec)) {
-    const labels = firstExisting(GZ.map((z) => spec.replace(/images-idx3-ubyte(\.gz)?$/, `labels-idx1-ubyte${z}`)));
-    if (!labels) throw new DataError(`${spec}: found the images file but not its labels (${spec.replace(/images-idx3-ubyte(\.gz)?$/, 'labels-idx1-ubyte[.gz]')})`);
+  if (isFile(spec) && IMAGES_FILE.test(spec)) {
+    const labels = firstExisting(GZ.map((z) => spec.replace(IMAGES_FILE, `labels$1idx1-ubyte${z}`)));
+    if (!labels) throw new DataError(`${spec}: found the images file but not its labels (${spec.replace(IMAGES_FILE, 'labels$1idx1-ubyte[.gz]')})`);
     return { train: { images: spec, labels }, test: null };
   }
   const pair = pairAt(spec);
   if (pair) return { train: pair, test: null };
-  const images = firstExisting(GZ.map((z) => `${spec}-images-idx3-ubyte${z}`));
-  const labels = firstExisting(GZ.map((z) => `${spec}-labels-idx1-ubyte${z}`));
+  const images = firstExisting(spellings(spec, 'images', 'idx3'));
+  const labels = firstExisting(spellings(spec, 'labels', 'idx1'));
   if (images && !labels) throw new DataError(`${images}: found the images file but not ${spec}-labels-idx1-ubyte[.gz]`);
   if (labels && !images) throw new DataError(`${labels}: found the labels file but not ${spec}-images-idx3-ubyte[.gz]`);
   return null;
@@ -49,8 +58,8 @@ export function findIdxFiles(spec: string): IdxFiles | null {
 
 /** `${prefix}-images-idx3-ubyte[.gz]` with `${prefix}-labels-idx1-ubyte[.gz]`, when both exist. */
 function pairAt(prefix: string): IdxPairPaths | null {
-  const images = firstExisting(GZ.map((z) => `${prefix}-images-idx3-ubyte${z}`));
-  const labels = firstExisting(GZ.map((z) => `${prefix}-labels-idx1-ubyte${z}`));
+  const images = firstExisting(spellings(prefix, 'images', 'idx3'));
+  const labels = firstExisting(spellings(prefix, 'labels', 'idx1'));
   return images && labels ? { images, labels } : null;
 }
 
