@@ -1,5 +1,8 @@
 /** The prunekit command end to end through main(): dispatch, --help, usage errors (exit 2). */
 import { describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 
 async function run(args: string[]) {
@@ -46,5 +49,80 @@ describe('prunekit command', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg as RegExp);
     expect(r.err).toMatch(/usage: prunekit/);
+  });
+});
+
+describe('every subcommand end to end on tiny data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pk-cli-'));
+  const model = join(dir, 'iris.safetensors'), pruned = join(dir, 'pruned.safetensors'), packed = join(dir, 'iris.prunekit');
+
+  it('train → eval → prune → compact → info → predict, each with --json and its documented keys', async () => {
+    const t = await run(['train', '--data', 'iris', '--hidden', '10,10', '--epochs', '60', '--batch', '16', '--lr', '0.05', '--out', model, '--json']);
+    expect(t.code, t.err).toBe(0);
+    const tj = JSON.parse(t.out);
+    expect(tj.accuracy).toBeGreaterThan(0.8);
+    expect(tj.epochs).toHaveLength(60);
+    expect(typeof tj.loss).toBe('number');
+
+    const e = await run(['eval', '--model', model, '--data', 'iris', '--json']);
+    expect(e.code, e.err).toBe(0);
+    expect(JSON.parse(e.out).accuracy).toBeCloseTo(tj.accuracy, 10); // same split, same preprocessing
+
+    const p = await run(['prune', '--model', model, '--data', 'iris', '--sparsity', '0.7', '--finetune-epochs', '5', '--out', pruned, '--json']);
+    expect(p.code, p.err).toBe(0);
+    const pj = JSON.parse(p.out);
+    expect(pj.sparsity).toBeGreaterThanOrEqual(0.69);
+    expect(pj.layers).toHaveLength(3);
+    expect(Array.isArray(pj.steps)).toBe(true);
+
+    const c = await run(['compact', '--model', pruned, '--out', packed, '--json']);
+    expect(c.code, c.err).toBe(0);
+    const cj = JSON.parse(c.out);
+    expect(cj.bytes).toBe(statSync(packed).size);
+    expect(cj.bytes).toBeLessThan(cj.dense_bytes);
+    expect(cj.layers[0]).toHaveProperty('format');
+    expect(cj.layers[0]).toHaveProperty('nonzeros');
+
+    const i = await run(['info', packed, '--json']);
+    expect(i.code, i.err).toBe(0);
+    expect(JSON.parse(i.out).bytes).toBe(cj.bytes);
+
+    const csv = join(dir, 'rows.csv');
+    writeFileSync(csv, 'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n');
+    const pr = await run(['predict', '--model', packed, '--input', csv, '--json']);
+    expect(pr.code, pr.err).toBe(0);
+    expect(pr.out).toMatch(/setosa/);
+    expect(pr.out).toMatch(/virginica/);
+  });
+
+  it('sweep writes report.json and report.html with the documented keys', async () => {
+    const rep = join(dir, 'rep');
+    const s = await run(['sweep', '--data', 'iris', '--hidden', '8', '--epochs', '30', '--batch', '16', '--sparsities', '0.5,0.8', '--runs', '2', '--finetune-epochs', '1', '--report', rep, '--json']);
+    expect(s.code, s.err).toBe(0);
+    const r = JSON.parse(readFileSync(join(rep, 'report.json'), 'utf8'));
+    expect(r.points).toHaveLength(2);
+    expect(r.points[0]).toHaveProperty('latency');
+    expect(r.summary.length).toBeGreaterThan(0);
+    expect(readFileSync(join(rep, 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it('demo runs the main job (here shrunk by flags) and writes its report and models', async () => {
+    const rep = join(dir, 'demo');
+    const d = await run(['demo', '--hidden', '16', '--epochs', '1', '--sparsities', '0.9', '--finetune-epochs', '0', '--runs', '2', '--report', rep]);
+    expect(d.code, d.err).toBe(0);
+    for (const f of ['report.html', 'report.json', 'model-dense.safetensors', 'model-pruned.safetensors', 'model-90.prunekit.safetensors']) {
+      expect(statSync(join(rep, f)).size).toBeGreaterThan(0);
+    }
+    expect(d.out).toMatch(/faster@1/);
+  });
+
+  it('bad data exits 1 naming the file and line, and writes nothing', async () => {
+    const csv = join(dir, 'bad.csv'), out = join(dir, 'never.safetensors');
+    writeFileSync(csv, 'a,b,label\n1,2,x\n3,oops,y\n');
+    const r = await run(['train', '--data', csv, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.csv/);
+    expect(r.err).toMatch(/line 3/);
+    expect(existsSync(out)).toBe(false);
   });
 });
