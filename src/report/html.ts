@@ -251,9 +251,9 @@ figure{margin:0;break-inside:avoid;page-break-inside:avoid}
 figure svg{width:100%;height:auto;display:block}
 figcaption{color:var(--muted);font-size:13px;margin-top:2px}
 .table-wrap{overflow-x:auto}
-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums;white-space:nowrap}
+table{border-collapse:collapse;font-size:11.5px;font-variant-numeric:tabular-nums;white-space:nowrap}
 thead th{white-space:normal;vertical-align:bottom}
-th,td{padding:3px 6px;border-bottom:1px solid var(--line);text-align:right}
+th,td{padding:3px 5px;border-bottom:1px solid var(--line);text-align:right}
 thead th{background:#f6f6f6;position:sticky;top:0}
 tbody th{text-align:left;font-weight:500;white-space:normal;min-width:10em}
 tr.dense{background:#fafafa;font-style:italic}
@@ -261,7 +261,7 @@ tr.dense{background:#fafafa;font-style:italic}
 dl.config{display:grid;grid-template-columns:max-content 1fr;gap:2px 18px;margin:0}
 dt{color:var(--muted)}dd{margin:0}
 pre{background:#f6f6f6;padding:10px 12px;border-radius:4px;white-space:pre-wrap;word-break:break-all;font-size:13px}
-@media print{main{max-width:none;padding:0}.grid{grid-template-columns:1fr 1fr}h2{break-after:avoid}table{font-size:9px}.table-wrap{overflow:visible}}
+@media print{body{font-size:10.5pt}.summary .headline{font-size:13pt}figcaption{font-size:8.5pt}main{max-width:none;padding:0}.grid{grid-template-columns:1fr 1fr}h2{break-after:avoid}table{font-size:9px}.table-wrap{overflow:visible}}
 `;
 
 /** The whole report as one self-contained HTML document. Uses `r.summary`, or computes it when empty. */
@@ -275,7 +275,7 @@ export function renderReport(r: SweepReport): string {
       speedSection(r, groups, head), timeSection(r, groups), gradientSection(r, groups, head), layerSection(r, groups, head));
   }
   sections.push(trainingSection(r));
-  const body = sections.map((s) => `<section id="${esc(s.id)}"><h2>${esc(s.question)}</h2><div class="grid">`
+  const body = sections.filter((s) => s.figures.length).map((s) => `<section id="${esc(s.id)}"><h2>${esc(s.question)}</h2><div class="grid">`
     + s.figures.map((fig) => `<figure>${fig.svg}<figcaption>${esc(fig.caption)}</figcaption></figure>`).join('')
     + '</div></section>').join('\n');
   const [first, ...rest] = summary;

@@ -150,9 +150,9 @@ function speedSentences(r: SweepReport, h: SweepPoint): string[] {
 }
 
 function timeSentence(r: SweepReport, h: SweepPoint): string {
-  const extra = h.pruneSeconds / r.dense.trainSeconds;
+  const extra = r.dense.trainSeconds > 0 ? ` (+${Math.round((h.pruneSeconds / r.dense.trainSeconds) * 100)}%)` : '';
   return `Training time: dense training took ${secs(r.dense.trainSeconds)} (${r.dense.epochs.length} epochs); pruning to ${pct(h.sparsity)} `
-    + `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)} (+${Math.round(extra * 100)}%).`;
+    + `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}.`;
 }
 
 function gradientSentence(r: SweepReport, h: SweepPoint): string | undefined {

@@ -108,12 +108,12 @@ function legend(items: { name: string; color: string; dashed?: boolean; kind: 'l
   let x = M_LEFT, y = top + 12, rows = items.length ? 1 : 0;
   const parts: string[] = [];
   for (const it of items) {
-    const w = 30 + it.name.length * 6.6;
+    const w = 30 + it.name.length * 6.9;
     if (x + w > width - M_RIGHT && x > M_LEFT) { x = M_LEFT; y += LEGEND_ROW; rows++; }
     const mark = it.kind === 'bar'
       ? `<rect x="${f(x)}" y="${f(y - 9)}" width="14" height="10" fill="${it.color}"/>`
       : `<line x1="${f(x)}" y1="${f(y - 4)}" x2="${f(x + 18)}" y2="${f(y - 4)}" stroke="${it.color}" stroke-width="2.5"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`;
-    parts.push(`<g class="legend-item">${mark}<text x="${f(x + 22)}" y="${f(y)}" font-size="12">${escapeXml(it.name)}</text></g>`);
+    parts.push(`<g class="legend-item">${mark}<text x="${f(x + 22)}" y="${f(y)}" font-size="12.5">${escapeXml(it.name)}</text></g>`);
     x += w;
   }
   return { svg: parts.join(''), height: rows * LEGEND_ROW + (rows ? 8 : 0) };
@@ -122,7 +122,7 @@ function legend(items: { name: string; color: string; dashed?: boolean; kind: 'l
 function frame(id: string, title: string, width: number, height: number, body: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" data-chart="${escapeXml(id)}" viewBox="0 0 ${width} ${f(height)}" role="img" aria-label="${escapeXml(title)}" ${FONT}>`
     + `<title>${escapeXml(title)}</title>`
-    + `<text x="${M_LEFT}" y="18" font-size="14" font-weight="600">${escapeXml(title)}</text>`
+    + `<text x="${M_LEFT}" y="18" font-size="15" font-weight="600">${escapeXml(title)}</text>`
     + body + '</svg>';
 }
 
@@ -135,17 +135,17 @@ function axes(
   const g: string[] = [];
   for (const t of yTicks) {
     g.push(`<line x1="${f(x0)}" y1="${f(t.pos)}" x2="${f(x1)}" y2="${f(t.pos)}" stroke="#e3e3e3"/>`);
-    g.push(`<text x="${f(x0 - 6)}" y="${f(t.pos + 4)}" font-size="11" text-anchor="end" fill="#444">${escapeXml(t.label)}</text>`);
+    g.push(`<text x="${f(x0 - 6)}" y="${f(t.pos + 4)}" font-size="12" text-anchor="end" fill="#444">${escapeXml(t.label)}</text>`);
   }
   for (const t of xTicks) {
     g.push(`<line x1="${f(t.pos)}" y1="${f(y1)}" x2="${f(t.pos)}" y2="${f(y1 + 4)}" stroke="#888"/>`);
-    g.push(`<text x="${f(t.pos)}" y="${f(y1 + 17)}" font-size="11" text-anchor="middle" fill="#444">${escapeXml(t.label)}</text>`);
+    g.push(`<text x="${f(t.pos)}" y="${f(y1 + 17)}" font-size="12" text-anchor="middle" fill="#444">${escapeXml(t.label)}</text>`);
   }
   g.push(`<line x1="${f(x0)}" y1="${f(y1)}" x2="${f(x1)}" y2="${f(y1)}" stroke="#888"/>`);
   g.push(`<line x1="${f(x0)}" y1="${f(y0)}" x2="${f(x0)}" y2="${f(y1)}" stroke="#888"/>`);
-  g.push(`<text x="${f((x0 + x1) / 2)}" y="${f(y1 + 36)}" font-size="12" text-anchor="middle">${escapeXml(xLabel)}</text>`);
+  g.push(`<text x="${f((x0 + x1) / 2)}" y="${f(y1 + 36)}" font-size="13" text-anchor="middle">${escapeXml(xLabel)}</text>`);
   const ym = (y0 + y1) / 2;
-  g.push(`<text x="14" y="${f(ym)}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${f(ym)})">${escapeXml(yLabel)}</text>`);
+  g.push(`<text x="14" y="${f(ym)}" font-size="13" text-anchor="middle" transform="rotate(-90 14 ${f(ym)})">${escapeXml(yLabel)}</text>`);
   return `<g class="axes">${g.join('')}</g>`;
 }
 
@@ -153,7 +153,7 @@ function referenceLines(refs: readonly Reference[], sy: (v: number) => number, x
   return refs.filter((r) => Number.isFinite(r.value)).map((r) => {
     const y = sy(r.value);
     return `<g data-reference="${escapeXml(r.name)}" data-y="${r.value}"><line x1="${f(x0)}" y1="${f(y)}" x2="${f(x1)}" y2="${f(y)}" stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"/>`
-      + `<text x="${f(x1 - 4)}" y="${f(y - 4)}" font-size="11" text-anchor="end" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(`${r.name} ${fmt(r.value)}`)}</text></g>`;
+      + `<text x="${f(x1 - 4)}" y="${f(y - 4)}" font-size="12" text-anchor="end" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(`${r.name} ${fmt(r.value)}`)}</text></g>`;
   }).join('');
 }
 
@@ -163,7 +163,7 @@ function noData(id: string, title: string, width: number): string {
 
 /** A line chart: one polyline and one marker per point for each series. Non-finite points are skipped. */
 export function lineChart(o: LineChartOptions): string {
-  const width = o.width ?? 560;
+  const width = o.width ?? 520;
   const xFmt = o.xFormat ?? formatNumber, yFmt = o.yFormat ?? formatNumber;
   const log = o.yScale === 'log';
   const ok = (p: readonly [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!log || p[1] > 0);
@@ -202,7 +202,7 @@ export function lineChart(o: LineChartOptions): string {
 
 /** A grouped bar chart: for each category, one bar per group, side by side. */
 export function barChart(o: BarChartOptions): string {
-  const width = o.width ?? 560;
+  const width = o.width ?? 520;
   const yFmt = o.yFormat ?? formatNumber;
   const groups = o.groups.map((g, i) => ({ ...g, color: g.color ?? PALETTE[i % PALETTE.length] }));
   for (const g of groups) {
