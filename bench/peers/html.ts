@@ -44,7 +44,7 @@ export async function renderPeersHtml(r: PeersReport): Promise<string> {
     `<td>${e.gbs.toFixed(1)}</td><td>${e.max_abs_diff.toExponential(1)}</td><td>${e.prunekit_dense_speedup.toFixed(2)}×</td><td>${e.prunekit_csr_speedup.toFixed(2)}×</td></tr>`));
   const targets = r.targets.map((t) => `<tr><td>${t.met === null ? 'n/a' : t.met ? '✔ met' : '✘ missed'}</td><td>${esc(t.name)}</td><td>${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'}</td><td>${esc(t.goal)}</td></tr>`);
   const mem = r.memory.map((m) => `<tr><td>${esc(m.engine)}</td><td>${(m.sparsity * 100).toFixed(0)}%</td><td>${(m.weight_bytes / 1024).toFixed(0)} KiB</td>` +
-    `<td>${m.wasm_memory_bytes === null ? '—' : (m.wasm_memory_bytes / 1048576).toFixed(2) + ' MiB'}</td><td>${(m.max_rss_bytes / 1048576).toFixed(1)} MiB</td><td>+${(m.rss_over_baseline_bytes / 1048576).toFixed(1)} MiB</td></tr>`);
+    `<td>${m.wasm_memory_bytes === null ? '—' : (m.wasm_memory_bytes / 1048576).toFixed(2) + ' MiB'}</td><td>${(m.max_rss_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_over_baseline_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_growth_bytes / 1048576).toFixed(1)} MiB</td></tr>`);
   const mach = r.machine ? `read bandwidth ${r.machine.read_gbs.toFixed(1)} GB/s (best ${r.machine.read_gbs_best.toFixed(1)}), f32 multiply-add peak ${r.machine.madd_gflops.toFixed(1)} GFLOP/s (best ${r.machine.madd_gflops_best.toFixed(1)})` : 'not measured';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>prunekit vs peers</title>
@@ -59,7 +59,7 @@ ${charts.join('\n')}
 <h2>All timings</h2>
 <table><tr><th>model</th><th>sparsity</th><th>batch</th><th>engine</th><th>median</th><th>min</th><th>spread</th><th>GFLOP/s</th><th>GB/s</th><th>max |diff|</th><th>pk dense ×</th><th>pk CSR ×</th></tr>
 ${rows.join('\n')}</table>
-<h2>Memory</h2><table><tr><th>engine</th><th>sparsity</th><th>weights resident</th><th>wasm memory</th><th>peak RSS</th><th>over baseline</th></tr>${mem.join('')}</table>
+<h2>Memory</h2><table><tr><th>engine</th><th>sparsity</th><th>weights resident</th><th>wasm memory</th><th>peak RSS</th><th>peak over baseline</th><th>RSS growth (after GC)</th></tr>${mem.join('')}</table>
 ${r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;

@@ -2,9 +2,11 @@
  * One memory measurement in a fresh process (peak RSS is per process, so each engine and format
  * gets its own): builds the LeNet at a sparsity, prepares one engine (or none: the baseline),
  * runs 50 forward passes at batch 64, and prints one JSON line:
- *   {engine, sparsity, weight_bytes, wasm_memory_bytes, max_rss_bytes}
+ *   {engine, sparsity, weight_bytes, wasm_memory_bytes, max_rss_bytes, rss_growth_bytes}
+ * rss_growth_bytes is the resident set after the runs minus before the engine was loaded (both
+ * after a full GC): what the engine itself keeps resident, without tsx's start-up peak.
  *
- *   node --import tsx bench/peers/memory-child.ts ENGINE SPARSITY SEED
+ *   node --expose-gc --import tsx bench/peers/memory-child.ts ENGINE SPARSITY SEED
  */
 import { loadKernelsSync, type Kernels } from '../../src/kernels/index.js';
 import { lenet } from './models.js';
@@ -27,6 +29,9 @@ const sparsity = Number(sparsityArg), seed = Number(seedArg);
 const batch = 64;
 const model = lenet(seed, sparsity);
 const x = new Float32Array(batch * 784).fill(0.5);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+gc();
+const rssBefore = process.memoryUsage().rss;
 const { engine, kernels } = await engineFor(name);
 let weightBytes = 0;
 if (engine) {
@@ -34,10 +39,13 @@ if (engine) {
   weightBytes = p.weightBytes ?? 0;
   for (let i = 0; i < 50; i++) { const r = p.fn(); if (r) await r; }
 }
+gc();
+const rssGrowth = process.memoryUsage().rss - rssBefore;
 process.stdout.write(JSON.stringify({
   engine: name,
   sparsity,
   weight_bytes: weightBytes,
   wasm_memory_bytes: kernels ? kernels.memory.buffer.byteLength : null,
   max_rss_bytes: process.resourceUsage().maxRSS * 1024, // Node reports kilobytes
+  rss_growth_bytes: rssGrowth,
 }) + '\n');

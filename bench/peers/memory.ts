@@ -18,13 +18,15 @@ export interface MemoryRow {
   max_rss_bytes: number;
   /** max_rss_bytes minus the baseline child's (model in JS, no engine). */
   rss_over_baseline_bytes: number;
+  /** Resident set after the runs minus before loading the engine, both after a full GC. */
+  rss_growth_bytes: number;
 }
 
 export const MEMORY_ENGINES = ['prunekit-dense', 'prunekit-csr', 'ort-web-1t', 'ort-node-1t', 'tfjs-wasm'];
 
 async function child(engine: string, sparsity: number, seed: number): Promise<Omit<MemoryRow, 'rss_over_baseline_bytes'> | null> {
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, engine, String(sparsity), String(seed)], { timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, engine, String(sparsity), String(seed)], { timeout: 120_000 });
     return JSON.parse(stdout.trim().split('\n').at(-1)!);
   } catch (e) {
     return null;
@@ -47,7 +49,8 @@ export async function measureMemory(seed: number, sparsities: number[], log: (s:
   for (const r of rows) {
     log(`memory: ${r.engine.padEnd(15)} ${(r.sparsity * 100).toFixed(0).padStart(3)}%  weights ${(r.weight_bytes / 1024).toFixed(0).padStart(5)} KiB` +
       `${r.wasm_memory_bytes === null ? '' : `  wasm memory ${(r.wasm_memory_bytes / 1048576).toFixed(2)} MiB`}` +
-      `  peak RSS ${(r.max_rss_bytes / 1048576).toFixed(1)} MiB (+${(r.rss_over_baseline_bytes / 1048576).toFixed(1)} over baseline)`);
+      `  peak RSS ${(r.max_rss_bytes / 1048576).toFixed(1)} MiB (${(r.rss_over_baseline_bytes / 1048576).toFixed(1)} over baseline)` +
+      `  RSS growth ${(r.rss_growth_bytes / 1048576).toFixed(1)} MiB`);
   }
   return rows;
 }
