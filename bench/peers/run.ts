@@ -13,6 +13,7 @@ import { loadavg, cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { loadKernelsSync } from '../../src/kernels/index.js';
 import { timeInterleaved, pairedRatio, type Timing } from '../../src/report/latency.js';
 import { machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
@@ -87,7 +88,7 @@ async function main(): Promise<number> {
       runs: { type: 'string' },
       seed: { type: 'string', default: '1' },
       'no-memory': { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results' },
+      out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
     },
   });
   const log = (s: string) => (a.json ? process.stderr : process.stdout).write(s + '\n');

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { createMLP, type MLP } from '../../src/nn/model.js';
 import { train } from '../../src/nn/train.js';
 import type { Dataset } from '../../src/data/types.js';
@@ -61,7 +62,7 @@ interface EpochTime { engine: string; round: number; seconds: number; loss: numb
 async function main(): Promise<number> {
   const { values: a } = parseArgs({ options: {
     epochs: { type: 'string', default: '3' }, seed: { type: 'string', default: '1' },
-    json: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' },
+    json: { type: 'boolean', default: false }, out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
   } });
   const log = (s: string) => (a.json ? process.stderr : process.stdout).write(s + '\n');
   const rounds = Number(a.epochs), seed = Number(a.seed);
