@@ -27,6 +27,7 @@ import { renderPeersHtml } from './html.js';
 import { evaluateTargets, type Target } from './targets.js';
 
 export const TOLERANCE = 1e-3;
+const TRANSPOSE = 'input-transpose-js';
 
 export interface EngineResult {
   engine: string;
@@ -54,6 +55,11 @@ export interface GroupResult {
   weights: number;
   nonzeros: number;
   engines: EngineResult[];
+  /**
+   * Median time to transpose the row-major input [batch][in] to prunekit's feature-major layout in
+   * plain JS, timed in the same rounds (batch > 1 only): what a caller holding row-major samples adds.
+   */
+  input_transpose_us: number | null;
 }
 
 export interface PeersReport {
@@ -146,7 +152,9 @@ async function main(): Promise<number> {
         }
         prepared.push({ e, p, diff });
       }
-      const timings = await timeInterleavedAsync(prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn })), { runs, minRunMs: 2 });
+      const xt = new Float32Array(x.length);
+      const transposeIn = { name: TRANSPOSE, fn: () => { for (let s = 0; s < batch; s++) for (let f = 0; f < inn; f++) xt[f * batch + s] = x[s * inn + f]; } };
+      const timings = await timeInterleavedAsync([...prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn })), ...(batch > 1 ? [transposeIn] : [])], { runs, minRunMs: 2 });
       const byName = (n: string) => timings.find((t) => t.name === n)!;
       const pkDense = byName('prunekit-dense'), pkCsr = byName('prunekit-csr');
       const engineResults = prepared.map(({ e, p, diff }, i): EngineResult => {
@@ -168,7 +176,10 @@ async function main(): Promise<number> {
         };
       });
       for (const { p } of [...prepared].reverse()) p.dispose(); // LIFO: arena marks nest
-      const g: GroupResult = { source: bm.source, sparsity: bm.sparsity, batch, weights, nonzeros: nnz, engines: engineResults };
+      const g: GroupResult = {
+        source: bm.source, sparsity: bm.sparsity, batch, weights, nonzeros: nnz, engines: engineResults,
+        input_transpose_us: batch > 1 ? byName(TRANSPOSE).median_us : null,
+      };
       groups.push(g);
       log(formatGroup(g));
     }
@@ -222,7 +233,8 @@ export function formatGroup(g: GroupResult): string {
     `  ${e.engine.padEnd(16)} median ${us(e.median_us).padStart(10)}  min ${us(e.min_us).padStart(10)}  spread ${(e.spread * 100).toFixed(0).padStart(3)}%  ` +
     `${e.gflops.toFixed(2).padStart(6)} GFLOP/s ${e.gbs.toFixed(1).padStart(5)} GB/s  diff ${e.max_abs_diff.toExponential(1)}  ` +
     `dense×${e.prunekit_dense_speedup.toFixed(2)} csr×${e.prunekit_csr_speedup.toFixed(2)}`);
-  return [head, ...rows].join('\n');
+  const tr = g.input_transpose_us === null ? [] : [`  (naive row-major → feature-major input transpose in JS, if the caller's samples are row-major: ${us(g.input_transpose_us)})`];
+  return [head, ...rows, ...tr].join('\n');
 }
 
 export function formatTargets(ts: readonly Target[]): string {
