@@ -103,12 +103,12 @@ describe('svg helpers', () => {
   });
 
   it('line chart maps data to the plot area: (0,0) bottom-left, (1,1) top-right, skips non-finite points', () => {
-    // default width 520: plot x from 64 to 500 (520 − 20), y from 36 (top) to 256 (bottom)
+    // default width 520: plot x from 70 to 500 (520 − 20), y from 36 (top) to 256 (bottom)
     const svg = lineChart({ id: 'c', title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[0, 0], [1, 1], [0.5, NaN]] }] });
     expect(count(svg, /<circle /g)).toBe(2);
-    expect(svg).toContain('cx="64" cy="256"');
+    expect(svg).toContain('cx="70" cy="256"');
     expect(svg).toContain('cx="500" cy="36"');
-    expect(svg).toContain('<path d="M64 256 L500 36"');
+    expect(svg).toContain('<path d="M70 256 L500 36"');
   });
 
   it('bar chart: one rect per finite value, heights proportional, mismatched lengths rejected', () => {

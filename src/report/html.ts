@@ -11,6 +11,8 @@ import {
 
 const pc = (v: number) => `${Number((v).toPrecision(4))}%`;
 const toPct = (fraction: number) => fraction * 100;
+/** Short byte labels for log-axis ticks (1, 2, 5 × 10^k): 2000000 → "2 MB", 50000 → "50 kB"; reference labels keep 3 digits. */
+const tickBytes = (v: number) => (v >= 1e6 ? `${Number((v / 1e6).toPrecision(3))} MB` : v >= 1e3 ? `${Number((v / 1e3).toPrecision(3))} kB` : `${v} B`);
 
 interface Figure { svg: string; caption: string }
 interface Section { id: string; question: string; figures: Figure[] }
@@ -67,7 +69,7 @@ function memorySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Secti
   const svg = lineChart({
     id: 'bytes', title: 'Model size on disk', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'bytes (log scale)', yScale: 'log',
     series: [...groups].map(([name, ps]) => ({ name: `${name} — compact`, points: ps.map((p) => [toPct(p.sparsity), p.bytes] as const) })),
-    references: [{ name: 'dense', value: r.dense.bytes }], xFormat: pc, yFormat: (v) => bytes(v),
+    references: [{ name: 'dense', value: r.dense.bytes }], xFormat: pc, yFormat: tickBytes,
   });
   const ratio = lineChart({
     id: 'compression', title: 'How many times smaller', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'dense bytes ÷ compact bytes',

@@ -97,7 +97,7 @@ export function logTicks(min: number, max: number): number[] {
 }
 
 // Layout, in viewBox units (≈ CSS px at the default width).
-const TITLE_H = 28, M_LEFT = 64, M_RIGHT = 20, M_BOTTOM = 44, PLOT_H = 220, LEGEND_ROW = 18;
+const TITLE_H = 28, M_LEFT = 70, M_RIGHT = 20, M_BOTTOM = 44, PLOT_H = 220, LEGEND_ROW = 18;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"';
 const f = (v: number) => (Math.round(v * 10) / 10).toString();
 
