@@ -142,8 +142,9 @@ describe('compact', () => {
 
   it('chooses dense below the crossover and CSR above; honours batch sizes and overrides', () => {
     const m = prunedMLP([40, 30, 5], 0.7, 22);
-    expect(compact(m).report.layers.map((l) => l.format)).toEqual(['dense', 'dense']); // 0.7 < 0.8 (batch 1)
+    expect(compact(m, { batchSizes: [1] }).report.layers.map((l) => l.format)).toEqual(['dense', 'dense']); // 0.7 < 0.8 (batch 1)
     expect(compact(m, { batchSizes: [64] }).report.layers.map((l) => l.format)).toEqual(['csr', 'csr']); // 0.7 ≥ 0.6
+    expect(compact(m).report.layers.map((l) => l.format)).toEqual(['csr', 'csr']); // [1, 64]: faster at 64, and smaller
     expect(compact(m, { crossover: 0.75 }).report.layers.map((l) => l.format)).toEqual(['dense', 'dense']);
     expect(compact(prunedMLP([40, 30, 5], 0.2, 1), { crossover: 0 }).report.layers[0].format).toBe('dense'); // CSR would be larger
     const forced = compact(m, { layout: 'csr', index: 'u32' });

@@ -3,9 +3,11 @@
  * choose dense or CSR, the CSR index type and the value encoding (f32, f16, k-means codes).
  *
  * Dense or CSR: CSR when it is not larger in bytes AND the layer's sparsity reaches the measured
- * dense/CSR latency crossover at every batch size the user serves (DESIGN.md, this kind of
- * machine: ≈ 0.8 at batch 1, ≈ 0.6 at batch 64; interpolated linearly in log2(batch) and clamped
- * outside the table). `crossover` overrides the threshold; `layout` forces one layout.
+ * dense/CSR latency crossover for at least one batch size the user serves (DESIGN.md and
+ * BENCHMARKS.md, this kind of machine: ≈ 0.8 at batch 1, ≈ 0.5–0.6 at batch 64; interpolated
+ * linearly in log2(batch) and clamped outside the table) — i.e. CSR whenever it is both smaller
+ * and faster for some served batch size; name only `batchSizes: [1]` to optimise for batch 1
+ * alone. `crossover` overrides the threshold; `layout` forces one layout.
  */
 import type { MLP } from '../nn/model.js';
 import { csrBytes, denseToCsr, type IndexType, narrowestIndex } from '../sparse/csr.js';
@@ -81,7 +83,7 @@ function encodeValues(v: Float32Array, opts: CompactOptions, denseWithZeros: boo
 export function compact(model: MLP, opts: CompactOptions = {}): { compact: CompactModel; report: CompactReport } {
   const batchSizes = opts.batchSizes ?? [1, 64];
   if (!batchSizes.length || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError(`compact: batch sizes must be positive integers, got [${batchSizes}]`);
-  const threshold = opts.crossover ?? Math.max(...batchSizes.map((b) => crossoverAt(b, opts.crossoverTable)));
+  const threshold = opts.crossover ?? Math.min(...batchSizes.map((b) => crossoverAt(b, opts.crossoverTable)));
   const valueBytes = { f32: 4, f16: 2, kmeans: 1 }[opts.values ?? 'f32'];
   const { model: adjusted, removed } = removeDeadNeurons(model);
 

@@ -34,7 +34,7 @@ export interface SweepOptions {
   seed: number;
   /** Dense training. */
   train: Partial<TrainConfig> & { epochs: number };
-  /** Fine-tuning configuration (default: the dense one, with lr ×0.1 unless given). */
+  /** Fine-tuning configuration (default: the dense one, constant learning rate). */
   fineTune?: Partial<TrainConfig>;
   sparsities: number[];
   criteria: CriterionName[];
@@ -101,7 +101,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const inputs = new Map(batches.map((b) => [b, sampleBatch(data, b)]));
 
   // 2. prune, compact, measure
-  const ftCfg: Partial<TrainConfig> = { ...o.train, lr: (o.train.lr ?? 0.1) * 0.1, schedule: 'constant', ...o.fineTune, seed: o.seed };
+  const ftCfg: Partial<TrainConfig> = { ...o.train, schedule: 'constant', ...o.fineTune, seed: o.seed };
   const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
   const points: SweepPoint[] = [];
   const pruned: MLP[] = [];

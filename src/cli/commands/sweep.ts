@@ -25,6 +25,7 @@ ${DATA_HELP}
   --scope LIST             layer,global (default global)
   --schedule LIST          ${SCHEDULES.join(',')} (default iterative)
   --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
+  --finetune-lr X          fine-tuning learning rate (default: the training --lr, constant)
   --runs N                 timed runs per latency figure (default 30)
   --values f32|f16|kmeans  compact value encoding (default f32)
   --report DIR             output folder (created if missing)
@@ -35,6 +36,7 @@ export const sweepFlags = {
   lr: { type: 'string' }, momentum: { type: 'string' }, alpha: { type: 'string' }, sparsities: { type: 'string' },
   criteria: { type: 'string' }, scope: { type: 'string' }, schedule: { type: 'string' }, 'finetune-epochs': { type: 'string' },
   runs: { type: 'string' }, values: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' },
+  'finetune-lr': { type: 'string' },
 } as const;
 
 function list<T extends string>(v: string | undefined, flag: string, choices: readonly T[], dflt: T[]): T[] {
@@ -73,6 +75,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
     scopes: list(s('scope'), 'scope', SCOPES, defaults.scopes ?? ['global']),
     schedules: list(s('schedule'), 'schedule', SCHEDULES, defaults.schedules ?? ['iterative']),
     finetuneEpochs: num(s('finetune-epochs'), 'finetune-epochs', { int: true, min: 0 }) ?? defaults.finetuneEpochs ?? 3,
+    fineTune: s('finetune-lr') !== undefined ? { lr: num(s('finetune-lr'), 'finetune-lr', { min: 0, minExclusive: true }) } : defaults.fineTune,
     runs: num(s('runs'), 'runs', { int: true, min: 1 }) ?? defaults.runs ?? 30,
     values: oneOf(s('values'), 'values', ['f32', 'f16', 'kmeans'] as const) ?? defaults.values ?? 'f32',
     reportDir: reportDir(s('report') ?? defaults.reportDir ?? required<string>(undefined, 'report')),
