@@ -8,9 +8,23 @@
  *
  *   node --expose-gc --import tsx bench/peers/memory-child.ts ENGINE SPARSITY SEED
  */
+import { readFileSync } from 'node:fs';
 import { loadKernelsSync, type Kernels } from '../../src/kernels/index.js';
 import { lenet } from './models.js';
 import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, tfjsWasmEngine, type Engine } from './engines.js';
+
+/**
+ * Peak resident set of this process. Linux's VmHWM belongs to the address space, which exec
+ * replaces; getrusage's maxRSS (process.resourceUsage) survives exec and so starts at the size of
+ * the parent that forked us — useless for a child of a 130 MB benchmark. maxRSS is the fallback.
+ */
+function peakRss(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch { /* not Linux */ }
+  return process.resourceUsage().maxRSS * 1024; // Node reports kilobytes
+}
 
 async function engineFor(name: string): Promise<{ engine: Engine | null; kernels: Kernels | null }> {
   if (name === 'none') return { engine: null, kernels: null };
@@ -46,6 +60,6 @@ process.stdout.write(JSON.stringify({
   sparsity,
   weight_bytes: weightBytes,
   wasm_memory_bytes: kernels ? kernels.memory.buffer.byteLength : null,
-  max_rss_bytes: process.resourceUsage().maxRSS * 1024, // Node reports kilobytes
+  max_rss_bytes: peakRss(),
   rss_growth_bytes: rssGrowth,
 }) + '\n');
