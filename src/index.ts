@@ -1,0 +1,18 @@
+/**
+ * prunekit's public API: data → train → prune → compact → file → runtime.
+ * The inference-only runtime is a separate entry point, `prunekit/runtime` (src/runtime).
+ */
+export { loadData, describeDataset, DataError } from './data/index.js';
+export type { Dataset, SplitDataset } from './data/types.js';
+export { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP, type Layer, type Preprocessing } from './nn/model.js';
+export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord } from './nn/train.js';
+export { saveModel, loadModel, encodeMLP, decodeMLP } from './nn/io.js';
+export { Rng } from './nn/rng.js';
+export * as prune from './prune/index.js';
+export { pruneModel, type PruneOptions, type PruneResult } from './prune/prune.js';
+export { trainerContext } from './prune/trainer.js';
+export { compact, removeDeadNeurons, type CompactOptions, type CompactReport } from './compact/index.js';
+export { encodeModel, decodeModel, FormatError, type CompactModel } from './sparse/format.js';
+export { loadKernels, loadKernelsSync, createReferenceKernels, type Kernels } from './kernels/index.js';
+export { runSweep, type SweepOptions } from './report/sweep.js';
+export { renderReport } from './report/html.js';
