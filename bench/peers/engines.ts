@@ -21,6 +21,10 @@ export interface PreparedEngine {
   dispose: () => void;
   /** Bytes of weights the engine keeps resident (prunekit: in its wasm memory), when known. */
   weightBytes?: number;
+  /** What `output()` returns: logits (default) or softmax probabilities (the runtime's predictProba). */
+  outputKind?: 'logits' | 'proba';
+  /** Per-layer formats chosen, when the engine chooses (the runtime's compact file). */
+  formats?: string[];
 }
 
 export interface Engine {
@@ -72,6 +76,34 @@ export function prunekitEngine(k: Kernels, format: 'dense' | 'csr'): Engine {
           return toFeatureMajor(readF32(k, acts.at(-1)!), out, batch); // [out][batch] → [batch][out]
         },
         dispose: () => k.reset(mark),
+      };
+    },
+  };
+}
+
+/**
+ * The user's path: `compact()` (dead neurons removed, dense or CSR per layer for this batch size),
+ * the model file bytes, `prunekit/runtime` loadModelSync, then `predictProba` on row-major samples
+ * (so its time includes the input transpose and the softmax).
+ */
+export function prunekitRuntimeEngine(): Engine {
+  return {
+    name: 'prunekit-runtime',
+    describe: 'prunekit/runtime: compact file (per-layer dense/CSR for the batch size), loadModelSync, predictProba on row-major samples',
+    async prepare(m, batch, x) {
+      const { compact } = await import('../../src/compact/compact.js');
+      const { encodeModel } = await import('../../src/sparse/format.js');
+      const { loadModelSync } = await import('../../src/runtime/index.js');
+      const file = encodeModel(compact(m, { batchSizes: [batch] }).compact);
+      const model = loadModelSync(file);
+      const info = model.info();
+      return {
+        fn: () => { model.predictProba(x, batch); },
+        output: async () => model.predictProba(x, batch),
+        dispose: () => {},
+        weightBytes: info.bytes,
+        outputKind: 'proba',
+        formats: info.layers.map((L) => (L as { format?: string }).format ?? '?'),
       };
     },
   };

@@ -20,7 +20,7 @@ import { machineLimits, machineProbes, type MachineLimits } from '../../src/repo
 import { Rng } from '../../src/nn/rng.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { benchModels, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
-import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, tfjsWasmEngine, type Engine } from './engines.js';
+import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, prunekitRuntimeEngine, tfjsWasmEngine, type Engine } from './engines.js';
 import { spread, timeInterleavedAsync } from './timing.js';
 import { measureMemory, type MemoryRow } from './memory.js';
 import { renderPeersHtml } from './html.js';
@@ -46,6 +46,8 @@ export interface EngineResult {
   /** Paired ratios: peer time / prunekit time (> 1: prunekit faster). */
   prunekit_dense_speedup: number;
   prunekit_csr_speedup: number;
+  /** prunekit-runtime: the per-layer formats its compact file chose. */
+  formats?: string[];
 }
 
 export interface GroupResult {
@@ -80,7 +82,20 @@ export interface PeersReport {
   notes: string[];
 }
 
-function weightBytesRead(engine: string, m: BenchModel['model'], nnz: number): number {
+/** Row-wise softmax of [batch][classes] logits. */
+function softmaxRows(z: Float64Array, classes: number): Float64Array {
+  const p = new Float64Array(z.length);
+  for (let o = 0; o < z.length; o += classes) {
+    let mx = -Infinity, sum = 0;
+    for (let c = 0; c < classes; c++) mx = Math.max(mx, z[o + c]);
+    for (let c = 0; c < classes; c++) sum += (p[o + c] = Math.exp(z[o + c] - mx));
+    for (let c = 0; c < classes; c++) p[o + c] /= sum;
+  }
+  return p;
+}
+
+function weightBytesRead(engine: string, m: BenchModel['model'], nnz: number, fileBytes: number): number {
+  if (engine === 'prunekit-runtime') return fileBytes; // its compact file: weights, indices, biases
   const rows = m.layers.reduce((s, L) => s + L.outFeatures, 0);
   if (engine === 'prunekit-csr') return nnz * (4 + 2) + (rows + m.layers.length) * 4 + rows * 4; // data + u16 indices + indptr + bias
   return 4 * (weightCount(m) + rows);
@@ -107,7 +122,7 @@ async function main(): Promise<number> {
 
   const k = loadKernelsSync();
   const ortWeb = ortWebEngine(1);
-  const engines: Engine[] = [prunekitEngine(k, 'dense'), prunekitEngine(k, 'csr'), ortWeb.engine];
+  const engines: Engine[] = [prunekitEngine(k, 'dense'), prunekitEngine(k, 'csr'), prunekitRuntimeEngine(), ortWeb.engine];
   const ortNode = ortNodeEngine(note);
   if (ortNode) engines.push(ortNode);
   try {
@@ -139,13 +154,15 @@ async function main(): Promise<number> {
       const x = new Float32Array(batch * inn);
       for (let i = 0; i < x.length; i++) x[i] = rng.next(); // pixel-like inputs in [0, 1)
       const ref = referenceForward(bm.model, x, batch);
+      const refProba = softmaxRows(ref, bm.model.layers.at(-1)!.outFeatures);
       const nnz = nonzeros(bm.model), weights = weightCount(bm.model);
       const prepared = [];
       for (const e of engines) {
         const p = await e.prepare(bm.model, batch, x);
         const y = await p.output();
+        const want = p.outputKind === 'proba' ? refProba : ref;
         let diff = 0;
-        for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(y[i] - ref[i]));
+        for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(y[i] - want[i]));
         if (y.length !== ref.length || !(diff <= TOLERANCE)) {
           throw new Error(`${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
             `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`);
@@ -164,7 +181,7 @@ async function main(): Promise<number> {
       const pkDense = byName('prunekit-dense'), pkCsr = byName('prunekit-csr');
       const engineResults = prepared.map(({ e, p, diff }, i): EngineResult => {
         const t: Timing = timings[i];
-        const flops = 2 * (e.name === 'prunekit-csr' ? nnz : weights) * batch;
+        const flops = 2 * (e.name === 'prunekit-csr' || e.name === 'prunekit-runtime' ? nnz : weights) * batch;
         return {
           engine: e.name,
           median_us: t.median_us,
@@ -173,8 +190,9 @@ async function main(): Promise<number> {
           runs: t.samples_us.length,
           reps: t.reps,
           gflops: flops / (t.median_us * 1e3),
-          gbs: weightBytesRead(e.name, bm.model, nnz) / (t.median_us * 1e3),
+          gbs: weightBytesRead(e.name, bm.model, nnz, p.weightBytes ?? 0) / (t.median_us * 1e3),
           weight_bytes: p.weightBytes ?? 0,
+          ...(p.formats ? { formats: p.formats } : {}),
           max_abs_diff: diff,
           prunekit_dense_speedup: pairedRatio(t, pkDense),
           prunekit_csr_speedup: pairedRatio(t, pkCsr),
@@ -237,7 +255,7 @@ export function formatGroup(g: GroupResult): string {
   const rows = g.engines.map((e) =>
     `  ${e.engine.padEnd(16)} median ${us(e.median_us).padStart(10)}  min ${us(e.min_us).padStart(10)}  spread ${(e.spread * 100).toFixed(0).padStart(3)}%  ` +
     `${e.gflops.toFixed(2).padStart(6)} GFLOP/s ${e.gbs.toFixed(1).padStart(5)} GB/s  diff ${e.max_abs_diff.toExponential(1)}  ` +
-    `dense×${e.prunekit_dense_speedup.toFixed(2)} csr×${e.prunekit_csr_speedup.toFixed(2)}`);
+    `dense×${e.prunekit_dense_speedup.toFixed(2)} csr×${e.prunekit_csr_speedup.toFixed(2)}${e.formats ? '  [' + e.formats.join(',') + ']' : ''}`);
   const tr = g.input_transpose_us === null ? [] : [`  (naive row-major → feature-major input transpose in JS, if the caller's samples are row-major: ${us(g.input_transpose_us)})`];
   return [head, ...rows, ...tr].join('\n');
 }
