@@ -34,7 +34,7 @@ export async function renderPeersHtml(r: PeersReport): Promise<string> {
       points: random.filter((g) => g.batch === batch).flatMap((g) => g.engines.filter((e) => e.engine === name).map((e): [number, number] => [g.sparsity * 100, e.median_us])),
     }));
     return lineChart({
-      id: `peers-b${batch}`, title: `LeNet-300-100 forward, batch ${batch}: median latency vs sparsity`,
+      id: `peers-b${batch}`, title: `Batch ${batch}: median forward latency`,
       xLabel: 'sparsity (%)', yLabel: 'latency (µs, log)', yScale: 'log', series,
       xFormat: (v) => `${v}`, yFormat: (v) => (v >= 1000 ? `${v / 1000} ms` : `${v}`),
     });

@@ -26,9 +26,9 @@ export function evaluateTargets(r: Pick<PeersReport, 'groups'>): Target[] {
   };
   return [
     t('prunekit dense vs ort-web dense (1 thread), batch 1, 0% sparse', 0, 1, 'ort-web-1t', 'dense', 2),
+    t('prunekit dense vs ort-web dense (1 thread), batch 64, 0% sparse', 0, 64, 'ort-web-1t', 'dense', 1.5),
     allDense(1, 2),
     allDense(64, 1.5),
-    t('prunekit dense vs ort-web dense (1 thread), batch 64, 0% sparse', 0, 64, 'ort-web-1t', 'dense', 1.5),
     t('prunekit CSR 90% vs ort-web dense (1 thread), batch 1', 0.9, 1, 'ort-web-1t', 'csr', 4),
     t('prunekit CSR 90% vs ort-web dense (1 thread), batch 64', 0.9, 64, 'ort-web-1t', 'csr', 8),
     t('prunekit CSR 90% vs ort-node native dense (1 thread), batch 1', 0.9, 1, 'ort-node-1t', 'csr', 1, true),
