@@ -121,8 +121,12 @@ async function main(): Promise<number> {
   const loadavgStart = loadavg();
 
   const k = loadKernelsSync();
-  const ortWeb = ortWebEngine(1);
-  const engines: Engine[] = [prunekitEngine(k, 'dense'), prunekitEngine(k, 'csr'), prunekitRuntimeEngine(), ortWeb.engine];
+  const engines: Engine[] = [prunekitEngine(k, 'dense'), prunekitEngine(k, 'csr'), prunekitRuntimeEngine()];
+  try {
+    engines.push(ortWebEngine(1).engine);
+  } catch (e) {
+    note(`peers: onnxruntime-web skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
   const ortNode = ortNodeEngine(note);
   if (ortNode) engines.push(ortNode);
   try {
