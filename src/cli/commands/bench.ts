@@ -10,19 +10,27 @@ import {
 import { Rng } from '../../nn/rng.js';
 import { pairedRatio, timeInterleaved, type Timing, type Variant } from '../../report/latency.js';
 import { machineLimits, machineProbes, type MachineLimits } from '../../report/machine.js';
-import { num, numList, oneOf, parse, UsageError } from '../args.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { num, numList, oneOf, parse, RunError, UsageError } from '../args.js';
 import { progress } from '../progress.js';
 import type { Command } from '../main.js';
 
 const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5,0.8,0.9,0.95,0.98] [--batch 1,64]
                      [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels simd|scalar|relaxed-simd] [--json]
+       prunekit bench --peers [--json]
 
 Builds random weights (He init, seeded), prunes every layer by magnitude to each sparsity, and times
 a full forward pass (ReLU hidden, identity output; activations feature-major) with the dense and the
 CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs). Warm-up first, then
 --runs interleaved rounds; each run loops the forward for ≥ --min-run-ms and divides. The machine's
 read bandwidth and multiply-add peak are measured in the same rounds. Human table on stdout, or JSON
-with --json; progress on stderr.`;
+with --json; progress on stderr.
+
+--peers runs the same LeNet-300-100 weights through onnxruntime-web, onnxruntime-node and
+tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout with its dev
+dependencies) and prints every ratio; results go to bench/results/.`;
 
 export interface BenchOptions {
   layers: number[];
@@ -286,7 +294,15 @@ const command: Command = {
     const { values } = parse(argv, {
       layers: { type: 'string' }, sparsity: { type: 'string' }, batch: { type: 'string' }, runs: { type: 'string' },
       'min-run-ms': { type: 'string' }, seed: { type: 'string' }, kernels: { type: 'string' }, json: { type: 'boolean' },
+      peers: { type: 'boolean' },
     });
+    if (values.peers) {
+      // the peers are dev dependencies of a source checkout; the library never imports them
+      const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
+      if (!existsSync(script)) throw new RunError('bench --peers needs a source checkout with its dev dependencies (npm ci): bench/peers/run.ts not found');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+      return r.status ?? 1;
+    }
     const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
     if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
     const opts: BenchOptions = {

@@ -20,6 +20,7 @@ ${DATA_HELP}
   --activation NAME        relu | tanh | logistic | identity (default relu)
   --epochs N               dense training epochs (default 20)
   --batch N --lr X --momentum X --alpha X    SGD settings (defaults 64, 0.1, 0.9, 1e-4)
+  --lr-schedule NAME       dense training: constant | step | cosine | invscaling | adaptive; --nesterov
   --sparsities LIST        target sparsities (default 0.5,0.8,0.9,0.95,0.98)
   --criteria LIST          ${CRITERIA.join(',')} (default magnitude)
   --scope LIST             layer,global (default global)
@@ -36,7 +37,7 @@ export const sweepFlags = {
   lr: { type: 'string' }, momentum: { type: 'string' }, alpha: { type: 'string' }, sparsities: { type: 'string' },
   criteria: { type: 'string' }, scope: { type: 'string' }, schedule: { type: 'string' }, 'finetune-epochs': { type: 'string' },
   runs: { type: 'string' }, values: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' },
-  'finetune-lr': { type: 'string' },
+  'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' }, nesterov: { type: 'boolean' },
 } as const;
 
 function list<T extends string>(v: string | undefined, flag: string, choices: readonly T[], dflt: T[]): T[] {
@@ -68,7 +69,8 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
       lr: num(s('lr'), 'lr', { min: 0, minExclusive: true }) ?? defaults.train?.lr ?? 0.1,
       momentum: num(s('momentum'), 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? defaults.train?.momentum ?? 0.9,
       alpha: num(s('alpha'), 'alpha', { min: 0 }) ?? defaults.train?.alpha ?? 1e-4,
-      ...(defaults.train?.schedule ? { schedule: defaults.train.schedule } : {}),
+      schedule: oneOf(s('lr-schedule'), 'lr-schedule', ['constant', 'step', 'cosine', 'invscaling', 'adaptive'] as const) ?? defaults.train?.schedule ?? 'constant',
+      nesterov: (v.nesterov as boolean | undefined) ?? defaults.train?.nesterov ?? false,
     },
     sparsities,
     criteria: list(s('criteria'), 'criteria', CRITERIA, defaults.criteria ?? ['magnitude']),
