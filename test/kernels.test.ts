@@ -181,6 +181,25 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
+  it('f32_standardize_transpose matches the reference on odd shapes and flags NaN/Inf', () => {
+    const r = rng(80);
+    for (const [n, F] of [[1, 1], [1, 7], [3, 5], [4, 4], [5, 9], [8, 16], [13, 31], [64, 784]] as [number, number][]) {
+      const src = r.f32(n * F, -3, 3), mean = r.f32(F), inv = r.f32(F, 0.1, 2);
+      const { got, want } = both(k, [src, mean, inv], [n * F], (kk, [ps, pm, pi, pd]) => {
+        expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(0);
+      });
+      expectClose(got[0], want[0], 4 * U * 8, `standardize_transpose ${n}×${F}`); // two roundings of values < 8 in magnitude
+    }
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      for (const [n, F, at] of [[8, 8, 37], [5, 9, 44], [4, 4, 0]] as [number, number, number][]) {
+        const src = r.f32(n * F); src[at] = bad;
+        both(k, [src, new Float32Array(F), new Float32Array(F).fill(1)], [n * F], (kk, [ps, pm, pi, pd]) => {
+          expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(1);
+        });
+      }
+    }
+  });
+
   it('f32_sgd_masked matches the reference and keeps pruned weights and momentum at exactly +0', () => {
     const r = rng(70);
     for (const n of [1, 3, 4, 5, 8, 13, 1001]) for (const nesterov of [0, 1]) for (const masked of [false, true]) {

@@ -59,6 +59,7 @@ function wrap(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavor
     f32_sgd_masked: e.f32_sgd_masked,
     probe_read_bw: e.probe_read_bw,
     probe_madd_peak: e.probe_madd_peak,
+    f32_standardize_transpose: e.f32_standardize_transpose,
     alloc: (bytes) => arena.alloc(bytes),
     reset: (mark) => arena.reset(mark),
     heapTop: () => arena.heapTop(),

@@ -104,6 +104,18 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
       for (let r = 0; r < reps; r++) for (let i = 0; i < bytes / 4; i++) s += m[f(p) + i];
       return Math.fround(s);
     },
+    f32_standardize_transpose(src, dst, mean, inv, n, F) {
+      const m = f32();
+      let bad = 0;
+      for (let s = 0; s < n; s++) {
+        for (let c = 0; c < F; c++) {
+          const x = m[f(src) + s * F + c];
+          if (!Number.isFinite(x)) bad = 1;
+          m[f(dst) + c * n + s] = (x - m[f(mean) + c]) * m[f(inv) + c];
+        }
+      }
+      return bad;
+    },
     probe_madd_peak(p, iters) {
       // the SIMD builds' definition (all four lanes); see types.ts
       const m = f32();

@@ -67,6 +67,13 @@ export interface Kernels {
    *  f32x4 in the SIMD builds (80 flops per step), scalar lane 0 only in the scalar build (20). Times the mul-add peak. */
   probe_madd_peak(p: Ptr, iters: number): number;
 
+  // ---- layout ---------------------------------------------------------------------------
+  /**
+   * dst[f][s] = (src[s][f] − mean[f]) · inv[f]: the caller's row-major samples [n × F] to
+   * standardised feature-major activations [F × n]. Returns 1 if any src value is NaN or ±Inf.
+   */
+  f32_standardize_transpose(src: Ptr, dst: Ptr, mean: Ptr, inv: Ptr, n: number, F: number): number;
+
   // ---- memory ----------------------------------------------------------------------------
   /** Allocate `bytes` bytes, 64-byte aligned, zero-filled. Never freed individually (see Arena.reset). */
   alloc(bytes: number): Ptr;

@@ -53,6 +53,8 @@ export class RuntimeModel implements Model {
   private readonly invScale: Float32Array;
   private readonly maxWidth: number;
   private readonly weightsTop: number;
+  private readonly meanBuf: F32Buf;
+  private readonly invBuf: F32Buf;
   private capacity = 0;
   private bufs: [F32Buf, F32Buf] | null = null;
   private readonly summary: ModelInfo;
@@ -68,13 +70,15 @@ export class RuntimeModel implements Model {
         : uploadCsr(k, { rows: L.outFeatures, cols: L.inFeatures, data: vals, indices: L.indices, indptr: L.indptr }, L.bias);
       return { ...base, dev };
     });
-    this.weightsTop = k.heapTop();
     this.inFeatures = m.layers[0].inFeatures;
     this.outFeatures = m.layers[m.layers.length - 1].outFeatures;
     this.maxWidth = Math.max(this.inFeatures, ...m.layers.map((L) => L.outFeatures), 1);
     const pre = m.preprocessing;
     this.mean = pre.mean ?? new Float32Array(this.inFeatures);
     this.invScale = pre.scale ? Float32Array.from(pre.scale, (s) => 1 / s) : new Float32Array(this.inFeatures).fill(1);
+    this.meanBuf = allocF32(k, this.inFeatures, this.mean);
+    this.invBuf = allocF32(k, this.inFeatures, this.invScale);
+    this.weightsTop = k.heapTop(); // weights, mean and 1/scale live below; activations above
     this.featureNames = pre.featureNames;
     this.labels = pre.labelNames.length ? pre.labelNames : Array.from({ length: this.outFeatures }, (_, i) => String(i));
     this.summary = describeModel(m, fileBytes);
@@ -135,26 +139,20 @@ export class RuntimeModel implements Model {
   private forwardChunk(x: ArrayLike<number>, start: number, b: number, out: Float32Array): void {
     const F = this.inFeatures, O = this.outFeatures;
     let [X, Y] = this.ensureCapacity(b);
-    // Transpose row-major samples to the kernels' feature-major layout [feature][sample], once,
-    // standardising on the way (x' = (x − mean)/scale). The inner loop is kept branch-free (it
-    // costs as much as a sparse forward pass at batch 64); finiteness is checked per sample with
-    // one accumulated v·0, which is NaN exactly when some v is NaN or ±Inf.
-    const xv = viewF32(this.k, X);
-    const mean = this.mean, inv = this.invScale;
-    for (let s = 0; s < b; s++) {
-      const row = (start + s) * F;
-      let probe = 0;
-      for (let f = 0; f < F; f++) {
-        const v = x[row + f];
-        probe += v * 0;
-        xv[f * b + s] = (v - mean[f]) * inv[f];
+    // Row-major samples → standardised feature-major activations [feature][sample]: copy the rows
+    // into Y (a typed-array set), then one wasm pass standardises and transposes them into X in
+    // 4×4 SIMD blocks (x' = (x − mean)/scale). A JS transpose here cost as much as a sparse
+    // forward pass at batch 64.
+    const stage = viewF32(this.k, Y).subarray(0, b * F);
+    if (x instanceof Float32Array || x instanceof Float64Array) stage.set(x.subarray(start * F, (start + b) * F));
+    else for (let i = 0; i < b * F; i++) stage[i] = x[start * F + i];
+    if (this.k.f32_standardize_transpose(Y.ptr, X.ptr, this.meanBuf.ptr, this.invBuf.ptr, b, F)) {
+      for (let i = 0; i < b * F; i++) {
+        const v = x[start * F + i];
+        if (!Number.isFinite(v)) throw new RangeError(`predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}, expected a finite number`);
       }
-      if (probe !== 0) {
-        for (let f = 0; f < F; f++) {
-          const v = x[row + f];
-          if (!Number.isFinite(v)) throw new RangeError(`predict: sample ${start + s}, feature ${f} is ${v}, expected a finite number`);
-        }
-      }
+      // finite in f64 but not in f32 (beyond ±3.4e38)
+      throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32`);
     }
     for (const L of this.layers) {
       if (L.dev) layerForward(this.k, L.dev, X, Y, b, L.act);
