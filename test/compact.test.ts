@@ -124,9 +124,9 @@ describe('k-means weight sharing', () => {
 describe('compact', () => {
   it('interpolates the crossover table in log2(batch)', () => {
     expect(crossoverAt(1)).toBe(0.8);
-    expect(crossoverAt(8)).toBeCloseTo(0.8 - 0.2 * (3 / 6), 12);
-    expect(crossoverAt(64)).toBe(0.6);
-    expect(crossoverAt(1000)).toBe(0.6);
+    expect(crossoverAt(8)).toBeCloseTo(0.8 - 0.3 * (3 / 6), 12);
+    expect(crossoverAt(64)).toBe(0.5);
+    expect(crossoverAt(1000)).toBe(0.5);
   });
 
   it('f32: same labels and probabilities within 1e-5 as the masked model; file round-trips', () => {
@@ -143,7 +143,7 @@ describe('compact', () => {
   it('chooses dense below the crossover and CSR above; honours batch sizes and overrides', () => {
     const m = prunedMLP([40, 30, 5], 0.7, 22);
     expect(compact(m, { batchSizes: [1] }).report.layers.map((l) => l.format)).toEqual(['dense', 'dense']); // 0.7 < 0.8 (batch 1)
-    expect(compact(m, { batchSizes: [64] }).report.layers.map((l) => l.format)).toEqual(['csr', 'csr']); // 0.7 ≥ 0.6
+    expect(compact(m, { batchSizes: [64] }).report.layers.map((l) => l.format)).toEqual(['csr', 'csr']); // 0.7 ≥ 0.5
     expect(compact(m).report.layers.map((l) => l.format)).toEqual(['csr', 'csr']); // [1, 64]: faster at 64, and smaller
     expect(compact(m, { crossover: 0.75 }).report.layers.map((l) => l.format)).toEqual(['dense', 'dense']);
     expect(compact(prunedMLP([40, 30, 5], 0.2, 1), { crossover: 0 }).report.layers[0].format).toBe('dense'); // CSR would be larger

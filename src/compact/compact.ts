@@ -4,7 +4,7 @@
  *
  * Dense or CSR: CSR when it is not larger in bytes AND the layer's sparsity reaches the measured
  * dense/CSR latency crossover for at least one batch size the user serves (DESIGN.md and
- * BENCHMARKS.md, this kind of machine: ≈ 0.8 at batch 1, ≈ 0.5–0.6 at batch 64; interpolated
+ * BENCHMARKS.md, this kind of machine: 0.8 at batch 1, 0.5 at batch 64; interpolated
  * linearly in log2(batch) and clamped outside the table) — i.e. CSR whenever it is both smaller
  * and faster for some served batch size; name only `batchSizes: [1]` to optimise for batch 1
  * alone. `crossover` overrides the threshold; `layout` forces one layout.
@@ -17,8 +17,11 @@ import { describeModel, type ModelInfo } from '../sparse/info.js';
 import { removeDeadNeurons } from './adjust.js';
 import { kmeansQuantize } from './kmeans.js';
 
-/** Crossover sparsity (dense → CSR faster) per batch size, measured (DESIGN.md). */
-export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [[1, 0.8], [64, 0.6]];
+/**
+ * Crossover sparsity (dense → CSR faster) per batch size, as measured by `prunekit bench` on this kind
+ * of machine (BENCHMARKS.md: CSR first beats dense at 80% for batch 1 and at 50% for batch 64).
+ */
+export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [[1, 0.8], [64, 0.5]];
 
 export interface CompactOptions {
   values?: 'f32' | 'f16' | 'kmeans';
