@@ -23,6 +23,9 @@ import { kmeansQuantize } from './kmeans.js';
  */
 export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [[1, 0.8], [64, 0.5]];
 
+/** Approximate header bytes of a CSR layer's two extra tensor entries (name, dtype, shape, offsets, padding). */
+const CSR_HEADER_BYTES = 160;
+
 export interface CompactOptions {
   values?: 'f32' | 'f16' | 'kmeans';
   /** k-means: codebook size ≤ 2^bits (1…8). Default 5 (Deep Compression's choice for LeNet FC layers). */
@@ -98,7 +101,10 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     for (let k = 0; k < l.weight.length; k++) if (l.weight[k] !== 0) nnz++;
     const sparsity = size ? 1 - nnz / size : 0;
     const index: IndexType = !opts.index || opts.index === 'auto' ? narrowestIndex(inn) : opts.index;
-    const useCsr = opts.layout === 'csr' || (opts.layout !== 'dense' && sparsity >= threshold && csrBytes(out, nnz, valueBytes, index) <= size * valueBytes);
+    // CSR stores two more tensors (indices, indptr): count their header entries too, so a tiny
+    // layer never grows the file by going CSR.
+    const csrFileBytes = csrBytes(out, nnz, valueBytes, index) + CSR_HEADER_BYTES;
+    const useCsr = opts.layout === 'csr' || (opts.layout !== 'dense' && sparsity >= threshold && csrFileBytes <= size * valueBytes);
     const common = { inFeatures: inn, outFeatures: out, activation: l.activation, bias: l.bias };
     let layer: CompactLayer;
     let original: Float32Array;
