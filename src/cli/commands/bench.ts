@@ -11,6 +11,7 @@ import { Rng } from '../../nn/rng.js';
 import { pairedRatio, timeInterleaved, type Timing, type Variant } from '../../report/latency.js';
 import { machineLimits, machineProbes, type MachineLimits } from '../../report/machine.js';
 import { spawnSync } from 'node:child_process';
+import { denseToCsr as toCsr } from '../../sparse/csr.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { num, numList, oneOf, parse, RunError, UsageError } from '../args.js';
@@ -107,22 +108,9 @@ export function magnitudePrune(w: Float32Array, sparsity: number): Float32Array 
   return out;
 }
 
-/** Row-major dense rows×cols to CSR (u16 indices when cols ≤ 65,536). */
+/** Row-major dense rows×cols to CSR with the kernels' index type (u16 when cols ≤ 65,536, else u32). */
 export function denseToCsr(w: Float32Array, rows: number, cols: number): CsrArrays {
-  let nnz = 0;
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
-  const data = new Float32Array(nnz);
-  const indices = cols <= 65536 ? new Uint16Array(nnz) : new Uint32Array(nnz);
-  const indptr = new Uint32Array(rows + 1);
-  let k = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const v = w[r * cols + c];
-      if (v !== 0) { data[k] = v; indices[k] = c; k++; }
-    }
-    indptr[r + 1] = k;
-  }
-  return { rows, cols, data, indices, indptr };
+  return toCsr(w, rows, cols, cols <= 65536 ? 'u16' : 'u32');
 }
 
 /** He (Kaiming) normal initialisation: N(0, 2/fan_in), row-major out×in. */
