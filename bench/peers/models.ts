@@ -8,6 +8,7 @@ import type { CsrArrays } from '../../src/kernels/checked.js';
 import { createMLP, type MLP } from '../../src/nn/model.js';
 import { loadModel } from '../../src/nn/io.js';
 import { Rng } from '../../src/nn/rng.js';
+import { denseToCsr } from '../../src/sparse/csr.js';
 
 export const LENET = [784, 300, 100, 10];
 export const SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
@@ -61,22 +62,9 @@ export function benchModels(seed: number, sparsities = SPARSITIES, log: (s: stri
   return out;
 }
 
-/** A layer's weights in CSR with u16 column indices (every layer here has < 65536 inputs). */
+/** A layer's weights in CSR with the kernels' index type (u16: every layer here has < 65536 inputs). */
 export function toCsr(weight: Float32Array, rows: number, cols: number): CsrArrays {
-  let nnz = 0;
-  for (const w of weight) if (w !== 0) nnz++;
-  const data = new Float32Array(nnz);
-  const indices = cols <= 0x10000 ? new Uint16Array(nnz) : new Uint32Array(nnz);
-  const indptr = new Uint32Array(rows + 1);
-  let p = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const w = weight[r * cols + c];
-      if (w !== 0) { data[p] = w; indices[p] = c; p++; }
-    }
-    indptr[r + 1] = p;
-  }
-  return { rows, cols, data, indices, indptr };
+  return denseToCsr(weight, rows, cols, cols <= 0x10000 ? 'u16' : 'u32');
 }
 
 export const nonzeros = (m: MLP): number => m.layers.reduce((s, L) => s + L.weight.reduce((a, w) => a + (w !== 0 ? 1 : 0), 0), 0);

@@ -12,6 +12,9 @@ import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
 import { Rng } from './rng.js';
+import { trainValidationSplit } from '../data/split.js';
+
+const renameVal = (s: { train: Dataset; validation: Dataset }) => ({ train: s.train, val: s.validation as Dataset | null });
 import { scheduledRate, type ScheduleName } from './schedule.js';
 
 export interface TrainConfig {
@@ -182,31 +185,6 @@ export function computeGradients(model: MLP, ds: Dataset, opts: { batches: numbe
   });
 }
 
-/** Splits `ds` into (train, validation) by taking a seeded stratified fraction out. */
-function holdOut(ds: Dataset, fraction: number, seed: number): { train: Dataset; val: Dataset } {
-  const rng = new Rng(seed ^ 0x5eed);
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < ds.nSamples; i++) {
-    const y = ds.labels[i];
-    if (!byClass.has(y)) byClass.set(y, []);
-    byClass.get(y)!.push(i);
-  }
-  const trainIdx: number[] = [], valIdx: number[] = [];
-  for (const y of [...byClass.keys()].sort((a, b) => a - b)) {
-    const idx = rng.shuffle(byClass.get(y)!);
-    const nVal = Math.round(idx.length * fraction);
-    valIdx.push(...idx.slice(0, nVal));
-    trainIdx.push(...idx.slice(nVal));
-  }
-  const pick = (rows: number[]): Dataset => {
-    rows.sort((a, b) => a - b);
-    const f = new Float32Array(rows.length * ds.nFeatures), l = new Int32Array(rows.length);
-    rows.forEach((r, i) => { f.set(ds.features.subarray(r * ds.nFeatures, (r + 1) * ds.nFeatures), i * ds.nFeatures); l[i] = ds.labels[r]; });
-    return { ...ds, features: f, labels: l, nSamples: rows.length };
-  };
-  return { train: pick(trainIdx), val: pick(valIdx) };
-}
-
 function validateConfig(c: TrainConfig): void {
   const bad = (what: string) => { throw new RangeError(`train: ${what}`); };
   if (!Number.isInteger(c.epochs) || c.epochs < 0) bad(`epochs must be a whole number ≥ 0, got ${c.epochs}`);
@@ -229,7 +207,7 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
   if (data.test) checkData(model, data.test);
   const k = hooks.kernels ?? defaultKernels();
   const { train: trainSet, val } = cfg.validationFraction > 0 || cfg.earlyStopping
-    ? holdOut(data.train, cfg.validationFraction > 0 ? cfg.validationFraction : 0.1, cfg.seed)
+    ? renameVal(trainValidationSplit(data.train, { validationFraction: cfg.validationFraction > 0 ? cfg.validationFraction : 0.1, seed: cfg.seed ^ 0x5eed }))
     : { train: data.train, val: null as Dataset | null };
   const N = trainSet.nSamples;
   if (N === 0) throw new RangeError('train: the training split is empty');
