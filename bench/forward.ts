@@ -8,7 +8,7 @@
 import b from 'benny';
 import { Act, allocF32, layerForward, loadKernelsSync, uploadCsr, uploadDense, type LayerOnDevice } from '../src/kernels/index.js';
 import { denseToCsr, magnitudePrune } from '../src/cli/commands/bench.js';
-import { Rng } from '../src/nn/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 const sparsity = Number(process.argv[2] ?? 0.9);
 const sizes = [784, 300, 100, 10];

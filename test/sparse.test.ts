@@ -9,7 +9,7 @@ import { csrToDense, denseToCsr, narrowestIndex } from '../src/sparse/csr.js';
 import { decodeF16, encodeF16, f16BitsToF32, f32ToF16Bits } from '../src/sparse/f16.js';
 import { type CompactModel, decodeModel, denseWeight, encodeModel, validate } from '../src/sparse/format.js';
 import { describeModel } from '../src/sparse/info.js';
-import { decodeSafetensors, encodeSafetensors, FormatError } from '../src/sparse/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, FormatError } from '../src/util/safetensors.js';
 import { rng } from './helpers/rng.js';
 
 /** A safetensors file built by hand: header JSON (space-padded to 8 bytes) + raw data bytes. */

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { CsrArrays } from '../../src/kernels/checked.js';
 import { createMLP, type MLP } from '../../src/nn/model.js';
 import { loadModel } from '../../src/nn/io.js';
-import { Rng } from '../../src/nn/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { denseToCsr } from '../../src/sparse/csr.js';
 
 export const LENET = [784, 300, 100, 10];

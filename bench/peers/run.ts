@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { loadKernelsSync } from '../../src/kernels/index.js';
 import { timeInterleaved, pairedRatio, type Timing } from '../../src/report/latency.js';
 import { machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
-import { Rng } from '../../src/nn/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { benchModels, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
 import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, prunekitRuntimeEngine, tfjsWasmEngine, type Engine } from './engines.js';

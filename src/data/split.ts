@@ -4,7 +4,7 @@
  * round(n_c · fraction) go to the held-out part — at least one if n_c ≥ 2, and never all of them,
  * so every class is represented in training. Both parts keep the samples' original order.
  */
-import { Rng } from '../nn/rng.js';
+import { Rng } from '../util/rng.js';
 import { DataError } from './errors.js';
 import { subset } from './subset.js';
 import type { Dataset } from './types.js';

@@ -10,7 +10,7 @@
  * labelNames, provenance }.
  */
 import { readFileSync } from 'node:fs';
-import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from '../sparse/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from '../util/safetensors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Act, type ActName } from '../kernels/types.js';
 import type { Layer, MLP } from './model.js';

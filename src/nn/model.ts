@@ -5,7 +5,7 @@
  * Compaction (dropping dead neurons, CSR) is a separate, explicit step (src/compact).
  */
 import type { ActName } from '../kernels/types.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 export type { ActName };
 

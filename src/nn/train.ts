@@ -11,7 +11,7 @@ import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { trainValidationSplit } from '../data/split.js';
 
 const renameVal = (s: { train: Dataset; validation: Dataset }) => ({ train: s.train, val: s.validation as Dataset | null });

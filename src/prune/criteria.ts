@@ -14,7 +14,7 @@
  * | user       | anything the caller supplies  | — |
  */
 import type { MLP } from '../nn/model.js';
-import { Rng } from '../nn/rng.js';
+import { Rng } from '../util/rng.js';
 
 export type Scores = Float32Array[];
 export type CriterionName = 'magnitude' | 'random' | 'movement' | 'range' | 'taylor' | 'obd' | 'user';

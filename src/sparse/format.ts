@@ -15,7 +15,7 @@
 import { Act, type ActName } from '../kernels/types.js';
 import { checkCsr, csrToDense, type CsrIndices, indexTypeOf, type IndexType } from './csr.js';
 import { decodeF16, isFiniteF16 } from './f16.js';
-import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLength, type Tensor, type TensorSpec } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLength, type Tensor, type TensorSpec } from '../util/safetensors.js';
 
 export { FormatError };
 export const FORMAT_NAME = 'prunekit';

@@ -1,4 +1,4 @@
-export * from './safetensors.js';
+export * from '../util/safetensors.js';
 export * from './csr.js';
 export * from './f16.js';
 export * from './format.js';

@@ -7,7 +7,7 @@ import {
   Act, loadKernelsSync, uploadCsr, uploadDense, layerForward, allocF32,
   type CsrArrays, type F32Buf, type Kernels, type LayerOnDevice, type WasmFlavor,
 } from '../../kernels/index.js';
-import { Rng } from '../../nn/rng.js';
+import { Rng } from '../../util/rng.js';
 import { pairedRatio, timeInterleaved, type Timing, type Variant } from '../../report/latency.js';
 import { machineLimits, machineProbes, type MachineLimits } from '../../report/machine.js';
 import { spawnSync } from 'node:child_process';
