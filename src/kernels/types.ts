@@ -20,8 +20,9 @@ export const Act = {
 export type ActName = keyof typeof Act;
 export type ActCode = (typeof Act)[ActName];
 
-/** Which implementation is behind a `Kernels` object. */
-export type KernelFlavor = 'relaxed-simd' | 'simd' | 'scalar' | 'reference';
+import type { KernelFlavor } from './flavors.js';
+
+export type { KernelFlavor, WasmFlavor } from './flavors.js';
 
 /** A pointer: a byte offset into `Kernels.memory`. */
 export type Ptr = number;

@@ -15,7 +15,7 @@ import { Rng } from '../util/rng.js';
 import { trainValidationSplit } from '../data/split.js';
 
 const renameVal = (s: { train: Dataset; validation: Dataset }) => ({ train: s.train, val: s.validation as Dataset | null });
-import { scheduledRate, type ScheduleName } from './schedule.js';
+import { scheduledRate, type LrScheduleName } from './lr-schedule.js';
 
 export interface TrainConfig {
   epochs: number;
@@ -24,7 +24,7 @@ export interface TrainConfig {
   momentum: number;
   nesterov: boolean;
   alpha: number;
-  schedule: ScheduleName;
+  schedule: LrScheduleName;
   seed: number;
   /** Fraction of the training split held out for validation (0: none). */
   validationFraction: number;

@@ -10,12 +10,13 @@ import { cloneMLP } from '../nn/model.js';
 import { scoreModel, type CriterionInputs, type CriterionName, type Gradients, type RangeTracker } from './criteria.js';
 import { pruneLayer } from './mask.js';
 import { planMasks, resolveLayers, type ScopeKind } from './scope.js';
-import { geometricSparsities, gradual, iterative, lottery, lotterySparsities, oneShot, type FineTune, type ScheduleEnv, type ScheduleResult, type TrainHooks } from './schedule.js';
+import type { FineTune, ScheduleEnv, ScheduleResult, TrainHooks } from './schedule.js';
+import { PRUNING_SCHEDULES, type PruningScheduleName } from './schedules.js';
 import { nmMask, pruneNeurons } from './structured.js';
 import { validateAmount, type Amount } from './threshold.js';
 import { recordStep, type Evaluate, type PruneStep } from './validate.js';
 
-export type ScheduleName = 'oneshot' | 'iterative' | 'gradual' | 'lottery';
+export type { PruningScheduleName };
 
 /** What pruning needs from training and data, injected (src/prune/trainer.ts binds the real trainer). */
 export interface PruneContext {
@@ -39,7 +40,7 @@ export interface PruneOptions {
   /** Layers to prune (for `structured: 'neurons'`: hidden layers, i.e. outputs of layers[i]). */
   layers?: number[];
   minDensity?: number;
-  schedule?: ScheduleName;
+  schedule?: PruningScheduleName;
   /** Rounds for iterative (geometric steps up to the target, default 5). */
   steps?: number;
   /** Explicit sparsity per round (iterative, lottery), overriding `steps`. */
@@ -86,28 +87,17 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
   if (tracker) hooks.onEpoch = (_rec, m) => tracker.observe(m);
   const env: ScheduleEnv = { pruneTo: makePruneTo(ctx, opts), fineTune: ctx.fineTune, evaluate: ctx.evaluate, hooks };
 
-  if (schedule === 'oneshot') return oneShot(model, env, opts.amount, epochs);
-  if (!('sparsity' in opts.amount)) throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
-  const target = opts.amount.sparsity;
-  switch (schedule) {
-    case 'iterative':
-      return iterative(model, env, opts.sparsities ?? geometricSparsities(target, opts.steps ?? 5), epochs);
-    case 'gradual':
-      if (!ctx.stepsPerEpoch) throw new RangeError('gradual schedule needs stepsPerEpoch in the context');
-      return gradual(model, env, { final: target, epochs, stepsPerEpoch: ctx.stepsPerEpoch, n: opts.steps });
-    case 'lottery':
-      return lottery(model, env, {
-        sparsities: opts.sparsities ?? lotterySparsities(target, opts.lotteryRate ?? 0.2),
-        rewindTo: opts.rewindTo ?? cloneMLP(input),
-        epochsPerRound: epochs,
-      });
-    default:
-      throw new RangeError(`unknown schedule '${schedule as string}'`);
-  }
+  if (!Object.hasOwn(PRUNING_SCHEDULES, schedule)) throw new RangeError(`unknown schedule '${schedule as string}'`);
+  const s = PRUNING_SCHEDULES[schedule];
+  if (s.needsSparsity && !('sparsity' in opts.amount)) throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
+  return s.run(model, env, {
+    amount: opts.amount, epochs, steps: opts.steps, sparsities: opts.sparsities, stepsPerEpoch: ctx.stepsPerEpoch, lotteryRate: opts.lotteryRate,
+    rewindTo: () => opts.rewindTo ?? cloneMLP(input),
+  });
 }
 
 /** Structured pruning is one-shot (then optional fine-tuning). */
-async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: ScheduleName, epochs: number): Promise<ScheduleResult> {
+async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: PruningScheduleName, epochs: number): Promise<ScheduleResult> {
   const s = opts.structured!;
   if (schedule !== 'oneshot') throw new RangeError(`structured pruning (${s.kind}) supports only the oneshot schedule, got ${schedule}`);
   const steps: PruneStep[] = [];

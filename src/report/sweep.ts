@@ -15,7 +15,7 @@ import { createMLP, cloneMLP, layerSizes, type MLP } from '../nn/model.js';
 import type { ActName } from '../kernels/types.js';
 import { computeGradients, defaultKernels, evaluate, train, type TrainConfig } from '../nn/train.js';
 import { encodeMLP } from '../nn/io.js';
-import { pruneModel, type PruneOptions, type ScheduleName } from '../prune/prune.js';
+import { pruneModel, type PruneOptions, type PruningScheduleName } from '../prune/prune.js';
 import { RangeTracker, type CriterionName } from '../prune/criteria.js';
 import type { ScopeKind } from '../prune/scope.js';
 import { trainerContext } from '../prune/trainer.js';
@@ -39,7 +39,7 @@ export interface SweepOptions {
   sparsities: number[];
   criteria: CriterionName[];
   scopes: ScopeKind[];
-  schedules: ScheduleName[];
+  schedules: PruningScheduleName[];
   /** Epochs per step (iterative, lottery) or in total (oneshot, gradual). */
   finetuneEpochs: number;
   /** Batch sizes for latency. Default [1, 64]. */
