@@ -10,9 +10,9 @@ export {
 export { neuronScores, nmMask, pruneNeurons, removeNeurons, type NeuronPruneOptions } from './structured.js';
 export {
   geometricSparsities, gradual, gradualPlan, iterative, lottery, lotterySparsities, oneShot, polynomialSparsity, rewind,
-  type FineTune, type GradualOptions, type PolynomialOptions, type PruneTo, type ScheduleEnv, type TrainHooks,
+  type FineTune, type GradualOptions, type PolynomialOptions, type PruneTo, type ScheduleEnv, type FineTuneHooks,
 } from './schedule.js';
-export { layerRecords, recordStep, type Evaluate, type LayerRecord, type Metrics, type PruneStep } from './validate.js';
+export { layerRecords, recordStep, type Evaluate, type LayerRecord, type Metrics, type PruneStep } from './steps.js';
 export { makePruneTo, pruneModel, type PruneContext, type PruneOptions, type PruneResult } from './prune.js';
 export { PRUNING_SCHEDULES, PRUNING_SCHEDULE_NAMES, type PruningSchedule, type PruningScheduleName, type SchedulePlan } from './schedules.js';
 export { trainerContext, type TrainerContextOptions } from './trainer.js';

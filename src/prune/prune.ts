@@ -2,7 +2,7 @@
  * `pruneModel`: the one high-level entry point (the CLI and the sweep report call it).
  * score (criteria.ts) → threshold (threshold.ts) over a scope (scope.ts) → compose and apply masks
  * (mask.ts), on a schedule (schedule.ts) that fine-tunes with the injected trainer, recording every
- * step (validate.ts). Structured variants: whole neurons or N:M (structured.ts). The input model
+ * step (steps.ts). Structured variants: whole neurons or N:M (structured.ts). The input model
  * is not modified; dead-neuron removal ("adjusting the network") is a separate step (src/compact).
  */
 import type { MLP } from '../nn/model.js';
@@ -10,11 +10,11 @@ import { cloneMLP } from '../nn/model.js';
 import { scoreModel, type CriterionInputs, type CriterionName, type Gradients, type RangeTracker } from './criteria.js';
 import { pruneLayer } from './mask.js';
 import { planMasks, resolveLayers, type ScopeKind } from './scope.js';
-import type { FineTune, ScheduleEnv, ScheduleResult, TrainHooks } from './schedule.js';
+import type { FineTune, ScheduleEnv, ScheduleResult, FineTuneHooks } from './schedule.js';
 import { PRUNING_SCHEDULES, type PruningScheduleName } from './schedules.js';
 import { nmMask, pruneNeurons } from './structured.js';
 import { validateAmount, type Amount } from './threshold.js';
-import { recordStep, type Evaluate, type PruneStep } from './validate.js';
+import { recordStep, type Evaluate, type PruneStep } from './steps.js';
 
 export type { PruningScheduleName };
 
@@ -82,7 +82,7 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
   validateAmount(opts.amount);
   resolveLayers(model, opts.layers);
 
-  const hooks: TrainHooks = {};
+  const hooks: FineTuneHooks = {};
   const tracker: RangeTracker | undefined = opts.inputs?.tracker;
   if (tracker) hooks.onEpoch = (_rec, m) => tracker.observe(m);
   const env: ScheduleEnv = { pruneTo: makePruneTo(ctx, opts), fineTune: ctx.fineTune, evaluate: ctx.evaluate, hooks };

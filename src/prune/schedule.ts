@@ -14,23 +14,23 @@
  */
 import type { MLP } from '../nn/model.js';
 import type { Amount } from './threshold.js';
-import { layerRecords, recordStep, type Evaluate, type PruneStep } from './validate.js';
+import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps.js';
 
 /**
- * Hooks the trainer honours (src/nn/train.ts `train(model, data, cfg)`):
+ * Hooks a `FineTune` honours (the real trainer, src/nn/train.ts `train`, takes them as part of its `TrainHooks`):
  * - `onStep.fn(step, model)` is called after optimizer step `step` (1-based, counted from the start
  *   of this `train` call) whenever `step % every === 0`, with `model`'s weights synced from the
  *   device. The hook may change `layer.mask` (only ever adding zeros) and zero the pruned weights;
  *   the trainer then re-uploads weights and masks and zeroes the momentum of newly pruned weights.
  * - `onEpoch(rec, model)` after each epoch, weights synced (e.g. `RangeTracker.observe`).
  */
-export interface TrainHooks {
+export interface FineTuneHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   onEpoch?: (rec: unknown, model: MLP) => void;
 }
 
 /** Trains `model` in place for `epochs` epochs, respecting masks (pruned weights stay exactly 0). */
-export type FineTune = (model: MLP, epochs: number, hooks?: TrainHooks) => Promise<unknown>;
+export type FineTune = (model: MLP, epochs: number, hooks?: FineTuneHooks) => Promise<unknown>;
 
 /** Prunes `model` in place (score → threshold → compose mask → zero weights) to the given amount. */
 export type PruneTo = (model: MLP, amount: Amount) => void;
@@ -40,7 +40,7 @@ export interface ScheduleEnv {
   fineTune?: FineTune;
   evaluate?: Evaluate;
   /** Extra hooks passed to every fine-tune (e.g. a RangeTracker's onEpoch). */
-  hooks?: TrainHooks;
+  hooks?: FineTuneHooks;
 }
 
 export interface ScheduleResult {
@@ -191,7 +191,7 @@ export async function gradual(model: MLP, env: ScheduleEnv, o: GradualOptions): 
     const { sparsity, layers } = layerRecords(m);
     steps.push({ index: steps.length, phase: 'gradual', targetSparsity: s, epochs: 0, trainingStep: t, sparsity, layers });
   };
-  const hooks: TrainHooks = { ...env.hooks, onStep: { every: plan.every, fn: hook } };
+  const hooks: FineTuneHooks = { ...env.hooks, onStep: { every: plan.every, fn: hook } };
   await env.fineTune(model, o.epochs, hooks);
   if (current < plan.final) {
     env.pruneTo(model, { sparsity: plan.final });

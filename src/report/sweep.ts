@@ -11,7 +11,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import type { SplitDataset } from '../data/types.js';
-import { createMLP, cloneMLP, layerSizes, type MLP } from '../nn/model.js';
+import { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP } from '../nn/model.js';
 import type { ActName } from '../kernels/types.js';
 import { computeGradients, defaultKernels, evaluate, train, type TrainConfig } from '../nn/train.js';
 import { encodeMLP } from '../nn/io.js';
@@ -22,6 +22,7 @@ import { trainerContext } from '../prune/trainer.js';
 import { compact } from '../compact/compact.js';
 import { encodeModel } from '../sparse/format.js';
 import { loadModelSync, type Model } from '../runtime/index.js';
+import { median } from '../util/stats.js';
 import { timeInterleaved } from './latency.js';
 import { summarize } from './summary.js';
 import type { EpochRecord, LatencyPair, SweepPoint, SweepReport } from './report-types.js';
@@ -139,14 +140,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
         (denseLatency[String(b)] ??= []).push(d.median_us);
       }
-      let totalW = 0, zeros = 0;
-      model.layers.forEach((l) => { totalW += l.weight.length; l.weight.forEach((w) => { if (w === 0) zeros++; }); });
+      const sp = sparsityOf(model);
       points.push({
-        criterion, scope, schedule, targetSparsity: target, sparsity: zeros / totalW,
+        criterion, scope, schedule, targetSparsity: target, sparsity: sp.total,
         accuracy: test.accuracy, loss: test.loss, trainAccuracy: trn.accuracy, trainLoss: trn.loss, gap: trn.accuracy - test.accuracy,
         bytes: bytes.length,
         layers: c.report.layers.map((L, i) => ({
-          sparsity: model.layers[i].weight.reduce((a, w) => a + (w === 0 ? 1 : 0), 0) / model.layers[i].weight.length,
+          sparsity: sp.layers[i],
           format: L.format, nonzeros: L.nonzeros, in: L.inFeatures, out: L.outFeatures, deadRemoved: L.removedNeurons,
         })),
         latency, pruneSeconds,
@@ -160,7 +160,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   }
 
   const epochs: EpochRecord[] = tr.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy, seconds: e.seconds, gradNorms: e.gradNorms }));
-  const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
   const report: SweepReport = {
     title: `prunekit sweep: ${sizes.join('-')} on ${o.dataSpec}`,
     createdAt: new Date().toISOString(),
@@ -171,7 +170,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     dense: {
       accuracy: denseTest.accuracy, loss: denseTest.loss, trainAccuracy: denseTrain.accuracy, trainLoss: denseTrain.loss,
       bytes: denseBytes.length, denseFileBytes: encodeMLP(dense).length, trainSeconds: tr.seconds, epochs,
-      latency: Object.fromEntries(Object.entries(denseLatency).map(([b, xs]) => [b, med(xs)])),
+      latency: Object.fromEntries(Object.entries(denseLatency).map(([b, xs]) => [b, median(xs)])),
     },
     points,
     summary: [],
