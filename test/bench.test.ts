@@ -11,7 +11,6 @@ import { UsageError } from '../src/cli/args.js';
 import { loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
 import { pairedRatio, spread, timeInterleaved } from '../src/report/latency.js';
 import { median } from '../src/util/stats.js';
-import { rng } from './helpers/rng.js';
 
 async function runCli(argv: string[]) {
   let out = '';

@@ -7,7 +7,7 @@ import { Act, type ActCode } from './types.js';
  */
 export function activate(x: number, a: ActCode): number {
   switch (a) {
-    case Act.relu: return x > 0 ? x : 0;
+    case Act.relu: return Math.max(x, 0); // like wasm's f32x4.max: NaN stays NaN
     case Act.tanh: return Math.tanh(x);
     case Act.logistic: return 1 / (1 + Math.exp(-x));
     default: return x;

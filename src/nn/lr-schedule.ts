@@ -33,7 +33,7 @@ export const LR_SCHEDULES = {
     describe: 'lr₀ · γ^⌊epoch/size⌋ (default γ 0.1, size ⌈epochs/3⌉)',
     rate: (o, epoch) => {
       const size = o.stepSize ?? Math.max(1, Math.ceil(o.epochs / 3));
-      return o.lr * Math.pow(o.gamma ?? 0.1, Math.floor(epoch / size));
+      return o.lr * (o.gamma ?? 0.1) ** Math.floor(epoch / size);
     },
   },
   cosine: {
@@ -44,7 +44,7 @@ export const LR_SCHEDULES = {
       return o.lr * (m + (1 - m) * 0.5 * (1 + Math.cos((Math.PI * epoch) / Math.max(1, o.epochs))));
     },
   },
-  invscaling: { describe: 'lr₀ / (t + 1)^0.5, t = samples seen (sklearn)', rate: (o, _epoch, samplesSeen) => o.lr / Math.pow(samplesSeen + 1, o.powerT ?? 0.5) },
+  invscaling: { describe: 'lr₀ / (t + 1)^0.5, t = samples seen (sklearn)', rate: (o, _epoch, samplesSeen) => o.lr / (samplesSeen + 1) ** (o.powerT ?? 0.5) },
   adaptive: { describe: 'lr₀, divided by 5 when the loss stalls (sklearn)', rate: (o) => o.lr },
 } as const satisfies Record<string, LrSchedule>;
 

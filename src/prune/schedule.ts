@@ -61,7 +61,7 @@ export function geometricSparsities(final: number, n: number, start = 0): number
   checkSparsity(start, 'start sparsity');
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`steps must be a whole number ≥ 1, got ${n}`);
   const d0 = 1 - start, df = 1 - final;
-  return Array.from({ length: n }, (_, k) => (k + 1 === n ? final : 1 - d0 * Math.pow(df / d0, (k + 1) / n)));
+  return Array.from({ length: n }, (_, k) => (k + 1 === n ? final : 1 - d0 * (df / d0) ** ((k + 1) / n)));
 }
 
 /** Lottery-ticket rounds: prune `rate` of the remaining weights per round until `final` (the last round lands on it exactly). */
@@ -95,7 +95,7 @@ export interface PolynomialOptions {
 export function polynomialSparsity(t: number, o: PolynomialOptions): number {
   const span = o.n * o.every;
   const u = Math.min(1, Math.max(0, (t - o.t0) / span));
-  return o.final + (o.initial - o.final) * Math.pow(1 - u, 3);
+  return o.final + (o.initial - o.final) * (1 - u) ** 3;
 }
 
 async function rec(model: MLP, env: ScheduleEnv, steps: PruneStep[], phase: PruneStep['phase'], target: number | null, epochs: number): Promise<void> {

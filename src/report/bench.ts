@@ -83,7 +83,7 @@ const benchIndex = (cols: number): IndexType => (cols <= 65536 ? 'u16' : 'u32');
  * Each layer pruned by magnitude to `sparsity` on its own: exactly round(s·n) of its n weights
  * become zero, the smallest |w| first (ties: lower index first).
  */
-function pruneEachLayer(model: MLP, sparsity: number): MLP {
+export function pruneEachLayer(model: MLP, sparsity: number): MLP {
   const m = cloneMLP(model);
   const scores = magnitudeScores(m);
   m.layers.forEach((L, l) => {

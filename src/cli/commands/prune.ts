@@ -14,7 +14,7 @@ fine-tunes with masked SGD on a schedule, and records accuracy and sparsity afte
   --model FILE         model file from train (or an earlier prune)
 ${DATA_HELP}
   --sparsity S         fraction of weights pruned in scope, 0 ≤ S < 1 (count-exact: round(S·N))
-  --percentile P       keep weights whose score ≥ the P-th percentile (0..100; the seed uses 95)
+  --percentile P       keep weights whose score ≥ the P-th percentile (0..100; 95 keeps the top 5%)
   --threshold T        keep weights whose score ≥ T
   --criterion NAME     score that ranks the weights (default magnitude):
 ${criteriaHelp(23)}
@@ -97,7 +97,7 @@ const command: Command = {
     const needInit = needs.includes('initial') || needs.includes('tracker') || PRUNING_SCHEDULES[schedule].rewinds;
     let initial: MLP | undefined;
     if (needInit) initial = rewindPath ? loadOrRunError(loadModel, rewindPath) : await recreateInit(model, trainProv);
-    if (initial && initial.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
+    if (initial?.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
       throw new UsageError(`--rewind: ${rewindPath ?? 'the initial weights'} do not have the model's layer shapes`);
     }
 
