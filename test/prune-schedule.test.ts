@@ -3,7 +3,7 @@ import type { MLP } from '../src/nn/model.js';
 import { cloneMLP } from '../src/nn/model.js';
 import { geometricSparsities, lotterySparsities, polynomialSparsity, type FineTune, type FineTuneHooks } from '../src/prune/schedule.js';
 import { pruneModel, type PruneContext } from '../src/prune/prune.js';
-import { tinyModel, zeros } from './prune-helpers.js';
+import { tinyModel, zeros } from './helpers/models.js';
 
 const sizes = [12, 10, 8, 3];
 const total = (m: MLP) => m.layers.reduce((a, L) => a + L.weight.length, 0);

@@ -7,7 +7,7 @@ import { pruneModel, type PruneContext } from '../src/prune/prune.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../src/prune/schedules.js';
 import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
 import { criteriaHelp } from '../src/cli/choices.js';
-import { tinyModel } from './prune-helpers.js';
+import { tinyModel } from './helpers/models.js';
 
 // Every input any criterion can need, for a 4-3-2 model; the registry decides which one each reads.
 function allInputs(): Required<CriterionInputs> {
