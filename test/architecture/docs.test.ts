@@ -1,8 +1,9 @@
 /**
  * ARCHITECTURE.md stays true: every file it names exists, its layering table is the one the import
- * test enforces, and the repository cites no document outside itself and no internal issue number.
+ * test enforces, and the repository cites no document outside itself and no internal issue number;
+ * the line budget script passes and fails as it should.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,5 +54,19 @@ describe('the repository stands on its own', () => {
   it('the check catches both kinds (synthetic text)', () => {
     const issue = 'issue';
     expect(outsideReferences({ 'a.md': 'ok\nsee ' + 'DESIGN' + '.md', 'b.ts': `// ${issue} 2 targets`, 'c.ts': `t${issue} 3 is fine; ${issue}-7 is not` })).toHaveLength(3);
+  });
+});
+
+describe('the line budget (scripts/line-budget.mjs)', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ['scripts/line-budget.mjs', ...args], { cwd: root, encoding: 'utf8' });
+  it('passes under its budget and prints the total', () => {
+    const r = run();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\d+ {2}total \(budget 14000\)/);
+  });
+  it('fails, saying why, when the code is over the budget', () => {
+    const r = run('--budget', '1000');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/over the budget of 1000/);
   });
 });
