@@ -7,10 +7,14 @@ import { Act, type ActCode } from './types.js';
  */
 export function activate(x: number, a: ActCode): number {
   switch (a) {
-    // biome-ignore lint/complexity/useMathMinMax: written as actScalar is (NaN → 0), not Math.max (NaN → NaN)
-    case Act.relu: return x > 0 ? x : 0;
-    case Act.tanh: return Math.tanh(x);
-    case Act.logistic: return 1 / (1 + Math.exp(-x));
-    default: return x;
+    case Act.relu:
+      // biome-ignore lint/complexity/useMathMinMax: written as actScalar is (NaN → 0); Math.max would give NaN
+      return x > 0 ? x : 0;
+    case Act.tanh:
+      return Math.tanh(x);
+    case Act.logistic:
+      return 1 / (1 + Math.exp(-x));
+    default:
+      return x;
   }
 }
