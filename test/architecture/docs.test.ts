@@ -15,7 +15,7 @@ const doc = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
 
 /** Backticked repository paths in a Markdown text (placeholders like NAME and globs are skipped). */
 function namedPaths(markdown: string): string[] {
-  const tops = /^(src|test|assembly|bench|scripts|examples)\/|^[\w.-]+\.(md|json|mjs)$|^\.editorconfig$/;
+  const tops = /^(src|test|assembly|bench|scripts|examples|\.ci)\/|^[\w.-]+\.(md|jsonc?|mjs)$|^\.editorconfig$/;
   return [...markdown.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]).filter((p) => tops.test(p) && !/NAME|\*/.test(p));
 }
 
