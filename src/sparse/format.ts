@@ -25,7 +25,7 @@ export const FORMAT_VERSION = '1';
 export const MAX_FEATURES = 1 << 24;
 /**
  * The widest layer a file may declare without paying for it with its own bytes: 65,536, the most
- * columns u16 indices address (one sample's f32 activations then take 256 KiB). See `checkWidthsPaidFor`.
+ * columns u16 indices address (a sample's two f32 activation buffers then take 512 KiB). See `checkWidthsPaidFor`.
  */
 export const FREE_WIDTH = 65536;
 const MAX_CODEBOOK = 256;
