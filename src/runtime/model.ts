@@ -1,7 +1,8 @@
 /**
  * An inference model on the wasm kernels: each layer uploaded once into kernel memory (f16 and
- * codebook values decoded to f32 at load), two activation buffers allocated per batch capacity
- * and grown on demand, the stored standardisation applied on the way in, softmax on the way out.
+ * codebook values decoded to f32 at load), two activation buffers sized on first use for one chunk
+ * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
+ * every logit checked finite, softmax on the way out.
  */
 import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense, viewF32 } from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
@@ -20,9 +21,12 @@ export interface Model {
   readonly labels: readonly string[];
   /** The kernel build in use. */
   readonly flavor: KernelFlavor;
-  /** Class index of each sample (argmax of the logits). */
+  /**
+   * Class index of each sample (argmax of the logits). Throws `NonFiniteOutputError` (naming the
+   * sample) when a logit overflows f32 to NaN or ±Infinity: such a sample has no label.
+   */
   predict(inputs: Inputs, batch?: number): Int32Array;
-  /** Softmax probabilities, row-major `batch × classes`. */
+  /** Softmax probabilities, row-major `batch × classes`; throws `NonFiniteOutputError` as `predict` does. */
   predictProba(inputs: Inputs, batch?: number): Float32Array;
   /** Layer formats, nonzeros and bytes per part. */
   info(): ModelInfo;
