@@ -3,18 +3,21 @@
  * overflow f32, widths the file does not pay for) is not only decoded but loaded with the runtime
  * and predicted with, in a child process capped at 256 MiB: JS heap by --max-old-space-size, wasm
  * memory by a `maximum` on every WebAssembly.Memory, and everything by the peak RSS. Each file must
- * be refused with a FormatError, or predict finite probabilities, or throw NonFiniteOutputError.
+ * be refused with a FormatError, or predict finite probabilities, or throw NonFiniteOutputError;
+ * every crafted training-model file likewise through decodeMLP, predictLabels and evaluate.
  * The first tests prove each part of the cap is real by allocating too much on purpose.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { attackFiles, trainingAttackFiles } from './helpers/crafted-models.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/memory-capped-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CAP_BYTES = 256 * 1024 * 1024;
 
 function runCapped(mode: string) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', CHILD, mode], { encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', CHILD, mode], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   let report: Record<string, any> | null = null;
   try {
@@ -49,29 +52,25 @@ describe('fuzz: load and predict with every crafted file under the cap', () => {
   let r: ReturnType<typeof runCapped>;
   beforeAll(() => { r = runCapped('fuzz'); }, 240_000);
 
-  it('every file is refused, predicts finite probabilities, or throws NonFiniteOutputError — within 256 MiB', () => {
-    expect(r.stderr).toBe('');
+  it('every compact file is refused, predicts finite probabilities, or throws NonFiniteOutputError — within 256 MiB', () => {
     expect(r.report, r.stderr).not.toBeNull();
-    expect(r.report!.defects).toEqual([]);
-    const c = r.report!.counts;
+    expect(r.report!.compact.defects).toEqual([]);
+    const c = r.report!.compact.counts;
     expect(c.refused).toBeGreaterThan(1000); // truncations and header flips
     expect(c.ok).toBeGreaterThan(10); // flips inside weights still load and predict
     expect(c['non-finite']).toBeGreaterThan(0);
     expect(r.report!.maxRssBytes).toBeLessThan(CAP_BYTES);
   });
 
-  it('each hand-made attack gives its expected outcome', () => {
-    expect(r.report!.attacks).toEqual({
-      'subnormal scale (1e-45: 1/scale = +Infinity in f32)': 'refused',
-      'scale 1e-39 (reciprocal beyond f32)': 'refused',
-      'NaN mean': 'refused',
-      'infinite scale': 'refused',
-      'dense weights ~3e38 (finite, overflow when summed)': 'non-finite',
-      'k-means codebook ~3e38': 'non-finite',
-      'bias 3e38 into a 3e38 weight': 'non-finite',
-      'CSR layer declaring 2^24 inputs with 2 nonzeros, no preprocessing': 'refused',
-      'CSR layer declaring 2^20 inputs, no preprocessing': 'refused',
-      'dense layer 0 × 2^24 (no weight bytes) before a 0-input layer': 'refused',
-    });
+  it('every training file is refused, evaluates to a finite loss, or throws NonFiniteOutputError', () => {
+    expect(r.report!.training.defects).toEqual([]);
+    const c = r.report!.training.counts;
+    expect(c.refused).toBeGreaterThan(1000);
+    expect(c.ok).toBeGreaterThan(10);
+    expect(r.report!.training.attacks).toEqual(Object.fromEntries(trainingAttackFiles().map((a) => [a.name, a.expect])));
+  });
+
+  it('each hand-made attack on a compact file gives its expected outcome', () => {
+    expect(r.report!.compact.attacks).toEqual(Object.fromEntries(attackFiles().map((a) => [a.name, a.expect])));
   });
 });

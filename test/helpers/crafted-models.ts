@@ -4,6 +4,8 @@
  * overflow f32, widths the file does not pay for). Built by editing the safetensors tensors
  * directly, because the encoder refuses to write any of them.
  */
+import { encodeMLP } from '../../src/nn/io.js';
+import { createMLP } from '../../src/nn/model.js';
 import { denseToCsr } from '../../src/sparse/csr.js';
 import { encodeF16 } from '../../src/sparse/f16.js';
 import { type CompactModel, encodeModel } from '../../src/sparse/format.js';
@@ -88,13 +90,47 @@ export function wideCsrFile(inFeatures: number): Uint8Array {
   });
 }
 
+/** A small training-model file (4 → 5 → 3, one masked layer, stored standardisation). */
+export function smallTrainingFile(): Uint8Array {
+  const m = createMLP({ sizes: [4, 5, 3], activation: 'tanh', seed: 9 }, {
+    mean: Float32Array.of(1, 2, 3, 4), scale: Float32Array.of(0.5, 1, 2, 3), featureNames: ['a', 'b', 'c', 'd'], labelNames: ['x', 'y', 'z'],
+  });
+  m.layers[0].mask = Uint8Array.from(m.layers[0].weight, (_, i) => i % 2);
+  m.layers[0].weight.forEach((_, i) => { if (i % 2 === 0) m.layers[0].weight[i] = 0; });
+  return encodeMLP(m);
+}
+
+/** Training-model files with the attacks a reader must refuse or report (see `attackFiles`). */
+export function trainingAttackFiles(): { name: string; bytes: Uint8Array; expect: 'refused' | 'non-finite' }[] {
+  const edit = (f: (t: Map<string, Tensor>) => void) => {
+    const st = decodeSafetensors(smallTrainingFile());
+    const tensors = new Map([...st.tensors].map(([n, t]) => [n, { ...t, data: t.data.slice() } as Tensor]));
+    f(tensors);
+    return encodeSafetensors(tensors, st.metadata);
+  };
+  const f32 = (t: Tensor) => t.data as Float32Array;
+  return [
+    { name: 'training file: subnormal scale', expect: 'refused', bytes: edit((t) => { f32(t.get('preprocessing.scale')!)[0] = 1e-45; }) },
+    { name: 'training file: NaN mean', expect: 'refused', bytes: edit((t) => { f32(t.get('preprocessing.mean')!)[2] = NaN; }) },
+    { name: 'training file: weights ~3e38', expect: 'non-finite', bytes: edit((t) => { f32(t.get('layers.1.weight')!).fill(3e38); }) },
+  ];
+}
+
 /**
- * Every crafted file: the attacks, the valid model truncated at every offset, and one byte flipped
- * (by 0x01, 0x80, 0xff) at every header offset and every `dataStride`-th data offset.
+ * Every crafted compact file: the attacks, the valid model truncated at every offset, and one byte
+ * flipped (by 0x01, 0x80, 0xff) at every header offset and every `dataStride`-th data offset.
  */
 export function craftedFiles(dataStride = 7): { name: string; bytes: Uint8Array }[] {
-  const files: { name: string; bytes: Uint8Array }[] = attackFiles().map(({ name, bytes }) => ({ name, bytes }));
-  const bytes = encodeModel(smallModel());
+  return [...attackFiles(), ...mutations(encodeModel(smallModel()), dataStride)];
+}
+
+/** The training-file attacks, and the small training file truncated and flipped as `craftedFiles`. */
+export function craftedTrainingFiles(dataStride = 7): { name: string; bytes: Uint8Array }[] {
+  return [...trainingAttackFiles(), ...mutations(smallTrainingFile(), dataStride)];
+}
+
+function mutations(bytes: Uint8Array, dataStride: number): { name: string; bytes: Uint8Array }[] {
+  const files: { name: string; bytes: Uint8Array }[] = [];
   for (let n = 0; n < bytes.length; n++) files.push({ name: `truncated to ${n} bytes`, bytes: bytes.slice(0, n) });
   const dataStart = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
   for (let i = 0; i < bytes.length; i += i < dataStart ? 1 : dataStride) {

@@ -8,13 +8,16 @@
  *   - everything else (ArrayBuffers live outside both): the peak resident set size
  *     (getrusage maxRSS), reported for the parent to check against 256 MiB.
  * Modes `huge-wasm`, `huge-heap` and `huge-buffer` allocate deliberately too much, to prove each
- * part of the cap is real; `fuzz` loads and predicts with every crafted model file.
+ * part of the cap is real; `fuzz` loads and predicts with every crafted compact model file (through
+ * the runtime) and every crafted training-model file (through decodeMLP, predictLabels, evaluate).
  */
 import { loadKernelsSync } from '../../src/kernels/load.js';
 import { loadModelSync } from '../../src/runtime/index.js';
 import { FormatError } from '../../src/util/safetensors.js';
 import { NonFiniteOutputError } from '../../src/util/finite.js';
-import { attackFiles, craftedFiles } from './crafted-models.js';
+import { decodeMLP } from '../../src/nn/io.js';
+import { evaluate, predictLabels } from '../../src/nn/train.js';
+import { attackFiles, craftedFiles, craftedTrainingFiles, trainingAttackFiles } from './crafted-models.js';
 
 export const CAP_BYTES = 256 * 1024 * 1024;
 const PAGE = 65536;
@@ -66,25 +69,61 @@ function loadAndPredict(bytes: Uint8Array): Outcome {
   return 'ok';
 }
 
-function fuzz(): void {
+/**
+ * The same for a training-model file: decodeMLP, then predictLabels and evaluate on three samples.
+ * Allowed: a FormatError; labels in range with a finite loss; or NonFiniteOutputError.
+ */
+function decodeAndEvaluate(bytes: Uint8Array): Outcome {
+  let model;
+  try {
+    model = decodeMLP(bytes, 'crafted.safetensors');
+  } catch (e) {
+    if (e instanceof FormatError && e.message.length > 20) return 'refused';
+    throw e;
+  }
+  const F = model.layers[0].inFeatures, O = model.layers.at(-1)!.outFeatures, n = 3;
+  const ds = {
+    features: Float32Array.from({ length: n * F }, (_, i) => (i % 5) - 2), nFeatures: F, nSamples: n,
+    labels: Int32Array.from({ length: n }, (_, s) => s % O), labelNames: [], featureNames: [],
+  };
+  try {
+    const labels = predictLabels(model, ds);
+    const { accuracy, loss } = evaluate(model, ds as never);
+    if (!labels.every((l) => l >= 0 && l < O)) throw new Error(`labels ${labels} outside 0…${O - 1}`);
+    if (!Number.isFinite(loss) || !(accuracy >= 0 && accuracy <= 1)) throw new Error(`evaluate gave accuracy ${accuracy}, loss ${loss}`);
+  } catch (e) {
+    if (e instanceof NonFiniteOutputError && e.name === 'NonFiniteOutputError') return 'non-finite';
+    throw e;
+  }
+  return 'ok';
+}
+
+/** Runs `check` on every file; counts the outcomes and collects every defect (anything else thrown). */
+function fuzzFiles(files: { name: string; bytes: Uint8Array }[], check: (b: Uint8Array) => Outcome) {
   const counts: Record<Outcome, number> = { ok: 0, refused: 0, 'non-finite': 0 };
   const defects: string[] = [];
-  for (const { name, bytes } of craftedFiles()) {
+  const outcomes: Record<string, string> = {};
+  for (const { name, bytes } of files) {
     try {
-      counts[loadAndPredict(bytes)]++;
+      const o = check(bytes);
+      counts[o]++;
+      outcomes[name] = o;
     } catch (e) {
       defects.push(`${name}: ${(e as Error)?.name}: ${(e as Error)?.message}`);
+      outcomes[name] = `${(e as Error)?.name}: ${(e as Error)?.message}`;
     }
   }
-  const attacks: Record<string, string> = {};
-  for (const { name, bytes } of attackFiles()) {
-    try {
-      attacks[name] = loadAndPredict(bytes);
-    } catch (e) {
-      attacks[name] = `${(e as Error)?.name}: ${(e as Error)?.message}`;
-    }
-  }
-  report({ counts, defects, attacks });
+  return { counts, defects, outcomes };
+}
+
+function fuzz(): void {
+  const compact = fuzzFiles(craftedFiles(), loadAndPredict);
+  const training = fuzzFiles(craftedTrainingFiles(), decodeAndEvaluate);
+  const pick = (o: Record<string, string>, names: string[]) => Object.fromEntries(names.map((n) => [n, o[n]]));
+  report({
+    compact: { counts: compact.counts, defects: compact.defects, attacks: pick(compact.outcomes, attackFiles().map((a) => a.name)) },
+    training: { counts: training.counts, defects: training.defects, attacks: pick(training.outcomes, trainingAttackFiles().map((a) => a.name)) },
+  });
 }
 
 const mode = process.argv[2];
