@@ -19,7 +19,7 @@ import { decodeMLP } from '../../src/nn/io.js';
 import { evaluate, predictLabels } from '../../src/nn/train.js';
 import { attackFiles, craftedFiles, craftedTrainingFiles, trainingAttackFiles } from './crafted-models.js';
 
-export const CAP_BYTES = 256 * 1024 * 1024;
+const CAP_BYTES = 256 * 1024 * 1024;
 const PAGE = 65536;
 
 const NativeMemory = WebAssembly.Memory;
