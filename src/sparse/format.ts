@@ -21,7 +21,7 @@ import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLengt
 export { FormatError };
 export const FORMAT_NAME = 'prunekit';
 export const FORMAT_VERSION = '1';
-/** Upper bound on the input width of the first layer (the only width the file's size does not bound). */
+/** Absolute upper bound on any width (a width above FREE_WIDTH must also be paid for by the file). */
 export const MAX_FEATURES = 1 << 24;
 /**
  * The widest layer a file may declare without paying for it with its own bytes: 65,536, the most
@@ -314,7 +314,7 @@ export function validate(m: CompactModel): void {
  * widest layer, `width × batch` f32 values. Each output width is paid for by its bias (4 bytes per
  * output), but layer 0's input width costs nothing in a CSR layer when the file has no
  * preprocessing tensors or feature names: a 600-byte file could declare 2²⁴ inputs and make every
- * sample cost 64 MiB. So the widest layer must be ≤ max(FREE_WIDTH, file bytes): wider inputs
+ * sample cost 128 MiB of activations. So the widest layer must be ≤ max(FREE_WIDTH, file bytes): wider inputs
  * must come with at least one byte of file per input (a dense first layer, preprocessing tensors
  * or feature names all do). A forward pass then needs at most 8 × max(FREE_WIDTH, file bytes)
  * bytes of activations per sample (two buffers), whatever the file declares.
