@@ -10,7 +10,8 @@ import { decodeMLP, encodeMLP } from '../src/nn/io.js';
 import { exportOnnx, decodeAnyModel, FEATURES_KEY, LABELS_KEY, transpose } from '../src/onnx/export.js';
 import { ModelProto } from '../src/onnx/schema.js';
 import { loadModelSync } from '../src/runtime/index.js';
-import { type CompactModel, encodeModel } from '../src/sparse/format.js';
+import { type CompactModel, denseWeight, encodeModel } from '../src/sparse/format.js';
+import { importModel } from '../src/import/index.js';
 import { rng } from './helpers/rng.js';
 
 const require = createRequire(import.meta.url);
@@ -185,4 +186,33 @@ describe('exportOnnx structure', () => {
   it('transpose swaps rows and columns', () => {
     expect(Array.from(transpose(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
   });
+});
+
+describe('prunekit → ONNX → import', () => {
+  for (const c of cases) {
+    it(`${c.name}: the same layers, standardisation and labels; the runtime's outputs bit for bit`, () => {
+      const model = c.model();
+      const compactModel = 'layout' in model.layers[0] ? (model as CompactModel) : denseCompact(model as MLP);
+      const x = rng(200).f32(23 * compactModel.layers[0].inFeatures, -4, 4);
+      const want = loadModelSync(encodeModel(compactModel), { warmUp: false }).predictProba(x, 23);
+      for (const sparse of [false, true]) {
+        for (const op of ['gemm', 'matmul'] as const) {
+          const back = importModel(exportOnnx(model, { sparse, op }).bytes, { file: 'exported.onnx' }).model;
+          expect(back.layers.map((L) => L.activation)).toEqual(compactModel.layers.map((L) => L.activation));
+          back.layers.forEach((L, i) => {
+            expect(L.weight).toEqual(denseWeight(compactModel.layers[i]));
+            expect(L.bias).toEqual(compactModel.layers[i].bias);
+          });
+          const pre = compactModel.preprocessing;
+          expect(back.preprocessing.labelNames).toEqual(pre.labelNames);
+          expect(back.preprocessing.mean).toEqual(pre.mean);
+          // 1/scale is stored; 1/(1/scale) may differ from scale by an ulp, but the runtime's
+          // f32(1/scale) is recovered exactly, so its outputs are identical bit for bit
+          if (pre.scale) back.preprocessing.scale!.forEach((s, j) => expect(Math.abs(s - pre.scale![j])).toBeLessThanOrEqual(pre.scale![j] * 2 ** -23));
+          else expect(back.preprocessing.scale).toBeNull();
+          expect(loadModelSync(encodeModel(denseCompact(back)), { warmUp: false }).predictProba(x, 23)).toEqual(want);
+        }
+      }
+    });
+  }
 });
