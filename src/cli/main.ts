@@ -23,6 +23,7 @@ const commands: Record<string, { summary: string }> = {
   bench: { summary: 'time dense vs CSR forward passes on random pruned weights' },
   sweep: { summary: 'train once, prune to several sparsities, measure and report' },
   demo: { summary: 'the main job: LeNet-300-100 on MNIST, pruned, compacted, benchmarked, reported' },
+  import: { summary: 'import an MLP trained elsewhere (ONNX, safetensors state dict)' },
 };
 
 const mainUsage = `prunekit — neural-network weight pruning that makes models really smaller and faster
