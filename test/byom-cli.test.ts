@@ -202,3 +202,42 @@ describe('prune without --data', () => {
     expect(existsSync(p('never.safetensors'))).toBe(false);
   });
 });
+
+describe('an imported scikit-learn pipeline, end to end', () => {
+  const FX = 'test/fixtures/import';
+  const ref = JSON.parse(readFileSync(`${FX}/reference.json`, 'utf8')).models['sklearn-pipeline-iris.onnx'] as { accuracy: number; labels: string[] };
+
+  it('import → eval on the user\'s test CSV (the stored Scaler, never refitted) → prune with and without data → compact → export → onnxruntime', async () => {
+    const imported = p('skl.safetensors');
+    const im = await run(['import', '--from', `${FX}/sklearn-pipeline-iris.onnx`, '--out', imported]);
+    expect(im.code, im.err).toBe(0);
+    const data = ['--data', `${FX}/iris-train.csv`, '--test-data', `${FX}/iris-test.csv`];
+    const e = await run(['eval', '--model', imported, ...data, '--json']);
+    expect(e.code, e.err).toBe(0);
+    expect(JSON.parse(e.out).accuracy).toBe(ref.accuracy); // exactly scikit-learn's test accuracy
+
+    const withData = await run(['prune', '--model', imported, ...data, '--sparsity', '0.5', '--schedule', 'iterative', '--steps', '2', '--finetune-epochs', '2', '--lr', '0.01', '--out', p('skl-50.safetensors'), '--json']);
+    expect(withData.code, withData.err).toBe(0);
+    expect(JSON.parse(withData.out).denseAccuracy).toBe(ref.accuracy);
+
+    const noData = await run(['prune', '--model', imported, '--sparsity', '0.7', '--scope', 'global', '--out', p('skl-70.safetensors'), '--json']);
+    expect(noData.code, noData.err).toBe(0);
+    expect(JSON.parse(noData.out).sparsity).toBeCloseTo(0.7, 2);
+    expect((await run(['compact', '--model', p('skl-70.safetensors'), '--out', p('skl-70.prunekit')])).code).toBe(0);
+    expect((await run(['export', '--model', p('skl-70.prunekit'), '--out', p('skl-70.onnx'), '--sparse'])).code).toBe(0);
+
+    const runtime = loadModelSync(readModelFile(p('skl-70.prunekit')), { warmUp: false });
+    expect(runtime.labels).toEqual(ref.labels);
+    const test = (await loadData(`${FX}/iris-train.csv`, { testData: `${FX}/iris-test.csv`, standardize: false })).test;
+    const ort = require('onnxruntime-node');
+    const s = await ort.InferenceSession.create(readFileSync(p('skl-70.onnx')));
+    const got = (await s.run({ input: new ort.Tensor('float32', test.features, [test.nSamples, 4]) })).probabilities.data as Float32Array;
+    const want = runtime.predictProba(test.features, test.nSamples);
+    got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-5));
+    await s.release();
+    // and the exported file imports again with the class names
+    const back = await run(['import', '--from', p('skl-70.onnx'), '--out', p('skl-back.safetensors'), '--json']);
+    expect(back.code, back.err).toBe(0);
+    expect(loadModel(p('skl-back.safetensors')).preprocessing.labelNames).toEqual(ref.labels);
+  });
+});
