@@ -282,17 +282,13 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   }
   const graphOutputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
 
+  // Follow the chain from the input: each tensor feeds exactly one node, until the logits, where
+  // the graph ends or the classifier head takes over.
   const w: Walk = { file, constants, layers: [], open: false, pre: [], width, notes: [] };
   const body = new Set<NodeObject>();
   let cur = input.name ?? '';
-  for (;;) {
-    const users = consumers.get(cur) ?? [];
-    const isHead = (u: NodeObject) => (HEAD_OPS.has(u.op_type ?? '') && !BODY_OPS.has(u.op_type ?? '')) || isMlDomain(u.domain) && u.op_type !== 'Scaler' || isBinaryHead(u, w, consumers);
-    if (users.length === 0 || users.some(isHead) || graphOutputs.has(cur)) {
-      const outsideHead = users.filter((u) => !isHead(u) && !HEAD_OPS.has(u.op_type ?? ''));
-      if (outsideHead.length) throw branchError(cur, users, w, graphOutputs.has(cur));
-      break;
-    }
+  while (!atLogits(cur, consumers.get(cur) ?? [], w, consumers, graphOutputs)) {
+    const users = consumers.get(cur)!;
     if (users.length > 1) throw branchError(cur, users, w, false);
     const node = users[0];
     if (body.has(node)) throw new ImportError(`${file}: ${describe(node)} is reached twice: the graph has a cycle`);
@@ -302,7 +298,7 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   if (w.layers.length === 0) throw new ImportError(`${file}: no Gemm or MatMul layer found between the input '${input.name}' and the output`);
   const [mean, scale] = resolvePre(w);
 
-  const head = readHead(nodes, body, folded, cur, w);
+  const head = readHead(nodes, body, folded, cur, w, graphOutputs);
   return {
     layers: w.layers, mean, scale, labels: head.labels ?? metadataLabels(model, file), notes: [...w.notes, ...head.notes],
     source: {
@@ -339,6 +335,23 @@ function inputWidth(input: ValueInfoObject, file: string): number | undefined {
     n *= d.dim_value;
   }
   return n;
+}
+
+/** Ops that only ever belong to the classifier head (after the logits). */
+const HEAD_ONLY = new Set(['Softmax', 'LogSoftmax', 'ArgMax', 'Concat']);
+const isHeadOnly = (u: NodeObject, w: Walk, consumers: Map<string, NodeObject[]>): boolean =>
+  (isDefaultDomain(u.domain) && HEAD_ONLY.has(u.op_type ?? '')) || (isMlDomain(u.domain) && u.op_type !== 'Scaler') || isBinaryHead(u, w, consumers);
+
+/**
+ * Whether the chain ends at `cur`: it is a graph output, unused, or read by the classifier head.
+ * A tensor that ends the chain and also feeds a layer is a branch.
+ */
+function atLogits(cur: string, users: NodeObject[], w: Walk, consumers: Map<string, NodeObject[]>, graphOutputs: Set<string>): boolean {
+  const head = (u: NodeObject) => isHeadOnly(u, w, consumers);
+  if (users.length > 0 && !graphOutputs.has(cur) && !users.some(head)) return false;
+  const onward = users.filter((u) => !head(u) && !HEAD_OPS.has(u.op_type ?? ''));
+  if (onward.length) throw branchError(cur, users, w, graphOutputs.has(cur));
+  return true;
 }
 
 function branchError(cur: string, users: NodeObject[], w: Walk, isOutput: boolean): ImportError {
@@ -476,14 +489,14 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
         throw new ImportError(`${w.file}: ${describe(n)} combines two computed tensors (${ins.join(', ')}): a residual connection or a branch, which prunekit cannot import; it imports a single chain of layers`);
       }
       if ((op === 'Sub' || op === 'Div') && di !== 0) fail(`computes constant ${op === 'Sub' ? '−' : '/'} data; only data ${op === 'Sub' ? '−' : '/'} constant is supported`);
-      let k = constantInput(n, 1 - di, w, 'operand').values!;
-      if (op === 'Sub') k = k.map((x) => -x);
-      if (op === 'Div') k = k.map((x) => 1 / x);
+      const c = constantInput(n, 1 - di, w, 'operand');
+      // as an addend or a factor: x − k = x + (−k), x / k = x · (1/k)
+      const k = c.values!.map((x) => (op === 'Sub' ? -x : op === 'Div' ? 1 / x : x));
       const kind = op === 'Add' || op === 'Sub' ? 'add' : 'mul';
       if (!w.layers.length) {
         w.pre.push({ op: kind, k, node: describe(n) });
-      } else if (w.open) {
-        const kk = perOutput({ ...constantInput(n, 1 - di, w, 'operand'), values: k }, last!.outFeatures, n, 'operand', w);
+      } else if (w.open) { // on the layer's outputs: into its bias, or its rows and bias
+        const kk = perOutput({ ...c, values: k }, last!.outFeatures, n, 'operand', w);
         if (kind === 'add') for (let o = 0; o < last!.outFeatures; o++) last!.bias[o] += kk[o];
         else scaleRows(last!, kk);
       } else {
@@ -571,7 +584,7 @@ function resolvePre(w: Walk): [Float64Array | null, Float64Array | null] {
  * (ArrayFeatureExtractor's constant first, else ZipMap's attribute). Every other node must be on
  * the chain, a constant, or here.
  */
-function readHead(nodes: NodeObject[], body: Set<NodeObject>, folded: Set<NodeObject>, logits: string, w: Walk):
+function readHead(nodes: NodeObject[], body: Set<NodeObject>, folded: Set<NodeObject>, logits: string, w: Walk, graphOutputs: Set<string>):
   { labels: string[] | null; notes: string[]; output: string } {
   const reached = new Set([logits]);
   const notes: string[] = [];
@@ -625,6 +638,9 @@ function readHead(nodes: NodeObject[], body: Set<NodeObject>, folded: Set<NodeOb
     last.bias = Float64Array.of(0, last.bias[0]);
     last.outFeatures = 2;
     notes.push('two-class head: the single logistic output z became two logits [0, z] (softmax([0, z]) = [1 − σ(z), σ(z)])');
+  }
+  if (![...graphOutputs].some((o) => reached.has(o))) {
+    throw new ImportError(`${w.file}: no graph output (${[...graphOutputs].join(', ') || 'none'}) is computed from the logits '${logits}'`);
   }
   if (labels && zipLabels && labels.join('\u0000') !== zipLabels.join('\u0000')) {
     notes.push(`ZipMap labels (${zipLabels.join(', ')}) differ from ArrayFeatureExtractor's (${labels.join(', ')}); using the latter`);
