@@ -35,6 +35,7 @@ export const LOGITS_NAME = 'logits';
 export const PROBABILITIES_NAME = 'probabilities';
 export const LABELS_KEY = 'prunekit.labels';
 export const FEATURES_KEY = 'prunekit.features';
+const MAX_PROTOBUF_BYTES = 2 ** 31;
 
 export interface OnnxExportOptions {
   /** Store weight matrices with zeros as COO sparse initializers when smaller (default false). */
@@ -165,6 +166,11 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
     }
     if (i > 0 && layers[i - 1].outFeatures !== L.inFeatures) throw new RangeError(`exportOnnx: layer ${i} takes ${L.inFeatures} inputs, layer ${i - 1} gives ${layers[i - 1].outFeatures}`);
   });
+  // A protobuf message (the whole ONNX file, without external data) is limited to 2 GiB.
+  const denseBytes = layers.reduce((sum, L) => sum + 4 * (L.weight.length + L.bias.length), 0);
+  if (!opts.sparse && denseBytes >= MAX_PROTOBUF_BYTES) {
+    throw new RangeError(`exportOnnx: ${denseBytes} bytes of weights do not fit in one ONNX file (protobuf's 2 GiB limit); try --sparse for a pruned model`);
+  }
   const op = opts.op ?? 'gemm';
   const batch = opts.batch ?? 'N';
   const withProba = opts.probabilities ?? true;
@@ -250,7 +256,9 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
       output: outputs.map((o) => valueInfo(o, nOut)),
     },
   });
-  const bytes = ModelProto.encode(proto).finish();
+  const writer = ModelProto.encode(proto);
+  if (writer.len >= MAX_PROTOBUF_BYTES) throw new RangeError(`exportOnnx: ${writer.len} bytes do not fit in one ONNX file (protobuf's 2 GiB limit)`);
+  const bytes = writer.finish();
   return {
     bytes,
     report: {
