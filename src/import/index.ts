@@ -2,7 +2,7 @@
  * Import an MLP trained elsewhere as a prunekit training model (the file `train` writes), so that
  * eval, prune, compact, predict and the runtime work on it unchanged.
  *
- * Formats: ONNX (src/onnx/import.ts) and safetensors state dicts (./statedict.ts), chosen by the
+ * Formats: ONNX (./onnx.ts) and safetensors state dicts (./statedict.ts), chosen by the
  * file name (.onnx / .safetensors) or, failing that, by the bytes (a safetensors file starts with an
  * 8-byte header length followed by '{'). The source file's name, format and SHA-256 are recorded in
  * the model's provenance; nothing depends on the clock, so the same input gives the same bytes.
@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { layerSizes, type ActName, type MLP } from '../nn/model.js';
-import { readOnnx } from '../onnx/import.js';
+import { readOnnx } from './onnx.js';
 import { ImportError } from './errors.js';
 import { toMLP } from './network.js';
 import { readStateDict, type WeightLayout } from './statedict.js';

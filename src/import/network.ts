@@ -70,7 +70,7 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
   if (labels && labels.length !== nOut) throw new ImportError(`${file}: the classifier names ${labels.length} classes (${labels.join(', ')}) but the last layer has ${nOut} outputs`);
   if (opts.labels) {
     if (opts.labels.length !== nOut) throw new ImportError(`${file}: --labels gives ${opts.labels.length} labels, the model has ${nOut} outputs`);
-    if (labels && labels.some((x, i) => x !== opts.labels![i])) {
+    if (labels?.some((x, i) => x !== opts.labels![i])) {
       throw new ImportError(`${file}: the model names its classes (${labels.join(', ')}); --labels gives (${opts.labels.join(', ')})`);
     }
     labels = opts.labels;

@@ -26,7 +26,7 @@ import type { MLP } from '../nn/model.js';
 import { decodeMLP } from '../nn/io.js';
 import { type CompactModel, decodeModel, denseWeight } from '../sparse/format.js';
 import { decodeSafetensors, FormatError } from '../util/safetensors.js';
-import type { ActName } from '../kernels/types.js';
+import type { ActName } from '../nn/model.js';
 
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;

@@ -13,10 +13,11 @@ export const LAYERS: Record<string, readonly string[]> = {
   prune: ['util', 'kernels', 'data', 'nn'],
   compact: ['util', 'kernels', 'data', 'nn', 'prune', 'sparse'],
   onnx: ['util', 'data', 'nn', 'sparse', 'prune', 'compact'],
-  report: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx'],
-  cli: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
+  import: ['util', 'data', 'nn', 'sparse', 'prune', 'compact', 'onnx'],
+  report: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'import'],
+  cli: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'import', 'report'],
   /** src/index.ts, the library's public entry point: everything but the CLI. */
-  '(root)': ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
+  '(root)': ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'import', 'report'],
 };
 
 /**

@@ -8,8 +8,8 @@
  * data before anything is allocated, so a corrupt `dims` cannot make us allocate more than the
  * file holds.
  */
-import { ImportError } from '../import/errors.js';
-import { bf16BitsToF64, f16BitsToF64 } from '../import/values.js';
+import { ImportError } from './errors.js';
+import { bf16BitsToF64, f16BitsToF64 } from './values.js';
 import { f32ToF16Bits } from '../sparse/f16.js';
 
 /** TensorProto.DataType codes (onnx.proto). */

@@ -17,11 +17,11 @@
  * listed — is an ImportError naming the op, the node and what is supported.
  */
 import type { ActName } from '../nn/model.js';
-import { ImportError } from '../import/errors.js';
-import type { ImportedLayer, ImportedNetwork } from '../import/network.js';
-import { ModelProto } from './schema.js';
-import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './tensor.js';
-import { LABELS_KEY } from './export.js';
+import { ImportError } from './errors.js';
+import type { ImportedLayer, ImportedNetwork } from './network.js';
+import { ModelProto } from '../onnx/schema.js';
+import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './onnx-tensor.js';
+import { LABELS_KEY } from '../onnx/export.js';
 
 /** The opsets of the default domain this importer reads. */
 export const MIN_OPSET = 9;
