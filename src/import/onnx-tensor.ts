@@ -42,16 +42,22 @@ export interface Constant {
 
 const RAW_SIZE: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
 
-export function readTensor(t: TensorObject, where: string): Constant {
-  const dataType = t.data_type ?? 0;
-  if (t.data_location === 1) throw new ImportError(`${where}: its data is stored in an external file; prunekit reads only self-contained .onnx files (save with all tensors inside the model)`);
-  const dims = t.dims ?? [];
+/** The number of elements of a tensor of shape `dims`, refusing bad dimensions and more than 2^31 elements. */
+export function elementCount(dims: readonly number[], where: string): number {
   let count = 1;
   for (const d of dims) {
     if (!Number.isSafeInteger(d) || d < 0) throw new ImportError(`${where}: bad dimension ${d} in shape [${dims}]`);
     count *= d;
     if (count > 2 ** 31) throw new ImportError(`${where}: shape [${dims}] has more than 2^31 elements`);
   }
+  return count;
+}
+
+export function readTensor(t: TensorObject, where: string): Constant {
+  const dataType = t.data_type ?? 0;
+  if (t.data_location === 1) throw new ImportError(`${where}: its data is stored in an external file; prunekit reads only self-contained .onnx files (save with all tensors inside the model)`);
+  const dims = t.dims ?? [];
+  const count = elementCount(dims, where);
   const raw = t.raw_data && t.raw_data.length > 0 ? t.raw_data : null;
   if (dataType === DT.STRING) {
     const s = t.string_data ?? [];

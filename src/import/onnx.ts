@@ -20,7 +20,7 @@ import type { ActName } from '../nn/model.js';
 import { ImportError } from './errors.js';
 import type { ImportedLayer, ImportedNetwork } from './network.js';
 import { ModelProto } from '../onnx/schema.js';
-import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './onnx-tensor.js';
+import { castFloat, DT, dtypeName, elementCount, isFloatType, readTensor, type Constant, type TensorObject } from './onnx-tensor.js';
 import { LABELS_KEY } from '../onnx/export.js';
 
 /** The opsets of the default domain this importer reads. */
@@ -128,12 +128,7 @@ function readSparse(s: SparseObject, where: string): Constant {
   const values = readTensor(s.values, `${where} (values)`);
   const indices = readTensor(s.indices, `${where} (indices)`);
   const dims = s.dims ?? [];
-  let count = 1;
-  for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ImportError(`${where}: bad dimension ${d} in shape [${dims}]`);
-    count *= d;
-    if (count > 2 ** 31) throw new ImportError(`${where}: shape [${dims}] has more than 2^31 elements`);
-  }
+  const count = elementCount(dims, where);
   if (!values.values) throw new ImportError(`${where}: sparse values must be numbers`);
   const nnz = values.values.length;
   const idx = indices.values!;
