@@ -81,7 +81,8 @@ const command: Command = {
     bar.done();
     const test = evaluate(model, data.test, kernels);
     const trainEval = evaluate(model, data.train, kernels);
-    model.provenance = { data: spec, sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length, seconds: result.seconds } };
+    // Only what defines the model: timings would make two runs with the same seed differ byte for byte.
+    model.provenance = { data: spec, sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length } };
     saveModel(out, model);
     const report = {
       accuracy: test.accuracy, loss: test.loss, trainAccuracy: trainEval.accuracy, trainLoss: trainEval.loss,
