@@ -18,19 +18,48 @@ export type Values<T extends Options> = { [K in keyof T]?: T[K] extends { type: 
 
 export function parse<T extends Options>(argv: string[], options: T, allowPositionals = false): { values: Values<T>; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as { values: Values<T>; positionals: string[] };
+    return parseArgs({ args: attachNegativeValues(argv, options), allowPositionals, options, strict: true }) as { values: Values<T>; positionals: string[] };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
 }
 
-export function num(value: string | undefined, flag: string, opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean } = {}): number | undefined {
+/**
+ * parseArgs reads `--lr -1` as a flag without its value followed by an unknown option ("argument
+ * is ambiguous"). A negative number after a flag that takes a value is that flag's value, so it is
+ * attached (`--lr=-1`) and the flag's own check can say why a negative is invalid.
+ */
+function attachNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const next = argv[i + 1];
+    if (flag && options[flag]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity\b)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
+export interface NumOptions {
+  int?: boolean;
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+  /** Why the bounds are what they are, added to the message when a value is out of range. */
+  why?: string;
+}
+
+export function num(value: string | undefined, flag: string, opts: NumOptions = {}): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag}: expected a number, got '${value}'`);
   if (opts.int && !Number.isInteger(n)) throw new UsageError(`--${flag}: expected a whole number, got '${value}'`);
-  if (opts.min !== undefined && (opts.minExclusive ? n <= opts.min : n < opts.min)) throw new UsageError(`--${flag}: must be ${opts.minExclusive ? '>' : '≥'} ${opts.min}, got ${value}`);
-  if (opts.max !== undefined && (opts.maxExclusive ? n >= opts.max : n > opts.max)) throw new UsageError(`--${flag}: must be ${opts.maxExclusive ? '<' : '≤'} ${opts.max}, got ${value}`);
+  const why = opts.why ? ` (${opts.why})` : '';
+  if (opts.min !== undefined && (opts.minExclusive ? n <= opts.min : n < opts.min)) throw new UsageError(`--${flag}: must be ${opts.minExclusive ? '>' : '≥'} ${opts.min}${why}, got ${value}`);
+  if (opts.max !== undefined && (opts.maxExclusive ? n >= opts.max : n > opts.max)) throw new UsageError(`--${flag}: must be ${opts.maxExclusive ? '<' : '≤'} ${opts.max}${why}, got ${value}`);
   return n;
 }
 

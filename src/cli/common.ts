@@ -16,6 +16,14 @@ export const DATA_HELP = `  --data SPEC          iris | mnist | fashion-mnist[:D
   --test-fraction F    held-out test fraction for data without a fixed split (default 0.2)
   --seed N             seed for splits, initialisation and shuffling (default 42)`;
 
+/** Why the SGD flags shared by train and prune have the bounds they have (shown with a bad value). */
+export const SGD_BOUNDS = {
+  lr: 'the step size along the negative gradient; a negative rate would climb the loss',
+  momentum: 'the share of the last step kept; outside [0, 1) SGD diverges',
+  alpha: 'an L2 penalty; a negative one rewards large weights',
+  seed: 'seeds are whole numbers ≥ 0',
+} as const;
+
 /** A label given as a column index or a name. */
 export function labelArg(v: string | undefined): string | number | undefined {
   if (v === undefined) return undefined;

@@ -4,6 +4,7 @@
  * `prunekit --help` and `prunekit info` start fast. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
 import { RunError, UsageError } from './args.js';
+import { printableLines } from './text.js';
 
 export interface Command {
   /** One-paragraph usage, printed by --help and after a usage error. */
@@ -62,11 +63,11 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`prunekit ${name}: ${e.message}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
+      process.stderr.write(`prunekit ${name}: ${printableLines(e.message)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
       return 2;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`prunekit ${name}: ${msg}\n`);
+    process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n`);
     if (!(e instanceof RunError) && process.env.PRUNEKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }

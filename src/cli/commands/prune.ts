@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS } from '../common.js';
 import type { MLP } from '../../nn/model.js';
 
 const usage = `usage: prunekit prune --model IN --data SPEC (--sparsity S | --percentile P | --threshold T) --out FILE [options]
@@ -78,10 +78,10 @@ const command: Command = {
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
     const trainCfg = {
-      lr: num(v.lr, 'lr', { min: 0, minExclusive: true }) ?? fromProv('lr'),
+      lr: num(v.lr, 'lr', { min: 0, minExclusive: true, why: SGD_BOUNDS.lr }) ?? fromProv('lr'),
       batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? fromProv('batchSize'),
-      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? fromProv('momentum'),
-      alpha: num(v.alpha, 'alpha', { min: 0 }) ?? fromProv('alpha'),
+      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true, why: SGD_BOUNDS.momentum }) ?? fromProv('momentum'),
+      alpha: num(v.alpha, 'alpha', { min: 0, why: SGD_BOUNDS.alpha }) ?? fromProv('alpha'),
       nesterov: trainProv.nesterov === true,
       seed,
     };
@@ -105,17 +105,13 @@ const command: Command = {
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
     const dense = await ctx.evaluate!(model);
-    let result;
-    try {
-      result = await pruneModel(model, ctx, {
-        amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
-        inputs: { seed, initial, tracker }, rewindTo: initial,
-        structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
-      });
-    } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(e.message);
-      throw e;
-    }
+    // The flags were checked above; what fails in here (a target that would collapse a layer, …)
+    // is a runtime failure (exit 1), not bad usage.
+    const result = await pruneModel(model, ctx, {
+      amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
+      inputs: { seed, initial, tracker }, rewindTo: initial,
+      structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
+    });
     let pruned = result.model;
     let removed: number[] | undefined;
     if (v.adjust) {

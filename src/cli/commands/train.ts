@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson, SGD_BOUNDS } from '../common.js';
 import { progress } from '../progress.js';
 
 const usage = `usage: prunekit train --data SPEC --out FILE [options]
@@ -37,14 +37,14 @@ const command: Command = {
     const out = required(outputFile(v.out, 'out'), 'out');
     const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
     const activation = oneOf(v.activation, 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? 'relu';
-    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
+    const seed = num(v.seed, 'seed', { int: true, min: 0, why: SGD_BOUNDS.seed }) ?? 42;
     const cfg = {
       epochs: num(v.epochs, 'epochs', { int: true, min: 0 }) ?? 20,
       batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? 64,
-      lr: num(v.lr, 'lr', { min: 0, minExclusive: true }) ?? 0.1,
-      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? 0.9,
+      lr: num(v.lr, 'lr', { min: 0, minExclusive: true, why: SGD_BOUNDS.lr }) ?? 0.1,
+      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true, why: SGD_BOUNDS.momentum }) ?? 0.9,
       nesterov: v.nesterov ?? false,
-      alpha: num(v.alpha, 'alpha', { min: 0 }) ?? 1e-4,
+      alpha: num(v.alpha, 'alpha', { min: 0, why: SGD_BOUNDS.alpha }) ?? 1e-4,
       schedule: oneOf(v.schedule, 'schedule', ['constant', 'step', 'cosine', 'invscaling', 'adaptive'] as const) ?? 'constant',
       earlyStopping: v['early-stopping'] ?? false,
       validationFraction: num(v['validation-fraction'], 'validation-fraction', { min: 0, max: 1, maxExclusive: true }) ?? 0,
