@@ -1,5 +1,7 @@
 /** `prunekit predict --model FILE --input FILE.csv [--json]`: labels for CSV feature rows, via the runtime. */
+import { once } from 'node:events';
 import { inputFile, parse, required, RunError } from '../args.js';
+import { printable } from '../text.js';
 import { readCsvFeatures } from '../../data/csv.js';
 import { loadModelSync } from '../../runtime/index.js';
 import { readModelFile } from '../../sparse/node.js';
@@ -29,13 +31,36 @@ async function run(argv: string[]): Promise<number> {
   const idx = model.predict(csv.features, csv.nSamples);
   const labels = Array.from(idx, (k) => model.labels[k]);
   if (a.json) {
+    // {"labels": [...], "predictions": [...]}, written in pieces: one string for millions of rows
+    // would exceed V8's string limit.
     const O = model.outFeatures;
-    const predictions = labels.map((label, s) => ({ label, index: idx[s], probabilities: Array.from(probs.subarray(s * O, (s + 1) * O)) }));
-    process.stdout.write(JSON.stringify({ labels, predictions }) + '\n');
+    const prediction = (s: number) => JSON.stringify({ label: labels[s], index: idx[s], probabilities: Array.from(probs.subarray(s * O, (s + 1) * O)) });
+    await writeAll(process.stdout, (function* () {
+      yield '{"labels":[';
+      yield* joined(labels.length, (s) => JSON.stringify(labels[s]));
+      yield '],"predictions":[';
+      yield* joined(labels.length, prediction);
+      yield ']}\n';
+    })());
   } else {
-    process.stdout.write(labels.join('\n') + (labels.length ? '\n' : ''));
+    await writeAll(process.stdout, joined(labels.length, (s) => printable(labels[s]) + '\n', ''));
   }
   return 0;
+}
+
+/** Items 0..n-1 rendered and joined by `sep`, yielded in strings of about CHUNK_ITEMS items each. */
+const CHUNK_ITEMS = 1024;
+function* joined(n: number, render: (i: number) => string, sep = ','): Generator<string> {
+  for (let start = 0; start < n; start += CHUNK_ITEMS) {
+    const parts: string[] = [];
+    for (let i = start; i < Math.min(n, start + CHUNK_ITEMS); i++) parts.push(render(i));
+    yield (start > 0 ? sep : '') + parts.join(sep);
+  }
+}
+
+/** Writes the pieces in order, waiting for 'drain' when the stream's buffer is full. */
+async function writeAll(stream: NodeJS.WriteStream, pieces: Iterable<string>): Promise<void> {
+  for (const piece of pieces) if (!stream.write(piece)) await once(stream, 'drain');
 }
 
 export default { usage, run };
