@@ -1,6 +1,14 @@
 /** Library-level promises from the trust audit: honest messages, no signal handlers, bounded memory. */
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, MAX_HEADER_BYTES } from '../src/util/safetensors.js';
+import { STALE_TEMP_MS, writeFileAtomic } from '../src/util/fs.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pk-units-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function withHeaderLength(n: number, fileBytes: number): Uint8Array {
   const b = new Uint8Array(fileBytes);
@@ -18,5 +26,44 @@ describe('safetensors header-length messages state a true comparison', () => {
   });
   it('within the limit but past the end of the file: blames the file size only', () => {
     expect(() => decodeSafetensors(withHeaderLength(1000, 64))).toThrow(/^safetensors: header length 1000 \(bytes 0–7\) exceeds the 56 bytes after it$/);
+  });
+});
+
+describe('writeFileAtomic: no signal handlers, and leftovers of killed writers are cleaned', () => {
+  it('installs no signal handlers (a host application owns them)', () => {
+    const before = ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s));
+    writeFileAtomic(join(dir, 'x.bin'), 'hello');
+    expect(['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s))).toEqual(before);
+  });
+
+  it('no library module calls process.exit or installs a process signal handler (only src/cli may)', () => {
+    const root = new URL('../src/', import.meta.url).pathname;
+    const offenders: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) { if (relative(root, p) !== 'cli') walk(p); }
+        else if (/\.ts$/.test(e.name) && /process\.exit\(|process\.(on|once|addListener)\(\s*['"]SIG/.test(readFileSync(p, 'utf8'))) offenders.push(relative(root, p));
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual([]);
+  });
+
+  it('the next write removes temp files of dead writers and old ones, and nothing else', () => {
+    const target = join(dir, 'model.safetensors');
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!; // has exited by now
+    const t = Date.now();
+    const dead = join(dir, `.model.safetensors.${deadPid}.${t}.tmp`);
+    const alive = join(dir, `.model.safetensors.${process.ppid}.${t}.tmp`); // a running process
+    const old = join(dir, `.model.safetensors.${process.ppid}.${t - 1}.tmp`);
+    const other = join(dir, `.other.safetensors.${deadPid}.${t}.tmp`); // another target's
+    const notOurs = join(dir, `.model.safetensors.backup.tmp`); // not our naming
+    for (const f of [dead, alive, old, other, notOurs]) writeFileSync(f, 'partial');
+    const longAgo = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+    utimesSync(old, longAgo, longAgo);
+    writeFileAtomic(target, 'new');
+    expect(readFileSync(target, 'utf8')).toBe('new');
+    expect([dead, alive, old, other, notOurs].map(existsSync)).toEqual([false, true, false, true, true]);
   });
 });

@@ -3,6 +3,8 @@
  * The prunekit command: a thin layer over the public API. Subcommands are loaded lazily so that
  * `prunekit --help` and `prunekit info` start fast. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
+import { rmSync } from 'node:fs';
+import { pendingTempFiles } from '../util/fs.js';
 import { RunError, UsageError } from './args.js';
 import { printableLines } from './text.js';
 
@@ -73,8 +75,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Ctrl-C or `kill`: remove temp files still being written, then exit 128 + the signal number. Only
+ * the command does this: the library installs no handlers and never exits a host application.
+ */
+function exitOnSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      for (const tmp of pendingTempFiles()) rmSync(tmp, { force: true });
+      process.exit(code);
+    });
+  }
+}
+
 // Run when executed directly (not when imported by tests).
 const invokedAs = process.argv[1] ?? '';
 if (/(?:^|[\\/])(main\.(?:js|ts)|prunekit)$/.test(invokedAs)) {
+  exitOnSignals();
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }
