@@ -116,3 +116,38 @@ describe('predict streams its output', () => {
     expect(j.predictions[0].probabilities).toHaveLength(3);
   });
 });
+
+describe('--out is checked before any work and never overwrites an input', () => {
+  const irisCsv = () => {
+    const f = path('flowers.csv');
+    if (!existsSync(f)) writeFileSync(f, readFileSync(new URL('../data/iris.csv', import.meta.url)));
+    return f;
+  };
+  it('train --data X.csv --out X.csv (any spelling of the path) is refused and leaves the data intact', async () => {
+    const csv = irisCsv();
+    const before = readFileSync(csv);
+    for (const out of [csv, join(dir, '.', 'flowers.csv')]) {
+      const r = await run(['train', '--data', csv, ...tinyTrain, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/is the --data input; writing there would destroy it/);
+    }
+    expect(readFileSync(csv).equals(before)).toBe(true);
+  });
+  it('prune and compact refuse --out equal to --model', async () => {
+    const model = await trainedModel('m.st');
+    const before = readFileSync(model);
+    const p = await run(['prune', '--model', model, '--data', 'iris', '--sparsity', '0.5', '--out', model]);
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/is the --model input/);
+    const c = await run(['compact', '--model', model, '--out', model]);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/is the --model input/);
+    expect(readFileSync(model).equals(before)).toBe(true);
+  });
+  it('--out into a missing folder fails at once, before loading data or training', async () => {
+    const r = await run(['train', '--data', 'iris', '--epochs', '1000', '--out', path('missing/sub/model.st')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/folder .*missing[/\\]sub does not exist/);
+    expect(r.out).toBe('');
+  });
+});

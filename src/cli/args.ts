@@ -4,7 +4,8 @@
  * typed values with one clear line per mistake; `UsageError` exits 2 after printing the usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /** Bad usage: exit code 2, message plus the command's usage. */
 export class UsageError extends Error {}
@@ -89,9 +90,39 @@ export function inputFile(path: string | undefined, flag: string): string | unde
   return path;
 }
 
-/** An output file path: its folder must exist and it must not be a directory. */
-export function outputFile(path: string | undefined, flag: string): string | undefined {
+/**
+ * An output file path, checked before any work: not a directory, in an existing writable folder,
+ * and not the same file as any of the command's inputs (`--out data.csv` must not destroy the data).
+ */
+export function outputFile(path: string | undefined, flag: string, inputs: Record<string, string | undefined> = {}): string | undefined {
   if (path === undefined) return undefined;
   if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--${flag}: ${path} is a directory, expected a file`);
+  writableFolder(dirname(resolve(path)), flag);
+  for (const [inputFlag, input] of Object.entries(inputs)) {
+    if (input !== undefined && sameFile(path, input)) {
+      throw new UsageError(`--${flag}: ${path} is the ${inputFlag} input; writing there would destroy it — choose another file`);
+    }
+  }
   return path;
+}
+
+/** A folder an output goes into: it must exist (nothing is created before the work is done) and be writable. */
+export function writableFolder(dir: string, flag: string): void {
+  if (!existsSync(dir)) throw new UsageError(`--${flag}: folder ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--${flag}: ${dir} is not a folder`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${flag}: folder ${dir} is not writable`);
+  }
+}
+
+/** Same file on disk (hard links, symlinks and different spellings of one path included). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a), sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false; // one of them does not exist yet: the output cannot be an existing input
+  }
 }

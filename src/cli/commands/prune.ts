@@ -40,7 +40,7 @@ const command: Command = {
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = required(v.data, 'data');
-    const out = required(outputFile(v.out, 'out'), 'out');
+    const out = required(outputFile(v.out, 'out', { '--model': modelPath, '--data': spec, '--rewind': v.rewind }), 'out');
     const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
     const percentile = num(v.percentile, 'percentile', { min: 0, max: 100 });
     const threshold = num(v.threshold, 'threshold');

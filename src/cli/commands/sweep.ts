@@ -1,7 +1,7 @@
 import { mkdirSync, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
-import { num, numList, oneOf, parse, required, UsageError } from '../args.js';
+import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
 import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson } from '../common.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 
@@ -45,9 +45,12 @@ function list<T extends string>(v: string | undefined, flag: string, choices: re
   return v.split(',').map((s) => oneOf(s.trim(), flag, choices)!);
 }
 
-/** Output folder: created if missing; an existing file there is a usage error. */
+/** Output folder: created if missing (its nearest existing parent must be writable); an existing file there is a usage error. */
 export function reportDir(dir: string): string {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
+  let parent = resolve(dir);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  writableFolder(parent, 'report');
   return dir;
 }
 

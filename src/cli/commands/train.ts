@@ -34,7 +34,7 @@ const command: Command = {
       tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
     });
     const spec = required(v.data, 'data');
-    const out = required(outputFile(v.out, 'out'), 'out');
+    const out = required(outputFile(v.out, 'out', { '--data': spec }), 'out');
     const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
     const activation = oneOf(v.activation, 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? 'relu';
     const seed = num(v.seed, 'seed', { int: true, min: 0, why: SGD_BOUNDS.seed }) ?? 42;
