@@ -151,3 +151,14 @@ describe('--out is checked before any work and never overwrites an input', () =>
     expect(r.out).toBe('');
   });
 });
+
+describe('train refuses a network that cannot fit before allocating it', () => {
+  it.each([['30000,30000'], ['1000000000']])('--hidden %s exits 2 at once with the 4 GiB limit', async (hidden) => {
+    const t0 = performance.now();
+    const r = await run(['train', '--data', 'iris', '--hidden', hidden, '--out', path('never.st')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/needs [\d.]+ GB of WebAssembly memory .*4 GiB limit/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(existsSync(path('never.st'))).toBe(false);
+  });
+});

@@ -6,6 +6,10 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, MAX_HEADER_BYTES } from '../src/util/safetensors.js';
 import { STALE_TEMP_MS, writeFileAtomic } from '../src/util/fs.js';
+import { createMLP } from '../src/nn/model.js';
+import { Network } from '../src/nn/network.js';
+import { networkBytes } from '../src/nn/budget.js';
+import { loadKernelsSync } from '../src/kernels/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pk-units-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,5 +69,34 @@ describe('writeFileAtomic: no signal handlers, and leftovers of killed writers a
     writeFileAtomic(target, 'new');
     expect(readFileSync(target, 'utf8')).toBe('new');
     expect([dead, alive, old, other, notOurs].map(existsSync)).toEqual([false, true, false, true, true]);
+  });
+});
+
+describe('networks too big for wasm memory are refused before anything is allocated', () => {
+  it('createMLP refuses [4, 30000, 30000, 3] and a width of 10⁹ at once, naming the limit', () => {
+    for (const sizes of [[4, 30000, 30000, 3], [4, 1e9, 3]]) {
+      const t0 = performance.now();
+      expect(() => createMLP({ sizes, activation: 'relu', seed: 1 })).toThrow(/createMLP: layer sizes .* weights; .* needs [\d.]+ GB of WebAssembly memory .*4 GiB limit/);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    }
+  });
+  it('Network refuses a batch whose activations cannot fit, without moving the arena', () => {
+    const k = loadKernelsSync({ flavor: 'scalar' });
+    const m = createMLP({ sizes: [4, 1000, 3], activation: 'relu', seed: 1 });
+    const top = k.heapTop();
+    expect(() => new Network(k, m, 400_000)).toThrow(/Network: .* at batch 400000 needs/);
+    expect(k.heapTop()).toBe(top);
+  });
+  it('networkBytes matches what a Network really allocates (to the arena alignment)', () => {
+    const k = loadKernelsSync({ flavor: 'scalar' });
+    const m = createMLP({ sizes: [7, 33, 5, 3], activation: 'relu', seed: 1 });
+    m.layers.forEach((l) => { l.mask = new Uint8Array(l.weight.length).fill(1); });
+    const top = k.heapTop();
+    new Network(k, m, 17);
+    const used = k.heapTop() - top;
+    const est = networkBytes({ sizes: [7, 33, 5, 3], batch: 17 });
+    expect(est).toBeGreaterThanOrEqual(used);
+    expect(est - used).toBeLessThan(64 * 20);
+    k.reset(top);
   });
 });

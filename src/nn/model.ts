@@ -6,6 +6,7 @@
  */
 import type { ActName } from '../kernels/types.js';
 import { Rng } from '../util/rng.js';
+import { assertNetworkFits } from './budget.js';
 
 export type { ActName };
 
@@ -55,6 +56,8 @@ export function createMLP(opts: InitOptions, preprocessing?: Preprocessing): MLP
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
     throw new RangeError(`createMLP: layer sizes must be ≥ 2 positive integers, got [${sizes.join(', ')}]`);
   }
+  // Refuse before filling gigabytes: a model that cannot be trained or run in wasm memory even one sample at a time.
+  assertNetworkFits({ sizes, batch: 1, masks: false }, 'createMLP');
   const rng = new Rng(seed);
   const layers: Layer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {

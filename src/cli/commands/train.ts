@@ -64,6 +64,7 @@ const command: Command = {
     const kernels = kernelsName ? loadKernelsSync({ flavor: kernelsName }) : undefined;
 
     const sizes = [data.train.nFeatures, ...hidden, data.train.labelNames.length];
+    await checkMemory(sizes, Math.min(cfg.batchSize, data.train.nSamples));
     const model = createMLP({ sizes, activation, seed }, {
       mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
     });
@@ -99,4 +100,23 @@ const command: Command = {
     return 0;
   },
 };
+/**
+ * Refuses, before allocating, a network that cannot fit: in wasm32's 4 GiB (bad --hidden/--batch,
+ * exit 2) or in the memory this machine has free (exit 1). Training holds the JS model, a training
+ * network at the batch size and an evaluation network at batch ≤ 256.
+ */
+async function checkMemory(sizes: number[], batch: number): Promise<void> {
+  const { assertNetworkFits, networkBytes, weightCount, formatBytes } = await import('../../nn/budget.js');
+  try {
+    assertNetworkFits({ sizes, batch, masks: false }, '--hidden/--batch');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { freemem } = await import('node:os');
+  const need = 4 * weightCount(sizes) + networkBytes({ sizes, batch, masks: false }) + networkBytes({ sizes, batch: 256, masks: false });
+  if (need > freemem()) {
+    throw new RunError(`a ${sizes.join('-')} network needs about ${formatBytes(need)} to train, but this machine has ${formatBytes(freemem())} free; use smaller --hidden layers or --batch`);
+  }
+}
+
 export default command;
