@@ -297,5 +297,6 @@ export function validate(m: CompactModel): void {
     for (let i = 0; i < scale.length; i++) if (!Number.isFinite(scale[i]) || scale[i] === 0) fail(`model file: preprocessing.scale[${i}] is ${scale[i]}, expected a finite non-zero number`);
   }
   if (featureNames.length !== 0 && featureNames.length !== inn) fail(`model file: ${featureNames.length} feature names for ${inn} inputs`);
+  if (lastOut === 0) fail(`model file: the last layer has 0 outputs; a classifier needs at least one class`);
   if (labelNames.length !== 0 && labelNames.length !== lastOut) fail(`model file: ${labelNames.length} label names for ${lastOut} outputs`);
 }

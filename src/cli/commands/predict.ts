@@ -1,21 +1,23 @@
 /** `prunekit predict --model FILE --input FILE.csv [--json]`: labels for CSV feature rows, via the runtime. */
 import { once } from 'node:events';
-import { inputFile, parse, required, RunError } from '../args.js';
+import { inputFile, oneOf, parse, required, RunError } from '../args.js';
 import { printable } from '../text.js';
 import { readCsvFeatures } from '../../data/csv.js';
 import { loadModelSync } from '../../runtime/index.js';
 import { readModelFile } from '../../sparse/node.js';
 
-const usage = `usage: prunekit predict --model FILE --input FILE.csv [--json]
+const usage = `usage: prunekit predict --model FILE --input FILE.csv [--header yes|no] [--json]
 
 Predicts a label for each row of a CSV of features with a compact model file (from
 \`prunekit compact\`). With a header naming the model's features, columns are picked by name (others,
 e.g. the label column, are ignored); otherwise each row must hold exactly the model's features in
-order. The stored standardisation is applied. Prints one label per line; --json prints
+order. Whether the first row is a header is guessed from the first rows (a header has no numbers
+where the data rows have numbers) unless --header says. The stored standardisation is applied.
+Prints one label per line, one per data row; --json prints
 {"labels": [...], "predictions": [{"label", "index", "probabilities"}]}.`;
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, { model: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' } });
+  const { values: v } = parse(argv, { model: { type: 'string' }, input: { type: 'string' }, header: { type: 'string' }, json: { type: 'boolean' } });
   const a = v as Record<string, string | boolean | undefined>;
   const modelPath = required(inputFile(a.model as string | undefined, 'model'), 'model');
   const input = required(inputFile(a.input as string | undefined, 'input'), 'input');
@@ -25,7 +27,8 @@ async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new RunError(`${modelPath}: ${(e as Error).message}`);
   }
-  const csv = await readCsvFeatures(input, { expectFeatures: model.inFeatures, featureNames: model.featureNames.length ? [...model.featureNames] : undefined });
+  const header = oneOf(a.header as string | undefined, 'header', ['yes', 'no', 'auto'] as const);
+  const csv = await readCsvFeatures(input, { expectFeatures: model.inFeatures, featureNames: model.featureNames.length ? [...model.featureNames] : undefined, header });
   if (csv.nFeatures !== model.inFeatures) throw new RunError(`${input}: ${csv.nFeatures} feature columns, the model expects ${model.inFeatures}`);
   const probs = model.predictProba(csv.features, csv.nSamples);
   const idx = model.predict(csv.features, csv.nSamples);
