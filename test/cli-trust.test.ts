@@ -162,3 +162,132 @@ describe('train refuses a network that cannot fit before allocating it', () => {
     expect(existsSync(path('never.st'))).toBe(false);
   });
 });
+
+const irisLines = () => readFileSync(new URL('../data/iris.csv', import.meta.url), 'utf8').trim().split('\n');
+
+describe('eval and prune test on the rows the model never trained on', () => {
+  it('eval reuses the training split by default: same test rows, same loss as train reported', async () => {
+    const out = path('seed1.st');
+    const t = await run(['train', '--data', 'iris', ...tinyTrain, '--seed', '1', '--out', out, '--json']);
+    expect(t.code, t.err).toBe(0);
+    const e = await run(['eval', '--model', out, '--data', 'iris', '--json']);
+    expect(e.code, e.err).toBe(0);
+    const tj = JSON.parse(t.out), ej = JSON.parse(e.out);
+    expect(ej.nTest).toBe(tj.nTest);
+    expect(ej.loss).toBe(tj.loss);
+    expect(ej.accuracy).toBe(tj.accuracy);
+  });
+
+  it('an explicit split that puts training rows in the test part is refused (eval and prune), the model\'s own is accepted', async () => {
+    const out = path('seed1.st');
+    for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('p.st')]]) {
+      const r = await run([...cmd, '--model', out, '--data', 'iris', '--seed', '2']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--seed 2 --test-fraction 0.2: \d+ of the 30 test rows of iris are rows the model was trained on \(it was trained on this data with --seed 1 --test-fraction 0.2\)/);
+    }
+    expect((await run(['eval', '--model', out, '--data', 'iris', '--seed', '1', '--test-fraction', '0.2'])).code).toBe(0);
+  });
+
+  it('a CSV is recognised by its bytes, not its path; other data may be split freely', async () => {
+    const a = path('iris-a.csv'), b = path('iris-b.csv'), other = path('iris-other.csv');
+    const lines = irisLines();
+    writeFileSync(a, lines.join('\n') + '\n');
+    writeFileSync(b, lines.join('\n') + '\n');
+    writeFileSync(other, [lines[0], ...lines.slice(1).filter((_, i) => i % 2 === 0)].join('\n') + '\n');
+    const out = path('csv.st');
+    expect((await run(['train', '--data', a, ...tinyTrain, '--seed', '5', '--out', out])).code).toBe(0);
+    const same = await run(['eval', '--model', out, '--data', b, '--seed', '6']);
+    expect(same.code).toBe(2);
+    expect(same.err).toMatch(/rows the model was trained on/);
+    const diff = await run(['eval', '--model', out, '--data', other, '--seed', '6']);
+    expect(diff.code, diff.err).toBe(0);
+  });
+
+  it('the model file records the split: data, its identity, label, seed and fraction', async () => {
+    const { loadModel } = await import('../src/nn/io.js');
+    const split = loadModel(path('csv.st')).provenance.split as Record<string, unknown>;
+    expect(split).toMatchObject({ data: path('iris-a.csv'), label: null, seed: 5, testFraction: 0.2 });
+    expect(split.identity).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(loadModel(path('seed1.st')).provenance.split).toMatchObject({ identity: 'builtin:iris', seed: 1 });
+  });
+});
+
+describe('CSV rows are never dropped silently', () => {
+  it('a first data row with a typo is an error naming line 1, not a header (train and predict)', async () => {
+    const lines = irisLines().slice(1);
+    const typo = path('typo.csv');
+    writeFileSync(typo, ['5.1,3.5,abc,0.2,setosa', ...lines.slice(1)].join('\n') + '\n');
+    const t = await run(['train', '--data', typo, ...tinyTrain, '--out', path('never.st')]);
+    expect(t.code).toBe(1);
+    expect(t.err).toMatch(/typo\.csv: line 1, column index 2: "abc" is not a number \(this first row was read as data/);
+
+    const model = await trainedModel('m.st');
+    expect((await run(['compact', '--model', model, '--out', path('m.pk')])).code).toBe(0);
+    const rows = path('typo-rows.csv');
+    writeFileSync(rows, '5.1,3.5,abc,0.2\n4.9,3.0,1.4,0.2\n6.7,3.0,5.2,2.3\n');
+    const p = await run(['predict', '--model', path('m.pk'), '--input', rows]);
+    expect(p.code).toBe(1);
+    expect(p.err).toMatch(/line 1, column index 2: "abc" is not a number/);
+  });
+
+  it('predict prints one label per data row, with or without a header; --header overrides the guess', async () => {
+    const model = await trainedModel('m.st');
+    expect((await run(['compact', '--model', model, '--out', path('m.pk')])).code).toBe(0);
+    const body = ['5.1,3.5,1.4,0.2', '4.9,3.0,1.4,0.2', '6.7,3.0,5.2,2.3'];
+    writeFileSync(path('nohdr.csv'), body.join('\n') + '\n');
+    writeFileSync(path('hdr.csv'), ['sepal_length,sepal_width,petal_length,petal_width', ...body].join('\n') + '\n');
+    const count = (out: string) => out.trim().split('\n').length;
+    expect(count((await run(['predict', '--model', path('m.pk'), '--input', path('nohdr.csv')])).out)).toBe(3);
+    expect(count((await run(['predict', '--model', path('m.pk'), '--input', path('hdr.csv')])).out)).toBe(3);
+    const yes = await run(['predict', '--model', path('m.pk'), '--input', path('nohdr.csv'), '--header', 'yes']);
+    expect(count(yes.out)).toBe(2);
+    const no = await run(['predict', '--model', path('m.pk'), '--input', path('hdr.csv'), '--header', 'no']);
+    expect(no.code).toBe(1);
+    expect(no.err).toMatch(/line 1, column index 0: "sepal_length" is not a number/);
+  });
+});
+
+describe('ambiguous columns and class counts are refused', () => {
+  it('duplicate column names in a training CSV or a prediction header', async () => {
+    const dup = path('dup.csv');
+    writeFileSync(dup, 'a,b,a,label\n1,2,3,x\n4,5,6,y\n7,8,9,x\n10,11,12,y\n');
+    const t = await run(['train', '--data', dup, ...tinyTrain, '--out', path('never.st')]);
+    expect(t.code).toBe(1);
+    expect(t.err).toMatch(/line 1: columns 0 and 2 are both named "a"/);
+
+    const model = await trainedModel('m.st');
+    expect((await run(['compact', '--model', model, '--out', path('m.pk')])).code).toBe(0);
+    writeFileSync(path('dup-in.csv'), 'sepal_length,sepal_width,petal_length,petal_width,petal_width\n1,2,3,4,5\n');
+    const p = await run(['predict', '--model', path('m.pk'), '--input', path('dup-in.csv')]);
+    expect(p.code).toBe(1);
+    expect(p.err).toMatch(/columns 3 and 4 are both named "petal_width"/);
+  });
+
+  it('eval/prune refuse data whose classes do not match the model\'s outputs', async () => {
+    const { createMLP } = await import('../src/nn/model.js');
+    const { saveModel } = await import('../src/nn/io.js');
+    saveModel(path('unnamed.st'), createMLP({ sizes: [4, 5, 3], activation: 'relu', seed: 1 }));
+    const two = path('two.csv');
+    writeFileSync(two, irisLines().slice(0, 101).map((l) => l.replace(/,(setosa|versicolor)$/, ',k$1')).join('\n') + '\n');
+    for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('p.st')]]) {
+      const r = await run([...cmd, '--model', path('unnamed.st'), '--data', two]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/has 2 classes \(ksetosa, kversicolor\), the model has 3 outputs/);
+    }
+    const named = await run(['eval', '--model', await trainedModel('m.st'), '--data', two]);
+    expect(named.code).toBe(2);
+    expect(named.err).toMatch(/has classes the model does not know: ksetosa, kversicolor \(the model's classes: setosa, versicolor, virginica\)/);
+  });
+
+  it('data holding some of the model\'s classes is scored against the right outputs (labels matched by name)', async () => {
+    const { loadModel } = await import('../src/nn/io.js');
+    const { loadSplitForModel } = await import('../src/cli/common.js');
+    const lines = irisLines();
+    const late = path('late.csv');
+    writeFileSync(late, [lines[0], ...lines.slice(51)].join('\n') + '\n'); // versicolor and virginica only
+    const s = await loadSplitForModel(late, loadModel(await trainedModel('m.st')), {});
+    expect(s.test.labelNames).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(new Set(s.train.labels)).toEqual(new Set([1, 2]));
+    expect(new Set(s.test.labels)).toEqual(new Set([1, 2]));
+  });
+});

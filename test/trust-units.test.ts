@@ -100,3 +100,23 @@ describe('networks too big for wasm memory are refused before anything is alloca
     k.reset(top);
   });
 });
+
+describe('model files with zero or miscounted classes are refused', () => {
+  it('a compact file whose last layer has no outputs', async () => {
+    const { decodeModel } = await import('../src/sparse/format.js');
+    const { encodeSafetensors } = await import('../src/util/safetensors.js');
+    // Written by hand: encodeModel itself refuses such a model.
+    const meta = { layers: [{ activation: 'identity', layout: 'dense', shape: [0, 2], values: 'f32' }], features: [], labels: [], provenance: {} };
+    const bytes = encodeSafetensors(new Map([
+      ['layers.0.weight', { dtype: 'F32' as const, shape: [0, 2], data: new Float32Array(0) }],
+      ['layers.0.bias', { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) }],
+    ]), { format: 'prunekit', format_version: '1', kind: 'compact', prunekit: JSON.stringify(meta) });
+    expect(() => decodeModel(bytes)).toThrow(/the last layer has 0 outputs; a classifier needs at least one class/);
+  });
+  it('a training file naming fewer classes than its outputs', async () => {
+    const { encodeMLP, decodeMLP } = await import('../src/nn/io.js');
+    const m = createMLP({ sizes: [2, 3], activation: 'relu', seed: 1 });
+    m.preprocessing.labelNames = ['only'];
+    expect(() => decodeMLP(encodeMLP(m), 'f.st')).toThrow(/f\.st: metadata names 1 classes, the last layer has 3 outputs/);
+  });
+});

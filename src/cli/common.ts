@@ -1,7 +1,8 @@
 /** Pieces shared by the subcommands: data for a model, JSON output, number formatting. */
+import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
-import { RunError, UsageError } from './args.js';
+import { oneOf, RunError, UsageError } from './args.js';
 
 /** Flags every data-reading command shares. */
 export const dataFlags = {
@@ -9,12 +10,16 @@ export const dataFlags = {
   label: { type: 'string' },
   'test-fraction': { type: 'string' },
   seed: { type: 'string' },
+  header: { type: 'string' },
 } as const;
 
 export const DATA_HELP = `  --data SPEC          iris | mnist | fashion-mnist[:DIR] | FILE.csv | IDX-PREFIX
   --label NAME|INDEX   label column of a CSV (default: the last)
+  --header yes|no      whether a CSV's first row is a header (default: guessed from the first rows)
   --test-fraction F    held-out test fraction for data without a fixed split (default 0.2)
-  --seed N             seed for splits, initialisation and shuffling (default 42)`;
+  --seed N             seed for splits, initialisation and shuffling (default 42)
+                       (eval and prune reuse the model's own split by default, and refuse one
+                       whose test part would hold rows the model was trained on)`;
 
 /** Why the SGD flags shared by train and prune have the bounds they have (shown with a bad value). */
 export const SGD_BOUNDS = {
@@ -30,8 +35,20 @@ export function labelArg(v: string | undefined): string | number | undefined {
   return /^-?\d+$/.test(v.trim()) ? Number(v) : v;
 }
 
+export function headerArg(v: string | undefined): HeaderMode | undefined {
+  return oneOf(v, 'header', ['yes', 'no', 'auto'] as const);
+}
+
+/** How a command reads its --data: CSV label column and header, split seed and test fraction. */
+export interface DataArgs {
+  label?: string | number;
+  header?: HeaderMode;
+  seed?: number;
+  testFraction?: number;
+}
+
 /** Loads a dataset spec (lazily importing the data module). Data errors become RunErrors (exit 1). */
-export async function loadSplit(spec: string, opts: { label?: string | number; seed?: number; testFraction?: number; standardize?: boolean }): Promise<SplitDataset> {
+export async function loadSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
   const { loadData } = await import('../data/index.js');
   try {
     return await loadData(spec, opts);
@@ -52,14 +69,91 @@ export function applyModelPreprocessing(model: MLP, ds: Dataset): Dataset {
   return { ...ds, features: f };
 }
 
-/** The data split as the model sees it: raw features, then the model's own preprocessing. */
-export async function loadSplitForModel(spec: string, model: MLP, opts: { label?: string | number; seed?: number; testFraction?: number }): Promise<SplitDataset> {
-  const raw = await loadSplit(spec, { ...opts, standardize: false });
+/**
+ * The train/test split a model was trained on, kept in its provenance (`provenance.split`) so that
+ * eval and prune test it on rows it never saw. `identity` says which rows `data` held.
+ */
+export interface SplitRecord {
+  data: string;
+  /** dataIdentity(data): a built-in's name or the SHA-256 of the file(s). */
+  identity: string;
+  label: string | number | null;
+  seed: number;
+  testFraction: number;
+}
+
+/** The record `train` stores for the split it draws from `spec`. */
+export async function splitRecord(spec: string, args: DataArgs & { seed: number }): Promise<SplitRecord> {
+  const { DEFAULT_TEST_FRACTION } = await import('../data/split.js');
+  return { data: spec, identity: await identityOf(spec), label: args.label ?? null, seed: args.seed, testFraction: args.testFraction ?? DEFAULT_TEST_FRACTION };
+}
+
+async function identityOf(spec: string): Promise<string> {
+  const { dataIdentity } = await import('../data/identity.js');
+  try {
+    return dataIdentity(spec);
+  } catch (e) {
+    throw new RunError(`${spec}: cannot read the data to identify it (${(e as Error).message})`);
+  }
+}
+
+function storedSplit(model: MLP): SplitRecord | null {
+  const s = model.provenance.split as Partial<SplitRecord> | undefined;
+  return s && typeof s.identity === 'string' && typeof s.seed === 'number' && typeof s.testFraction === 'number' ? (s as SplitRecord) : null;
+}
+
+/**
+ * The data split as the model sees it: raw features, then the model's own preprocessing, labels
+ * in the model's class order. By default the split the model was trained on (its provenance; for
+ * older files, its training seed): the test part is then rows it never saw. An explicit
+ * --seed/--test-fraction whose test part holds training rows of the same data is refused.
+ */
+export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs): Promise<SplitDataset> {
+  const stored = storedSplit(model);
+  const sameSource = stored !== null && stored.identity === (await identityOf(spec));
+  const label = args.label ?? (sameSource ? stored.label ?? undefined : undefined);
+  const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
+  const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
+  const testFraction = args.testFraction ?? stored?.testFraction;
+  const raw = await loadSplit(spec, { ...args, label, seed, testFraction, standardize: false });
+  if (sameSource && String(label) === String(stored.label ?? undefined) && raw.rows && (seed !== stored.seed || testFraction !== stored.testFraction)) {
+    const trained = await loadSplit(spec, { ...args, label, seed: stored.seed, testFraction: stored.testFraction, standardize: false });
+    const { countShared } = await import('../data/split.js');
+    const shared = countShared(raw.rows.test, trained.rows!.train);
+    if (shared > 0) {
+      throw new UsageError(`--seed ${seed} --test-fraction ${testFraction ?? 'default'}: ${shared} of the ${raw.rows.test.length} test rows of ${spec} are rows the model was trained on ` +
+        `(it was trained on this data with --seed ${stored.seed} --test-fraction ${stored.testFraction}); leave both flags out to test on the rows it never saw`);
+    }
+  }
   const nIn = model.layers[0].inFeatures;
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
+  const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
+  return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale };
+}
+
+/** "0", "1", … : the names createMLP gives when the caller named no classes. */
+const isPlaceholder = (names: string[]) => names.every((n, i) => n === String(i));
+
+/**
+ * Labels as the model's output indices. Class i of a dataset is its i-th sorted label name, so
+ * data with fewer (or other) classes than the model would be scored against the wrong outputs:
+ * labels are matched by name when the model names its classes, and a count that does not match
+ * the output layer is refused.
+ */
+function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
   const nOut = model.layers.at(-1)!.outFeatures;
-  if (raw.train.labelNames.length > nOut) throw new UsageError(`--data: ${spec} has ${raw.train.labelNames.length} classes, the model has ${nOut} outputs`);
-  return { ...raw, train: applyModelPreprocessing(model, raw.train), test: applyModelPreprocessing(model, raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale };
+  const names = model.preprocessing.labelNames;
+  const list = (a: string[]) => (a.length <= 6 ? a.join(', ') : `${a.slice(0, 6).join(', ')}, …`);
+  if (names.length === nOut && !isPlaceholder(names)) {
+    const index = new Map(names.map((n, i) => [n, i]));
+    const unknown = ds.labelNames.filter((n) => !index.has(n));
+    if (unknown.length) throw new UsageError(`--data: ${spec} has classes the model does not know: ${list(unknown)} (the model's classes: ${list(names)})`);
+    if (ds.labelNames.every((n, i) => n === names[i]) && ds.labelNames.length === nOut) return ds;
+    const to = Int32Array.from(ds.labelNames, (n) => index.get(n)!);
+    return { ...ds, labels: ds.labels.map((y) => to[y]), labelNames: [...names] };
+  }
+  if (ds.labelNames.length !== nOut) throw new UsageError(`--data: ${spec} has ${ds.labelNames.length} classes (${list(ds.labelNames)}), the model has ${nOut} outputs`);
+  return ds;
 }
 
 export function printJson(value: unknown): void {

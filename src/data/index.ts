@@ -9,7 +9,7 @@
  *                             or an images file; split as given when a test pair exists
  */
 import { existsSync, statSync } from 'node:fs';
-import { readCsvDataset } from './csv.js';
+import { readCsvDataset, type HeaderMode } from './csv.js';
 import { DataError } from './errors.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { findIdxFiles } from './idx-files.js';
@@ -29,6 +29,8 @@ export interface LoadDataOptions {
   testFraction?: number;
   /** Standardise features with mean/scale fitted on train. Default: true for CSV and iris, false for images. */
   standardize?: boolean;
+  /** CSV only: whether the first row is a header (default: guessed from the first rows). */
+  header?: HeaderMode;
 }
 
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<SplitDataset> {
@@ -36,7 +38,9 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
   const images = (s: SplitDataset) => finish(s, opts.standardize ?? false);
   const notCsv = (what: string) => {
     if (opts.label !== undefined) throw new DataError(`${what}: a label column (${opts.label}) can only be chosen for CSV files`);
+    if (opts.header !== undefined) throw new DataError(`${what}: a header setting (${opts.header}) applies to CSV files only`);
   };
+  const csv = { label: opts.label, header: opts.header };
 
   if (spec === 'iris') {
     notCsv(spec);
@@ -52,7 +56,7 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
     return images(loadFashionMnist(dir === '' ? undefined : dir));
   }
   if (/\.(csv|tsv|txt)$/i.test(spec)) {
-    return finish({ ...split(await readCsvDataset(spec, { label: opts.label })), mean: null, scale: null }, opts.standardize ?? true);
+    return finish({ ...split(await readCsvDataset(spec, csv)), mean: null, scale: null }, opts.standardize ?? true);
   }
   const idx = findIdxFiles(spec);
   if (idx) {
@@ -68,7 +72,7 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
     return images({ train, test, mean: null, scale: null });
   }
   if (existsSync(spec) && statSync(spec).isFile()) {
-    return finish({ ...split(await readCsvDataset(spec, { label: opts.label })), mean: null, scale: null }, opts.standardize ?? true);
+    return finish({ ...split(await readCsvDataset(spec, csv)), mean: null, scale: null }, opts.standardize ?? true);
   }
   throw new DataError(
     `${spec}: no such dataset: expected iris, mnist, fashion-mnist[:DIR], a CSV file, or IDX files ` +
@@ -81,7 +85,7 @@ function finish(s: SplitDataset, standardize: boolean): SplitDataset {
   if (!standardize) return s;
   const { mean, scale } = fitStandardizer(s.train);
   const std = (d: Dataset): Dataset => ({ ...d, features: applyStandardizer(d.features, d.nFeatures, mean, scale) });
-  return { train: std(s.train), test: std(s.test), mean, scale };
+  return { ...s, train: std(s.train), test: std(s.test), mean, scale };
 }
 
 /** One line for messages: "iris: 120 train / 30 test, 4 features, 3 classes (setosa, …), standardised". */
@@ -101,13 +105,14 @@ function classList(ds: Dataset): string {
 
 export { DataError } from './errors.js';
 export { BUILTIN_DATASETS, isBuiltin, type BuiltinName } from './builtin.js';
-export { readCsvDataset, readCsvFeatures, type CsvOptions, type CsvFeatures, type CsvFeaturesOptions } from './csv.js';
+export { readCsvDataset, readCsvFeatures, type CsvOptions, type CsvFeatures, type CsvFeaturesOptions, type HeaderMode } from './csv.js';
+export { dataIdentity } from './identity.js';
 export { readIdx, parseIdx, loadIdxPair, type IdxArray } from './idx.js';
 export { findIdxFiles, type IdxFiles, type IdxPairPaths } from './idx-files.js';
 export { loadIris, irisPath } from './iris.js';
 export { loadMnist } from './mnist-json.js';
 export { loadFashionMnist, findFashionMnistDir, FASHION_CLASSES } from './fashion-mnist.js';
-export { trainTestSplit, trainValidationSplit, stratifiedIndices, type Split } from './split.js';
+export { trainTestSplit, trainValidationSplit, stratifiedIndices, countShared, type Split } from './split.js';
 export { fitStandardizer, applyStandardizer, oneHot, type Standardizer } from './preprocess.js';
 export { subset } from './subset.js';
 export type { Dataset, SplitDataset } from './types.js';

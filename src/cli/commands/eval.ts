@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, parse, required, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
 
 const usage = `usage: prunekit eval --model FILE --data SPEC [--json]
 
@@ -17,7 +17,7 @@ const command: Command = {
     const { values: v } = parse(argv, { ...dataFlags, model: { type: 'string' }, json: { type: 'boolean' } });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = required(v.data, 'data');
-    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
+    const seed = num(v.seed, 'seed', { int: true, min: 0 }); // default: the model's own split
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     const { loadModel } = await import('../../nn/io.js');
     let model;
@@ -26,7 +26,7 @@ const command: Command = {
     } catch (e) {
       throw new RunError((e as Error).message);
     }
-    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction });
+    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction });
     const { evaluate } = await import('../../nn/train.js');
     const { sparsityOf, layerSizes } = await import('../../nn/model.js');
     const test = evaluate(model, data.test), tr = evaluate(model, data.train);

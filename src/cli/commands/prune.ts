@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS } from '../common.js';
 import type { MLP } from '../../nn/model.js';
 
 const usage = `usage: prunekit prune --model IN --data SPEC (--sparsity S | --percentile P | --threshold T) --out FILE [options]
@@ -72,9 +72,11 @@ const command: Command = {
     }
     const prov = model.provenance as { sizes?: number[]; activation?: string; train?: Record<string, unknown> };
     const trainProv = prov.train ?? {};
-    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
+    const seedArg = num(v.seed, 'seed', { int: true, min: 0 });
+    const seed = seedArg ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
-    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction });
+    // The split defaults to the model's own (see loadSplitForModel), not to --seed's default.
+    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed: seedArg, testFraction });
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
     const trainCfg = {

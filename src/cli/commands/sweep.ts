@@ -2,7 +2,8 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson } from '../common.js';
+import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 
 const CRITERIA = ['magnitude', 'random', 'movement', 'range', 'taylor', 'obd'] as const;
@@ -54,7 +55,7 @@ export function reportDir(dir: string): string {
   return dir;
 }
 
-export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; testFraction?: number; reportDir: string; json: boolean };
+export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; header?: HeaderMode; testFraction?: number; reportDir: string; json: boolean };
 
 export function sweepArgs(v: Record<string, string | boolean | undefined>, defaults: Partial<SweepArgs> = {}): SweepArgs {
   const s = (k: string) => v[k] as string | undefined;
@@ -62,6 +63,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
   return {
     dataSpec: s('data') ?? defaults.dataSpec ?? required<string>(undefined, 'data'),
     label: labelArg(s('label')),
+    header: headerArg(s('header')),
     testFraction: num(s('test-fraction'), 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
     hidden: numList(s('hidden'), 'hidden', { int: true, min: 1 }) ?? defaults.hidden ?? [300, 100],
     activation: oneOf(s('activation'), 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? defaults.activation ?? 'relu',
@@ -90,7 +92,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
 export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}): Promise<SweepResult> {
-  const data = await loadSplit(a.dataSpec, { label: a.label, seed: a.seed, testFraction: a.testFraction });
+  const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction });
   const { runSweep } = await import('../../report/sweep.js');
   const { renderReport } = await import('../../report/html.js');
   const { writeFileAtomic } = await import('../../util/fs.js');

@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson, SGD_BOUNDS } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord } from '../common.js';
 import { progress } from '../progress.js';
 
 const usage = `usage: prunekit train --data SPEC --out FILE [options]
@@ -56,7 +56,8 @@ const command: Command = {
     const kernelsName = oneOf(v.kernels, 'kernels', ['simd', 'relaxed-simd', 'scalar', 'reference'] as const);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
-    const data = await loadSplit(spec, { label: labelArg(v.label), seed, testFraction });
+    const dataArgs = { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction };
+    const data = await loadSplit(spec, dataArgs);
     const { createMLP } = await import('../../nn/model.js');
     const { train, evaluate, DivergenceError } = await import('../../nn/train.js');
     const { saveModel } = await import('../../nn/io.js');
@@ -83,7 +84,7 @@ const command: Command = {
     const test = evaluate(model, data.test, kernels);
     const trainEval = evaluate(model, data.train, kernels);
     // Only what defines the model: timings would make two runs with the same seed differ byte for byte.
-    model.provenance = { data: spec, sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length } };
+    model.provenance = { data: spec, split: await splitRecord(spec, dataArgs), sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length } };
     saveModel(out, model);
     const report = {
       accuracy: test.accuracy, loss: test.loss, trainAccuracy: trainEval.accuracy, trainLoss: trainEval.loss,
