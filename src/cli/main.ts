@@ -3,8 +3,6 @@
  * The prunekit command: a thin layer over the public API. Subcommands are loaded lazily so that
  * `prunekit --help` and `prunekit info` start fast. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
-import { rmSync } from 'node:fs';
-import { pendingTempFiles } from '../util/fs.js';
 import { RunError, UsageError } from './args.js';
 import { printableLines } from './text.js';
 
@@ -75,22 +73,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * Ctrl-C or `kill`: remove temp files still being written, then exit 128 + the signal number. Only
- * the command does this: the library installs no handlers and never exits a host application.
- */
-function exitOnSignals(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
-      for (const tmp of pendingTempFiles()) rmSync(tmp, { force: true });
-      process.exit(code);
-    });
-  }
-}
+// Ctrl-C and `kill` keep Node's default: the process ends at once (exit 130 / 143). A JS signal
+// handler would run only between event-loop tasks, i.e. after a long synchronous training run; and
+// writes are atomic, so a kill mid-write leaves at most a temp file, which the next write to the
+// same target removes (src/util/fs.ts). The library installs no handlers and never exits.
 
 // Run when executed directly (not when imported by tests).
 const invokedAs = process.argv[1] ?? '';
 if (/(?:^|[\\/])(main\.(?:js|ts)|prunekit)$/.test(invokedAs)) {
-  exitOnSignals();
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -7,7 +7,7 @@
  * writer is no longer running, or that are older than STALE_TEMP_MS (the pid may have been reused).
  *
  * This module installs no signal handlers and never exits the process: a host application owns
- * those. `pendingTempFiles` lets a command-line front end remove in-flight temp files on a signal.
+ * those (the prunekit command keeps Node's defaults; see src/cli/main.ts).
  */
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -15,12 +15,6 @@ import { basename, dirname, join } from 'node:path';
 /** A leftover temp file older than this is removed even if a process with its pid is running. */
 export const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 
-const pending = new Set<string>();
-
-/** Temp files being written right now (for a CLI's signal handler to remove). */
-export function pendingTempFiles(): ReadonlySet<string> {
-  return pending;
-}
 
 /** `.{name}.{pid}.{milliseconds}.tmp` beside the target. */
 function tempName(path: string): string {
@@ -51,7 +45,6 @@ export function removeStaleTempFiles(path: string, now = Date.now()): string[] {
     const m = /^(\d+)\.(\d+)\.tmp$/.exec(name.slice(prefix.length));
     if (!m) continue;
     const file = join(dir, name);
-    if (pending.has(file)) continue;
     const pid = Number(m[1]);
     let age: number;
     try {
@@ -72,7 +65,6 @@ export function removeStaleTempFiles(path: string, now = Date.now()): string[] {
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   removeStaleTempFiles(path);
   const tmp = tempName(path);
-  pending.add(tmp);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -87,7 +79,5 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
-  } finally {
-    pending.delete(tmp);
   }
 }
