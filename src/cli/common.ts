@@ -110,7 +110,8 @@ function storedSplit(model: MLP): SplitRecord | null {
  */
 export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs): Promise<SplitDataset> {
   const stored = storedSplit(model);
-  const sameSource = stored !== null && stored.identity === (await identityOf(spec));
+  // (a spec that cannot be read is not the training data; loadSplit below says what is wrong with it)
+  const sameSource = stored !== null && stored.identity === (await identityOf(spec).catch(() => null));
   const label = args.label ?? (sameSource ? stored.label ?? undefined : undefined);
   const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
   const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
