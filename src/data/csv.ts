@@ -102,7 +102,7 @@ function checkUniqueNames(path: string, header: string[], line: number): void {
   header.forEach((name, c) => {
     const earlier = seen.get(name);
     if (earlier !== undefined) {
-      throw new DataError(`${path}: line ${line}: columns ${earlier} and ${c} are both named "${name}"; column names must be unique (rename one, or read by position with --header no)`);
+      throw new DataError(`${path}: line ${line}: columns ${earlier} and ${c} are both named "${name}"; column names must be unique, since features are matched by name (rename one)`);
     }
     seen.set(name, c);
   });
@@ -197,7 +197,7 @@ function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | 
   if (header && wanted && wanted.every((n) => header.includes(n))) {
     const repeated = wanted.find((n, i) => wanted.indexOf(n) !== i);
     if (repeated !== undefined) {
-      throw new DataError(`${path}: the model names two features "${repeated}", so columns cannot be picked by name; give the features in the model's order without a header (--header no)`);
+      throw new DataError(`${path}: the model names two features "${repeated}", so columns cannot be picked by name; give the features in the model's order, in a file without a header row`);
     }
     return wanted.map((n) => header.indexOf(n));
   }
