@@ -120,3 +120,14 @@ describe('model files with zero or miscounted classes are refused', () => {
     expect(() => decodeMLP(encodeMLP(m), 'f.st')).toThrow(/f\.st: metadata names 1 classes, the last layer has 3 outputs/);
   });
 });
+
+describe('prediction columns picked by name are never picked twice', () => {
+  it('a model naming two features alike cannot pick columns by name', async () => {
+    const { readCsvFeatures } = await import('../src/data/csv.js');
+    const f = join(dir, 'pick.csv');
+    writeFileSync(f, 'a,b\n1,2\n3,4\n');
+    await expect(readCsvFeatures(f, { featureNames: ['a', 'a'], expectFeatures: 2 })).rejects.toThrow(/the model names two features "a", so columns cannot be picked by name/);
+    const ok = await readCsvFeatures(f, { featureNames: ['b', 'a'], expectFeatures: 2 });
+    expect(Array.from(ok.features)).toEqual([2, 1, 4, 3]);
+  });
+});
