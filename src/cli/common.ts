@@ -2,13 +2,14 @@
 import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
-import { oneOf, RunError, UsageError } from './args.js';
+import { inputFile, oneOf, RunError, UsageError } from './args.js';
 
 /** Flags every data-reading command shares. */
 export const dataFlags = {
   data: { type: 'string' },
   label: { type: 'string' },
   'test-fraction': { type: 'string' },
+  'test-data': { type: 'string' },
   seed: { type: 'string' },
   header: { type: 'string' },
 } as const;
@@ -17,6 +18,8 @@ export const DATA_HELP = `  --data SPEC          iris | mnist | fashion-mnist[:D
   --label NAME|INDEX   label column of a CSV (default: the last)
   --header yes|no      whether a CSV's first row is a header (default: guessed from the first rows)
   --test-fraction F    held-out test fraction for data without a fixed split (default 0.2)
+  --test-data FILE     a separate test CSV: --data (a CSV) is then all training data and the
+                       accuracy is measured on FILE (same columns, label and header handling as --data)
   --seed N             seed for splits, initialisation and shuffling (default 42)
                        (eval and prune reuse the model's own split by default, and refuse one
                        whose test part would hold rows the model was trained on)`;
@@ -39,12 +42,21 @@ export function headerArg(v: string | undefined): HeaderMode | undefined {
   return oneOf(v, 'header', ['yes', 'no', 'auto'] as const);
 }
 
-/** How a command reads its --data: CSV label column and header, split seed and test fraction. */
+/** --test-data: an existing file, and not together with --test-fraction (no split is drawn). */
+export function testDataArg(v: { 'test-data'?: string; 'test-fraction'?: string }): string | undefined {
+  const path = inputFile(v['test-data'], 'test-data');
+  if (path !== undefined && v['test-fraction'] !== undefined) throw new UsageError('give --test-data or --test-fraction, not both: with a separate test file no split is drawn');
+  return path;
+}
+
+/** How a command reads its --data: CSV label column and header, split seed and test fraction, or a separate test CSV. */
 export interface DataArgs {
   label?: string | number;
   header?: HeaderMode;
   seed?: number;
   testFraction?: number;
+  /** A separate test CSV (--test-data). */
+  testData?: string;
 }
 
 /** Loads a dataset spec (lazily importing the data module). Data errors become RunErrors (exit 1). */
@@ -60,11 +72,12 @@ export async function loadSplit(spec: string, opts: DataArgs & { standardize?: b
 /** x' = (x − mean) / scale, the model's stored preprocessing, applied to raw features. */
 export function applyModelPreprocessing(model: MLP, ds: Dataset): Dataset {
   const { mean, scale } = model.preprocessing;
-  if (!mean || !scale) return ds;
-  if (ds.nFeatures !== mean.length) throw new RunError(`${ds.source} has ${ds.nFeatures} features, the model expects ${mean.length}`);
+  if (!mean && !scale) return ds;
+  const n = (mean ?? scale)!.length;
+  if (ds.nFeatures !== n) throw new RunError(`${ds.source} has ${ds.nFeatures} features, the model expects ${n}`);
   const f = new Float32Array(ds.features.length);
   for (let i = 0; i < ds.nSamples; i++) {
-    for (let c = 0; c < ds.nFeatures; c++) f[i * ds.nFeatures + c] = (ds.features[i * ds.nFeatures + c] - mean[c]) / scale[c];
+    for (let c = 0; c < ds.nFeatures; c++) f[i * ds.nFeatures + c] = (ds.features[i * ds.nFeatures + c] - (mean ? mean[c] : 0)) / (scale ? scale[c] : 1);
   }
   return { ...ds, features: f };
 }
@@ -137,21 +150,27 @@ const isPlaceholder = (names: string[]) => names.every((n, i) => n === String(i)
 
 /**
  * Labels as the model's output indices. Class i of a dataset is its i-th sorted label name, so
- * data with fewer (or other) classes than the model would be scored against the wrong outputs:
- * labels are matched by name when the model names its classes, and a count that does not match
- * the output layer is refused.
+ * data with fewer (or other) classes than the model would be scored against the wrong outputs.
+ * Labels are matched by name when every class of the data is one of the model's classes. Otherwise
+ * class i is output i, but only when nothing ties the two lists by name — the model's classes are
+ * placeholders ("0", "1", …), or named in another vocabulary that shares no name with the data's
+ * (an imported model given --labels a,b,c, data labelled 0,1,2) — and the counts agree; anything
+ * else is refused.
  */
 function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
   const nOut = model.layers.at(-1)!.outFeatures;
   const names = model.preprocessing.labelNames;
   const list = (a: string[]) => (a.length <= 6 ? a.join(', ') : `${a.slice(0, 6).join(', ')}, …`);
-  if (names.length === nOut && !isPlaceholder(names)) {
-    const index = new Map(names.map((n, i) => [n, i]));
-    const unknown = ds.labelNames.filter((n) => !index.has(n));
-    if (unknown.length) throw new UsageError(`--data: ${spec} has classes the model does not know: ${list(unknown)} (the model's classes: ${list(names)})`);
+  const index = new Map(names.length === nOut ? names.map((n, i) => [n, i]) : []);
+  const known = ds.labelNames.filter((n) => index.has(n));
+  if (known.length === ds.labelNames.length) {
     if (ds.labelNames.every((n, i) => n === names[i]) && ds.labelNames.length === nOut) return ds;
     const to = Int32Array.from(ds.labelNames, (n) => index.get(n)!);
     return { ...ds, labels: ds.labels.map((y) => to[y]), labelNames: [...names] };
+  }
+  if (index.size > 0 && !isPlaceholder(names) && (known.length > 0 || ds.labelNames.length !== nOut)) {
+    const unknown = ds.labelNames.filter((n) => !index.has(n));
+    throw new UsageError(`--data: ${spec} has classes the model does not know: ${list(unknown)} (the model's classes: ${list(names)})`);
   }
   if (ds.labelNames.length !== nOut) throw new UsageError(`--data: ${spec} has ${ds.labelNames.length} classes (${list(ds.labelNames)}), the model has ${nOut} outputs`);
   return ds;

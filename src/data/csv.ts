@@ -25,6 +25,8 @@ export interface CsvOptions {
   /** Label column: header name, or 0-based index (negative from the end). Default: the last column. */
   label?: string | number;
   header?: HeaderMode;
+  /** Accept a file whose labels are all one class (a held-out test file may be). Default false. */
+  allowSingleClass?: boolean;
 }
 
 /** Which columns a reader takes from each row, decided once from the first rows. */
@@ -129,7 +131,7 @@ export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promi
   const { header, featureCols, labelCol } = rows.layout;
 
   const labelNames = sortLabels([...labelIndex.keys()]);
-  if (labelNames.length < 2) {
+  if (labelNames.length < 2 && !opts.allowSingleClass) {
     const column = header ? `column "${header[labelCol!]}" (index ${labelCol})` : `column index ${labelCol}`;
     throw new DataError(`${path}: the label ${column} has a single class ("${labelNames[0]}"); classification needs at least two`);
   }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { inputFile, oneOf, parse, required, RunError } from '../args.js';
 import { printable } from '../text.js';
 import { readCsvFeatures } from '../../data/csv.js';
-import { loadModelSync } from '../../runtime/index.js';
+import { loadModelSync, NonFiniteOutputError } from '../../runtime/index.js';
 import { readModelFile } from '../../sparse/node.js';
 
 const usage = `usage: prunekit predict --model FILE --input FILE.csv [--header yes|no] [--json]
@@ -30,8 +30,15 @@ async function run(argv: string[]): Promise<number> {
   const header = oneOf(a.header as string | undefined, 'header', ['yes', 'no', 'auto'] as const);
   const csv = await readCsvFeatures(input, { expectFeatures: model.inFeatures, featureNames: model.featureNames.length ? [...model.featureNames] : undefined, header });
   if (csv.nFeatures !== model.inFeatures) throw new RunError(`${input}: ${csv.nFeatures} feature columns, the model expects ${model.inFeatures}`);
-  const probs = model.predictProba(csv.features, csv.nSamples);
-  const idx = model.predict(csv.features, csv.nSamples);
+  let probs: Float32Array, idx: Int32Array;
+  try {
+    probs = model.predictProba(csv.features, csv.nSamples);
+    idx = model.predict(csv.features, csv.nSamples);
+  } catch (e) {
+    if (!(e instanceof NonFiniteOutputError)) throw e;
+    throw new RunError(`${input}: data row ${e.sample + 1} (counting from the first row after any header): ` +
+      `the model's output ${e.output} is ${e.value}, so it has no label or probability (its weights or standardised inputs overflow f32); nothing was printed`);
+  }
   const labels = Array.from(idx, (k) => model.labels[k]);
   if (a.json) {
     // {"labels": [...], "predictions": [...]}, written in pieces: one string for millions of rows

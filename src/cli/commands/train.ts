@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord, testDataArg } from '../common.js';
 import { progress } from '../progress.js';
 
 const usage = `usage: prunekit train --data SPEC --out FILE [options]
@@ -34,7 +34,7 @@ const command: Command = {
       tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
     });
     const spec = required(v.data, 'data');
-    const out = required(outputFile(v.out, 'out', { '--data': spec }), 'out');
+    const out = required(outputFile(v.out, 'out', { '--data': spec, '--test-data': v['test-data'] }), 'out');
     const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
     const activation = oneOf(v.activation, 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? 'relu';
     const seed = num(v.seed, 'seed', { int: true, min: 0, why: SGD_BOUNDS.seed }) ?? 42;
@@ -56,7 +56,7 @@ const command: Command = {
     const kernelsName = oneOf(v.kernels, 'kernels', ['simd', 'relaxed-simd', 'scalar', 'reference'] as const);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
-    const dataArgs = { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction };
+    const dataArgs = { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction, testData: testDataArg(v) };
     const data = await loadSplit(spec, dataArgs);
     const { createMLP } = await import('../../nn/model.js');
     const { train, evaluate, DivergenceError } = await import('../../nn/train.js');
