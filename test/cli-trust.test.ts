@@ -212,6 +212,119 @@ describe('eval and prune test on the rows the model never trained on', () => {
   });
 });
 
+describe('a model trained with --test-data: the test file is part of its split', () => {
+  /** Iris in two halves (even rows train, odd rows test), each with the header row. */
+  const halves = () => {
+    const [header, ...rows] = irisLines();
+    writeFileSync(path('tr.csv'), [header, ...rows.filter((_, i) => i % 2 === 0)].join('\n') + '\n');
+    writeFileSync(path('te.csv'), [header, ...rows.filter((_, i) => i % 2 === 1)].join('\n') + '\n');
+    return { tr: path('tr.csv'), te: path('te.csv') };
+  };
+  const trainWithTestFile = async (out: string) => {
+    const { tr, te } = halves();
+    const t = await run(['train', '--data', tr, '--test-data', te, ...tinyTrain, '--seed', '4', '--out', out, '--json']);
+    expect(t.code, t.err).toBe(0);
+    return { tr, te, train: JSON.parse(t.out) };
+  };
+
+  it('records the test file and its identity, with no test fraction', async () => {
+    const { loadModel } = await import('../src/nn/io.js');
+    const { dataIdentity } = await import('../src/data/identity.js');
+    const { tr, te } = await trainWithTestFile(path('tf.st'));
+    expect(loadModel(path('tf.st')).provenance.split).toEqual({
+      data: tr, identity: dataIdentity(tr), label: null, header: null, seed: 4, testFraction: null, testData: te, testIdentity: dataIdentity(te),
+    });
+  });
+
+  it('eval and prune test on the recorded file when no --test-data is given', async () => {
+    const { tr, te, train } = await trainWithTestFile(path('tf.st'));
+    const e = await run(['eval', '--model', path('tf.st'), '--data', tr, '--json']);
+    expect(e.code, e.err).toBe(0);
+    const ej = JSON.parse(e.out);
+    expect([ej.nTest, ej.nTrain]).toEqual([75, 75]); // a 0.2 split of tr.csv would give 15 and 60
+    expect(ej.loss).toBe(train.loss);
+    expect(ej.accuracy).toBe(train.accuracy);
+    expect((await run(['eval', '--model', path('tf.st'), '--data', tr])).out).toContain(`on ${tr} (test file ${te}): test accuracy`);
+    const p = await run(['prune', '--model', path('tf.st'), '--data', tr, '--sparsity', '0.5', '--out', path('tf-p.st'), '--json']);
+    expect(p.code, p.err).toBe(0);
+    expect(JSON.parse(p.out).denseAccuracy).toBe(train.accuracy);
+  });
+
+  it('a split of the training file is refused: every row of it was trained on', async () => {
+    const { tr } = await trainWithTestFile(path('tf.st'));
+    for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('never.st')]]) {
+      const r = await run([...cmd, '--model', path('tf.st'), '--data', tr, '--test-fraction', '0.3']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--test-fraction 0\.3: the model was trained on all of .*tr\.csv and tested on the separate file .*te\.csv, so any split of .* would test on rows it was trained on; give --test-data FILE/);
+    }
+    expect(existsSync(path('never.st'))).toBe(false);
+  });
+
+  it('a recorded test file that is gone or changed must be named with --test-data', async () => {
+    const { tr, te } = await trainWithTestFile(path('tf.st'));
+    rmSync(te);
+    const gone = await run(['eval', '--model', path('tf.st'), '--data', tr]);
+    expect(gone.code).toBe(2);
+    expect(gone.err).toMatch(/tested on the separate file .*te\.csv, which is not there any more .*; give the test file with --test-data FILE/);
+    writeFileSync(te, irisLines().slice(0, 40).join('\n') + '\n');
+    const changed = await run(['eval', '--model', path('tf.st'), '--data', tr]);
+    expect(changed.code).toBe(2);
+    expect(changed.err).toMatch(/whose bytes have changed since; give the test file with --test-data FILE/);
+    const named = await run(['eval', '--model', path('tf.st'), '--data', tr, '--test-data', te, '--json']);
+    expect(named.code, named.err).toBe(0);
+    expect(JSON.parse(named.out).nTest).toBe(39);
+  });
+
+  it('a test file holding the training data is refused (train, sweep, eval, prune)', async () => {
+    const { tr } = halves();
+    const copy = path('tr-copy.csv');
+    writeFileSync(copy, readFileSync(tr));
+    const t = await run(['train', '--data', tr, '--test-data', copy, ...tinyTrain, '--out', path('never.st')]);
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/--test-data: .*tr-copy\.csv holds the same bytes as the --data file .*tr\.csv, which is trained on/);
+    expect(existsSync(path('never.st'))).toBe(false);
+    const sw = await run(['sweep', '--data', tr, '--test-data', copy, ...tinyTrain, '--sparsities', '0.5', '--runs', '1', '--report', dir]);
+    expect(sw.code).toBe(2);
+    expect(sw.err).toMatch(/holds the same bytes as the --data file/);
+
+    // a model trained on a split of tr.csv, tested with a copy of tr.csv beside other data
+    const split = path('split.st');
+    expect((await run(['train', '--data', tr, ...tinyTrain, '--out', split])).code).toBe(0);
+    const other = path('other.csv');
+    writeFileSync(other, irisLines().join('\n') + '\n');
+    for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('never.st')]]) {
+      const r = await run([...cmd, '--model', split, '--data', other, '--test-data', copy]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/tr-copy\.csv holds the same bytes as .*tr\.csv, the data the model was trained on/);
+    }
+    // fine-tuning trains on --data: prune may not test on a copy of it, eval of an untouched model may
+    const { createMLP } = await import('../src/nn/model.js');
+    const { saveModel } = await import('../src/nn/io.js');
+    const fresh = createMLP({ sizes: [4, 5, 3], activation: 'relu', seed: 1 });
+    fresh.preprocessing.labelNames = ['setosa', 'versicolor', 'virginica'];
+    saveModel(path('fresh.st'), fresh);
+    expect((await run(['eval', '--model', path('fresh.st'), '--data', tr, '--test-data', copy])).code).toBe(0);
+    const ft = await run(['prune', '--model', path('fresh.st'), '--data', tr, '--test-data', copy, '--sparsity', '0.5', '--finetune-epochs', '1', '--out', path('never.st')]);
+    expect(ft.code).toBe(2);
+    expect(ft.err).toMatch(/holds the same bytes as the --data file .*tr\.csv, which fine-tuning trains on/);
+    expect(existsSync(path('never.st'))).toBe(false);
+  });
+
+  it('--header applies to the test file too, and eval reuses it', async () => {
+    // a header whose feature names are numbers: the guess reads it as data, --header yes does not
+    const [, ...rows] = irisLines();
+    const head = '1,2,3,4,species';
+    writeFileSync(path('ntr.csv'), [head, ...rows.filter((_, i) => i % 2 === 0)].join('\n') + '\n');
+    writeFileSync(path('nte.csv'), [head, ...rows.filter((_, i) => i % 2 === 1)].join('\n') + '\n');
+    const t = await run(['train', '--data', path('ntr.csv'), '--test-data', path('nte.csv'), '--header', 'yes', ...tinyTrain, '--out', path('nh.st'), '--json']);
+    expect(t.code, t.err).toBe(0);
+    expect(JSON.parse(t.out).nTest).toBe(75);
+    const e = await run(['eval', '--model', path('nh.st'), '--data', path('ntr.csv'), '--json']);
+    expect(e.code, e.err).toBe(0);
+    expect(JSON.parse(e.out)).toMatchObject({ nTest: 75, nTrain: 75, loss: JSON.parse(t.out).loss });
+  });
+});
+
 describe('CSV rows are never dropped silently', () => {
   it('a first data row with a typo is an error naming line 1, not a header (train and predict)', async () => {
     const lines = irisLines().slice(1);

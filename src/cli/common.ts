@@ -21,8 +21,9 @@ export const DATA_HELP = `  --data SPEC          iris | mnist | fashion-mnist[:D
   --test-data FILE     a separate test CSV: --data (a CSV) is then all training data and the
                        accuracy is measured on FILE (same columns, label and header handling as --data)
   --seed N             seed for splits, initialisation and shuffling (default 42)
-                       (eval and prune reuse the model's own split by default, and refuse one
-                       whose test part would hold rows the model was trained on)`;
+                       (eval and prune reuse the model's own split — or its recorded --test-data
+                       file — by default, and refuse a split or test file holding rows the model
+                       was trained on)`;
 
 /** Why the SGD flags shared by train and prune have the bounds they have (shown with a bad value). */
 export const SGD_BOUNDS = {
@@ -60,12 +61,32 @@ export interface DataArgs {
 }
 
 /** Loads a dataset spec (lazily importing the data module). Data errors become RunErrors (exit 1). */
-export async function loadSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
+async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
   const { loadData } = await import('../data/index.js');
   try {
     return await loadData(spec, opts);
   } catch (e) {
     throw new RunError((e as Error).message);
+  }
+}
+
+/**
+ * The data a command trains on (train, sweep, demo): `spec` split by seed and fraction, or all of
+ * `spec` with the separate `testData` file as the test set — refused (exit 2) when that file holds
+ * the same bytes as `spec`, since every test row would be a training row.
+ */
+export async function loadSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
+  const data = await readSplit(spec, opts);
+  if (opts.testData !== undefined) await refuseTestOnTrainingData(opts.testData, [{ identity: await identityOf(spec), what: `the --data file ${spec}, which is trained on` }]);
+  return data;
+}
+
+/** Exit 2 when the test file's identity is one of `training` (data whose rows a model trains on). */
+async function refuseTestOnTrainingData(testData: string, training: { identity: string | null; what: string }[]): Promise<void> {
+  const id = await identityOf(testData);
+  const same = training.find((t) => t.identity === id);
+  if (same) {
+    throw new UsageError(`--test-data: ${testData} holds the same bytes as ${same.what}; its accuracy would be measured on rows the model learned from — give a held-out file`);
   }
 }
 
@@ -84,21 +105,34 @@ export function applyModelPreprocessing(model: MLP, ds: Dataset): Dataset {
 
 /**
  * The train/test split a model was trained on, kept in its provenance (`provenance.split`) so that
- * eval and prune test it on rows it never saw. `identity` says which rows `data` held.
+ * eval and prune test it on rows it never saw. `identity` says which rows `data` held. Either a
+ * split of `data` by `seed` and `testFraction`, or (--test-data) all of `data` trained on and the
+ * separate file `testData` tested on (`testFraction` null).
  */
 export interface SplitRecord {
   data: string;
   /** dataIdentity(data): a built-in's name or the SHA-256 of the file(s). */
   identity: string;
   label: string | number | null;
+  /** --header as given (null: guessed from the first rows). */
+  header: HeaderMode | null;
   seed: number;
-  testFraction: number;
+  /** The held-out fraction of `data`; null when the test set was the separate file `testData`. */
+  testFraction: number | null;
+  /** The separate test file, as given, and its identity; both null for a split of `data`. */
+  testData: string | null;
+  testIdentity: string | null;
 }
 
-/** The record `train` stores for the split it draws from `spec`. */
+/** The record `train` stores for the split it draws from `spec` (or for `spec` plus its test file). */
 export async function splitRecord(spec: string, args: DataArgs & { seed: number }): Promise<SplitRecord> {
   const { DEFAULT_TEST_FRACTION } = await import('../data/split.js');
-  return { data: spec, identity: await identityOf(spec), label: args.label ?? null, seed: args.seed, testFraction: args.testFraction ?? DEFAULT_TEST_FRACTION };
+  const test = args.testData;
+  return {
+    data: spec, identity: await identityOf(spec), label: args.label ?? null, header: args.header ?? null, seed: args.seed,
+    testFraction: test === undefined ? args.testFraction ?? DEFAULT_TEST_FRACTION : null,
+    testData: test ?? null, testIdentity: test === undefined ? null : await identityOf(test),
+  };
 }
 
 async function identityOf(spec: string): Promise<string> {
@@ -110,28 +144,66 @@ async function identityOf(spec: string): Promise<string> {
   }
 }
 
+/** The model's split record, when it has a well-formed one (older files have none). */
 function storedSplit(model: MLP): SplitRecord | null {
   const s = model.provenance.split as Partial<SplitRecord> | undefined;
-  return s && typeof s.identity === 'string' && typeof s.seed === 'number' && typeof s.testFraction === 'number' ? (s as SplitRecord) : null;
+  if (!s || typeof s.identity !== 'string' || typeof s.seed !== 'number') return null;
+  const fraction = typeof s.testFraction === 'number';
+  const testFile = s.testFraction === null && typeof s.testData === 'string' && typeof s.testIdentity === 'string';
+  if (!fraction && !testFile) return null;
+  const header = s.header === 'yes' || s.header === 'no' || s.header === 'auto' ? s.header : null;
+  return { data: String(s.data), identity: s.identity, label: s.label ?? null, header, seed: s.seed, testFraction: fraction ? s.testFraction! : null, testData: testFile ? s.testData! : null, testIdentity: testFile ? s.testIdentity! : null };
+}
+
+/**
+ * The test file for a model trained on all of `spec` with a separate test file, when the user
+ * names none: the recorded file, if it still holds the same bytes; otherwise exit 2 asking for one.
+ * A --test-fraction is refused: every split of `spec` would test on training rows.
+ */
+async function recordedTestData(spec: string, stored: SplitRecord & { testData: string; testIdentity: string }, testFraction: number | undefined): Promise<string> {
+  const trainedOn = `the model was trained on all of ${spec} and tested on the separate file ${stored.testData}`;
+  if (testFraction !== undefined) {
+    throw new UsageError(`--test-fraction ${testFraction}: ${trainedOn}, so any split of ${spec} would test on rows it was trained on; give --test-data FILE (or leave both out to use ${stored.testData})`);
+  }
+  const { existsSync, statSync } = await import('node:fs');
+  if (!existsSync(stored.testData) || !statSync(stored.testData).isFile()) {
+    throw new UsageError(`${trainedOn}, which is not there any more (from ${process.cwd()}); give the test file with --test-data FILE`);
+  }
+  if ((await identityOf(stored.testData)) !== stored.testIdentity) {
+    throw new UsageError(`${trainedOn}, whose bytes have changed since; give the test file with --test-data FILE`);
+  }
+  return stored.testData;
 }
 
 /**
  * The data split as the model sees it: raw features, then the model's own preprocessing, labels
  * in the model's class order. By default the split the model was trained on (its provenance; for
- * older files, its training seed): the test part is then rows it never saw. An explicit
- * --seed/--test-fraction whose test part holds training rows of the same data is refused.
+ * older files, its training seed): the test part is then rows it never saw — for a model trained
+ * with --test-data, the recorded test file. An explicit --seed/--test-fraction whose test part
+ * holds training rows of the same data is refused, and so is a --test-data file holding the
+ * model's training data (or, with `finetunes`, the --data it is about to be fine-tuned on).
  */
-export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs): Promise<SplitDataset> {
+export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs & { finetunes?: boolean }): Promise<SplitDataset & { testData?: string }> {
   const stored = storedSplit(model);
-  // (a spec that cannot be read is not the training data; loadSplit below says what is wrong with it)
-  const sameSource = stored !== null && stored.identity === (await identityOf(spec).catch(() => null));
+  // (a spec that cannot be read is not the training data; readSplit below says what is wrong with it)
+  const dataIdentity = await identityOf(spec).catch(() => null);
+  const sameSource = stored !== null && stored.identity === dataIdentity;
   const label = args.label ?? (sameSource ? stored.label ?? undefined : undefined);
+  const header = args.header ?? (sameSource ? stored.header ?? undefined : undefined);
   const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
   const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
-  const testFraction = args.testFraction ?? stored?.testFraction;
-  const raw = await loadSplit(spec, { ...args, label, seed, testFraction, standardize: false });
-  if (sameSource && String(label) === String(stored.label ?? undefined) && raw.rows && (seed !== stored.seed || testFraction !== stored.testFraction)) {
-    const trained = await loadSplit(spec, { ...args, label, seed: stored.seed, testFraction: stored.testFraction, standardize: false });
+  let testData = args.testData;
+  if (testData === undefined && sameSource && stored.testData !== null) testData = await recordedTestData(spec, stored as SplitRecord & { testData: string; testIdentity: string }, args.testFraction);
+  const testFraction = testData !== undefined ? undefined : args.testFraction ?? stored?.testFraction ?? undefined;
+  const raw = await readSplit(spec, { ...args, label, header, seed, testFraction, testData, standardize: false });
+  if (testData !== undefined && args.testData !== undefined) {
+    await refuseTestOnTrainingData(testData, [
+      { identity: stored?.identity ?? null, what: `${stored?.data}, the data the model was trained on` },
+      ...(args.finetunes ? [{ identity: dataIdentity, what: `the --data file ${spec}, which fine-tuning trains on` }] : []),
+    ]);
+  }
+  if (sameSource && stored.testFraction !== null && String(label) === String(stored.label ?? undefined) && raw.rows && (seed !== stored.seed || testFraction !== stored.testFraction)) {
+    const trained = await readSplit(spec, { ...args, label, header, seed: stored.seed, testFraction: stored.testFraction, standardize: false });
     const { countShared } = await import('../data/split.js');
     const shared = countShared(raw.rows.test, trained.rows!.train);
     if (shared > 0) {
@@ -142,7 +214,7 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   const nIn = model.layers[0].inFeatures;
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
   const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
-  return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale };
+  return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale, ...(testData !== undefined ? { testData } : {}) };
 }
 
 /** "0", "1", … : the names createMLP gives when the caller named no classes. */

@@ -32,7 +32,7 @@ const command: Command = {
     const { saveModel } = await import('../../nn/io.js');
     const { writeFileAtomic } = await import('../../util/fs.js');
     // The split, as train records it, so that eval and prune of these files test on unseen rows.
-    const split = await splitRecord(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction });
+    const split = await splitRecord(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
     saveModel(join(a.reportDir, 'model-dense.safetensors'), { ...result.dense, provenance: { ...result.dense.provenance, split } });
     const i90 = result.report.points.findIndex((p) => p.targetSparsity >= 0.9);
     if (i90 >= 0) {

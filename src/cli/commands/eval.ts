@@ -6,6 +6,8 @@ const usage = `usage: prunekit eval --model FILE --data SPEC [--test-data FILE.c
 
 Evaluates a model file (written by train or prune) on the test split of a dataset, applying the
 model's own stored preprocessing. Reports accuracy, loss, train accuracy and per-layer sparsity.
+By default the test rows are the ones the model was trained without: its own split of --data,
+or, for a model trained with --test-data, that same test file (--test-data names another).
 
   --model FILE         model file from train or prune
 ${DATA_HELP}
@@ -37,7 +39,7 @@ const command: Command = {
       layers: sp.layers.map((s, i) => ({ sparsity: s, in: model.layers[i].inFeatures, out: model.layers[i].outFeatures })),
     };
     if (v.json) printJson(report);
-    else process.stdout.write(`${modelPath} on ${spec}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`);
+    else process.stdout.write(`${modelPath} on ${spec}${data.testData !== undefined ? ` (test file ${data.testData})` : ''}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`);
     return 0;
   },
 };

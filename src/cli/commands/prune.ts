@@ -80,7 +80,7 @@ const command: Command = {
     const seed = seedArg ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     // The split defaults to the model's own (see loadSplitForModel), not to --seed's default.
-    const data = spec === undefined ? null : await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed: seedArg, testFraction, testData: testDataArg(v) });
+    const data = spec === undefined ? null : await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed: seedArg, testFraction, testData: testDataArg(v), finetunes: (epochs ?? 0) > 0 });
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
     const trainCfg = {
