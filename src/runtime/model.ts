@@ -23,6 +23,8 @@ export interface Model {
   predict(inputs: Inputs, batch?: number): Int32Array;
   /** Softmax probabilities, row-major `batch × classes`. */
   predictProba(inputs: Inputs, batch?: number): Float32Array;
+  /** The last layer's raw outputs (before softmax), row-major `batch × classes`. */
+  predictLogits(inputs: Inputs, batch?: number): Float32Array;
   /** Layer formats, nonzeros and bytes per part. */
   info(): ModelInfo;
 }
@@ -164,6 +166,11 @@ export class RuntimeModel implements Model {
     }
     const yv = viewF32(this.k, X); // after the swap, X holds the last layer's output [O][b]
     for (let s = 0; s < b; s++) for (let o = 0; o < O; o++) out[(start + s) * O + o] = yv[o * b + s];
+  }
+
+  predictLogits(inputs: Inputs, batch?: number): Float32Array {
+    const { x, n } = this.flatten(inputs, batch);
+    return this.logits(x, n);
   }
 
   predictProba(inputs: Inputs, batch?: number): Float32Array {
