@@ -14,10 +14,11 @@ const require = createRequire(import.meta.url);
 /**
  * Bundles `entry` into `outDir/worker.js`. Every `.wasm` import becomes a sibling module file and
  * every import of a file matching `dataPattern` a data module (an ArrayBuffer), as wrangler's
- * module rules do. Returns the module list for `workerdConfig`.
- * @param {{ entry: string, outDir: string, dataPattern?: RegExp, minify?: boolean, nodePaths?: string[] }} o
+ * module rules do. `model`, if given, is the file bundled for an import of './model.safetensors'.
+ * Returns the module list for `workerdConfig`.
+ * @param {{ entry: string, outDir: string, dataPattern?: RegExp, minify?: boolean, nodePaths?: string[], model?: string }} o
  */
-export async function bundleWorker({ entry, outDir, dataPattern = /\.safetensors$/, minify = false, nodePaths }) {
+export async function bundleWorker({ entry, outDir, dataPattern = /\.safetensors$/, minify = false, nodePaths, model }) {
   const esbuild = await import('esbuild');
   const modules = [{ name: 'worker.js', kind: 'esModule', file: 'worker.js' }];
   const seen = new Set();
@@ -27,8 +28,8 @@ export async function bundleWorker({ entry, outDir, dataPattern = /\.safetensors
       build.onResolve({ filter: /\.wasm$|\.safetensors$|\.bin$/ }, (args) => {
         const isWasm = args.path.endsWith('.wasm');
         if (!isWasm && !dataPattern.test(args.path)) return undefined;
-        const abs = require.resolve(args.path, { paths: [args.resolveDir] });
-        const name = basename(abs);
+        const abs = model && basename(args.path) === 'model.safetensors' ? model : require.resolve(args.path, { paths: [args.resolveDir] });
+        const name = isWasm ? basename(abs) : basename(args.path);
         if (!seen.has(name)) {
           seen.add(name);
           copyFileSync(abs, join(outDir, name));
@@ -56,10 +57,11 @@ export function freePort() {
 }
 
 /**
- * Writes `dir/config.capnp` for one worker listening on 127.0.0.1:port.
- * @param {{ dir: string, modules: { name: string, kind: string, file: string }[], port: number, bindings?: Record<string, string> }} o
+ * Writes `dir/config.capnp` for one worker listening on 127.0.0.1:port (`v8Flags`, e.g.
+ * ['--expose-gc'], are passed to the isolate).
+ * @param {{ dir: string, modules: { name: string, kind: string, file: string }[], port: number, bindings?: Record<string, string>, v8Flags?: string[] }} o
  */
-export function workerdConfig({ dir, modules, port, bindings = {} }) {
+export function workerdConfig({ dir, modules, port, bindings = {}, v8Flags = [] }) {
   const mods = modules.map((m) => `    (name = ${JSON.stringify(m.name)}, ${m.kind} = embed ${JSON.stringify(m.file)}),`).join('\n');
   const binds = Object.entries(bindings).map(([k, v]) => `    (name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)}),`).join('\n');
   const capnp = `using Workerd = import "/workerd/workerd.capnp";
@@ -67,6 +69,7 @@ export function workerdConfig({ dir, modules, port, bindings = {} }) {
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .mainWorker) ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+  v8Flags = ${JSON.stringify(v8Flags)},
 );
 
 const mainWorker :Workerd.Worker = (
@@ -90,11 +93,12 @@ export function workerdBinary() {
 }
 
 /**
- * Starts workerd on `config` and waits until `http://127.0.0.1:port/` answers (any status).
+ * Starts workerd on `config` and waits until `http://127.0.0.1:port/` answers (any status), or
+ * until `waitFor()` resolves if given (e.g. a TCP connect, to leave the Worker itself untouched).
  * Returns { url, child, stop(), output() }.
- * @param {{ config: string, port: number, timeoutMs?: number }} o
+ * @param {{ config: string, port: number, timeoutMs?: number, waitFor?: () => Promise<void> }} o
  */
-export async function startWorkerd({ config, port, timeoutMs = 20_000 }) {
+export async function startWorkerd({ config, port, timeoutMs = 20_000, waitFor }) {
   const child = spawn(workerdBinary(), ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -103,7 +107,17 @@ export async function startWorkerd({ config, port, timeoutMs = 20_000 }) {
   const deadline = Date.now() + timeoutMs;
   let exited = null;
   child.once('exit', (code) => { exited = code; });
-  for (;;) {
+  if (waitFor) {
+    let timer;
+    const failed = new Promise((_, fail) => {
+      timer = setInterval(() => {
+        if (exited !== null) fail(new Error(`workerd exited with code ${exited}:\n${out}`));
+        else if (Date.now() > deadline) { child.kill(); fail(new Error(`workerd was not ready within ${timeoutMs} ms:\n${out}`)); }
+      }, 20);
+    });
+    try { await Promise.race([waitFor(), failed]); } finally { clearInterval(timer); }
+  }
+  while (!waitFor) {
     if (exited !== null) throw new Error(`workerd exited with code ${exited}:\n${out}`);
     try {
       await fetch(url + '/', { signal: AbortSignal.timeout(1000) });

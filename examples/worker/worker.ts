@@ -20,6 +20,8 @@ import modelFile from './model.safetensors';
  * module exports only its handler: workerd refuses other named exports. */
 const MAX_BODY_BYTES = 1 << 20;
 const MAX_ROWS = 1024;
+/** A refused body is read (and dropped) up to this size before the connection is closed. */
+const MAX_DRAIN_BYTES = 64 << 20;
 
 class BadRequest extends Error {
   override name = 'BadRequest';
@@ -31,12 +33,28 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
+/**
+ * Reads and discards the rest of a refused body (up to MAX_DRAIN_BYTES) so the client, which is
+ * still sending, gets to read our 400: closing the connection mid-upload makes it see a broken pipe.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, size: number): Promise<void> {
+  while (size <= MAX_DRAIN_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+  }
+  await reader.cancel();
+}
+
 /** The body as text, refusing more than MAX_BODY_BYTES whether or not content-length is sent. */
 async function readBody(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > MAX_BODY_BYTES) throw new BadRequest(`body is ${declared} bytes, the limit is ${MAX_BODY_BYTES}`);
   if (!request.body) return '';
+  const declared = Number(request.headers.get('content-length') ?? NaN);
   const reader = request.body.getReader();
+  if (declared > MAX_BODY_BYTES) {
+    await drain(reader, 0);
+    throw new BadRequest(`body is ${declared} bytes, the limit is ${MAX_BODY_BYTES}`);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -44,7 +62,7 @@ async function readBody(request: Request): Promise<string> {
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
+      await drain(reader, size);
       throw new BadRequest(`body is over the limit of ${MAX_BODY_BYTES} bytes`);
     }
     chunks.push(value);
@@ -90,15 +108,21 @@ async function handle(request: Request): Promise<Response> {
     const { n } = parseRows(await readBody(request), null);
     return json({ rows: n });
   }
-  const m = await (model ??= loadModel(modelFile));
+  const m = await (model ??= loadModel(modelFile).catch((e: unknown) => { model = null; throw e; }));
   const { x, n } = parseRows(await readBody(request), m.inFeatures);
+  // one forward pass: the label is the most probable class (softmax keeps the logits' order)
   const probs = m.predictProba(x, n);
-  const labels = m.predict(x, n);
   const K = m.outFeatures;
-  return json({
-    labels: Array.from(labels, (i) => m.labels[i]),
-    probabilities: Array.from({ length: n }, (_, s) => Array.from(probs.subarray(s * K, (s + 1) * K))),
-  });
+  const labels: string[] = [];
+  const probabilities: number[][] = [];
+  for (let s = 0; s < n; s++) {
+    const row = Array.from(probs.subarray(s * K, (s + 1) * K));
+    let best = 0;
+    for (let k = 1; k < K; k++) if (row[k] > row[best]) best = k;
+    labels.push(m.labels[best]);
+    probabilities.push(row);
+  }
+  return json({ labels, probabilities });
 }
 
 export default {
