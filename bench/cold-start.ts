@@ -6,7 +6,8 @@
  * Cold start, Node: a fresh `node` process per run measures, with performance.now(), from before
  * `import('prunekit/runtime')` (the package's own dist/, the 'node' export condition) through
  * reading the model file, compiling one wasm build, loading (validating, uploading, warming up)
- * and the first prediction of one sample. Median of --runs processes.
+ * and the first prediction of one sample. Median of --runs processes, wall time and the process's
+ * CPU time over the same span (all threads; less sensitive to other load on the machine).
  *
  * Cold start, workerd: a fresh workerd process per run serving examples/worker (bundled as
  * wrangler does, the .wasm imported as a module, compiled by workerd when it starts); we wait
@@ -23,7 +24,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -45,21 +46,25 @@ if (!existsSync(join(root, 'dist', 'runtime', 'index.js'))) throw new Error('run
 
 // ---- Node ---------------------------------------------------------------------------------
 const nodeScript = `
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const { loadModel } = await import('prunekit/runtime');
 const { readFileSync } = await import('node:fs');
 const m = await loadModel(readFileSync(${JSON.stringify(modelPath)}));
 const label = m.predict(new Float32Array(m.inFeatures).fill(0.5))[0];
 const t1 = performance.now();
-console.log(JSON.stringify({ ms: t1 - t0, flavor: m.flavor, label }));`;
+const c1 = process.cpuUsage(c0);
+console.log(JSON.stringify({ ms: t1 - t0, cpuMs: (c1.user + c1.system) / 1000, flavor: m.flavor, label }));`;
 const nodeTimes: number[] = [];
+const nodeCpu: number[] = [];
 let nodeFlavor = '';
 for (let i = 0; i < runs; i++) {
-  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeScript], { cwd: root, encoding: 'utf8' })) as { ms: number; flavor: string };
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeScript], { cwd: root, encoding: 'utf8' })) as { ms: number; cpuMs: number; flavor: string };
   nodeTimes.push(out.ms);
+  nodeCpu.push(out.cpuMs);
   nodeFlavor = out.flavor;
 }
-log(`cold start, Node ${process.version} (${nodeFlavor}): median ${ms(median(nodeTimes))} ms over ${runs} processes (min ${ms(Math.min(...nodeTimes))}, max ${ms(Math.max(...nodeTimes))})`);
+log(`cold start, Node ${process.version} (${nodeFlavor}): median ${ms(median(nodeTimes))} ms wall, ${ms(median(nodeCpu))} ms CPU (all threads) over ${runs} processes (wall min ${ms(Math.min(...nodeTimes))}, max ${ms(Math.max(...nodeTimes))}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
 
 // ---- workerd ------------------------------------------------------------------------------
 const tmp = mkdtempSync(join(tmpdir(), 'prunekit-cold-'));
@@ -137,10 +142,10 @@ for (const [name, s] of Object.entries(sizes)) log(`size: ${name.padEnd(92)} ${k
 
 if (asJson) {
   console.log(JSON.stringify({
-    machine: { node: process.version, cpus: (await import('node:os')).cpus().length, modelBytes: statSync(modelPath).size },
+    machine: { node: process.version, cpus: (await import('node:os')).cpus().length, loadAverage: loadavg(), modelBytes: statSync(modelPath).size },
     runs,
     coldStart: {
-      node: { flavor: nodeFlavor, medianMs: median(nodeTimes), timesMs: nodeTimes },
+      node: { flavor: nodeFlavor, medianMs: median(nodeTimes), medianCpuMs: median(nodeCpu), timesMs: nodeTimes, cpuMs: nodeCpu },
       workerd: { firstPredictMedianMs: median(workerdModel), firstValidateMedianMs: median(workerdBase), predictMs: workerdModel, validateMs: workerdBase },
     },
     sizes,
