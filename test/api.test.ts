@@ -3,6 +3,9 @@
  * runtime's logits, training that lets timers run and can be aborted, and error classes that
  * say what they are.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import { createMLP, decodeMLP, encodeMLP, loadData, loadMLP, loadModel, pruneModel, saveMLP, saveModel, train, trainerContext } from '../src/index.js';
@@ -70,9 +73,10 @@ describe('long work shares the event loop', () => {
       clearInterval(timer);
     }
     const ms = performance.now() - t0;
-    // before: 0 ticks (only a microtask between epochs). Allow for a loaded machine: a third of the ideal.
+    // before: 0 ticks (only a microtask between epochs). Ideal: one per 10 ms; on a loaded machine
+    // (the process descheduled for tens of ms) far fewer, so ask for one per 100 ms.
     expect(ms).toBeGreaterThan(60);
-    expect(ticks).toBeGreaterThanOrEqual(Math.max(3, Math.floor(ms / 10 / 3)));
+    expect(ticks, `${ticks} ticks in ${ms.toFixed(0)} ms`).toBeGreaterThanOrEqual(Math.max(3, Math.floor(ms / 100)));
   });
 
   it('train() and pruneModel() stop on an AbortSignal', async () => {
@@ -90,6 +94,20 @@ describe('long work shares the event loop', () => {
     const slow = new AbortController();
     setTimeout(() => slow.abort(), 30);
     await expect(pruneModel(model, trainerContext(data), { amount: { sparsity: 0.5 }, schedule: 'iterative', finetuneEpochs: 100_000, signal: slow.signal })).rejects.toThrow(/abort/i);
+  });
+});
+
+describe('a library, not a program', () => {
+  it('saving a model installs no signal handler (so Ctrl-C in a host app is the app\'s business)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prunekit-api-'));
+    const before = ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s));
+    try {
+      saveMLP(join(dir, 'm.safetensors'), createMLP({ sizes: [2, 2], activation: 'relu', seed: 1 }));
+      expect(loadMLP(join(dir, 'm.safetensors')).layers.length).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s))).toEqual(before);
   });
 });
 

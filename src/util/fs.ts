@@ -1,27 +1,15 @@
 /**
  * Atomic file writes: write to a temp file beside the target, fsync, then rename. A crash, a full
  * disk or Ctrl-C mid-write leaves the old file (or none) — never a half-written one.
+ *
+ * No signal handlers: the write is synchronous, so a SIGINT/SIGTERM handler (which runs on the
+ * event loop) could never see it half done, and a library must not exit its host process anyway.
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-const pending = new Set<string>();
-let hooked = false;
-function cleanupOnSignal() {
-  if (hooked) return;
-  hooked = true;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      for (const p of pending) rmSync(p, { force: true });
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    });
-  }
-}
-
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  cleanupOnSignal();
-  pending.add(tmp);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -36,7 +24,5 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
-  } finally {
-    pending.delete(tmp);
   }
 }
