@@ -3,7 +3,7 @@
  * (workerd started with --expose-gc), so memory is compared after collection, not while garbage
  * from the last requests is still waiting. Not part of the example a user deploys.
  */
-import worker from '../examples/worker/worker.ts';
+import worker from '../examples/worker/worker.js';
 
 export default {
   async fetch(request: Request): Promise<Response> {
