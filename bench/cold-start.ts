@@ -7,7 +7,9 @@
  * `import('prunekit/runtime')` (the package's own dist/, the 'node' export condition) through
  * reading the model file, compiling one wasm build, loading (validating, uploading, warming up)
  * and the first prediction of one sample. Median of --runs processes, wall time and the process's
- * CPU time over the same span (all threads; less sensitive to other load on the machine).
+ * CPU time over the same span (all threads; less sensitive to other load on the machine); once
+ * with the default load (which warms the kernels up with six small forward passes) and once with
+ * `{ warmUp: false }`, alternating.
  *
  * Cold start, workerd: a fresh workerd process per run serving examples/worker (bundled as
  * wrangler does, the .wasm imported as a module, compiled by workerd when it starts); we wait
@@ -45,26 +47,32 @@ const ms = (x: number) => x.toFixed(2);
 if (!existsSync(join(root, 'dist', 'runtime', 'index.js'))) throw new Error('run `npm run build` first (the benchmark loads the built package)');
 
 // ---- Node ---------------------------------------------------------------------------------
-const nodeScript = `
+const nodeScript = (loadOptions: string) => `
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const { loadModel } = await import('prunekit/runtime');
 const { readFileSync } = await import('node:fs');
-const m = await loadModel(readFileSync(${JSON.stringify(modelPath)}));
+const m = await loadModel(readFileSync(${JSON.stringify(modelPath)}), ${loadOptions});
 const label = m.predict(new Float32Array(m.inFeatures).fill(0.5))[0];
 const t1 = performance.now();
 const c1 = process.cpuUsage(c0);
 console.log(JSON.stringify({ ms: t1 - t0, cpuMs: (c1.user + c1.system) / 1000, flavor: m.flavor, label }));`;
-const nodeTimes: number[] = [];
-const nodeCpu: number[] = [];
+
+/** Median wall and CPU time of `runs` fresh processes; the two variants alternate so both see the same load. */
+const variants = { default: '{}', noWarmUp: '{ warmUp: false }' } as const;
+const nodeRuns: Record<keyof typeof variants, { ms: number[]; cpu: number[] }> = { default: { ms: [], cpu: [] }, noWarmUp: { ms: [], cpu: [] } };
 let nodeFlavor = '';
 for (let i = 0; i < runs; i++) {
-  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeScript], { cwd: root, encoding: 'utf8' })) as { ms: number; cpuMs: number; flavor: string };
-  nodeTimes.push(out.ms);
-  nodeCpu.push(out.cpuMs);
-  nodeFlavor = out.flavor;
+  for (const [name, opts] of Object.entries(variants) as [keyof typeof variants, string][]) {
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeScript(opts)], { cwd: root, encoding: 'utf8' })) as { ms: number; cpuMs: number; flavor: string };
+    nodeRuns[name].ms.push(out.ms);
+    nodeRuns[name].cpu.push(out.cpuMs);
+    nodeFlavor = out.flavor;
+  }
 }
-log(`cold start, Node ${process.version} (${nodeFlavor}): median ${ms(median(nodeTimes))} ms wall, ${ms(median(nodeCpu))} ms CPU (all threads) over ${runs} processes (wall min ${ms(Math.min(...nodeTimes))}, max ${ms(Math.max(...nodeTimes))}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+const nodeTimes = nodeRuns.default.ms, nodeCpu = nodeRuns.default.cpu;
+log(`cold start, Node ${process.version} (${nodeFlavor}), loadModel(bytes): median ${ms(median(nodeTimes))} ms wall, ${ms(median(nodeCpu))} ms CPU (all threads) over ${runs} processes (wall min ${ms(Math.min(...nodeTimes))}, max ${ms(Math.max(...nodeTimes))}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+log(`cold start, Node, loadModel(bytes, { warmUp: false }): median ${ms(median(nodeRuns.noWarmUp.ms))} ms wall, ${ms(median(nodeRuns.noWarmUp.cpu))} ms CPU`);
 
 // ---- workerd ------------------------------------------------------------------------------
 const tmp = mkdtempSync(join(tmpdir(), 'prunekit-cold-'));
@@ -146,6 +154,7 @@ if (asJson) {
     runs,
     coldStart: {
       node: { flavor: nodeFlavor, medianMs: median(nodeTimes), medianCpuMs: median(nodeCpu), timesMs: nodeTimes, cpuMs: nodeCpu },
+      nodeNoWarmUp: { medianMs: median(nodeRuns.noWarmUp.ms), medianCpuMs: median(nodeRuns.noWarmUp.cpu), timesMs: nodeRuns.noWarmUp.ms, cpuMs: nodeRuns.noWarmUp.cpu },
       workerd: { firstPredictMedianMs: median(workerdModel), firstValidateMedianMs: median(workerdBase), predictMs: workerdModel, validateMs: workerdBase },
     },
     sizes,

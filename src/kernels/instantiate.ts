@@ -165,15 +165,11 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
     return m;
   }
 
-  /** Runs `make`; a refusal to compile becomes a KernelLoadError, or the reference kernels if asked. */
-  function guarded<T>(opts: LoadOptions, make: () => T, onRefusal: () => T): T {
-    try {
-      return make();
-    } catch (e) {
-      if (!isCodegenRefusal(e)) throw e;
-      if (opts.fallback === 'reference') return onRefusal();
-      throw refusal(e);
-    }
+  /** A refusal to compile becomes a KernelLoadError, or the reference kernels if the caller asked. */
+  function fallbackOrThrow(e: unknown, opts: LoadOptions): Kernels {
+    if (!isCodegenRefusal(e)) throw e;
+    if (opts.fallback === 'reference') return createReferenceKernels();
+    throw refusal(e);
   }
 
   return {
@@ -182,24 +178,26 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
 
     async loadKernels(opts = {}) {
       if (opts.flavor === 'reference') return createReferenceKernels();
-      const memory = new WebAssembly.Memory({ initial: 2 });
       try {
+        const memory = new WebAssembly.Memory({ initial: 2 });
         const flavor = opts.module ? opts.moduleFlavor ?? 'simd' : pick(opts.flavor);
         const module = opts.module ?? await compile(flavor);
         return wrap(await WebAssembly.instantiate(module, imports(memory)), memory, flavor);
       } catch (e) {
-        return guarded(opts, () => { throw e; }, () => createReferenceKernels());
+        return fallbackOrThrow(e, opts);
       }
     },
 
     loadKernelsSync(opts = {}) {
       if (opts.flavor === 'reference') return createReferenceKernels();
-      return guarded(opts, () => {
+      try {
         const memory = new WebAssembly.Memory({ initial: 2 });
         const flavor = opts.module ? opts.moduleFlavor ?? 'simd' : pick(opts.flavor);
         const module = opts.module ?? compileSync(flavor);
         return wrap(new WebAssembly.Instance(module, imports(memory)), memory, flavor);
-      }, () => createReferenceKernels());
+      } catch (e) {
+        return fallbackOrThrow(e, opts);
+      }
     },
   };
 }
