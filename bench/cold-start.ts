@@ -25,13 +25,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { decodeModel } from '../src/sparse/format.js';
-import { bundleWorker, freePort, startWorkerd, workerdConfig } from '../scripts/workerd.mjs';
+import { bundleWorker, freePort, startWorkerd, tcpReady, workerdConfig } from '../scripts/workerd.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -79,17 +78,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'prunekit-cold-'));
 const { modules } = await bundleWorker({ entry: join(root, 'examples', 'worker', 'worker.ts'), outDir: tmp, minify: true, model: modelPath });
 const inFeatures = decodeModel(readFileSync(modelPath)).layers[0].inFeatures;
 const body = JSON.stringify({ rows: [Array.from({ length: inFeatures }, () => 0.5)] });
-
-function tcpReady(port: number): Promise<void> {
-  return new Promise((ok) => {
-    const attempt = () => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); ok(); });
-      s.once('error', () => { s.destroy(); setTimeout(attempt, 10); });
-    };
-    attempt();
-  });
-}
 
 async function firstRequest(path: string): Promise<{ ms: number; status: number }> {
   const port = await freePort();

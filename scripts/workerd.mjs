@@ -5,7 +5,7 @@
 // (examples/worker/) and the benchmarks (bench/serve-load.ts, bench/cold-start.ts).
 import { spawn } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -53,6 +53,18 @@ export function freePort() {
     const s = createServer();
     s.once('error', fail);
     s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+/** Resolves once 127.0.0.1:port accepts a TCP connection (without sending a request). */
+export function tcpReady(port) {
+  return new Promise((ok) => {
+    const attempt = () => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); ok(); });
+      s.once('error', () => { s.destroy(); setTimeout(attempt, 10); });
+    };
+    attempt();
   });
 }
 
