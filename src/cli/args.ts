@@ -8,9 +8,13 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /** Bad usage: exit code 2, message plus the command's usage. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 /** A failure while running (bad data, bad model file, diverging training): exit code 1. */
-export class RunError extends Error {}
+export class RunError extends Error {
+  override name = 'RunError';
+}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

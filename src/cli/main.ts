@@ -3,6 +3,7 @@
  * The prunekit command: a thin layer over the public API. Subcommands are loaded lazily so that
  * `prunekit --help` and `prunekit info` start fast. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
+import { readFileSync } from 'node:fs';
 import { RunError, UsageError } from './args.js';
 import { printableLines } from './text.js';
 
@@ -35,14 +36,20 @@ commands:
 ${Object.entries(commands).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`).join('\n')}
 `;
 
+/** The version in package.json (two folders up from src/cli/ and from dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainUsage);
     return name ? 0 : 2;
   }
-  if (name === '--version') {
-    process.stdout.write('prunekit 0.1.0\n');
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`prunekit ${packageVersion()}\n`);
     return 0;
   }
   const entry = commands[name];

@@ -1,5 +1,6 @@
 export * from './types.js';
 export { Arena, HEAP_BASE } from './arena.js';
 export { createReferenceKernels } from './reference.js';
-export { loadKernels, loadKernelsSync, supportedFlavors, wasmBytes, type LoadOptions, type WasmFlavor } from './load.js';
+export { createKernelLoader, KernelLoadError, type KernelLoader, type LoadOptions, type WasmFlavor, type WasmSource } from './instantiate.js';
+export { loadKernels, loadKernelsSync, supportedFlavors, wasmBytes } from './load.js';
 export * from './checked.js';
