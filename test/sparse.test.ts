@@ -77,7 +77,7 @@ describe('safetensors', () => {
     ['absurd header', (() => { const b = new Uint8Array(16); b.fill(0xff, 0, 8); return b; })(), /100000000-byte limit/],
     ['not JSON', handMade({}, new Uint8Array()).map((v, i) => (i === 8 ? 0x5b : v)), /must start with|not valid JSON/],
     ['not UTF-8', (() => { const b = handMade({ a: 1 }, new Uint8Array()); b[10] = 0xff; return b; })(), /not valid UTF-8/],
-    ['unknown dtype', handMade({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': unknown dtype "F64"/],
+    ['unknown dtype', handMade({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': unknown dtype "I64"/],
     ['bad shape', handMade({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32x2), /tensor 'a': shape must be/],
     ['size mismatch', handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': shape \[1\] of F32 needs 4 bytes, data_offsets span 8/],
     ['huge shape', handMade({ a: { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 8] } }, f32x2), /more than the file holds/],
