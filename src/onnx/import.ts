@@ -349,10 +349,13 @@ function branchError(cur: string, users: NodeObject[], w: Walk, isOutput: boolea
   return new ImportError(`${where} feeds ${uses}: the graph branches here; prunekit imports a single chain of layers (${SUPPORTED})`);
 }
 
-/** skl2onnx's two-class head: a Sigmoid on a 1-output last layer whose output is concatenated as [1 − p, p]. */
+/**
+ * A two-class head: a Sigmoid on a layer with one output that no further layer reads — PyTorch's
+ * binary classifiers, and skl2onnx's, which goes on to concatenate [1 − p, p].
+ */
 function isBinaryHead(u: NodeObject, w: Walk, consumers: Map<string, NodeObject[]>): boolean {
   if (u.op_type !== 'Sigmoid' || !w.open || w.layers.at(-1)?.outFeatures !== 1) return false;
-  return (consumers.get(u.output?.[0] ?? '') ?? []).some((c) => c.op_type === 'Concat');
+  return !(consumers.get(u.output?.[0] ?? '') ?? []).some((c) => ['Gemm', 'MatMul', 'BatchNormalization'].includes(c.op_type ?? ''));
 }
 
 function constantInput(n: NodeObject, i: number, w: Walk, what: string): Constant {
@@ -604,8 +607,8 @@ function readHead(nodes: NodeObject[], body: Set<NodeObject>, folded: Set<NodeOb
     } else if (op === 'ArgMax') {
       if (!axisOk(0)) fail(`axis ${attrInt(n, 'axis', 0)}: expected the class axis (1 or −1)`);
     } else if (op === 'Sigmoid' || op === 'Sub' || op === 'Concat') {
-      // skl2onnx's two-class head: p = σ(z), probabilities = [1 − p, p]
-      if (last.outFeatures !== 1 && !binary) fail(`after the last layer only the two-class head Sigmoid → Sub(1, p) → Concat is supported, on a layer with one output (this one has ${last.outFeatures})`);
+      // the two-class head: p = σ(z) (skl2onnx goes on: probabilities = [1 − p, p])
+      if (last.outFeatures !== 1 && !binary) fail(`after the last layer only the two-class head Sigmoid [→ Sub(1, p) → Concat] is supported, on a layer with one output (this one has ${last.outFeatures})`);
       if (op === 'Sigmoid') binary = true;
       if (op === 'Sub' && !(w.constants.get(n.input?.[0] ?? '')?.values?.[0] === 1 && reached.has(n.input?.[1] ?? ''))) fail('expected Sub(1, p)');
       if (op === 'Concat' && !axisOk(1)) fail('expected concatenation along axis 1');

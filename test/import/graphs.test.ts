@@ -128,6 +128,33 @@ describe('import: graph variants, against a plain forward pass and onnxruntime-n
     expect(maxAbsDiff(ourLogits(m, X), await viaOrt(bytes, X))).toBeLessThanOrEqual(1e-5);
   });
 
+  it('a PyTorch-style binary classifier (one output, Sigmoid) becomes logits [0, z]: softmax gives [1 − σ(z), σ(z)]', async () => {
+    const Wb = W2.slice(0, 4), bb = [0.2];
+    const bytes = model([...mlpNodes('x', 'z').slice(0, 2), gemm('h1', 'Wb', 'bb', 'z', 'out'), { op: 'Sigmoid', inputs: ['z'], outputs: ['y'], name: 'sig' }],
+      [...mlpInits().slice(0, 2), { name: 'Wb', dims: [1, 4], values: Wb }, { name: 'bb', dims: [1], values: bb }]);
+    const { model: m, summary } = imp(bytes);
+    expect(m.layers.at(-1)!.outFeatures).toBe(2);
+    expect(m.preprocessing.labelNames).toEqual(['0', '1']);
+    expect(summary.notes.join()).toMatch(/two-class head/);
+    const p1 = ourLogits(m, X).map((z) => [1 / (1 + Math.exp(z[0] - z[1]))]); // softmax([z0, z1])[1]
+    expect(maxAbsDiff(p1, await viaOrt(bytes, X))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('sparse initializers with [nnz, rank] coordinates', () => {
+    const nz = [[0, 0], [1, 2], [3, 1]];
+    const bytes = model(mlpNodes(), mlpInits().filter((t) => t.name !== 'W1'));
+    const obj = ModelProto.toObject(ModelProto.decode(bytes), { longs: String }) as { graph: { sparse_initializer?: unknown[] } };
+    obj.graph.sparse_initializer = [{
+      values: { name: 'W1', dims: [3], data_type: 1, float_data: [0.5, -2, 4] },
+      indices: { name: 'W1_idx', dims: [3, 2], data_type: 7, int64_data: nz.flat().map(String) },
+      dims: [4, 3],
+    }];
+    const { model: m } = imp(ModelProto.encode(ModelProto.fromObject(obj)).finish());
+    const want = new Array(12).fill(0);
+    want[0] = 0.5; want[1 * 3 + 2] = -2; want[3 * 3 + 1] = 4;
+    expect(Array.from(m.layers[0].weight)).toEqual(want);
+  });
+
   it('BFLOAT16 weights (int32_data bit patterns) are widened exactly', () => {
     const bf16 = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0] >>> 16; // truncation: exact for these values
     const vals = [0.5, -1, 0.25, 1, 0.5, -0.5, -0.75, 0.1875, 1, 0.3125, 0.3125, -0.3125];
