@@ -7,6 +7,7 @@ export type { Dataset, SplitDataset } from './data/types.js';
 export { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP, type Layer, type Preprocessing } from './nn/model.js';
 export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord } from './nn/train.js';
 export { saveModel, loadModel, encodeMLP, decodeMLP } from './nn/io.js';
+export { importModel, ImportError, type ImportOptions, type ImportSummary } from './import/index.js';
 export { Rng } from './util/rng.js';
 export * as prune from './prune/index.js';
 export { pruneModel, type PruneOptions, type PruneResult } from './prune/prune.js';

@@ -272,17 +272,23 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   }
   const input = dataInputs[0];
   const width = inputWidth(input, file);
+  const elem = input.type?.tensor_type?.elem_type;
+  const notes = elem && elem !== DT.FLOAT ? [`the graph's input is ${dtypeName(elem)}; the imported model computes in f32`] : [];
 
   const consumers = new Map<string, NodeObject[]>();
   for (const n of nodes) {
     if (folded.has(n)) continue;
-    for (const x of new Set(n.input ?? [])) if (x !== '' && !constants.has(x)) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+    for (const x of new Set(n.input ?? [])) {
+      if (x === '' || constants.has(x)) continue;
+      if (!consumers.has(x)) consumers.set(x, []);
+      consumers.get(x)!.push(n);
+    }
   }
   const graphOutputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
 
   // Follow the chain from the input: each tensor feeds exactly one node, until the logits, where
   // the graph ends or the classifier head takes over.
-  const w: Walk = { file, constants, layers: [], open: false, pre: [], width, notes: [] };
+  const w: Walk = { file, constants, layers: [], open: false, pre: [], width, notes };
   const body = new Set<NodeObject>();
   let cur = input.name ?? '';
   while (!atLogits(cur, consumers.get(cur) ?? [], w, consumers, graphOutputs)) {
