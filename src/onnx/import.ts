@@ -445,7 +445,9 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
     case 'Reshape': {
       dataIs(n, cur, w);
       const s = constantInput(n, 1, w, 'shape').values!;
-      const ok = s.length === 2 && (s[0] === -1 || s[0] === 0) && (s[1] === -1 || w.width === undefined || s[1] === w.width) && !(s[0] === -1 && s[1] === -1);
+      // 0 copies the batch dimension, unless allowzero = 1 (opset 14+) makes it a literal 0
+      const batchOk = s[0] === -1 || (s[0] === 0 && !attrInt(n, 'allowzero', 0));
+      const ok = s.length === 2 && batchOk && (s[1] === -1 || w.width === undefined || s[1] === w.width) && !(s[0] === -1 && s[1] === -1);
       if (!ok) fail(`reshapes to [${Array.from(s)}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] (batch × features, a no-op) is supported`);
       if (s[1] > 0) w.width = s[1];
       return out;

@@ -179,6 +179,8 @@ describe('import: graph variants that are refused, by node', () => {
       /ArgMax 'am': axis 0: expected the class axis/],
     ['a Reshape that is not [-1, width]', [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['xr'], name: 'rs' }, ...mlpNodes('xr')], [...inits, { name: 'shape', dims: [2], values: [3, -1], type: 7 }],
       /Reshape 'rs': reshapes to \[3,-1\]; only \[-1, 3\] or \[0, 3\]/],
+    ['a Reshape to [0, 3] with allowzero = 1 (a literal zero-size batch)', [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['xr'], name: 'rz', attrs: [{ name: 'allowzero', i: 1 }] }, ...mlpNodes('xr')],
+      [...inits, { name: 'shape', dims: [2], values: [0, 3], type: 7 }], /Reshape 'rz': reshapes to \[0,3\]/],
     ['Flatten over the batch', [{ op: 'Flatten', inputs: ['x'], outputs: ['xf'], name: 'fl', attrs: [{ name: 'axis', i: 0 }] }, ...mlpNodes('xf')], inits,
       /Flatten 'fl': axis 0 flattens across the batch/],
     ['an Add after an activation', [gemm('x', 'W1', 'b1', 'z1', 'fc1'), { op: 'Relu', inputs: ['z1'], outputs: ['h1'], name: 'relu1' }, { op: 'Add', inputs: ['h1', 'b1'], outputs: ['h2'], name: 'shift' }, gemm('h2', 'W2', 'b2', 'y', 'fc2')], inits,
