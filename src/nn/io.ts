@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from '../util/safetensors.js';
+import { standardizationProblem } from '../util/finite.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Act, type ActName } from '../kernels/types.js';
 import type { Layer, MLP } from './model.js';
@@ -88,6 +89,8 @@ export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
   const nIn = layers[0].inFeatures;
   const mean = tensor('preprocessing.mean', 'F32', [nIn], true);
   const scale = tensor('preprocessing.scale', 'F32', [nIn], true);
+  const unusable = standardizationProblem(mean?.data ?? null, scale?.data ?? null);
+  if (unusable) fail(unusable);
   return {
     layers,
     preprocessing: {

@@ -11,6 +11,7 @@ import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
+import { checkFiniteLogits } from '../util/finite.js';
 import { Rng } from '../util/rng.js';
 import { trainValidationSplit } from '../data/split.js';
 
@@ -123,7 +124,7 @@ function evaluateOn(net: Network, ds: Dataset, B: number): { accuracy: number; l
     const n = Math.min(B, ds.nSamples - start);
     for (let j = 0; j < n; j++) rows[j] = start + j;
     net.setInput(ds.features, ds.nFeatures, rows, n);
-    net.forward(n);
+    checkFiniteLogits(net.forward(n), net.nOut, n, 'feature-major', start); // a NaN loss is no score
     const r = net.lossAndGrad(ds.labels, rows, n, false);
     lossSum += r.lossSum; correct += r.correct;
   }
@@ -142,6 +143,7 @@ export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatu
       for (let j = 0; j < n; j++) rows[j] = start + j;
       net.setInput(ds.features, ds.nFeatures, rows, n);
       const z = net.forward(n);
+      checkFiniteLogits(z, C, n, 'feature-major', start); // argmax of NaN is no label
       for (let j = 0; j < n; j++) {
         let arg = 0;
         for (let c = 1; c < C; c++) if (z[c * n + j] > z[arg * n + j]) arg = c;

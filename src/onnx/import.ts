@@ -21,6 +21,7 @@ import { ImportError } from '../import/errors.js';
 import type { ImportedLayer, ImportedNetwork } from '../import/network.js';
 import { ModelProto } from './schema.js';
 import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './tensor.js';
+import { LABELS_KEY } from './export.js';
 
 /** The opsets of the default domain this importer reads. */
 export const MIN_OPSET = 9;
@@ -64,6 +65,7 @@ interface ModelObject {
   producer_version?: string;
   opset_import?: { domain?: string; version?: number }[];
   graph?: GraphObject;
+  metadata_props?: { key?: string; value?: string }[];
 }
 
 // ---- what is supported --------------------------------------------------------------------------
@@ -304,12 +306,26 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
 
   const head = readHead(nodes, body, folded, cur, w, graphOutputs);
   return {
-    layers: w.layers, mean, scale, labels: head.labels, notes: [...w.notes, ...head.notes],
+    layers: w.layers, mean, scale, labels: head.labels ?? metadataLabels(model, file), notes: [...w.notes, ...head.notes],
     source: {
       producer: [model.producer_name, model.producer_version].filter(Boolean).join(' ') || undefined,
       ir_version: model.ir_version, opset, graph: g.name || undefined, input: input.name, output: head.output,
     },
   };
+}
+
+/** Class names `prunekit export` wrote into metadata_props (a JSON array of strings), or null. */
+function metadataLabels(model: ModelObject, file: string): string[] | null {
+  const entry = (model.metadata_props ?? []).find((p) => p.key === LABELS_KEY);
+  if (!entry) return null;
+  let labels: unknown;
+  try {
+    labels = JSON.parse(entry.value ?? '');
+  } catch {
+    throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not valid JSON (expected an array of class names)`);
+  }
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not an array of class names`);
+  return labels;
 }
 
 function inputWidth(input: ValueInfoObject, file: string): number | undefined {
