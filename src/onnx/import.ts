@@ -19,54 +19,15 @@
 import type { ActName } from '../nn/model.js';
 import { ImportError } from '../import/errors.js';
 import type { ImportedLayer, ImportedNetwork } from '../import/network.js';
+import { attr, attrFloat, attrInt, describe, utf8, type GraphObject, type ModelObject, type NodeObject, type SparseObject, type ValueInfoObject } from './proto.js';
 import { ModelProto } from './schema.js';
+import { evalShape, type Dim } from './shape.js';
 import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './tensor.js';
 import { LABELS_KEY } from './export.js';
 
 /** The opsets of the default domain this importer reads. */
 export const MIN_OPSET = 9;
 export const MAX_OPSET = 21;
-
-// ---- the decoded protobuf, as protobufjs' toObject gives it -------------------------------------
-
-interface AttrObject {
-  name?: string;
-  f?: number;
-  i?: number;
-  s?: Uint8Array;
-  t?: TensorObject;
-  sparse_tensor?: SparseObject;
-  floats?: number[];
-  ints?: number[];
-  strings?: Uint8Array[];
-}
-interface NodeObject {
-  input?: string[];
-  output?: string[];
-  name?: string;
-  op_type?: string;
-  domain?: string;
-  attribute?: AttrObject[];
-}
-interface SparseObject { values?: TensorObject; indices?: TensorObject; dims?: number[] }
-interface DimObject { dim_value?: number; dim_param?: string }
-interface ValueInfoObject { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimObject[] } } } }
-interface GraphObject {
-  node?: NodeObject[];
-  name?: string;
-  initializer?: TensorObject[];
-  sparse_initializer?: SparseObject[];
-  input?: ValueInfoObject[];
-  output?: ValueInfoObject[];
-}
-interface ModelObject {
-  ir_version?: number;
-  producer_name?: string;
-  producer_version?: string;
-  opset_import?: { domain?: string; version?: number }[];
-  graph?: GraphObject;
-  metadata_props?: { key?: string; value?: string }[];
-}
 
 // ---- what is supported --------------------------------------------------------------------------
 
@@ -75,29 +36,14 @@ const BODY_OPS = new Set(['Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'BatchNo
 const HEAD_OPS = new Set(['Softmax', 'LogSoftmax', 'ArgMax', 'Concat', 'Identity', 'Cast', 'Reshape', 'Flatten']);
 const ML_OPS = new Set(['Scaler', 'ArrayFeatureExtractor', 'ZipMap']);
 const CONST_OPS = new Set(['Constant', 'Transpose']);
+/** Integer bookkeeping on shapes, evaluated for a Reshape's target shape (./shape.ts). */
+const SHAPE_OPS = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice']);
 const SUPPORTED = 'Gemm, MatMul + Add, BatchNormalization after a linear layer, Relu/Tanh/Sigmoid, ' +
   'Identity/Cast/Flatten/Reshape/Dropout (no-ops), Sub/Add/Mul/Div by constants or ai.onnx.ml Scaler before the first layer, ' +
   'and after the last layer Softmax/LogSoftmax, ArgMax, ai.onnx.ml ArrayFeatureExtractor and ZipMap';
 
 const isMlDomain = (d: string | undefined) => d === 'ai.onnx.ml';
 const isDefaultDomain = (d: string | undefined) => !d || d === 'ai.onnx';
-
-function describe(n: NodeObject): string {
-  return `${n.op_type ?? '(no op_type)'} '${n.name || n.output?.[0] || '(unnamed)'}'`;
-}
-
-function attr(n: NodeObject, name: string): AttrObject | undefined {
-  return n.attribute?.find((a) => a.name === name);
-}
-const attrInt = (n: NodeObject, name: string, def: number): number => {
-  const a = attr(n, name);
-  return a ? a.i ?? 0 : def;
-};
-const attrFloat = (n: NodeObject, name: string, def: number): number => {
-  const a = attr(n, name);
-  return a ? a.f ?? 0 : def;
-};
-const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
 
 // ---- decoding ---------------------------------------------------------------------------------
 
@@ -238,6 +184,11 @@ interface Walk {
   pre: PreOp[];
   /** Features of the current tensor (product of its non-batch dimensions), when known. */
   width: number | undefined;
+  /** The current tensor's full shape ['N', …] (null: an unknown dimension), for Shape nodes. */
+  dims: Dim[] | undefined;
+  /** The node writing each tensor, and the shape-arithmetic nodes a Reshape used. */
+  producers: Map<string, NodeObject>;
+  shapeNodes: Set<NodeObject>;
   notes: string[];
 }
 
@@ -258,7 +209,7 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   const unsupported = nodes.filter((n) => {
     const op = n.op_type ?? '';
     if (isMlDomain(n.domain)) return !ML_OPS.has(op);
-    return !isDefaultDomain(n.domain) || !(BODY_OPS.has(op) || HEAD_OPS.has(op) || CONST_OPS.has(op));
+    return !isDefaultDomain(n.domain) || !(BODY_OPS.has(op) || HEAD_OPS.has(op) || CONST_OPS.has(op) || SHAPE_OPS.has(op));
   });
   if (unsupported.length) {
     const list = unsupported.slice(0, 5).map((n) => `${describe(n)}${isDefaultDomain(n.domain) ? '' : ` (domain ${n.domain})`}`).join(', ');
@@ -273,13 +224,14 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
       'prunekit imports models with one input, the features, and every weight stored in the file (an initializer or a Constant)');
   }
   const input = dataInputs[0];
-  const width = inputWidth(input, file);
+  const dims = inputShape(input, file);
+  const width = dims && dims.slice(1).every((d) => typeof d === 'number') ? (dims.slice(1) as number[]).reduce((a, b) => a * b, 1) : undefined;
   const elem = input.type?.tensor_type?.elem_type;
   const notes = elem && elem !== DT.FLOAT ? [`the graph's input is ${dtypeName(elem)}; the imported model computes in f32`] : [];
 
   const consumers = new Map<string, NodeObject[]>();
   for (const n of nodes) {
-    if (folded.has(n)) continue;
+    if (folded.has(n) || n.op_type === 'Shape') continue; // Shape reads no values, only the shape
     for (const x of new Set(n.input ?? [])) {
       if (x === '' || constants.has(x)) continue;
       if (!consumers.has(x)) consumers.set(x, []);
@@ -290,7 +242,9 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
 
   // Follow the chain from the input: each tensor feeds exactly one node, until the logits, where
   // the graph ends or the classifier head takes over.
-  const w: Walk = { file, constants, layers: [], open: false, pre: [], width, notes };
+  const producers = new Map<string, NodeObject>();
+  for (const n of nodes) for (const o of n.output ?? []) if (o) producers.set(o, n);
+  const w: Walk = { file, constants, layers: [], open: false, pre: [], width, dims, producers, shapeNodes: new Set(), notes };
   const body = new Set<NodeObject>();
   let cur = input.name ?? '';
   while (!atLogits(cur, consumers.get(cur) ?? [], w, consumers, graphOutputs)) {
@@ -304,7 +258,7 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   if (w.layers.length === 0) throw new ImportError(`${file}: no Gemm or MatMul layer found between the input '${input.name}' and the output`);
   const [mean, scale] = resolvePre(w);
 
-  const head = readHead(nodes, body, folded, cur, w, graphOutputs);
+  const head = readHead(nodes, new Set([...body, ...w.shapeNodes]), folded, cur, w, graphOutputs);
   return {
     layers: w.layers, mean, scale, labels: head.labels ?? metadataLabels(model, file), notes: [...w.notes, ...head.notes],
     source: {
@@ -328,19 +282,15 @@ function metadataLabels(model: ModelObject, file: string): string[] | null {
   return labels;
 }
 
-function inputWidth(input: ValueInfoObject, file: string): number | undefined {
+/** The input's shape ['N', d1, …] (null where a dimension is not fixed), or undefined if the graph gives none. */
+function inputShape(input: ValueInfoObject, file: string): Dim[] | undefined {
   const tt = input.type?.tensor_type;
   const elem = tt?.elem_type ?? 0;
   if (elem !== 0 && !isFloatType(elem)) throw new ImportError(`${file}: the input '${input.name}' is ${dtypeName(elem)}; prunekit models take floating-point features`);
   const dims = tt?.shape?.dim;
   if (!dims) return undefined;
   if (dims.length < 2) throw new ImportError(`${file}: the input '${input.name}' has rank ${dims.length}; prunekit imports models whose input is a batch [N, features…]`);
-  let n = 1;
-  for (const d of dims.slice(1)) {
-    if (!d.dim_value || d.dim_value < 1) return undefined;
-    n *= d.dim_value;
-  }
-  return n;
+  return ['N', ...dims.slice(1).map((d) => (d.dim_value && d.dim_value >= 1 ? d.dim_value : null))];
 }
 
 /** Ops that only ever belong to the classifier head (after the logits). */
@@ -415,6 +365,7 @@ function addLayer(w: Walk, n: NodeObject, weight: Float64Array, inF: number, out
   w.layers.push({ inFeatures: inF, outFeatures: outF, weight, bias, activation: 'identity', origin: describe(n) });
   w.open = true;
   w.width = outF;
+  w.dims = ['N', outF];
 }
 
 /** One node on the chain; returns the tensor that carries the data on. */
@@ -456,16 +407,22 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       dataIs(n, cur, w);
       const axis = attrInt(n, 'axis', 1);
       if (axis !== 1) fail(`axis ${axis} flattens across the batch; only axis 1 (keep the batch, flatten the features) is supported`);
+      w.dims = ['N', w.width ?? null];
       return out;
     }
-    case 'Reshape': {
+    case 'Reshape': { // to [batch, features]: a no-op on prunekit's flattened rows
       dataIs(n, cur, w);
-      const s = constantInput(n, 1, w, 'shape').values!;
-      // 0 copies the batch dimension, unless allowzero = 1 (opset 14+) makes it a literal 0
-      const batchOk = s[0] === -1 || (s[0] === 0 && !attrInt(n, 'allowzero', 0));
-      const ok = s.length === 2 && batchOk && (s[1] === -1 || w.width === undefined || s[1] === w.width) && !(s[0] === -1 && s[1] === -1);
-      if (!ok) fail(`reshapes to [${Array.from(s)}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] (batch × features, a no-op) is supported`);
-      if (s[1] > 0) w.width = s[1];
+      const target = reshapeTarget(n, w);
+      const [b, f] = target ?? [];
+      // the batch: the symbol N, −1, or 0 (copy), unless allowzero = 1 (opset 14+) makes 0 literal
+      const batchOk = b === 'N' || b === -1 || (b === 0 && !attrInt(n, 'allowzero', 0));
+      const featuresOk = f === -1 ? b !== -1 : typeof f === 'number' && f > 0 && (w.width === undefined || f === w.width);
+      if (!target || target.length !== 2 || !batchOk || !featuresOk) {
+        fail(`reshapes to [${target ? target.map(String) : 'a shape prunekit cannot evaluate'}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] ` +
+          '(batch × features, a no-op) is supported, given as a constant or computed from Shape(x) with Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, Mul');
+      }
+      if (typeof f === 'number' && f > 0) w.width = f;
+      w.dims = ['N', w.width ?? null];
       return out;
     }
     case 'Gemm': { // Y = α·A'·B' + β·C (A' = A or Aᵀ by transA, B' likewise)
@@ -539,6 +496,22 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
     }
   }
   return fail(`not supported here. prunekit imports MLPs: ${SUPPORTED}`);
+}
+
+/** A Reshape's target shape: a constant, or evaluated from the shape arithmetic that computes it (./shape.ts). */
+function reshapeTarget(n: NodeObject, w: Walk): Dim[] | null {
+  const name = n.input?.[1] ?? '';
+  const c = w.constants.get(name);
+  if (c) return c.values ? Array.from(c.values) : null;
+  const used = new Set<NodeObject>();
+  const v = evalShape(name, {
+    producer: (t) => w.producers.get(t),
+    constant: (t) => w.constants.get(t),
+    dataShape: (t) => (t === n.input?.[0] ? w.dims : undefined),
+    used,
+  });
+  for (const u of used) w.shapeNodes.add(u);
+  return v;
 }
 
 /** B [rows × cols] → α·Bᵀ [cols × rows]. */
