@@ -19,31 +19,20 @@
 import type { ActName } from '../nn/model.js';
 import { ImportError } from '../import/errors.js';
 import type { ImportedLayer, ImportedNetwork } from '../import/network.js';
-import { attr, attrFloat, attrInt, describe, utf8, type GraphObject, type ModelObject, type NodeObject, type SparseObject, type ValueInfoObject } from './proto.js';
+import { attr, attrFloat, attrInt, describe, type ModelObject, type NodeObject, type ValueInfoObject } from './proto.js';
+import { collectConstants } from './constants.js';
+import { readHead } from './head.js';
 import { ModelProto } from './schema.js';
 import { evalShape, type Dim } from './shape.js';
-import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './tensor.js';
+import { BODY_OPS, CONST_OPS, HEAD_OPS, isDefaultDomain, isMlDomain, ML_OPS, SHAPE_OPS, SUPPORTED } from './ops.js';
+import { DT, dtypeName, isFloatType, type Constant } from './tensor.js';
 import { LABELS_KEY } from './export.js';
 
 /** The opsets of the default domain this importer reads. */
 export const MIN_OPSET = 9;
 export const MAX_OPSET = 21;
 
-// ---- what is supported --------------------------------------------------------------------------
-
 const ACTIVATIONS: Record<string, ActName> = { Relu: 'relu', Tanh: 'tanh', Sigmoid: 'logistic' };
-const BODY_OPS = new Set(['Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Tanh', 'Sigmoid', 'Identity', 'Cast', 'Flatten', 'Reshape', 'Dropout']);
-const HEAD_OPS = new Set(['Softmax', 'LogSoftmax', 'ArgMax', 'Concat', 'Identity', 'Cast', 'Reshape', 'Flatten']);
-const ML_OPS = new Set(['Scaler', 'ArrayFeatureExtractor', 'ZipMap']);
-const CONST_OPS = new Set(['Constant', 'Transpose']);
-/** Integer bookkeeping on shapes, evaluated for a Reshape's target shape (./shape.ts). */
-const SHAPE_OPS = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice']);
-const SUPPORTED = 'Gemm, MatMul + Add, BatchNormalization after a linear layer, Relu/Tanh/Sigmoid, ' +
-  'Identity/Cast/Flatten/Reshape/Dropout (no-ops), Sub/Add/Mul/Div by constants or ai.onnx.ml Scaler before the first layer, ' +
-  'and after the last layer Softmax/LogSoftmax, ArgMax, ai.onnx.ml ArrayFeatureExtractor and ZipMap';
-
-const isMlDomain = (d: string | undefined) => d === 'ai.onnx.ml';
-const isDefaultDomain = (d: string | undefined) => !d || d === 'ai.onnx';
 
 // ---- decoding ---------------------------------------------------------------------------------
 
@@ -65,109 +54,6 @@ function checkOpsets(m: ModelObject, file: string): number {
   const v = main.version ?? 0;
   if (v < MIN_OPSET || v > MAX_OPSET) throw new ImportError(`${file}: the model is written for opset ${v}; prunekit imports opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   return v;
-}
-
-// ---- constants: initializers, sparse initializers, Constant nodes, and nodes that only reshape them --
-
-function readSparse(s: SparseObject, where: string): Constant {
-  if (!s.values || !s.indices) throw new ImportError(`${where}: sparse tensor without values or indices`);
-  const values = readTensor(s.values, `${where} (values)`);
-  const indices = readTensor(s.indices, `${where} (indices)`);
-  const dims = s.dims ?? [];
-  let count = 1;
-  for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ImportError(`${where}: bad dimension ${d} in shape [${dims}]`);
-    count *= d;
-    if (count > 2 ** 31) throw new ImportError(`${where}: shape [${dims}] has more than 2^31 elements`);
-  }
-  if (!values.values) throw new ImportError(`${where}: sparse values must be numbers`);
-  const nnz = values.values.length;
-  const idx = indices.values!;
-  const coords = indices.dims.length === 2;
-  if (!(indices.dims.length === 1 && idx.length === nnz) && !(coords && indices.dims[0] === nnz && indices.dims[1] === dims.length)) {
-    throw new ImportError(`${where}: ${nnz} sparse values need indices [${nnz}] or [${nnz}, ${dims.length}], got [${indices.dims}]`);
-  }
-  if (count > 64 * (s.values.raw_data?.length ?? 0) + 64 * nnz + 4096 && count > 1 << 24) {
-    throw new ImportError(`${where}: a sparse tensor of shape [${dims}] with ${nnz} values is implausibly large`);
-  }
-  const dense = new Float64Array(count);
-  for (let k = 0; k < nnz; k++) {
-    let flat = 0;
-    if (coords) {
-      for (let r = 0; r < dims.length; r++) {
-        const c = idx[k * dims.length + r];
-        if (!(c >= 0 && c < dims[r])) throw new ImportError(`${where}: sparse index ${c} of value ${k} is outside dimension ${r} (size ${dims[r]})`);
-        flat = flat * dims[r] + c;
-      }
-    } else {
-      flat = idx[k];
-    }
-    if (!(flat >= 0 && flat < count)) throw new ImportError(`${where}: sparse index ${flat} of value ${k} is outside the ${count} elements`);
-    dense[flat] = values.values[k];
-  }
-  return { dims, dataType: values.dataType, values: dense, strings: null };
-}
-
-function constantNodeValue(n: NodeObject, file: string): Constant {
-  const where = `${file}: ${describe(n)}`;
-  const a = n.attribute?.[0];
-  if (!a || (n.attribute?.length ?? 0) !== 1) throw new ImportError(`${where}: a Constant needs exactly one value attribute`);
-  switch (a.name) {
-    case 'value': if (a.t) return readTensor(a.t, where); break;
-    case 'sparse_value': if (a.sparse_tensor) return readSparse(a.sparse_tensor, where); break;
-    case 'value_float': return { dims: [], dataType: DT.FLOAT, values: Float64Array.of(a.f ?? 0), strings: null };
-    case 'value_floats': return { dims: [a.floats?.length ?? 0], dataType: DT.FLOAT, values: Float64Array.from(a.floats ?? []), strings: null };
-    case 'value_int': return { dims: [], dataType: DT.INT64, values: Float64Array.of(a.i ?? 0), strings: null };
-    case 'value_ints': return { dims: [a.ints?.length ?? 0], dataType: DT.INT64, values: Float64Array.from(a.ints ?? []), strings: null };
-    case 'value_string': return { dims: [], dataType: DT.STRING, values: null, strings: [utf8(a.s ?? new Uint8Array())] };
-    case 'value_strings': return { dims: [a.strings?.length ?? 0], dataType: DT.STRING, values: null, strings: (a.strings ?? []).map(utf8) };
-  }
-  throw new ImportError(`${where}: unsupported Constant attribute '${a.name}'`);
-}
-
-/**
- * All constants by name. Nodes whose inputs are all constants and that only convert or rearrange
- * them (Constant, Cast, Identity, 2-D Transpose) are evaluated here and recorded in `folded`.
- */
-function collectConstants(g: GraphObject, file: string): { constants: Map<string, Constant>; folded: Set<NodeObject> } {
-  const constants = new Map<string, Constant>();
-  for (const t of g.initializer ?? []) constants.set(t.name ?? '', readTensor(t, `${file}: initializer '${t.name}'`));
-  for (const s of g.sparse_initializer ?? []) {
-    const name = s.values?.name ?? '';
-    constants.set(name, readSparse(s, `${file}: sparse initializer '${name}'`));
-  }
-  const folded = new Set<NodeObject>();
-  for (const n of g.node ?? []) {
-    const ins = (n.input ?? []).filter((x) => x !== '');
-    const out = n.output?.[0];
-    if (!out || !isDefaultDomain(n.domain)) continue;
-    if (n.op_type === 'Constant') {
-      constants.set(out, constantNodeValue(n, file));
-      folded.add(n);
-      continue;
-    }
-    if (ins.length !== 1 || !constants.has(ins[0])) continue;
-    const c = constants.get(ins[0])!;
-    if (n.op_type === 'Identity') {
-      constants.set(out, c);
-    } else if (n.op_type === 'Cast' && c.values && isFloatType(c.dataType)) {
-      const to = attrInt(n, 'to', 0);
-      const values = castFloat(c.values, to);
-      if (!values) continue; // a cast to an integer type: not a weight, left for the walk to refuse
-      constants.set(out, { ...c, dataType: to, values });
-    } else if (n.op_type === 'Transpose' && c.values && c.dims.length === 2) {
-      const perm = attr(n, 'perm')?.ints ?? [1, 0];
-      if (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) continue;
-      const [r, k] = c.dims;
-      const v = new Float64Array(c.values.length);
-      for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) v[j * r + i] = c.values[i * k + j];
-      constants.set(out, { ...c, dims: [k, r], values: v });
-    } else {
-      continue;
-    }
-    folded.add(n);
-  }
-  return { constants, folded };
 }
 
 // ---- the walk ------------------------------------------------------------------------------------
@@ -559,75 +445,4 @@ function resolvePre(w: Walk): [Float64Array | null, Float64Array | null] {
   const scale = a.map((aj) => 1 / aj);
   w.notes.push(`input transform (${w.pre.map((p) => p.node).join(', ')}) stored as the model's standardisation (x − mean)/scale`);
   return [mean, scale];
-}
-
-// ---- the classifier head -------------------------------------------------------------------------
-
-/**
- * Everything after the logits: checks it is only a classifier head and reads the class labels
- * (ArrayFeatureExtractor's constant first, else ZipMap's attribute). Every other node must be on
- * the chain, a constant, or here.
- */
-function readHead(nodes: NodeObject[], body: Set<NodeObject>, folded: Set<NodeObject>, logits: string, w: Walk, graphOutputs: Set<string>):
-  { labels: string[] | null; notes: string[]; output: string } {
-  const reached = new Set([logits]);
-  const notes: string[] = [];
-  let labels: string[] | null = null, zipLabels: string[] | null = null;
-  let binary = false;
-  const last = w.layers.at(-1)!;
-  for (const n of nodes) {
-    if (body.has(n) || folded.has(n)) continue;
-    const ins = (n.input ?? []).filter((x) => x !== '');
-    if (!ins.some((x) => reached.has(x))) {
-      throw new ImportError(`${w.file}: ${describe(n)} is not on the chain from the input to the output; prunekit imports a single chain of layers (${SUPPORTED})`);
-    }
-    const outside = ins.filter((x) => !reached.has(x) && !w.constants.has(x));
-    if (outside.length) throw new ImportError(`${w.file}: ${describe(n)} after the last layer also reads '${outside.join("', '")}', which is not part of the classifier output`);
-    const op = n.op_type ?? '';
-    const fail = (why: string): never => { throw new ImportError(`${w.file}: ${describe(n)}: ${why}`); };
-    const axisOk = (def: number) => { const a = attrInt(n, 'axis', def); return a === 1 || a === -1; };
-    if (isMlDomain(n.domain)) {
-      if (op === 'ArrayFeatureExtractor') {
-        const c = w.constants.get(n.input?.[0] ?? '');
-        if (!c || reached.has(n.input?.[0] ?? '')) fail('expected the class labels (a constant) as input 0');
-        labels = c!.strings ?? Array.from(c!.values!, String);
-      } else if (op === 'ZipMap') {
-        const s = attr(n, 'classlabels_strings')?.strings, i = attr(n, 'classlabels_int64s')?.ints;
-        zipLabels = s?.length ? s.map(utf8) : i?.length ? i.map(String) : null;
-      } else {
-        fail('a Scaler after the last layer cannot be imported');
-      }
-    } else if (op === 'Softmax' || op === 'LogSoftmax') {
-      // default axis: 1 before opset 13, −1 from 13; both are the class axis of [N, classes]
-      if (!axisOk(1)) fail(`axis ${attrInt(n, 'axis', 1)}: expected the class axis (1 or −1)`);
-      if (n.input?.[0] === logits) notes.push(`final ${op} (${describe(n)}) dropped: the imported model's last layer gives logits`);
-    } else if (op === 'ArgMax') {
-      if (!axisOk(0)) fail(`axis ${attrInt(n, 'axis', 0)}: expected the class axis (1 or −1)`);
-    } else if (op === 'Sigmoid' || op === 'Sub' || op === 'Concat') {
-      // the two-class head: p = σ(z) (skl2onnx goes on: probabilities = [1 − p, p])
-      if (last.outFeatures !== 1 && !binary) fail(`after the last layer only the two-class head Sigmoid [→ Sub(1, p) → Concat] is supported, on a layer with one output (this one has ${last.outFeatures})`);
-      if (op === 'Sigmoid') binary = true;
-      if (op === 'Sub' && !(w.constants.get(n.input?.[0] ?? '')?.values?.[0] === 1 && reached.has(n.input?.[1] ?? ''))) fail('expected Sub(1, p)');
-      if (op === 'Concat' && !axisOk(1)) fail('expected concatenation along axis 1');
-    } else if (!HEAD_OPS.has(op)) {
-      fail(`not supported after the last layer (${last.origin}): expected a classifier head (Softmax/LogSoftmax, ArgMax, ArrayFeatureExtractor, ZipMap, Identity, Cast, Reshape)`);
-    }
-    for (const o of n.output ?? []) if (o) reached.add(o);
-  }
-  if (binary) {
-    // one logit z with p = σ(z) → two logits [0, z]: softmax([0, z]) = [1/(1 + e^z), e^z/(1 + e^z)] = [1 − σ(z), σ(z)]
-    const weight = new Float64Array(2 * last.inFeatures);
-    weight.set(last.weight, last.inFeatures);
-    last.weight = weight;
-    last.bias = Float64Array.of(0, last.bias[0]);
-    last.outFeatures = 2;
-    notes.push('two-class head: the single logistic output z became two logits [0, z] (softmax([0, z]) = [1 − σ(z), σ(z)])');
-  }
-  if (![...graphOutputs].some((o) => reached.has(o))) {
-    throw new ImportError(`${w.file}: no graph output (${[...graphOutputs].join(', ') || 'none'}) is computed from the logits '${logits}'`);
-  }
-  if (labels && zipLabels && labels.join('\u0000') !== zipLabels.join('\u0000')) {
-    notes.push(`ZipMap labels (${zipLabels.join(', ')}) differ from ArrayFeatureExtractor's (${labels.join(', ')}); using the latter`);
-  }
-  return { labels: labels ?? zipLabels, notes, output: logits };
 }
