@@ -7,12 +7,14 @@
  *
  *   [input transform]  (Sub/Add/Mul/Div by constants, ai.onnx.ml Scaler)
  *   per layer:  Gemm, or MatMul + Add      [BatchNormalization]   [Relu | Tanh | Sigmoid]
- *   no-ops anywhere:  Identity, Cast (to a float type), Flatten(axis 1), Reshape([-1|0, width]), Dropout
- *   classifier head after the logits:  Softmax | LogSoftmax, ArgMax, ArrayFeatureExtractor over the
- *   class labels, ZipMap, Identity/Cast/Reshape; skl2onnx's binary head Sigmoid → Sub(1, p) → Concat.
+ *   no-ops anywhere:  Identity, Cast (to a float type), Flatten(axis 1), Dropout, and Reshape to
+ *     [batch, features], its shape a constant or computed from Shape(x) (./shape.ts)
+ *   classifier head after the logits (./head.ts):  Softmax | LogSoftmax, ArgMax,
+ *     ArrayFeatureExtractor over the class labels, ZipMap, Identity/Cast/Reshape; on a layer with one
+ *     output, the two-class head Sigmoid [→ Sub(1, p) → Concat], which becomes logits [0, z].
  *
  * Weights are initializers, sparse initializers or Constant nodes (also behind a Cast, Identity or
- * Transpose), in FLOAT, FLOAT16, BFLOAT16 or DOUBLE; everything is computed in float64 and rounded to
+ * Transpose; ./constants.ts), in FLOAT, FLOAT16, BFLOAT16 or DOUBLE; everything is computed in float64 and rounded to
  * f32 once (src/import/network.ts). Anything else — a Conv, a residual Add, a branch, an op not
  * listed — is an ImportError naming the op, the node and what is supported.
  */
