@@ -7,6 +7,9 @@ import { attr, attrInt, describe, utf8, type GraphObject, type NodeObject, type 
 import { isDefaultDomain } from './ops.js';
 import { castFloat, DT, isFloatType, readTensor, type Constant } from './tensor.js';
 
+/** The largest dense tensor a sparse initializer may expand to: 2^27 weights, 512 MiB as f32. */
+export const MAX_DENSE_ELEMENTS = 2 ** 27;
+
 function readSparse(s: SparseObject, where: string): Constant {
   if (!s.values || !s.indices) throw new ImportError(`${where}: sparse tensor without values or indices`);
   const values = readTensor(s.values, `${where} (values)`);
@@ -25,8 +28,10 @@ function readSparse(s: SparseObject, where: string): Constant {
   if (!(indices.dims.length === 1 && idx.length === nnz) && !(coords && indices.dims[0] === nnz && indices.dims[1] === dims.length)) {
     throw new ImportError(`${where}: ${nnz} sparse values need indices [${nnz}] or [${nnz}, ${dims.length}], got [${indices.dims}]`);
   }
-  if (count > 64 * (s.values.raw_data?.length ?? 0) + 64 * nnz + 4096 && count > 1 << 24) {
-    throw new ImportError(`${where}: a sparse tensor of shape [${dims}] with ${nnz} values is implausibly large`);
+  // A sparse tensor's dense size is not bounded by the file's: bound it by what prunekit can train
+  // (weights, gradients and momentum of one layer in the 4 GiB wasm memory) before allocating.
+  if (count > MAX_DENSE_ELEMENTS) {
+    throw new ImportError(`${where}: shape [${dims}] has ${count} elements densely, more than the ${MAX_DENSE_ELEMENTS} (2^27) a prunekit layer can hold in its 4 GiB wasm memory`);
   }
   const dense = new Float64Array(count);
   for (let k = 0; k < nnz; k++) {

@@ -155,6 +155,11 @@ describe('import: graph variants, against a plain forward pass and onnxruntime-n
     expect(Array.from(m.layers[0].weight)).toEqual(want);
   });
 
+  it('a sparse initializer whose dense size exceeds what prunekit can hold is refused before allocating', () => {
+    const bytes = model(mlpNodes(), mlpInits().filter((t) => t.name !== 'W1'), { sparse: [{ name: 'W1', dims: [1 << 15, 1 << 13], indices: [5], values: [1] }] });
+    expect(() => imp(bytes)).toThrow(/sparse initializer 'W1': shape \[32768,8192\] has 268435456 elements densely, more than the 134217728 \(2\^27\)/);
+  });
+
   it('BFLOAT16 weights (int32_data bit patterns) are widened exactly', () => {
     const bf16 = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0] >>> 16; // truncation: exact for these values
     const vals = [0.5, -1, 0.25, 1, 0.5, -0.5, -0.75, 0.1875, 1, 0.3125, 0.3125, -0.3125];
