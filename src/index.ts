@@ -16,6 +16,7 @@ export const loadMLP = loadMLPFile;
 export const saveModel = saveMLPFile;
 /** @deprecated Renamed `loadMLP` (it collided with `prunekit/runtime`'s `loadModel`); this alias goes in the next minor version. */
 export const loadModel = loadMLPFile;
+export { importModel, ImportError, type ImportOptions, type ImportSummary } from './import/index.js';
 export { Rng } from './util/rng.js';
 export * as prune from './prune/index.js';
 export { pruneModel, type PruneOptions, type PruneResult } from './prune/prune.js';

@@ -67,7 +67,8 @@ export function importModel(bytes: Uint8Array, opts: ImportOptions): { model: ML
   const acts = [...new Set(model.layers.slice(0, -1).map((l) => l.activation))];
   model.provenance = {
     sizes: layerSizes(model),
-    activation: acts.length === 1 ? acts[0] : acts.length === 0 ? 'identity' : acts,
+    // as `train` records them: one activation for the hidden layers (per layer when they differ)
+    ...(acts.length <= 1 ? { activation: acts[0] ?? 'identity' } : { activations: model.layers.map((l) => l.activation) }),
     imported: { file: name, format, sha256, ...(format === 'onnx' ? cleanSource : { layout: net.source.layout }), notes: net.notes },
   };
   const p = model.preprocessing;
