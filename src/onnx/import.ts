@@ -24,7 +24,7 @@ import type { ImportedLayer, ImportedNetwork } from '../import/network.js';
 import { attr, attrFloat, attrInt, describe, type ModelObject, type NodeObject, type ValueInfoObject } from './proto.js';
 import { collectConstants } from './constants.js';
 import { readHead } from './head.js';
-import { ModelProto } from './schema.js';
+import { onnxProto } from './schema.js';
 import { evalShape, type Dim } from './shape.js';
 import { BODY_OPS, CONST_OPS, HEAD_OPS, isDefaultDomain, isMlDomain, ML_OPS, SHAPE_OPS, SUPPORTED } from './ops.js';
 import { DT, dtypeName, isFloatType, type Constant } from './tensor.js';
@@ -40,6 +40,7 @@ const ACTIVATIONS: Record<string, ActName> = { Relu: 'relu', Tanh: 'tanh', Sigmo
 
 function decode(bytes: Uint8Array, file: string): ModelObject {
   if (bytes.length === 0) throw new ImportError(`${file}: the file is empty`);
+  const { ModelProto } = onnxProto();
   let msg;
   try {
     msg = ModelProto.decode(bytes);

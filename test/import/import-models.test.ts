@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { importModel, type ImportOptions } from '../../src/import/index.js';
 import { decodeMLP, encodeMLP } from '../../src/nn/io.js';
-import { ModelProto } from '../../src/onnx/schema.js';
+import { onnxProto } from '../../src/onnx/schema.js';
+
+const { ModelProto } = onnxProto();
 import { argmax, fixture, inputsOf, maxAbsDiff, ort, ourLogits, references, softmax } from './fixtures.js';
 
 /** Flags a state dict needs (it records no activations and, for Keras/scikit-learn, is [in, out]). */

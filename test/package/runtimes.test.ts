@@ -135,6 +135,16 @@ describe('the packed tarball', () => {
     expect(new Set(reference.labels).size).toBeGreaterThan(1); // a model that tells rows apart
   });
 
+  it('Node: the root entry loads without the optional protobufjs, and ONNX import says how to add it', () => {
+    expect(existsSync(join(app, 'node_modules', 'protobufjs'))).toBe(false);
+    writeFileSync(join(app, 'onnx-probe.mjs'), `import { importModel } from 'prunekit';
+try { importModel(new Uint8Array([8, 7, 18, 0]), { file: 'm.onnx', format: 'onnx' }); console.log(JSON.stringify({ error: null })); }
+catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
+`);
+    const out = execFileSync(process.execPath, ['onnx-probe.mjs'], { cwd: app, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!).error).toMatch(/OnnxUnavailableError: .*npm install protobufjs/);
+  });
+
   it.skipIf(!bins.deno)('Deno gives the same answers', () => {
     expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe.mjs']), reference);
   });
