@@ -14,6 +14,8 @@ export interface ImportedLayer {
   weight: Float64Array;
   bias: Float64Array;
   activation: ActName;
+  /** 1 kept, 0 pruned (a state dict pruned with torch.nn.utils.prune); pruned weights are 0. */
+  mask?: Uint8Array;
   /** Where it came from, for messages: a node name or a tensor prefix. */
   origin: string;
 }
@@ -82,6 +84,7 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
     inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: l.activation,
     weight: toF32(l.weight, `layer ${i} (${l.origin}) weight`, file),
     bias: toF32(l.bias, `layer ${i} (${l.origin}) bias`, file),
+    ...(l.mask ? { mask: l.mask } : {}),
   }));
   const mean = net.mean ? toF32(net.mean, 'the input offset', file) : null;
   const scale = net.scale ? toF32(net.scale, 'the input scale', file) : null;

@@ -53,6 +53,8 @@ export interface PruneOptions {
   /** Structured pruning instead of unstructured. */
   structured?: { kind: 'neurons'; norm?: 1 | 2; outgoing?: boolean } | { kind: 'nm'; n: number; m: number };
   seed?: number;
+  /** Stops pruning and fine-tuning (rejecting with the signal's reason) at the next batch once aborted. */
+  signal?: AbortSignal;
 }
 
 export interface PruneResult {
@@ -73,6 +75,7 @@ export function makePruneTo(ctx: PruneContext, opts: PruneOptions): (model: MLP,
 }
 
 export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptions): Promise<PruneResult> {
+  opts.signal?.throwIfAborted();
   const model = cloneMLP(input);
   const schedule = opts.schedule ?? 'oneshot';
   const epochs = opts.finetuneEpochs ?? 0;
@@ -82,7 +85,7 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
   validateAmount(opts.amount);
   resolveLayers(model, opts.layers);
 
-  const hooks: FineTuneHooks = {};
+  const hooks: FineTuneHooks = { signal: opts.signal };
   const tracker: RangeTracker | undefined = opts.inputs?.tracker;
   if (tracker) hooks.onEpoch = (_rec, m) => tracker.observe(m);
   const env: ScheduleEnv = { pruneTo: makePruneTo(ctx, opts), fineTune: ctx.fineTune, evaluate: ctx.evaluate, hooks };
@@ -122,7 +125,7 @@ async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, sch
   await rec(out, 'pruned', target, 0);
   if (epochs > 0) {
     if (!ctx.fineTune) throw new RangeError('fine-tuning epochs requested but no fineTune function given');
-    await ctx.fineTune(out, epochs);
+    await ctx.fineTune(out, epochs, { signal: opts.signal });
     await rec(out, 'finetuned', target, epochs);
   }
   return { model: out, steps };

@@ -23,10 +23,12 @@ import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps
  *   device. The hook may change `layer.mask` (only ever adding zeros) and zero the pruned weights;
  *   the trainer then re-uploads weights and masks and zeroes the momentum of newly pruned weights.
  * - `onEpoch(rec, model)` after each epoch, weights synced (e.g. `RangeTracker.observe`).
+ * - `signal`: training stops at the next batch once it is aborted.
  */
 export interface FineTuneHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   onEpoch?: (rec: unknown, model: MLP) => void;
+  signal?: AbortSignal;
 }
 
 /** Trains `model` in place for `epochs` epochs, respecting masks (pruned weights stay exactly 0). */

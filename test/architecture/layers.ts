@@ -21,10 +21,10 @@ export const LAYERS: Record<string, readonly string[]> = {
 };
 
 /**
- * Entry points that must run anywhere (browsers, Deno, Bun, Workers): nothing they reach may import
- * `node:` modules or npm packages.
+ * The runtime's entry points for browsers and Workers (src/runtime/index.ts is the one for Node,
+ * Deno and Bun): nothing they reach may import `node:` modules or npm packages.
  */
-export const PORTABLE_ENTRIES = ['src/runtime/index.ts'];
+export const PORTABLE_ENTRIES = ['src/runtime/browser.ts', 'src/runtime/worker.ts'];
 
 /** The table as the markdown ARCHITECTURE.md shows (between its `layers:begin/end` comments). */
 export function layersMarkdown(): string {

@@ -8,9 +8,9 @@
  * data before anything is allocated, so a corrupt `dims` cannot make us allocate more than the
  * file holds.
  */
-import { ImportError } from './errors.js';
-import { bf16BitsToF64, f16BitsToF64 } from './values.js';
-import { f32ToF16Bits } from '../sparse/f16.js';
+import { ImportError } from '../errors.js';
+import { bf16BitsToF64, f16BitsToF64 } from '../values.js';
+import { f32ToF16Bits } from '../../sparse/f16.js';
 
 /** TensorProto.DataType codes (onnx.proto). */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 } as const;
