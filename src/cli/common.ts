@@ -14,6 +14,17 @@ export const dataFlags = {
   header: { type: 'string' },
 } as const;
 
+/** The network and SGD flags of the commands that train a model (train, sweep, demo). */
+export const trainingFlags = {
+  hidden: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+  lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' }, alpha: { type: 'string' },
+} as const;
+
+/** The --json keys train and eval share: test metrics, training-split metrics and the gap between them. */
+export function fitReport(test: { accuracy: number; loss: number }, train: { accuracy: number; loss: number }) {
+  return { accuracy: test.accuracy, loss: test.loss, trainAccuracy: train.accuracy, trainLoss: train.loss, generalisationGap: train.accuracy - test.accuracy };
+}
+
 export const DATA_HELP = `  --data SPEC          iris | mnist | fashion-mnist[:DIR] | FILE.csv | IDX-PREFIX
   --label NAME|INDEX   label column of a CSV (default: the last)
   --header yes|no      whether a CSV's first row is a header (default: guessed from the first rows)

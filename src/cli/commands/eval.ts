@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, parse, required, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, fitReport, headerArg, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
 
 const usage = `usage: prunekit eval --model FILE --data SPEC [--test-data FILE.csv] [--json]
 
@@ -34,7 +34,7 @@ const command: Command = {
     const test = evaluate(model, data.test), tr = evaluate(model, data.train);
     const sp = sparsityOf(model);
     const report = {
-      accuracy: test.accuracy, loss: test.loss, trainAccuracy: tr.accuracy, trainLoss: tr.loss, generalisationGap: tr.accuracy - test.accuracy,
+      ...fitReport(test, tr),
       nTest: data.test.nSamples, nTrain: data.train.nSamples, sizes: layerSizes(model), sparsity: sp.total,
       layers: sp.layers.map((s, i) => ({ sparsity: s, in: model.layers[i].inFeatures, out: model.layers[i].outFeatures })),
     };

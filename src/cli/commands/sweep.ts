@@ -2,7 +2,7 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson, testDataArg, trainingFlags } from '../common.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
@@ -35,11 +35,10 @@ ${pruningSchedulesHelp(27)}
   --json                   print report.json to stdout too`;
 
 export const sweepFlags = {
-  ...dataFlags, hidden: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-  lr: { type: 'string' }, momentum: { type: 'string' }, alpha: { type: 'string' }, sparsities: { type: 'string' },
+  ...dataFlags, ...trainingFlags, sparsities: { type: 'string' },
   criteria: { type: 'string' }, scope: { type: 'string' }, schedule: { type: 'string' }, 'finetune-epochs': { type: 'string' },
   runs: { type: 'string' }, values: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' },
-  'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' }, nesterov: { type: 'boolean' },
+  'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' },
 } as const;
 
 /** A comma-separated subset of `choices`; `all` means every choice. */

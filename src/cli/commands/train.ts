@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, fitReport, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord, testDataArg, trainingFlags } from '../common.js';
 import { progress } from '../progress.js';
 import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp } from '../choices.js';
 
@@ -31,9 +31,7 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values: v } = parse(argv, {
-      ...dataFlags, hidden: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-      lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' }, alpha: { type: 'string' },
-      schedule: { type: 'string' }, 'early-stopping': { type: 'boolean' }, 'validation-fraction': { type: 'string' },
+      ...dataFlags, ...trainingFlags, schedule: { type: 'string' }, 'early-stopping': { type: 'boolean' }, 'validation-fraction': { type: 'string' },
       tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
     });
     const spec = required(v.data, 'data');
@@ -90,8 +88,7 @@ const command: Command = {
     model.provenance = { data: spec, split: await splitRecord(spec, dataArgs), sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length } };
     saveModel(out, model);
     const report = {
-      accuracy: test.accuracy, loss: test.loss, trainAccuracy: trainEval.accuracy, trainLoss: trainEval.loss,
-      generalisationGap: trainEval.accuracy - test.accuracy,
+      ...fitReport(test, trainEval),
       epochs: result.epochs, stopReason: result.stopReason, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond,
       sizes, activation, data: spec, nTrain: data.train.nSamples, nTest: data.test.nSamples, kernels: (kernels ?? (await import('../../nn/train.js')).defaultKernels()).flavor, out,
     };
