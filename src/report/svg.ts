@@ -126,12 +126,17 @@ function frame(id: string, title: string, width: number, height: number, body: s
     + body + '</svg>';
 }
 
-/** Axis lines, grid, tick labels and axis titles for a plot area [x0,x1]×[y0,y1] (y0 top). */
-function axes(
-  x0: number, x1: number, y0: number, y1: number,
-  xTicks: { pos: number; label: string }[], yTicks: { pos: number; label: string }[],
-  xLabel: string, yLabel: string,
-): string {
+/** The plot area [x0,x1]×[y0,y1] (y0 top) of a chart `width` wide: margins left and right, the title above. */
+function plotArea(width: number): { x0: number; x1: number; y0: number; y1: number } {
+  const y0 = TITLE_H + 8;
+  return { x0: M_LEFT, x1: width - M_RIGHT, y0, y1: y0 + PLOT_H };
+}
+
+type Tick = { pos: number; label: string };
+
+/** Axis lines, grid, tick labels and axis titles around a plot area. */
+function axes(area: { x0: number; x1: number; y0: number; y1: number }, xTicks: Tick[], yTicks: Tick[], xLabel: string, yLabel: string): string {
+  const { x0, x1, y0, y1 } = area;
   const g: string[] = [];
   for (const t of yTicks) {
     g.push(`<line x1="${f(x0)}" y1="${f(t.pos)}" x2="${f(x1)}" y2="${f(t.pos)}" stroke="#e3e3e3"/>`);
@@ -178,14 +183,16 @@ export function lineChart(o: LineChartOptions): string {
 
   const xt = niceTicks(Math.min(...xs), Math.max(...xs), 6);
   const yt = log ? logTicks(Math.min(...ys), Math.max(...ys)) : niceTicks(Math.min(...ys), Math.max(...ys), 5);
-  const x0 = M_LEFT, x1 = width - M_RIGHT, y0 = TITLE_H + 8, y1 = y0 + PLOT_H;
+  const area = plotArea(width);
+  const { x0, x1, y0, y1 } = area;
   const [xl, xh] = [xt[0], xt[xt.length - 1]];
   const [yl, yh] = log ? [Math.log10(yt[0]), Math.log10(yt[yt.length - 1])] : [yt[0], yt[yt.length - 1]];
   const sx = (v: number) => x0 + ((v - xl) / (xh - xl || 1)) * (x1 - x0);
   const sy = (v: number) => y1 - (((log ? Math.log10(v) : v) - yl) / (yh - yl || 1)) * (y1 - y0);
 
-  const body: string[] = [axes(x0, x1, y0, y1,
-    xt.map((t) => ({ pos: sx(t), label: xFmt(t) })), yt.map((t) => ({ pos: sy(t), label: yFmt(t) })), o.xLabel, o.yLabel)];
+  const xTicks = xt.map((t) => ({ pos: sx(t), label: xFmt(t) }));
+  const yTicks = yt.map((t) => ({ pos: sy(t), label: yFmt(t) }));
+  const body: string[] = [axes(area, xTicks, yTicks, o.xLabel, o.yLabel)];
   body.push(referenceLines(refs, sy, x0, x1, yFmt));
   for (const s of series) {
     if (s.points.length === 0) continue;
@@ -215,13 +222,15 @@ export function barChart(o: BarChartOptions): string {
   if (vals.length === 0 || o.categories.length === 0) return noData(o.id, o.title, width);
   const all = [...vals, ...refs.map((r) => r.value), 0];
   const yt = niceTicks(Math.min(...all), Math.max(...all), 5);
-  const x0 = M_LEFT, x1 = width - M_RIGHT, y0 = TITLE_H + 8, y1 = y0 + PLOT_H;
+  const area = plotArea(width);
+  const { x0, x1, y0, y1 } = area;
   const sy = (v: number) => y1 - ((v - yt[0]) / (yt[yt.length - 1] - yt[0] || 1)) * (y1 - y0);
   const band = (x1 - x0) / o.categories.length;
   const inner = band * 0.8, bw = inner / Math.max(1, groups.length);
 
-  const body: string[] = [axes(x0, x1, y0, y1,
-    o.categories.map((c, i) => ({ pos: x0 + band * (i + 0.5), label: c })), yt.map((t) => ({ pos: sy(t), label: yFmt(t) })), o.xLabel, o.yLabel)];
+  const xTicks = o.categories.map((c, i) => ({ pos: x0 + band * (i + 0.5), label: c }));
+  const yTicks = yt.map((t) => ({ pos: sy(t), label: yFmt(t) }));
+  const body: string[] = [axes(area, xTicks, yTicks, o.xLabel, o.yLabel)];
   groups.forEach((g, gi) => {
     const bars = o.categories.map((c, ci) => {
       const v = g.values[ci];
