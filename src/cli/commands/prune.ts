@@ -1,6 +1,8 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+import { CRITERIA_HELP, CRITERION_CHOICES } from '../choices.js';
+import { CRITERIA } from '../../prune/criteria.js';
 import type { MLP } from '../../nn/model.js';
 
 const usage = `usage: prunekit prune --model IN --data SPEC (--sparsity S | --percentile P | --threshold T) --out FILE [options]
@@ -13,7 +15,8 @@ ${DATA_HELP}
   --sparsity S         fraction of weights pruned in scope, 0 ≤ S < 1 (count-exact: round(S·N))
   --percentile P       keep weights whose score ≥ the P-th percentile (0..100; the seed uses 95)
   --threshold T        keep weights whose score ≥ T
-  --criterion NAME     magnitude | random | movement | range | taylor | obd (default magnitude)
+  --criterion NAME     score that ranks the weights (default magnitude):
+${CRITERIA_HELP}
   --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers)
   --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
   --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
@@ -44,7 +47,7 @@ const command: Command = {
     const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
     const percentile = num(v.percentile, 'percentile', { min: 0, max: 100 });
     const threshold = num(v.threshold, 'threshold');
-    const criterion = oneOf(v.criterion, 'criterion', ['magnitude', 'random', 'movement', 'range', 'taylor', 'obd'] as const) ?? 'magnitude';
+    const criterion = oneOf(v.criterion, 'criterion', CRITERION_CHOICES) ?? 'magnitude';
     const scope = oneOf(v.scope, 'scope', ['layer', 'global'] as const) ?? 'layer';
     const layers = numList(v.layers, 'layers', { int: true, min: 0 });
     const minDensity = num(v['min-density'], 'min-density', { min: 0, max: 1 });
@@ -88,7 +91,8 @@ const command: Command = {
     const cfg = Object.fromEntries(Object.entries(trainCfg).filter(([, x]) => x !== undefined));
 
     // Initial weights for movement/range/lottery: a file, or the init the train command made from its seed.
-    const needInit = criterion === 'movement' || criterion === 'range' || schedule === 'lottery';
+    const needs = CRITERIA[criterion].needs;
+    const needInit = needs.includes('initial') || needs.includes('tracker') || schedule === 'lottery';
     let initial: MLP | undefined;
     if (needInit) initial = rewindPath ? loadOrRunError(loadModel, rewindPath) : await recreateInit(model, trainProv);
     if (initial && initial.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
@@ -101,7 +105,7 @@ const command: Command = {
     const { sparsityOf } = await import('../../nn/model.js');
     const ctx = trainerContext(data, { train: cfg });
     let tracker;
-    if (criterion === 'range') { tracker = new RangeTracker(initial!); tracker.observe(model); }
+    if (needs.includes('tracker')) { tracker = new RangeTracker(initial!); tracker.observe(model); }
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
     const dense = await ctx.evaluate!(model);

@@ -4,8 +4,8 @@ import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson } from '../common.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
+import { CRITERIA_HELP, CRITERION_CHOICES } from '../choices.js';
 
-const CRITERIA = ['magnitude', 'random', 'movement', 'range', 'taylor', 'obd'] as const;
 const SCOPES = ['layer', 'global'] as const;
 const SCHEDULES = ['oneshot', 'iterative', 'gradual', 'lottery'] as const;
 
@@ -22,7 +22,8 @@ ${DATA_HELP}
   --batch N --lr X --momentum X --alpha X    SGD settings (defaults 64, 0.1, 0.9, 1e-4)
   --lr-schedule NAME       dense training: constant | step | cosine | invscaling | adaptive; --nesterov
   --sparsities LIST        target sparsities (default 0.5,0.8,0.9,0.95,0.98)
-  --criteria LIST          ${CRITERIA.join(',')} (default magnitude)
+  --criteria LIST          comma-separated criteria, or all (default magnitude):
+${CRITERIA_HELP}
   --scope LIST             layer,global (default global)
   --schedule LIST          ${SCHEDULES.join(',')} (default iterative)
   --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
@@ -40,8 +41,10 @@ export const sweepFlags = {
   'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' }, nesterov: { type: 'boolean' },
 } as const;
 
+/** A comma-separated subset of `choices`; `all` means every choice. */
 function list<T extends string>(v: string | undefined, flag: string, choices: readonly T[], dflt: T[]): T[] {
   if (v === undefined) return dflt;
+  if (v.trim() === 'all') return [...choices];
   return v.split(',').map((s) => oneOf(s.trim(), flag, choices)!);
 }
 
@@ -73,7 +76,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
       nesterov: (v.nesterov as boolean | undefined) ?? defaults.train?.nesterov ?? false,
     },
     sparsities,
-    criteria: list(s('criteria'), 'criteria', CRITERIA, defaults.criteria ?? ['magnitude']),
+    criteria: list(s('criteria'), 'criteria', CRITERION_CHOICES, defaults.criteria ?? ['magnitude']),
     scopes: list(s('scope'), 'scope', SCOPES, defaults.scopes ?? ['global']),
     schedules: list(s('schedule'), 'schedule', SCHEDULES, defaults.schedules ?? ['iterative']),
     finetuneEpochs: num(s('finetune-epochs'), 'finetune-epochs', { int: true, min: 0 }) ?? defaults.finetuneEpochs ?? 3,

@@ -1,0 +1,60 @@
+/**
+ * What a pruning criterion is: a score per weight (a Float32Array per layer, shaped like `weight`)
+ * computed from the model and the inputs the criterion `needs`. Higher score = more important;
+ * pruning removes the lowest scores. Scores of weights already pruned are ignored by the
+ * thresholds (those weights are not candidates any more).
+ */
+import type { MLP } from '../../nn/model.js';
+import type { RangeTracker } from './range.js';
+
+export type Scores = Float32Array[];
+
+/** Per-layer gradients, each shaped like that layer's weight. */
+export interface Gradients {
+  /** Mean ∂L/∂W over the batches seen. */
+  grads: Float32Array[];
+  /** Mean over batches of (∂L/∂W)² — the diagonal (empirical) Fisher estimate. */
+  sqGrads: Float32Array[];
+}
+
+/** Returns per-layer mean ∂L/∂W over one batch (or several) for the model as it is now. */
+export type GradFn = (model: MLP) => Float32Array[];
+
+/** Everything a criterion may need besides the model. */
+export interface CriterionInputs {
+  seed?: number;
+  initial?: MLP | Float32Array[];
+  tracker?: RangeTracker;
+  /** Gradients for taylor/obd: a value, or a provider called with the current model. */
+  gradients?: Gradients | ((model: MLP) => Gradients);
+  userScores?: ArrayLike<number>[];
+}
+
+/** An input a criterion cannot score without (`seed` is optional everywhere: it defaults to 0). */
+export type Need = Exclude<keyof CriterionInputs, 'seed'>;
+
+/** What `scoreModel` says when a needed input is missing. */
+export const NEED_MESSAGES: Record<Need, string> = {
+  initial: 'the initial weights (inputs.initial)',
+  tracker: 'a RangeTracker that observed training (inputs.tracker)',
+  gradients: 'gradients (inputs.gradients)',
+  userScores: 'inputs.userScores',
+};
+
+/** One entry of the CRITERIA registry (src/prune/criteria.ts). */
+export interface Criterion {
+  /** Inputs `score` reads; `scoreModel` checks they are present before calling it. */
+  readonly needs: readonly Need[];
+  /** One line for help text: the score's formula and its source. */
+  readonly describe: string;
+  /** Scores for `model` as it is now; `inputs` holds every entry of `needs`. */
+  score(model: MLP, inputs: CriterionInputs): Scores;
+}
+
+export function checkShapes(model: MLP, arrays: ArrayLike<number>[], what: string): void {
+  if (arrays.length !== model.layers.length) throw new RangeError(`${what}: ${arrays.length} arrays for ${model.layers.length} layers`);
+  arrays.forEach((a, l) => {
+    const L = model.layers[l];
+    if (a.length !== L.weight.length) throw new RangeError(`${what}: layer ${l} has ${a.length} values, expected ${L.outFeatures}×${L.inFeatures} = ${L.weight.length}`);
+  });
+}
