@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
+import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, MovementTracker, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
 import { CRITERIA_HELP } from '../src/cli/choices.js';
 import { tinyModel } from './prune-helpers.js';
 
@@ -10,12 +10,14 @@ function allInputs(): Required<CriterionInputs> {
   const tracker = new RangeTracker(w0);
   tracker.observe(m);
   const like = (v: number) => m.layers.map((L) => new Float32Array(L.weight.length).fill(v));
-  return { seed: 7, initial: w0, tracker, gradients: { grads: like(0.5), sqGrads: like(0.25) }, userScores: like(1) };
+  const movement = new MovementTracker(m);
+  movement.observe(like(0.5), like(-0.1));
+  return { seed: 7, initial: w0, tracker, movement, gradients: { grads: like(0.5), sqGrads: like(0.25), fisher: like(0.3) }, userScores: like(1) };
 }
 
 describe('CRITERIA registry: every criterion, one contract', () => {
   it('lists the command-line names (everything but the library-only user scores)', () => {
-    expect([...COMMAND_LINE_CRITERIA].sort()).toEqual(['magnitude', 'movement', 'obd', 'random', 'range', 'taylor']);
+    expect([...COMMAND_LINE_CRITERIA].sort()).toEqual(['displacement', 'magnitude', 'movement', 'obd', 'random', 'range', 'taylor']);
     expect(CRITERION_NAMES).toContain('user');
   });
 

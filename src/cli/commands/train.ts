@@ -21,6 +21,9 @@ ${DATA_HELP}
   --validation-fraction F  (default 0.1 with --early-stopping)
   --tol X              minimum improvement (default 1e-4); --patience N epochs (default 10)
   --kernels NAME       simd | relaxed-simd | scalar | reference (default: best available)
+  --rewind-epoch K     also store the weights after epoch K, the lottery ticket's rewind point
+                       (default 0: w₀, stored anyway). The file always records the training
+                       history: w₀, each weight's range and its movement −Σ w·∂L/∂w
   --out FILE           where to write the model (safetensors)
   --json               print the result as JSON`;
 
@@ -32,6 +35,7 @@ const command: Command = {
       lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' }, alpha: { type: 'string' },
       schedule: { type: 'string' }, 'early-stopping': { type: 'boolean' }, 'validation-fraction': { type: 'string' },
       tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+      'rewind-epoch': { type: 'string' },
     });
     const spec = required(v.data, 'data');
     const out = required(outputFile(v.out, 'out'), 'out');
@@ -53,6 +57,8 @@ const command: Command = {
       seed,
     };
     if (cfg.nesterov && cfg.momentum === 0) throw new UsageError('--nesterov needs --momentum > 0');
+    const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 }) ?? 0;
+    if (rewindEpoch > cfg.epochs) throw new UsageError(`--rewind-epoch ${rewindEpoch} is after the last epoch (--epochs ${cfg.epochs})`);
     const kernelsName = oneOf(v.kernels, 'kernels', ['simd', 'relaxed-simd', 'scalar', 'reference'] as const);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
@@ -68,17 +74,25 @@ const command: Command = {
       mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
     });
     const bar = progress('train', cfg.epochs, { quiet: v.json });
+    const { HistoryRecorder } = await import('../../nn/history.js');
+    const history = new HistoryRecorder(model, { rewindEpoch });
     let result;
     try {
       result = await train(model, data, cfg, {
         kernels,
-        onEpoch: (r) => bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`),
+        onGradient: history.hooks.onGradient,
+        onEpoch: (r, m) => {
+          history.onEpoch(r.epoch, m);
+          bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`);
+        },
       });
     } catch (e) {
       if (e instanceof DivergenceError) throw new RunError(e.message);
       throw e;
     }
     bar.done();
+    if (rewindEpoch > 0 && !history.history.rewind) throw new RunError(`training stopped after ${result.epochs.length} epochs (${result.stopReason}), before --rewind-epoch ${rewindEpoch}: use a smaller --rewind-epoch`);
+    model.history = history.history;
     const test = evaluate(model, data.test, kernels);
     const trainEval = evaluate(model, data.train, kernels);
     model.provenance = { data: spec, sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length, seconds: result.seconds } };
