@@ -114,7 +114,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
 
   // 2. prune, compact, measure
   const ftCfg: Partial<TrainConfig> = { ...o.train, schedule: 'constant', ...o.fineTune, seed: o.seed };
-  const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
   const points: SweepPoint[] = [];
   const pruned: MLP[] = [];
   const compactFiles: Uint8Array[] = [];
@@ -133,6 +132,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         rewindEpoch,
       };
       const start = schedule === 'iterative' ? chain : dense;
+      // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
+      const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
       const { model, steps } = await pruneModel(start, ctx, base);
       if (schedule === 'iterative') chain = model;
       const pruneSeconds = (performance.now() - t0) / 1000;
