@@ -14,6 +14,7 @@ import { decodeMLP, encodeMLP } from '../src/nn/io.js';
 import { displacementScores, obdScores, scoreModel, taylorScores } from '../src/prune/criteria.js';
 import { pruneModel } from '../src/prune/prune.js';
 import { trainerContext } from '../src/prune/trainer.js';
+import { runSweep } from '../src/report/sweep.js';
 import { encodeSafetensors, decodeSafetensors } from '../src/util/safetensors.js';
 import type { Dataset } from '../src/data/types.js';
 import { blobs } from './helpers/datasets.js';
@@ -167,6 +168,20 @@ describe('every pruning run keeps its own history', () => {
     await pruneModel(model, ctx(), { ...opts, criterion: 'random' });
     const after = await pruneModel(model, ctx(), opts);
     expect(after.model.layers.map((L) => Array.from(L.mask!))).toEqual(alone.model.layers.map((L) => Array.from(L.mask!)));
+  });
+});
+
+describe('sweep: each criterion sees only its own history', () => {
+  it('the range points are the same whether or not other criteria ran before them', async () => {
+    const data = { train: blobs(12, 5, 3, 21, 1.2), test: blobs(4, 5, 3, 22, 1.2), mean: null, scale: null };
+    const sweep = (criteria: ('random' | 'movement' | 'range')[]) => runSweep({
+      data, dataSpec: 'blobs', hidden: [8], activation: 'relu', seed: 3, train: { epochs: 4, batchSize: 8, lr: 0.1 },
+      sparsities: [0.5, 0.8], criteria, scopes: ['global'], schedules: ['iterative'], finetuneEpochs: 2, batches: [1], runs: 1,
+    });
+    const key = (p: { criterion: string; accuracy: number; loss: number; sparsity: number; bytes: number }) => ({ accuracy: p.accuracy, loss: p.loss, sparsity: p.sparsity, bytes: p.bytes });
+    const alone = (await sweep(['range'])).report.points.map(key);
+    const mixed = (await sweep(['random', 'movement', 'range'])).report.points.filter((p) => p.criterion === 'range').map(key);
+    expect(mixed).toEqual(alone);
   });
 });
 
