@@ -5,8 +5,9 @@
 export { loadData, describeDataset, DataError } from './data/index.js';
 export type { Dataset, SplitDataset } from './data/types.js';
 export { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP, type Layer, type Preprocessing } from './nn/model.js';
-export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord } from './nn/train.js';
+export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord, type GradientEstimate } from './nn/train.js';
 export { saveModel, loadModel, encodeMLP, decodeMLP } from './nn/io.js';
+export { HistoryRecorder, MovementTracker, RangeTracker, type TrainingHistory, type ParamSnapshot } from './nn/history.js';
 export { Rng } from './util/rng.js';
 export * as prune from './prune/index.js';
 export { pruneModel, type PruneOptions, type PruneResult } from './prune/prune.js';
