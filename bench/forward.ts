@@ -7,7 +7,9 @@
  */
 import b from 'benny';
 import { Act, allocF32, layerForward, loadKernelsSync, uploadCsr, uploadDense, type LayerOnDevice } from '../src/kernels/index.js';
-import { denseToCsr, magnitudePrune } from '../src/cli/commands/bench.js';
+import { createMLP } from '../src/nn/model.js';
+import { pruneEachLayer } from '../src/report/bench.js';
+import { denseToCsr } from '../src/sparse/csr.js';
 import { Rng } from '../src/util/rng.js';
 
 const sparsity = Number(process.argv[2] ?? 0.9);
@@ -15,12 +17,10 @@ const sizes = [784, 300, 100, 10];
 const k = loadKernelsSync();
 const rng = new Rng(1);
 const dense: LayerOnDevice[] = [], csr: LayerOnDevice[] = [];
-for (let l = 0; l + 1 < sizes.length; l++) {
-  const rows = sizes[l + 1], cols = sizes[l];
-  const w = magnitudePrune(Float32Array.from({ length: rows * cols }, () => rng.normal() * Math.sqrt(2 / cols)), sparsity);
-  const bias = new Float32Array(rows);
-  dense.push(uploadDense(k, w, bias, rows, cols));
-  csr.push(uploadCsr(k, denseToCsr(w, rows, cols), bias));
+// He-initialised weights (seed 1), each layer pruned by magnitude as `prunekit bench` does
+for (const L of pruneEachLayer(createMLP({ sizes, activation: 'relu', seed: 1 }), sparsity).layers) {
+  dense.push(uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures));
+  csr.push(uploadCsr(k, denseToCsr(L.weight, L.outFeatures, L.inFeatures, 'u16'), L.bias));
 }
 
 const cases: Parameters<typeof b.suite>[1][] = [];

@@ -1,15 +1,16 @@
 /**
- * `prunekit bench` end to end on tiny layers (no speed is asserted), the pruning step it uses,
- * the dense→CSR conversion, and the machine-limit probe kernels against independent sums.
+ * `prunekit bench` end to end on tiny layers (no speed is asserted; the stored bytes check that
+ * every layer is pruned to exactly round(s·n) zeros), the timing harness (synchronous and
+ * asynchronous variants), and the machine-limit probe kernels against independent sums.
  */
 import { describe, expect, it, vi } from 'vitest';
 // The command's run() directly: vitest cannot yet transform src/cli/main.ts (its shebang plus a
 // dynamic import make vite insert a helper above the shebang), so main([...]) is not used here.
-import bench, { denseToCsr, magnitudePrune } from '../src/cli/commands/bench.js';
+import bench from '../src/cli/commands/bench.js';
 import { UsageError } from '../src/cli/args.js';
 import { loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
-import { median, pairedRatio } from '../src/report/latency.js';
-import { rng } from './helpers/rng.js';
+import { pairedRatio, spread, timeInterleaved } from '../src/report/latency.js';
+import { median } from '../src/util/stats.js';
 
 async function runCli(argv: string[]) {
   let out = '';
@@ -56,39 +57,28 @@ describe('prunekit bench', () => {
   });
 });
 
-describe('magnitudePrune and denseToCsr', () => {
-  it('zeroes exactly round(s·n) weights, the smallest in magnitude', () => {
-    const r = rng(7);
-    const w = Float32Array.from({ length: 1001 }, () => r.next() * 2 - 1);
-    for (const s of [0, 0.5, 0.8, 0.9, 0.95, 0.98, 1]) {
-      const p = magnitudePrune(w, s);
-      const zeros = p.filter((v) => v === 0).length;
-      expect(zeros).toBe(Math.round(s * 1001));
-      // every kept weight is at least as large as every pruned one
-      let maxPruned = 0, minKept = Infinity;
-      p.forEach((v, i) => { if (v === 0) maxPruned = Math.max(maxPruned, Math.abs(w[i])); else { minKept = Math.min(minKept, Math.abs(v)); expect(v).toBe(w[i]); } });
-      expect(maxPruned).toBeLessThanOrEqual(minKept);
-    }
-    // ties: lower index pruned first
-    expect(Array.from(magnitudePrune(Float32Array.from([1, -1, 1, 2]), 0.5))).toEqual([0, 0, 1, 2]);
-  });
-
-  it('converts a hand-made matrix to CSR', () => {
-    const m = denseToCsr(Float32Array.from([0, 2, 0, 3, 0, 0, 0, 0, 4]), 3, 3);
-    expect(Array.from(m.data)).toEqual([2, 3, 4]);
-    expect(Array.from(m.indices)).toEqual([1, 0, 2]);
-    expect(Array.from(m.indptr)).toEqual([0, 1, 2, 3]);
-    expect(m.indices).toBeInstanceOf(Uint16Array);
-    expect(denseToCsr(new Float32Array(70000), 1, 70000).indices).toBeInstanceOf(Uint32Array);
-  });
-});
-
 describe('timing helpers', () => {
   it('median and paired ratio', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     const t = (s: number[]) => ({ name: '', reps: 1, samples_us: s, median_us: median(s), min_us: Math.min(...s) });
     expect(pairedRatio(t([10, 20, 40]), t([5, 5, 10]))).toBe(4); // per round 2, 4, 4
+    // p10 and p90 of 1..11 are 2 and 10: (10 − 2) / 6
+    expect(spread(t([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))).toBeCloseTo(8 / 6, 12);
+  });
+
+  it('times synchronous and asynchronous variants in the same rounds, awaiting each Promise', async () => {
+    let syncCalls = 0, asyncDone = 0, asyncStarted = 0;
+    const timings = await timeInterleaved([
+      { name: 'sync', fn: () => { syncCalls++; } },
+      { name: 'async', fn: async () => { asyncStarted++; await new Promise((r) => setTimeout(r, 1)); asyncDone++; } },
+    ], { runs: 3, minRunMs: 2, warmupMs: 4, settleMs: 1 });
+    expect(timings.map((t) => t.name)).toEqual(['sync', 'async']);
+    expect(timings.every((t) => t.samples_us.length === 3)).toBe(true);
+    expect(asyncDone).toBe(asyncStarted); // no call left running: each was awaited
+    expect(syncCalls).toBeGreaterThan(0);
+    // an awaited 1 ms timer takes ≥ 1 ms per call; without the await the call would take microseconds
+    expect(timings[1].min_us).toBeGreaterThanOrEqual(900);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, loadData, readCsvDataset, readCsvFeatures } from '../src/data/index.js';
-import { tempDir } from './fixtures/data/tmp.js';
+import { tempDir } from './helpers/tmp.js';
 
 const tmp = tempDir('csv');
 

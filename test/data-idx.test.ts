@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DataError, findFashionMnistDir, findIdxFiles, loadData, loadFashionMnist, loadIdxPair, readIdx } from '../src/data/index.js';
-import { tempDir } from './fixtures/data/tmp.js';
+import { tempDir } from './helpers/tmp.js';
 
 const tmp = tempDir('idx');
 

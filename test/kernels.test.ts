@@ -52,7 +52,6 @@ function expectClose(got: Float32Array, want: Float32Array, bound: Float32Array 
   }
 }
 
-const abs = (a: Float32Array) => a.map(Math.abs);
 /** Per-output error bound for y = act(A·x + b): (K+2)·u·(|A|·|x| + |b|). */
 function denseBound(W: Float32Array, b: Float32Array, X: Float32Array, out: number, inn: number, batch: number) {
   const bound = new Float32Array(out * batch);

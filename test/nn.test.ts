@@ -8,7 +8,7 @@ import { createReferenceKernels, loadKernelsSync, type ActName } from '../src/ke
 import { createMLP, cloneMLP, type MLP } from '../src/nn/model.js';
 import { Network } from '../src/nn/network.js';
 import { DivergenceError, computeGradients, evaluate, train } from '../src/nn/train.js';
-import { scheduledRate } from '../src/nn/schedule.js';
+import { scheduledRate } from '../src/nn/lr-schedule.js';
 import { blobs } from './helpers/datasets.js';
 
 const act64: Record<ActName, (x: number) => number> = {

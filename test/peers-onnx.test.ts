@@ -29,7 +29,7 @@ describe('ONNX encoder (bench/peers)', () => {
       ];
       const x = [[1, 2, 3], [-1, 0.5, 2]];
       // plain forward: h = relu(W1 x + b1), y = W2 h + b2
-      const expected = x.map((v) => {
+      const expected = x.flatMap((v) => {
         let h = v;
         for (const L of layers) {
           h = Array.from({ length: L.outFeatures }, (_, o) => {
@@ -39,7 +39,7 @@ describe('ONNX encoder (bench/peers)', () => {
           });
         }
         return h;
-      }).flat();
+      });
       // by hand for sample 1: z = [1−4+1.5+0.1, 0.25+2−3−0.2] = [−1.4, −0.95] → h = [0, 0] → y = [1, 0]
       expect(expected.slice(0, 2)).toEqual([1, 0]);
       const ort = require('onnxruntime-web');

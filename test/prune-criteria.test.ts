@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   accumulateGradients, displacementScores, magnitudeScores, obdScores, randomScores, RangeTracker, scoreModel, taylorScores, userScores,
 } from '../src/prune/criteria.js';
-import { modelFromRows } from './prune-helpers.js';
+import { modelFromRows } from './helpers/models.js';
 
 // One 2×3 layer, W = [[1, −2, 3], [−4, 5, −6]]; every expected value below is worked by hand.
 const W = [[1, -2, 3], [-4, 5, -6]];

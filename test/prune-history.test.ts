@@ -16,7 +16,7 @@ import { pruneModel } from '../src/prune/prune.js';
 import { trainerContext } from '../src/prune/trainer.js';
 import { runSweep } from '../src/report/sweep.js';
 import { encodeSafetensors, decodeSafetensors } from '../src/util/safetensors.js';
-import type { Dataset } from '../src/data/types.js';
+import type { SplitDataset } from '../src/data/types.js';
 import { blobs } from './helpers/datasets.js';
 import { batchGrad64, params64, sampleGrad64 } from './helpers/mlp64.js';
 
@@ -25,8 +25,8 @@ const flat = (xs: ArrayLike<number>[]) => xs.flatMap((x) => Array.from(x));
 /** Indices sorted by score (ties by index): the order a threshold prunes in. */
 const order = (xs: ArrayLike<number>[]) => { const f = flat(xs); return all(f.length).sort((a, b) => f[a] - f[b] || a - b); };
 
-async function trainedWithHistory(rewindEpoch = 0): Promise<{ model: MLP; data: { train: Dataset; test: Dataset } }> {
-  const data = { train: blobs(12, 5, 3, 21, 1.2), test: blobs(4, 5, 3, 22, 1.2) };
+async function trainedWithHistory(rewindEpoch = 0): Promise<{ model: MLP; data: SplitDataset }> {
+  const data: SplitDataset = { train: blobs(12, 5, 3, 21, 1.2), test: blobs(4, 5, 3, 22, 1.2), mean: null, scale: null };
   const model = createMLP({ sizes: [5, 8, 3], activation: 'relu', seed: 9 });
   const rec = new HistoryRecorder(model, { rewindEpoch });
   await train(model, data, { epochs: 6, batchSize: 8, lr: 0.1, seed: 3 }, rec.hooks);
@@ -186,7 +186,7 @@ describe('sweep: each criterion sees only its own history', () => {
 });
 
 describe('lottery ticket: rewinds to w₀ by default', () => {
-  const ctxFor = (data: { train: Dataset; test: Dataset }) => trainerContext(data, { train: { batchSize: 8, lr: 0.05, seed: 1 }, trainMetrics: false });
+  const ctxFor = (data: SplitDataset) => trainerContext(data, { train: { batchSize: 8, lr: 0.05, seed: 1 }, trainMetrics: false });
 
   it('kept weights are w₀ after the rewind (no retraining), pruned ones 0', async () => {
     const { model, data } = await trainedWithHistory();

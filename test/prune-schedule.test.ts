@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { MLP } from '../src/nn/model.js';
 import { cloneMLP } from '../src/nn/model.js';
-import { geometricSparsities, lotterySparsities, polynomialSparsity, type FineTune, type TrainHooks } from '../src/prune/schedule.js';
+import { geometricSparsities, lotterySparsities, polynomialSparsity, type FineTune, type FineTuneHooks } from '../src/prune/schedule.js';
 import { pruneModel, type PruneContext } from '../src/prune/prune.js';
-import { tinyModel, zeros } from './prune-helpers.js';
+import { tinyModel, zeros } from './helpers/models.js';
 
 const sizes = [12, 10, 8, 3];
 const total = (m: MLP) => m.layers.reduce((a, L) => a + L.weight.length, 0);
@@ -11,7 +11,7 @@ const totalZeros = (m: MLP) => m.layers.reduce((a, L) => a + zeros(L.weight), 0)
 
 /** A fake trainer: each "step" nudges every kept weight, honouring masks and the onStep hook like the real one must. */
 function fakeTrainer(stepsPerEpoch: number, log: { calls: { epochs: number; start: MLP }[]; hookSteps: number[] }): FineTune {
-  return async (model, epochs, hooks?: TrainHooks) => {
+  return async (model, epochs, hooks?: FineTuneHooks) => {
     log.calls.push({ epochs, start: cloneMLP(model) });
     let t = 0;
     for (let e = 0; e < epochs; e++) {

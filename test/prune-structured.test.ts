@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { neuronScores, nmMask, pruneNeurons, removeNeurons } from '../src/prune/structured.js';
 import { rng } from './helpers/rng.js';
-import { forward, tinyModel } from './prune-helpers.js';
+import { forward, tinyModel } from './helpers/models.js';
 
 describe('structured neuron removal', () => {
   it('preserves outputs when the removed neurons had zero outgoing weights', () => {

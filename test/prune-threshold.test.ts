@@ -5,7 +5,7 @@ import { applyMask, composeMasks, pruneLayer } from '../src/prune/mask.js';
 import { planMasks, hasPath } from '../src/prune/scope.js';
 import { magnitudeScores } from '../src/prune/criteria.js';
 import { rng } from './helpers/rng.js';
-import { tinyModel, zeros } from './prune-helpers.js';
+import { tinyModel, zeros } from './helpers/models.js';
 
 describe('selection (Floyd–Rivest) and percentile', () => {
   it('matches a sorted reference on random arrays, with duplicates, small and > 600 long', () => {

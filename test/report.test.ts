@@ -3,7 +3,7 @@ import { pickHeadline, summarize } from '../src/report/summary.js';
 import { renderReport } from '../src/report/html.js';
 import { barChart, escapeXml, lineChart, logTicks, niceTicks } from '../src/report/svg.js';
 import type { SweepReport } from '../src/report/report-types.js';
-import { sampleReport } from './fixtures/report/sample.js';
+import { sampleReport } from './helpers/report-sample.js';
 
 /** The `<svg data-chart="id">…</svg>` text of every chart, by id. */
 function charts(html: string): Map<string, string> {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { supportedFlavors, wasmBytes } from '../src/kernels/load.js';
 import { createMLP, type MLP } from '../src/nn/model.js';
-import { loadModel, loadModelSync } from '../src/runtime/index.js';
+import { loadModel, loadModelSync, type Model } from '../src/runtime/index.js';
 import { type CompactModel, decodeModel, denseWeight, encodeModel } from '../src/sparse/format.js';
 import { rng } from './helpers/rng.js';
 
@@ -45,7 +45,7 @@ function prunedMLP(sizes: number[], sparsity: number, seed: number): MLP {
 
 const rows = (n: number, d: number, seed: number) => { const r = rng(seed); return Array.from({ length: n }, () => Array.from({ length: d }, () => r.uniform(-3, 3))); };
 
-function check(model: { predict: Function; predictProba: Function }, m: CompactModel, xs: number[][], tol: number) {
+function check(model: Pick<Model, 'predict' | 'predictProba'>, m: CompactModel, xs: number[][], tol: number) {
   const probs = model.predictProba(xs) as Float32Array;
   const labels = model.predict(Float32Array.from(xs.flat())) as Int32Array;
   const O = m.layers.at(-1)!.outFeatures;

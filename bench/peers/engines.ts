@@ -16,7 +16,8 @@ import { toCsr } from './models.js';
 const require = createRequire(import.meta.url);
 
 export interface PreparedEngine {
-  fn: () => void | Promise<unknown>;
+  /** One forward pass; a returned Promise is awaited by the timing harness. */
+  fn: () => unknown;
   output: () => Promise<Float32Array>;
   dispose: () => void;
   /** Bytes of weights the engine keeps resident (prunekit: in its wasm memory), when known. */
@@ -172,7 +173,7 @@ export function ortNodeEngine(log: (s: string) => void): Engine | null {
 
 // ---- tfjs + tfjs-backend-wasm -----------------------------------------------------------------
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore lint/suspicious/noExplicitAny: tfjs is loaded from its dist bundle at run time, without its types
 export type Tf = any;
 
 /** Loads tfjs on the wasm backend from the package's own dist folder (no network). */

@@ -55,7 +55,7 @@ export async function renderPeersHtml(r: PeersReport): Promise<string> {
 <p>Reproduce: <code>${esc(r.command)}</code>. Same weights in every engine (outputs checked against a plain-TS forward before timing); interleaved rounds after warm-up; ratios = peer time / prunekit time, paired per round.</p>
 <ul>${r.engines.map((e) => `<li><b>${esc(e.name)}</b>: ${esc(e.describe)}</li>`).join('')}</ul>
 ${charts.join('\n')}
-<h2>Targets (issue 7)</h2><table><tr><th></th><th>target</th><th>measured</th><th>goal</th></tr>${targets.join('')}</table>
+<h2>Targets (speed-up of prunekit over each peer)</h2><table><tr><th></th><th>target</th><th>measured</th><th>goal</th></tr>${targets.join('')}</table>
 <h2>All timings</h2>
 <table><tr><th>model</th><th>sparsity</th><th>batch</th><th>engine</th><th>median</th><th>min</th><th>spread</th><th>GFLOP/s</th><th>GB/s</th><th>max |diff|</th><th>pk dense ×</th><th>pk CSR ×</th></tr>
 ${rows.join('\n')}</table>

@@ -28,7 +28,7 @@ async function child(engine: string, sparsity: number, seed: number): Promise<Om
   try {
     const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, engine, String(sparsity), String(seed)], { timeout: 120_000 });
     return JSON.parse(stdout.trim().split('\n').at(-1)!);
-  } catch (e) {
+  } catch {
     return null;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Peer benchmark (issue 7): the same LeNet-300-100 weights through prunekit (dense and CSR) and the
+ * Peer benchmark: the same LeNet-300-100 weights through prunekit (dense and CSR) and the
  * engines users would otherwise deploy — onnxruntime-web (wasm, 1 thread), onnxruntime-node
  * (native CPU, 1 thread) and tfjs-backend-wasm — at several sparsities, batch 1 and 64.
  * Every engine's output is checked against a plain-TS f64 forward before it is timed; timing is
@@ -14,14 +14,13 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { loadKernelsSync } from '../../src/kernels/index.js';
-import { timeInterleaved, pairedRatio, type Timing } from '../../src/report/latency.js';
+import { loadKernelsSync, type Kernels } from '../../src/kernels/index.js';
+import { pairedRatio, spread, timeInterleaved, type Timing } from '../../src/report/latency.js';
 import { machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
 import { Rng } from '../../src/util/rng.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { benchModels, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
 import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, prunekitRuntimeEngine, tfjsWasmEngine, type Engine } from './engines.js';
-import { spread, timeInterleavedAsync } from './timing.js';
 import { measureMemory, type MemoryRow } from './memory.js';
 import { renderPeersHtml } from './html.js';
 import { evaluateTargets, type Target } from './targets.js';
@@ -101,7 +100,16 @@ function weightBytesRead(engine: string, m: BenchModel['model'], nnz: number, fi
   return 4 * (weightCount(m) + rows);
 }
 
-async function main(): Promise<number> {
+interface RunOptions {
+  json: boolean;
+  quick: boolean;
+  runs: number;
+  seed: number;
+  memory: boolean;
+  out: string;
+}
+
+function parseOptions(): RunOptions {
   const { values: a } = parseArgs({
     options: {
       json: { type: 'boolean', default: false },
@@ -112,15 +120,14 @@ async function main(): Promise<number> {
       out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
     },
   });
-  const log = (s: string) => (a.json ? process.stderr : process.stdout).write(s + '\n');
   const runs = a.runs ? Number(a.runs) : a.quick ? 10 : 30;
   const seed = Number(a.seed);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) throw new Error('--runs and --seed must be integers (runs ≥ 1)');
-  const notes: string[] = [];
-  const note = (s: string) => { notes.push(s); log(s); };
-  const loadavgStart = loadavg();
+  return { json: a.json!, quick: a.quick!, runs, seed, memory: !a['no-memory'], out: a.out! };
+}
 
-  const k = loadKernelsSync();
+/** prunekit's engines, and each peer that loads (a peer that does not is noted and skipped). */
+async function loadEngines(k: Kernels, note: (s: string) => void): Promise<Engine[]> {
   const engines: Engine[] = [prunekitEngine(k, 'dense'), prunekitEngine(k, 'csr'), prunekitRuntimeEngine()];
   try {
     engines.push(ortWebEngine(1).engine);
@@ -134,85 +141,114 @@ async function main(): Promise<number> {
   } catch (e) {
     note(`peers: tfjs-backend-wasm skipped: ${(e as Error).message}`);
   }
-  for (const e of engines) log(`engine ${e.name}: ${e.describe}`);
+  return engines;
+}
 
-  // machine limits, measured in this run (read bandwidth, f32x4 multiply-add peak)
-  let machine: MachineLimits | null = null;
+/** Machine limits measured in this run (read bandwidth, f32x4 multiply-add peak), or null if unavailable. */
+async function measureMachine(k: Kernels, runs: number, log: (s: string) => void, note: (s: string) => void): Promise<MachineLimits | null> {
   try {
     const mark = k.heapTop();
     const probes = machineProbes(k);
-    machine = machineLimits(probes, await timeInterleaved(probes.variants, { runs: Math.min(runs, 15), minRunMs: 2 }));
+    const machine = machineLimits(probes, await timeInterleaved(probes.variants, { runs: Math.min(runs, 15), minRunMs: 2 }));
     k.reset(mark);
     log(`machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)}), f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`);
+    return machine;
   } catch (e) {
     note(`peers: machine probes unavailable: ${(e as Error).message}`);
+    return null;
   }
+}
 
-  const sparsities = a.quick ? [0, 0.9, 0.98] : SPARSITIES;
-  const models = benchModels(seed, sparsities, note);
+type Prepared = { e: Engine; p: Awaited<ReturnType<Engine['prepare']>>; diff: number };
+
+/** Prepares every engine on one model and batch, refusing (throwing) if its output is not the reference's. */
+async function prepareChecked(engines: Engine[], bm: BenchModel, batch: number, x: Float32Array): Promise<Prepared[]> {
+  const ref = referenceForward(bm.model, x, batch);
+  const refProba = softmaxRows(ref, bm.model.layers.at(-1)!.outFeatures);
+  const prepared: Prepared[] = [];
+  for (const e of engines) {
+    const p = await e.prepare(bm.model, batch, x);
+    const y = await p.output();
+    const want = p.outputKind === 'proba' ? refProba : ref;
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(y[i] - want[i]));
+    if (y.length !== ref.length || !(diff <= TOLERANCE)) {
+      throw new Error(`${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
+        `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`);
+    }
+    prepared.push({ e, p, diff });
+  }
+  return prepared;
+}
+
+/** One model at one batch size: every engine checked, then timed in the same interleaved rounds. */
+async function runGroup(engines: Engine[], bm: BenchModel, batch: number, x: Float32Array, o: { runs: number; first: boolean }): Promise<GroupResult> {
+  const inn = bm.model.layers[0].inFeatures;
+  const nnz = nonzeros(bm.model), weights = weightCount(bm.model);
+  const prepared = await prepareChecked(engines, bm, batch, x);
+  const xt = new Float32Array(x.length);
+  const transposeIn = { name: TRANSPOSE, fn: () => { for (let s = 0; s < batch; s++) for (let f = 0; f < inn; f++) xt[f * batch + s] = x[s * inn + f]; } };
+  const variants = prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn }));
+  if (o.first) {
+    // a discarded pass first: the first session of some engines stays on slow paths for a while
+    // (onnxruntime-web measured 2–10× slower in the first group without it)
+    await timeInterleaved(variants, { runs: 5, minRunMs: 20, warmupMs: 500 });
+  }
+  const timings = await timeInterleaved([...variants, ...(batch > 1 ? [transposeIn] : [])], { runs: o.runs, minRunMs: 2, warmupMs: 100 });
+  const byName = (n: string) => timings.find((t) => t.name === n)!;
+  const pkDense = byName('prunekit-dense'), pkCsr = byName('prunekit-csr');
+  const engineResults = prepared.map(({ e, p, diff }, i): EngineResult => {
+    const t: Timing = timings[i];
+    const flops = 2 * (e.name === 'prunekit-csr' || e.name === 'prunekit-runtime' ? nnz : weights) * batch;
+    return {
+      engine: e.name,
+      median_us: t.median_us,
+      min_us: t.min_us,
+      spread: spread(t),
+      runs: t.samples_us.length,
+      reps: t.reps,
+      gflops: flops / (t.median_us * 1e3),
+      gbs: weightBytesRead(e.name, bm.model, nnz, p.weightBytes ?? 0) / (t.median_us * 1e3),
+      weight_bytes: p.weightBytes ?? 0,
+      ...(p.formats ? { formats: p.formats } : {}),
+      max_abs_diff: diff,
+      prunekit_dense_speedup: pairedRatio(t, pkDense),
+      prunekit_csr_speedup: pairedRatio(t, pkCsr),
+    };
+  });
+  for (const { p } of [...prepared].reverse()) p.dispose(); // LIFO: arena marks nest
+  return {
+    source: bm.source, sparsity: bm.sparsity, batch, weights, nonzeros: nnz, engines: engineResults,
+    input_transpose_us: batch > 1 ? byName(TRANSPOSE).median_us : null,
+  };
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions();
+  const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
+  const notes: string[] = [];
+  const note = (s: string) => { notes.push(s); log(s); };
+  const loadavgStart = loadavg();
+
+  const k = loadKernelsSync();
+  const engines = await loadEngines(k, note);
+  for (const e of engines) log(`engine ${e.name}: ${e.describe}`);
+  const machine = await measureMachine(k, o.runs, log, note);
+
+  const models = benchModels(o.seed, o.quick ? [0, 0.9, 0.98] : SPARSITIES, note);
   const groups: GroupResult[] = [];
-  const rng = new Rng(seed + 100);
+  const rng = new Rng(o.seed + 100);
   for (const bm of models) {
     for (const batch of [1, 64]) {
-      const inn = bm.model.layers[0].inFeatures;
-      const x = new Float32Array(batch * inn);
+      const x = new Float32Array(batch * bm.model.layers[0].inFeatures);
       for (let i = 0; i < x.length; i++) x[i] = rng.next(); // pixel-like inputs in [0, 1)
-      const ref = referenceForward(bm.model, x, batch);
-      const refProba = softmaxRows(ref, bm.model.layers.at(-1)!.outFeatures);
-      const nnz = nonzeros(bm.model), weights = weightCount(bm.model);
-      const prepared = [];
-      for (const e of engines) {
-        const p = await e.prepare(bm.model, batch, x);
-        const y = await p.output();
-        const want = p.outputKind === 'proba' ? refProba : ref;
-        let diff = 0;
-        for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(y[i] - want[i]));
-        if (y.length !== ref.length || !(diff <= TOLERANCE)) {
-          throw new Error(`${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
-            `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`);
-        }
-        prepared.push({ e, p, diff });
-      }
-      const xt = new Float32Array(x.length);
-      const transposeIn = { name: TRANSPOSE, fn: () => { for (let s = 0; s < batch; s++) for (let f = 0; f < inn; f++) xt[f * batch + s] = x[s * inn + f]; } };
-      if (groups.length === 0) {
-        // a discarded pass first: the first session of some engines stays on slow paths for a while
-        // (onnxruntime-web measured 2–10× slower in the first group without it)
-        await timeInterleavedAsync(prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn })), { runs: 5, minRunMs: 20, warmupMs: 500 });
-      }
-      const timings = await timeInterleavedAsync([...prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn })), ...(batch > 1 ? [transposeIn] : [])], { runs, minRunMs: 2 });
-      const byName = (n: string) => timings.find((t) => t.name === n)!;
-      const pkDense = byName('prunekit-dense'), pkCsr = byName('prunekit-csr');
-      const engineResults = prepared.map(({ e, p, diff }, i): EngineResult => {
-        const t: Timing = timings[i];
-        const flops = 2 * (e.name === 'prunekit-csr' || e.name === 'prunekit-runtime' ? nnz : weights) * batch;
-        return {
-          engine: e.name,
-          median_us: t.median_us,
-          min_us: t.min_us,
-          spread: spread(t),
-          runs: t.samples_us.length,
-          reps: t.reps,
-          gflops: flops / (t.median_us * 1e3),
-          gbs: weightBytesRead(e.name, bm.model, nnz, p.weightBytes ?? 0) / (t.median_us * 1e3),
-          weight_bytes: p.weightBytes ?? 0,
-          ...(p.formats ? { formats: p.formats } : {}),
-          max_abs_diff: diff,
-          prunekit_dense_speedup: pairedRatio(t, pkDense),
-          prunekit_csr_speedup: pairedRatio(t, pkCsr),
-        };
-      });
-      for (const { p } of [...prepared].reverse()) p.dispose(); // LIFO: arena marks nest
-      const g: GroupResult = {
-        source: bm.source, sparsity: bm.sparsity, batch, weights, nonzeros: nnz, engines: engineResults,
-        input_transpose_us: batch > 1 ? byName(TRANSPOSE).median_us : null,
-      };
+      const g = await runGroup(engines, bm, batch, x, { runs: o.runs, first: groups.length === 0 });
       groups.push(g);
       log(formatGroup(g));
     }
   }
 
-  const memory = a['no-memory'] ? [] : await measureMemory(seed, [0, 0.9, 0.98], log);
+  const memory = o.memory ? await measureMemory(o.seed, [0, 0.9, 0.98], log) : [];
   const report: PeersReport = {
     date: new Date().toISOString(),
     command: `npx tsx bench/peers/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -236,15 +272,19 @@ async function main(): Promise<number> {
   }
   log('\n' + formatTargets(report.targets));
   log(`load average: start ${loadavgStart.map((v) => v.toFixed(2)).join(' ')}, end ${report.loadavg_end.map((v) => v.toFixed(2)).join(' ')}`);
+  await writeReport(report, o.out, log);
+  if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
+  return 0;
+}
 
-  mkdirSync(a.out!, { recursive: true });
-  const jsonPath = join(a.out!, `peers-${report.date.slice(0, 10)}.json`);
+/** bench/results/peers-<date>.json and peers.html, each written atomically. */
+async function writeReport(report: PeersReport, dir: string, log: (s: string) => void): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const jsonPath = join(dir, `peers-${report.date.slice(0, 10)}.json`);
   writeFileAtomic(jsonPath, JSON.stringify(report, null, 1) + '\n');
-  const htmlPath = join(a.out!, 'peers.html');
+  const htmlPath = join(dir, 'peers.html');
   writeFileAtomic(htmlPath, await renderPeersHtml(report));
   log(`wrote ${jsonPath} and ${htmlPath}`);
-  if (a.json) process.stdout.write(JSON.stringify(report) + '\n');
-  return 0;
 }
 
 /** onnxruntime-web's default wasm thread count: min(4, ⌈hardwareConcurrency / 2⌉) (ort-web's env init). */
@@ -265,7 +305,7 @@ export function formatGroup(g: GroupResult): string {
 }
 
 export function formatTargets(ts: readonly Target[]): string {
-  return ['targets (issue 7; ratio = peer time / prunekit time, paired per round):',
+  return ['targets (ratio = peer time / prunekit time, paired per round):',
     ...ts.map((t) => `  ${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'} ${t.name}: ${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'} (goal ${t.goal})`)].join('\n');
 }
 

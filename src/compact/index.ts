@@ -1,3 +1,3 @@
-export { removeDeadNeurons, activate, type AdjustResult } from './adjust.js';
+export { removeDeadNeurons, type AdjustResult } from './adjust.js';
 export { kmeansQuantize, type Codebook } from './kmeans.js';
 export { compact, crossoverAt, DEFAULT_CROSSOVER, type CompactOptions, type CompactReport, type CompactLayerReport } from './compact.js';

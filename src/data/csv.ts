@@ -142,7 +142,7 @@ export async function readCsvFeatures(path: string, opts: CsvFeaturesOptions = {
 /** Prediction input: the model's features by header name when all are there, otherwise by position. */
 function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | null, opts: CsvFeaturesOptions): number[] {
   const wanted = opts.featureNames;
-  if (header && wanted && wanted.every((n) => header.includes(n))) return wanted.map((n) => header.indexOf(n));
+  if (header && wanted?.every((n) => header.includes(n))) return wanted.map((n) => header.indexOf(n));
   let cols = range(row0.fields.length);
   if (header && opts.labelColumn && header.includes(opts.labelColumn)) cols = cols.filter((c) => header[c] !== opts.labelColumn);
   if (opts.expectFeatures !== undefined && cols.length !== opts.expectFeatures) {

@@ -21,6 +21,7 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
+// biome-ignore lint/complexity/useSimpleNumberKeys: the IDX format names its type codes in hex
 const TYPE_NAMES: Record<number, string> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
 
 /** Reads a uint8 IDX file (optionally gzipped) with exactly `expectDims` dimensions. */

@@ -1,5 +1,7 @@
 export * from './types.js';
+export { KERNEL_FLAVORS, KERNEL_FLAVOR_NAMES, WASM_FLAVORS, type FlavorInfo } from './flavors.js';
 export { Arena, HEAP_BASE } from './arena.js';
 export { createReferenceKernels } from './reference.js';
+export { activate } from './activation.js';
 export { loadKernels, loadKernelsSync, supportedFlavors, wasmBytes, type LoadOptions, type WasmFlavor } from './load.js';
 export * from './checked.js';

@@ -6,11 +6,12 @@
  */
 import { Arena } from './arena.js';
 import { createReferenceKernels } from './reference.js';
-import type { KernelFlavor, Kernels } from './types.js';
+import { WASM_FLAVORS, type KernelFlavor, type WasmFlavor } from './flavors.js';
+import type { Kernels } from './types.js';
 import { WASM_BASE64 } from './wasm-embedded.js';
 
-export type WasmFlavor = Exclude<KernelFlavor, 'reference'>;
-const PREFERENCE: WasmFlavor[] = ['relaxed-simd', 'simd', 'scalar'];
+export type { WasmFlavor };
+const PREFERENCE = WASM_FLAVORS;
 
 function decodeBase64(b64: string): Uint8Array {
   const bin = atob(b64);

@@ -4,17 +4,9 @@
  * memory layout, same pointers as the wasm builds; every wasm kernel is tested against it.
  * Sums are accumulated in f64 and rounded to f32 once, on store.
  */
+import { activate } from './activation.js';
 import { Arena } from './arena.js';
 import type { ActCode, Kernels, Ptr } from './types.js';
-
-function act(x: number, a: ActCode): number {
-  switch (a) {
-    case 1: return x > 0 ? x : 0;
-    case 2: return Math.tanh(x);
-    case 3: return 1 / (1 + Math.exp(-x));
-    default: return x;
-  }
-}
 
 export function createReferenceKernels(memory = new WebAssembly.Memory({ initial: 2 })): Kernels {
   const arena = new Arena(memory);
@@ -30,7 +22,7 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
       for (let j = 0; j < batch; j++) {
         let s = 0;
         for (let k = ip[f(indptr) + r]; k < ip[f(indptr) + r + 1]; k++) s += m[f(data) + k] * m[f(X) + indices(k) * batch + j];
-        m[f(Y) + r * batch + j] = act(s + m[f(b) + r], a);
+        m[f(Y) + r * batch + j] = activate(s + m[f(b) + r], a);
       }
     }
   }
@@ -49,7 +41,7 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
         for (let j = 0; j < batch; j++) {
           let s = 0;
           for (let c = 0; c < inn; c++) s += m[f(W) + r * inn + c] * m[f(X) + c * batch + j];
-          m[f(Y) + r * batch + j] = act(s + m[f(b) + r], a);
+          m[f(Y) + r * batch + j] = activate(s + m[f(b) + r], a);
         }
       }
     },

@@ -4,7 +4,7 @@
  * backend's linear memory and integer sizes only; they never allocate and never validate.
  * Validation happens once, in TypeScript, before a pointer reaches a kernel (see `checked.ts`).
  *
- * Layout conventions (DESIGN.md):
+ * Layout conventions:
  * - weights are row-major `out × in` (`y = W x + b`); a CSR row is one output neuron;
  * - batched activations are feature-major: `X[feature][sample]`, i.e. `features × batch`,
  *   so dense and CSR kernels both vectorise across the batch.
@@ -20,8 +20,9 @@ export const Act = {
 export type ActName = keyof typeof Act;
 export type ActCode = (typeof Act)[ActName];
 
-/** Which implementation is behind a `Kernels` object. */
-export type KernelFlavor = 'relaxed-simd' | 'simd' | 'scalar' | 'reference';
+import type { KernelFlavor } from './flavors.js';
+
+export type { KernelFlavor, WasmFlavor } from './flavors.js';
 
 /** A pointer: a byte offset into `Kernels.memory`. */
 export type Ptr = number;

@@ -7,6 +7,7 @@
 import type { ActName } from '../kernels/types.js';
 import { Rng } from '../util/rng.js';
 import { cloneHistory, type TrainingHistory } from './history.js';
+import { countNonzero } from '../util/stats.js';
 
 export type { ActName };
 
@@ -100,8 +101,7 @@ export function layerSizes(m: MLP): number[] {
 export function sparsityOf(m: MLP): { layers: number[]; total: number } {
   let zeros = 0, total = 0;
   const layers = m.layers.map((l) => {
-    let z = 0;
-    for (let i = 0; i < l.weight.length; i++) if (l.weight[i] === 0) z++;
+    const z = l.weight.length - countNonzero(l.weight);
     zeros += z; total += l.weight.length;
     return l.weight.length ? z / l.weight.length : 0;
   });

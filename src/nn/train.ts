@@ -15,7 +15,7 @@ import { Rng } from '../util/rng.js';
 import { trainValidationSplit } from '../data/split.js';
 
 const renameVal = (s: { train: Dataset; validation: Dataset }) => ({ train: s.train, val: s.validation as Dataset | null });
-import { scheduledRate, type ScheduleName } from './schedule.js';
+import { scheduledRate, type LrScheduleName } from './lr-schedule.js';
 
 export interface TrainConfig {
   epochs: number;
@@ -24,7 +24,7 @@ export interface TrainConfig {
   momentum: number;
   nesterov: boolean;
   alpha: number;
-  schedule: ScheduleName;
+  schedule: LrScheduleName;
   seed: number;
   /** Fraction of the training split held out for validation (0: none). */
   validationFraction: number;
@@ -122,17 +122,27 @@ export function evaluate(model: MLP, ds: Dataset, kernels?: Kernels): { accuracy
   });
 }
 
-function evaluateOn(net: Network, ds: Dataset, B: number): { accuracy: number; loss: number } {
+/**
+ * Runs `net` forward over every sample in order, at most B at a time; `visit` sees each batch's
+ * logits (class-major, C × n), its row numbers and its first row.
+ */
+function forwardInBatches(net: Network, ds: Pick<Dataset, 'features' | 'nFeatures' | 'nSamples'>, B: number,
+  visit: (logits: Float32Array, rows: Int32Array, n: number, start: number) => void): void {
   const rows = new Int32Array(B);
-  let lossSum = 0, correct = 0;
   for (let start = 0; start < ds.nSamples; start += B) {
     const n = Math.min(B, ds.nSamples - start);
     for (let j = 0; j < n; j++) rows[j] = start + j;
     net.setInput(ds.features, ds.nFeatures, rows, n);
-    net.forward(n);
+    visit(net.forward(n), rows, n, start);
+  }
+}
+
+function evaluateOn(net: Network, ds: Dataset, B: number): { accuracy: number; loss: number } {
+  let lossSum = 0, correct = 0;
+  forwardInBatches(net, ds, B, (_logits, rows, n) => {
     const r = net.lossAndGrad(ds.labels, rows, n, false);
     lossSum += r.lossSum; correct += r.correct;
-  }
+  });
   return { accuracy: correct / ds.nSamples, loss: lossSum / ds.nSamples };
 }
 
@@ -142,18 +152,14 @@ export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatu
   return withArena(k, () => {
     const B = Math.max(1, Math.min(256, ds.nSamples));
     const net = new Network(k, model, B);
-    const out = new Int32Array(ds.nSamples), rows = new Int32Array(B), C = net.nOut;
-    for (let start = 0; start < ds.nSamples; start += B) {
-      const n = Math.min(B, ds.nSamples - start);
-      for (let j = 0; j < n; j++) rows[j] = start + j;
-      net.setInput(ds.features, ds.nFeatures, rows, n);
-      const z = net.forward(n);
+    const out = new Int32Array(ds.nSamples), C = net.nOut;
+    forwardInBatches(net, ds, B, (z, _rows, n, start) => {
       for (let j = 0; j < n; j++) {
         let arg = 0;
         for (let c = 1; c < C; c++) if (z[c * n + j] > z[arg * n + j]) arg = c;
         out[start + j] = arg;
       }
-    }
+    });
     return out;
   });
 }

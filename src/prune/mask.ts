@@ -9,6 +9,7 @@
  * Biases are not pruned unless a bias mask is passed explicitly.
  */
 import type { Layer, MLP } from '../nn/model.js';
+import { countNonzero } from '../util/stats.js';
 
 /** The layer's mask, or an all-ones mask when nothing is pruned yet (not attached to the layer). */
 export function currentMask(layer: Layer): Uint8Array {
@@ -46,9 +47,7 @@ export function pruneLayer(layer: Layer, step: Uint8Array): void {
 
 /** Number of kept entries (mask value 1). */
 export function countKept(mask: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < mask.length; i++) n += mask[i] ? 1 : 0;
-  return n;
+  return countNonzero(mask);
 }
 
 /** Fraction of a layer's weights that are pruned by its mask (0 when it has no mask). */

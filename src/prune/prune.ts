@@ -2,7 +2,7 @@
  * `pruneModel`: the one high-level entry point (the CLI and the sweep report call it).
  * score (criteria.ts) → threshold (threshold.ts) over a scope (scope.ts) → compose and apply masks
  * (mask.ts), on a schedule (schedule.ts) that fine-tunes with the injected trainer, recording every
- * step (validate.ts). Structured variants: whole neurons or N:M (structured.ts). The input model
+ * step (steps.ts). Structured variants: whole neurons or N:M (structured.ts). The input model
  * is not modified; dead-neuron removal ("adjusting the network") is a separate step (src/compact).
  */
 import type { MLP } from '../nn/model.js';
@@ -11,12 +11,13 @@ import { modelAt, MovementTracker } from '../nn/history.js';
 import { CRITERIA, scoreModel, type CriterionInputs, type CriterionName, type Gradients } from './criteria.js';
 import { pruneLayer } from './mask.js';
 import { planMasks, resolveLayers, type ScopeKind } from './scope.js';
-import { geometricSparsities, gradual, iterative, lottery, lotterySparsities, oneShot, type FineTune, type ScheduleEnv, type ScheduleResult, type TrainHooks } from './schedule.js';
+import type { FineTune, ScheduleEnv, ScheduleResult, FineTuneHooks } from './schedule.js';
+import { PRUNING_SCHEDULES, type PruningScheduleName } from './schedules.js';
 import { nmMask, pruneNeurons } from './structured.js';
 import { validateAmount, type Amount } from './threshold.js';
-import { recordStep, type Evaluate, type PruneStep } from './validate.js';
+import { recordStep, type Evaluate, type PruneStep } from './steps.js';
 
-export type ScheduleName = 'oneshot' | 'iterative' | 'gradual' | 'lottery';
+export type { PruningScheduleName };
 
 /** What pruning needs from training and data, injected (src/prune/trainer.ts binds the real trainer). */
 export interface PruneContext {
@@ -43,7 +44,7 @@ export interface PruneOptions {
   /** Layers to prune (for `structured: 'neurons'`: hidden layers, i.e. outputs of layers[i]). */
   layers?: number[];
   minDensity?: number;
-  schedule?: ScheduleName;
+  schedule?: PruningScheduleName;
   /** Rounds for iterative (geometric steps up to the target, default 5). */
   steps?: number;
   /** Explicit sparsity per round (iterative, lottery), overriding `steps`. */
@@ -99,24 +100,13 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
 
   const env: ScheduleEnv = { pruneTo: makePruneTo(ctx, opts), fineTune: ctx.fineTune, evaluate: ctx.evaluate, hooks };
 
-  if (schedule === 'oneshot') return oneShot(model, env, opts.amount, epochs);
-  if (!('sparsity' in opts.amount)) throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
-  const target = opts.amount.sparsity;
-  switch (schedule) {
-    case 'iterative':
-      return iterative(model, env, opts.sparsities ?? geometricSparsities(target, opts.steps ?? 5), epochs);
-    case 'gradual':
-      if (!ctx.stepsPerEpoch) throw new RangeError('gradual schedule needs stepsPerEpoch in the context');
-      return gradual(model, env, { final: target, epochs, stepsPerEpoch: ctx.stepsPerEpoch, n: opts.steps });
-    case 'lottery':
-      return lottery(model, env, {
-        sparsities: opts.sparsities ?? lotterySparsities(target, opts.lotteryRate ?? 0.2),
-        rewindTo: opts.rewindTo ?? rewindPoint(model, opts),
-        epochsPerRound: epochs,
-      });
-    default:
-      throw new RangeError(`unknown schedule '${schedule as string}'`);
-  }
+  if (!Object.hasOwn(PRUNING_SCHEDULES, schedule)) throw new RangeError(`unknown schedule '${schedule as string}'`);
+  const s = PRUNING_SCHEDULES[schedule];
+  if (s.needsSparsity && !('sparsity' in opts.amount)) throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
+  return s.run(model, env, {
+    amount: opts.amount, epochs, steps: opts.steps, sparsities: opts.sparsities, stepsPerEpoch: ctx.stepsPerEpoch, lotteryRate: opts.lotteryRate,
+    rewindTo: () => opts.rewindTo ?? rewindPoint(model, opts),
+  });
 }
 
 /**
@@ -126,14 +116,14 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
  * never changed; movement without any history starts from S = 0 here (Sanh et al.'s setting:
  * accumulated over fine-tuning only).
  */
-function continueHistory(model: MLP, opts: PruneOptions): TrainHooks {
+function continueHistory(model: MLP, opts: PruneOptions): FineTuneHooks {
   const needs = CRITERIA[opts.criterion ?? 'magnitude']?.needs ?? [];
   const inp = opts.inputs;
   if (inp?.tracker) (model.history ??= {}).range = inp.tracker.clone();
   if (inp?.movement) (model.history ??= {}).movement = inp.movement.clone();
   if (needs.includes('movement') && !model.history?.movement) (model.history ??= {}).movement = new MovementTracker(model);
   const range = model.history?.range, movement = model.history?.movement;
-  const hooks: TrainHooks = {};
+  const hooks: FineTuneHooks = {};
   if (range) hooks.onEpoch = (_rec, m) => range.observe(m);
   if (movement) hooks.onGradient = (w, g) => movement.observe(w, g);
   return hooks;
@@ -156,7 +146,7 @@ function rewindPoint(model: MLP, opts: PruneOptions): MLP {
 }
 
 /** Structured pruning is one-shot (then optional fine-tuning). */
-async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: ScheduleName, epochs: number, hooks: TrainHooks): Promise<ScheduleResult> {
+async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: PruningScheduleName, epochs: number, hooks: FineTuneHooks): Promise<ScheduleResult> {
   const s = opts.structured!;
   if (schedule !== 'oneshot') throw new RangeError(`structured pruning (${s.kind}) supports only the oneshot schedule, got ${schedule}`);
   const steps: PruneStep[] = [];

@@ -14,10 +14,10 @@
  */
 import type { MLP } from '../nn/model.js';
 import type { Amount } from './threshold.js';
-import { layerRecords, recordStep, type Evaluate, type PruneStep } from './validate.js';
+import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps.js';
 
 /**
- * Hooks the trainer honours (src/nn/train.ts `train(model, data, cfg)`):
+ * Hooks a `FineTune` honours (the real trainer, src/nn/train.ts `train`, takes them as part of its `TrainHooks`):
  * - `onStep.fn(step, model)` is called after optimizer step `step` (1-based, counted from the start
  *   of this `train` call) whenever `step % every === 0`, with `model`'s weights synced from the
  *   device. The hook may change `layer.mask` (only ever adding zeros) and zero the pruned weights;
@@ -26,14 +26,14 @@ import { layerRecords, recordStep, type Evaluate, type PruneStep } from './valid
  * - `onGradient(weights, grads)` after each backward pass, before the step: every layer's w_t and
  *   ∂L/∂w_t as views valid during the call (e.g. `MovementTracker.observe`).
  */
-export interface TrainHooks {
+export interface FineTuneHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   onEpoch?: (rec: unknown, model: MLP) => void;
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
 }
 
 /** Trains `model` in place for `epochs` epochs, respecting masks (pruned weights stay exactly 0). */
-export type FineTune = (model: MLP, epochs: number, hooks?: TrainHooks) => Promise<unknown>;
+export type FineTune = (model: MLP, epochs: number, hooks?: FineTuneHooks) => Promise<unknown>;
 
 /** Prunes `model` in place (score → threshold → compose mask → zero weights) to the given amount. */
 export type PruneTo = (model: MLP, amount: Amount) => void;
@@ -43,7 +43,7 @@ export interface ScheduleEnv {
   fineTune?: FineTune;
   evaluate?: Evaluate;
   /** Extra hooks passed to every fine-tune (e.g. a RangeTracker's onEpoch). */
-  hooks?: TrainHooks;
+  hooks?: FineTuneHooks;
 }
 
 export interface ScheduleResult {
@@ -64,7 +64,7 @@ export function geometricSparsities(final: number, n: number, start = 0): number
   checkSparsity(start, 'start sparsity');
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`steps must be a whole number ≥ 1, got ${n}`);
   const d0 = 1 - start, df = 1 - final;
-  return Array.from({ length: n }, (_, k) => (k + 1 === n ? final : 1 - d0 * Math.pow(df / d0, (k + 1) / n)));
+  return Array.from({ length: n }, (_, k) => (k + 1 === n ? final : 1 - d0 * (df / d0) ** ((k + 1) / n)));
 }
 
 /** Lottery-ticket rounds: prune `rate` of the remaining weights per round until `final` (the last round lands on it exactly). */
@@ -98,7 +98,7 @@ export interface PolynomialOptions {
 export function polynomialSparsity(t: number, o: PolynomialOptions): number {
   const span = o.n * o.every;
   const u = Math.min(1, Math.max(0, (t - o.t0) / span));
-  return o.final + (o.initial - o.final) * Math.pow(1 - u, 3);
+  return o.final + (o.initial - o.final) * (1 - u) ** 3;
 }
 
 async function rec(model: MLP, env: ScheduleEnv, steps: PruneStep[], phase: PruneStep['phase'], target: number | null, epochs: number): Promise<void> {
@@ -194,7 +194,7 @@ export async function gradual(model: MLP, env: ScheduleEnv, o: GradualOptions): 
     const { sparsity, layers } = layerRecords(m);
     steps.push({ index: steps.length, phase: 'gradual', targetSparsity: s, epochs: 0, trainingStep: t, sparsity, layers });
   };
-  const hooks: TrainHooks = { ...env.hooks, onStep: { every: plan.every, fn: hook } };
+  const hooks: FineTuneHooks = { ...env.hooks, onStep: { every: plan.every, fn: hook } };
   await env.fineTune(model, o.epochs, hooks);
   if (current < plan.final) {
     env.pruneTo(model, { sparsity: plan.final });

@@ -8,7 +8,7 @@ import type { Kernels } from '../kernels/types.js';
 import type { MLP } from '../nn/model.js';
 import { computeGradients, DEFAULT_TRAIN, evaluate, train, type TrainConfig } from '../nn/train.js';
 import type { PruneContext } from './prune.js';
-import type { Metrics } from './validate.js';
+import type { Metrics } from './steps.js';
 
 export interface TrainerContextOptions {
   /** Fine-tuning configuration (epochs are set per call). Validation hold-out and early stopping are off. */

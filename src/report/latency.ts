@@ -1,21 +1,29 @@
 /**
  * The timing harness: warm-up, calibration, interleaved rounds, median and min.
  *
- * Why this shape (DESIGN.md, "Timing hygiene"):
+ * Why this shape:
  * - V8 compiles wasm with a baseline compiler first and tiers hot functions up to TurboFan in the
  *   background; a call that is already running never switches to the optimised code. So every
  *   variant is called many times first, then we wait a little for the background compiles.
- * - This VM's speed drifts by up to 1.9× within minutes. Variants are therefore timed in rounds
- *   (round r times every variant once, in an order rotated each round), so drift hits all of them
- *   alike and ratios within one run stay trustworthy; absolute times are not.
+ * - A shared VM's speed drifts (by up to 1.9× within minutes on the one these figures come from).
+ *   Variants are therefore timed in rounds (round r times every variant once, in an order rotated
+ *   each round), so drift hits all of them alike and ratios within one run stay trustworthy;
+ *   absolute times are not.
  * - One timed "run" calls the variant `reps` times (calibrated so a run lasts ≥ `minRunMs`) and
  *   divides: timer resolution and call overhead vanish next to a millisecond.
+ * - A variant may be asynchronous (onnxruntime's `session.run` returns a Promise): each call's
+ *   Promise is awaited before the next call. Synchronous variants are never awaited, so they pay
+ *   no microtask overhead.
  */
+import { median } from '../util/stats.js';
+
+export { median };
 
 /** Something to time: one call is one unit of work (e.g. one forward pass). */
 export interface Variant {
   name: string;
-  fn: () => void;
+  /** Its result is ignored, except that a Promise is awaited before the next call. */
+  fn: () => unknown;
 }
 
 export interface Timing {
@@ -44,29 +52,29 @@ export interface TimingOptions {
 const nowMs = (): number => performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The median of a non-empty list (mean of the two middle values for even lengths). */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new RangeError('median of an empty list');
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+const isPromise = (x: unknown): x is Promise<unknown> => typeof (x as Promise<unknown> | undefined)?.then === 'function';
+
+/** Calls `fn` `reps` times (awaiting each call only if it returns a Promise); returns the elapsed ms. */
+async function timeReps(fn: Variant['fn'], reps: number): Promise<number> {
+  const t0 = nowMs();
+  for (let i = 0; i < reps; i++) {
+    const r = fn();
+    if (isPromise(r)) await r;
+  }
+  return nowMs() - t0;
 }
 
-/** Calls `fn` repeatedly for about `ms` milliseconds; returns how many calls that took. */
-function spin(fn: () => void, ms: number): number {
+/** Calls `fn` repeatedly for about `ms` milliseconds. */
+async function spin(fn: Variant['fn'], ms: number): Promise<void> {
   const t0 = nowMs();
-  let n = 0;
-  do { fn(); n++; } while (nowMs() - t0 < ms);
-  return n;
+  do await timeReps(fn, 1); while (nowMs() - t0 < ms);
 }
 
 /** Calls per run so that one run lasts at least `minRunMs` (measured on warm code). */
-export function calibrate(fn: () => void, minRunMs: number): number {
+export async function calibrate(fn: Variant['fn'], minRunMs: number): Promise<number> {
   let reps = 1;
   for (;;) {
-    const t0 = nowMs();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = nowMs() - t0;
+    const dt = await timeReps(fn, reps);
     if (dt >= minRunMs) return reps;
     // aim 20% above the target so that a slightly faster run still lasts long enough
     reps = dt <= 0 ? reps * 8 : Math.max(reps + 1, Math.ceil((reps * minRunMs * 1.2) / dt));
@@ -82,20 +90,17 @@ export async function timeInterleaved(variants: readonly Variant[], opts: Timing
   const minRunMs = opts.minRunMs ?? 1;
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`timeInterleaved: runs must be a positive integer, got ${runs}`);
   // warm-up in two passes with a pause between: the first triggers tier-up, the second runs optimised code
-  for (const v of variants) spin(v.fn, (opts.warmupMs ?? 60) / 2);
+  for (const v of variants) await spin(v.fn, (opts.warmupMs ?? 60) / 2);
   await sleep(opts.settleMs ?? 50);
-  for (const v of variants) spin(v.fn, (opts.warmupMs ?? 60) / 2);
-  const reps = variants.map((v) => calibrate(v.fn, minRunMs));
+  for (const v of variants) await spin(v.fn, (opts.warmupMs ?? 60) / 2);
+  const reps: number[] = [];
+  for (const v of variants) reps.push(await calibrate(v.fn, minRunMs));
   const samples: number[][] = variants.map(() => []);
   const n = variants.length;
   for (let r = 0; r < runs; r++) {
     for (let i = 0; i < n; i++) {
       const idx = (i + r) % n; // rotate the order each round: no variant always runs first
-      const { fn } = variants[idx];
-      const m = reps[idx];
-      const t0 = nowMs();
-      for (let c = 0; c < m; c++) fn();
-      samples[idx].push(((nowMs() - t0) * 1000) / m);
+      samples[idx].push(((await timeReps(variants[idx].fn, reps[idx])) * 1000) / reps[idx]);
     }
     opts.onRound?.(r + 1, runs);
   }
@@ -118,4 +123,11 @@ export function pairedRatio(a: Timing, b: Timing): number {
   const r: number[] = [];
   for (let i = 0; i < n; i++) r.push(a.samples_us[i] / b.samples_us[i]);
   return median(r);
+}
+
+/** Spread of a timing: (p90 − p10) / median, a unitless measure of run-to-run noise. */
+export function spread(t: Timing): number {
+  const s = [...t.samples_us].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
+  return (q(0.9) - q(0.1)) / t.median_us;
 }

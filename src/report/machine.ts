@@ -5,7 +5,7 @@
  * kernels' variants by the harness (latency.ts), so speed drift hits both alike.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import type { Kernels } from '../kernels/index.js';
+import { KERNEL_FLAVORS, type Kernels } from '../kernels/index.js';
 import type { Timing, Variant } from './latency.js';
 
 export interface ProbeSetup {
@@ -44,7 +44,7 @@ export function machineProbes(k: Kernels, readBytes = 4 << 20, maddIters = 20000
   const p = k.alloc(bytes);
   const view = new Float32Array(k.memory.buffer, p, bytes / 4);
   for (let i = 0; i < view.length; i++) view[i] = (i % 7) * 0.125; // exact sums: no NaN/denormal slow paths
-  const lanes = k.flavor === 'scalar' || k.flavor === 'reference' ? 1 : 4;
+  const lanes = KERNEL_FLAVORS[k.flavor].lanes;
   return {
     variants: [
       { name: PROBE_READ, fn: () => { k.probe_read_bw(p, bytes, 1); } },

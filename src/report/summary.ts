@@ -155,7 +155,7 @@ function timeSentence(r: SweepReport, h: SweepPoint): string {
     + `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}.`;
 }
 
-function gradientSentence(r: SweepReport, h: SweepPoint): string | undefined {
+function gradientSentence(h: SweepPoint): string | undefined {
   const n = Math.min(h.gradNormsBefore.length, h.gradNormsAfter.length);
   if (n === 0) return undefined;
   const ratios = Array.from({ length: n }, (_, i) => h.gradNormsAfter[i] / h.gradNormsBefore[i]);
@@ -184,7 +184,7 @@ export function summarize(r: SweepReport): string[] {
   const h = pickHeadline(r);
   if (!h) return [`No pruned models were measured; the dense model's test accuracy is ${accPct(r.dense.accuracy)}.`];
   const out = [headline(r, h), accuracySentence(r), generalisationSentence(r, h), memorySentence(r, h), ...speedSentences(r, h), timeSentence(r, h)];
-  const g = gradientSentence(r, h);
+  const g = gradientSentence(h);
   if (g) out.push(g);
   out.push(depthSentence(r, h));
   return out;

@@ -16,11 +16,11 @@
  */
 import { cpus, loadavg } from 'node:os';
 import type { SplitDataset } from '../data/types.js';
-import { createMLP, layerSizes, type MLP } from '../nn/model.js';
+import { createMLP, layerSizes, sparsityOf, type MLP } from '../nn/model.js';
 import type { ActName } from '../kernels/types.js';
 import { computeGradients, defaultKernels, evaluate, train, type TrainConfig } from '../nn/train.js';
 import { encodeMLP } from '../nn/io.js';
-import { pruneModel, type PruneOptions, type ScheduleName } from '../prune/prune.js';
+import { pruneModel, type PruneOptions, type PruningScheduleName } from '../prune/prune.js';
 import type { CriterionName } from '../prune/criteria.js';
 import { HistoryRecorder } from '../nn/history.js';
 import type { ScopeKind } from '../prune/scope.js';
@@ -28,6 +28,7 @@ import { trainerContext } from '../prune/trainer.js';
 import { compact } from '../compact/compact.js';
 import { encodeModel } from '../sparse/format.js';
 import { loadModelSync, type Model } from '../runtime/index.js';
+import { median } from '../util/stats.js';
 import { timeInterleaved } from './latency.js';
 import { summarize } from './summary.js';
 import type { EpochRecord, LatencyPair, SweepPoint, SweepReport } from './report-types.js';
@@ -45,7 +46,7 @@ export interface SweepOptions {
   sparsities: number[];
   criteria: CriterionName[];
   scopes: ScopeKind[];
-  schedules: ScheduleName[];
+  schedules: PruningScheduleName[];
   /** Epochs per step (iterative, lottery) or in total (oneshot, gradual). */
   finetuneEpochs: number;
   /** Lottery ticket: rewind to the weights after this many dense-training epochs (default 0: w₀). */
@@ -152,14 +153,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
         (denseLatency[String(b)] ??= []).push(d.median_us);
       }
-      let totalW = 0, zeros = 0;
-      model.layers.forEach((l) => { totalW += l.weight.length; l.weight.forEach((w) => { if (w === 0) zeros++; }); });
+      const sp = sparsityOf(model);
       points.push({
-        criterion, scope, schedule, targetSparsity: target, sparsity: zeros / totalW,
+        criterion, scope, schedule, targetSparsity: target, sparsity: sp.total,
         accuracy: test.accuracy, loss: test.loss, trainAccuracy: trn.accuracy, trainLoss: trn.loss, gap: trn.accuracy - test.accuracy,
         bytes: bytes.length,
         layers: c.report.layers.map((L, i) => ({
-          sparsity: model.layers[i].weight.reduce((a, w) => a + (w === 0 ? 1 : 0), 0) / model.layers[i].weight.length,
+          sparsity: sp.layers[i],
           format: L.format, nonzeros: L.nonzeros, in: L.inFeatures, out: L.outFeatures, deadRemoved: L.removedNeurons,
         })),
         latency, pruneSeconds,
@@ -173,7 +173,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   }
 
   const epochs: EpochRecord[] = tr.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy, seconds: e.seconds, gradNorms: e.gradNorms }));
-  const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
   const report: SweepReport = {
     title: `prunekit sweep: ${sizes.join('-')} on ${o.dataSpec}`,
     createdAt: new Date().toISOString(),
@@ -184,7 +183,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     dense: {
       accuracy: denseTest.accuracy, loss: denseTest.loss, trainAccuracy: denseTrain.accuracy, trainLoss: denseTrain.loss,
       bytes: denseBytes.length, denseFileBytes: encodeMLP(dense).length, trainSeconds: tr.seconds, epochs,
-      latency: Object.fromEntries(Object.entries(denseLatency).map(([b, xs]) => [b, med(xs)])),
+      latency: Object.fromEntries(Object.entries(denseLatency).map(([b, xs]) => [b, median(xs)])),
     },
     points,
     summary: [],

@@ -5,6 +5,7 @@
  */
 import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense, viewF32 } from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
+import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
 import { describeModel, type ModelInfo } from '../sparse/info.js';
 
@@ -36,10 +37,6 @@ interface RunLayer {
   cols: number;
   act: ActCode;
   bias: Float32Array;
-}
-
-function actTs(x: number, a: ActCode): number {
-  return a === Act.relu ? (x > 0 ? x : 0) : a === Act.tanh ? Math.tanh(x) : a === Act.logistic ? 1 / (1 + Math.exp(-x)) : x;
 }
 
 export class RuntimeModel implements Model {
@@ -158,7 +155,7 @@ export class RuntimeModel implements Model {
       if (L.dev) layerForward(this.k, L.dev, X, Y, b, L.act);
       else {
         const yv = viewF32(this.k, Y); // in = 0: the output is the constant act(bias)
-        for (let r = 0; r < L.rows; r++) yv.fill(actTs(L.bias[r], L.act), r * b, (r + 1) * b);
+        for (let r = 0; r < L.rows; r++) yv.fill(activate(L.bias[r], L.act), r * b, (r + 1) * b);
       }
       [X, Y] = [Y, X];
     }

@@ -4,6 +4,7 @@
  * output neuron. Validation is `checkCsr` from the kernels' checked layer (one definition).
  */
 import { checkCsr, type CsrArrays } from '../kernels/checked.js';
+import { countNonzero } from '../util/stats.js';
 
 export { checkCsr, type CsrArrays };
 export type IndexType = 'u8' | 'u16' | 'u32';
@@ -31,8 +32,7 @@ export function denseToCsr(weight: ArrayLike<number>, rows: number, cols: number
   if (weight.length !== rows * cols) throw new RangeError(`denseToCsr: ${weight.length} values, expected ${rows}×${cols} = ${rows * cols}`);
   const type = index === 'auto' ? narrowestIndex(cols) : index;
   if (cols > MAX_COLS[type]) throw new RangeError(`denseToCsr: ${cols} columns do not fit ${type} indices (max ${MAX_COLS[type]})`);
-  let nnz = 0;
-  for (let i = 0; i < weight.length; i++) if (weight[i] !== 0) nnz++;
+  const nnz = countNonzero(weight);
   const data = new Float32Array(nnz);
   const indices = makeIndices(type, nnz);
   const indptr = new Uint32Array(rows + 1);

@@ -30,7 +30,8 @@ export interface ModelInfo {
   labels: string[];
 }
 
-const VALUE_BYTES: Record<ValueEncoding, number> = { f32: 4, f16: 2, kmeans: 1 };
+/** Bytes per stored weight value, by encoding (k-means: one code byte; its codebook is counted apart). */
+export const VALUE_BYTES: Readonly<Record<ValueEncoding, number>> = { f32: 4, f16: 2, kmeans: 1 };
 
 export function describeModel(m: CompactModel, fileBytes = encodeModel(m).length): ModelInfo {
   const layers = m.layers.map((L): LayerInfo => {

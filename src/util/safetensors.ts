@@ -37,7 +37,7 @@ export class FormatError extends Error {
   override name = 'FormatError';
 }
 
-const DTYPES: Record<Dtype, { size: number; make: (buf: ArrayBuffer, off: number, n: number) => TensorData; ctor: Function }> = {
+const DTYPES: Record<Dtype, { size: number; make: (buf: ArrayBuffer, off: number, n: number) => TensorData; ctor: new (...args: never[]) => TensorData }> = {
   F32: { size: 4, make: (b, o, n) => new Float32Array(b, o, n), ctor: Float32Array },
   I32: { size: 4, make: (b, o, n) => new Int32Array(b, o, n), ctor: Int32Array },
   U32: { size: 4, make: (b, o, n) => new Uint32Array(b, o, n), ctor: Uint32Array },
@@ -82,7 +82,7 @@ function plan(tensors: Map<string, TensorSpec>, metadata: Record<string, string>
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   for (const [name, t] of tensors) header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: offsets.get(name) };
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = Math.ceil((8 + json.length) / DATA_ALIGN) * DATA_ALIGN;
   return { json, dataStart, offsets, dataBytes: end };
 }

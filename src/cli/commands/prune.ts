@@ -1,8 +1,9 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
-import { CRITERIA_HELP, CRITERION_CHOICES } from '../choices.js';
+import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 import { CRITERIA } from '../../prune/criteria.js';
+import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
 
 const usage = `usage: prunekit prune --model IN --data SPEC (--sparsity S | --percentile P | --threshold T) --out FILE [options]
@@ -13,14 +14,15 @@ fine-tunes with masked SGD on a schedule, and records accuracy and sparsity afte
   --model FILE         model file from train (or an earlier prune)
 ${DATA_HELP}
   --sparsity S         fraction of weights pruned in scope, 0 ≤ S < 1 (count-exact: round(S·N))
-  --percentile P       keep weights whose score ≥ the P-th percentile (0..100; the seed uses 95)
+  --percentile P       keep weights whose score ≥ the P-th percentile (0..100; 95 keeps the top 5%)
   --threshold T        keep weights whose score ≥ T
   --criterion NAME     score that ranks the weights (default magnitude):
-${CRITERIA_HELP}
+${criteriaHelp(23)}
   --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers)
   --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
   --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
-  --schedule NAME      oneshot | iterative | gradual | lottery (default oneshot)
+  --schedule NAME      when to prune and train (default oneshot):
+${pruningSchedulesHelp(23)}
   --steps N            rounds (iterative, default 5) or pruning steps (gradual, default 10)
   --finetune-epochs N  epochs per round (iterative, lottery), total (gradual), after (oneshot)
   --structured neurons remove whole hidden neurons (L1 norm of incoming weights); --sparsity = fraction
@@ -54,7 +56,7 @@ const command: Command = {
     const scope = oneOf(v.scope, 'scope', ['layer', 'global'] as const) ?? 'layer';
     const layers = numList(v.layers, 'layers', { int: true, min: 0 });
     const minDensity = num(v['min-density'], 'min-density', { min: 0, max: 1 });
-    const schedule = oneOf(v.schedule, 'schedule', ['oneshot', 'iterative', 'gradual', 'lottery'] as const) ?? 'oneshot';
+    const schedule = oneOf(v.schedule, 'schedule', PRUNING_SCHEDULE_CHOICES) ?? 'oneshot';
     const steps = num(v.steps, 'steps', { int: true, min: 1 });
     const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 });
     const structuredKind = oneOf(v.structured, 'structured', ['neurons'] as const);
@@ -62,14 +64,14 @@ const command: Command = {
     const rewindPath = inputFile(v.rewind, 'rewind');
     const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 });
     if (rewindEpoch !== undefined && rewindPath) throw new UsageError('give --rewind FILE or --rewind-epoch K, not both');
-    if (rewindEpoch !== undefined && schedule !== 'lottery') throw new UsageError('--rewind-epoch applies to --schedule lottery only');
+    if (rewindEpoch !== undefined && !PRUNING_SCHEDULES[schedule].rewinds) throw new UsageError(`--rewind-epoch applies to the rewinding schedules only (${PRUNING_SCHEDULE_NAMES.filter((n) => PRUNING_SCHEDULES[n].rewinds).join(', ')})`);
 
     const given = [sparsity, percentile, threshold].filter((x) => x !== undefined).length;
     if (given > 1) throw new UsageError('give only one of --sparsity, --percentile, --threshold');
     if (nm && (given > 0 || structuredKind)) throw new UsageError('--nm sets the sparsity itself (1 − N/M): drop --sparsity/--percentile/--threshold and --structured');
     if (!nm && given === 0) throw new UsageError('give one of --sparsity, --percentile, --threshold (or --nm N:M)');
     if (structuredKind && sparsity === undefined) throw new UsageError('--structured neurons needs --sparsity (the fraction of hidden neurons to remove)');
-    if (schedule !== 'oneshot' && sparsity === undefined) throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
+    if (PRUNING_SCHEDULES[schedule].needsSparsity && sparsity === undefined) throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
     if ((structuredKind || nm) && schedule !== 'oneshot') throw new UsageError('structured and N:M pruning support only --schedule oneshot (plus --finetune-epochs)');
 
     const { loadModel, saveModel } = await import('../../nn/io.js');
@@ -103,10 +105,10 @@ const command: Command = {
     if (needs.includes('tracker') && !model.history?.range) {
       throw new UsageError(`--criterion ${criterion} needs the weight range recorded during training, and ${modelPath} has none (written by an older prunekit, or after removing neurons): retrain it with prunekit train, or choose another criterion`);
     }
-    const needInit = rewindPath !== undefined || (!model.history?.initial && (needs.includes('initial') || schedule === 'lottery'));
+    const needInit = rewindPath !== undefined || (!model.history?.initial && (needs.includes('initial') || PRUNING_SCHEDULES[schedule].rewinds));
     let initial: MLP | undefined;
     if (needInit) initial = rewindPath ? loadOrRunError(loadModel, rewindPath) : await recreateInit(model, trainProv);
-    if (initial && initial.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
+    if (initial?.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
       throw new UsageError(`--rewind: ${rewindPath ?? 'the initial weights'} do not have the model's layer shapes`);
     }
 

@@ -4,10 +4,9 @@ import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson } from '../common.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
-import { CRITERIA_HELP, CRITERION_CHOICES } from '../choices.js';
+import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 
 const SCOPES = ['layer', 'global'] as const;
-const SCHEDULES = ['oneshot', 'iterative', 'gradual', 'lottery'] as const;
 
 const usage = `usage: prunekit sweep --data SPEC --report DIR [options]
 
@@ -20,12 +19,13 @@ ${DATA_HELP}
   --activation NAME        relu | tanh | logistic | identity (default relu)
   --epochs N               dense training epochs (default 20)
   --batch N --lr X --momentum X --alpha X    SGD settings (defaults 64, 0.1, 0.9, 1e-4)
-  --lr-schedule NAME       dense training: constant | step | cosine | invscaling | adaptive; --nesterov
+  --lr-schedule NAME       dense training: ${LR_SCHEDULE_CHOICES.join(' | ')}; --nesterov
   --sparsities LIST        target sparsities (default 0.5,0.8,0.9,0.95,0.98)
   --criteria LIST          comma-separated criteria, or all (default magnitude):
-${CRITERIA_HELP}
+${criteriaHelp(27)}
   --scope LIST             layer,global (default global)
-  --schedule LIST          ${SCHEDULES.join(',')} (default iterative)
+  --schedule LIST          comma-separated pruning schedules, or all (default iterative):
+${pruningSchedulesHelp(27)}
   --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
   --finetune-lr X          fine-tuning learning rate (default: the training --lr, constant)
   --rewind-epoch K         lottery: rewind to the weights after dense epoch K (default 0: w₀)
@@ -74,13 +74,13 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
       lr: num(s('lr'), 'lr', { min: 0, minExclusive: true }) ?? defaults.train?.lr ?? 0.1,
       momentum: num(s('momentum'), 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? defaults.train?.momentum ?? 0.9,
       alpha: num(s('alpha'), 'alpha', { min: 0 }) ?? defaults.train?.alpha ?? 1e-4,
-      schedule: oneOf(s('lr-schedule'), 'lr-schedule', ['constant', 'step', 'cosine', 'invscaling', 'adaptive'] as const) ?? defaults.train?.schedule ?? 'constant',
+      schedule: oneOf(s('lr-schedule'), 'lr-schedule', LR_SCHEDULE_CHOICES) ?? defaults.train?.schedule ?? 'constant',
       nesterov: (v.nesterov as boolean | undefined) ?? defaults.train?.nesterov ?? false,
     },
     sparsities,
     criteria: list(s('criteria'), 'criteria', CRITERION_CHOICES, defaults.criteria ?? ['magnitude']),
     scopes: list(s('scope'), 'scope', SCOPES, defaults.scopes ?? ['global']),
-    schedules: list(s('schedule'), 'schedule', SCHEDULES, defaults.schedules ?? ['iterative']),
+    schedules: list(s('schedule'), 'schedule', PRUNING_SCHEDULE_CHOICES, defaults.schedules ?? ['iterative']),
     finetuneEpochs: num(s('finetune-epochs'), 'finetune-epochs', { int: true, min: 0 }) ?? defaults.finetuneEpochs ?? 3,
     rewindEpoch: num(s('rewind-epoch'), 'rewind-epoch', { int: true, min: 0 }) ?? defaults.rewindEpoch ?? 0,
     fineTune: s('finetune-lr') !== undefined ? { lr: num(s('finetune-lr'), 'finetune-lr', { min: 0, minExclusive: true }) } : defaults.fineTune,

@@ -2,6 +2,7 @@ import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
 import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson } from '../common.js';
 import { progress } from '../progress.js';
+import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp } from '../choices.js';
 
 const usage = `usage: prunekit train --data SPEC --out FILE [options]
 
@@ -16,11 +17,13 @@ ${DATA_HELP}
   --momentum X         momentum (default 0.9)
   --nesterov           Nesterov momentum
   --alpha X            L2 penalty, sklearn's alpha (default 1e-4)
-  --schedule NAME      constant | step | cosine | invscaling | adaptive (default constant)
+  --schedule NAME      learning-rate schedule (default constant):
+${lrSchedulesHelp(23)}
   --early-stopping     hold out --validation-fraction and stop when its accuracy stalls
   --validation-fraction F  (default 0.1 with --early-stopping)
   --tol X              minimum improvement (default 1e-4); --patience N epochs (default 10)
-  --kernels NAME       simd | relaxed-simd | scalar | reference (default: best available)
+  --kernels NAME       kernel build (default: the best this engine runs):
+${kernelsHelp(23)}
   --rewind-epoch K     also store the weights after epoch K, the lottery ticket's rewind point
                        (default 0: w₀, stored anyway). The file always records the training
                        history: w₀, each weight's range and its movement −Σ w·∂L/∂w
@@ -49,7 +52,7 @@ const command: Command = {
       momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? 0.9,
       nesterov: v.nesterov ?? false,
       alpha: num(v.alpha, 'alpha', { min: 0 }) ?? 1e-4,
-      schedule: oneOf(v.schedule, 'schedule', ['constant', 'step', 'cosine', 'invscaling', 'adaptive'] as const) ?? 'constant',
+      schedule: oneOf(v.schedule, 'schedule', LR_SCHEDULE_CHOICES) ?? 'constant',
       earlyStopping: v['early-stopping'] ?? false,
       validationFraction: num(v['validation-fraction'], 'validation-fraction', { min: 0, max: 1, maxExclusive: true }) ?? 0,
       tol: num(v.tol, 'tol', { min: 0 }) ?? 1e-4,
@@ -59,7 +62,7 @@ const command: Command = {
     if (cfg.nesterov && cfg.momentum === 0) throw new UsageError('--nesterov needs --momentum > 0');
     const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 }) ?? 0;
     if (rewindEpoch > cfg.epochs) throw new UsageError(`--rewind-epoch ${rewindEpoch} is after the last epoch (--epochs ${cfg.epochs})`);
-    const kernelsName = oneOf(v.kernels, 'kernels', ['simd', 'relaxed-simd', 'scalar', 'reference'] as const);
+    const kernelsName = oneOf(v.kernels, 'kernels', KERNEL_CHOICES);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
     const data = await loadSplit(spec, { label: labelArg(v.label), seed, testFraction });

@@ -1,6 +1,6 @@
-/** Shared fixtures for the prune tests: tiny models from a seeded test RNG, a plain-TS forward pass. */
-import type { Layer, MLP } from '../src/nn/model.js';
-import { rng } from './helpers/rng.js';
+/** Tiny models for the prune tests (from a seeded test RNG), and a plain-TS forward pass. */
+import type { Layer, MLP } from '../../src/nn/model.js';
+import { rng } from './rng.js';
 
 export function tinyModel(sizes: number[], seed = 1, activation: Layer['activation'] = 'relu'): MLP {
   const r = rng(seed);

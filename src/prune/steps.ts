@@ -1,10 +1,11 @@
 /**
- * Validation records: after every pruning or fine-tuning step, what the model is and how it does.
+ * Step records: after every pruning or fine-tuning step, what the model is and how it does.
  * Accuracy and loss come from an injected `evaluate` (test split); when it also reports training
  * accuracy, the train–test gap (trainAccuracy − accuracy) shows over- or under-fitting as pruning
  * proceeds; when it reports per-layer gradient norms they are recorded per layer.
  */
 import type { MLP } from '../nn/model.js';
+import { countNonzero } from '../util/stats.js';
 
 export interface Metrics {
   /** Test accuracy in [0, 1]. */
@@ -57,8 +58,7 @@ export interface PruneStep {
 export function layerRecords(model: MLP, gradNorms?: number[]): { sparsity: number; layers: LayerRecord[] } {
   let zeros = 0, total = 0;
   const layers = model.layers.map((L, l) => {
-    let nz = 0;
-    for (let i = 0; i < L.weight.length; i++) if (L.weight[i] !== 0) nz++;
+    const nz = countNonzero(L.weight);
     zeros += L.weight.length - nz;
     total += L.weight.length;
     const rec: LayerRecord = { sparsity: L.weight.length ? 1 - nz / L.weight.length : 0, nonzeros: nz, weights: L.weight.length, outFeatures: L.outFeatures, inFeatures: L.inFeatures };

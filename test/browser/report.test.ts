@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { renderReport } from '../src/report/html.js';
-import { summarize } from '../src/report/summary.js';
-import { sampleReport } from './fixtures/report/sample.js';
+import { renderReport } from '../../src/report/html.js';
+import { summarize } from '../../src/report/summary.js';
+import { sampleReport } from '../helpers/report-sample.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`report-browser.test: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium)`);
+if (!haveChromium) console.warn(`browser/report.test: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
 /** One chart as the browser laid it out. */
 interface ChartInfo {

@@ -1,0 +1,33 @@
+// The line budget: the hand-written TypeScript and AssemblyScript in src/ and assembly/ must stay
+// under BUDGET lines. It is there to keep prunekit small enough to read end to end — a textbook,
+// not a framework: a change that grows the code past it has to make room (delete, merge, reuse)
+// or argue in review for a larger budget. Generated and vendored files do not count
+// (src/kernels/wasm-embedded.ts, the ONNX schema). About 8,300 lines today; the budget leaves room
+// for ONNX import/export, sparse training and budget pruning.
+//
+//   node scripts/line-budget.mjs          prints the count per folder; exits 1 over budget
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const BUDGET = 14_000;
+const COUNTED = /^(src|assembly)\/.*\.ts$/;
+const GENERATED = new Set(['src/kernels/wasm-embedded.ts']);
+
+const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'assembly'], { encoding: 'utf8' })
+  .split('\n')
+  .filter((f) => COUNTED.test(f) && !GENERATED.has(f));
+const perFolder = new Map();
+let total = 0;
+for (const f of files) {
+  const text = readFileSync(f, 'utf8');
+  const lines = text.length === 0 ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  const folder = f.split('/').slice(0, f.startsWith('src/') && f.split('/').length > 2 ? 2 : 1).join('/');
+  perFolder.set(folder, (perFolder.get(folder) ?? 0) + lines);
+  total += lines;
+}
+for (const [folder, n] of [...perFolder].sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(6)}  ${folder}`);
+console.log(`${String(total).padStart(6)}  total (budget ${BUDGET})`);
+if (total > BUDGET) {
+  console.error(`line-budget: src/ + assembly/ hold ${total} lines, over the budget of ${BUDGET}: make room before adding more`);
+  process.exit(1);
+}

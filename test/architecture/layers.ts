@@ -1,0 +1,32 @@
+/**
+ * The layering of src/, in one place: each folder and the folders it may import from. Arrows point
+ * down only (a folder never imports one listed after it, and `cli` is imported by nothing).
+ * imports.test.ts enforces it; ARCHITECTURE.md shows the same table (checked by docs.test.ts).
+ */
+export const LAYERS: Record<string, readonly string[]> = {
+  util: [],
+  kernels: ['util'],
+  data: ['util'],
+  sparse: ['util', 'kernels'],
+  runtime: ['util', 'kernels', 'sparse'],
+  nn: ['util', 'kernels', 'data'],
+  prune: ['util', 'kernels', 'data', 'nn'],
+  compact: ['util', 'kernels', 'data', 'nn', 'prune', 'sparse'],
+  onnx: ['util', 'kernels', 'data', 'nn', 'sparse', 'prune', 'compact'],
+  report: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx'],
+  cli: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
+  /** src/index.ts, the library's public entry point: everything but the CLI. */
+  '(root)': ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
+};
+
+/**
+ * Entry points that must run anywhere (browsers, Deno, Bun, Workers): nothing they reach may import
+ * `node:` modules or npm packages.
+ */
+export const PORTABLE_ENTRIES = ['src/runtime/index.ts'];
+
+/** The table as the markdown ARCHITECTURE.md shows (between its `layers:begin/end` comments). */
+export function layersMarkdown(): string {
+  const rows = Object.entries(LAYERS).map(([folder, deps]) => `| ${folder === '(root)' ? '`src/index.ts`' : `\`src/${folder}/\``} | ${deps.length ? deps.join(', ') : '—'} |`);
+  return ['| folder | may import from |', '|---|---|', ...rows].join('\n');
+}
