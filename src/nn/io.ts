@@ -145,7 +145,7 @@ function encodeHistory(model: MLP, h: TrainingHistory, tensors: Map<string, Tens
  */
 function decodeHistory(layers: Layer[], meta: HistoryMeta | undefined, get: (name: string, shape: number[]) => Float32Array | undefined, fail: (msg: string) => never): TrainingHistory | undefined {
   const part = (names: (i: number) => [string, number[]][]): Float32Array[][] | undefined => {
-    const found = layers.map((l, i) => names(i).map(([n, shape]) => {
+    const found = layers.map((_, i) => names(i).map(([n, shape]) => {
       const d = get(n, shape);
       if (d) for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) fail(`tensor '${n}' holds a non-finite value at index ${j}`);
       return d ? Float32Array.from(d) : undefined;
