@@ -68,6 +68,16 @@ describe('prunekit prune: criteria and schedules that need the training history'
     expect(h.range!.snapshots).toBe(8);
     expect(h.movement!.steps).toBe(7 * Math.ceil(120 / 16));
   });
+  it('train --no-history writes no history; --rewind-epoch with it is a usage error', async () => {
+    const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
+    try {
+      expect(await train.run(['--data', 'iris', '--hidden', '8', '--epochs', '2', '--no-history', '--out', path('bare.st')])).toBe(0);
+      await expect(train.run(['--data', 'iris', '--epochs', '2', '--no-history', '--rewind-epoch', '1', '--out', path('never.st')])).rejects.toThrow(/drop --no-history/);
+    } finally { for (const q of quiet) q.mockRestore(); }
+    expect(loadModel(path('bare.st')).history).toBeUndefined();
+    const r = await run(['prune', '--model', path('bare.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(r.code).toBe(2);
+  });
   it('range on a model file without a recorded range is refused (not silently |w − w₀|)', async () => {
     const r = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);

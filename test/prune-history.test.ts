@@ -71,6 +71,14 @@ describe('obd: the per-sample (empirical) Fisher', () => {
     }
   });
 
+  it('asking for it leaves the mean gradient (taylor) and the squared batch means bit for bit unchanged', () => {
+    const opts = { batches: 3, batchSize: 6, seed: 1 };
+    const plain = computeGradients(m, ds, opts), withF = computeGradients(m, ds, { ...opts, fisher: true });
+    expect(flat(withF.grads)).toEqual(flat(plain.grads));
+    expect(flat(withF.sqGrads)).toEqual(flat(plain.sqGrads));
+    expect(plain.fisher).toBeUndefined();
+  });
+
   it('no longer ranks like taylor when the data fit in one batch', () => {
     const g = computeGradients(m, ds, { batches: 1, batchSize: ds.nSamples, fisher: true });
     const taylor = order(taylorScores(m, g.grads));

@@ -133,13 +133,19 @@ export class MovementTracker {
     if (weights.length !== this.scores.length || grads.length !== this.scores.length) {
       throw new RangeError(`MovementTracker.observe: ${weights.length} weight and ${grads.length} gradient arrays for ${this.scores.length} layers`);
     }
-    this.scores.forEach((S, l) => {
-      const w = weights[l], g = grads[l];
+    for (let l = 0; l < this.scores.length; l++) {
+      const S = this.scores[l], w = weights[l], g = grads[l];
       if (w.length !== S.length || g.length !== S.length) throw new RangeError(`MovementTracker.observe: layer ${l} has ${w.length} weights and ${g.length} gradients, expected ${S.length}`);
-      for (let i = 0; i < S.length; i++) S[i] -= w[i] * g[i];
-    });
+      subtractProduct(S, w, g);
+    }
     this.steps++;
   }
+}
+
+/** S ← S − w ⊙ g, element by element (its own small function so the engine compiles one tight loop). */
+function subtractProduct(S: Float32Array, w: ArrayLike<number>, g: ArrayLike<number>): void {
+  const n = S.length;
+  for (let i = 0; i < n; i++) S[i] -= w[i] * g[i];
 }
 
 /** The history's arrays all match the model's shapes (throws a RangeError naming the first that does not). */
