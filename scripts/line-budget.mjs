@@ -5,11 +5,12 @@
 // (src/kernels/wasm-embedded.ts, the ONNX schema). About 8,300 lines today; the budget leaves room
 // for ONNX import/export, sparse training and budget pruning.
 //
-//   node scripts/line-budget.mjs          prints the count per folder; exits 1 over budget
+//   node scripts/line-budget.mjs [--budget N]   prints the count per folder; exits 1 over budget
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const BUDGET = 14_000;
+const at = process.argv.indexOf('--budget');
+const BUDGET = at > 0 ? Number(process.argv[at + 1]) : 14_000;
 const COUNTED = /^(src|assembly)\/.*\.ts$/;
 const GENERATED = new Set(['src/kernels/wasm-embedded.ts']);
 

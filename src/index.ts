@@ -14,6 +14,7 @@ export { pruneModel, type PruneOptions, type PruneResult } from './prune/prune.j
 export { trainerContext } from './prune/trainer.js';
 export { compact, removeDeadNeurons, type CompactOptions, type CompactReport } from './compact/index.js';
 export { encodeModel, decodeModel, FormatError, type CompactModel } from './sparse/format.js';
+export { NonFiniteOutputError } from './util/finite.js';
 export { loadKernels, loadKernelsSync, createReferenceKernels, type Kernels } from './kernels/index.js';
 export { runSweep, type SweepOptions } from './report/sweep.js';
 export { renderReport } from './report/html.js';

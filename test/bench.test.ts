@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 // dynamic import make vite insert a helper above the shebang), so main([...]) is not used here.
 import bench from '../src/cli/commands/bench.js';
 import { UsageError } from '../src/cli/args.js';
-import { loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
+import { KERNEL_FLAVORS, loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
 import { pairedRatio, spread, timeInterleaved } from '../src/report/latency.js';
 import { median } from '../src/util/stats.js';
 
@@ -97,7 +97,7 @@ describe('machine-limit probes', () => {
       let m = 0;
       for (let i = 0; i < iters; i++) {
         const q = 8 * (i % 32);
-        const lanes = flavor === 'scalar' ? [0, 4] : [0, 1, 2, 3, 4, 5, 6, 7];
+        const lanes = KERNEL_FLAVORS[flavor].lanes === 1 ? [0, 4] : [0, 1, 2, 3, 4, 5, 6, 7];
         for (const si of [0, 1, 2, 3, 5]) for (const l of lanes) m += v[q + si] * v[q + l];
       }
       expect(k.probe_madd_peak(p, iters)).toBe(m);

@@ -1,37 +1,35 @@
-// The hand-written ONNX encoder used by the peer benchmark (bench/peers/onnx.ts): wire-format
-// details checked by hand, and a 2-layer model run by onnxruntime-web compared with a plain forward.
+// The ONNX graph the peer benchmark (bench/peers/onnx.ts) gives onnxruntime, made by prunekit's
+// exporter: a 2-layer model run by onnxruntime-web compared with a plain forward worked by hand.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { encodeMlpOnnx, varintBytes, type OnnxLayer } from '../bench/peers/onnx.js';
+import { encodeMlpOnnx, PEER_INPUT, PEER_OUTPUT } from '../bench/peers/onnx.js';
+import type { MLP } from '../src/nn/model.js';
 
 const require = createRequire(import.meta.url);
 
-describe('ONNX encoder (bench/peers)', () => {
-  it('writes protobuf varints as base-128 little-endian groups', () => {
-    expect([...varintBytes(0)]).toEqual([0]);
-    expect([...varintBytes(1)]).toEqual([1]);
-    expect([...varintBytes(300)]).toEqual([0xac, 0x02]); // the protobuf docs' example
-    expect([...varintBytes(2 ** 32)]).toEqual([0x80, 0x80, 0x80, 0x80, 0x10]);
-    expect(() => varintBytes(-1)).toThrow(/non-negative/);
-  });
+describe('ONNX graph of the peer benchmark (bench/peers)', () => {
+  // 3 → 2 (relu) → 2 (identity), weights row-major out × in; a stored standardisation the peers
+  // graph must leave out (the engines compare the layers only)
+  const model: MLP = {
+    layers: [
+      { inFeatures: 3, outFeatures: 2, weight: new Float32Array([1, -2, 0.5, 0.25, 1, -1]), bias: new Float32Array([0.1, -0.2]), activation: 'relu' },
+      { inFeatures: 2, outFeatures: 2, weight: new Float32Array([2, -1, 0.5, 3]), bias: new Float32Array([1, 0]), activation: 'identity' },
+    ],
+    preprocessing: { mean: Float32Array.of(5, 5, 5), scale: Float32Array.of(2, 2, 2), featureNames: [], labelNames: [] },
+    provenance: {},
+  };
 
   it('starts with ir_version 7 (field 1, varint)', () => {
-    const bytes = encodeMlpOnnx([{ inFeatures: 1, outFeatures: 1, weight: new Float32Array([1]), bias: new Float32Array([0]), activation: 'identity' }]);
-    expect([...bytes.subarray(0, 2)]).toEqual([0x08, 7]);
+    expect([...encodeMlpOnnx(model).subarray(0, 2)]).toEqual([0x08, 7]);
   });
 
   for (const op of ['gemm', 'matmul'] as const) {
     it(`runs in onnxruntime-web (${op}) and matches a plain forward`, async () => {
-      // 3 → 2 (relu) → 2 (identity), weights row-major out × in
-      const layers: OnnxLayer[] = [
-        { inFeatures: 3, outFeatures: 2, weight: new Float32Array([1, -2, 0.5, 0.25, 1, -1]), bias: new Float32Array([0.1, -0.2]), activation: 'relu' },
-        { inFeatures: 2, outFeatures: 2, weight: new Float32Array([2, -1, 0.5, 3]), bias: new Float32Array([1, 0]), activation: 'identity' },
-      ];
       const x = [[1, 2, 3], [-1, 0.5, 2]];
       // plain forward: h = relu(W1 x + b1), y = W2 h + b2
       const expected = x.flatMap((v) => {
         let h = v;
-        for (const L of layers) {
+        for (const L of model.layers) {
           h = Array.from({ length: L.outFeatures }, (_, o) => {
             let s = L.bias[o];
             for (let i = 0; i < L.inFeatures; i++) s += L.weight[o * L.inFeatures + i] * h[i];
@@ -44,10 +42,11 @@ describe('ONNX encoder (bench/peers)', () => {
       expect(expected.slice(0, 2)).toEqual([1, 0]);
       const ort = require('onnxruntime-web');
       ort.env.wasm.numThreads = 1;
-      const session = await ort.InferenceSession.create(encodeMlpOnnx(layers, { op }), { executionProviders: ['wasm'] });
-      const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x.flat()), [2, 3]) });
-      expect(out.y.dims).toEqual([2, 2]);
-      const got = Array.from(out.y.data as Float32Array);
+      const session = await ort.InferenceSession.create(encodeMlpOnnx(model, { op }), { executionProviders: ['wasm'] });
+      expect(session.outputNames).toEqual([PEER_OUTPUT]);
+      const out = await session.run({ [PEER_INPUT]: new ort.Tensor('float32', Float32Array.from(x.flat()), [2, 3]) });
+      expect(out[PEER_OUTPUT].dims).toEqual([2, 2]);
+      const got = Array.from(out[PEER_OUTPUT].data as Float32Array);
       got.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
       await session.release();
     });

@@ -7,6 +7,7 @@ import { pruneModel, type PruneContext } from '../src/prune/prune.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../src/prune/schedules.js';
 import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, MovementTracker, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
 import { criteriaHelp } from '../src/cli/choices.js';
+import { sweepArgs } from '../src/cli/commands/sweep.js';
 import { tinyModel } from './helpers/models.js';
 
 // Every input any criterion can need, for a 4-3-2 model; the registry decides which one each reads.
@@ -104,5 +105,17 @@ describe('KERNEL_FLAVORS registry', () => {
   it('the loader offers a subset of them, in the registry order (best first)', () => {
     const supported = supportedFlavors();
     expect(supported).toEqual(WASM_FLAVORS.filter((f) => supported.includes(f)));
+  });
+});
+
+describe('the command line takes its choices from the registries', () => {
+  it('sweep --criteria all / --schedule all expand to every command-line entry', () => {
+    const a = sweepArgs({ data: 'iris', report: 'out-dir-not-created', criteria: 'all', schedule: 'all' });
+    expect(a.criteria).toEqual(COMMAND_LINE_CRITERIA);
+    expect(a.schedules).toEqual(PRUNING_SCHEDULE_NAMES);
+  });
+  it('a name outside the registry is a usage error that lists the choices', () => {
+    expect(() => sweepArgs({ data: 'iris', report: 'x', criteria: 'magnitude,user' })).toThrow(/expected one of .*magnitude.*taylor.*got 'user'/);
+    expect(() => sweepArgs({ data: 'iris', report: 'x', 'lr-schedule': 'warmup' })).toThrow(new RegExp(LR_SCHEDULE_NAMES.join('\\|')));
   });
 });

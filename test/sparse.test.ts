@@ -2,7 +2,8 @@
  * The safetensors codec, f16, CSR and the prunekit model format: exact round trips, hand-built
  * files read byte by byte, and malformed files (truncation at every offset, a byte flip at every
  * header offset and a sample of data offsets): decoding must either succeed with a valid model
- * or throw a clear Error — never a wasm trap, a hang or a huge allocation.
+ * or throw a clear Error — never a wasm trap, a hang or a huge allocation. test/fuzz-load.test.ts
+ * also loads and predicts with each of these files, under a 256 MiB memory cap.
  */
 import { describe, expect, it } from 'vitest';
 import { csrToDense, denseToCsr, narrowestIndex } from '../src/sparse/csr.js';
@@ -10,6 +11,7 @@ import { decodeF16, encodeF16, f16BitsToF32, f32ToF16Bits } from '../src/sparse/
 import { type CompactModel, decodeModel, denseWeight, encodeModel, validate } from '../src/sparse/format.js';
 import { describeModel } from '../src/sparse/info.js';
 import { decodeSafetensors, encodeSafetensors, FormatError } from '../src/util/safetensors.js';
+import { smallModel } from './helpers/crafted-models.js';
 import { rng } from './helpers/rng.js';
 
 /** A safetensors file built by hand: header JSON (space-padded to 8 bytes) + raw data bytes. */
@@ -77,7 +79,7 @@ describe('safetensors', () => {
     ['absurd header', (() => { const b = new Uint8Array(16); b.fill(0xff, 0, 8); return b; })(), /100000000-byte limit/],
     ['not JSON', handMade({}, new Uint8Array()).map((v, i) => (i === 8 ? 0x5b : v)), /must start with|not valid JSON/],
     ['not UTF-8', (() => { const b = handMade({ a: 1 }, new Uint8Array()); b[10] = 0xff; return b; })(), /not valid UTF-8/],
-    ['unknown dtype', handMade({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': unknown dtype "F64"/],
+    ['unknown dtype', handMade({ a: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': unknown dtype "C64"/],
     ['bad shape', handMade({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32x2), /tensor 'a': shape must be/],
     ['size mismatch', handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': shape \[1\] of F32 needs 4 bytes, data_offsets span 8/],
     ['huge shape', handMade({ a: { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 8] } }, f32x2), /more than the file holds/],
@@ -177,24 +179,6 @@ describe('CSR', () => {
   }
 });
 
-/** A small model with every layer kind: dense f32, CSR u8 f16, CSR kmeans, preprocessing. */
-function smallModel(): CompactModel {
-  const r = rng(7);
-  const w1 = r.f32(5 * 4);
-  const sparse = (n: number) => Float32Array.from({ length: n }, () => (r.next() < 0.4 ? r.uniform() : 0));
-  const c2 = denseToCsr(sparse(3 * 5), 3, 5);
-  const c3 = denseToCsr(sparse(2 * 3), 2, 3, 'u16');
-  return {
-    layers: [
-      { layout: 'dense', inFeatures: 4, outFeatures: 5, activation: 'relu', bias: r.f32(5), values: { encoding: 'f32', values: w1 } },
-      { layout: 'csr', inFeatures: 5, outFeatures: 3, activation: 'tanh', bias: r.f32(3), indices: c2.indices, indptr: c2.indptr, values: { encoding: 'f16', bits: encodeF16(c2.data) } },
-      { layout: 'csr', inFeatures: 3, outFeatures: 2, activation: 'identity', bias: r.f32(2), indices: c3.indices, indptr: c3.indptr, values: { encoding: 'kmeans', codebook: new Float32Array([-0.5, 0.25, 0.75]), codes: Uint8Array.from(c3.data, (_, i) => i % 3) } },
-    ],
-    preprocessing: { mean: r.f32(4), scale: r.f32(4, 0.5, 2), featureNames: ['a', 'b', 'c', 'd'], labelNames: ['no', 'yes'] },
-    provenance: { note: 'test' },
-  };
-}
-
 describe('model format', () => {
   it('round-trips exactly (dense f32, CSR u8 f16, CSR u16 k-means codes, preprocessing, provenance)', () => {
     const m = smallModel();
@@ -238,6 +222,8 @@ describe('model format', () => {
     ['inf f16', (m) => { const v = m.layers[1].values as any; v.bits = Uint16Array.from(v.bits); v.bits[0] = 0x7c00; }, /not a finite f16/],
     ['widths do not chain', (m) => { m.layers[1].inFeatures = 6; }, /layer 1 takes 6 inputs but layer 0 has 5 outputs/],
     ['zero scale', (m) => { m.preprocessing.scale![2] = 0; }, /preprocessing.scale\[2\] is 0/],
+    ['subnormal scale (1/scale = +Infinity in f32)', (m) => { m.preprocessing.scale![1] = 1e-45; }, /preprocessing.scale\[1\] is .*e-45: its reciprocal is not a finite f32/],
+    ['NaN mean', (m) => { m.preprocessing.mean![0] = NaN; }, /preprocessing.mean\[0\] is NaN/],
   ];
   for (const [what, corrupt, msg] of semantic) {
     it(`rejects: ${what}`, () => {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Act, layerForward, allocF32, readF32, uploadCsr, uploadDense, type F32Buf, type Kernels, type LayerOnDevice } from '../../src/kernels/index.js';
 import type { MLP } from '../../src/nn/model.js';
-import { encodeMlpOnnx, transpose, type OnnxLayer } from './onnx.js';
+import { encodeMlpOnnx, PEER_INPUT, PEER_OUTPUT, transpose } from './onnx.js';
 import { toCsr } from './models.js';
 
 const require = createRequire(import.meta.url);
@@ -33,13 +33,6 @@ export interface Engine {
   /** What it is: version, backend, threads. */
   describe: string;
   prepare: (m: MLP, batch: number, x: Float32Array) => Promise<PreparedEngine>;
-}
-
-function onnxLayers(m: MLP): OnnxLayer[] {
-  return m.layers.map((L, i) => {
-    if (L.activation !== 'relu' && L.activation !== 'identity') throw new Error(`layer ${i}: activation ${L.activation}: the ONNX graph here has Relu only`);
-    return { inFeatures: L.inFeatures, outFeatures: L.outFeatures, weight: L.weight, bias: L.bias, activation: L.activation };
-  });
 }
 
 // ---- prunekit ---------------------------------------------------------------------------------
@@ -131,12 +124,12 @@ function ortEngine(name: string, describe: string, ort: OrtModule, sessionOption
     name,
     describe,
     async prepare(m, batch, x) {
-      const bytes = encodeMlpOnnx(onnxLayers(m));
+      const bytes = encodeMlpOnnx(m);
       const session = await ort.InferenceSession.create(bytes, sessionOptions);
-      const feeds = { x: new ort.Tensor('float32', x, [batch, m.layers[0].inFeatures]) };
+      const feeds = { [PEER_INPUT]: new ort.Tensor('float32', x, [batch, m.layers[0].inFeatures]) };
       return {
         fn: () => session.run(feeds),
-        output: async () => Float32Array.from((await session.run(feeds)).y.data),
+        output: async () => Float32Array.from((await session.run(feeds))[PEER_OUTPUT].data),
         dispose: () => { void session.release(); },
         weightBytes: m.layers.reduce((s, L) => s + 4 * (L.weight.length + L.bias.length), 0),
       };

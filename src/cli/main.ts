@@ -18,10 +18,12 @@ const commands: Record<string, { summary: string }> = {
   prune: { summary: 'prune a trained model (criteria, thresholds, scopes, schedules)' },
   compact: { summary: 'store a pruned model compactly (CSR, narrow indices, f16/k-means values)' },
   predict: { summary: 'predict labels for a CSV with a model file' },
+  export: { summary: 'write a model as ONNX (dense or with sparse initializers)' },
   info: { summary: 'show a model file: layers, formats, nonzeros, bytes' },
   bench: { summary: 'time dense vs CSR forward passes on random pruned weights' },
   sweep: { summary: 'train once, prune to several sparsities, measure and report' },
   demo: { summary: 'the main job: LeNet-300-100 on MNIST, pruned, compacted, benchmarked, reported' },
+  import: { summary: 'import an MLP trained elsewhere (ONNX, safetensors state dict)' },
 };
 
 const mainUsage = `prunekit — neural-network weight pruning that makes models really smaller and faster

@@ -17,6 +17,8 @@ import type { Dataset } from './types.js';
 export interface CsvOptions {
   /** Label column: header name, or 0-based index (negative from the end). Default: the last column. */
   label?: string | number;
+  /** Accept a file whose labels are all one class (a held-out test file may be). Default false. */
+  allowSingleClass?: boolean;
 }
 
 export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promise<Dataset> {
@@ -58,7 +60,7 @@ export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promi
   if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${(row0 as CsvRecord).line}`);
 
   const labelNames = sortLabels([...labelIndex.keys()]);
-  if (labelNames.length < 2) {
+  if (labelNames.length < 2 && !opts.allowSingleClass) {
     throw new DataError(`${path}: the label ${columnName(labelCol)} has a single class ("${labelNames[0]}"); classification needs at least two`);
   }
   const rank = new Map(labelNames.map((name, i) => [name, i]));

@@ -1,38 +1,34 @@
-/** Append-only typed arrays that double when full (amortised O(1) push). */
-export class GrowableF32 {
-  private a: Float32Array;
+/** An append-only typed array that doubles when full (amortised O(1) push). */
+class Growable<T extends Float32Array | Int32Array> {
+  private a: T;
   private n = 0;
-  constructor(capacity: number) {
-    this.a = new Float32Array(Math.max(16, capacity));
+  constructor(
+    private readonly make: (length: number) => T,
+    capacity: number,
+  ) {
+    this.a = make(Math.max(16, capacity));
   }
   push(v: number): void {
     if (this.n === this.a.length) {
-      const b = new Float32Array(this.a.length * 2);
+      const b = this.make(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
     this.a[this.n++] = v;
   }
-  view(): Float32Array {
-    return this.a.subarray(0, this.n);
+  view(): T {
+    return this.a.subarray(0, this.n) as T;
   }
 }
 
-export class GrowableI32 {
-  private a: Int32Array;
-  private n = 0;
+export class GrowableF32 extends Growable<Float32Array> {
   constructor(capacity: number) {
-    this.a = new Int32Array(Math.max(16, capacity));
+    super((n) => new Float32Array(n), capacity);
   }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-  view(): Int32Array {
-    return this.a.subarray(0, this.n);
+}
+
+export class GrowableI32 extends Growable<Int32Array> {
+  constructor(capacity: number) {
+    super((n) => new Int32Array(n), capacity);
   }
 }

@@ -7,6 +7,9 @@
  *   path/to/file.csv          any CSV: seeded stratified split, standardised (fitted on train)
  *   IDX-PREFIX                a folder of MNIST-named IDX files, a prefix P (P-images-idx3-ubyte…),
  *                             or an images file; split as given when a test pair exists
+ *
+ * With `testData` (a second CSV), the CSV `spec` is all training data and `testData` all test data:
+ * no split is drawn (src/data/test-file.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { readCsvDataset } from './csv.js';
@@ -18,6 +21,7 @@ import { loadIris } from './iris.js';
 import { loadMnist } from './mnist-json.js';
 import { applyStandardizer, fitStandardizer } from './preprocess.js';
 import { trainTestSplit } from './split.js';
+import { readTrainTestCsv } from './test-file.js';
 import type { Dataset, SplitDataset } from './types.js';
 
 export interface LoadDataOptions {
@@ -29,6 +33,8 @@ export interface LoadDataOptions {
   testFraction?: number;
   /** Standardise features with mean/scale fitted on train. Default: true for CSV and iris, false for images. */
   standardize?: boolean;
+  /** A separate test CSV: `spec` (a CSV) trains, this file tests; `testFraction` does not apply. */
+  testData?: string;
 }
 
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<SplitDataset> {
@@ -38,6 +44,13 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
     if (opts.label !== undefined) throw new DataError(`${what}: a label column (${opts.label}) can only be chosen for CSV files`);
   };
 
+  if (opts.testData !== undefined) {
+    const builtin = spec === 'iris' || spec === 'mnist' || spec === 'fashion-mnist' || spec.startsWith('fashion-mnist:');
+    if (builtin || (!/\.(csv|tsv|txt)$/i.test(spec) && findIdxFiles(spec))) {
+      throw new DataError(`${spec}: a separate test file (${opts.testData}) goes with a training CSV file, and ${spec} is not one`);
+    }
+    return finish({ ...(await readTrainTestCsv(spec, opts.testData, { label: opts.label })), mean: null, scale: null }, opts.standardize ?? true);
+  }
   if (spec === 'iris') {
     notCsv(spec);
     return finish({ ...split(await loadIris()), mean: null, scale: null }, opts.standardize ?? true);
@@ -107,6 +120,7 @@ export { findIdxFiles, type IdxFiles, type IdxPairPaths } from './idx-files.js';
 export { loadIris, irisPath } from './iris.js';
 export { loadMnist } from './mnist-json.js';
 export { loadFashionMnist, findFashionMnistDir, FASHION_CLASSES } from './fashion-mnist.js';
+export { readTrainTestCsv, relabel } from './test-file.js';
 export { trainTestSplit, trainValidationSplit, stratifiedIndices, type Split } from './split.js';
 export { fitStandardizer, applyStandardizer, oneHot, type Standardizer } from './preprocess.js';
 export { subset } from './subset.js';

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from '../util/safetensors.js';
+import { standardizationProblem } from '../util/finite.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Act, type ActName } from '../kernels/types.js';
 import type { Layer, MLP } from './model.js';
@@ -105,6 +106,8 @@ export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
   const nIn = layers[0].inFeatures;
   const mean = tensor('preprocessing.mean', 'F32', [nIn], true);
   const scale = tensor('preprocessing.scale', 'F32', [nIn], true);
+  const unusable = standardizationProblem(mean?.data ?? null, scale?.data ?? null);
+  if (unusable) fail(unusable);
   const history = decodeHistory(layers, meta.history, (name, shape) => tensor(name, 'F32', shape, true)?.data as Float32Array | undefined, fail);
   return {
     layers,

@@ -11,6 +11,7 @@ import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
+import { checkFiniteLogits } from '../util/finite.js';
 import { Rng } from '../util/rng.js';
 import { trainValidationSplit } from '../data/split.js';
 
@@ -133,7 +134,9 @@ function forwardInBatches(net: Network, ds: Pick<Dataset, 'features' | 'nFeature
     const n = Math.min(B, ds.nSamples - start);
     for (let j = 0; j < n; j++) rows[j] = start + j;
     net.setInput(ds.features, ds.nFeatures, rows, n);
-    visit(net.forward(n), rows, n, start);
+    const logits = net.forward(n);
+    checkFiniteLogits(logits, net.nOut, n, 'feature-major', start); // a NaN loss is no score, an argmax of NaN no label
+    visit(logits, rows, n, start);
   }
 }
 

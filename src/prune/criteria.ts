@@ -30,7 +30,7 @@ export const CRITERIA: Readonly<Record<CriterionName, Criterion>> = registry;
 /** The criterion names (a module namespace lists its exports sorted by name). */
 export const CRITERION_NAMES = Object.keys(CRITERIA) as CriterionName[];
 
-/** Criteria that need nothing a command line can supply except a model, data and a seed (all but `user`). */
+/** The criteria the command line offers: all but those scoring with caller-supplied numbers (`user`). */
 export const COMMAND_LINE_CRITERIA = CRITERION_NAMES.filter((n) => !CRITERIA[n].needs.includes('userScores'));
 
 export function isCriterionName(name: string): name is CriterionName {

@@ -100,37 +100,70 @@ function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number): void {
   for (let l = 0; l <= last; l++) layerForward(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu);
 }
 
+/** The pruned model uploaded twice: every layer dense, and every layer CSR. */
+function uploadBoth(k: Kernels, pruned: MLP, biasBytes: number): { dense: Net; csr: Net } {
+  const dense: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: null };
+  const csr: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: 'u16' };
+  for (const { weight: w, bias, outFeatures: rows, inFeatures: cols } of pruned.layers) {
+    dense.layers.push(uploadDense(k, w, bias, rows, cols));
+    dense.weights += rows * cols;
+    dense.weightBytes += 4 * rows * cols;
+    const m = denseToCsr(w, rows, cols, benchIndex(cols));
+    const up = uploadCsr(k, m, bias);
+    csr.layers.push(up);
+    if (up.format === 'csr' && up.index === 'u32') csr.index = 'u32';
+    csr.weights += m.data.length;
+    csr.weightBytes += m.data.byteLength + m.indices.byteLength + m.indptr.byteLength;
+  }
+  return { dense, csr };
+}
+
+/** The dense forward pass through the raw kernels, skipping layerForward's checks (to time them). */
+function rawDenseForward(k: Kernels, net: Net, bufs: F32Buf[], batch: number): () => void {
+  const last = net.layers.length - 1;
+  const calls = net.layers.map((Ld, l) => {
+    if (Ld.format !== 'dense') throw new Error('rawDenseForward: a dense net holds dense layers only');
+    const a = l === last ? Act.identity : Act.relu, X = bufs[l].ptr, Y = bufs[l + 1].ptr;
+    return batch === 1
+      ? () => k.f32_gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a)
+      : () => k.f32_gemm(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, batch, a);
+  });
+  return () => { for (const f of calls) f(); };
+}
+
+/** One result per (sparsity, batch, format) from the timings (variants named `s/b/format`). */
+function benchResults(o: BenchOptions, nets: Map<string, Net>, T: (name: string) => Timing): BenchResult[] {
+  const results: BenchResult[] = [];
+  for (const s of o.sparsities) for (const b of o.batches) for (const f of ['dense', 'csr'] as const) {
+    const net = nets.get(`${s}/${f}`)!, t = T(`${s}/${b}/${f}`);
+    const denseBytes = nets.get(`${s}/dense`)!.weightBytes;
+    results.push({
+      sparsity: s, batch: b, format: f, index: net.index,
+      median_us: t.median_us, min_us: t.min_us, reps_per_run: t.reps,
+      weights: net.weights, weight_bytes: net.weightBytes, bias_bytes: net.biasBytes,
+      bytes_vs_dense: net.weightBytes / denseBytes,
+      gflops: (2 * net.weights * b) / (t.median_us * 1e3),
+      gbs: (net.weightBytes + net.biasBytes) / (t.median_us * 1e3),
+      ...(f === 'csr' ? { speedup_vs_dense: pairedRatio(T(`${s}/${b}/dense`), t), speedup_vs_dense_min: T(`${s}/${b}/dense`).min_us / t.min_us } : {}),
+    });
+  }
+  return results;
+}
+
 /** Runs the benchmark; all figures come from one set of interleaved rounds. */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const k = loadKernelsSync(o.kernels ? { flavor: o.kernels } : {});
-  const flavor = k.flavor as WasmFlavor;
   const rng = new Rng(o.seed);
-  const L = o.layers.length - 1;
   // He-initialised weights (createMLP's default for ReLU), small random biases
   const full = createMLP({ sizes: o.layers, activation: 'relu', seed: o.seed });
   for (const layer of full.layers) layer.bias = Float32Array.from(layer.bias, () => rng.uniform(-0.05, 0.05));
   const biasBytes = full.layers.reduce((a, layer) => a + 4 * layer.outFeatures, 0);
-
   const nets = new Map<string, Net>();
   for (const s of o.sparsities) {
-    const pruned = pruneEachLayer(full, s);
-    const dense: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: null };
-    const csr: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: 'u16' };
-    pruned.layers.forEach(({ weight: w, bias, outFeatures: rows, inFeatures: cols }) => {
-      dense.layers.push(uploadDense(k, w, bias, rows, cols));
-      dense.weights += rows * cols;
-      dense.weightBytes += 4 * rows * cols;
-      const m = denseToCsr(w, rows, cols, benchIndex(cols));
-      const up = uploadCsr(k, m, bias);
-      csr.layers.push(up);
-      if (up.format === 'csr' && up.index === 'u32') csr.index = 'u32';
-      csr.weights += m.data.length;
-      csr.weightBytes += m.data.byteLength + m.indices.byteLength + m.indptr.byteLength;
-    });
+    const { dense, csr } = uploadBoth(k, pruneEachLayer(full, s), biasBytes);
     nets.set(`${s}/dense`, dense);
     nets.set(`${s}/csr`, csr);
   }
-
   const acts = new Map<number, F32Buf[]>();
   for (const b of o.batches) {
     const bufs = o.layers.map((n) => allocF32(k, n * b));
@@ -146,45 +179,21 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
   // the same dense forward with the raw kernels, to show that validation costs nothing measurable
   const s0 = o.sparsities[0], b0 = o.batches[0];
-  {
-    const net = nets.get(`${s0}/dense`)!, bufs = acts.get(b0)!;
-    const raw = net.layers.map((Ld, l) => {
-      if (Ld.format !== 'dense') throw new Error('unreachable');
-      const a = l === L - 1 ? Act.identity : Act.relu, X = bufs[l].ptr, Y = bufs[l + 1].ptr;
-      return b0 === 1
-        ? () => k.f32_gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a)
-        : () => k.f32_gemm(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, b0, a);
-    });
-    variants.push({ name: 'raw', fn: () => { for (const f of raw) f(); } });
-  }
+  variants.push({ name: 'raw', fn: rawDenseForward(k, nets.get(`${s0}/dense`)!, acts.get(b0)!, b0) });
   const probes = machineProbes(k);
   variants.push(...probes.variants);
 
   const timings = await timeInterleaved(variants, { runs: o.runs, minRunMs: o.minRunMs, onRound: o.onRound });
   const byName = new Map(timings.map((t) => [t.name, t]));
   const T = (name: string): Timing => byName.get(name)!;
-
-  const results: BenchResult[] = [];
-  for (const s of o.sparsities) for (const b of o.batches) for (const f of ['dense', 'csr'] as const) {
-    const net = nets.get(`${s}/${f}`)!, t = T(`${s}/${b}/${f}`);
-    const denseBytes = nets.get(`${s}/dense`)!.weightBytes;
-    results.push({
-      sparsity: s, batch: b, format: f, index: net.index,
-      median_us: t.median_us, min_us: t.min_us, reps_per_run: t.reps,
-      weights: net.weights, weight_bytes: net.weightBytes, bias_bytes: net.biasBytes,
-      bytes_vs_dense: net.weightBytes / denseBytes,
-      gflops: (2 * net.weights * b) / (t.median_us * 1e3),
-      gbs: (net.weightBytes + net.biasBytes) / (t.median_us * 1e3),
-      ...(f === 'csr' ? { speedup_vs_dense: pairedRatio(T(`${s}/${b}/dense`), t), speedup_vs_dense_min: T(`${s}/${b}/dense`).min_us / t.min_us } : {}),
-    });
-  }
+  const results = benchResults(o, nets, T);
   const machine = machineLimits(probes, timings);
   const crossover = o.batches.map((b) => {
     const wins = results.filter((r) => r.batch === b && r.format === 'csr' && r.speedup_vs_dense! > 1).map((r) => r.sparsity);
     return { batch: b, sparsity: wins.length ? Math.min(...wins) : null };
   });
   return {
-    kernels: flavor, layers: o.layers, runs: o.runs, min_run_ms: o.minRunMs, seed: o.seed,
+    kernels: k.flavor as WasmFlavor, layers: o.layers, runs: o.runs, min_run_ms: o.minRunMs, seed: o.seed,
     node: process.version, cpu: cpus()[0]?.model ?? 'unknown',
     timing: `each run loops the forward pass ≥ ${o.minRunMs} ms and divides; ${o.runs} runs per variant, interleaved in rounds (order rotated); median and min over runs; speedups are paired per round`,
     results, crossover, machine,

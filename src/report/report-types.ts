@@ -2,6 +2,7 @@
  * The shape of one sweep's measurements: what `prunekit sweep` writes to `report.json` and what
  * `renderReport` (html.ts) and `summarize` (summary.ts) read. Plain data only (JSON round-trips).
  */
+import type { EpochRecord } from '../nn/train.js';
 
 /** Median µs per forward pass of the whole model, dense kernels vs the compacted (CSR/dense mix) model. */
 export interface LatencyPair { dense_us: number; sparse_us: number }
@@ -38,9 +39,8 @@ export interface SweepPoint {
 }
 
 /** One epoch of the dense training run. */
-export interface EpochRecord {
-  epoch: number; loss: number; trainAccuracy: number; testAccuracy: number | null; seconds: number; gradNorms: number[];
-}
+/** The fields of a training epoch (src/nn/train.ts's EpochRecord) that the report keeps. */
+export type ReportEpoch = Pick<EpochRecord, 'epoch' | 'loss' | 'trainAccuracy' | 'testAccuracy' | 'seconds' | 'gradNorms'>;
 
 export interface SweepReport {
   title: string; createdAt: string; command: string;
@@ -52,7 +52,7 @@ export interface SweepReport {
     /** Size of the dense model stored in the compact format, and of the dense training-model file. */
     bytes: number; denseFileBytes: number;
     trainSeconds: number;
-    epochs: EpochRecord[];
+    epochs: ReportEpoch[];
     /** Batch size (as a string) → median µs per forward pass. */
     latency: Record<string, number>;
   };

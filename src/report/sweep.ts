@@ -31,7 +31,7 @@ import { loadModelSync, type Model } from '../runtime/index.js';
 import { median } from '../util/stats.js';
 import { timeInterleaved } from './latency.js';
 import { summarize } from './summary.js';
-import type { EpochRecord, LatencyPair, SweepPoint, SweepReport } from './report-types.js';
+import type { LatencyPair, ReportEpoch, SweepPoint, SweepReport } from './report-types.js';
 
 export interface SweepOptions {
   data: SplitDataset;
@@ -172,7 +172,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     }
   }
 
-  const epochs: EpochRecord[] = tr.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy, seconds: e.seconds, gradNorms: e.gradNorms }));
+  const epochs: ReportEpoch[] = tr.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy, seconds: e.seconds, gradNorms: e.gradNorms }));
   const report: SweepReport = {
     title: `prunekit sweep: ${sizes.join('-')} on ${o.dataSpec}`,
     createdAt: new Date().toISOString(),

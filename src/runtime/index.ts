@@ -16,6 +16,7 @@ import { type Model, RuntimeModel } from './model.js';
 export type { Model, Inputs } from './model.js';
 export type { ModelInfo, LayerInfo } from '../sparse/info.js';
 export { FormatError } from '../util/safetensors.js';
+export { NonFiniteOutputError } from '../util/finite.js';
 
 export interface LoadModelOptions {
   /** A precompiled kernel module (default: the one given to `init`, else the embedded bytes). */

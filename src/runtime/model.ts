@@ -1,13 +1,15 @@
 /**
  * An inference model on the wasm kernels: each layer uploaded once into kernel memory (f16 and
- * codebook values decoded to f32 at load), two activation buffers allocated per batch capacity
- * and grown on demand, the stored standardisation applied on the way in, softmax on the way out.
+ * codebook values decoded to f32 at load), two activation buffers sized on first use for one chunk
+ * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
+ * every logit checked finite, softmax on the way out.
  */
 import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense, viewF32 } from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
 import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
 import { describeModel, type ModelInfo } from '../sparse/info.js';
+import { checkFiniteLogits } from '../util/finite.js';
 
 /** Row-major inputs: a flat array of `batch × features` values, or one array per sample. */
 export type Inputs = Float32Array | Float64Array | ArrayLike<number>[];
@@ -20,16 +22,26 @@ export interface Model {
   readonly labels: readonly string[];
   /** The kernel build in use. */
   readonly flavor: KernelFlavor;
-  /** Class index of each sample (argmax of the logits). */
+  /**
+   * Class index of each sample (argmax of the logits). Throws `NonFiniteOutputError` (naming the
+   * sample) when a logit overflows f32 to NaN or ±Infinity: such a sample has no label.
+   */
   predict(inputs: Inputs, batch?: number): Int32Array;
-  /** Softmax probabilities, row-major `batch × classes`. */
+  /** Softmax probabilities, row-major `batch × classes`; throws `NonFiniteOutputError` as `predict` does. */
   predictProba(inputs: Inputs, batch?: number): Float32Array;
   /** Layer formats, nonzeros and bytes per part. */
   info(): ModelInfo;
 }
 
-/** Samples per kernel call; larger inputs are processed in chunks of this many. */
+/** Samples per kernel call at most; larger inputs are processed in chunks. */
 const CHUNK = 256;
+/**
+ * Bytes of activation buffers a chunk may take (two buffers of width × chunk f32 values): the chunk
+ * shrinks for wide models (at least one sample) so a forward pass never allocates more than this,
+ * or two one-sample buffers when a single sample is wider — and the reader bounds every width by
+ * the file's size (sparse/format.ts, `checkWidthsPaidFor`).
+ */
+const ACTIVATION_BUDGET = 16 << 20;
 
 interface RunLayer {
   dev: LayerOnDevice | null; // null when a dimension is 0 (handled in TS)
@@ -45,11 +57,11 @@ export class RuntimeModel implements Model {
   readonly featureNames: readonly string[];
   readonly labels: readonly string[];
   private readonly layers: RunLayer[];
-  /** Standardisation as x' = (x − mean)·invScale (mean 0 and invScale 1 when the model stores none). */
-  private readonly mean: Float32Array;
-  private readonly invScale: Float32Array;
   private readonly maxWidth: number;
+  /** Samples per kernel call: CHUNK, fewer when the model is wide (ACTIVATION_BUDGET). */
+  private readonly chunk: number;
   private readonly weightsTop: number;
+  /** Standardisation as x' = (x − mean)·invScale (mean 0 and invScale 1 when the model stores none). */
   private readonly meanBuf: F32Buf;
   private readonly invBuf: F32Buf;
   private capacity = 0;
@@ -70,11 +82,13 @@ export class RuntimeModel implements Model {
     this.inFeatures = m.layers[0].inFeatures;
     this.outFeatures = m.layers[m.layers.length - 1].outFeatures;
     this.maxWidth = Math.max(this.inFeatures, ...m.layers.map((L) => L.outFeatures), 1);
+    this.chunk = Math.max(1, Math.min(CHUNK, Math.floor(ACTIVATION_BUDGET / (8 * this.maxWidth))));
     const pre = m.preprocessing;
-    this.mean = pre.mean ?? new Float32Array(this.inFeatures);
-    this.invScale = pre.scale ? Float32Array.from(pre.scale, (s) => 1 / s) : new Float32Array(this.inFeatures).fill(1);
-    this.meanBuf = allocF32(k, this.inFeatures, this.mean);
-    this.invBuf = allocF32(k, this.inFeatures, this.invScale);
+    this.meanBuf = allocF32(k, this.inFeatures, pre.mean ?? undefined); // alloc zero-fills: mean 0
+    this.invBuf = allocF32(k, this.inFeatures);
+    const inv = viewF32(k, this.invBuf);
+    if (pre.scale) for (let f = 0; f < inv.length; f++) inv[f] = 1 / pre.scale[f];
+    else inv.fill(1);
     this.weightsTop = k.heapTop(); // weights, mean and 1/scale live below; activations above
     this.featureNames = pre.featureNames;
     this.labels = pre.labelNames.length ? pre.labelNames : Array.from({ length: this.outFeatures }, (_, i) => String(i));
@@ -89,9 +103,16 @@ export class RuntimeModel implements Model {
     return structuredClone(this.summary);
   }
 
-  /** Runs every kernel path a few times so V8 tiers the wasm up before the first real call. */
+  /**
+   * Runs every kernel path (one sample: GEMV/SpMV; a few: GEMM/SpMM) a few times so V8 tiers the
+   * wasm up before the first real call. Never more samples than one chunk, so warming up a wide
+   * model allocates no more than predicting one chunk does.
+   */
   warmUp(): void {
-    for (const n of [1, 8]) for (let r = 0; r < 3; r++) this.logits(new Float32Array(n * this.inFeatures), n);
+    for (const n of new Set([1, Math.min(8, this.chunk)])) {
+      const zeros = new Float32Array(n * this.inFeatures);
+      for (let r = 0; r < 3; r++) this.forwardChunk(zeros, 0, n, new Float32Array(n * this.outFeatures), false);
+    }
   }
 
   private ensureCapacity(batch: number): [F32Buf, F32Buf] {
@@ -123,17 +144,18 @@ export class RuntimeModel implements Model {
     return { x, n: inputs.length };
   }
 
-  /** Logits, row-major n × outFeatures. */
+  /** Logits, row-major n × outFeatures; throws `NonFiniteOutputError` rather than return NaN or ±Infinity. */
   private logits(x: ArrayLike<number>, n: number): Float32Array {
     const out = new Float32Array(n * this.outFeatures);
-    for (let start = 0; start < n; start += CHUNK) {
-      const b = Math.min(CHUNK, n - start);
+    for (let start = 0; start < n; start += this.chunk) {
+      const b = Math.min(this.chunk, n - start);
       this.forwardChunk(x, start, b, out);
     }
     return out;
   }
 
-  private forwardChunk(x: ArrayLike<number>, start: number, b: number, out: Float32Array): void {
+  /** Samples start…start+b−1 of x through every layer, into `out` (row-major); `checked`: no non-finite logit passes. */
+  private forwardChunk(x: ArrayLike<number>, start: number, b: number, out: Float32Array, checked = true): void {
     const F = this.inFeatures, O = this.outFeatures;
     let [X, Y] = this.ensureCapacity(b);
     // Row-major samples → standardised feature-major activations [feature][sample]: copy the rows
@@ -159,7 +181,8 @@ export class RuntimeModel implements Model {
       }
       [X, Y] = [Y, X];
     }
-    const yv = viewF32(this.k, X); // after the swap, X holds the last layer's output [O][b]
+    const yv = viewF32(this.k, X).subarray(0, O * b); // after the swap, X holds the last layer's output [O][b]
+    if (checked) checkFiniteLogits(yv, O, b, 'feature-major', start);
     for (let s = 0; s < b; s++) for (let o = 0; o < O; o++) out[(start + s) * O + o] = yv[o * b + s];
   }
 

@@ -15,13 +15,19 @@
 import { Act, type ActName } from '../kernels/types.js';
 import { checkCsr, csrToDense, type CsrIndices, indexTypeOf, type IndexType } from './csr.js';
 import { decodeF16, isFiniteF16 } from './f16.js';
+import { standardizationProblem } from '../util/finite.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLength, type Tensor, type TensorSpec } from '../util/safetensors.js';
 
 export { FormatError };
 export const FORMAT_NAME = 'prunekit';
 export const FORMAT_VERSION = '1';
-/** Upper bound on the input width of the first layer (the only width the file's size does not bound). */
+/** Absolute upper bound on any width (a width above FREE_WIDTH must also be paid for by the file). */
 export const MAX_FEATURES = 1 << 24;
+/**
+ * The widest layer a file may declare without paying for it with its own bytes: 65,536, the most
+ * columns u16 indices address (a sample's two f32 activation buffers then take 512 KiB). See `checkWidthsPaidFor`.
+ */
+export const FREE_WIDTH = 65536;
 const MAX_CODEBOOK = 256;
 
 export type ValueEncoding = 'f32' | 'f16' | 'kmeans';
@@ -156,7 +162,9 @@ export function denseF32ByteLength(m: CompactModel): number {
 
 export function encodeModel(m: CompactModel): Uint8Array {
   const { tensors, metadata } = modelToTensors(m);
-  return encodeSafetensors(tensors, metadata);
+  const bytes = encodeSafetensors(tensors, metadata);
+  checkWidthsPaidFor(m, bytes.length); // never write a file the reader refuses
+  return bytes;
 }
 
 // ---- decode ---------------------------------------------------------------------------------
@@ -236,6 +244,7 @@ export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
   };
   for (const name of tensors.keys()) if (!used.has(name)) fail(`model file: unexpected tensor '${name}'`);
   validate(model);
+  checkWidthsPaidFor(model, input.byteLength);
   return model;
 }
 
@@ -263,7 +272,8 @@ function checkValues(name: string, v: StoredValues, expected: number): void {
  * Everything a kernel relies on: layer widths chain (layer i's in = layer i−1's out), known
  * activations, value and bias lengths, finite values, codes < codebook length, CSR structure
  * (indptr length out+1, indptr[0] = 0, non-decreasing, indptr[out] = nnz, indices < in),
- * preprocessing lengths = input width with finite means and finite non-zero scales.
+ * preprocessing lengths = input width with finite means and finite non-zero scales whose
+ * reciprocals are finite in f32.
  */
 export function validate(m: CompactModel): void {
   if (m.layers.length === 0) fail('model: no layers');
@@ -291,11 +301,29 @@ export function validate(m: CompactModel): void {
   const inn = m.layers[0].inFeatures;
   const lastOut = m.layers[m.layers.length - 1].outFeatures;
   const { mean, scale, featureNames, labelNames } = m.preprocessing;
-  if (mean) { if (mean.length !== inn) fail(`model file: preprocessing.mean has ${mean.length} values, expected ${inn}`); checkFinite('preprocessing.mean', mean); }
-  if (scale) {
-    if (scale.length !== inn) fail(`model file: preprocessing.scale has ${scale.length} values, expected ${inn}`);
-    for (let i = 0; i < scale.length; i++) if (!Number.isFinite(scale[i]) || scale[i] === 0) fail(`model file: preprocessing.scale[${i}] is ${scale[i]}, expected a finite non-zero number`);
-  }
+  if (mean && mean.length !== inn) fail(`model file: preprocessing.mean has ${mean.length} values, expected ${inn}`);
+  if (scale && scale.length !== inn) fail(`model file: preprocessing.scale has ${scale.length} values, expected ${inn}`);
+  const problem = standardizationProblem(mean, scale);
+  if (problem) fail(`model file: ${problem}`);
   if (featureNames.length !== 0 && featureNames.length !== inn) fail(`model file: ${featureNames.length} feature names for ${inn} inputs`);
   if (labelNames.length !== 0 && labelNames.length !== lastOut) fail(`model file: ${labelNames.length} label names for ${lastOut} outputs`);
+}
+
+/**
+ * Refuses layer widths the file does not pay for. A forward pass keeps activations as wide as the
+ * widest layer, `width × batch` f32 values. Each output width is paid for by its bias (4 bytes per
+ * output), but layer 0's input width costs nothing in a CSR layer when the file has no
+ * preprocessing tensors or feature names: a 600-byte file could declare 2²⁴ inputs and make every
+ * sample cost 128 MiB of activations. So the widest layer must be ≤ max(FREE_WIDTH, file bytes): wider inputs
+ * must come with at least one byte of file per input (a dense first layer, preprocessing tensors
+ * or feature names all do). A forward pass then needs at most 8 × max(FREE_WIDTH, file bytes)
+ * bytes of activations per sample (two buffers), whatever the file declares.
+ */
+export function checkWidthsPaidFor(m: CompactModel, fileBytes: number): void {
+  const widest = Math.max(m.layers[0]?.inFeatures ?? 0, ...m.layers.map((L) => L.outFeatures));
+  if (widest <= Math.max(FREE_WIDTH, fileBytes)) return;
+  const which = m.layers.findIndex((L) => L.inFeatures === widest);
+  const where = which >= 0 ? `layer ${which} takes ${widest} inputs` : `a layer is ${widest} wide`;
+  fail(`model file: ${where}, but the file is only ${fileBytes} bytes; a width above ${FREE_WIDTH} must be paid for by at least one byte of file per input ` +
+    '(a dense first layer, preprocessing tensors or feature names), or every sample would need activations the file does not justify');
 }

@@ -8,7 +8,7 @@
  * section is fully indexed (no holes, no overlap, no trailing bytes).
  *
  * Alignment, without holes: the header is padded with spaces so the data section starts at a
- * multiple of 64 bytes, and tensors are laid out by decreasing item size (4-byte, then 2-byte,
+ * multiple of 64 bytes, and tensors are laid out by decreasing item size (8-byte, 4-byte, 2-byte,
  * then 1-byte dtypes), so every tensor starts at a multiple of its item size and can be viewed
  * in place with a typed array. The header lists tensors in the caller's order.
  *
@@ -16,9 +16,13 @@
  * returns views into the given bytes (a copy only when the caller's buffer itself is misaligned).
  */
 
-export type Dtype = 'F32' | 'F16' | 'U8' | 'U16' | 'U32' | 'I32';
-/** F16 tensors hold the raw IEEE binary16 bits (see f16.ts). */
-export type TensorData = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
+export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'U8' | 'U16' | 'U32' | 'I32';
+/**
+ * F16 and BF16 tensors hold the raw 16-bit patterns (IEEE binary16, see sparse/f16.ts; bfloat16 is
+ * the top half of an f32). prunekit writes F32/F16/U8/U16/U32/I32; F64 and BF16 are read so that
+ * state dicts from other tools (torch's float64 and bfloat16 tensors) can be imported.
+ */
+export type TensorData = Float64Array | Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
 
 export interface Tensor {
   dtype: Dtype;
@@ -38,14 +42,16 @@ export class FormatError extends Error {
 }
 
 const DTYPES: Record<Dtype, { size: number; make: (buf: ArrayBuffer, off: number, n: number) => TensorData; ctor: new (...args: never[]) => TensorData }> = {
+  F64: { size: 8, make: (b, o, n) => new Float64Array(b, o, n), ctor: Float64Array },
   F32: { size: 4, make: (b, o, n) => new Float32Array(b, o, n), ctor: Float32Array },
   I32: { size: 4, make: (b, o, n) => new Int32Array(b, o, n), ctor: Int32Array },
   U32: { size: 4, make: (b, o, n) => new Uint32Array(b, o, n), ctor: Uint32Array },
   F16: { size: 2, make: (b, o, n) => new Uint16Array(b, o, n), ctor: Uint16Array },
+  BF16: { size: 2, make: (b, o, n) => new Uint16Array(b, o, n), ctor: Uint16Array },
   U16: { size: 2, make: (b, o, n) => new Uint16Array(b, o, n), ctor: Uint16Array },
   U8: { size: 1, make: (b, o, n) => new Uint8Array(b, o, n), ctor: Uint8Array },
 };
-export const ITEM_SIZE: Readonly<Record<Dtype, number>> = { F32: 4, I32: 4, U32: 4, F16: 2, U16: 2, U8: 1 };
+export const ITEM_SIZE: Readonly<Record<Dtype, number>> = { F64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, U16: 2, U8: 1 };
 
 /** Upper bound on the header length (the spec's reference implementation uses 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;

@@ -12,7 +12,7 @@ export const LAYERS: Record<string, readonly string[]> = {
   nn: ['util', 'kernels', 'data'],
   prune: ['util', 'kernels', 'data', 'nn'],
   compact: ['util', 'kernels', 'data', 'nn', 'prune', 'sparse'],
-  onnx: ['util', 'kernels', 'data', 'nn', 'sparse', 'prune', 'compact'],
+  onnx: ['util', 'data', 'nn', 'sparse', 'prune', 'compact'],
   report: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx'],
   cli: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
   /** src/index.ts, the library's public entry point: everything but the CLI. */

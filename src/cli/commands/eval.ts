@@ -1,8 +1,8 @@
 import type { Command } from '../main.js';
 import { inputFile, num, parse, required, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
 
-const usage = `usage: prunekit eval --model FILE --data SPEC [--json]
+const usage = `usage: prunekit eval --model FILE --data SPEC [--test-data FILE.csv] [--json]
 
 Evaluates a model file (written by train or prune) on the test split of a dataset, applying the
 model's own stored preprocessing. Reports accuracy, loss, train accuracy and per-layer sparsity.
@@ -26,7 +26,7 @@ const command: Command = {
     } catch (e) {
       throw new RunError((e as Error).message);
     }
-    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction });
+    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction, testData: testDataArg(v) });
     const { evaluate } = await import('../../nn/train.js');
     const { sparsityOf, layerSizes } = await import('../../nn/model.js');
     const test = evaluate(model, data.test), tr = evaluate(model, data.train);

@@ -1,7 +1,7 @@
 /** `prunekit predict --model FILE --input FILE.csv [--json]`: labels for CSV feature rows, via the runtime. */
 import { inputFile, parse, required, RunError } from '../args.js';
 import { readCsvFeatures } from '../../data/csv.js';
-import { loadModelSync } from '../../runtime/index.js';
+import { loadModelSync, NonFiniteOutputError } from '../../runtime/index.js';
 import { readModelFile } from '../../sparse/node.js';
 
 const usage = `usage: prunekit predict --model FILE --input FILE.csv [--json]
@@ -25,8 +25,15 @@ async function run(argv: string[]): Promise<number> {
   }
   const csv = await readCsvFeatures(input, { expectFeatures: model.inFeatures, featureNames: model.featureNames.length ? [...model.featureNames] : undefined });
   if (csv.nFeatures !== model.inFeatures) throw new RunError(`${input}: ${csv.nFeatures} feature columns, the model expects ${model.inFeatures}`);
-  const probs = model.predictProba(csv.features, csv.nSamples);
-  const idx = model.predict(csv.features, csv.nSamples);
+  let probs: Float32Array, idx: Int32Array;
+  try {
+    probs = model.predictProba(csv.features, csv.nSamples);
+    idx = model.predict(csv.features, csv.nSamples);
+  } catch (e) {
+    if (!(e instanceof NonFiniteOutputError)) throw e;
+    throw new RunError(`${input}: data row ${e.sample + 1} (counting from the first row after any header): ` +
+      `the model's output ${e.output} is ${e.value}, so it has no label or probability (its weights or standardised inputs overflow f32); nothing was printed`);
+  }
   const labels = Array.from(idx, (k) => model.labels[k]);
   if (a.json) {
     const O = model.outFeatures;

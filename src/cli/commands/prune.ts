@@ -1,15 +1,18 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
 import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
-import { CRITERIA } from '../../prune/criteria.js';
+import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
+import type { PruneContext } from '../../prune/prune.js';
 
-const usage = `usage: prunekit prune --model IN --data SPEC (--sparsity S | --percentile P | --threshold T) --out FILE [options]
+const usage = `usage: prunekit prune --model IN [--data SPEC] (--sparsity S | --percentile P | --threshold T) --out FILE [options]
 
 Prunes a trained model: scores every weight, cuts those below the threshold (P ⊙ M, shapes kept),
 fine-tunes with masked SGD on a schedule, and records accuracy and sparsity after every step.
+Without --data (e.g. an imported model and no training set): one-shot pruning with a data-free
+criterion (magnitude, random, movement, --nm N:M, --structured neurons), no fine-tuning, no accuracy.
 
   --model FILE         model file from train (or an earlier prune)
 ${DATA_HELP}
@@ -47,7 +50,7 @@ const command: Command = {
       alpha: { type: 'string' }, adjust: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' },
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
-    const spec = required(v.data, 'data');
+    const spec = v.data;
     const out = required(outputFile(v.out, 'out'), 'out');
     const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
     const percentile = num(v.percentile, 'percentile', { min: 0, max: 100 });
@@ -73,6 +76,7 @@ const command: Command = {
     if (structuredKind && sparsity === undefined) throw new UsageError('--structured neurons needs --sparsity (the fraction of hidden neurons to remove)');
     if (PRUNING_SCHEDULES[schedule].needsSparsity && sparsity === undefined) throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
     if ((structuredKind || nm) && schedule !== 'oneshot') throw new UsageError('structured and N:M pruning support only --schedule oneshot (plus --finetune-epochs)');
+    if (spec === undefined) requireDataFree({ criterion, schedule, epochs, given: v });
 
     const { loadModel, saveModel } = await import('../../nn/io.js');
     const model = loadOrRunError(loadModel, modelPath);
@@ -85,7 +89,7 @@ const command: Command = {
     const trainProv = prov.train ?? {};
     const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
-    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction });
+    const data = spec === undefined ? null : await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction, testData: testDataArg(v) });
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
     const trainCfg = {
@@ -115,10 +119,11 @@ const command: Command = {
     const { trainerContext } = await import('../../prune/trainer.js');
     const { pruneModel } = await import('../../prune/prune.js');
     const { sparsityOf } = await import('../../nn/model.js');
-    const ctx = trainerContext(data, { train: cfg });
+    // Without data the context is empty: no fine-tuning, no gradients, no evaluation.
+    const ctx: PruneContext = data ? trainerContext(data, { train: cfg }) : {};
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
-    const dense = await ctx.evaluate!(model);
+    const dense = ctx.evaluate ? await ctx.evaluate(model) : null;
     let result;
     try {
       result = await pruneModel(model, ctx, {
@@ -136,27 +141,47 @@ const command: Command = {
       const { removeDeadNeurons } = await import('../../compact/adjust.js');
       ({ model: pruned, removed } = removeDeadNeurons(pruned));
     }
-    const final = await ctx.evaluate!(pruned);
+    const final = ctx.evaluate ? await ctx.evaluate(pruned) : null;
     const sp = sparsityOf(pruned);
     pruned.provenance = {
       ...model.provenance,
-      prune: { data: spec, amount, criterion, scope, layers: layers ?? null, schedule, steps: steps ?? null, finetuneEpochs: epochs ?? 0, structured: structuredKind ?? null, nm: v.nm ?? null, seed, adjusted: !!v.adjust, denseAccuracy: dense.accuracy, accuracy: final.accuracy, sparsity: sp.total },
+      prune: { data: spec ?? null, amount, criterion, scope, layers: layers ?? null, schedule, steps: steps ?? null, finetuneEpochs: epochs ?? 0, structured: structuredKind ?? null, nm: v.nm ?? null, seed, adjusted: !!v.adjust, denseAccuracy: dense?.accuracy ?? null, accuracy: final?.accuracy ?? null, sparsity: sp.total },
     };
     saveModel(out, pruned);
     const report = {
-      accuracy: final.accuracy, loss: final.loss, trainAccuracy: final.trainAccuracy, generalisationGap: final.trainAccuracy !== undefined ? final.trainAccuracy - final.accuracy : undefined,
-      denseAccuracy: dense.accuracy, sparsity: sp.total,
+      accuracy: final?.accuracy ?? null, loss: final?.loss ?? null, trainAccuracy: final?.trainAccuracy, generalisationGap: final?.trainAccuracy !== undefined ? final.trainAccuracy - final.accuracy : undefined,
+      denseAccuracy: dense?.accuracy ?? null, sparsity: sp.total,
       layers: pruned.layers.map((L, i) => ({ sparsity: sp.layers[i], in: L.inFeatures, out: L.outFeatures, nonzeros: Math.round((1 - sp.layers[i]) * L.weight.length) })),
       removedNeurons: removed, steps: result.steps, criterion, scope, schedule, out,
     };
     if (v.json) printJson(report);
     else {
       process.stdout.write(`pruned ${modelPath} (${criterion}, ${scope}, ${schedule}): sparsity ${pct(sp.total)} [${sp.layers.map((s) => pct(s, 1)).join(', ')}]\n` +
-        `test accuracy ${pct(dense.accuracy)} → ${pct(final.accuracy)}${removed ? `; dead neurons removed per layer: ${removed.join(', ')}` : ''}\nwrote ${out}\n`);
+        `${dense && final ? `test accuracy ${pct(dense.accuracy)} → ${pct(final.accuracy)}` : 'accuracy not measured (no --data)'}${removed ? `; dead neurons removed per layer: ${removed.join(', ')}` : ''}\nwrote ${out}\n`);
     }
     return 0;
   },
 };
+
+/**
+ * Criterion inputs only training data can give, and why a criterion that reads one needs --data.
+ * The range, the movement and w₀ come from the training history in the model file.
+ */
+const NEEDS_DATA: Partial<Record<Need, string>> = {
+  gradients: 'it scores weights with gradients on training batches',
+};
+
+/** Without --data only data-free, one-shot pruning can run: say what needs data and what does not. */
+function requireDataFree(o: { criterion: CriterionName; schedule: string; epochs: number | undefined; given: { lr?: string; batch?: string; momentum?: string; alpha?: string; label?: string; 'test-data'?: string; 'test-fraction'?: string } }): void {
+  const dataFree = CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => !NEEDS_DATA[n]));
+  const hint = `without --data use --criterion ${dataFree.join('|')}, --nm N:M or --structured neurons, one-shot, no fine-tuning`;
+  const why = CRITERIA[o.criterion].needs.map((n) => NEEDS_DATA[n]).find((w) => w !== undefined);
+  if (why) throw new UsageError(`--criterion ${o.criterion} needs --data: ${why} (${hint})`);
+  if (o.schedule !== 'oneshot') throw new UsageError(`--schedule ${o.schedule} fine-tunes between steps and needs --data (${hint})`);
+  if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
+  const dataOnly = (['label', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha'] as const).find((k) => o.given[k] !== undefined);
+  if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);
+}
 
 function parseNM(s: string | undefined): [number, number] | undefined {
   if (s === undefined) return undefined;

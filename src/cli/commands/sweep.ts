@@ -2,7 +2,7 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson, testDataArg } from '../common.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 
@@ -56,7 +56,7 @@ export function reportDir(dir: string): string {
   return dir;
 }
 
-export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; testFraction?: number; reportDir: string; json: boolean };
+export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; testFraction?: number; testData?: string; reportDir: string; json: boolean };
 
 export function sweepArgs(v: Record<string, string | boolean | undefined>, defaults: Partial<SweepArgs> = {}): SweepArgs {
   const s = (k: string) => v[k] as string | undefined;
@@ -65,6 +65,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
     dataSpec: s('data') ?? defaults.dataSpec ?? required<string>(undefined, 'data'),
     label: labelArg(s('label')),
     testFraction: num(s('test-fraction'), 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
+    testData: testDataArg({ 'test-data': s('test-data'), 'test-fraction': s('test-fraction') }),
     hidden: numList(s('hidden'), 'hidden', { int: true, min: 1 }) ?? defaults.hidden ?? [300, 100],
     activation: oneOf(s('activation'), 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? defaults.activation ?? 'relu',
     seed: num(s('seed'), 'seed', { int: true, min: 0 }) ?? defaults.seed ?? 42,
@@ -95,7 +96,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
 export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}): Promise<SweepResult> {
-  const data = await loadSplit(a.dataSpec, { label: a.label, seed: a.seed, testFraction: a.testFraction });
+  const data = await loadSplit(a.dataSpec, { label: a.label, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
   const { runSweep } = await import('../../report/sweep.js');
   const { renderReport } = await import('../../report/html.js');
   const { writeFileAtomic } = await import('../../util/fs.js');

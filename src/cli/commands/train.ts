@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson } from '../common.js';
+import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson, testDataArg } from '../common.js';
 import { progress } from '../progress.js';
 import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp } from '../choices.js';
 
@@ -69,7 +69,7 @@ const command: Command = {
     const kernelsName = oneOf(v.kernels, 'kernels', KERNEL_CHOICES);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
-    const data = await loadSplit(spec, { label: labelArg(v.label), seed, testFraction });
+    const data = await loadSplit(spec, { label: labelArg(v.label), seed, testFraction, testData: testDataArg(v) });
     const { createMLP } = await import('../../nn/model.js');
     const { train, evaluate, DivergenceError } = await import('../../nn/train.js');
     const { saveModel } = await import('../../nn/io.js');
