@@ -78,6 +78,12 @@ describe('prunekit prune: criteria and schedules that need the training history'
     const r = await run(['prune', '--model', path('bare.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);
   });
+  it.each(['range', 'movement', 'displacement'])('--criterion %s needs no --data: it reads the history in the file', async (criterion) => {
+    const r = await run(['prune', '--model', trained, '--criterion', criterion, '--sparsity', '0.5', '--out', path(`nodata-${criterion}.st`)]);
+    expect(r.code, r.err).toBe(0);
+    const a = loadModel(path(`nodata-${criterion}.st`));
+    expect(a.layers.reduce((n, L) => n + L.weight.filter((w) => w === 0).length, 0)).toBe(Math.round(0.5 * a.layers.reduce((n, L) => n + L.weight.length, 0)));
+  });
   it('range on a model file without a recorded range is refused (not silently |w − w₀|)', async () => {
     const r = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);
