@@ -2,7 +2,7 @@
 // under BUDGET lines. It is there to keep prunekit small enough to read end to end — a textbook,
 // not a framework: a change that grows the code past it has to make room (delete, merge, reuse)
 // or argue in review for a larger budget. Generated and vendored files do not count
-// (src/kernels/wasm-embedded.ts, the ONNX schema). About 8,300 lines today; the budget leaves room
+// (src/kernels/wasm-simd-base64.ts, the ONNX schema). About 10,000 lines today; the budget leaves room
 // for ONNX import/export, sparse training and budget pruning.
 //
 //   node scripts/line-budget.mjs [--budget N]   prints the count per folder; exits 1 over budget
@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 const at = process.argv.indexOf('--budget');
 const BUDGET = at > 0 ? Number(process.argv[at + 1]) : 14_000;
 const COUNTED = /^(src|assembly)\/.*\.ts$/;
-const GENERATED = new Set(['src/kernels/wasm-embedded.ts']);
+const GENERATED = new Set(['src/kernels/wasm-simd-base64.ts']);
 
 const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'assembly'], { encoding: 'utf8' })
   .split('\n')

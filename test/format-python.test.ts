@@ -11,15 +11,25 @@ import { compact } from '../src/compact/compact.js';
 import { createMLP } from '../src/nn/model.js';
 import { denseWeight, encodeModel } from '../src/sparse/format.js';
 
-// Resolve the real interpreter once (pyenv shims take seconds per start) and check numpy is there.
-const probe = spawnSync('python3', ['-c', 'import sys, numpy; print(sys.executable)'], { encoding: 'utf8' });
-const hasNumpy = probe.status === 0;
-const python = hasNumpy ? probe.stdout.trim() : 'python3';
+// Resolve the real interpreter once (pyenv shims take seconds per start) and check numpy is there:
+// Debian's /usr/bin/python3 with python3-numpy first (what CI installs), then python3 on PATH.
+const probes = ['/usr/bin/python3', 'python3'].map((exe) => spawnSync(exe, ['-c', 'import sys, numpy; print(sys.executable)'], { encoding: 'utf8' }));
+const found = probes.find((p) => p.status === 0);
+const python = found ? found.stdout.trim() : '';
+// CI (and anyone who sets PRUNEKIT_REQUIRE_PYTHON=1) must run this test; elsewhere a skip is announced.
+const required = !!process.env.CI || process.env.PRUNEKIT_REQUIRE_PYTHON === '1';
+if (!found && !required) {
+  process.stderr.write('\n*** SKIPPED test/format-python.test.ts: no python3 with numpy (apt-get install python3-numpy); FORMAT.md\'s Python reader is NOT checked ***\n\n');
+}
 const dir = mkdtempSync(join(tmpdir(), 'prunekit-py-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('FORMAT.md Python reader', () => {
-  it.skipIf(!hasNumpy)('rebuilds the dense weights of our files (python3 + numpy)', () => {
+  it.runIf(required && !found)('has python3 with numpy (required in CI)', () => {
+    expect.fail('no python3 with numpy found (tried /usr/bin/python3 and python3 on PATH); install python3-numpy');
+  });
+
+  it.skipIf(!found)('rebuilds the dense weights of our files (python3 + numpy)', () => {
     const md = readFileSync(new URL('../FORMAT.md', import.meta.url), 'utf8');
     const reader = /```python\n([\s\S]*?)```/.exec(md)![1];
     expect(reader.split('\n').length).toBeLessThan(30);

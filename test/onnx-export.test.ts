@@ -8,7 +8,9 @@ import { createMLP, type MLP } from '../src/nn/model.js';
 import type { ActName } from '../src/kernels/types.js';
 import { decodeMLP, encodeMLP } from '../src/nn/io.js';
 import { exportOnnx, decodeAnyModel, FEATURES_KEY, LABELS_KEY, transpose } from '../src/onnx/export.js';
-import { ModelProto } from '../src/onnx/schema.js';
+import { onnxProto } from '../src/onnx/schema.js';
+
+const { ModelProto } = onnxProto();
 import { loadModelSync } from '../src/runtime/index.js';
 import { type CompactModel, denseWeight, encodeModel } from '../src/sparse/format.js';
 import { importModel } from '../src/import/index.js';

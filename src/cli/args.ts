@@ -4,12 +4,17 @@
  * typed values with one clear line per mistake; `UsageError` exits 2 after printing the usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /** Bad usage: exit code 2, message plus the command's usage. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 /** A failure while running (bad data, bad model file, diverging training): exit code 1. */
-export class RunError extends Error {}
+export class RunError extends Error {
+  override name = 'RunError';
+}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -18,19 +23,48 @@ export type Values<T extends Options> = { [K in keyof T]?: T[K] extends { type: 
 
 export function parse<T extends Options>(argv: string[], options: T, allowPositionals = false): { values: Values<T>; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as { values: Values<T>; positionals: string[] };
+    return parseArgs({ args: attachNegativeValues(argv, options), allowPositionals, options, strict: true }) as { values: Values<T>; positionals: string[] };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
 }
 
-export function num(value: string | undefined, flag: string, opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean } = {}): number | undefined {
+/**
+ * parseArgs reads `--lr -1` as a flag without its value followed by an unknown option ("argument
+ * is ambiguous"). A negative number after a flag that takes a value is that flag's value, so it is
+ * attached (`--lr=-1`) and the flag's own check can say why a negative is invalid.
+ */
+function attachNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const next = argv[i + 1];
+    if (flag && options[flag]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity\b)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
+export interface NumOptions {
+  int?: boolean;
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+  /** Why the bounds are what they are, added to the message when a value is out of range. */
+  why?: string;
+}
+
+export function num(value: string | undefined, flag: string, opts: NumOptions = {}): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag}: expected a number, got '${value}'`);
   if (opts.int && !Number.isInteger(n)) throw new UsageError(`--${flag}: expected a whole number, got '${value}'`);
-  if (opts.min !== undefined && (opts.minExclusive ? n <= opts.min : n < opts.min)) throw new UsageError(`--${flag}: must be ${opts.minExclusive ? '>' : '≥'} ${opts.min}, got ${value}`);
-  if (opts.max !== undefined && (opts.maxExclusive ? n >= opts.max : n > opts.max)) throw new UsageError(`--${flag}: must be ${opts.maxExclusive ? '<' : '≤'} ${opts.max}, got ${value}`);
+  const why = opts.why ? ` (${opts.why})` : '';
+  if (opts.min !== undefined && (opts.minExclusive ? n <= opts.min : n < opts.min)) throw new UsageError(`--${flag}: must be ${opts.minExclusive ? '>' : '≥'} ${opts.min}${why}, got ${value}`);
+  if (opts.max !== undefined && (opts.maxExclusive ? n >= opts.max : n > opts.max)) throw new UsageError(`--${flag}: must be ${opts.maxExclusive ? '<' : '≤'} ${opts.max}${why}, got ${value}`);
   return n;
 }
 
@@ -60,9 +94,39 @@ export function inputFile(path: string | undefined, flag: string): string | unde
   return path;
 }
 
-/** An output file path: its folder must exist and it must not be a directory. */
-export function outputFile(path: string | undefined, flag: string): string | undefined {
+/**
+ * An output file path, checked before any work: not a directory, in an existing writable folder,
+ * and not the same file as any of the command's inputs (`--out data.csv` must not destroy the data).
+ */
+export function outputFile(path: string | undefined, flag: string, inputs: Record<string, string | undefined> = {}): string | undefined {
   if (path === undefined) return undefined;
   if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--${flag}: ${path} is a directory, expected a file`);
+  writableFolder(dirname(resolve(path)), flag);
+  for (const [inputFlag, input] of Object.entries(inputs)) {
+    if (input !== undefined && sameFile(path, input)) {
+      throw new UsageError(`--${flag}: ${path} is the ${inputFlag} input; writing there would destroy it — choose another file`);
+    }
+  }
   return path;
+}
+
+/** A folder an output goes into: it must exist (nothing is created before the work is done) and be writable. */
+export function writableFolder(dir: string, flag: string): void {
+  if (!existsSync(dir)) throw new UsageError(`--${flag}: folder ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--${flag}: ${dir} is not a folder`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${flag}: folder ${dir} is not writable`);
+  }
+}
+
+/** Same file on disk (hard links, symlinks and different spellings of one path included). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a), sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false; // one of them does not exist yet: the output cannot be an existing input
+  }
 }

@@ -1,7 +1,8 @@
 /** Pieces shared by the subcommands: data for a model, JSON output, number formatting. */
+import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
-import { inputFile, RunError, UsageError } from './args.js';
+import { inputFile, oneOf, RunError, UsageError } from './args.js';
 
 /** Flags every data-reading command shares. */
 export const dataFlags = {
@@ -10,19 +11,36 @@ export const dataFlags = {
   'test-fraction': { type: 'string' },
   'test-data': { type: 'string' },
   seed: { type: 'string' },
+  header: { type: 'string' },
 } as const;
 
 export const DATA_HELP = `  --data SPEC          iris | mnist | fashion-mnist[:DIR] | FILE.csv | IDX-PREFIX
   --label NAME|INDEX   label column of a CSV (default: the last)
+  --header yes|no      whether a CSV's first row is a header (default: guessed from the first rows)
   --test-fraction F    held-out test fraction for data without a fixed split (default 0.2)
   --test-data FILE     a separate test CSV: --data (a CSV) is then all training data and the
-                       accuracy is measured on FILE (same columns and label handling as --data)
-  --seed N             seed for splits, initialisation and shuffling (default 42)`;
+                       accuracy is measured on FILE (same columns, label and header handling as --data)
+  --seed N             seed for splits, initialisation and shuffling (default 42)
+                       (eval and prune reuse the model's own split — or its recorded --test-data
+                       file — by default, and refuse a split or test file holding rows the model
+                       was trained on)`;
+
+/** Why the SGD flags shared by train and prune have the bounds they have (shown with a bad value). */
+export const SGD_BOUNDS = {
+  lr: 'the step size along the negative gradient; a negative rate would climb the loss',
+  momentum: 'the share of the last step kept; outside [0, 1) SGD diverges',
+  alpha: 'an L2 penalty; a negative one rewards large weights',
+  seed: 'seeds are whole numbers ≥ 0',
+} as const;
 
 /** A label given as a column index or a name. */
 export function labelArg(v: string | undefined): string | number | undefined {
   if (v === undefined) return undefined;
   return /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+}
+
+export function headerArg(v: string | undefined): HeaderMode | undefined {
+  return oneOf(v, 'header', ['yes', 'no', 'auto'] as const);
 }
 
 /** --test-data: an existing file, and not together with --test-fraction (no split is drawn). */
@@ -32,8 +50,10 @@ export function testDataArg(v: { 'test-data'?: string; 'test-fraction'?: string 
   return path;
 }
 
-export interface SplitOptions {
+/** How a command reads its --data: CSV label column and header, split seed and test fraction, or a separate test CSV. */
+export interface DataArgs {
   label?: string | number;
+  header?: HeaderMode;
   seed?: number;
   testFraction?: number;
   /** A separate test CSV (--test-data). */
@@ -41,12 +61,32 @@ export interface SplitOptions {
 }
 
 /** Loads a dataset spec (lazily importing the data module). Data errors become RunErrors (exit 1). */
-export async function loadSplit(spec: string, opts: SplitOptions & { standardize?: boolean }): Promise<SplitDataset> {
+async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
   const { loadData } = await import('../data/index.js');
   try {
     return await loadData(spec, opts);
   } catch (e) {
     throw new RunError((e as Error).message);
+  }
+}
+
+/**
+ * The data a command trains on (train, sweep, demo): `spec` split by seed and fraction, or all of
+ * `spec` with the separate `testData` file as the test set — refused (exit 2) when that file holds
+ * the same bytes as `spec`, since every test row would be a training row.
+ */
+export async function loadSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
+  const data = await readSplit(spec, opts);
+  if (opts.testData !== undefined) await refuseTestOnTrainingData(opts.testData, [{ identity: await identityOf(spec), what: `the --data file ${spec}, which is trained on` }]);
+  return data;
+}
+
+/** Exit 2 when the test file's identity is one of `training` (data whose rows a model trains on). */
+async function refuseTestOnTrainingData(testData: string, training: { identity: string | null; what: string }[]): Promise<void> {
+  const id = await identityOf(testData);
+  const same = training.find((t) => t.identity === id);
+  if (same) {
+    throw new UsageError(`--test-data: ${testData} holds the same bytes as ${same.what}; its accuracy would be measured on rows the model learned from — give a held-out file`);
   }
 }
 
@@ -64,22 +104,148 @@ export function applyModelPreprocessing(model: MLP, ds: Dataset): Dataset {
 }
 
 /**
- * The data split as the model sees it: raw features, then the model's own stored preprocessing
- * (never refitted). When every class name of the data is one of the model's label names (an
- * imported model's classes, or the file it was trained on), labels are mapped by name onto the
- * model's outputs; otherwise class i of the data is output i.
+ * The train/test split a model was trained on, kept in its provenance (`provenance.split`) so that
+ * eval and prune test it on rows it never saw. `identity` says which rows `data` held. Either a
+ * split of `data` by `seed` and `testFraction`, or (--test-data) all of `data` trained on and the
+ * separate file `testData` tested on (`testFraction` null).
  */
-export async function loadSplitForModel(spec: string, model: MLP, opts: SplitOptions): Promise<SplitDataset> {
-  const raw = await loadSplit(spec, { ...opts, standardize: false });
+export interface SplitRecord {
+  data: string;
+  /** dataIdentity(data): a built-in's name or the SHA-256 of the file(s). */
+  identity: string;
+  label: string | number | null;
+  /** --header as given (null: guessed from the first rows). */
+  header: HeaderMode | null;
+  seed: number;
+  /** The held-out fraction of `data`; null when the test set was the separate file `testData`. */
+  testFraction: number | null;
+  /** The separate test file, as given, and its identity; both null for a split of `data`. */
+  testData: string | null;
+  testIdentity: string | null;
+}
+
+/** The record `train` stores for the split it draws from `spec` (or for `spec` plus its test file). */
+export async function splitRecord(spec: string, args: DataArgs & { seed: number }): Promise<SplitRecord> {
+  const { DEFAULT_TEST_FRACTION } = await import('../data/split.js');
+  const test = args.testData;
+  return {
+    data: spec, identity: await identityOf(spec), label: args.label ?? null, header: args.header ?? null, seed: args.seed,
+    testFraction: test === undefined ? args.testFraction ?? DEFAULT_TEST_FRACTION : null,
+    testData: test ?? null, testIdentity: test === undefined ? null : await identityOf(test),
+  };
+}
+
+async function identityOf(spec: string): Promise<string> {
+  const { dataIdentity } = await import('../data/identity.js');
+  try {
+    return dataIdentity(spec);
+  } catch (e) {
+    throw new RunError(`${spec}: cannot read the data to identify it (${(e as Error).message})`);
+  }
+}
+
+/** The model's split record, when it has a well-formed one (older files have none). */
+function storedSplit(model: MLP): SplitRecord | null {
+  const s = model.provenance.split as Partial<SplitRecord> | undefined;
+  if (!s || typeof s.identity !== 'string' || typeof s.seed !== 'number') return null;
+  const fraction = typeof s.testFraction === 'number';
+  const testFile = s.testFraction === null && typeof s.testData === 'string' && typeof s.testIdentity === 'string';
+  if (!fraction && !testFile) return null;
+  const header = s.header === 'yes' || s.header === 'no' || s.header === 'auto' ? s.header : null;
+  return { data: String(s.data), identity: s.identity, label: s.label ?? null, header, seed: s.seed, testFraction: fraction ? s.testFraction! : null, testData: testFile ? s.testData! : null, testIdentity: testFile ? s.testIdentity! : null };
+}
+
+/**
+ * The test file for a model trained on all of `spec` with a separate test file, when the user
+ * names none: the recorded file, if it still holds the same bytes; otherwise exit 2 asking for one.
+ * A --test-fraction is refused: every split of `spec` would test on training rows.
+ */
+async function recordedTestData(spec: string, stored: SplitRecord & { testData: string; testIdentity: string }, testFraction: number | undefined): Promise<string> {
+  const trainedOn = `the model was trained on all of ${spec} and tested on the separate file ${stored.testData}`;
+  if (testFraction !== undefined) {
+    throw new UsageError(`--test-fraction ${testFraction}: ${trainedOn}, so any split of ${spec} would test on rows it was trained on; give --test-data FILE (or leave both out to use ${stored.testData})`);
+  }
+  const { existsSync, statSync } = await import('node:fs');
+  if (!existsSync(stored.testData) || !statSync(stored.testData).isFile()) {
+    throw new UsageError(`${trainedOn}, which is not there any more (from ${process.cwd()}); give the test file with --test-data FILE`);
+  }
+  if ((await identityOf(stored.testData)) !== stored.testIdentity) {
+    throw new UsageError(`${trainedOn}, whose bytes have changed since; give the test file with --test-data FILE`);
+  }
+  return stored.testData;
+}
+
+/**
+ * The data split as the model sees it: raw features, then the model's own preprocessing, labels
+ * in the model's class order. By default the split the model was trained on (its provenance; for
+ * older files, its training seed): the test part is then rows it never saw — for a model trained
+ * with --test-data, the recorded test file. An explicit --seed/--test-fraction whose test part
+ * holds training rows of the same data is refused, and so is a --test-data file holding the
+ * model's training data (or, with `finetunes`, the --data it is about to be fine-tuned on).
+ */
+export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs & { finetunes?: boolean }): Promise<SplitDataset & { testData?: string }> {
+  const stored = storedSplit(model);
+  // (a spec that cannot be read is not the training data; readSplit below says what is wrong with it)
+  const dataIdentity = await identityOf(spec).catch(() => null);
+  const sameSource = stored !== null && stored.identity === dataIdentity;
+  const label = args.label ?? (sameSource ? stored.label ?? undefined : undefined);
+  const header = args.header ?? (sameSource ? stored.header ?? undefined : undefined);
+  const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
+  const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
+  let testData = args.testData;
+  if (testData === undefined && sameSource && stored.testData !== null) testData = await recordedTestData(spec, stored as SplitRecord & { testData: string; testIdentity: string }, args.testFraction);
+  const testFraction = testData !== undefined ? undefined : args.testFraction ?? stored?.testFraction ?? undefined;
+  const raw = await readSplit(spec, { ...args, label, header, seed, testFraction, testData, standardize: false });
+  if (testData !== undefined && args.testData !== undefined) {
+    await refuseTestOnTrainingData(testData, [
+      { identity: stored?.identity ?? null, what: `${stored?.data}, the data the model was trained on` },
+      ...(args.finetunes ? [{ identity: dataIdentity, what: `the --data file ${spec}, which fine-tuning trains on` }] : []),
+    ]);
+  }
+  if (sameSource && stored.testFraction !== null && String(label) === String(stored.label ?? undefined) && raw.rows && (seed !== stored.seed || testFraction !== stored.testFraction)) {
+    const trained = await readSplit(spec, { ...args, label, header, seed: stored.seed, testFraction: stored.testFraction, standardize: false });
+    const { countShared } = await import('../data/split.js');
+    const shared = countShared(raw.rows.test, trained.rows!.train);
+    if (shared > 0) {
+      throw new UsageError(`--seed ${seed} --test-fraction ${testFraction ?? 'default'}: ${shared} of the ${raw.rows.test.length} test rows of ${spec} are rows the model was trained on ` +
+        `(it was trained on this data with --seed ${stored.seed} --test-fraction ${stored.testFraction}); leave both flags out to test on the rows it never saw`);
+    }
+  }
   const nIn = model.layers[0].inFeatures;
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
+  const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
+  return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale, ...(testData !== undefined ? { testData } : {}) };
+}
+
+/** "0", "1", … : the names createMLP gives when the caller named no classes. */
+const isPlaceholder = (names: string[]) => names.every((n, i) => n === String(i));
+
+/**
+ * Labels as the model's output indices. Class i of a dataset is its i-th sorted label name, so
+ * data with fewer (or other) classes than the model would be scored against the wrong outputs.
+ * Labels are matched by name when every class of the data is one of the model's classes. Otherwise
+ * class i is output i, but only when nothing ties the two lists by name — the model's classes are
+ * placeholders ("0", "1", …), or named in another vocabulary that shares no name with the data's
+ * (an imported model given --labels a,b,c, data labelled 0,1,2) — and the counts agree; anything
+ * else is refused.
+ */
+function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
   const nOut = model.layers.at(-1)!.outFeatures;
-  if (raw.train.labelNames.length > nOut) throw new UsageError(`--data: ${spec} has ${raw.train.labelNames.length} classes, the model has ${nOut} outputs`);
   const names = model.preprocessing.labelNames;
-  const byName = names.length === nOut && raw.train.labelNames.every((n) => names.includes(n));
-  const { relabel } = await import('../data/index.js');
-  const prepare = (ds: Dataset) => applyModelPreprocessing(model, byName ? relabel(ds, names) : ds);
-  return { ...raw, train: prepare(raw.train), test: prepare(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale };
+  const list = (a: string[]) => (a.length <= 6 ? a.join(', ') : `${a.slice(0, 6).join(', ')}, …`);
+  const index = new Map(names.length === nOut ? names.map((n, i) => [n, i]) : []);
+  const known = ds.labelNames.filter((n) => index.has(n));
+  if (known.length === ds.labelNames.length) {
+    if (ds.labelNames.every((n, i) => n === names[i]) && ds.labelNames.length === nOut) return ds;
+    const to = Int32Array.from(ds.labelNames, (n) => index.get(n)!);
+    return { ...ds, labels: ds.labels.map((y) => to[y]), labelNames: [...names] };
+  }
+  if (index.size > 0 && !isPlaceholder(names) && (known.length > 0 || ds.labelNames.length !== nOut)) {
+    const unknown = ds.labelNames.filter((n) => !index.has(n));
+    throw new UsageError(`--data: ${spec} has classes the model does not know: ${list(unknown)} (the model's classes: ${list(names)})`);
+  }
+  if (ds.labelNames.length !== nOut) throw new UsageError(`--data: ${spec} has ${ds.labelNames.length} classes (${list(ds.labelNames)}), the model has ${nOut} outputs`);
+  return ds;
 }
 
 export function printJson(value: unknown): void {

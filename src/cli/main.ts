@@ -3,7 +3,9 @@
  * The prunekit command: a thin layer over the public API. Subcommands are loaded lazily so that
  * `prunekit --help` and `prunekit info` start fast. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
+import { readFileSync } from 'node:fs';
 import { RunError, UsageError } from './args.js';
+import { printableLines } from './text.js';
 
 export interface Command {
   /** One-paragraph usage, printed by --help and after a usage error. */
@@ -34,14 +36,20 @@ commands:
 ${Object.entries(commands).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`).join('\n')}
 `;
 
+/** The version in package.json (two folders up from src/cli/ and from dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainUsage);
     return name ? 0 : 2;
   }
-  if (name === '--version') {
-    process.stdout.write('prunekit 0.1.0\n');
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`prunekit ${packageVersion()}\n`);
     return 0;
   }
   const entry = commands[name];
@@ -64,15 +72,20 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`prunekit ${name}: ${e.message}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
+      process.stderr.write(`prunekit ${name}: ${printableLines(e.message)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
       return 2;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`prunekit ${name}: ${msg}\n`);
+    process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n`);
     if (!(e instanceof RunError) && process.env.PRUNEKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }
 }
+
+// Ctrl-C and `kill` keep Node's default: the process ends at once (exit 130 / 143). A JS signal
+// handler would run only between event-loop tasks, i.e. after a long synchronous training run; and
+// writes are atomic, so a kill mid-write leaves at most a temp file, which the next write to the
+// same target removes (src/util/fs.ts). The library installs no handlers and never exits.
 
 // Run when executed directly (not when imported by tests).
 const invokedAs = process.argv[1] ?? '';

@@ -1,8 +1,12 @@
 /**
  * CSV datasets: numeric feature columns plus one label column.
  *
- * - Header: the first row is a header when one of its feature cells is not a number
- *   (or when the label column is named and the name is in the first row).
+ * - Header: decided from the first two rows together. The first row is a header when some feature
+ *   cell of it is text and none of its feature cells is a number where the second row has a
+ *   number: `5.1,3.5,abc,0.2` above numeric rows is a data row with a typo (an error naming the
+ *   line), never a header that silently swallows a row. `header: 'yes' | 'no'` overrides the
+ *   guess; a label column named in the first row also makes it a header.
+ * - Header names must be unique: they become the model's feature names, picked by name later.
  * - Label column: by name, or by 0-based index (negative counts from the end); default the last.
  * - Labels are strings; classes are the distinct labels in sorted order (numerically when every
  *   label is a number, so "2" < "10"), and label i means labelNames[i].
@@ -14,66 +18,134 @@ import { GrowableF32, GrowableI32 } from './growable.js';
 import { parseCell } from './numbers.js';
 import type { Dataset } from './types.js';
 
+/** Whether the first row is a header: guessed from the first rows ('auto', the default), or given. */
+export type HeaderMode = 'auto' | 'yes' | 'no';
+
 export interface CsvOptions {
   /** Label column: header name, or 0-based index (negative from the end). Default: the last column. */
   label?: string | number;
+  header?: HeaderMode;
   /** Accept a file whose labels are all one class (a held-out test file may be). Default false. */
   allowSingleClass?: boolean;
 }
 
-export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promise<Dataset> {
-  let row0: CsvRecord | null = null;
-  let width = 0;
-  let labelCol = 0;
-  let header: string[] | null = null;
-  let featureCols: number[] = [];
-  const columnName = (c: number) => (header ? `column "${header[c]}" (index ${c})` : `column index ${c}`);
+/** Which columns a reader takes from each row, decided once from the first rows. */
+interface Layout {
+  header: string[] | null;
+  /** Feature columns, in the order their values are stored. */
+  featureCols: number[];
+  /** The label column, for readers that take one. */
+  labelCol?: number;
+}
 
+interface Rows {
+  features: Float32Array;
+  nSamples: number;
+  layout: Layout;
+  /** Line of the first record (the header, when there is one). */
+  firstLine: number;
+}
+
+/**
+ * The row handling both readers share: looks at the first two records to decide the layout,
+ * then checks every data row's width against the first row's, parses its feature cells into one
+ * growing Float32Array and hands its label cell (if the layout has one) to `onLabel`.
+ */
+async function readRows(path: string, decide: (first: CsvRecord, second: CsvRecord | null) => Layout, onLabel?: (text: string, rec: CsvRecord, column: string) => void): Promise<Rows> {
+  let layout: Layout | null = null;
+  let first: CsvRecord | null = null;
+  let width = 0;
   const features = new GrowableF32(1 << 16);
-  const labelIds = new GrowableI32(1 << 12);
-  const labelIndex = new Map<string, number>(); // label text → first-seen id
   let nSamples = 0;
+  const columnName = (c: number) => (layout?.header ? `column "${layout.header[c]}" (index ${c})` : `column index ${c}`);
 
   const addRow = (rec: CsvRecord) => {
     if (rec.fields.length !== width) {
-      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${row0!.line})`);
+      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${first!.line})`);
     }
-    for (const c of featureCols) features.push(cellValue(path, rec, c, columnName));
-    const text = rec.fields[labelCol];
-    if (text === '') throw new DataError(`${path}: line ${rec.line}, ${columnName(labelCol)}: empty label`);
-    let id = labelIndex.get(text);
-    if (id === undefined) labelIndex.set(text, (id = labelIndex.size));
-    labelIds.push(id);
+    for (const c of layout!.featureCols) features.push(cellValue(path, rec, c, columnName, rec === first));
+    if (onLabel && layout!.labelCol !== undefined) onLabel(rec.fields[layout!.labelCol], rec, columnName(layout!.labelCol));
     nSamples++;
+  };
+  const start = (second: CsvRecord | null) => {
+    layout = decide(first!, second);
+    if (layout.header) checkUniqueNames(path, layout.header, first!.line);
+    if (!layout.header) addRow(first!);
+    if (second) addRow(second);
   };
 
   await forEachCsvRecord(path, (rec) => {
-    if (row0) return addRow(rec);
-    row0 = rec;
-    width = rec.fields.length;
-    if (width < 2) throw new DataError(`${path}: line ${rec.line} has ${width} field; expected at least 2 (features and a label)`);
-    ({ labelCol, header } = resolveLayout(path, rec.fields, opts.label, rec.line));
-    featureCols = range(width).filter((c) => c !== labelCol);
-    if (!header) addRow(rec);
+    if (layout) return addRow(rec);
+    if (!first) {
+      first = rec;
+      width = rec.fields.length;
+      return;
+    }
+    start(rec);
   });
-  if (!row0) throw new DataError(`${path}: file is empty (expected a header or data rows)`);
-  if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${(row0 as CsvRecord).line}`);
+  if (!first) return { features: new Float32Array(0), nSamples: 0, layout: { header: null, featureCols: [] }, firstLine: 0 };
+  if (!layout) start(null);
+  return { features: features.view().slice(), nSamples, layout: layout!, firstLine: (first as CsvRecord).line };
+}
+
+/**
+ * Is `first` a header? With 'auto': yes when one of its `cols` cells is text and none is a number
+ * in a column where the next row has a number (a header row has no numeric cells where the data
+ * rows do; a data row with a typo does).
+ */
+function isHeader(first: string[], second: string[] | null, cols: number[], mode: HeaderMode = 'auto'): boolean {
+  if (mode !== 'auto') return mode === 'yes';
+  if (!cols.some((c) => isWordCell(first[c]))) return false;
+  return !cols.some((c) => parseCell(first[c]).ok && (second === null || (c < second.length && parseCell(second[c]).ok)));
+}
+
+function checkUniqueNames(path: string, header: string[], line: number): void {
+  const seen = new Map<string, number>();
+  header.forEach((name, c) => {
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      throw new DataError(`${path}: line ${line}: columns ${earlier} and ${c} are both named "${name}"; column names must be unique, since features are matched by name (rename one)`);
+    }
+    seen.set(name, c);
+  });
+}
+
+export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promise<Dataset> {
+  const labelIds = new GrowableI32(1 << 12);
+  const labelIndex = new Map<string, number>(); // label text → first-seen id
+  const rows = await readRows(
+    path,
+    (first, second) => {
+      if (first.fields.length < 2) throw new DataError(`${path}: line ${first.line} has ${first.fields.length} field; expected at least 2 (features and a label)`);
+      return resolveLayout(path, first, second, opts);
+    },
+    (text, rec, column) => {
+      if (text === '') throw new DataError(`${path}: line ${rec.line}, ${column}: empty label`);
+      let id = labelIndex.get(text);
+      if (id === undefined) labelIndex.set(text, (id = labelIndex.size));
+      labelIds.push(id);
+    },
+  );
+  if (rows.firstLine === 0) throw new DataError(`${path}: file is empty (expected a header or data rows)`);
+  if (rows.nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${rows.firstLine}`);
+  const { header, featureCols, labelCol } = rows.layout;
 
   const labelNames = sortLabels([...labelIndex.keys()]);
   if (labelNames.length < 2 && !opts.allowSingleClass) {
-    throw new DataError(`${path}: the label ${columnName(labelCol)} has a single class ("${labelNames[0]}"); classification needs at least two`);
+    const column = header ? `column "${header[labelCol!]}" (index ${labelCol})` : `column index ${labelCol}`;
+    throw new DataError(`${path}: the label ${column} has a single class ("${labelNames[0]}"); classification needs at least two`);
   }
   const rank = new Map(labelNames.map((name, i) => [name, i]));
   const remap = new Int32Array(labelIndex.size);
   for (const [text, id] of labelIndex) remap[id] = rank.get(text)!;
   const ids = labelIds.view();
-  const labels = new Int32Array(nSamples);
-  for (let i = 0; i < nSamples; i++) labels[i] = remap[ids[i]];
+  const labels = new Int32Array(rows.nSamples);
+  for (let i = 0; i < rows.nSamples; i++) labels[i] = remap[ids[i]];
 
   return {
-    features: features.view().slice(),
+    features: rows.features,
     labels,
-    nSamples,
+    nSamples: rows.nSamples,
     nFeatures: featureCols.length,
     featureNames: featureCols.map((c, j) => (header ? header[c] : `x${j}`)),
     labelNames,
@@ -88,6 +160,7 @@ export interface CsvFeaturesOptions {
   featureNames?: string[];
   /** A label column name to drop if the file's header has it (e.g. the column the model was trained on). */
   labelColumn?: string;
+  header?: HeaderMode;
 }
 
 export interface CsvFeatures {
@@ -102,40 +175,19 @@ export interface CsvFeatures {
 
 /** Features only (for prediction): every used cell must be a finite number. */
 export async function readCsvFeatures(path: string, opts: CsvFeaturesOptions = {}): Promise<CsvFeatures> {
-  let row0: CsvRecord | null = null;
-  let width = 0;
-  let header: string[] | null = null;
-  let cols: number[] = [];
-  const wanted = opts.featureNames;
-  const columnName = (c: number) => (header ? `column "${header[c]}" (index ${c})` : `column index ${c}`);
-
-  const features = new GrowableF32(1 << 16);
-  let nSamples = 0;
-  const addRow = (rec: CsvRecord) => {
-    if (rec.fields.length !== width) {
-      throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${row0!.line})`);
-    }
-    for (const c of cols) features.push(cellValue(path, rec, c, columnName));
-    nSamples++;
-  };
-
-  await forEachCsvRecord(path, (rec) => {
-    if (row0) return addRow(rec);
-    row0 = rec;
-    width = rec.fields.length;
-    header = rec.fields.some(isWordCell) ? rec.fields : null;
-    cols = chooseFeatureColumns(path, rec, header, opts);
-    if (!header) addRow(rec);
+  const rows = await readRows(path, (first, second) => {
+    const all = range(first.fields.length);
+    const header = isHeader(first.fields, second?.fields ?? null, all, opts.header) ? first.fields : null;
+    return { header, featureCols: chooseFeatureColumns(path, first, header, opts) };
   });
-  if (!row0) throw new DataError(`${path}: file is empty (expected feature rows)`);
-  if (nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${(row0 as CsvRecord).line}`);
-
-  const h = header as string[] | null;
+  if (rows.firstLine === 0) throw new DataError(`${path}: file is empty (expected feature rows)`);
+  if (rows.nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${rows.firstLine}`);
+  const { header: h, featureCols: cols } = rows.layout;
   return {
-    features: features.view().slice(),
-    nSamples,
+    features: rows.features,
+    nSamples: rows.nSamples,
     nFeatures: cols.length,
-    featureNames: cols.map((c, j) => (h ? h[c] : wanted?.[j] ?? `x${j}`)),
+    featureNames: cols.map((c, j) => (h ? h[c] : opts.featureNames?.[j] ?? `x${j}`)),
     ignoredColumns: h ? h.filter((_, c) => !cols.includes(c)) : [],
     source: path,
   };
@@ -144,7 +196,13 @@ export async function readCsvFeatures(path: string, opts: CsvFeaturesOptions = {
 /** Prediction input: the model's features by header name when all are there, otherwise by position. */
 function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | null, opts: CsvFeaturesOptions): number[] {
   const wanted = opts.featureNames;
-  if (header && wanted?.every((n) => header.includes(n))) return wanted.map((n) => header.indexOf(n));
+  if (header && wanted?.every((n) => header.includes(n))) {
+    const repeated = wanted.find((n, i) => wanted.indexOf(n) !== i);
+    if (repeated !== undefined) {
+      throw new DataError(`${path}: the model names two features "${repeated}", so columns cannot be picked by name; give the features in the model's order, in a file without a header row`);
+    }
+    return wanted.map((n) => header.indexOf(n));
+  }
   let cols = range(row0.fields.length);
   if (header && opts.labelColumn && header.includes(opts.labelColumn)) cols = cols.filter((c) => header[c] !== opts.labelColumn);
   if (opts.expectFeatures !== undefined && cols.length !== opts.expectFeatures) {
@@ -156,18 +214,20 @@ function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | 
 }
 
 /** Which column holds the label, and whether the first row is a header. */
-function resolveLayout(path: string, row0: string[], label: string | number | undefined, row0Line = 1): { labelCol: number; header: string[] | null } {
-  const width = row0.length;
+function resolveLayout(path: string, first: CsvRecord, second: CsvRecord | null, opts: CsvOptions): Layout {
+  const row0 = first.fields, width = row0.length;
+  let label = opts.label;
+  const withFeatures = (labelCol: number, header: string[] | null): Layout => ({ header, labelCol, featureCols: range(width).filter((c) => c !== labelCol) });
   if (typeof label === 'string') {
-    const exact = indicesOf(row0, label);
-    if (exact.length > 1) throw new DataError(`${path}: line ${row0Line}: label column name "${label}" appears ${exact.length} times in the header`);
-    if (exact.length === 1) return { labelCol: exact[0], header: row0 };
+    const exact = opts.header === 'no' ? [] : indicesOf(row0, label);
+    if (exact.length > 1) throw new DataError(`${path}: line ${first.line}: label column name "${label}" appears ${exact.length} times in the header`);
+    if (exact.length === 1) return withFeatures(exact[0], row0);
     if (!/^-?\d+$/.test(label.trim())) {
-      const header = row0.slice(0, -1).some(isWordCell) || row0.every(isWordCell);
+      const header = opts.header === 'yes' || (opts.header !== 'no' && (row0.slice(0, -1).some(isWordCell) || row0.every(isWordCell)));
       throw new DataError(
         header
           ? `${path}: label column "${label}" not found in the header (columns: ${row0.join(', ')})`
-          : `${path}: label column "${label}" given by name, but the file has no header row (line ${row0Line} is all numbers); give a 0-based index instead`,
+          : `${path}: label column "${label}" given by name, but the file has no header row (line ${first.line} ${opts.header === 'no' ? 'is data: header is "no"' : 'is all numbers'}); give a 0-based index instead`,
       );
     }
     label = Number(label);
@@ -179,11 +239,12 @@ function resolveLayout(path: string, row0: string[], label: string | number | un
     }
     labelCol = label < 0 ? width + label : label;
   }
-  const header = row0.some((f, c) => c !== labelCol && isWordCell(f)) ? row0 : null;
-  return { labelCol, header };
+  const features = range(width).filter((c) => c !== labelCol);
+  return withFeatures(labelCol, isHeader(row0, second?.fields ?? null, features, opts.header) ? row0 : null);
 }
 
-function cellValue(path: string, rec: CsvRecord, c: number, columnName: (c: number) => string): number {
+/** A feature cell's value; `firstRow`: the cell is on the first row, read as data (a hint names the header option). */
+function cellValue(path: string, rec: CsvRecord, c: number, columnName: (c: number) => string, firstRow = false): number {
   const text = rec.fields[c];
   const v = parseCell(text);
   if (v.ok) return v.value;
@@ -191,7 +252,8 @@ function cellValue(path: string, rec: CsvRecord, c: number, columnName: (c: numb
     v.reason === 'empty' ? 'empty cell, expected a number'
     : v.reason === 'non-finite' ? `NaN/Inf value "${text}" (every feature must be a finite number)`
     : `"${text}" is not a number`;
-  throw new DataError(`${path}: line ${rec.line}, ${columnName(c)}: ${what}`);
+  const hint = firstRow && v.reason === 'not-a-number' ? ' (this first row was read as data because it has numbers where the next row has numbers; if it is a header, pass --header yes, or header: \'yes\' in the API)' : '';
+  throw new DataError(`${path}: line ${rec.line}, ${columnName(c)}: ${what}${hint}`);
 }
 
 /** A cell that reads as text (what a header cell looks like), not as a number, NaN/Inf or blank. */

@@ -12,7 +12,7 @@
  * no split is drawn (src/data/test-file.ts).
  */
 import { existsSync, statSync } from 'node:fs';
-import { readCsvDataset } from './csv.js';
+import { readCsvDataset, type HeaderMode } from './csv.js';
 import { DataError } from './errors.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { findIdxFiles } from './idx-files.js';
@@ -33,6 +33,8 @@ export interface LoadDataOptions {
   testFraction?: number;
   /** Standardise features with mean/scale fitted on train. Default: true for CSV and iris, false for images. */
   standardize?: boolean;
+  /** CSV only: whether the first row is a header (default: guessed from the first rows); applies to `testData` too. */
+  header?: HeaderMode;
   /** A separate test CSV: `spec` (a CSV) trains, this file tests; `testFraction` does not apply. */
   testData?: string;
 }
@@ -42,14 +44,16 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
   const images = (s: SplitDataset) => finish(s, opts.standardize ?? false);
   const notCsv = (what: string) => {
     if (opts.label !== undefined) throw new DataError(`${what}: a label column (${opts.label}) can only be chosen for CSV files`);
+    if (opts.header !== undefined) throw new DataError(`${what}: a header setting (${opts.header}) applies to CSV files only`);
   };
+  const csv = { label: opts.label, header: opts.header };
 
   if (opts.testData !== undefined) {
     const builtin = spec === 'iris' || spec === 'mnist' || spec === 'fashion-mnist' || spec.startsWith('fashion-mnist:');
     if (builtin || (!/\.(csv|tsv|txt)$/i.test(spec) && findIdxFiles(spec))) {
       throw new DataError(`${spec}: a separate test file (${opts.testData}) goes with a training CSV file, and ${spec} is not one`);
     }
-    return finish({ ...(await readTrainTestCsv(spec, opts.testData, { label: opts.label })), mean: null, scale: null }, opts.standardize ?? true);
+    return finish({ ...(await readTrainTestCsv(spec, opts.testData, csv)), mean: null, scale: null }, opts.standardize ?? true);
   }
   if (spec === 'iris') {
     notCsv(spec);
@@ -65,7 +69,7 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
     return images(loadFashionMnist(dir === '' ? undefined : dir));
   }
   if (/\.(csv|tsv|txt)$/i.test(spec)) {
-    return finish({ ...split(await readCsvDataset(spec, { label: opts.label })), mean: null, scale: null }, opts.standardize ?? true);
+    return finish({ ...split(await readCsvDataset(spec, csv)), mean: null, scale: null }, opts.standardize ?? true);
   }
   const idx = findIdxFiles(spec);
   if (idx) {
@@ -81,7 +85,7 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
     return images({ train, test, mean: null, scale: null });
   }
   if (existsSync(spec) && statSync(spec).isFile()) {
-    return finish({ ...split(await readCsvDataset(spec, { label: opts.label })), mean: null, scale: null }, opts.standardize ?? true);
+    return finish({ ...split(await readCsvDataset(spec, csv)), mean: null, scale: null }, opts.standardize ?? true);
   }
   throw new DataError(
     `${spec}: no such dataset: expected iris, mnist, fashion-mnist[:DIR], a CSV file, or IDX files ` +
@@ -94,7 +98,7 @@ function finish(s: SplitDataset, standardize: boolean): SplitDataset {
   if (!standardize) return s;
   const { mean, scale } = fitStandardizer(s.train);
   const std = (d: Dataset): Dataset => ({ ...d, features: applyStandardizer(d.features, d.nFeatures, mean, scale) });
-  return { train: std(s.train), test: std(s.test), mean, scale };
+  return { ...s, train: std(s.train), test: std(s.test), mean, scale };
 }
 
 /** One line for messages: "iris: 120 train / 30 test, 4 features, 3 classes (setosa, …), standardised". */
@@ -114,14 +118,15 @@ function classList(ds: Dataset): string {
 
 export { DataError } from './errors.js';
 export { BUILTIN_DATASETS, isBuiltin, type BuiltinName } from './builtin.js';
-export { readCsvDataset, readCsvFeatures, type CsvOptions, type CsvFeatures, type CsvFeaturesOptions } from './csv.js';
+export { readCsvDataset, readCsvFeatures, type CsvOptions, type CsvFeatures, type CsvFeaturesOptions, type HeaderMode } from './csv.js';
+export { dataIdentity } from './identity.js';
 export { readIdx, parseIdx, loadIdxPair, type IdxArray } from './idx.js';
 export { findIdxFiles, type IdxFiles, type IdxPairPaths } from './idx-files.js';
 export { loadIris, irisPath } from './iris.js';
 export { loadMnist } from './mnist-json.js';
 export { loadFashionMnist, findFashionMnistDir, FASHION_CLASSES } from './fashion-mnist.js';
 export { readTrainTestCsv, relabel } from './test-file.js';
-export { trainTestSplit, trainValidationSplit, stratifiedIndices, type Split } from './split.js';
+export { trainTestSplit, trainValidationSplit, stratifiedIndices, countShared, type Split } from './split.js';
 export { fitStandardizer, applyStandardizer, oneHot, type Standardizer } from './preprocess.js';
 export { subset } from './subset.js';
 export type { Dataset, SplitDataset } from './types.js';

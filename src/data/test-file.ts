@@ -2,13 +2,14 @@
  * A training CSV plus the user's own held-out test CSV (`--data train.csv --test-data test.csv`):
  * no split is drawn, the whole first file trains and the whole second file tests.
  *
- * - Both files are read with the same label column (name or index) and must have the same number
+ * - Both files are read with the same label column (name or index) and the same header setting
+ *   (`header`: 'yes', 'no' or guessed per file), and must have the same number
  *   of feature columns; when both have a header, the feature names must match in order.
  * - Classes are the union of both files' labels, in the same order a single CSV would give them
  *   (numeric when every label is a number, else by code point), so label i means the same class
  *   in train and test. A class may be missing from the test file.
  */
-import { readCsvDataset, sortLabels } from './csv.js';
+import { readCsvDataset, sortLabels, type CsvOptions } from './csv.js';
 import { DataError } from './errors.js';
 import type { Dataset } from './types.js';
 
@@ -24,7 +25,7 @@ export function relabel(ds: Dataset, names: string[]): Dataset {
 }
 
 /** Reads both files and gives them one class list. */
-export async function readTrainTestCsv(trainPath: string, testPath: string, opts: { label?: string | number } = {}): Promise<{ train: Dataset; test: Dataset }> {
+export async function readTrainTestCsv(trainPath: string, testPath: string, opts: Pick<CsvOptions, 'label' | 'header'> = {}): Promise<{ train: Dataset; test: Dataset }> {
   const train = await readCsvDataset(trainPath, opts);
   const test = await readTestCsv(testPath, opts);
   if (test.nFeatures !== train.nFeatures) {
@@ -43,7 +44,7 @@ export async function readTrainTestCsv(trainPath: string, testPath: string, opts
  * A test file may hold a single class (a readCsvDataset error for training data): read it, and on
  * exactly that error read it again as one class.
  */
-async function readTestCsv(path: string, opts: { label?: string | number }): Promise<Dataset> {
+async function readTestCsv(path: string, opts: Pick<CsvOptions, 'label' | 'header'>): Promise<Dataset> {
   try {
     return await readCsvDataset(path, opts);
   } catch (e) {

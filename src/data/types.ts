@@ -20,4 +20,9 @@ export interface SplitDataset {
   /** Per-feature standardisation fitted on train (null: inputs used as they are, e.g. pixels in [0,1]). */
   mean: Float32Array | null;
   scale: Float32Array | null;
+  /**
+   * The source's row numbers (0-based data rows) in each part, when the split was drawn here from
+   * a seed; absent for data that comes with its own fixed split (mnist, fashion-mnist, IDX pairs).
+   */
+  rows?: { train: Int32Array; test: Int32Array };
 }

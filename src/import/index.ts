@@ -2,7 +2,7 @@
  * Import an MLP trained elsewhere as a prunekit training model (the file `train` writes), so that
  * eval, prune, compact, predict and the runtime work on it unchanged.
  *
- * Formats: ONNX (src/onnx/import.ts) and safetensors state dicts (./statedict.ts), chosen by the
+ * Formats: ONNX (./onnx/import.ts) and safetensors state dicts (./statedict.ts), chosen by the
  * file name (.onnx / .safetensors) or, failing that, by the bytes (a safetensors file starts with an
  * 8-byte header length followed by '{'). The source file's name, format and SHA-256 are recorded in
  * the model's provenance; nothing depends on the clock, so the same input gives the same bytes.
@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { layerSizes, type ActName, type MLP } from '../nn/model.js';
-import { readOnnx } from '../onnx/import.js';
+import { readOnnx } from './onnx/import.js';
 import { ImportError } from './errors.js';
 import { toMLP } from './network.js';
 import { readStateDict, type WeightLayout } from './statedict.js';
@@ -67,7 +67,8 @@ export function importModel(bytes: Uint8Array, opts: ImportOptions): { model: ML
   const acts = [...new Set(model.layers.slice(0, -1).map((l) => l.activation))];
   model.provenance = {
     sizes: layerSizes(model),
-    activation: acts.length === 1 ? acts[0] : acts.length === 0 ? 'identity' : acts,
+    // as `train` records them: one activation for the hidden layers (per layer when they differ)
+    ...(acts.length <= 1 ? { activation: acts[0] ?? 'identity' } : { activations: model.layers.map((l) => l.activation) }),
     imported: { file: name, format, sha256, ...(format === 'onnx' ? cleanSource : { layout: net.source.layout }), notes: net.notes },
   };
   const p = model.preprocessing;

@@ -14,6 +14,8 @@ export interface ImportedLayer {
   weight: Float64Array;
   bias: Float64Array;
   activation: ActName;
+  /** 1 kept, 0 pruned (a state dict pruned with torch.nn.utils.prune); pruned weights are 0. */
+  mask?: Uint8Array;
   /** Where it came from, for messages: a node name or a tensor prefix. */
   origin: string;
 }
@@ -70,7 +72,7 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
   if (labels && labels.length !== nOut) throw new ImportError(`${file}: the classifier names ${labels.length} classes (${labels.join(', ')}) but the last layer has ${nOut} outputs`);
   if (opts.labels) {
     if (opts.labels.length !== nOut) throw new ImportError(`${file}: --labels gives ${opts.labels.length} labels, the model has ${nOut} outputs`);
-    if (labels && labels.some((x, i) => x !== opts.labels![i])) {
+    if (labels?.some((x, i) => x !== opts.labels![i])) {
       throw new ImportError(`${file}: the model names its classes (${labels.join(', ')}); --labels gives (${opts.labels.join(', ')})`);
     }
     labels = opts.labels;
@@ -82,6 +84,7 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
     inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: l.activation,
     weight: toF32(l.weight, `layer ${i} (${l.origin}) weight`, file),
     bias: toF32(l.bias, `layer ${i} (${l.origin}) bias`, file),
+    ...(l.mask ? { mask: l.mask } : {}),
   }));
   const mean = net.mean ? toF32(net.mean, 'the input offset', file) : null;
   const scale = net.scale ? toF32(net.scale, 'the input scale', file) : null;

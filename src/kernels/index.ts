@@ -3,5 +3,6 @@ export { KERNEL_FLAVORS, KERNEL_FLAVOR_NAMES, WASM_FLAVORS, type FlavorInfo } fr
 export { Arena, HEAP_BASE } from './arena.js';
 export { createReferenceKernels } from './reference.js';
 export { activate } from './activation.js';
-export { loadKernels, loadKernelsSync, supportedFlavors, wasmBytes, type LoadOptions, type WasmFlavor } from './load.js';
+export { createKernelLoader, KernelLoadError, type KernelLoader, type LoadOptions, type WasmFlavor, type WasmSource } from './instantiate.js';
+export { loadKernels, loadKernelsSync, supportedFlavors, wasmBytes } from './load.js';
 export * from './checked.js';

@@ -103,7 +103,8 @@ export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
     }
     return layer;
   });
-  const nIn = layers[0].inFeatures;
+  const nIn = layers[0].inFeatures, nOut = layers[layers.length - 1].outFeatures;
+  if (Array.isArray(meta.labelNames) && meta.labelNames.length !== 0 && meta.labelNames.length !== nOut) fail(`metadata names ${meta.labelNames.length} classes, the last layer has ${nOut} outputs`);
   const mean = tensor('preprocessing.mean', 'F32', [nIn], true);
   const scale = tensor('preprocessing.scale', 'F32', [nIn], true);
   const unusable = standardizationProblem(mean?.data ?? null, scale?.data ?? null);

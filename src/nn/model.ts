@@ -5,8 +5,10 @@
  * Compaction (dropping dead neurons, CSR) is a separate, explicit step (src/compact).
  */
 import type { ActName } from '../kernels/types.js';
+import type { SplitDataset } from '../data/types.js';
 import { Rng } from '../util/rng.js';
 import { cloneHistory, type TrainingHistory } from './history.js';
+import { assertNetworkFits } from './budget.js';
 import { countNonzero } from '../util/stats.js';
 
 export type { ActName };
@@ -50,15 +52,43 @@ export interface InitOptions {
   init?: 'auto' | 'he' | 'glorot';
 }
 
+/** Hidden widths only: the input and output sizes and the preprocessing come from the data. */
+export interface FromDataOptions {
+  /** Hidden layer widths, e.g. [10, 10]; [] for a linear softmax model. */
+  hidden: number[];
+  /** Default 'relu'. */
+  activation?: ActName;
+  /** Default 1. */
+  seed?: number;
+  init?: InitOptions['init'];
+}
+
 /**
  * A fresh MLP. Glorot/Xavier uniform (Glorot & Bengio 2010): U(±√(6/(in+out))), for tanh,
  * logistic, identity; He normal (He et al. 2015): N(0, 2/in), for ReLU. Biases start at 0.
+ *
+ *   createMLP({ hidden: [10, 10] }, data)   // sizes [features, 10, 10, classes], data's standardisation and names
+ *   createMLP({ sizes: [4, 10, 10, 3], activation: 'relu', seed: 1 }, preprocessing?)
  */
-export function createMLP(opts: InitOptions, preprocessing?: Preprocessing): MLP {
+export function createMLP(opts: FromDataOptions, data: SplitDataset): MLP;
+export function createMLP(opts: InitOptions, preprocessing?: Preprocessing): MLP;
+export function createMLP(opts: InitOptions | FromDataOptions, second?: Preprocessing | SplitDataset): MLP {
+  if ('hidden' in opts) {
+    const data = second as SplitDataset | undefined;
+    if (!data?.train) throw new TypeError('createMLP({ hidden }, data): data must be a dataset from loadData (with a train split)');
+    const { train } = data;
+    return createMLP(
+      { sizes: [train.nFeatures, ...opts.hidden, train.labelNames.length], activation: opts.activation ?? 'relu', seed: opts.seed ?? 1, init: opts.init },
+      { mean: data.mean, scale: data.scale, featureNames: [...train.featureNames], labelNames: [...train.labelNames] },
+    );
+  }
+  const preprocessing = second as Preprocessing | undefined;
   const { sizes, activation, seed } = opts;
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
     throw new RangeError(`createMLP: layer sizes must be ≥ 2 positive integers, got [${sizes.join(', ')}]`);
   }
+  // Refuse before filling gigabytes: a model that cannot be trained or run in wasm memory even one sample at a time.
+  assertNetworkFits({ sizes, batch: 1, masks: false }, 'createMLP');
   const rng = new Rng(seed);
   const layers: Layer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {

@@ -13,6 +13,7 @@
 import { Act, type Kernels } from '../kernels/types.js';
 import { allocF32, viewF32, writeF32, type F32Buf } from '../kernels/checked.js';
 import type { MLP } from './model.js';
+import { assertNetworkFits, WASM_MEMORY_LIMIT, WASM_PAGE } from './budget.js';
 
 interface LayerBufs {
   out: number;
@@ -48,6 +49,8 @@ export class Network {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`Network: batch size must be a positive integer, got ${maxBatch}`);
     this.nIn = model.layers[0].inFeatures;
     this.nOut = model.layers.at(-1)!.outFeatures;
+    const sizes = [this.nIn, ...model.layers.map((l) => l.outFeatures)];
+    assertNetworkFits({ sizes, batch: maxBatch }, 'Network', WASM_MEMORY_LIMIT - WASM_PAGE - k.heapTop()); // the arena keeps the last page
     this.layers = model.layers.map((l, i) => {
       if (i > 0 && l.inFeatures !== model.layers[i - 1].outFeatures) {
         throw new RangeError(`Network: layer ${i} takes ${l.inFeatures} inputs but layer ${i - 1} gives ${model.layers[i - 1].outFeatures}`);

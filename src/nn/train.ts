@@ -13,6 +13,7 @@ import type { MLP } from './model.js';
 import { Network } from './network.js';
 import { checkFiniteLogits } from '../util/finite.js';
 import { Rng } from '../util/rng.js';
+import { createYielder } from '../util/yield.js';
 import { trainValidationSplit } from '../data/split.js';
 
 const renameVal = (s: { train: Dataset; validation: Dataset }) => ({ train: s.train, val: s.validation as Dataset | null });
@@ -81,10 +82,14 @@ export interface TrainHooks {
   onEpoch?: (rec: EpochRecord, model: MLP) => void;
   /** Kernel backend (default: the best wasm build). */
   kernels?: Kernels;
+  /** Stops training (rejecting with the signal's reason) at the next batch once aborted. */
+  signal?: AbortSignal;
 }
 
 /** Training diverged (NaN or Inf loss). */
-export class DivergenceError extends Error {}
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+}
 
 let sharedKernels: Kernels | null = null;
 /** One wasm instance shared by the training code in this process. */
@@ -269,6 +274,7 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
     let best = -Infinity, bestLoss = Infinity, noImprove = 0, stopReason = 'max_iter';
     let bestWeights: { w: Float32Array[]; b: Float32Array[] } | null = null;
 
+    const pause = createYielder(hooks.signal); // timers and aborts get a turn between batches
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const te = performance.now();
       if (cfg.schedule !== 'adaptive') lr = scheduledRate({ name: cfg.schedule, lr: cfg.lr, epochs: cfg.epochs, stepSize: cfg.stepSize, gamma: cfg.gamma, powerT: cfg.powerT }, epoch, samplesSeen);
@@ -301,6 +307,7 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
           hooks.onStep.fn(step, model);
           net.uploadFromModel();
         }
+        await pause();
       }
       samplesSeen += N;
       net.syncToModel();
@@ -330,7 +337,6 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
         else if (cfg.earlyStopping || cfg.schedule === 'adaptive') { stopReason = cfg.schedule === 'adaptive' && !cfg.earlyStopping ? 'lr_too_small' : 'early_stopping'; break; }
         else if (cfg.tol > 0) { stopReason = 'tol'; break; }
       }
-      await Promise.resolve(); // let signals and timers run between epochs
     }
     if (bestWeights) {
       model.layers.forEach((l, i) => { l.weight.set(bestWeights!.w[i]); l.bias.set(bestWeights!.b[i]); });

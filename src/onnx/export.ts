@@ -21,12 +21,12 @@
  * - metadata_props: `prunekit.labels` and `prunekit.features`, JSON arrays of the class names
  *   (index i = logit i) and input feature names (index j = input column j), when the model has them.
  */
-import { ModelProto, TensorProtoDataType } from './schema.js';
+import { onnxProto } from './schema.js';
 import type { MLP } from '../nn/model.js';
 import { decodeMLP } from '../nn/io.js';
 import { type CompactModel, decodeModel, denseWeight } from '../sparse/format.js';
 import { decodeSafetensors, FormatError } from '../util/safetensors.js';
-import type { ActName } from '../kernels/types.js';
+import type { ActName } from '../nn/model.js';
 
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;
@@ -78,8 +78,9 @@ interface PlainLayer {
   activation: ActName;
 }
 
-const FLOAT = TensorProtoDataType.FLOAT;
-const INT64 = TensorProtoDataType.INT64;
+/** onnx.TensorProto.DataType values, fixed by the ONNX spec. */
+const FLOAT = 1;
+const INT64 = 7;
 const ACTIVATION_OP: Record<ActName, string | null> = { identity: null, relu: 'Relu', tanh: 'Tanh', logistic: 'Sigmoid' };
 
 function isCompact(m: MLP | CompactModel): m is CompactModel {
@@ -240,6 +241,7 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
   if (labelNames.length) metadata.push({ key: LABELS_KEY, value: JSON.stringify(labelNames) });
   if (featureNames.length) metadata.push({ key: FEATURES_KEY, value: JSON.stringify(featureNames) });
 
+  const { ModelProto } = onnxProto();
   const proto = ModelProto.fromObject({
     ir_version: ONNX_IR_VERSION,
     producer_name: 'prunekit',

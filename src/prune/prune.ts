@@ -63,6 +63,8 @@ export interface PruneOptions {
   /** Structured pruning instead of unstructured. */
   structured?: { kind: 'neurons'; norm?: 1 | 2; outgoing?: boolean } | { kind: 'nm'; n: number; m: number };
   seed?: number;
+  /** Stops pruning and fine-tuning (rejecting with the signal's reason) at the next batch once aborted. */
+  signal?: AbortSignal;
 }
 
 export interface PruneResult {
@@ -88,11 +90,12 @@ export function makePruneTo(ctx: PruneContext, opts: PruneOptions): (model: MLP,
 }
 
 export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptions): Promise<PruneResult> {
+  opts.signal?.throwIfAborted();
   const model = cloneMLP(input);
   const schedule = opts.schedule ?? 'oneshot';
   const epochs = opts.finetuneEpochs ?? 0;
   if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`finetuneEpochs must be a whole number ≥ 0, got ${epochs}`);
-  const hooks = continueHistory(model, opts);
+  const hooks: FineTuneHooks = { ...continueHistory(model, opts), signal: opts.signal };
   if (opts.structured) return structured(model, ctx, opts, schedule, epochs, hooks);
   if (!opts.amount) throw new RangeError('amount: give a sparsity, a count, a percentile or a threshold');
   validateAmount(opts.amount);
@@ -172,7 +175,7 @@ async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, sch
   if (epochs > 0) {
     if (!ctx.fineTune) throw new RangeError('fine-tuning epochs requested but no fineTune function given');
     // Removing neurons changed the shapes (and dropped the history); N:M keeps them, so its history continues.
-    await ctx.fineTune(out, epochs, out === model ? hooks : undefined);
+    await ctx.fineTune(out, epochs, out === model ? hooks : { signal: opts.signal });
     await rec(out, 'finetuned', target, epochs);
   }
   return { model: out, steps };

@@ -25,11 +25,13 @@ import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps
  * - `onEpoch(rec, model)` after each epoch, weights synced (e.g. `RangeTracker.observe`).
  * - `onGradient(weights, grads)` after each backward pass, before the step: every layer's w_t and
  *   ∂L/∂w_t as views valid during the call (e.g. `MovementTracker.observe`).
+ * - `signal`: training stops at the next batch once it is aborted.
  */
 export interface FineTuneHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   onEpoch?: (rec: unknown, model: MLP) => void;
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
+  signal?: AbortSignal;
 }
 
 /** Trains `model` in place for `epochs` epochs, respecting masks (pruned weights stay exactly 0). */

@@ -29,6 +29,8 @@ export interface Model {
   predict(inputs: Inputs, batch?: number): Int32Array;
   /** Softmax probabilities, row-major `batch × classes`; throws `NonFiniteOutputError` as `predict` does. */
   predictProba(inputs: Inputs, batch?: number): Float32Array;
+  /** The last layer's raw outputs (before softmax), row-major `batch × classes`. */
+  predictLogits(inputs: Inputs, batch?: number): Float32Array;
   /** Layer formats, nonzeros and bytes per part. */
   info(): ModelInfo;
 }
@@ -184,6 +186,11 @@ export class RuntimeModel implements Model {
     const yv = viewF32(this.k, X).subarray(0, O * b); // after the swap, X holds the last layer's output [O][b]
     if (checked) checkFiniteLogits(yv, O, b, 'feature-major', start);
     for (let s = 0; s < b; s++) for (let o = 0; o < O; o++) out[(start + s) * O + o] = yv[o * b + s];
+  }
+
+  predictLogits(inputs: Inputs, batch?: number): Float32Array {
+    const { x, n } = this.flatten(inputs, batch);
+    return this.logits(x, n);
   }
 
   predictProba(inputs: Inputs, batch?: number): Float32Array {

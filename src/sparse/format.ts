@@ -306,6 +306,7 @@ export function validate(m: CompactModel): void {
   const problem = standardizationProblem(mean, scale);
   if (problem) fail(`model file: ${problem}`);
   if (featureNames.length !== 0 && featureNames.length !== inn) fail(`model file: ${featureNames.length} feature names for ${inn} inputs`);
+  if (lastOut === 0) fail(`model file: the last layer has 0 outputs; a classifier needs at least one class`);
   if (labelNames.length !== 0 && labelNames.length !== lastOut) fail(`model file: ${labelNames.length} label names for ${lastOut} outputs`);
 }
 

@@ -153,10 +153,12 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeO
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length < 8) throw new FormatError(`safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n64 > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
-    throw new FormatError(`safetensors: header length ${n64} (bytes 0–7) exceeds the ${bytes.length - 8} bytes after it` +
-      (n64 > BigInt(MAX_HEADER_BYTES) ? ` and the ${MAX_HEADER_BYTES}-byte limit` : ''));
+  const after = BigInt(bytes.length - 8);
+  if (n64 > BigInt(MAX_HEADER_BYTES)) {
+    throw new FormatError(`safetensors: header length ${n64} (bytes 0–7) exceeds the ${MAX_HEADER_BYTES}-byte limit` +
+      (n64 > after ? ` (and the ${after} bytes after it)` : ''));
   }
+  if (n64 > after) throw new FormatError(`safetensors: header length ${n64} (bytes 0–7) exceeds the ${after} bytes after it`);
   const n = Number(n64);
   const dataStart = 8 + n;
   let text: string;

@@ -32,7 +32,7 @@ describe('layering: imports in src/ point down only', () => {
     }
   });
 
-  it('the runtime reaches no node: module and no npm package (it runs in browsers and Workers)', () => {
+  it('the runtime\'s browser and Worker entries reach no node: module and no npm package', () => {
     expect(externalImportsReachable(PORTABLE_ENTRIES, read).map((i) => `${i.from}: ${i.specifier}`)).toEqual([]);
   });
 });
@@ -49,6 +49,9 @@ describe('the checker fails on bad imports (synthetic sources)', () => {
   it('re-exports count, and nothing may import the CLI', () => {
     const bad = importsOf('src/report/x.ts', "export { main } from '../cli/main.js';");
     expect(forbiddenImports(bad, LAYERS)[0]).toMatch(/report may import only from/);
+  });
+  it('a relative import of an asset (the .wasm a Worker imports) is not a layer', () => {
+    expect(forbiddenImports(importsOf('src/kernels/wasm-module.ts', "import simd from '../../wasm/kernels-simd.wasm';"), LAYERS)).toEqual([]);
   });
   it('a folder missing from the table is reported', () => {
     expect(forbiddenImports(importsOf('src/newthing/a.ts', "import '../util/rng.js';"), LAYERS)[0]).toMatch(/'newthing' is not in the layering table/);

@@ -13,17 +13,18 @@ export const LAYERS: Record<string, readonly string[]> = {
   prune: ['util', 'kernels', 'data', 'nn'],
   compact: ['util', 'kernels', 'data', 'nn', 'prune', 'sparse'],
   onnx: ['util', 'data', 'nn', 'sparse', 'prune', 'compact'],
-  report: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx'],
-  cli: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
+  import: ['util', 'data', 'nn', 'sparse', 'prune', 'compact', 'onnx'],
+  report: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'import'],
+  cli: ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'import', 'report'],
   /** src/index.ts, the library's public entry point: everything but the CLI. */
-  '(root)': ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'report'],
+  '(root)': ['util', 'kernels', 'data', 'nn', 'sparse', 'runtime', 'prune', 'compact', 'onnx', 'import', 'report'],
 };
 
 /**
- * Entry points that must run anywhere (browsers, Deno, Bun, Workers): nothing they reach may import
- * `node:` modules or npm packages.
+ * The runtime's entry points for browsers and Workers (src/runtime/index.ts is the one for Node,
+ * Deno and Bun): nothing they reach may import `node:` modules or npm packages.
  */
-export const PORTABLE_ENTRIES = ['src/runtime/index.ts'];
+export const PORTABLE_ENTRIES = ['src/runtime/browser.ts', 'src/runtime/worker.ts'];
 
 /** The table as the markdown ARCHITECTURE.md shows (between its `layers:begin/end` comments). */
 export function layersMarkdown(): string {

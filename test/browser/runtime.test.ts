@@ -33,11 +33,11 @@ const inputs = Array.from({ length: 9 * 30 }, () => r.uniform(-2, 2));
 
 beforeAll(async () => {
   const esbuild = await import('esbuild');
-  const entry = fileURLToPath(new URL('../../src/runtime/index.ts', import.meta.url));
+  const entry = fileURLToPath(new URL('../../src/runtime/browser.ts', import.meta.url)); // the 'browser' export condition
   const built = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', minify: true, write: false, platform: 'neutral', target: 'es2022' });
   bundle = built.outputFiles[0].text;
   const wasm = supportedFlavors().map((f) => `${f} ${wasmBytes(f).length} B`).join(', ');
-  console.log(`runtime size: JS bundle ${bundle.length} B minified incl. base64 wasm of all builds; wasm: ${wasm}`);
+  console.log(`runtime size: browser JS bundle ${bundle.length} B minified incl. the base64 SIMD build; wasm files: ${wasm}`);
   if (!hasChromium) return;
   const page = `<!doctype html><script type="module">
     import { loadModel } from '/runtime.js';
@@ -74,7 +74,7 @@ describe('runtime in headless chromium', () => {
       await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, null, { timeout: 20_000 });
       type Result = { flavor: string; labels: number[]; probs: number[]; one: number[] };
       const run = (flavor: string | null) => page.evaluate(([x, f]) => (window as unknown as { run: (x: number[], f: string | null) => Promise<Result> }).run(x, f), [Array.from(Float32Array.from(inputs)), flavor] as [number[], string | null]);
-      const best = await run(null); // the browser's best build (relaxed SIMD in current Chromium)
+      const best = await run(null); // the browser entry's default (the embedded SIMD build)
       const simd = await run('simd'); // the build Node 20 runs without flags: same instructions as Node
       expect(errors).toEqual([]);
       const node = loadModelSync(model, { flavor: 'simd' });

@@ -31,7 +31,7 @@ export function smallModel(): CompactModel {
 }
 
 /** Re-encodes a valid model's file with its tensors and metadata edited (no validation on the way). */
-export function editedFile(m: CompactModel, edit: (tensors: Map<string, Tensor>, meta: { layers: { shape: number[] }[] } & Record<string, unknown>) => void): Uint8Array {
+export function editedFile(m: CompactModel, edit: (tensors: Map<string, Tensor>, meta: { layers: ({ shape: number[] } & Record<string, unknown>)[] } & Record<string, unknown>) => void): Uint8Array {
   const st = decodeSafetensors(encodeModel(m));
   const tensors = new Map([...st.tensors].map(([n, t]) => [n, { ...t, data: t.data.slice() } as Tensor]));
   const meta = JSON.parse(st.metadata.prunekit);

@@ -29,7 +29,7 @@ export const inputsOf = (name: string): number[][] => ref.inputs[references[name
 /** Logits [n][classes] of `model` on raw input rows: its stored standardisation, then the wasm forward pass. */
 export function ourLogits(model: MLP, rows: number[][]): number[][] {
   const F = model.layers[0].inFeatures, n = rows.length;
-  let x = Float32Array.from(rows.flat());
+  let x: Float32Array = Float32Array.from(rows.flat());
   const { mean, scale } = model.preprocessing;
   if (mean && scale) x = applyStandardizer(x, F, mean, scale);
   const k = defaultKernels();

@@ -4,7 +4,9 @@
 // refusals, each naming the node and what is supported.
 import { describe, expect, it } from 'vitest';
 import { importModel } from '../../src/import/index.js';
-import { ModelProto } from '../../src/onnx/schema.js';
+import { onnxProto } from '../../src/onnx/schema.js';
+
+const { ModelProto } = onnxProto();
 import { maxAbsDiff, ort, ourLogits } from './fixtures.js';
 
 type Attr = { name: string; f?: number; i?: number; floats?: number[]; ints?: number[] };
@@ -128,6 +130,38 @@ describe('import: graph variants, against a plain forward pass and onnxruntime-n
     expect(maxAbsDiff(ourLogits(m, X), await viaOrt(bytes, X))).toBeLessThanOrEqual(1e-5);
   });
 
+  it('a PyTorch-style binary classifier (one output, Sigmoid) becomes logits [0, z]: softmax gives [1 − σ(z), σ(z)]', async () => {
+    const Wb = W2.slice(0, 4), bb = [0.2];
+    const bytes = model([...mlpNodes('x', 'z').slice(0, 2), gemm('h1', 'Wb', 'bb', 'z', 'out'), { op: 'Sigmoid', inputs: ['z'], outputs: ['y'], name: 'sig' }],
+      [...mlpInits().slice(0, 2), { name: 'Wb', dims: [1, 4], values: Wb }, { name: 'bb', dims: [1], values: bb }]);
+    const { model: m, summary } = imp(bytes);
+    expect(m.layers.at(-1)!.outFeatures).toBe(2);
+    expect(m.preprocessing.labelNames).toEqual(['0', '1']);
+    expect(summary.notes.join()).toMatch(/two-class head/);
+    const p1 = ourLogits(m, X).map((z) => [1 / (1 + Math.exp(z[0] - z[1]))]); // softmax([z0, z1])[1]
+    expect(maxAbsDiff(p1, await viaOrt(bytes, X))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('sparse initializers with [nnz, rank] coordinates', () => {
+    const nz = [[0, 0], [1, 2], [3, 1]];
+    const bytes = model(mlpNodes(), mlpInits().filter((t) => t.name !== 'W1'));
+    const obj = ModelProto.toObject(ModelProto.decode(bytes), { longs: String }) as { graph: { sparse_initializer?: unknown[] } };
+    obj.graph.sparse_initializer = [{
+      values: { name: 'W1', dims: [3], data_type: 1, float_data: [0.5, -2, 4] },
+      indices: { name: 'W1_idx', dims: [3, 2], data_type: 7, int64_data: nz.flat().map(String) },
+      dims: [4, 3],
+    }];
+    const { model: m } = imp(ModelProto.encode(ModelProto.fromObject(obj)).finish());
+    const want = new Array(12).fill(0);
+    want[0] = 0.5; want[1 * 3 + 2] = -2; want[3 * 3 + 1] = 4;
+    expect(Array.from(m.layers[0].weight)).toEqual(want);
+  });
+
+  it('a sparse initializer whose dense size exceeds what prunekit can hold is refused before allocating', () => {
+    const bytes = model(mlpNodes(), mlpInits().filter((t) => t.name !== 'W1'), { sparse: [{ name: 'W1', dims: [1 << 15, 1 << 13], indices: [5], values: [1] }] });
+    expect(() => imp(bytes)).toThrow(/sparse initializer 'W1': shape \[32768,8192\] has 268435456 elements densely, more than the 134217728 \(2\^27\)/);
+  });
+
   it('BFLOAT16 weights (int32_data bit patterns) are widened exactly', () => {
     const bf16 = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0] >>> 16; // truncation: exact for these values
     const vals = [0.5, -1, 0.25, 1, 0.5, -0.5, -0.75, 0.1875, 1, 0.3125, 0.3125, -0.3125];
@@ -152,6 +186,17 @@ describe('import: graph variants that are refused, by node', () => {
       /ArgMax 'am': axis 0: expected the class axis/],
     ['a Reshape that is not [-1, width]', [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['xr'], name: 'rs' }, ...mlpNodes('xr')], [...inits, { name: 'shape', dims: [2], values: [3, -1], type: 7 }],
       /Reshape 'rs': reshapes to \[3,-1\]; only \[-1, 3\] or \[0, 3\]/],
+    ['a Reshape to [0, 3] with allowzero = 1 (a literal zero-size batch)', [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['xr'], name: 'rz', attrs: [{ name: 'allowzero', i: 1 }] }, ...mlpNodes('xr')],
+      [...inits, { name: 'shape', dims: [2], values: [0, 3], type: 7 }], /Reshape 'rz': reshapes to \[0,3\]/],
+    ['a computed Reshape whose first dimension is not the batch', [
+      { op: 'Shape', inputs: ['x'], outputs: ['shp'] }, { op: 'Gather', inputs: ['shp', 'one'], outputs: ['d1'], attrs: [{ name: 'axis', i: 0 }] },
+      { op: 'Unsqueeze', inputs: ['d1', 'zero'], outputs: ['d1u'] }, { op: 'Concat', inputs: ['d1u', 'minus1'], outputs: ['target'], attrs: [{ name: 'axis', i: 0 }] },
+      { op: 'Reshape', inputs: ['x', 'target'], outputs: ['xr'], name: 'rc' }, ...mlpNodes('xr')],
+    [...inits, { name: 'one', dims: [], values: [1], type: 7 }, { name: 'zero', dims: [1], values: [0], type: 7 }, { name: 'minus1', dims: [1], values: [-1], type: 7 }],
+    /Reshape 'rc': reshapes to \[3,-1\]/],
+    ['a Shape nobody uses', [{ op: 'Shape', inputs: ['x'], outputs: ['shp'], name: 'sh' }, ...mlpNodes()], inits, /Shape 'sh' is not on the chain/],
+    ['a Gather on the data', [{ op: 'Gather', inputs: ['x', 'idx'], outputs: ['xg'], name: 'ga' }, ...mlpNodes('xg')], [...inits, { name: 'idx', dims: [3], values: [2, 1, 0], type: 7 }],
+      /Gather 'ga': not supported here/],
     ['Flatten over the batch', [{ op: 'Flatten', inputs: ['x'], outputs: ['xf'], name: 'fl', attrs: [{ name: 'axis', i: 0 }] }, ...mlpNodes('xf')], inits,
       /Flatten 'fl': axis 0 flattens across the batch/],
     ['an Add after an activation', [gemm('x', 'W1', 'b1', 'z1', 'fc1'), { op: 'Relu', inputs: ['z1'], outputs: ['h1'], name: 'relu1' }, { op: 'Add', inputs: ['h1', 'b1'], outputs: ['h2'], name: 'shift' }, gemm('h2', 'W2', 'b2', 'y', 'fc2')], inits,

@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { importModel, type ImportOptions } from '../../src/import/index.js';
 import { decodeMLP, encodeMLP } from '../../src/nn/io.js';
-import { ModelProto } from '../../src/onnx/schema.js';
+import { onnxProto } from '../../src/onnx/schema.js';
+
+const { ModelProto } = onnxProto();
 import { argmax, fixture, inputsOf, maxAbsDiff, ort, ourLogits, references, softmax } from './fixtures.js';
 
 /** Flags a state dict needs (it records no activations and, for Keras/scikit-learn, is [in, out]). */
@@ -14,6 +16,7 @@ const STATE_DICT_FLAGS: Record<string, Partial<ImportOptions>> = {
   'torch-relu-f16.safetensors': { activations: ['relu'] },
   'torch-relu-f64.safetensors': { activations: ['relu'] },
   'torch-named.safetensors': { activations: ['logistic'] },
+  'torch-pruned-masks.safetensors': { activations: ['relu'] },
   'keras-dense-in-out.safetensors': { activations: ['relu'], layout: 'in-out' },
   'sklearn-coefs-in-out.safetensors': { activations: ['relu'], layout: 'in-out' },
 };
@@ -123,6 +126,18 @@ describe('import: what the graphs say beyond the weights', () => {
     const { model, summary } = load('torch-batchnorm-opset12.onnx');
     expect(model.layers.map((l) => [l.inFeatures, l.outFeatures, l.activation])).toEqual([[8, 16, 'relu'], [16, 3, 'identity']]);
     expect(summary.notes.join('\n')).toMatch(/BatchNormalization .* folded into layer 0/);
+  });
+
+  it('a state dict pruned with torch.nn.utils.prune keeps its masks (weight_orig ⊙ weight_mask)', () => {
+    const { model, summary } = load('torch-pruned-masks.safetensors');
+    for (const l of model.layers) {
+      expect(l.mask).toBeDefined();
+      const pruned = l.mask!.reduce((a, m) => a + (m ? 0 : 1), 0);
+      expect(pruned).toBe(Math.round(0.6 * l.weight.length)); // l1_unstructured(amount = 0.6)
+      l.mask!.forEach((m, j) => { if (!m) expect(l.weight[j]).toBe(0); });
+    }
+    expect(decodeMLP(encodeMLP(model)).layers[0].mask).toEqual(model.layers[0].mask);
+    expect(summary.notes.join()).toMatch(/weight_orig ⊙ weight_mask/);
   });
 
   it('Gemm α and β are folded; the no-op nodes vanish', () => {

@@ -31,7 +31,7 @@ async function run(argv: string[]): Promise<number> {
   });
   const a = v as Record<string, string | boolean | undefined>;
   const modelPath = required(inputFile(a.model as string | undefined, 'model'), 'model');
-  const out = required(outputFile(a.out as string | undefined, 'out'), 'out');
+  const out = required(outputFile(a.out as string | undefined, 'out', { '--model': modelPath }), 'out');
   const crossover = a.crossover === undefined ? undefined : Number(a.crossover);
   if (crossover !== undefined && !(crossover >= 0 && crossover <= 1)) throw new UsageError(`--crossover: expected a sparsity in [0, 1], got '${a.crossover}'`);
   const opts: CompactOptions = {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from '../main.js';
 import { parse } from '../args.js';
-import { printJson } from '../common.js';
+import { printJson, splitRecord } from '../common.js';
 import { printSummary, runSweepAndWrite, sweepArgs, sweepFlags } from './sweep.js';
 
 const usage = `usage: prunekit demo [--report DIR] [--json] [sweep options]
@@ -31,10 +31,13 @@ const command: Command = {
     const result = await runSweepAndWrite(a, { keepModels: true });
     const { saveModel } = await import('../../nn/io.js');
     const { writeFileAtomic } = await import('../../util/fs.js');
-    saveModel(join(a.reportDir, 'model-dense.safetensors'), result.dense);
+    // The split, as train records it, so that eval and prune of these files test on unseen rows.
+    const split = await splitRecord(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
+    saveModel(join(a.reportDir, 'model-dense.safetensors'), { ...result.dense, provenance: { ...result.dense.provenance, split } });
     const i90 = result.report.points.findIndex((p) => p.targetSparsity >= 0.9);
     if (i90 >= 0) {
-      saveModel(join(a.reportDir, 'model-pruned.safetensors'), result.pruned[i90]);
+      const pruned = result.pruned[i90];
+      saveModel(join(a.reportDir, 'model-pruned.safetensors'), { ...pruned, provenance: { ...pruned.provenance, split } });
       writeFileAtomic(join(a.reportDir, 'model-90.prunekit.safetensors'), result.compactFiles[i90]);
     }
     if (a.json) printJson(result.report);

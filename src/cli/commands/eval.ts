@@ -1,11 +1,13 @@
 import type { Command } from '../main.js';
 import { inputFile, num, parse, required, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
 
 const usage = `usage: prunekit eval --model FILE --data SPEC [--test-data FILE.csv] [--json]
 
 Evaluates a model file (written by train or prune) on the test split of a dataset, applying the
 model's own stored preprocessing. Reports accuracy, loss, train accuracy and per-layer sparsity.
+By default the test rows are the ones the model was trained without: its own split of --data,
+or, for a model trained with --test-data, that same test file (--test-data names another).
 
   --model FILE         model file from train or prune
 ${DATA_HELP}
@@ -17,7 +19,7 @@ const command: Command = {
     const { values: v } = parse(argv, { ...dataFlags, model: { type: 'string' }, json: { type: 'boolean' } });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = required(v.data, 'data');
-    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
+    const seed = num(v.seed, 'seed', { int: true, min: 0 }); // default: the model's own split
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     const { loadModel } = await import('../../nn/io.js');
     let model;
@@ -26,7 +28,7 @@ const command: Command = {
     } catch (e) {
       throw new RunError((e as Error).message);
     }
-    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction, testData: testDataArg(v) });
+    const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction, testData: testDataArg(v) });
     const { evaluate } = await import('../../nn/train.js');
     const { sparsityOf, layerSizes } = await import('../../nn/model.js');
     const test = evaluate(model, data.test), tr = evaluate(model, data.train);
@@ -37,7 +39,7 @@ const command: Command = {
       layers: sp.layers.map((s, i) => ({ sparsity: s, in: model.layers[i].inFeatures, out: model.layers[i].outFeatures })),
     };
     if (v.json) printJson(report);
-    else process.stdout.write(`${modelPath} on ${spec}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`);
+    else process.stdout.write(`${modelPath} on ${spec}${data.testData !== undefined ? ` (test file ${data.testData})` : ''}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`);
     return 0;
   },
 };

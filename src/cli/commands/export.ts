@@ -24,7 +24,7 @@ Class and feature names go into metadata_props '${LABELS_KEY}' and '${FEATURES_K
 async function run(argv: string[]): Promise<number> {
   const { values: v } = parse(argv, { model: { type: 'string' }, out: { type: 'string' }, sparse: { type: 'boolean' }, op: { type: 'string' }, json: { type: 'boolean' } });
   const modelPath = required(inputFile(v.model, 'model'), 'model');
-  const out = required(outputFile(v.out, 'out'), 'out');
+  const out = required(outputFile(v.out, 'out', { '--model': modelPath }), 'out');
   const op = oneOf(v.op, 'op', ['gemm', 'matmul'] as const) ?? 'gemm';
   let model;
   try {

@@ -53,7 +53,7 @@ const command: Command = {
       layout: { type: 'string' }, format: { type: 'string' }, json: { type: 'boolean' },
     });
     const from = required(inputFile(v.from, 'from'), 'from');
-    const out = required(outputFile(v.out, 'out'), 'out');
+    const out = required(outputFile(v.out, 'out', { '--from': from }), 'out');
     const opts = {
       file: from,
       labels: parseLabels(v.labels),

@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg } from '../common.js';
 import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
@@ -51,7 +51,7 @@ const command: Command = {
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = v.data;
-    const out = required(outputFile(v.out, 'out'), 'out');
+    const out = required(outputFile(v.out, 'out', { '--model': modelPath, '--data': spec, '--test-data': v['test-data'], '--rewind': v.rewind }), 'out');
     const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
     const percentile = num(v.percentile, 'percentile', { min: 0, max: 100 });
     const threshold = num(v.threshold, 'threshold');
@@ -87,16 +87,18 @@ const command: Command = {
     }
     const prov = model.provenance as { sizes?: number[]; activation?: string; train?: Record<string, unknown> };
     const trainProv = prov.train ?? {};
-    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
+    const seedArg = num(v.seed, 'seed', { int: true, min: 0 });
+    const seed = seedArg ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
-    const data = spec === undefined ? null : await loadSplitForModel(spec, model, { label: labelArg(v.label), seed, testFraction, testData: testDataArg(v) });
+    // The split defaults to the model's own (see loadSplitForModel), not to --seed's default.
+    const data = spec === undefined ? null : await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed: seedArg, testFraction, testData: testDataArg(v), finetunes: (epochs ?? 0) > 0 });
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
     const trainCfg = {
-      lr: num(v.lr, 'lr', { min: 0, minExclusive: true }) ?? fromProv('lr'),
+      lr: num(v.lr, 'lr', { min: 0, minExclusive: true, why: SGD_BOUNDS.lr }) ?? fromProv('lr'),
       batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? fromProv('batchSize'),
-      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? fromProv('momentum'),
-      alpha: num(v.alpha, 'alpha', { min: 0 }) ?? fromProv('alpha'),
+      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true, why: SGD_BOUNDS.momentum }) ?? fromProv('momentum'),
+      alpha: num(v.alpha, 'alpha', { min: 0, why: SGD_BOUNDS.alpha }) ?? fromProv('alpha'),
       nesterov: trainProv.nesterov === true,
       seed,
     };
@@ -108,6 +110,10 @@ const command: Command = {
     const needs = CRITERIA[criterion].needs;
     if (needs.includes('tracker') && !model.history?.range) {
       throw new UsageError(`--criterion ${criterion} needs the weight range recorded during training, and ${modelPath} has none (written by an older prunekit, or after removing neurons): retrain it with prunekit train, or choose another criterion`);
+    }
+    const recorded = model.history?.rewind?.epoch;
+    if (rewindEpoch !== undefined && rewindEpoch > 0 && recorded !== rewindEpoch) {
+      throw new UsageError(`--rewind-epoch ${rewindEpoch}: ${modelPath} ${recorded ? `recorded epoch ${recorded} only` : 'recorded no epoch to rewind to'}; retrain it with prunekit train --rewind-epoch ${rewindEpoch}`);
     }
     const needInit = rewindPath !== undefined || (!model.history?.initial && (needs.includes('initial') || PRUNING_SCHEDULES[schedule].rewinds));
     let initial: MLP | undefined;
@@ -124,17 +130,13 @@ const command: Command = {
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
     const dense = ctx.evaluate ? await ctx.evaluate(model) : null;
-    let result;
-    try {
-      result = await pruneModel(model, ctx, {
-        amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
-        inputs: { seed, initial }, rewindTo: rewindPath ? initial : undefined, rewindEpoch,
-        structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
-      });
-    } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(e.message);
-      throw e;
-    }
+    // The flags were checked above; what fails in here (a target that would collapse a layer, …)
+    // is a runtime failure (exit 1), not bad usage.
+    const result = await pruneModel(model, ctx, {
+      amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
+      inputs: { seed, initial }, rewindTo: rewindPath ? initial : undefined, rewindEpoch,
+      structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
+    });
     let pruned = result.model;
     let removed: number[] | undefined;
     if (v.adjust) {
@@ -172,14 +174,14 @@ const NEEDS_DATA: Partial<Record<Need, string>> = {
 };
 
 /** Without --data only data-free, one-shot pruning can run: say what needs data and what does not. */
-function requireDataFree(o: { criterion: CriterionName; schedule: string; epochs: number | undefined; given: { lr?: string; batch?: string; momentum?: string; alpha?: string; label?: string; 'test-data'?: string; 'test-fraction'?: string } }): void {
+function requireDataFree(o: { criterion: CriterionName; schedule: string; epochs: number | undefined; given: { lr?: string; batch?: string; momentum?: string; alpha?: string; label?: string; header?: string; 'test-data'?: string; 'test-fraction'?: string } }): void {
   const dataFree = CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => !NEEDS_DATA[n]));
   const hint = `without --data use --criterion ${dataFree.join('|')}, --nm N:M or --structured neurons, one-shot, no fine-tuning`;
   const why = CRITERIA[o.criterion].needs.map((n) => NEEDS_DATA[n]).find((w) => w !== undefined);
   if (why) throw new UsageError(`--criterion ${o.criterion} needs --data: ${why} (${hint})`);
   if (o.schedule !== 'oneshot') throw new UsageError(`--schedule ${o.schedule} fine-tunes between steps and needs --data (${hint})`);
   if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
-  const dataOnly = (['label', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha'] as const).find((k) => o.given[k] !== undefined);
+  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha'] as const).find((k) => o.given[k] !== undefined);
   if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);
 }
 

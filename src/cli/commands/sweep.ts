@@ -1,8 +1,9 @@
 import { mkdirSync, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
-import { num, numList, oneOf, parse, required, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, printJson, testDataArg } from '../common.js';
+import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson, testDataArg } from '../common.js';
+import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 
@@ -50,13 +51,16 @@ function list<T extends string>(v: string | undefined, flag: string, choices: re
   return v.split(',').map((s) => oneOf(s.trim(), flag, choices)!);
 }
 
-/** Output folder: created if missing; an existing file there is a usage error. */
+/** Output folder: created if missing (its nearest existing parent must be writable); an existing file there is a usage error. */
 export function reportDir(dir: string): string {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
+  let parent = resolve(dir);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  writableFolder(parent, 'report');
   return dir;
 }
 
-export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; testFraction?: number; testData?: string; reportDir: string; json: boolean };
+export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; header?: HeaderMode; testFraction?: number; testData?: string; reportDir: string; json: boolean };
 
 export function sweepArgs(v: Record<string, string | boolean | undefined>, defaults: Partial<SweepArgs> = {}): SweepArgs {
   const s = (k: string) => v[k] as string | undefined;
@@ -64,6 +68,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
   const a: SweepArgs = {
     dataSpec: s('data') ?? defaults.dataSpec ?? required<string>(undefined, 'data'),
     label: labelArg(s('label')),
+    header: headerArg(s('header')),
     testFraction: num(s('test-fraction'), 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
     testData: testDataArg({ 'test-data': s('test-data'), 'test-fraction': s('test-fraction') }),
     hidden: numList(s('hidden'), 'hidden', { int: true, min: 1 }) ?? defaults.hidden ?? [300, 100],
@@ -96,7 +101,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
 export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}): Promise<SweepResult> {
-  const data = await loadSplit(a.dataSpec, { label: a.label, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
+  const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
   const { runSweep } = await import('../../report/sweep.js');
   const { renderReport } = await import('../../report/html.js');
   const { writeFileAtomic } = await import('../../util/fs.js');

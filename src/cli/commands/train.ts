@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, labelArg, loadSplit, pct, printJson, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord, testDataArg } from '../common.js';
 import { progress } from '../progress.js';
 import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp } from '../choices.js';
 
@@ -43,17 +43,17 @@ const command: Command = {
       'rewind-epoch': { type: 'string' }, 'no-history': { type: 'boolean' },
     });
     const spec = required(v.data, 'data');
-    const out = required(outputFile(v.out, 'out'), 'out');
+    const out = required(outputFile(v.out, 'out', { '--data': spec, '--test-data': v['test-data'] }), 'out');
     const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
     const activation = oneOf(v.activation, 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? 'relu';
-    const seed = num(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
+    const seed = num(v.seed, 'seed', { int: true, min: 0, why: SGD_BOUNDS.seed }) ?? 42;
     const cfg = {
       epochs: num(v.epochs, 'epochs', { int: true, min: 0 }) ?? 20,
       batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? 64,
-      lr: num(v.lr, 'lr', { min: 0, minExclusive: true }) ?? 0.1,
-      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true }) ?? 0.9,
+      lr: num(v.lr, 'lr', { min: 0, minExclusive: true, why: SGD_BOUNDS.lr }) ?? 0.1,
+      momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true, why: SGD_BOUNDS.momentum }) ?? 0.9,
       nesterov: v.nesterov ?? false,
-      alpha: num(v.alpha, 'alpha', { min: 0 }) ?? 1e-4,
+      alpha: num(v.alpha, 'alpha', { min: 0, why: SGD_BOUNDS.alpha }) ?? 1e-4,
       schedule: oneOf(v.schedule, 'schedule', LR_SCHEDULE_CHOICES) ?? 'constant',
       earlyStopping: v['early-stopping'] ?? false,
       validationFraction: num(v['validation-fraction'], 'validation-fraction', { min: 0, max: 1, maxExclusive: true }) ?? 0,
@@ -69,7 +69,8 @@ const command: Command = {
     const kernelsName = oneOf(v.kernels, 'kernels', KERNEL_CHOICES);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
-    const data = await loadSplit(spec, { label: labelArg(v.label), seed, testFraction, testData: testDataArg(v) });
+    const dataArgs = { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction, testData: testDataArg(v) };
+    const data = await loadSplit(spec, dataArgs);
     const { createMLP } = await import('../../nn/model.js');
     const { train, evaluate, DivergenceError } = await import('../../nn/train.js');
     const { saveModel } = await import('../../nn/io.js');
@@ -77,6 +78,7 @@ const command: Command = {
     const kernels = kernelsName ? loadKernelsSync({ flavor: kernelsName }) : undefined;
 
     const sizes = [data.train.nFeatures, ...hidden, data.train.labelNames.length];
+    await checkMemory(sizes, Math.min(cfg.batchSize, data.train.nSamples));
     const model = createMLP({ sizes, activation, seed }, {
       mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
     });
@@ -102,7 +104,8 @@ const command: Command = {
     if (history) model.history = history.history;
     const test = evaluate(model, data.test, kernels);
     const trainEval = evaluate(model, data.train, kernels);
-    model.provenance = { data: spec, sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length, seconds: result.seconds } };
+    // Only what defines the model: timings would make two runs with the same seed differ byte for byte.
+    model.provenance = { data: spec, split: await splitRecord(spec, dataArgs), sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length } };
     saveModel(out, model);
     const report = {
       accuracy: test.accuracy, loss: test.loss, trainAccuracy: trainEval.accuracy, trainLoss: trainEval.loss,
@@ -119,4 +122,23 @@ const command: Command = {
     return 0;
   },
 };
+/**
+ * Refuses, before allocating, a network that cannot fit: in wasm32's 4 GiB (bad --hidden/--batch,
+ * exit 2) or in the memory this machine has free (exit 1). Training holds the JS model, a training
+ * network at the batch size and an evaluation network at batch ≤ 256.
+ */
+async function checkMemory(sizes: number[], batch: number): Promise<void> {
+  const { assertNetworkFits, networkBytes, weightCount, formatBytes } = await import('../../nn/budget.js');
+  try {
+    assertNetworkFits({ sizes, batch, masks: false }, '--hidden/--batch');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { freemem } = await import('node:os');
+  const need = 4 * weightCount(sizes) + networkBytes({ sizes, batch, masks: false }) + networkBytes({ sizes, batch: 256, masks: false });
+  if (need > freemem()) {
+    throw new RunError(`a ${sizes.join('-')} network needs about ${formatBytes(need)} to train, but this machine has ${formatBytes(freemem())} free; use smaller --hidden layers or --batch`);
+  }
+}
+
 export default command;

@@ -7,102 +7,40 @@
  *
  *   [input transform]  (Sub/Add/Mul/Div by constants, ai.onnx.ml Scaler)
  *   per layer:  Gemm, or MatMul + Add      [BatchNormalization]   [Relu | Tanh | Sigmoid]
- *   no-ops anywhere:  Identity, Cast (to a float type), Flatten(axis 1), Reshape([-1|0, width]), Dropout
- *   classifier head after the logits:  Softmax | LogSoftmax, ArgMax, ArrayFeatureExtractor over the
- *   class labels, ZipMap, Identity/Cast/Reshape; skl2onnx's binary head Sigmoid → Sub(1, p) → Concat.
+ *   no-ops anywhere:  Identity, Cast (to a float type), Flatten(axis 1), Dropout, and Reshape to
+ *     [batch, features], its shape a constant or computed from Shape(x) (./shape.ts)
+ *   classifier head after the logits (./head.ts):  Softmax | LogSoftmax, ArgMax,
+ *     ArrayFeatureExtractor over the class labels, ZipMap, Identity/Cast/Reshape; on a layer with one
+ *     output, the two-class head Sigmoid [→ Sub(1, p) → Concat], which becomes logits [0, z].
  *
  * Weights are initializers, sparse initializers or Constant nodes (also behind a Cast, Identity or
- * Transpose), in FLOAT, FLOAT16, BFLOAT16 or DOUBLE; everything is computed in float64 and rounded to
+ * Transpose; ./constants.ts), in FLOAT, FLOAT16, BFLOAT16 or DOUBLE; everything is computed in float64 and rounded to
  * f32 once (src/import/network.ts). Anything else — a Conv, a residual Add, a branch, an op not
  * listed — is an ImportError naming the op, the node and what is supported.
  */
-import type { ActName } from '../nn/model.js';
-import { ImportError } from '../import/errors.js';
-import type { ImportedLayer, ImportedNetwork } from '../import/network.js';
-import { ModelProto } from './schema.js';
-import { castFloat, DT, dtypeName, isFloatType, readTensor, type Constant, type TensorObject } from './tensor.js';
-import { LABELS_KEY } from './export.js';
+import type { ActName } from '../../nn/model.js';
+import { ImportError } from '../errors.js';
+import type { ImportedLayer, ImportedNetwork } from '../network.js';
+import { attr, attrFloat, attrInt, describe, type ModelObject, type NodeObject, type ValueInfoObject } from './proto.js';
+import { collectConstants } from './constants.js';
+import { readHead } from './head.js';
+import { onnxProto } from '../../onnx/schema.js';
+import { evalShape, type Dim } from './shape.js';
+import { BODY_OPS, CONST_OPS, HEAD_OPS, isDefaultDomain, isMlDomain, ML_OPS, SHAPE_OPS, SUPPORTED } from './ops.js';
+import { DT, dtypeName, isFloatType, type Constant } from './tensor.js';
+import { LABELS_KEY } from '../../onnx/export.js';
 
 /** The opsets of the default domain this importer reads. */
 export const MIN_OPSET = 9;
 export const MAX_OPSET = 21;
 
-// ---- the decoded protobuf, as protobufjs' toObject gives it -------------------------------------
-
-interface AttrObject {
-  name?: string;
-  f?: number;
-  i?: number;
-  s?: Uint8Array;
-  t?: TensorObject;
-  sparse_tensor?: SparseObject;
-  floats?: number[];
-  ints?: number[];
-  strings?: Uint8Array[];
-}
-interface NodeObject {
-  input?: string[];
-  output?: string[];
-  name?: string;
-  op_type?: string;
-  domain?: string;
-  attribute?: AttrObject[];
-}
-interface SparseObject { values?: TensorObject; indices?: TensorObject; dims?: number[] }
-interface DimObject { dim_value?: number; dim_param?: string }
-interface ValueInfoObject { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimObject[] } } } }
-interface GraphObject {
-  node?: NodeObject[];
-  name?: string;
-  initializer?: TensorObject[];
-  sparse_initializer?: SparseObject[];
-  input?: ValueInfoObject[];
-  output?: ValueInfoObject[];
-}
-interface ModelObject {
-  ir_version?: number;
-  producer_name?: string;
-  producer_version?: string;
-  opset_import?: { domain?: string; version?: number }[];
-  graph?: GraphObject;
-  metadata_props?: { key?: string; value?: string }[];
-}
-
-// ---- what is supported --------------------------------------------------------------------------
-
 const ACTIVATIONS: Record<string, ActName> = { Relu: 'relu', Tanh: 'tanh', Sigmoid: 'logistic' };
-const BODY_OPS = new Set(['Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Tanh', 'Sigmoid', 'Identity', 'Cast', 'Flatten', 'Reshape', 'Dropout']);
-const HEAD_OPS = new Set(['Softmax', 'LogSoftmax', 'ArgMax', 'Concat', 'Identity', 'Cast', 'Reshape', 'Flatten']);
-const ML_OPS = new Set(['Scaler', 'ArrayFeatureExtractor', 'ZipMap']);
-const CONST_OPS = new Set(['Constant', 'Transpose']);
-const SUPPORTED = 'Gemm, MatMul + Add, BatchNormalization after a linear layer, Relu/Tanh/Sigmoid, ' +
-  'Identity/Cast/Flatten/Reshape/Dropout (no-ops), Sub/Add/Mul/Div by constants or ai.onnx.ml Scaler before the first layer, ' +
-  'and after the last layer Softmax/LogSoftmax, ArgMax, ai.onnx.ml ArrayFeatureExtractor and ZipMap';
-
-const isMlDomain = (d: string | undefined) => d === 'ai.onnx.ml';
-const isDefaultDomain = (d: string | undefined) => !d || d === 'ai.onnx';
-
-function describe(n: NodeObject): string {
-  return `${n.op_type ?? '(no op_type)'} '${n.name || n.output?.[0] || '(unnamed)'}'`;
-}
-
-function attr(n: NodeObject, name: string): AttrObject | undefined {
-  return n.attribute?.find((a) => a.name === name);
-}
-const attrInt = (n: NodeObject, name: string, def: number): number => {
-  const a = attr(n, name);
-  return a ? a.i ?? 0 : def;
-};
-const attrFloat = (n: NodeObject, name: string, def: number): number => {
-  const a = attr(n, name);
-  return a ? a.f ?? 0 : def;
-};
-const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
 
 // ---- decoding ---------------------------------------------------------------------------------
 
 function decode(bytes: Uint8Array, file: string): ModelObject {
   if (bytes.length === 0) throw new ImportError(`${file}: the file is empty`);
+  const { ModelProto } = onnxProto();
   let msg;
   try {
     msg = ModelProto.decode(bytes);
@@ -121,109 +59,6 @@ function checkOpsets(m: ModelObject, file: string): number {
   return v;
 }
 
-// ---- constants: initializers, sparse initializers, Constant nodes, and nodes that only reshape them --
-
-function readSparse(s: SparseObject, where: string): Constant {
-  if (!s.values || !s.indices) throw new ImportError(`${where}: sparse tensor without values or indices`);
-  const values = readTensor(s.values, `${where} (values)`);
-  const indices = readTensor(s.indices, `${where} (indices)`);
-  const dims = s.dims ?? [];
-  let count = 1;
-  for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ImportError(`${where}: bad dimension ${d} in shape [${dims}]`);
-    count *= d;
-    if (count > 2 ** 31) throw new ImportError(`${where}: shape [${dims}] has more than 2^31 elements`);
-  }
-  if (!values.values) throw new ImportError(`${where}: sparse values must be numbers`);
-  const nnz = values.values.length;
-  const idx = indices.values!;
-  const coords = indices.dims.length === 2;
-  if (!(indices.dims.length === 1 && idx.length === nnz) && !(coords && indices.dims[0] === nnz && indices.dims[1] === dims.length)) {
-    throw new ImportError(`${where}: ${nnz} sparse values need indices [${nnz}] or [${nnz}, ${dims.length}], got [${indices.dims}]`);
-  }
-  if (count > 64 * (s.values.raw_data?.length ?? 0) + 64 * nnz + 4096 && count > 1 << 24) {
-    throw new ImportError(`${where}: a sparse tensor of shape [${dims}] with ${nnz} values is implausibly large`);
-  }
-  const dense = new Float64Array(count);
-  for (let k = 0; k < nnz; k++) {
-    let flat = 0;
-    if (coords) {
-      for (let r = 0; r < dims.length; r++) {
-        const c = idx[k * dims.length + r];
-        if (!(c >= 0 && c < dims[r])) throw new ImportError(`${where}: sparse index ${c} of value ${k} is outside dimension ${r} (size ${dims[r]})`);
-        flat = flat * dims[r] + c;
-      }
-    } else {
-      flat = idx[k];
-    }
-    if (!(flat >= 0 && flat < count)) throw new ImportError(`${where}: sparse index ${flat} of value ${k} is outside the ${count} elements`);
-    dense[flat] = values.values[k];
-  }
-  return { dims, dataType: values.dataType, values: dense, strings: null };
-}
-
-function constantNodeValue(n: NodeObject, file: string): Constant {
-  const where = `${file}: ${describe(n)}`;
-  const a = n.attribute?.[0];
-  if (!a || (n.attribute?.length ?? 0) !== 1) throw new ImportError(`${where}: a Constant needs exactly one value attribute`);
-  switch (a.name) {
-    case 'value': if (a.t) return readTensor(a.t, where); break;
-    case 'sparse_value': if (a.sparse_tensor) return readSparse(a.sparse_tensor, where); break;
-    case 'value_float': return { dims: [], dataType: DT.FLOAT, values: Float64Array.of(a.f ?? 0), strings: null };
-    case 'value_floats': return { dims: [a.floats?.length ?? 0], dataType: DT.FLOAT, values: Float64Array.from(a.floats ?? []), strings: null };
-    case 'value_int': return { dims: [], dataType: DT.INT64, values: Float64Array.of(a.i ?? 0), strings: null };
-    case 'value_ints': return { dims: [a.ints?.length ?? 0], dataType: DT.INT64, values: Float64Array.from(a.ints ?? []), strings: null };
-    case 'value_string': return { dims: [], dataType: DT.STRING, values: null, strings: [utf8(a.s ?? new Uint8Array())] };
-    case 'value_strings': return { dims: [a.strings?.length ?? 0], dataType: DT.STRING, values: null, strings: (a.strings ?? []).map(utf8) };
-  }
-  throw new ImportError(`${where}: unsupported Constant attribute '${a.name}'`);
-}
-
-/**
- * All constants by name. Nodes whose inputs are all constants and that only convert or rearrange
- * them (Constant, Cast, Identity, 2-D Transpose) are evaluated here and recorded in `folded`.
- */
-function collectConstants(g: GraphObject, file: string): { constants: Map<string, Constant>; folded: Set<NodeObject> } {
-  const constants = new Map<string, Constant>();
-  for (const t of g.initializer ?? []) constants.set(t.name ?? '', readTensor(t, `${file}: initializer '${t.name}'`));
-  for (const s of g.sparse_initializer ?? []) {
-    const name = s.values?.name ?? '';
-    constants.set(name, readSparse(s, `${file}: sparse initializer '${name}'`));
-  }
-  const folded = new Set<NodeObject>();
-  for (const n of g.node ?? []) {
-    const ins = (n.input ?? []).filter((x) => x !== '');
-    const out = n.output?.[0];
-    if (!out || !isDefaultDomain(n.domain)) continue;
-    if (n.op_type === 'Constant') {
-      constants.set(out, constantNodeValue(n, file));
-      folded.add(n);
-      continue;
-    }
-    if (ins.length !== 1 || !constants.has(ins[0])) continue;
-    const c = constants.get(ins[0])!;
-    if (n.op_type === 'Identity') {
-      constants.set(out, c);
-    } else if (n.op_type === 'Cast' && c.values && isFloatType(c.dataType)) {
-      const to = attrInt(n, 'to', 0);
-      const values = castFloat(c.values, to);
-      if (!values) continue; // a cast to an integer type: not a weight, left for the walk to refuse
-      constants.set(out, { ...c, dataType: to, values });
-    } else if (n.op_type === 'Transpose' && c.values && c.dims.length === 2) {
-      const perm = attr(n, 'perm')?.ints ?? [1, 0];
-      if (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) continue;
-      const [r, k] = c.dims;
-      const v = new Float64Array(c.values.length);
-      for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) v[j * r + i] = c.values[i * k + j];
-      constants.set(out, { ...c, dims: [k, r], values: v });
-    } else {
-      continue;
-    }
-    folded.add(n);
-  }
-  return { constants, folded };
-}
-
 // ---- the walk ------------------------------------------------------------------------------------
 
 /** One input-transform step before the first layer, resolved once the input width is known. */
@@ -238,6 +73,11 @@ interface Walk {
   pre: PreOp[];
   /** Features of the current tensor (product of its non-batch dimensions), when known. */
   width: number | undefined;
+  /** The current tensor's full shape ['N', …] (null: an unknown dimension), for Shape nodes. */
+  dims: Dim[] | undefined;
+  /** The node writing each tensor, and the shape-arithmetic nodes a Reshape used. */
+  producers: Map<string, NodeObject>;
+  shapeNodes: Set<NodeObject>;
   notes: string[];
 }
 
@@ -258,7 +98,7 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   const unsupported = nodes.filter((n) => {
     const op = n.op_type ?? '';
     if (isMlDomain(n.domain)) return !ML_OPS.has(op);
-    return !isDefaultDomain(n.domain) || !(BODY_OPS.has(op) || HEAD_OPS.has(op) || CONST_OPS.has(op));
+    return !isDefaultDomain(n.domain) || !(BODY_OPS.has(op) || HEAD_OPS.has(op) || CONST_OPS.has(op) || SHAPE_OPS.has(op));
   });
   if (unsupported.length) {
     const list = unsupported.slice(0, 5).map((n) => `${describe(n)}${isDefaultDomain(n.domain) ? '' : ` (domain ${n.domain})`}`).join(', ');
@@ -273,18 +113,27 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
       'prunekit imports models with one input, the features, and every weight stored in the file (an initializer or a Constant)');
   }
   const input = dataInputs[0];
-  const width = inputWidth(input, file);
+  const dims = inputShape(input, file);
+  const width = dims?.slice(1).every((d) => typeof d === 'number') ? (dims.slice(1) as number[]).reduce((a, b) => a * b, 1) : undefined;
+  const elem = input.type?.tensor_type?.elem_type;
+  const notes = elem && elem !== DT.FLOAT ? [`the graph's input is ${dtypeName(elem)}; the imported model computes in f32`] : [];
 
   const consumers = new Map<string, NodeObject[]>();
   for (const n of nodes) {
-    if (folded.has(n)) continue;
-    for (const x of new Set(n.input ?? [])) if (x !== '' && !constants.has(x)) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+    if (folded.has(n) || n.op_type === 'Shape') continue; // Shape reads no values, only the shape
+    for (const x of new Set(n.input ?? [])) {
+      if (x === '' || constants.has(x)) continue;
+      if (!consumers.has(x)) consumers.set(x, []);
+      consumers.get(x)!.push(n);
+    }
   }
   const graphOutputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
 
   // Follow the chain from the input: each tensor feeds exactly one node, until the logits, where
   // the graph ends or the classifier head takes over.
-  const w: Walk = { file, constants, layers: [], open: false, pre: [], width, notes: [] };
+  const producers = new Map<string, NodeObject>();
+  for (const n of nodes) for (const o of n.output ?? []) if (o) producers.set(o, n);
+  const w: Walk = { file, constants, layers: [], open: false, pre: [], width, dims, producers, shapeNodes: new Set(), notes };
   const body = new Set<NodeObject>();
   let cur = input.name ?? '';
   while (!atLogits(cur, consumers.get(cur) ?? [], w, consumers, graphOutputs)) {
@@ -298,7 +147,7 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   if (w.layers.length === 0) throw new ImportError(`${file}: no Gemm or MatMul layer found between the input '${input.name}' and the output`);
   const [mean, scale] = resolvePre(w);
 
-  const head = readHead(nodes, body, folded, cur, w, graphOutputs);
+  const head = readHead(nodes, new Set([...body, ...w.shapeNodes]), folded, cur, w, graphOutputs);
   return {
     layers: w.layers, mean, scale, labels: head.labels ?? metadataLabels(model, file), notes: [...w.notes, ...head.notes],
     source: {
@@ -322,19 +171,15 @@ function metadataLabels(model: ModelObject, file: string): string[] | null {
   return labels;
 }
 
-function inputWidth(input: ValueInfoObject, file: string): number | undefined {
+/** The input's shape ['N', d1, …] (null where a dimension is not fixed), or undefined if the graph gives none. */
+function inputShape(input: ValueInfoObject, file: string): Dim[] | undefined {
   const tt = input.type?.tensor_type;
   const elem = tt?.elem_type ?? 0;
   if (elem !== 0 && !isFloatType(elem)) throw new ImportError(`${file}: the input '${input.name}' is ${dtypeName(elem)}; prunekit models take floating-point features`);
   const dims = tt?.shape?.dim;
   if (!dims) return undefined;
   if (dims.length < 2) throw new ImportError(`${file}: the input '${input.name}' has rank ${dims.length}; prunekit imports models whose input is a batch [N, features…]`);
-  let n = 1;
-  for (const d of dims.slice(1)) {
-    if (!d.dim_value || d.dim_value < 1) return undefined;
-    n *= d.dim_value;
-  }
-  return n;
+  return ['N', ...dims.slice(1).map((d) => (d.dim_value && d.dim_value >= 1 ? d.dim_value : null))];
 }
 
 /** Ops that only ever belong to the classifier head (after the logits). */
@@ -365,10 +210,13 @@ function branchError(cur: string, users: NodeObject[], w: Walk, isOutput: boolea
   return new ImportError(`${where} feeds ${uses}: the graph branches here; prunekit imports a single chain of layers (${SUPPORTED})`);
 }
 
-/** skl2onnx's two-class head: a Sigmoid on a 1-output last layer whose output is concatenated as [1 − p, p]. */
+/**
+ * A two-class head: a Sigmoid on a layer with one output that no further layer reads — PyTorch's
+ * binary classifiers, and skl2onnx's, which goes on to concatenate [1 − p, p].
+ */
 function isBinaryHead(u: NodeObject, w: Walk, consumers: Map<string, NodeObject[]>): boolean {
   if (u.op_type !== 'Sigmoid' || !w.open || w.layers.at(-1)?.outFeatures !== 1) return false;
-  return (consumers.get(u.output?.[0] ?? '') ?? []).some((c) => c.op_type === 'Concat');
+  return !(consumers.get(u.output?.[0] ?? '') ?? []).some((c) => ['Gemm', 'MatMul', 'BatchNormalization'].includes(c.op_type ?? ''));
 }
 
 function constantInput(n: NodeObject, i: number, w: Walk, what: string): Constant {
@@ -406,6 +254,7 @@ function addLayer(w: Walk, n: NodeObject, weight: Float64Array, inF: number, out
   w.layers.push({ inFeatures: inF, outFeatures: outF, weight, bias, activation: 'identity', origin: describe(n) });
   w.open = true;
   w.width = outF;
+  w.dims = ['N', outF];
 }
 
 /** One node on the chain; returns the tensor that carries the data on. */
@@ -447,14 +296,22 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       dataIs(n, cur, w);
       const axis = attrInt(n, 'axis', 1);
       if (axis !== 1) fail(`axis ${axis} flattens across the batch; only axis 1 (keep the batch, flatten the features) is supported`);
+      w.dims = ['N', w.width ?? null];
       return out;
     }
-    case 'Reshape': {
+    case 'Reshape': { // to [batch, features]: a no-op on prunekit's flattened rows
       dataIs(n, cur, w);
-      const s = constantInput(n, 1, w, 'shape').values!;
-      const ok = s.length === 2 && (s[0] === -1 || s[0] === 0) && (s[1] === -1 || w.width === undefined || s[1] === w.width) && !(s[0] === -1 && s[1] === -1);
-      if (!ok) fail(`reshapes to [${Array.from(s)}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] (batch × features, a no-op) is supported`);
-      if (s[1] > 0) w.width = s[1];
+      const target = reshapeTarget(n, w);
+      const [b, f] = target ?? [];
+      // the batch: the symbol N, −1, or 0 (copy), unless allowzero = 1 (opset 14+) makes 0 literal
+      const batchOk = b === 'N' || b === -1 || (b === 0 && !attrInt(n, 'allowzero', 0));
+      const featuresOk = f === -1 ? b !== -1 : typeof f === 'number' && f > 0 && (w.width === undefined || f === w.width);
+      if (target?.length !== 2 || !batchOk || !featuresOk) {
+        fail(`reshapes to [${target ? target.map(String) : 'a shape prunekit cannot evaluate'}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] ` +
+          '(batch × features, a no-op) is supported, given as a constant or computed from Shape(x) with Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, Mul');
+      }
+      if (typeof f === 'number' && f > 0) w.width = f;
+      w.dims = ['N', w.width ?? null];
       return out;
     }
     case 'Gemm': { // Y = α·A'·B' + β·C (A' = A or Aᵀ by transA, B' likewise)
@@ -530,6 +387,22 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
   return fail(`not supported here. prunekit imports MLPs: ${SUPPORTED}`);
 }
 
+/** A Reshape's target shape: a constant, or evaluated from the shape arithmetic that computes it (./shape.ts). */
+function reshapeTarget(n: NodeObject, w: Walk): Dim[] | null {
+  const name = n.input?.[1] ?? '';
+  const c = w.constants.get(name);
+  if (c) return c.values ? Array.from(c.values) : null;
+  const used = new Set<NodeObject>();
+  const v = evalShape(name, {
+    producer: (t) => w.producers.get(t),
+    constant: (t) => w.constants.get(t),
+    dataShape: (t) => (t === n.input?.[0] ? w.dims : undefined),
+    used,
+  });
+  for (const u of used) w.shapeNodes.add(u);
+  return v;
+}
+
 /** B [rows × cols] → α·Bᵀ [cols × rows]. */
 function transposeScaled(b: Float64Array, rows: number, cols: number, alpha: number): Float64Array {
   const t = new Float64Array(b.length);
@@ -575,75 +448,4 @@ function resolvePre(w: Walk): [Float64Array | null, Float64Array | null] {
   const scale = a.map((aj) => 1 / aj);
   w.notes.push(`input transform (${w.pre.map((p) => p.node).join(', ')}) stored as the model's standardisation (x − mean)/scale`);
   return [mean, scale];
-}
-
-// ---- the classifier head -------------------------------------------------------------------------
-
-/**
- * Everything after the logits: checks it is only a classifier head and reads the class labels
- * (ArrayFeatureExtractor's constant first, else ZipMap's attribute). Every other node must be on
- * the chain, a constant, or here.
- */
-function readHead(nodes: NodeObject[], body: Set<NodeObject>, folded: Set<NodeObject>, logits: string, w: Walk, graphOutputs: Set<string>):
-  { labels: string[] | null; notes: string[]; output: string } {
-  const reached = new Set([logits]);
-  const notes: string[] = [];
-  let labels: string[] | null = null, zipLabels: string[] | null = null;
-  let binary = false;
-  const last = w.layers.at(-1)!;
-  for (const n of nodes) {
-    if (body.has(n) || folded.has(n)) continue;
-    const ins = (n.input ?? []).filter((x) => x !== '');
-    if (!ins.some((x) => reached.has(x))) {
-      throw new ImportError(`${w.file}: ${describe(n)} is not on the chain from the input to the output; prunekit imports a single chain of layers (${SUPPORTED})`);
-    }
-    const outside = ins.filter((x) => !reached.has(x) && !w.constants.has(x));
-    if (outside.length) throw new ImportError(`${w.file}: ${describe(n)} after the last layer also reads '${outside.join("', '")}', which is not part of the classifier output`);
-    const op = n.op_type ?? '';
-    const fail = (why: string): never => { throw new ImportError(`${w.file}: ${describe(n)}: ${why}`); };
-    const axisOk = (def: number) => { const a = attrInt(n, 'axis', def); return a === 1 || a === -1; };
-    if (isMlDomain(n.domain)) {
-      if (op === 'ArrayFeatureExtractor') {
-        const c = w.constants.get(n.input?.[0] ?? '');
-        if (!c || reached.has(n.input?.[0] ?? '')) fail('expected the class labels (a constant) as input 0');
-        labels = c!.strings ?? Array.from(c!.values!, String);
-      } else if (op === 'ZipMap') {
-        const s = attr(n, 'classlabels_strings')?.strings, i = attr(n, 'classlabels_int64s')?.ints;
-        zipLabels = s?.length ? s.map(utf8) : i?.length ? i.map(String) : null;
-      } else {
-        fail('a Scaler after the last layer cannot be imported');
-      }
-    } else if (op === 'Softmax' || op === 'LogSoftmax') {
-      // default axis: 1 before opset 13, −1 from 13; both are the class axis of [N, classes]
-      if (!axisOk(1)) fail(`axis ${attrInt(n, 'axis', 1)}: expected the class axis (1 or −1)`);
-      if (n.input?.[0] === logits) notes.push(`final ${op} (${describe(n)}) dropped: the imported model's last layer gives logits`);
-    } else if (op === 'ArgMax') {
-      if (!axisOk(0)) fail(`axis ${attrInt(n, 'axis', 0)}: expected the class axis (1 or −1)`);
-    } else if (op === 'Sigmoid' || op === 'Sub' || op === 'Concat') {
-      // skl2onnx's two-class head: p = σ(z), probabilities = [1 − p, p]
-      if (last.outFeatures !== 1 && !binary) fail(`after the last layer only the two-class head Sigmoid → Sub(1, p) → Concat is supported, on a layer with one output (this one has ${last.outFeatures})`);
-      if (op === 'Sigmoid') binary = true;
-      if (op === 'Sub' && !(w.constants.get(n.input?.[0] ?? '')?.values?.[0] === 1 && reached.has(n.input?.[1] ?? ''))) fail('expected Sub(1, p)');
-      if (op === 'Concat' && !axisOk(1)) fail('expected concatenation along axis 1');
-    } else if (!HEAD_OPS.has(op)) {
-      fail(`not supported after the last layer (${last.origin}): expected a classifier head (Softmax/LogSoftmax, ArgMax, ArrayFeatureExtractor, ZipMap, Identity, Cast, Reshape)`);
-    }
-    for (const o of n.output ?? []) if (o) reached.add(o);
-  }
-  if (binary) {
-    // one logit z with p = σ(z) → two logits [0, z]: softmax([0, z]) = [1/(1 + e^z), e^z/(1 + e^z)] = [1 − σ(z), σ(z)]
-    const weight = new Float64Array(2 * last.inFeatures);
-    weight.set(last.weight, last.inFeatures);
-    last.weight = weight;
-    last.bias = Float64Array.of(0, last.bias[0]);
-    last.outFeatures = 2;
-    notes.push('two-class head: the single logistic output z became two logits [0, z] (softmax([0, z]) = [1 − σ(z), σ(z)])');
-  }
-  if (![...graphOutputs].some((o) => reached.has(o))) {
-    throw new ImportError(`${w.file}: no graph output (${[...graphOutputs].join(', ') || 'none'}) is computed from the logits '${logits}'`);
-  }
-  if (labels && zipLabels && labels.join('\u0000') !== zipLabels.join('\u0000')) {
-    notes.push(`ZipMap labels (${zipLabels.join(', ')}) differ from ArrayFeatureExtractor's (${labels.join(', ')}); using the latter`);
-  }
-  return { labels: labels ?? zipLabels, notes, output: logits };
 }

@@ -8,9 +8,9 @@
  * data before anything is allocated, so a corrupt `dims` cannot make us allocate more than the
  * file holds.
  */
-import { ImportError } from '../import/errors.js';
-import { bf16BitsToF64, f16BitsToF64 } from '../import/values.js';
-import { f32ToF16Bits } from '../sparse/f16.js';
+import { ImportError } from '../errors.js';
+import { bf16BitsToF64, f16BitsToF64 } from '../values.js';
+import { f32ToF16Bits } from '../../sparse/f16.js';
 
 /** TensorProto.DataType codes (onnx.proto). */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 } as const;
@@ -42,16 +42,22 @@ export interface Constant {
 
 const RAW_SIZE: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
 
-export function readTensor(t: TensorObject, where: string): Constant {
-  const dataType = t.data_type ?? 0;
-  if (t.data_location === 1) throw new ImportError(`${where}: its data is stored in an external file; prunekit reads only self-contained .onnx files (save with all tensors inside the model)`);
-  const dims = t.dims ?? [];
+/** The number of elements of a tensor of shape `dims`, refusing bad dimensions and more than 2^31 elements. */
+export function elementCount(dims: readonly number[], where: string): number {
   let count = 1;
   for (const d of dims) {
     if (!Number.isSafeInteger(d) || d < 0) throw new ImportError(`${where}: bad dimension ${d} in shape [${dims}]`);
     count *= d;
     if (count > 2 ** 31) throw new ImportError(`${where}: shape [${dims}] has more than 2^31 elements`);
   }
+  return count;
+}
+
+export function readTensor(t: TensorObject, where: string): Constant {
+  const dataType = t.data_type ?? 0;
+  if (t.data_location === 1) throw new ImportError(`${where}: its data is stored in an external file; prunekit reads only self-contained .onnx files (save with all tensors inside the model)`);
+  const dims = t.dims ?? [];
+  const count = elementCount(dims, where);
   const raw = t.raw_data && t.raw_data.length > 0 ? t.raw_data : null;
   if (dataType === DT.STRING) {
     const s = t.string_data ?? [];

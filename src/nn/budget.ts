@@ -1,0 +1,63 @@
+/**
+ * What a network costs in WebAssembly memory, checked before anything is allocated: wasm32 memory
+ * ends at 4 GiB, and a layer list like [4, 30000, 30000, 3] (9·10⁸ weights) or a width of 10⁹
+ * would otherwise fill gigabytes of host memory for minutes before failing.
+ *
+ * A Network (src/nn/network.ts) holds per weight W, ∂L/∂W and the momentum v (f32 each) plus, on
+ * pruned layers, an f32 mask; per bias b, ∂L/∂b, v; per sample of a batch every layer's
+ * activations and ∂L/∂Z, and one scratch row as wide as the widest layer.
+ */
+import { HEAP_BASE } from '../kernels/arena.js';
+
+/** wasm32's address space: 65,536 pages of 64 KiB. */
+export const WASM_MEMORY_LIMIT = 4 * 1024 ** 3;
+export const WASM_PAGE = 65536;
+const ALIGN = 64; // the arena's alignment, paid at most once per buffer
+
+export interface NetworkShape {
+  /** Layer widths including input and output. */
+  sizes: number[];
+  /** Largest batch the network is built for. */
+  batch: number;
+  /** Count an f32 mask for every layer (pruned models, or pruning during training). Default true. */
+  masks?: boolean;
+}
+
+/** Bytes of wasm memory a Network with this shape allocates. */
+export function networkBytes({ sizes, batch, masks = true }: NetworkShape): number {
+  let weights = 0, biases = 0, buffers = 0;
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    weights += sizes[i] * sizes[i + 1];
+    biases += sizes[i + 1];
+    buffers += masks ? 7 : 6;
+  }
+  const widths = sizes.reduce((a, b) => a + b, 0);
+  const activations = widths + (widths - sizes[0]) + Math.max(...sizes); // acts, ∂L/∂Z, scratch
+  buffers += 2 * sizes.length;
+  return 4 * (weights * (masks ? 4 : 3) + biases * 3 + activations * batch) + ALIGN * buffers;
+}
+
+export function weightCount(sizes: number[]): number {
+  let n = 0;
+  for (let i = 0; i + 1 < sizes.length; i++) n += sizes[i] * sizes[i + 1];
+  return n;
+}
+
+/** "3.62 GB" */
+export function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.ceil(n / 1e3)} kB`;
+}
+
+/**
+ * Throws a RangeError naming the sizes, the weight count and the bytes needed when a Network of
+ * this shape cannot fit in the wasm memory that is left (`available`, default all of it).
+ */
+export function assertNetworkFits(shape: NetworkShape, what: string, available = WASM_MEMORY_LIMIT - WASM_PAGE - HEAP_BASE): void {
+  const need = networkBytes(shape);
+  if (need <= available) return;
+  throw new RangeError(
+    `${what}: layer sizes [${shape.sizes.join(', ')}] have ${weightCount(shape.sizes).toLocaleString('en-US')} weights; ` +
+      `training them at batch ${shape.batch} needs ${formatBytes(need)} of WebAssembly memory (weights, gradients, momentum` +
+      `${shape.masks === false ? '' : ', masks'} and activations), more than the ${formatBytes(available)} available under wasm32's 4 GiB limit`,
+  );
+}

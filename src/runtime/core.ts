@@ -1,0 +1,71 @@
+/**
+ * The runtime's API, built once per environment around that environment's kernel loader
+ * (src/runtime/index.ts for Node, Deno and Bun; browser.ts; worker.ts). Every entry exports the
+ * same functions with the same types.
+ */
+import type { KernelLoader, WasmFlavor } from '../kernels/instantiate.js';
+import type { KernelFlavor } from '../kernels/types.js';
+import { decodeModel } from '../sparse/format.js';
+import { type Model, RuntimeModel } from './model.js';
+
+export interface LoadModelOptions {
+  /** A precompiled kernel module (default: the one given to `init`, else this environment's build). */
+  module?: WebAssembly.Module;
+  /** Which build `module` is (reported by `model.flavor`). */
+  moduleFlavor?: WasmFlavor;
+  /** Force a kernel build; 'reference' runs the plain-TS kernels. Default: the best available. */
+  flavor?: KernelFlavor;
+  /**
+   * When the environment refuses to compile WebAssembly (a Content-Security-Policy without
+   * 'wasm-unsafe-eval'): 'error' (default) throws a KernelLoadError that names the fix,
+   * 'reference' runs the plain-TypeScript kernels instead (same answers, slower).
+   */
+  fallback?: 'error' | 'reference';
+  /** Run the kernels a few times at load (default true). */
+  warmUp?: boolean;
+}
+
+export interface Runtime {
+  /** Sets the kernel module every later `loadModel` uses (for setups that compile the .wasm themselves). */
+  init(module: WebAssembly.Module, flavor?: WasmFlavor): void;
+  /** Decodes and validates the file, uploads the weights to the kernels, warms them up. */
+  loadModel(input: Uint8Array | ArrayBuffer, opts?: LoadModelOptions): Promise<Model>;
+  /** As `loadModel`, synchronously (Node, workers; browsers limit synchronous compiles on the main thread). */
+  loadModelSync(input: Uint8Array | ArrayBuffer, opts?: LoadModelOptions): Model;
+}
+
+function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  throw new TypeError('loadModel: expected the model file as a Uint8Array or an ArrayBuffer');
+}
+
+export function createRuntime(loader: KernelLoader): Runtime {
+  let defaultModule: { module: WebAssembly.Module; flavor?: WasmFlavor } | null = null;
+
+  function kernelOptions(opts: LoadModelOptions) {
+    const module = opts.module ?? (opts.flavor ? undefined : defaultModule?.module);
+    const moduleFlavor = opts.module ? opts.moduleFlavor : defaultModule?.flavor;
+    return { flavor: opts.flavor, module, moduleFlavor, fallback: opts.fallback };
+  }
+
+  return {
+    init(module, flavor) {
+      defaultModule = { module, flavor };
+    },
+    async loadModel(input, opts = {}) {
+      const bytes = toBytes(input);
+      const compact = decodeModel(bytes); // validate before any kernel work
+      const model = new RuntimeModel(await loader.loadKernels(kernelOptions(opts)), compact, bytes.length);
+      if (opts.warmUp !== false) model.warmUp();
+      return model;
+    },
+    loadModelSync(input, opts = {}) {
+      const bytes = toBytes(input);
+      const compact = decodeModel(bytes);
+      const model = new RuntimeModel(loader.loadKernelsSync(kernelOptions(opts)), compact, bytes.length);
+      if (opts.warmUp !== false) model.warmUp();
+      return model;
+    },
+  };
+}
