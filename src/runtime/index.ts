@@ -14,13 +14,7 @@
 import { nodeKernelLoader } from '../kernels/load.js';
 import { createRuntime } from './core.js';
 
-export type { Model, Inputs } from './model.js';
-export type { ModelInfo, LayerInfo } from '../sparse/info.js';
-export type { LoadModelOptions } from './core.js';
-export type { WasmFlavor } from '../kernels/instantiate.js';
-export { KernelLoadError } from '../kernels/instantiate.js';
-export { FormatError } from '../util/safetensors.js';
-export { NonFiniteOutputError } from '../util/finite.js';
+export * from './api.js';
 
 const runtime = createRuntime(nodeKernelLoader);
 

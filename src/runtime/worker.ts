@@ -7,12 +7,7 @@ import { createKernelLoader } from '../kernels/instantiate.js';
 import { wasmModule } from '../kernels/wasm-module.js';
 import { createRuntime } from './core.js';
 
-export type { Model, Inputs } from './model.js';
-export type { ModelInfo, LayerInfo } from '../sparse/info.js';
-export type { LoadModelOptions } from './core.js';
-export type { WasmFlavor } from '../kernels/instantiate.js';
-export { KernelLoadError } from '../kernels/instantiate.js';
-export { FormatError } from '../util/safetensors.js';
+export * from './api.js';
 
 const runtime = createRuntime(createKernelLoader(wasmModule));
 
