@@ -95,6 +95,13 @@ describe('every subcommand end to end on tiny data', () => {
     expect(pr.out).toMatch(/virginica/);
   });
 
+  it('sweep refuses a lottery rewind epoch after the last training epoch, before any work', async () => {
+    const r = await run(['sweep', '--data', 'iris', '--epochs', '2', '--rewind-epoch', '3', '--schedule', 'lottery', '--report', join(dir, 'never')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--rewind-epoch 3 is after the last training epoch \(--epochs 2\)/);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
   it('sweep writes report.json and report.html with the documented keys', async () => {
     const rep = join(dir, 'rep');
     const s = await run(['sweep', '--data', 'iris', '--hidden', '8', '--epochs', '30', '--batch', '16', '--sparsities', '0.5,0.8', '--runs', '2', '--finetune-epochs', '1', '--report', rep, '--json']);

@@ -17,6 +17,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 import { createMLP } from '../src/nn/model.js';
+import trainCommand from '../src/cli/commands/train.js';
 import { loadModel, saveModel } from '../src/nn/io.js';
 import { evaluate, train } from '../src/nn/train.js';
 import { loadData } from '../src/data/index.js';
@@ -48,6 +49,62 @@ beforeAll(async () => {
   saveModel(path('wide.st'), createMLP({ sizes: [5, 4, 3], activation: 'relu', seed: 1 }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('prunekit prune: criteria and schedules that need the training history', () => {
+  let trained = '';
+  beforeAll(async () => {
+    trained = path('trained.st');
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await trainCommand.run(['--data', 'iris', '--hidden', '8', '--epochs', '6', '--batch', '16', '--rewind-epoch', '2', '--out', trained])).toBe(0);
+    } finally { o.mockRestore(); e.mockRestore(); }
+  });
+  it('train stores the history: range over w₀ and 6 epochs, movement over every step, w₀, epoch 2', () => {
+    const h = loadModel(trained).history!;
+    expect(h.range!.snapshots).toBe(7);
+    expect(h.movement!.steps).toBe(6 * Math.ceil(120 / 16));
+    expect(h.initial!.weights).toHaveLength(2);
+    expect(h.rewind!.epoch).toBe(2);
+  });
+  it.each(['range', 'movement', 'displacement'])('--criterion %s prunes a trained model, and the output continues its history', async (criterion) => {
+    const r = await run(['prune', '--model', trained, '--data', 'iris', '--criterion', criterion, '--sparsity', '0.5', '--finetune-epochs', '1', '--out', path(`${criterion}.st`)]);
+    expect(r.code, r.err).toBe(0);
+    const h = loadModel(path(`${criterion}.st`)).history!;
+    expect(h.range!.snapshots).toBe(8);
+    expect(h.movement!.steps).toBe(7 * Math.ceil(120 / 16));
+  });
+  it('train --no-history writes no history; --rewind-epoch with it is a usage error', async () => {
+    const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
+    try {
+      expect(await trainCommand.run(['--data', 'iris', '--hidden', '8', '--epochs', '2', '--no-history', '--out', path('bare.st')])).toBe(0);
+      await expect(trainCommand.run(['--data', 'iris', '--epochs', '2', '--no-history', '--rewind-epoch', '1', '--out', path('never.st')])).rejects.toThrow(/drop --no-history/);
+    } finally { for (const q of quiet) q.mockRestore(); }
+    expect(loadModel(path('bare.st')).history).toBeUndefined();
+    const r = await run(['prune', '--model', path('bare.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(r.code).toBe(2);
+  });
+  it.each(['range', 'movement', 'displacement'])('--criterion %s needs no --data: it reads the history in the file', async (criterion) => {
+    const r = await run(['prune', '--model', trained, '--criterion', criterion, '--sparsity', '0.5', '--out', path(`nodata-${criterion}.st`)]);
+    expect(r.code, r.err).toBe(0);
+    const a = loadModel(path(`nodata-${criterion}.st`));
+    expect(a.layers.reduce((n, L) => n + L.weight.filter((w) => w === 0).length, 0)).toBe(Math.round(0.5 * a.layers.reduce((n, L) => n + L.weight.length, 0)));
+  });
+  it('range on a model file without a recorded range is refused (not silently |w − w₀|)', async () => {
+    const r = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/needs the weight range recorded during training, and .*iris\.st has none.*retrain/);
+  });
+  it('--rewind-epoch must match what train recorded', async () => {
+    const ok = await run(['prune', '--model', trained, '--data', 'iris', '--schedule', 'lottery', '--sparsity', '0.5', '--rewind-epoch', '2', '--finetune-epochs', '1', '--out', path('lt.st')]);
+    expect(ok.code, ok.err).toBe(0);
+    const bad = await run(['prune', '--model', trained, '--data', 'iris', '--schedule', 'lottery', '--sparsity', '0.5', '--rewind-epoch', '3', '--finetune-epochs', '1', '--out', path('lt.st')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/recorded epoch 2 .*--rewind-epoch 3/);
+    const notLottery = await run(['prune', '--model', trained, '--data', 'iris', '--sparsity', '0.5', '--rewind-epoch', '1', '--out', path('lt.st')]);
+    expect(notLottery.code).toBe(2);
+  });
+});
 
 describe('prunekit prune', () => {
   const base = () => ['prune', '--model', path('iris.st'), '--data', 'iris', '--out', path('out.st')];

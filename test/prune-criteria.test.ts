@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  accumulateGradients, magnitudeScores, movementScores, obdScores, randomScores, RangeTracker, scoreModel, taylorScores, userScores,
+  accumulateGradients, displacementScores, magnitudeScores, obdScores, randomScores, RangeTracker, scoreModel, taylorScores, userScores,
 } from '../src/prune/criteria.js';
 import { modelFromRows } from './helpers/models.js';
 
@@ -12,9 +12,9 @@ describe('criteria on a hand-computed 2×3 layer', () => {
   it('magnitude |w|', () => {
     expect(arr(magnitudeScores(modelFromRows(W))[0])).toEqual([1, 2, 3, 4, 5, 6]);
   });
-  it('movement |w − w₀|', () => {
+  it('displacement |w − w₀|', () => {
     const w0 = [Float32Array.from([0, 0, 0, 1, 1, 1])];
-    expect(arr(movementScores(modelFromRows(W), w0)[0])).toEqual([1, 2, 3, 5, 4, 7]);
+    expect(arr(displacementScores(modelFromRows(W), w0)[0])).toEqual([1, 2, 3, 5, 4, 7]);
   });
   it('range max − min over observed snapshots', () => {
     const t = new RangeTracker(modelFromRows(W));
@@ -38,8 +38,10 @@ describe('criteria on a hand-computed 2×3 layer', () => {
     const g = accumulateGradients(modelFromRows(W), gradFn, 2);
     expect(arr(g.grads[0])).toEqual([2, 0, 0, 0, 2, 0]);
     expect(arr(g.sqGrads[0])).toEqual([5, 1, 0, 4, 8, 0]);
-    // OBD from it: ½·[5,1,0,4,8,0]·[1,4,9,16,25,36]
-    expect(arr(scoreModel(modelFromRows(W), 'obd', { gradients: g })[0])).toEqual([2.5, 2, 0, 32, 100, 0]);
+    // Squared batch means are not the per-sample Fisher: OBD refuses them rather than rank like taylor.
+    expect(() => scoreModel(modelFromRows(W), 'obd', { gradients: g })).toThrow(/per-sample Fisher/);
+    // With a Fisher diagonal: ½·[5,1,0,4,8,0]·[1,4,9,16,25,36]
+    expect(arr(scoreModel(modelFromRows(W), 'obd', { gradients: { ...g, fisher: g.sqGrads } })[0])).toEqual([2.5, 2, 0, 32, 100, 0]);
   });
   it('random: seeded, in [0,1), independent of the weights', () => {
     const a = randomScores(modelFromRows(W), 42)[0];
@@ -54,8 +56,9 @@ describe('criteria on a hand-computed 2×3 layer', () => {
     expect(() => userScores(modelFromRows(W), [[1, 2, 3, NaN, 5, 6]])).toThrow(/NaN at index 3/);
   });
   it('missing inputs are named', () => {
-    expect(() => scoreModel(modelFromRows(W), 'movement')).toThrow(/initial weights/);
+    expect(() => scoreModel(modelFromRows(W), 'displacement')).toThrow(/initial weights/);
+    expect(() => scoreModel(modelFromRows(W), 'movement')).toThrow(/movement accumulated during training/);
     expect(() => scoreModel(modelFromRows(W), 'taylor')).toThrow(/gradients/);
-    expect(() => scoreModel(modelFromRows(W), 'range')).toThrow(/RangeTracker/);
+    expect(() => scoreModel(modelFromRows(W), 'range')).toThrow(/weight range recorded during training/);
   });
 });

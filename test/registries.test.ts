@@ -5,7 +5,7 @@ import { WASM_FLAVORS } from '../src/kernels/flavors.js';
 import { LR_SCHEDULE_NAMES, scheduledRate } from '../src/nn/lr-schedule.js';
 import { pruneModel, type PruneContext } from '../src/prune/prune.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../src/prune/schedules.js';
-import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
+import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, MovementTracker, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
 import { criteriaHelp } from '../src/cli/choices.js';
 import { sweepArgs } from '../src/cli/commands/sweep.js';
 import { tinyModel } from './helpers/models.js';
@@ -17,12 +17,14 @@ function allInputs(): Required<CriterionInputs> {
   const tracker = new RangeTracker(w0);
   tracker.observe(m);
   const like = (v: number) => m.layers.map((L) => new Float32Array(L.weight.length).fill(v));
-  return { seed: 7, initial: w0, tracker, gradients: { grads: like(0.5), sqGrads: like(0.25) }, userScores: like(1) };
+  const movement = new MovementTracker(m);
+  movement.observe(like(0.5), like(-0.1));
+  return { seed: 7, initial: w0, tracker, movement, gradients: { grads: like(0.5), sqGrads: like(0.25), fisher: like(0.3) }, userScores: like(1) };
 }
 
 describe('CRITERIA registry: every criterion, one contract', () => {
   it('lists the command-line names (everything but the library-only user scores)', () => {
-    expect([...COMMAND_LINE_CRITERIA].sort()).toEqual(['magnitude', 'movement', 'obd', 'random', 'range', 'taylor']);
+    expect([...COMMAND_LINE_CRITERIA].sort()).toEqual(['displacement', 'magnitude', 'movement', 'obd', 'random', 'range', 'taylor']);
     expect(CRITERION_NAMES).toContain('user');
   });
 
@@ -65,7 +67,9 @@ describe('PRUNING_SCHEDULES registry: every schedule reaches its target through 
     it(`${name}: 60% sparsity, steps recorded, input untouched`, async () => {
       const input = tinyModel([6, 5, 3], 3);
       const before = input.layers.map((L) => L.weight.slice());
-      const { model, steps } = await pruneModel(input, ctx, { amount: { sparsity: 0.6 }, schedule: name, finetuneEpochs: 2, scope: 'global', minDensity: 0 });
+      // A rewinding schedule needs the weights to rewind to (a model with no training history has none).
+      const rewindTo = PRUNING_SCHEDULES[name].rewinds ? tinyModel([6, 5, 3], 4) : undefined;
+      const { model, steps } = await pruneModel(input, ctx, { amount: { sparsity: 0.6 }, schedule: name, finetuneEpochs: 2, scope: 'global', minDensity: 0, rewindTo });
       const n = model.layers.reduce((a, L) => a + L.weight.length, 0);
       const z = model.layers.reduce((a, L) => a + L.weight.filter((w) => w === 0).length, 0);
       expect(z).toBe(Math.round(0.6 * n));

@@ -75,5 +75,6 @@ export function removeDeadNeurons(input: MLP): AdjustResult {
       next.inFeatures = keep.length;
     }
   }
+  if (removed.some((n) => n > 0)) delete model.history; // recorded for the old shapes
   return { model, removed };
 }

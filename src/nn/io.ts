@@ -7,7 +7,15 @@
  * [out, in] (only on pruned layers), `preprocessing.mean` / `preprocessing.scale` F32 [in] (when
  * inputs are standardised). `__metadata__`: `format` = "prunekit", `format_version` = "1",
  * `kind` = "masked", and `prunekit` = JSON { layers: [{ activation, in, out }], featureNames,
- * labelNames, provenance }.
+ * labelNames, provenance, history? }.
+ *
+ * Optional training history (src/nn/history.ts; `train` writes it, `prune` carries it on), each
+ * part present for every layer or for none: `range.{i}.min` / `range.{i}.max` F32 [out, in]
+ * (element-wise min and max of the weight over w₀ and every epoch's weights), `movement.{i}` F32
+ * [out, in] (Sanh et al.'s S = −Σ_t w_t·∂L/∂w_t over every optimizer step), `initial.{i}.weight` /
+ * `initial.{i}.bias` (w₀) and `rewind.{i}.weight` / `rewind.{i}.bias` (the weights after epoch k).
+ * The metadata's `history` = { rangeSnapshots, movementSteps, rewindEpoch } counts them. Readers
+ * that do not know these tensors ignore them.
  */
 import { readFileSync } from 'node:fs';
 import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from '../util/safetensors.js';
@@ -15,6 +23,7 @@ import { standardizationProblem } from '../util/finite.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Act, type ActName } from '../kernels/types.js';
 import type { Layer, MLP } from './model.js';
+import { checkHistory, MovementTracker, RangeTracker, type ParamSnapshot, type TrainingHistory } from './history.js';
 
 export const TRAIN_FORMAT_VERSION = '1';
 
@@ -23,6 +32,13 @@ interface Meta {
   featureNames: string[];
   labelNames: string[];
   provenance: Record<string, unknown>;
+  history?: HistoryMeta;
+}
+
+interface HistoryMeta {
+  rangeSnapshots?: number;
+  movementSteps?: number;
+  rewindEpoch?: number;
 }
 
 export function encodeMLP(model: MLP): Uint8Array {
@@ -39,6 +55,7 @@ export function encodeMLP(model: MLP): Uint8Array {
     layers: model.layers.map((l) => ({ activation: l.activation, in: l.inFeatures, out: l.outFeatures })),
     featureNames: p.featureNames, labelNames: p.labelNames, provenance: model.provenance,
   };
+  if (model.history) meta.history = encodeHistory(model, model.history, tensors);
   return encodeSafetensors(tensors, { format: 'prunekit', format_version: TRAIN_FORMAT_VERSION, kind: 'masked', prunekit: JSON.stringify(meta) });
 }
 
@@ -92,6 +109,7 @@ export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
   const scale = tensor('preprocessing.scale', 'F32', [nIn], true);
   const unusable = standardizationProblem(mean?.data ?? null, scale?.data ?? null);
   if (unusable) fail(unusable);
+  const history = decodeHistory(layers, meta.history, (name, shape) => tensor(name, 'F32', shape, true)?.data as Float32Array | undefined, fail);
   return {
     layers,
     preprocessing: {
@@ -101,7 +119,69 @@ export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
       labelNames: Array.isArray(meta.labelNames) ? meta.labelNames.map(String) : [],
     },
     provenance: meta.provenance && typeof meta.provenance === 'object' ? meta.provenance : {},
+    ...(history ? { history } : {}),
   };
+}
+
+function encodeHistory(model: MLP, h: TrainingHistory, tensors: Map<string, Tensor>): HistoryMeta {
+  checkHistory(model, h);
+  const put = (name: string, shape: number[], data: Float32Array) => tensors.set(name, { dtype: 'F32', shape, data });
+  const meta: HistoryMeta = {};
+  model.layers.forEach((l, i) => {
+    const shape = [l.outFeatures, l.inFeatures];
+    if (h.range) { put(`range.${i}.min`, shape, h.range.min[i]); put(`range.${i}.max`, shape, h.range.max[i]); }
+    if (h.movement) put(`movement.${i}`, shape, h.movement.scores[i]);
+    for (const [name, snap] of [['initial', h.initial], ['rewind', h.rewind]] as const) {
+      if (!snap) continue;
+      put(`${name}.${i}.weight`, shape, snap.weights[i]);
+      put(`${name}.${i}.bias`, [l.outFeatures], snap.biases[i]);
+    }
+  });
+  if (h.range) meta.rangeSnapshots = h.range.snapshots;
+  if (h.movement) meta.movementSteps = h.movement.steps;
+  if (h.rewind) meta.rewindEpoch = h.rewind.epoch;
+  return meta;
+}
+
+/**
+ * The history tensors, checked: each part present for all layers or none, finite, min ≤ max, and
+ * its count in the metadata a whole number (≥ 1 snapshot, ≥ 0 steps, rewind epoch ≥ 1).
+ */
+function decodeHistory(layers: Layer[], meta: HistoryMeta | undefined, get: (name: string, shape: number[]) => Float32Array | undefined, fail: (msg: string) => never): TrainingHistory | undefined {
+  const part = (names: (i: number) => [string, number[]][]): Float32Array[][] | undefined => {
+    const found = layers.map((_, i) => names(i).map(([n, shape]) => {
+      const d = get(n, shape);
+      if (d) for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) fail(`tensor '${n}' holds a non-finite value at index ${j}`);
+      return d ? Float32Array.from(d) : undefined;
+    }));
+    const flat = found.flat();
+    if (flat.every((d) => d === undefined)) return undefined;
+    const missing = found.flatMap((ds, i) => ds.map((d, j) => (d ? null : names(i)[j][0]))).find((n) => n !== null);
+    if (missing) fail(`tensor '${missing}' is missing (the file has other tensors of its history part)`);
+    return found as Float32Array[][];
+  };
+  const count = (key: keyof HistoryMeta, min: number): number => {
+    const v = meta?.[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`metadata history.${key} is ${JSON.stringify(v)}, expected a whole number ≥ ${min}`);
+    return v!;
+  };
+  const shapeOf = (l: Layer) => [l.outFeatures, l.inFeatures];
+  const h: TrainingHistory = {};
+  const range = part((i) => [[`range.${i}.min`, shapeOf(layers[i])], [`range.${i}.max`, shapeOf(layers[i])]]);
+  if (range) {
+    range.forEach(([lo, hi], i) => { const j = lo.findIndex((v, k) => v > hi[k]); if (j >= 0) fail(`tensor 'range.${i}.min' exceeds 'range.${i}.max' at index ${j}`); });
+    h.range = RangeTracker.fromState(range.map((r) => r[0]), range.map((r) => r[1]), count('rangeSnapshots', 1));
+  }
+  const movement = part((i) => [[`movement.${i}`, shapeOf(layers[i])]]);
+  if (movement) h.movement = MovementTracker.fromState(movement.map((m) => m[0]), count('movementSteps', 0));
+  const snap = (name: string): ParamSnapshot | undefined => {
+    const p = part((i) => [[`${name}.${i}.weight`, shapeOf(layers[i])], [`${name}.${i}.bias`, [layers[i].outFeatures]]]);
+    return p && { weights: p.map((x) => x[0]), biases: p.map((x) => x[1]) };
+  };
+  h.initial = snap('initial');
+  const rewind = snap('rewind');
+  if (rewind) h.rewind = { ...rewind, epoch: count('rewindEpoch', 1) };
+  return h.range || h.movement || h.initial || h.rewind ? h : undefined;
 }
 
 /** Writes the model atomically (temp file + rename). */

@@ -7,6 +7,7 @@
 import type { ActName } from '../kernels/types.js';
 import type { SplitDataset } from '../data/types.js';
 import { Rng } from '../util/rng.js';
+import { cloneHistory, type TrainingHistory } from './history.js';
 import { assertNetworkFits } from './budget.js';
 import { countNonzero } from '../util/stats.js';
 
@@ -38,6 +39,8 @@ export interface MLP {
   preprocessing: Preprocessing;
   /** Free-form provenance: data source, training config, pruning steps. Stored in the file's metadata. */
   provenance: Record<string, unknown>;
+  /** The training trajectory some criteria and schedules need (range, movement, w₀, rewind point); see history.ts. */
+  history?: TrainingHistory;
 }
 
 export interface InitOptions {
@@ -115,6 +118,7 @@ export function cloneMLP(m: MLP): MLP {
     layers: m.layers.map((l) => ({ ...l, weight: l.weight.slice(), bias: l.bias.slice(), mask: l.mask?.slice() })),
     preprocessing: { ...m.preprocessing, mean: m.preprocessing.mean?.slice() ?? null, scale: m.preprocessing.scale?.slice() ?? null },
     provenance: structuredClone(m.provenance),
+    history: m.history && cloneHistory(m.history),
   };
 }
 

@@ -178,6 +178,41 @@ export class Network {
     return viewF32(this.k, this.layers[i].dW);
   }
 
+  /** The weights of layer i as the device holds them now (a fresh view; it dies when memory grows). */
+  weightView(i: number): Float32Array {
+    return viewF32(this.k, this.layers[i].W);
+  }
+
+  /** Scratch for `sumSquaredSampleGrads`, allocated on first use (training never needs it). */
+  private fisher: { dZ2: F32Buf; A2: F32Buf; out: F32Buf[]; db: F32Buf } | null = null;
+
+  /**
+   * Σ_b (dZ_l[r,b] · A_l[c,b])² per weight of layer i, over the batch of the last backward pass
+   * (a fresh view). dZ_l[r,b]·A_l[c,b] is sample b's share of dW_l = dZ_l·A_lᵀ, so this is the sum
+   * of squared per-sample gradients of the batch-mean loss; multiply by B² for the per-sample
+   * losses' (the batch mean divides each by B). Computed as (dZ⊙dZ)·(A⊙A)ᵀ with the gradient kernel.
+   */
+  sumSquaredSampleGrads(i: number, B: number): Float32Array {
+    if (!Number.isInteger(B) || B < 1 || B > this.maxBatch) throw new RangeError(`Network: batch ${B} is outside 1..${this.maxBatch}`);
+    const k = this.k;
+    if (!this.fisher) {
+      const widest = Math.max(this.nIn, ...this.layers.map((L) => L.out));
+      this.fisher = {
+        dZ2: allocF32(k, widest * this.maxBatch), A2: allocF32(k, widest * this.maxBatch),
+        out: this.layers.map((L) => allocF32(k, L.out * L.inn)), db: allocF32(k, widest),
+      };
+    }
+    const L = this.layers[i], f = this.fisher;
+    const square = (src: F32Buf, dst: F32Buf, n: number) => {
+      const s = viewF32(k, src), d = viewF32(k, dst);
+      for (let j = 0; j < n; j++) d[j] = s[j] * s[j];
+    };
+    square(this.dZ[i], f.dZ2, L.out * B);
+    square(this.acts[i], f.A2, L.inn * B);
+    k.f32_gemm_nt_grad(f.dZ2.ptr, f.A2.ptr, f.out[i].ptr, f.db.ptr, L.out, L.inn, B);
+    return viewF32(k, f.out[i]);
+  }
+
   /** Zeroes the momentum buffers (e.g. after rewinding weights). */
   resetMomentum(): void {
     for (const L of this.layers) { viewF32(this.k, L.vW).fill(0); viewF32(this.k, L.vb).fill(0); }

@@ -72,6 +72,12 @@ export interface TrainResult {
 export interface TrainHooks {
   /** Called every `every` optimiser steps with the model's arrays synced; may change weights and masks. */
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
+  /**
+   * Called after every backward pass, before the SGD step, with each layer's weights w_t and
+   * batch-mean data-loss gradient ∂L/∂W at w_t (views into kernel memory, valid during the call
+   * only). For movement scores (Sanh et al. 2020): src/nn/history.ts.
+   */
+  onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
   /** Called after each epoch with its record; the model's arrays are synced. */
   onEpoch?: (rec: EpochRecord, model: MLP) => void;
   /** Kernel backend (default: the best wasm build). */
@@ -166,11 +172,27 @@ export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatu
   });
 }
 
+/** Gradients of the data loss over a few mini-batches (see `computeGradients`). */
+export interface GradientEstimate {
+  /** Mean over the batches of the batch-mean gradient ∂L/∂W. */
+  grads: Float32Array[];
+  /** Mean over the batches of the squared batch-mean gradient (its norm is the recorded gradient norm). */
+  sqGrads: Float32Array[];
+  /**
+   * With `fisher: true`: the empirical Fisher diagonal F = (1/N) Σ_n (∂ℓ_n/∂W)², the mean over the
+   * N samples seen of each sample's own squared gradient. For a linear layer ∂ℓ_n/∂W[r,c] =
+   * δ_n[r]·x_n[c] (δ = ∂ℓ_n/∂z), so F[r,c] = mean_n δ_n[r]²·x_n[c]². Not sqGrads: a batch mean's
+   * square has expectation μ² + σ²/B, the Fisher μ² + σ².
+   */
+  fisher?: Float32Array[];
+}
+
 /**
- * Mean gradient ∂L/∂W per layer over `batches` random mini-batches, and the mean of the squared
- * per-batch gradients (a diagonal Fisher estimate, used by the Taylor and OBD criteria).
+ * Gradient statistics per layer over `batches` random mini-batches of `batchSize` samples: the mean
+ * gradient, the mean squared batch gradient and, with `fisher: true`, the per-sample Fisher diagonal
+ * (for the Taylor and OBD criteria and the recorded gradient norms).
  */
-export function computeGradients(model: MLP, ds: Dataset, opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels }): { grads: Float32Array[]; sqGrads: Float32Array[] } {
+export function computeGradients(model: MLP, ds: Dataset, opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels; fisher?: boolean }): GradientEstimate {
   checkData(model, ds);
   const k = opts.kernels ?? defaultKernels();
   const B = Math.max(1, Math.min(opts.batchSize, ds.nSamples));
@@ -180,6 +202,7 @@ export function computeGradients(model: MLP, ds: Dataset, opts: { batches: numbe
     const order = rng.shuffle(Int32Array.from({ length: ds.nSamples }, (_, i) => i));
     const grads = model.layers.map((l) => new Float64Array(l.weight.length));
     const sq = model.layers.map((l) => new Float64Array(l.weight.length));
+    const fisher = opts.fisher ? model.layers.map((l) => new Float64Array(l.weight.length)) : null;
     const nb = Math.max(1, Math.min(opts.batches, Math.floor(ds.nSamples / B)));
     for (let b = 0; b < nb; b++) {
       const rows = order.subarray(b * B, b * B + B);
@@ -190,11 +213,17 @@ export function computeGradients(model: MLP, ds: Dataset, opts: { batches: numbe
       model.layers.forEach((_, i) => {
         const g = net.weightGrad(i);
         for (let j = 0; j < g.length; j++) { grads[i][j] += g[j]; sq[i][j] += g[j] * g[j]; }
+        if (fisher) {
+          // The batch-mean loss scales each sample's gradient by 1/B: undo it (B²) before averaging.
+          const s = net.sumSquaredSampleGrads(i, B), f = fisher[i];
+          for (let j = 0; j < s.length; j++) f[j] += s[j] * B * B;
+        }
       });
     }
     return {
       grads: grads.map((g) => Float32Array.from(g, (v) => v / nb)),
       sqGrads: sq.map((g) => Float32Array.from(g, (v) => v / nb)),
+      fisher: fisher?.map((f) => Float32Array.from(f, (v) => v / (nb * B))),
     };
   });
 }
@@ -270,6 +299,7 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
           for (let j = 0; j < g.length; j++) s += g[j] * g[j];
           gradNormSums[i] += Math.sqrt(s);
         }
+        if (hooks.onGradient) hooks.onGradient(model.layers.map((_, i) => net.weightView(i)), model.layers.map((_, i) => net.weightGrad(i)));
         net.step({ lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.alpha / n });
         step++;
         if (hooks.onStep && step % hooks.onStep.every === 0) {

@@ -2,15 +2,19 @@
  * Importance criteria: one score per weight (a Float32Array per layer, shaped like `weight`).
  * Higher score = more important; pruning removes the lowest scores.
  *
- * | criterion  | score                         | source |
- * |------------|-------------------------------|--------|
- * | magnitude  | |w|                           | Han et al. 2015, "Learning both Weights and Connections" |
- * | random     | u ~ U(0,1), seeded            | the control every pruning paper needs (e.g. Frankle & Carbin 2019) |
- * | movement   | |w − w₀|                      | distance travelled from initialisation (cf. Frankle & Carbin 2019; Sanh et al. 2020 use the signed −w·∂L/∂w variant) |
- * | range      | max_t w_t − min_t w_t         | range of each weight over training snapshots |
- * | taylor     | |w · ∂L/∂w|                   | first-order Taylor: Mozer & Smolensky 1989 (skeletonization), Molchanov et al. 2017/2019; SNIP = this at init (Lee et al. 2019) |
- * | obd        | ½ · h_ii · w²                 | Optimal Brain Damage, LeCun et al. 1990, h_ii ≈ diagonal Fisher E[(∂L/∂w)²] |
- * | user       | anything the caller supplies  | — |
+ * | criterion    | score                         | source |
+ * |--------------|-------------------------------|--------|
+ * | magnitude    | |w|                           | Han et al. 2015, "Learning both Weights and Connections" |
+ * | random       | u ~ U(0,1), seeded            | the control every pruning paper needs (e.g. Frankle & Carbin 2019) |
+ * | movement     | S = −Σ_t w_t · ∂L/∂w_t        | movement pruning, Sanh, Wolf & Rush 2020: signed, summed over every recorded training / fine-tuning step |
+ * | displacement | |w − w₀|                      | distance from initialisation, Zhou et al. 2019 ("Deconstructing Lottery Tickets") |
+ * | range        | max_t w_t − min_t w_t         | range of each weight over training snapshots (w₀ and every epoch) |
+ * | taylor       | |w · ∂L/∂w|                   | first-order Taylor: Mozer & Smolensky 1989 (skeletonization), Molchanov et al. 2017/2019; SNIP = this at init (Lee et al. 2019) |
+ * | obd          | ½ · F_ii · w²                 | Optimal Brain Damage, LeCun et al. 1990, h_ii ≈ empirical Fisher F_ii = mean_n (∂ℓ_n/∂w)² over single samples |
+ * | user         | anything the caller supplies  | — |
+ *
+ * movement, range and displacement read the model's training history (src/nn/history.ts) when
+ * the caller does not pass their input: `train` records it and the model file stores it.
  *
  * Each criterion is one file in criteria/ and one line in criteria/registry.ts.
  */
@@ -37,10 +41,23 @@ export function isCriterionName(name: string): name is CriterionName {
 export function scoreModel(model: MLP, criterion: CriterionName, inputs: CriterionInputs = {}): Scores {
   if (!isCriterionName(criterion)) throw new RangeError(`unknown criterion '${criterion as string}'`);
   const c = CRITERIA[criterion];
+  const filled = withHistory(model, inputs);
   for (const need of c.needs) {
-    if (inputs[need] === undefined) throw new RangeError(`criterion ${criterion} needs ${NEED_MESSAGES[need]}`);
+    if (filled[need] === undefined) throw new RangeError(`criterion ${criterion} needs ${NEED_MESSAGES[need]}`);
   }
-  return c.score(model, inputs);
+  return c.score(model, filled);
+}
+
+/** The inputs, with what the caller left out taken from the model's training history. */
+export function withHistory(model: MLP, inputs: CriterionInputs): CriterionInputs {
+  const h = model.history;
+  if (!h) return inputs;
+  return {
+    ...inputs,
+    tracker: inputs.tracker ?? h.range,
+    movement: inputs.movement ?? h.movement,
+    initial: inputs.initial ?? h.initial?.weights,
+  };
 }
 
 export type { Criterion, CriterionInputs, GradFn, Gradients, Need, Scores } from './criteria/types.js';
@@ -48,7 +65,8 @@ export { accumulateGradients } from './criteria/gradients.js';
 export { magnitudeScores } from './criteria/magnitude.js';
 export { randomScores } from './criteria/random.js';
 export { movementScores } from './criteria/movement.js';
-export { RangeTracker } from './criteria/range.js';
+export { displacementScores } from './criteria/displacement.js';
+export { MovementTracker, RangeTracker } from '../nn/history.js';
 export { taylorScores } from './criteria/taylor.js';
 export { obdScores } from './criteria/obd.js';
 export { userScores } from './criteria/user.js';

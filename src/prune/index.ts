@@ -4,7 +4,8 @@ export { kthSmallest, percentile } from './select.js';
 export { maskByCount, maskByThreshold, maskForAmount, validateAmount, type Amount } from './threshold.js';
 export { planMasks, resolveLayers, hasPath, DEFAULT_MIN_DENSITY, type ScopeKind, type ScopeOptions } from './scope.js';
 export {
-  accumulateGradients, COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, magnitudeScores, movementScores, obdScores, randomScores, RangeTracker, scoreModel, taylorScores, userScores,
+  accumulateGradients, COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, displacementScores, magnitudeScores, movementScores, MovementTracker, obdScores,
+  randomScores, RangeTracker, scoreModel, taylorScores, userScores, withHistory,
   type Criterion, type CriterionInputs, type CriterionName, type Need, type GradFn, type Gradients, type Scores,
 } from './criteria.js';
 export { neuronScores, nmMask, pruneNeurons, removeNeurons, type NeuronPruneOptions } from './structured.js';

@@ -7,7 +7,8 @@
  */
 import type { MLP } from '../nn/model.js';
 import { cloneMLP } from '../nn/model.js';
-import { scoreModel, type CriterionInputs, type CriterionName, type Gradients, type RangeTracker } from './criteria.js';
+import { modelAt, MovementTracker } from '../nn/history.js';
+import { CRITERIA, scoreModel, type CriterionInputs, type CriterionName, type Gradients } from './criteria.js';
 import { pruneLayer } from './mask.js';
 import { planMasks, resolveLayers, type ScopeKind } from './scope.js';
 import type { FineTune, ScheduleEnv, ScheduleResult, FineTuneHooks } from './schedule.js';
@@ -34,7 +35,10 @@ export interface PruneOptions {
   /** How much (unstructured); for the schedules other than one-shot it must be `{ sparsity }`. */
   amount?: Amount;
   criterion?: CriterionName;
-  /** Initial weights (movement), tracker (range), user scores, seed (random). */
+  /**
+   * Initial weights (displacement), range tracker (range), movement tracker (movement), user
+   * scores, seed (random). Left out, they come from the model's training history (`model.history`).
+   */
   inputs?: Omit<CriterionInputs, 'gradients'>;
   scope?: ScopeKind;
   /** Layers to prune (for `structured: 'neurons'`: hidden layers, i.e. outputs of layers[i]). */
@@ -47,8 +51,14 @@ export interface PruneOptions {
   sparsities?: number[];
   /** Epochs per round (iterative, lottery), total (gradual), after the prune (oneshot). */
   finetuneEpochs?: number;
-  /** Lottery ticket: weights to rewind to (default: the model as given). Rate per round: 0.2. */
+  /**
+   * Lottery ticket: the weights to rewind to after each prune. Default: the model's recorded
+   * rewind point — w₀ (`history.initial`, or `inputs.initial` given as a model), or the weights
+   * after epoch `rewindEpoch` when training recorded them (Frankle et al. 2020). Rate per round: 0.2.
+   */
   rewindTo?: MLP;
+  /** Rewind to the weights after this many training epochs (0: w₀); must match the model's history. */
+  rewindEpoch?: number;
   lotteryRate?: number;
   /** Structured pruning instead of unstructured. */
   structured?: { kind: 'neurons'; norm?: 1 | 2; outgoing?: boolean } | { kind: 'nm'; n: number; m: number };
@@ -62,12 +72,17 @@ export interface PruneResult {
   steps: PruneStep[];
 }
 
+/** The caller's inputs, with the trackers this run continues (continueHistory) in place of the ones passed in. */
+function runInputs(model: MLP, opts: PruneOptions): CriterionInputs {
+  return { ...opts.inputs, tracker: model.history?.range ?? opts.inputs?.tracker, movement: model.history?.movement ?? opts.inputs?.movement };
+}
+
 /** Scores the model with the chosen criterion and prunes the scope to `amount` (in place). */
 export function makePruneTo(ctx: PruneContext, opts: PruneOptions): (model: MLP, amount: Amount) => void {
   const criterion = opts.criterion ?? 'magnitude';
   let round = 0;
   return (model, amount) => {
-    const inputs: CriterionInputs = { ...opts.inputs, seed: (opts.inputs?.seed ?? opts.seed ?? 0) + round++, gradients: ctx.gradients };
+    const inputs: CriterionInputs = { ...runInputs(model, opts), seed: (opts.inputs?.seed ?? opts.seed ?? 0) + round++, gradients: ctx.gradients };
     const scores = scoreModel(model, criterion, inputs);
     const masks = planMasks(model, scores, amount, { scope: opts.scope, layers: opts.layers, minDensity: opts.minDensity });
     masks.forEach((m, l) => { if (m) pruneLayer(model.layers[l], m); });
@@ -80,14 +95,12 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
   const schedule = opts.schedule ?? 'oneshot';
   const epochs = opts.finetuneEpochs ?? 0;
   if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`finetuneEpochs must be a whole number ≥ 0, got ${epochs}`);
-  if (opts.structured) return structured(model, ctx, opts, schedule, epochs);
+  const hooks: FineTuneHooks = { ...continueHistory(model, opts), signal: opts.signal };
+  if (opts.structured) return structured(model, ctx, opts, schedule, epochs, hooks);
   if (!opts.amount) throw new RangeError('amount: give a sparsity, a count, a percentile or a threshold');
   validateAmount(opts.amount);
   resolveLayers(model, opts.layers);
 
-  const hooks: FineTuneHooks = { signal: opts.signal };
-  const tracker: RangeTracker | undefined = opts.inputs?.tracker;
-  if (tracker) hooks.onEpoch = (_rec, m) => tracker.observe(m);
   const env: ScheduleEnv = { pruneTo: makePruneTo(ctx, opts), fineTune: ctx.fineTune, evaluate: ctx.evaluate, hooks };
 
   if (!Object.hasOwn(PRUNING_SCHEDULES, schedule)) throw new RangeError(`unknown schedule '${schedule as string}'`);
@@ -95,12 +108,48 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
   if (s.needsSparsity && !('sparsity' in opts.amount)) throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
   return s.run(model, env, {
     amount: opts.amount, epochs, steps: opts.steps, sparsities: opts.sparsities, stepsPerEpoch: ctx.stepsPerEpoch, lotteryRate: opts.lotteryRate,
-    rewindTo: () => opts.rewindTo ?? cloneMLP(input),
+    rewindTo: () => opts.rewindTo ?? rewindPoint(model, opts),
   });
 }
 
+/**
+ * This run's own training history, continued through its fine-tuning: the (cloned) model's range
+ * and movement trackers observe every fine-tuning epoch and step, so each pruning run — each point
+ * of a sweep — sees its own trajectory and nobody else's. A tracker passed in `inputs` is copied,
+ * never changed; movement without any history starts from S = 0 here (Sanh et al.'s setting:
+ * accumulated over fine-tuning only).
+ */
+function continueHistory(model: MLP, opts: PruneOptions): FineTuneHooks {
+  const needs = CRITERIA[opts.criterion ?? 'magnitude']?.needs ?? [];
+  const inp = opts.inputs;
+  if (inp?.tracker) (model.history ??= {}).range = inp.tracker.clone();
+  if (inp?.movement) (model.history ??= {}).movement = inp.movement.clone();
+  if (needs.includes('movement') && !model.history?.movement) (model.history ??= {}).movement = new MovementTracker(model);
+  const range = model.history?.range, movement = model.history?.movement;
+  const hooks: FineTuneHooks = {};
+  if (range) hooks.onEpoch = (_rec, m) => range.observe(m);
+  if (movement) hooks.onGradient = (w, g) => movement.observe(w, g);
+  return hooks;
+}
+
+/** The lottery ticket's rewind point (see PruneOptions.rewindTo), or a clear error naming what is missing. */
+function rewindPoint(model: MLP, opts: PruneOptions): MLP {
+  const h = model.history, k = opts.rewindEpoch;
+  const given = opts.inputs?.initial && !Array.isArray(opts.inputs.initial) ? opts.inputs.initial : undefined;
+  if (k !== undefined && (!Number.isInteger(k) || k < 0)) throw new RangeError(`rewindEpoch must be a whole number ≥ 0, got ${k}`);
+  if (k === undefined || k === 0) {
+    const snap = (k === undefined ? h?.rewind : undefined) ?? h?.initial;
+    if (snap) return modelAt(model, snap);
+    if (given) return given;
+    throw new RangeError('lottery ticket: no weights to rewind to — the model has no recorded initial weights (train it with prunekit train, or pass rewindTo / inputs.initial)');
+  }
+  if (h?.rewind?.epoch === k) return modelAt(model, h.rewind);
+  throw new RangeError(`lottery ticket: rewinding to epoch ${k} needs the weights training recorded after epoch ${k}; ` +
+    (h?.rewind ? `this model recorded epoch ${h.rewind.epoch}` : 'this model recorded none') + ` (train with --rewind-epoch ${k})`);
+}
+
 /** Structured pruning is one-shot (then optional fine-tuning). */
-async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: PruningScheduleName, epochs: number): Promise<ScheduleResult> {
+async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: PruningScheduleName, epochs: number, hooks: FineTuneHooks): Promise<ScheduleResult> {
   const s = opts.structured!;
   if (schedule !== 'oneshot') throw new RangeError(`structured pruning (${s.kind}) supports only the oneshot schedule, got ${schedule}`);
   const steps: PruneStep[] = [];
@@ -115,7 +164,7 @@ async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, sch
     out = pruneNeurons(model, { fraction: opts.amount.sparsity, hidden: opts.layers, norm: s.norm, outgoing: s.outgoing }).model;
   } else {
     const layers = resolveLayers(model, opts.layers);
-    const scores = scoreModel(model, opts.criterion ?? 'magnitude', { ...opts.inputs, seed: opts.inputs?.seed ?? opts.seed, gradients: ctx.gradients });
+    const scores = scoreModel(model, opts.criterion ?? 'magnitude', { ...runInputs(model, opts), seed: opts.inputs?.seed ?? opts.seed, gradients: ctx.gradients });
     for (const l of layers) {
       const L = model.layers[l];
       pruneLayer(L, nmMask(scores[l], L.outFeatures, L.inFeatures, s.n, s.m, L.mask));
@@ -125,7 +174,8 @@ async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, sch
   await rec(out, 'pruned', target, 0);
   if (epochs > 0) {
     if (!ctx.fineTune) throw new RangeError('fine-tuning epochs requested but no fineTune function given');
-    await ctx.fineTune(out, epochs, { signal: opts.signal });
+    // Removing neurons changed the shapes (and dropped the history); N:M keeps them, so its history continues.
+    await ctx.fineTune(out, epochs, out === model ? hooks : { signal: opts.signal });
     await rec(out, 'finetuned', target, epochs);
   }
   return { model: out, steps };

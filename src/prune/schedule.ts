@@ -23,11 +23,14 @@ import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps
  *   device. The hook may change `layer.mask` (only ever adding zeros) and zero the pruned weights;
  *   the trainer then re-uploads weights and masks and zeroes the momentum of newly pruned weights.
  * - `onEpoch(rec, model)` after each epoch, weights synced (e.g. `RangeTracker.observe`).
+ * - `onGradient(weights, grads)` after each backward pass, before the step: every layer's w_t and
+ *   ∂L/∂w_t as views valid during the call (e.g. `MovementTracker.observe`).
  * - `signal`: training stops at the next batch once it is aborted.
  */
 export interface FineTuneHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   onEpoch?: (rec: unknown, model: MLP) => void;
+  onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
   signal?: AbortSignal;
 }
 

@@ -61,6 +61,7 @@ export function removeNeurons(model: MLP, h: number, remove: number[]): MLP {
   const out = cloneMLP(model);
   out.layers[h] = selectRows(L, keep);
   out.layers[h + 1] = selectCols(model.layers[h + 1], keep);
+  delete out.history; // recorded for the old shapes
   return out;
 }
 

@@ -13,7 +13,7 @@ import type { Metrics } from './steps.js';
 export interface TrainerContextOptions {
   /** Fine-tuning configuration (epochs are set per call). Validation hold-out and early stopping are off. */
   train?: Partial<TrainConfig>;
-  /** Batches × batch size used for taylor/obd gradients and the recorded gradient norms (default 8 × 64). */
+  /** Batches × batch size used for taylor/obd gradients (and obd's per-sample Fisher) and the recorded gradient norms (default 8 × 64). */
   gradBatches?: number;
   gradBatchSize?: number;
   /** Also evaluate on the training split (train–test gap; one more pass over the training data per record). Default true. */
@@ -28,7 +28,7 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
   let call = 0;
   return {
     stepsPerEpoch: Math.ceil(data.train.nSamples / batchSize),
-    gradients: (model: MLP) => computeGradients(model, data.train, gradOpts),
+    gradients: (model: MLP) => computeGradients(model, data.train, { ...gradOpts, fisher: true }),
     fineTune: (model, epochs, hooks) =>
       // A different shuffle per fine-tuning call, still repeatable from the seed.
       train(model, data, { ...cfg, epochs, seed: (cfg.seed ?? DEFAULT_TRAIN.seed) + ++call }, { ...hooks, kernels: opts.kernels }),

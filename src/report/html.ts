@@ -78,7 +78,7 @@ function memorySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Secti
   });
   return {
     id: 'memory', question: 'How much memory does it save?', figures: [
-      { svg, caption: `Compact model files (dead neurons removed, each layer stored dense or CSR, whichever is smaller/faster) vs the dense model in the same format (${bytes(r.dense.bytes)}; the training-model file with masks is ${bytes(r.dense.denseFileBytes)}).` },
+      { svg, caption: `Compact model files (dead neurons removed, each layer stored dense or CSR, whichever is smaller/faster) vs the dense model in the same format (${bytes(r.dense.bytes)}; the training-model file, with masks and the training history, is ${bytes(r.dense.denseFileBytes)}).` },
       { svg: ratio, caption: 'The same sizes as a ratio. Sparse storage also stores an index per nonzero weight, so the ratio can trail 1 ÷ (1 − sparsity).' },
     ],
   };

@@ -8,15 +8,21 @@
  * - iterative: one chain, lowest target first; each point prunes the previous point's model further
  *   and fine-tunes it (Han et al. 2015) — so the points cost one fine-tune each, not one run each;
  * - oneshot, gradual, lottery: each point starts from the dense model.
+ *
+ * The dense model's training history (weight range, movement, w₀, rewind point: src/nn/history.ts)
+ * is recorded once; every point works on its own copy and extends it with its own fine-tuning only,
+ * so `range` and `movement` never see another criterion's (or another point's) pruned snapshots.
+ * Lottery-ticket points rewind to w₀, or to the weights after epoch `rewindEpoch`.
  */
 import { cpus, loadavg } from 'node:os';
 import type { SplitDataset } from '../data/types.js';
-import { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP } from '../nn/model.js';
+import { createMLP, layerSizes, sparsityOf, type MLP } from '../nn/model.js';
 import type { ActName } from '../kernels/types.js';
 import { computeGradients, defaultKernels, evaluate, train, type TrainConfig } from '../nn/train.js';
 import { encodeMLP } from '../nn/io.js';
 import { pruneModel, type PruneOptions, type PruningScheduleName } from '../prune/prune.js';
-import { RangeTracker, type CriterionName } from '../prune/criteria.js';
+import type { CriterionName } from '../prune/criteria.js';
+import { HistoryRecorder } from '../nn/history.js';
 import type { ScopeKind } from '../prune/scope.js';
 import { trainerContext } from '../prune/trainer.js';
 import { compact } from '../compact/compact.js';
@@ -43,6 +49,8 @@ export interface SweepOptions {
   schedules: PruningScheduleName[];
   /** Epochs per step (iterative, lottery) or in total (oneshot, gradual). */
   finetuneEpochs: number;
+  /** Lottery ticket: rewind to the weights after this many dense-training epochs (default 0: w₀). */
+  rewindEpoch?: number;
   /** Batch sizes for latency. Default [1, 64]. */
   batches?: number[];
   /** Timed runs per latency measurement. Default 30. */
@@ -86,12 +94,16 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const dense = createMLP({ sizes, activation: o.activation, seed: o.seed }, {
     mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
   });
-  const initial = cloneMLP(dense);
-  const tracker = new RangeTracker(dense);
+  const rewindEpoch = o.rewindEpoch ?? 0;
+  if (rewindEpoch > o.train.epochs) throw new RangeError(`rewind epoch ${rewindEpoch} is after the last training epoch (${o.train.epochs})`);
+  const history = new HistoryRecorder(dense, { rewindEpoch });
   log(`training ${sizes.join('-')} for ${o.train.epochs} epochs`);
   const tr = await train(dense, data, { seed: o.seed, ...o.train }, {
-    onEpoch: (r, m) => { tracker.observe(m); log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`); },
+    onGradient: history.hooks.onGradient,
+    onEpoch: (r, m) => { history.onEpoch(r.epoch, m); log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`); },
   });
+  if (rewindEpoch > 0 && !history.history.rewind) throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
+  dense.history = history.history;
   dense.provenance = { data: o.dataSpec, sizes, activation: o.activation, train: { ...o.train, seed: o.seed } };
   const denseTest = evaluate(dense, data.test), denseTrain = evaluate(dense, data.train);
   const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed };
@@ -103,7 +115,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
 
   // 2. prune, compact, measure
   const ftCfg: Partial<TrainConfig> = { ...o.train, schedule: 'constant', ...o.fineTune, seed: o.seed };
-  const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
   const points: SweepPoint[] = [];
   const pruned: MLP[] = [];
   const compactFiles: Uint8Array[] = [];
@@ -116,12 +127,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const t0 = performance.now();
       const base: PruneOptions = {
         amount: { sparsity: target }, criterion, scope, seed: o.seed,
-        inputs: { initial, tracker, seed: o.seed },
+        inputs: { seed: o.seed },
         finetuneEpochs: o.finetuneEpochs,
         schedule: schedule === 'iterative' ? 'oneshot' : schedule,
-        rewindTo: schedule === 'lottery' ? initial : undefined,
+        rewindEpoch,
       };
       const start = schedule === 'iterative' ? chain : dense;
+      // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
+      const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
       const { model, steps } = await pruneModel(start, ctx, base);
       if (schedule === 'iterative') chain = model;
       const pruneSeconds = (performance.now() - t0) / 1000;

@@ -3,7 +3,7 @@ import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, 
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg } from '../common.js';
 import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
-import { PRUNING_SCHEDULES } from '../../prune/schedules.js';
+import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
 import type { PruneContext } from '../../prune/prune.js';
 
@@ -30,7 +30,10 @@ ${pruningSchedulesHelp(23)}
   --finetune-epochs N  epochs per round (iterative, lottery), total (gradual), after (oneshot)
   --structured neurons remove whole hidden neurons (L1 norm of incoming weights); --sparsity = fraction
   --nm N:M             N:M semi-structured sparsity (e.g. 2:4) along each row's inputs
-  --rewind FILE        lottery/movement: initial weights (default: re-created from the model's training seed)
+  --rewind FILE        lottery/displacement: the weights to rewind to / measure from (default: w₀ as
+                       recorded by train; older files: re-created from the model's training seed)
+  --rewind-epoch K     lottery: rewind to the weights after training epoch K (train --rewind-epoch K
+                       stores them; default: what the file records, w₀ unless train was told otherwise)
   --lr X --batch N --momentum X --alpha X   fine-tuning SGD (default: the model's training settings)
   --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
   --out FILE           where to write the pruned model
@@ -43,7 +46,7 @@ const command: Command = {
       ...dataFlags, model: { type: 'string' }, sparsity: { type: 'string' }, percentile: { type: 'string' }, threshold: { type: 'string' },
       criterion: { type: 'string' }, scope: { type: 'string' }, layers: { type: 'string' }, 'min-density': { type: 'string' },
       schedule: { type: 'string' }, steps: { type: 'string' }, 'finetune-epochs': { type: 'string' }, structured: { type: 'string' },
-      nm: { type: 'string' }, rewind: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, momentum: { type: 'string' },
+      nm: { type: 'string' }, rewind: { type: 'string' }, 'rewind-epoch': { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, momentum: { type: 'string' },
       alpha: { type: 'string' }, adjust: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' },
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
@@ -62,6 +65,9 @@ const command: Command = {
     const structuredKind = oneOf(v.structured, 'structured', ['neurons'] as const);
     const nm = parseNM(v.nm);
     const rewindPath = inputFile(v.rewind, 'rewind');
+    const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 });
+    if (rewindEpoch !== undefined && rewindPath) throw new UsageError('give --rewind FILE or --rewind-epoch K, not both');
+    if (rewindEpoch !== undefined && !PRUNING_SCHEDULES[schedule].rewinds) throw new UsageError(`--rewind-epoch applies to the rewinding schedules only (${PRUNING_SCHEDULE_NAMES.filter((n) => PRUNING_SCHEDULES[n].rewinds).join(', ')})`);
 
     const given = [sparsity, percentile, threshold].filter((x) => x !== undefined).length;
     if (given > 1) throw new UsageError('give only one of --sparsity, --percentile, --threshold');
@@ -98,9 +104,18 @@ const command: Command = {
     };
     const cfg = Object.fromEntries(Object.entries(trainCfg).filter(([, x]) => x !== undefined));
 
-    // Initial weights for movement/range/lottery: a file, or the init the train command made from its seed.
+    // The training history in the file (w₀, range, movement, rewind point) feeds displacement, range,
+    // movement and the lottery ticket. Files without it: w₀ from --rewind or re-created from the
+    // training seed; the range cannot be re-created.
     const needs = CRITERIA[criterion].needs;
-    const needInit = needs.includes('initial') || needs.includes('tracker') || PRUNING_SCHEDULES[schedule].rewinds;
+    if (needs.includes('tracker') && !model.history?.range) {
+      throw new UsageError(`--criterion ${criterion} needs the weight range recorded during training, and ${modelPath} has none (written by an older prunekit, or after removing neurons): retrain it with prunekit train, or choose another criterion`);
+    }
+    const recorded = model.history?.rewind?.epoch;
+    if (rewindEpoch !== undefined && rewindEpoch > 0 && recorded !== rewindEpoch) {
+      throw new UsageError(`--rewind-epoch ${rewindEpoch}: ${modelPath} ${recorded ? `recorded epoch ${recorded} only` : 'recorded no epoch to rewind to'}; retrain it with prunekit train --rewind-epoch ${rewindEpoch}`);
+    }
+    const needInit = rewindPath !== undefined || (!model.history?.initial && (needs.includes('initial') || PRUNING_SCHEDULES[schedule].rewinds));
     let initial: MLP | undefined;
     if (needInit) initial = rewindPath ? loadOrRunError(loadModel, rewindPath) : await recreateInit(model, trainProv);
     if (initial?.layers.some((L, l) => L.weight.length !== model.layers[l]?.weight.length)) {
@@ -109,12 +124,9 @@ const command: Command = {
 
     const { trainerContext } = await import('../../prune/trainer.js');
     const { pruneModel } = await import('../../prune/prune.js');
-    const { RangeTracker } = await import('../../prune/criteria.js');
     const { sparsityOf } = await import('../../nn/model.js');
     // Without data the context is empty: no fine-tuning, no gradients, no evaluation.
     const ctx: PruneContext = data ? trainerContext(data, { train: cfg }) : {};
-    let tracker;
-    if (needs.includes('tracker')) { tracker = new RangeTracker(initial!); tracker.observe(model); }
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
     const dense = ctx.evaluate ? await ctx.evaluate(model) : null;
@@ -122,7 +134,7 @@ const command: Command = {
     // is a runtime failure (exit 1), not bad usage.
     const result = await pruneModel(model, ctx, {
       amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
-      inputs: { seed, initial, tracker }, rewindTo: initial,
+      inputs: { seed, initial }, rewindTo: rewindPath ? initial : undefined, rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
     });
     let pruned = result.model;
@@ -153,10 +165,12 @@ const command: Command = {
   },
 };
 
-/** Criterion inputs only training data can give, and why a criterion that reads one needs --data. */
+/**
+ * Criterion inputs only training data can give, and why a criterion that reads one needs --data.
+ * The range, the movement and w₀ come from the training history in the model file.
+ */
 const NEEDS_DATA: Partial<Record<Need, string>> = {
   gradients: 'it scores weights with gradients on training batches',
-  tracker: "it tracks each weight's range during fine-tuning",
 };
 
 /** Without --data only data-free, one-shot pruning can run: say what needs data and what does not. */

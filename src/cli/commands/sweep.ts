@@ -29,6 +29,7 @@ ${criteriaHelp(27)}
 ${pruningSchedulesHelp(27)}
   --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
   --finetune-lr X          fine-tuning learning rate (default: the training --lr, constant)
+  --rewind-epoch K         lottery: rewind to the weights after dense epoch K (default 0: w₀)
   --runs N                 timed runs per latency figure (default 30)
   --values f32|f16|kmeans  compact value encoding (default f32)
   --report DIR             output folder (created if missing)
@@ -38,7 +39,7 @@ export const sweepFlags = {
   ...dataFlags, ...trainingFlags, sparsities: { type: 'string' },
   criteria: { type: 'string' }, scope: { type: 'string' }, schedule: { type: 'string' }, 'finetune-epochs': { type: 'string' },
   runs: { type: 'string' }, values: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' },
-  'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' },
+  'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' }, 'rewind-epoch': { type: 'string' },
 } as const;
 
 /** A comma-separated subset of `choices`; `all` means every choice. */
@@ -62,7 +63,7 @@ export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; 
 export function sweepArgs(v: Record<string, string | boolean | undefined>, defaults: Partial<SweepArgs> = {}): SweepArgs {
   const s = (k: string) => v[k] as string | undefined;
   const sparsities = numList(s('sparsities'), 'sparsities', { min: 0, max: 1, maxExclusive: true }) ?? defaults.sparsities ?? [0.5, 0.8, 0.9, 0.95, 0.98];
-  return {
+  const a: SweepArgs = {
     dataSpec: s('data') ?? defaults.dataSpec ?? required<string>(undefined, 'data'),
     label: labelArg(s('label')),
     header: headerArg(s('header')),
@@ -85,12 +86,15 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
     scopes: list(s('scope'), 'scope', SCOPES, defaults.scopes ?? ['global']),
     schedules: list(s('schedule'), 'schedule', PRUNING_SCHEDULE_CHOICES, defaults.schedules ?? ['iterative']),
     finetuneEpochs: num(s('finetune-epochs'), 'finetune-epochs', { int: true, min: 0 }) ?? defaults.finetuneEpochs ?? 3,
+    rewindEpoch: num(s('rewind-epoch'), 'rewind-epoch', { int: true, min: 0 }) ?? defaults.rewindEpoch ?? 0,
     fineTune: s('finetune-lr') !== undefined ? { lr: num(s('finetune-lr'), 'finetune-lr', { min: 0, minExclusive: true }) } : defaults.fineTune,
     runs: num(s('runs'), 'runs', { int: true, min: 1 }) ?? defaults.runs ?? 30,
     values: oneOf(s('values'), 'values', ['f32', 'f16', 'kmeans'] as const) ?? defaults.values ?? 'f32',
     reportDir: reportDir(s('report') ?? defaults.reportDir ?? required<string>(undefined, 'report')),
     json: (v.json as boolean | undefined) ?? false,
   };
+  if (a.rewindEpoch! > a.train.epochs) throw new UsageError(`--rewind-epoch ${a.rewindEpoch} is after the last training epoch (--epochs ${a.train.epochs})`);
+  return a;
 }
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */

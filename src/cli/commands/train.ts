@@ -24,6 +24,11 @@ ${lrSchedulesHelp(23)}
   --tol X              minimum improvement (default 1e-4); --patience N epochs (default 10)
   --kernels NAME       kernel build (default: the best this engine runs):
 ${kernelsHelp(23)}
+  --rewind-epoch K     also store the weights after epoch K, the lottery ticket's rewind point
+                       (default 0: w₀, stored anyway). The file records the training history —
+                       w₀, each weight's range and its movement −Σ w·∂L/∂w — for prune's range,
+                       movement, displacement and lottery (≈ 5× the weights' bytes, ≈ 20% more time)
+  --no-history         do not record it (smaller file, faster; prune --criterion range then refuses)
   --out FILE           where to write the model (safetensors)
   --json               print the result as JSON`;
 
@@ -33,6 +38,7 @@ const command: Command = {
     const { values: v } = parse(argv, {
       ...dataFlags, ...trainingFlags, schedule: { type: 'string' }, 'early-stopping': { type: 'boolean' }, 'validation-fraction': { type: 'string' },
       tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+      'rewind-epoch': { type: 'string' }, 'no-history': { type: 'boolean' },
     });
     const spec = required(v.data, 'data');
     const out = required(outputFile(v.out, 'out', { '--data': spec, '--test-data': v['test-data'] }), 'out');
@@ -54,6 +60,10 @@ const command: Command = {
       seed,
     };
     if (cfg.nesterov && cfg.momentum === 0) throw new UsageError('--nesterov needs --momentum > 0');
+    const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 }) ?? 0;
+    if (rewindEpoch > cfg.epochs) throw new UsageError(`--rewind-epoch ${rewindEpoch} is after the last epoch (--epochs ${cfg.epochs})`);
+    const recordHistory = !v['no-history'];
+    if (!recordHistory && v['rewind-epoch'] !== undefined) throw new UsageError('--rewind-epoch is stored in the training history: drop --no-history');
     const kernelsName = oneOf(v.kernels, 'kernels', KERNEL_CHOICES);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
@@ -71,17 +81,25 @@ const command: Command = {
       mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
     });
     const bar = progress('train', cfg.epochs, { quiet: v.json });
+    const { HistoryRecorder } = await import('../../nn/history.js');
+    const history = recordHistory ? new HistoryRecorder(model, { rewindEpoch }) : null;
     let result;
     try {
       result = await train(model, data, cfg, {
         kernels,
-        onEpoch: (r) => bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`),
+        onGradient: history?.hooks.onGradient,
+        onEpoch: (r, m) => {
+          history?.onEpoch(r.epoch, m);
+          bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`);
+        },
       });
     } catch (e) {
       if (e instanceof DivergenceError) throw new RunError(e.message);
       throw e;
     }
     bar.done();
+    if (history && rewindEpoch > 0 && !history.history.rewind) throw new RunError(`training stopped after ${result.epochs.length} epochs (${result.stopReason}), before --rewind-epoch ${rewindEpoch}: use a smaller --rewind-epoch`);
+    if (history) model.history = history.history;
     const test = evaluate(model, data.test, kernels);
     const trainEval = evaluate(model, data.train, kernels);
     // Only what defines the model: timings would make two runs with the same seed differ byte for byte.

@@ -1,41 +1,11 @@
-import type { MLP } from '../../nn/model.js';
-import { checkShapes, type Criterion, type Scores } from './types.js';
+import { RangeTracker } from '../../nn/history.js';
+import type { Criterion } from './types.js';
 
-/**
- * Tracks the range max − min of every weight over the snapshots it observes. Call `observe(model)`
- * once before training (or let the constructor do it) and then from the trainer's epoch hook.
- */
-export class RangeTracker {
-  readonly min: Float32Array[];
-  readonly max: Float32Array[];
-  snapshots = 0;
-
-  constructor(model: MLP) {
-    this.min = model.layers.map((L) => L.weight.slice());
-    this.max = model.layers.map((L) => L.weight.slice());
-    this.snapshots = 1;
-  }
-
-  observe(model: MLP): void {
-    checkShapes(model, this.min, 'RangeTracker.observe: the model changed shape;');
-    model.layers.forEach((L, l) => {
-      const lo = this.min[l], hi = this.max[l], w = L.weight;
-      for (let i = 0; i < w.length; i++) {
-        if (w[i] < lo[i]) lo[i] = w[i];
-        if (w[i] > hi[i]) hi[i] = w[i];
-      }
-    });
-    this.snapshots++;
-  }
-
-  /** max − min per weight. */
-  scores(): Scores {
-    return this.max.map((hi, l) => hi.map((h, i) => h - this.min[l][i]));
-  }
-}
+// The tracker lives with the training history (src/nn/history.ts): train records it, the model file stores it.
+export { RangeTracker };
 
 export const range: Criterion = {
   needs: ['tracker'],
-  describe: 'max − min of each weight over the training snapshots',
+  describe: 'max_t w_t − min_t w_t, the range of each weight over training snapshots',
   score: (_model, inputs) => inputs.tracker!.scores(),
 };

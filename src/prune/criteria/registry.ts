@@ -6,6 +6,7 @@
 export { magnitude } from './magnitude.js';
 export { random } from './random.js';
 export { movement } from './movement.js';
+export { displacement } from './displacement.js';
 export { range } from './range.js';
 export { taylor } from './taylor.js';
 export { obd } from './obd.js';

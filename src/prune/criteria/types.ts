@@ -5,7 +5,7 @@
  * thresholds (those weights are not candidates any more).
  */
 import type { MLP } from '../../nn/model.js';
-import type { RangeTracker } from './range.js';
+import type { MovementTracker, RangeTracker } from '../../nn/history.js';
 
 export type Scores = Float32Array[];
 
@@ -13,8 +13,10 @@ export type Scores = Float32Array[];
 export interface Gradients {
   /** Mean ∂L/∂W over the batches seen. */
   grads: Float32Array[];
-  /** Mean over batches of (∂L/∂W)² — the diagonal (empirical) Fisher estimate. */
+  /** Mean over batches of the squared batch-mean gradient (not the Fisher: E[ḡ²] = μ² + σ²/B). */
   sqGrads: Float32Array[];
+  /** Empirical Fisher diagonal mean_n (∂ℓ_n/∂W)² over single samples n (src/nn/train.ts computeGradients). */
+  fisher?: Float32Array[];
 }
 
 /** Returns per-layer mean ∂L/∂W over one batch (or several) for the model as it is now. */
@@ -25,6 +27,8 @@ export interface CriterionInputs {
   seed?: number;
   initial?: MLP | Float32Array[];
   tracker?: RangeTracker;
+  /** Accumulated movement scores −Σ_t w_t·∂L/∂w_t (movement). */
+  movement?: MovementTracker;
   /** Gradients for taylor/obd: a value, or a provider called with the current model. */
   gradients?: Gradients | ((model: MLP) => Gradients);
   userScores?: ArrayLike<number>[];
@@ -36,7 +40,8 @@ export type Need = Exclude<keyof CriterionInputs, 'seed'>;
 /** What `scoreModel` says when a needed input is missing. */
 export const NEED_MESSAGES: Record<Need, string> = {
   initial: 'the initial weights (inputs.initial)',
-  tracker: 'a RangeTracker that observed training (inputs.tracker)',
+  tracker: 'the weight range recorded during training (inputs.tracker); the model carries it when trained by prunekit train (older model files do not: retrain)',
+  movement: 'the movement accumulated during training or fine-tuning (inputs.movement); the model carries it when trained by prunekit train',
   gradients: 'gradients (inputs.gradients)',
   userScores: 'inputs.userScores',
 };
