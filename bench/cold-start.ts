@@ -34,13 +34,22 @@ import { bundleWorker, freePort, startWorkerd, tcpReady, workerdConfig } from '.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
 const runs = Number(opt('--runs', '20'));
 const modelPath = opt('--model', join(root, 'bench', 'fixtures', 'lenet-90.prunekit.safetensors'));
 const asJson = args.includes('--json');
-const log = (s: string) => { if (!asJson) console.log(s); };
+const log = (s: string) => {
+  if (!asJson) console.log(s);
+};
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const ms = (x: number) => x.toFixed(2);
 
 if (!existsSync(join(root, 'dist', 'runtime', 'index.js'))) throw new Error('run `npm run build` first (the benchmark loads the built package)');
@@ -63,14 +72,23 @@ const nodeRuns: Record<keyof typeof variants, { ms: number[]; cpu: number[] }> =
 let nodeFlavor = '';
 for (let i = 0; i < runs; i++) {
   for (const [name, opts] of Object.entries(variants) as [keyof typeof variants, string][]) {
-    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeScript(opts)], { cwd: root, encoding: 'utf8' })) as { ms: number; cpuMs: number; flavor: string };
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeScript(opts)], { cwd: root, encoding: 'utf8' })) as {
+      ms: number;
+      cpuMs: number;
+      flavor: string;
+    };
     nodeRuns[name].ms.push(out.ms);
     nodeRuns[name].cpu.push(out.cpuMs);
     nodeFlavor = out.flavor;
   }
 }
-const nodeTimes = nodeRuns.default.ms, nodeCpu = nodeRuns.default.cpu;
-log(`cold start, Node ${process.version} (${nodeFlavor}), loadModel(bytes): median ${ms(median(nodeTimes))} ms wall, ${ms(median(nodeCpu))} ms CPU (all threads) over ${runs} processes (wall min ${ms(Math.min(...nodeTimes))}, max ${ms(Math.max(...nodeTimes))}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+const nodeTimes = nodeRuns.default.ms,
+  nodeCpu = nodeRuns.default.cpu;
+log(
+  `cold start, Node ${process.version} (${nodeFlavor}), loadModel(bytes): median ${ms(median(nodeTimes))} ms wall, ${ms(median(nodeCpu))} ms CPU (all threads) over ${runs} processes (wall min ${ms(Math.min(...nodeTimes))}, max ${ms(Math.max(...nodeTimes))}; load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')})`,
+);
 log(`cold start, Node, loadModel(bytes, { warmUp: false }): median ${ms(median(nodeRuns.noWarmUp.ms))} ms wall, ${ms(median(nodeRuns.noWarmUp.cpu))} ms CPU`);
 
 // ---- workerd ------------------------------------------------------------------------------
@@ -102,7 +120,9 @@ for (let i = 0; i < runs; i++) {
   workerdBase.push(b.ms);
 }
 rmSync(tmp, { recursive: true, force: true });
-log(`cold start, workerd: first POST /predict (load + first prediction) median ${ms(median(workerdModel))} ms; first POST /validate (no model) ${ms(median(workerdBase))} ms; difference ${ms(median(workerdModel) - median(workerdBase))} ms (${runs} fresh processes each)`);
+log(
+  `cold start, workerd: first POST /predict (load + first prediction) median ${ms(median(workerdModel))} ms; first POST /validate (no model) ${ms(median(workerdBase))} ms; difference ${ms(median(workerdModel) - median(workerdBase))} ms (${runs} fresh processes each)`,
+);
 
 // ---- size ---------------------------------------------------------------------------------
 const esbuild = await import('esbuild');
@@ -112,7 +132,15 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 async function bundle(conditions: string[], platform: 'browser' | 'neutral') {
   const r = await esbuild.build({
     stdin: { contents: `export { loadModel, loadModelSync, init } from 'prunekit/runtime';`, resolveDir: root, loader: 'js' },
-    bundle: true, minify: true, format: 'esm', write: false, platform, target: 'es2022', conditions, external: ['*.wasm'], logLevel: 'error',
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    write: false,
+    platform,
+    target: 'es2022',
+    conditions,
+    external: ['*.wasm'],
+    logLevel: 'error',
   });
   return r.outputFiles[0].contents;
 }
@@ -121,8 +149,16 @@ const wasm = readFileSync(join(root, 'wasm', 'kernels-simd.wasm'));
 const browserJs = await bundle([], 'browser');
 const files = (paths: string[]) => paths.map((p) => readFileSync(join(root, 'node_modules', p)));
 const peers: Record<string, string[]> = {
-  'onnxruntime-web (wasm backend: ort.wasm.min.mjs + ort-wasm-simd-threaded.mjs/.wasm)': ['onnxruntime-web/dist/ort.wasm.min.mjs', 'onnxruntime-web/dist/ort-wasm-simd-threaded.mjs', 'onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'],
-  'tfjs (tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm)': ['@tensorflow/tfjs-core/dist/tf-core.min.js', '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js', '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'],
+  'onnxruntime-web (wasm backend: ort.wasm.min.mjs + ort-wasm-simd-threaded.mjs/.wasm)': [
+    'onnxruntime-web/dist/ort.wasm.min.mjs',
+    'onnxruntime-web/dist/ort-wasm-simd-threaded.mjs',
+    'onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
+  ],
+  'tfjs (tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm)': [
+    '@tensorflow/tfjs-core/dist/tf-core.min.js',
+    '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
+    '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+  ],
 };
 const sizes: Record<string, { raw: number; gzip: number }> = {
   'prunekit/runtime for Workers (JS + kernels-simd.wasm)': sizeOf([workerJs, wasm]),
@@ -137,14 +173,25 @@ for (const [name, paths] of Object.entries(peers)) {
 for (const [name, s] of Object.entries(sizes)) log(`size: ${name.padEnd(92)} ${kb(s.raw).padStart(10)} raw ${kb(s.gzip).padStart(10)} gzip`);
 
 if (asJson) {
-  console.log(JSON.stringify({
-    machine: { node: process.version, cpus: (await import('node:os')).cpus().length, loadAverage: loadavg(), modelBytes: statSync(modelPath).size },
-    runs,
-    coldStart: {
-      node: { flavor: nodeFlavor, medianMs: median(nodeTimes), medianCpuMs: median(nodeCpu), timesMs: nodeTimes, cpuMs: nodeCpu },
-      nodeNoWarmUp: { medianMs: median(nodeRuns.noWarmUp.ms), medianCpuMs: median(nodeRuns.noWarmUp.cpu), timesMs: nodeRuns.noWarmUp.ms, cpuMs: nodeRuns.noWarmUp.cpu },
-      workerd: { firstPredictMedianMs: median(workerdModel), firstValidateMedianMs: median(workerdBase), predictMs: workerdModel, validateMs: workerdBase },
-    },
-    sizes,
-  }, null, 1));
+  console.log(
+    JSON.stringify(
+      {
+        machine: { node: process.version, cpus: (await import('node:os')).cpus().length, loadAverage: loadavg(), modelBytes: statSync(modelPath).size },
+        runs,
+        coldStart: {
+          node: { flavor: nodeFlavor, medianMs: median(nodeTimes), medianCpuMs: median(nodeCpu), timesMs: nodeTimes, cpuMs: nodeCpu },
+          nodeNoWarmUp: {
+            medianMs: median(nodeRuns.noWarmUp.ms),
+            medianCpuMs: median(nodeRuns.noWarmUp.cpu),
+            timesMs: nodeRuns.noWarmUp.ms,
+            cpuMs: nodeRuns.noWarmUp.cpu,
+          },
+          workerd: { firstPredictMedianMs: median(workerdModel), firstValidateMedianMs: median(workerdBase), predictMs: workerdModel, validateMs: workerdBase },
+        },
+        sizes,
+      },
+      null,
+      1,
+    ),
+  );
 }

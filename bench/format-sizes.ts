@@ -11,7 +11,12 @@ const { model: pruned } = await pruneModel(model, {}, { amount: { sparsity: 0.9 
 
 const rows = (['f32', 'f16', 'kmeans'] as const).map((values) => {
   const { compact: c, report } = compact(pruned, { values, bits: 5 });
-  return { values, bytes: encodeModel(c).length, denseBytes: report.dense_bytes, layouts: report.layers.map((l) => `${l.format}${l.index ? ` ${l.index}` : ''}`) };
+  return {
+    values,
+    bytes: encodeModel(c).length,
+    denseBytes: report.dense_bytes,
+    layouts: report.layers.map((l) => `${l.format}${l.index ? ` ${l.index}` : ''}`),
+  };
 });
 const trainingFileBytes = encodeMLP(pruned).length;
 
@@ -20,5 +25,8 @@ if (process.argv.includes('--json')) {
 } else {
   console.log(`training-model file (masked, f32 + u8 masks): ${trainingFileBytes.toLocaleString('en-US')} B`);
   console.log('| values | layouts | file bytes | vs dense f32 |');
-  for (const r of rows) console.log(`| ${r.values} | ${r.layouts.join(', ')} | ${r.bytes.toLocaleString('en-US')} | ${(r.bytes / r.denseBytes).toFixed(3)} (dense ${r.denseBytes.toLocaleString('en-US')} B) |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.values} | ${r.layouts.join(', ')} | ${r.bytes.toLocaleString('en-US')} | ${(r.bytes / r.denseBytes).toFixed(3)} (dense ${r.denseBytes.toLocaleString('en-US')} B) |`,
+    );
 }

@@ -16,7 +16,8 @@ const sparsity = Number(process.argv[2] ?? 0.9);
 const sizes = [784, 300, 100, 10];
 const k = loadKernelsSync();
 const rng = new Rng(1);
-const dense: LayerOnDevice[] = [], csr: LayerOnDevice[] = [];
+const dense: LayerOnDevice[] = [],
+  csr: LayerOnDevice[] = [];
 // He-initialised weights (seed 1), each layer pruned by magnitude as `prunekit bench` does
 for (const L of pruneEachLayer(createMLP({ sizes, activation: 'relu', seed: 1 }), sparsity).layers) {
   dense.push(uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures));
@@ -26,7 +27,9 @@ for (const L of pruneEachLayer(createMLP({ sizes, activation: 'relu', seed: 1 })
 const cases: Parameters<typeof b.suite>[1][] = [];
 for (const batch of [1, 64]) {
   const acts = sizes.map((n) => allocF32(k, n * batch));
-  new Float32Array(k.memory.buffer, acts[0].ptr, sizes[0] * batch).forEach((_, i, a) => { a[i] = rng.next(); });
+  new Float32Array(k.memory.buffer, acts[0].ptr, sizes[0] * batch).forEach((_, i, a) => {
+    a[i] = rng.next();
+  });
   const forward = (net: LayerOnDevice[]) => () => {
     for (let l = 0; l < net.length; l++) layerForward(k, net[l], acts[l], acts[l + 1], batch, l === net.length - 1 ? Act.identity : Act.relu);
   };

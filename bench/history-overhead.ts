@@ -24,5 +24,8 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const plain = median(times.plain), hist = median(times.history);
-console.log(`train, 1 epoch of ${data.train.nSamples} samples, median of ${rounds}: plain ${plain.toFixed(3)} s, with history ${hist.toFixed(3)} s (${(((hist - plain) / plain) * 100).toFixed(0)}% more)`);
+const plain = median(times.plain),
+  hist = median(times.history);
+console.log(
+  `train, 1 epoch of ${data.train.nSamples} samples, median of ${rounds}: plain ${plain.toFixed(3)} s, with history ${hist.toFixed(3)} s (${(((hist - plain) / plain) * 100).toFixed(0)}% more)`,
+);

@@ -25,18 +25,23 @@ import { bundleWorker, freePort, startWorkerd, workerdConfig } from '../scripts/
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
 const total = Number(opt('--requests', '10000'));
 const concurrency = Number(opt('--concurrency', '32'));
 const modelPath = opt('--model', join(root, 'bench', 'fixtures', 'lenet-90.prunekit.safetensors'));
 const asJson = args.includes('--json');
-const log = (s: string) => { if (!asJson) console.log(s); };
+const log = (s: string) => {
+  if (!asJson) console.log(s);
+};
 const BLOCK = 1000;
 const WARMUP = Number(opt('--warmup', '3000'));
 
 const features = decodeModel(readFileSync(modelPath)).layers[0].inFeatures;
 let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const bodies = Array.from({ length: 64 }, () => JSON.stringify({ rows: [Array.from({ length: features }, () => Math.round(rand() * 100) / 100)] }));
 
 function rssKiB(pid: number): number {
@@ -50,7 +55,11 @@ async function rssAfterGc(url: string, pid: number): Promise<number> {
   return rssKiB(pid);
 }
 
-interface Tally { latencies: number[]; errors: number; ms: number }
+interface Tally {
+  latencies: number[];
+  errors: number;
+  ms: number;
+}
 const tally = (): Tally => ({ latencies: [], errors: 0, ms: 0 });
 
 /** Sends `n` requests to `path`, `concurrency` in flight, adding to `t`. */
@@ -100,7 +109,8 @@ async function run(second: '/predict' | '/validate', then?: (url: string) => Pro
       await block(server.url, second, BLOCK, tally());
     }
     const trace = [await rssAfterGc(server.url, pid)];
-    const first = tally(), other = tally();
+    const first = tally(),
+      other = tally();
     for (let done = 0; done < total; done += BLOCK) {
       const n = Math.min(BLOCK, total - done);
       await block(server.url, '/validate', n, first);
@@ -108,7 +118,11 @@ async function run(second: '/predict' | '/validate', then?: (url: string) => Pro
       trace.push(await rssAfterGc(server.url, pid));
     }
     await then?.(server.url);
-    return { validate: summary(first), second: summary(other), rss: { beforeKiB: trace[0], afterKiB: trace.at(-1)!, growthMiB: (trace.at(-1)! - trace[0]) / 1024, afterEachBlockKiB: trace } };
+    return {
+      validate: summary(first),
+      second: summary(other),
+      rss: { beforeKiB: trace[0], afterKiB: trace.at(-1)!, growthMiB: (trace.at(-1)! - trace[0]) / 1024, afterEachBlockKiB: trace },
+    };
   } finally {
     await server.stop();
   }
@@ -131,7 +145,8 @@ try {
   });
   const control = await run('/validate'); // the same number of requests, none touching the model
 
-  const m = withModel.second, b = withModel.validate;
+  const m = withModel.second,
+    b = withModel.validate;
   const result = {
     machine: { node: process.version, load: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)) },
     model: { file: modelPath, features },
@@ -144,9 +159,15 @@ try {
     stillServingStatus: stillServing,
   };
   if (asJson) console.log(JSON.stringify(result, null, 1));
-  const row = (name: string, s: typeof m) => log(`${name.padEnd(40)} ${String(s.requests).padStart(6)} req  ${String(s.errors).padStart(3)} errors  p50 ${s.p50Ms.toFixed(2).padStart(6)} ms  p99 ${s.p99Ms.toFixed(2).padStart(6)} ms  ${s.requestsPerSecond.toFixed(0).padStart(6)} req/s`);
+  const row = (name: string, s: typeof m) =>
+    log(
+      `${name.padEnd(40)} ${String(s.requests).padStart(6)} req  ${String(s.errors).padStart(3)} errors  p50 ${s.p50Ms.toFixed(2).padStart(6)} ms  p99 ${s.p99Ms.toFixed(2).padStart(6)} ms  ${s.requestsPerSecond.toFixed(0).padStart(6)} req/s`,
+    );
   const mib = (k: number) => (k / 1024).toFixed(1);
-  const rssLine = (name: string, r: typeof withModel.rss) => log(`${name}: ${mib(r.beforeKiB)} → ${mib(r.afterKiB)} MiB (growth ${r.growthMiB.toFixed(2)} MiB; after each block: ${r.afterEachBlockKiB.map(mib).join(' ')})`);
+  const rssLine = (name: string, r: typeof withModel.rss) =>
+    log(
+      `${name}: ${mib(r.beforeKiB)} → ${mib(r.afterKiB)} MiB (growth ${r.growthMiB.toFixed(2)} MiB; after each block: ${r.afterEachBlockKiB.map(mib).join(' ')})`,
+    );
   log(`workerd, ${concurrency} requests in flight, one ${features}-value row per request (load average ${result.machine.load.join(' ')})`);
   row('POST /predict (model)', m);
   row('POST /validate (same Worker, no model)', b);
@@ -154,7 +175,11 @@ try {
   rssLine('workerd RSS after GC, /validate + /predict run', withModel.rss);
   rssLine('workerd RSS after GC, /validate + /validate run (control)', control.rss);
   log(`memory growth the model adds: ${result.workerdRss.modelGrowthMiB.toFixed(2)} MiB`);
-  log(`bad requests: ${Object.entries(badResults).map(([k, v]) => `${k} → ${v}`).join(', ')}; afterwards a good request → ${stillServing}`);
+  log(
+    `bad requests: ${Object.entries(badResults)
+      .map(([k, v]) => `${k} → ${v}`)
+      .join(', ')}; afterwards a good request → ${stillServing}`,
+  );
   if (m.errors || b.errors || Object.values(badResults).some((s) => s !== 400) || stillServing !== 200) process.exitCode = 1;
 } finally {
   rmSync(tmp, { recursive: true, force: true });

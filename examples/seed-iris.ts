@@ -31,9 +31,15 @@ export interface SeedResult {
 export async function runSeedExample(seed = 42): Promise<SeedResult> {
   const data = await loadData('iris', { seed, testFraction: 0.2 }); // standardised on the training split
   const sizes = [data.train.nFeatures, 10, 10, data.train.labelNames.length];
-  const model = createMLP({ sizes, activation: 'relu', seed }, {
-    mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
-  });
+  const model = createMLP(
+    { sizes, activation: 'relu', seed },
+    {
+      mean: data.mean,
+      scale: data.scale,
+      featureNames: data.train.featureNames,
+      labelNames: data.train.labelNames,
+    },
+  );
   // sklearn-like SGD: alpha = 1e-4 (L2), momentum 0.9, small batches; iris is 120 training rows.
   const cfg = { epochs: 200, batchSize: 16, lr: 0.05, momentum: 0.9, alpha: 1e-4, seed };
   await train(model, data, cfg);
@@ -51,7 +57,9 @@ export async function runSeedExample(seed = 42): Promise<SeedResult> {
 
   const L0 = pruned.model.layers[0];
   return {
-    denseAccuracy, prunedAccuracy, finetunedAccuracy,
+    denseAccuracy,
+    prunedAccuracy,
+    finetunedAccuracy,
     keptFirstLayer: L0.weight.reduce((n, w) => n + (w !== 0 ? 1 : 0), 0),
     firstLayerShape: [L0.outFeatures, L0.inFeatures],
     sparsity: sparsityOf(pruned.model).total,
@@ -69,7 +77,9 @@ if (isMain) {
     const p = (x: number) => `${(100 * x).toFixed(1)}%`;
     console.log(`iris, MLP 4-10-10-3 (relu), SGD alpha=1e-4`);
     console.log(`dense test accuracy:                      ${p(r.denseAccuracy)}`);
-    console.log(`first layer pruned at the 95th percentile: ${r.keptFirstLayer} of ${r.firstLayerShape[0] * r.firstLayerShape[1]} weights kept, shape ${r.firstLayerShape.join('×')} unchanged`);
+    console.log(
+      `first layer pruned at the 95th percentile: ${r.keptFirstLayer} of ${r.firstLayerShape[0] * r.firstLayerShape[1]} weights kept, shape ${r.firstLayerShape.join('×')} unchanged`,
+    );
     console.log(`pruned test accuracy:                     ${p(r.prunedAccuracy)}`);
     console.log(`after 50 epochs of masked fine-tuning:    ${p(r.finetunedAccuracy)}`);
   }

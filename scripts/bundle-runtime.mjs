@@ -3,17 +3,17 @@
 // points to: one module to resolve and compile instead of fifteen roughly halves the import's share
 // of a cold start (bench/cold-start.ts). Browsers and Workers get the module graph (their
 // bundlers tree-shake it). Run by `npm run build`, after tsc.
-import { build } from "esbuild";
+import { build } from 'esbuild';
 
 await build({
-  entryPoints: ["dist/runtime/index.js"],
-  outfile: "dist/runtime/node.js",
+  entryPoints: ['dist/runtime/index.js'],
+  outfile: 'dist/runtime/node.js',
   bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  legalComments: "none",
-  banner: { js: "// prunekit/runtime for Node, Deno and Bun: dist/runtime/index.js and its imports in one file (scripts/bundle-runtime.mjs)." },
-  logLevel: "warning",
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'none',
+  banner: { js: '// prunekit/runtime for Node, Deno and Bun: dist/runtime/index.js and its imports in one file (scripts/bundle-runtime.mjs).' },
+  logLevel: 'warning',
 });
-console.log("bundle-runtime: wrote dist/runtime/node.js");
+console.log('bundle-runtime: wrote dist/runtime/node.js');

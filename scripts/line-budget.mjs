@@ -19,7 +19,10 @@ const GENERATED = new Set(['src/kernels/wasm-simd-base64.ts']);
 /** The files git knows (tracked, or new and not ignored); every file below src/ and assembly/ outside a git checkout. */
 function listFiles() {
   try {
-    return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'assembly'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
+    return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'assembly'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).split('\n');
   } catch {
     const walk = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
     return ['src', 'assembly'].flatMap(walk);
@@ -31,7 +34,10 @@ let total = 0;
 for (const f of files) {
   const text = readFileSync(f, 'utf8');
   const lines = text.length === 0 ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-  const folder = f.split('/').slice(0, f.startsWith('src/') && f.split('/').length > 2 ? 2 : 1).join('/');
+  const folder = f
+    .split('/')
+    .slice(0, f.startsWith('src/') && f.split('/').length > 2 ? 2 : 1)
+    .join('/');
   perFolder.set(folder, (perFolder.get(folder) ?? 0) + lines);
   total += lines;
 }

@@ -40,9 +40,19 @@ export async function bundleWorker({ entry, outDir, dataPattern = /\.safetensors
     },
   };
   const result = await esbuild.build({
-    entryPoints: [entry], outfile: join(outDir, 'worker.js'), bundle: true, format: 'esm', minify,
-    platform: 'neutral', target: 'es2022', conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'], plugins: [asModules], nodePaths, logLevel: 'error', metafile: true,
+    entryPoints: [entry],
+    outfile: join(outDir, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    minify,
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    plugins: [asModules],
+    nodePaths,
+    logLevel: 'error',
+    metafile: true,
   });
   return { modules, metafile: result.metafile };
 }
@@ -52,7 +62,10 @@ export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
   });
 }
 
@@ -61,8 +74,14 @@ export function tcpReady(port) {
   return new Promise((ok) => {
     const attempt = () => {
       const s = connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); ok(); });
-      s.once('error', () => { s.destroy(); setTimeout(attempt, 10); });
+      s.once('connect', () => {
+        s.destroy();
+        ok();
+      });
+      s.once('error', () => {
+        s.destroy();
+        setTimeout(attempt, 10);
+      });
     };
     attempt();
   });
@@ -75,7 +94,9 @@ export function tcpReady(port) {
  */
 export function workerdConfig({ dir, modules, port, bindings = {}, v8Flags = [] }) {
   const mods = modules.map((m) => `    (name = ${JSON.stringify(m.name)}, ${m.kind} = embed ${JSON.stringify(m.file)}),`).join('\n');
-  const binds = Object.entries(bindings).map(([k, v]) => `    (name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)}),`).join('\n');
+  const binds = Object.entries(bindings)
+    .map(([k, v]) => `    (name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)}),`)
+    .join('\n');
   const capnp = `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -113,21 +134,34 @@ export function workerdBinary() {
 export async function startWorkerd({ config, port, timeoutMs = 20_000, waitFor }) {
   const child = spawn(workerdBinary(), ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   let exited = null;
-  child.once('exit', (code) => { exited = code; });
+  child.once('exit', (code) => {
+    exited = code;
+  });
   if (waitFor) {
     let timer;
     const failed = new Promise((_, fail) => {
       timer = setInterval(() => {
         if (exited !== null) fail(new Error(`workerd exited with code ${exited}:\n${out}`));
-        else if (Date.now() > deadline) { child.kill(); fail(new Error(`workerd was not ready within ${timeoutMs} ms:\n${out}`)); }
+        else if (Date.now() > deadline) {
+          child.kill();
+          fail(new Error(`workerd was not ready within ${timeoutMs} ms:\n${out}`));
+        }
       }, 20);
     });
-    try { await Promise.race([waitFor(), failed]); } finally { clearInterval(timer); }
+    try {
+      await Promise.race([waitFor(), failed]);
+    } finally {
+      clearInterval(timer);
+    }
   }
   while (!waitFor) {
     if (exited !== null) throw new Error(`workerd exited with code ${exited}:\n${out}`);
@@ -135,12 +169,22 @@ export async function startWorkerd({ config, port, timeoutMs = 20_000, waitFor }
       await fetch(url + '/', { signal: AbortSignal.timeout(1000) });
       break;
     } catch {
-      if (Date.now() > deadline) { child.kill(); throw new Error(`workerd did not answer on ${url} within ${timeoutMs} ms:\n${out}`); }
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new Error(`workerd did not answer on ${url} within ${timeoutMs} ms:\n${out}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   return {
-    url, child, output: () => out,
-    stop: () => new Promise((ok) => { if (exited !== null) return ok(); child.once('exit', () => ok()); child.kill(); }),
+    url,
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise((ok) => {
+        if (exited !== null) return ok();
+        child.once('exit', () => ok());
+        child.kill();
+      }),
   };
 }

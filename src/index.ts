@@ -5,7 +5,18 @@
 export { loadData, describeDataset, DataError } from './data/index.js';
 export type { Dataset, SplitDataset } from './data/types.js';
 export { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP, type Layer, type Preprocessing, type InitOptions, type FromDataOptions } from './nn/model.js';
-export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord, type GradientEstimate } from './nn/train.js';
+export {
+  train,
+  evaluate,
+  predictLabels,
+  computeGradients,
+  DivergenceError,
+  DEFAULT_TRAIN,
+  type TrainConfig,
+  type TrainResult,
+  type EpochRecord,
+  type GradientEstimate,
+} from './nn/train.js';
 export { encodeMLP, decodeMLP } from './nn/io.js';
 export { HistoryRecorder, MovementTracker, RangeTracker, type TrainingHistory, type ParamSnapshot } from './nn/history.js';
 import { loadModel as loadMLPFile, saveModel as saveMLPFile } from './nn/io.js';

@@ -18,7 +18,11 @@ describe('createMLP from data', () => {
   it('works out the sizes, the standardisation and the names from the dataset', async () => {
     const data = await loadData('iris');
     const m = createMLP({ hidden: [10, 10] }, data);
-    expect(m.layers.map((l) => [l.inFeatures, l.outFeatures])).toEqual([[4, 10], [10, 10], [10, 3]]);
+    expect(m.layers.map((l) => [l.inFeatures, l.outFeatures])).toEqual([
+      [4, 10],
+      [10, 10],
+      [10, 3],
+    ]);
     expect(m.layers.map((l) => l.activation)).toEqual(['relu', 'relu', 'identity']);
     expect(Array.from(m.preprocessing.mean!)).toEqual(Array.from(data.mean!));
     expect(Array.from(m.preprocessing.scale!)).toEqual(Array.from(data.scale!));
@@ -86,19 +90,40 @@ describe('long work shares the event loop', () => {
     setTimeout(() => controller.abort(), 30);
     let epochs = 0;
     const t0 = performance.now();
-    await expect(train(model, data, { epochs: 100_000, batchSize: 4, tol: 0 }, { signal: controller.signal, onEpoch: () => { epochs++; } })).rejects.toThrow(/abort/i);
+    await expect(
+      train(
+        model,
+        data,
+        { epochs: 100_000, batchSize: 4, tol: 0 },
+        {
+          signal: controller.signal,
+          onEpoch: () => {
+            epochs++;
+          },
+        },
+      ),
+    ).rejects.toThrow(/abort/i);
     expect(performance.now() - t0).toBeLessThan(5_000);
     expect(epochs).toBeLessThan(100_000);
 
-    await expect(pruneModel(model, trainerContext(data), { amount: { sparsity: 0.5 }, finetuneEpochs: 1, signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
+    await expect(pruneModel(model, trainerContext(data), { amount: { sparsity: 0.5 }, finetuneEpochs: 1, signal: AbortSignal.abort() })).rejects.toThrow(
+      /abort/i,
+    );
     const slow = new AbortController();
     setTimeout(() => slow.abort(), 30);
-    await expect(pruneModel(model, trainerContext(data, { train: { tol: 0 } }), { amount: { sparsity: 0.5 }, schedule: 'iterative', finetuneEpochs: 100_000, signal: slow.signal })).rejects.toThrow(/abort/i);
+    await expect(
+      pruneModel(model, trainerContext(data, { train: { tol: 0 } }), {
+        amount: { sparsity: 0.5 },
+        schedule: 'iterative',
+        finetuneEpochs: 100_000,
+        signal: slow.signal,
+      }),
+    ).rejects.toThrow(/abort/i);
   });
 });
 
 describe('a library, not a program', () => {
-  it('saving a model installs no signal handler (so Ctrl-C in a host app is the app\'s business)', () => {
+  it("saving a model installs no signal handler (so Ctrl-C in a host app is the app's business)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'prunekit-api-'));
     const before = ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s));
     try {
@@ -114,9 +139,14 @@ describe('a library, not a program', () => {
 describe('error classes', () => {
   it('each has its own name', () => {
     const classes: [string, new (m: string) => Error][] = [
-      ['DataError', api.DataError], ['DivergenceError', api.DivergenceError], ['FormatError', api.FormatError],
-      ['KernelLoadError', api.KernelLoadError], ['FormatError', runtime.FormatError], ['KernelLoadError', runtime.KernelLoadError],
-      ['UsageError', UsageError], ['RunError', RunError],
+      ['DataError', api.DataError],
+      ['DivergenceError', api.DivergenceError],
+      ['FormatError', api.FormatError],
+      ['KernelLoadError', api.KernelLoadError],
+      ['FormatError', runtime.FormatError],
+      ['KernelLoadError', runtime.KernelLoadError],
+      ['UsageError', UsageError],
+      ['RunError', RunError],
     ];
     for (const [name, C] of classes) {
       const e = new C('x');

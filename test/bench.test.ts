@@ -14,33 +14,57 @@ import { median } from '../src/util/stats.js';
 
 async function runCli(argv: string[]) {
   let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
+  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
   const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     const code = await bench.run(argv.slice(1));
     return { code, out };
-  } finally { w.mockRestore(); e.mockRestore(); }
+  } finally {
+    w.mockRestore();
+    e.mockRestore();
+  }
 }
 
 describe('prunekit bench', () => {
   it('prints JSON with one result per (sparsity, batch, format) and the documented keys', async () => {
-    const { code, out } = await runCli(['bench', '--layers', '20,10,5', '--sparsity', '0,0.9', '--batch', '1,4', '--runs', '3', '--min-run-ms', '0.2', '--json']);
+    const { code, out } = await runCli([
+      'bench',
+      '--layers',
+      '20,10,5',
+      '--sparsity',
+      '0,0.9',
+      '--batch',
+      '1,4',
+      '--runs',
+      '3',
+      '--min-run-ms',
+      '0.2',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(['simd', 'relaxed-simd', 'scalar']).toContain(r.kernels);
     expect(r.results).toHaveLength(2 * 2 * 2);
-    for (const s of [0, 0.9]) for (const b of [1, 4]) for (const f of ['dense', 'csr']) {
-      const hits = r.results.filter((x: any) => x.sparsity === s && x.batch === b && x.format === f);
-      expect(hits).toHaveLength(1);
-      const x = hits[0];
-      expect(x.median_us).toBeGreaterThan(0);
-      expect(x.min_us).toBeLessThanOrEqual(x.median_us);
-      // stored weights: dense 4·(20·10 + 10·5); CSR (4 + 2)·nnz + 4·(rows + 1) per layer
-      const nnz = (n: number) => n - Math.round(s * n);
-      const want = f === 'dense' ? 4 * 250 : 6 * (nnz(200) + nnz(50)) + 4 * (11 + 6);
-      expect(x.weight_bytes).toBe(want);
-      if (f === 'csr') { expect(x.index).toBe('u16'); expect(x.speedup_vs_dense).toBeGreaterThan(0); }
-    }
+    for (const s of [0, 0.9])
+      for (const b of [1, 4])
+        for (const f of ['dense', 'csr']) {
+          const hits = r.results.filter((x: any) => x.sparsity === s && x.batch === b && x.format === f);
+          expect(hits).toHaveLength(1);
+          const x = hits[0];
+          expect(x.median_us).toBeGreaterThan(0);
+          expect(x.min_us).toBeLessThanOrEqual(x.median_us);
+          // stored weights: dense 4·(20·10 + 10·5); CSR (4 + 2)·nnz + 4·(rows + 1) per layer
+          const nnz = (n: number) => n - Math.round(s * n);
+          const want = f === 'dense' ? 4 * 250 : 6 * (nnz(200) + nnz(50)) + 4 * (11 + 6);
+          expect(x.weight_bytes).toBe(want);
+          if (f === 'csr') {
+            expect(x.index).toBe('u16');
+            expect(x.speedup_vs_dense).toBeGreaterThan(0);
+          }
+        }
     expect(r.crossover.map((c: any) => c.batch)).toEqual([1, 4]);
     for (const key of ['read_gbs', 'madd_gflops', 'loadavg']) expect(r.machine).toHaveProperty(key);
     expect(r.machine.read_gbs).toBeGreaterThan(0);
@@ -68,20 +92,31 @@ describe('timing helpers', () => {
   });
 
   it('times synchronous and asynchronous variants in the same rounds, awaiting each Promise', async () => {
-    let syncCalls = 0, asyncCalls = 0, running = false, overlapped = false;
-    const timings = await timeInterleaved([
-      { name: 'sync', fn: () => { syncCalls++; } },
-      {
-        name: 'async',
-        fn: async () => {
-          if (running) overlapped = true; // a call started before the previous one finished
-          running = true;
-          asyncCalls++;
-          await new Promise((r) => setTimeout(r, 0));
-          running = false;
+    let syncCalls = 0,
+      asyncCalls = 0,
+      running = false,
+      overlapped = false;
+    const timings = await timeInterleaved(
+      [
+        {
+          name: 'sync',
+          fn: () => {
+            syncCalls++;
+          },
         },
-      },
-    ], { runs: 3, minRunMs: 2, warmupMs: 4, settleMs: 1 });
+        {
+          name: 'async',
+          fn: async () => {
+            if (running) overlapped = true; // a call started before the previous one finished
+            running = true;
+            asyncCalls++;
+            await new Promise((r) => setTimeout(r, 0));
+            running = false;
+          },
+        },
+      ],
+      { runs: 3, minRunMs: 2, warmupMs: 4, settleMs: 1 },
+    );
     expect(timings.map((t) => t.name)).toEqual(['sync', 'async']);
     expect(timings.every((t) => t.samples_us.length === 3 && t.median_us > 0)).toBe(true);
     expect(syncCalls).toBeGreaterThan(0);

@@ -16,13 +16,21 @@ import { readModelFile } from '../src/sparse/node.js';
 const require = createRequire(import.meta.url);
 
 async function run(args: string[]) {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), out, err };
   } finally {
-    o.mockRestore(); e.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
 }
 
@@ -39,17 +47,32 @@ function writeIrisFiles(): { train: string; test: string } {
 }
 
 describe('prunekit export', () => {
-  it('writes ONNX from a training model and from a compact file; onnxruntime-node gives the compact file\'s probabilities', async () => {
-    const model = p('m.safetensors'), pruned = p('pruned.safetensors'), packed = p('m.prunekit');
+  it("writes ONNX from a training model and from a compact file; onnxruntime-node gives the compact file's probabilities", async () => {
+    const model = p('m.safetensors'),
+      pruned = p('pruned.safetensors'),
+      packed = p('m.prunekit');
     expect((await run(['train', '--data', 'iris', '--hidden', '8', '--epochs', '20', '--batch', '16', '--out', model])).code).toBe(0);
     expect((await run(['prune', '--model', model, '--data', 'iris', '--sparsity', '0.6', '--out', pruned])).code).toBe(0);
     expect((await run(['compact', '--model', pruned, '--values', 'f16', '--out', packed])).code).toBe(0);
-    for (const [src, sparse] of [[pruned, false], [pruned, true], [packed, false], [packed, true]] as const) {
+    for (const [src, sparse] of [
+      [pruned, false],
+      [pruned, true],
+      [packed, false],
+      [packed, true],
+    ] as const) {
       const onnx = p(`out-${sparse}.onnx`);
       const r = await run(['export', '--model', src, '--out', onnx, '--json', ...(sparse ? ['--sparse'] : [])]);
       expect(r.code, r.err).toBe(0);
       const j = JSON.parse(r.out);
-      expect(j).toMatchObject({ out: onnx, bytes: statSync(onnx).size, opset: 13, irVersion: 7, input: 'input', outputs: ['logits', 'probabilities'], preprocessing: true });
+      expect(j).toMatchObject({
+        out: onnx,
+        bytes: statSync(onnx).size,
+        opset: 13,
+        irVersion: 7,
+        input: 'input',
+        outputs: ['logits', 'probabilities'],
+        preprocessing: true,
+      });
       expect(j.layers).toHaveLength(2);
       const runtime = loadModelSync(readModelFile(packed), { warmUp: false });
       const x = Float32Array.of(5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3);
@@ -83,7 +106,7 @@ describe('prunekit export', () => {
   });
 });
 
-describe('--test-data: the user\'s own held-out CSV', () => {
+describe("--test-data: the user's own held-out CSV", () => {
   it('loadData trains on the whole first file and tests on the whole second, one class list, standardiser fitted on train only', async () => {
     const { train, test } = writeIrisFiles();
     const d = await loadData(train, { testData: test });
@@ -132,10 +155,44 @@ describe('--test-data: the user\'s own held-out CSV', () => {
     const raw = await loadData(train, { testData: test, standardize: false });
     const std = { ...raw.test, features: raw.test.features.map((v, i) => (v - m.preprocessing.mean![i % 4]) / m.preprocessing.scale![i % 4]) };
     expect(ej.accuracy).toBeCloseTo(evaluate(m, std).accuracy, 10);
-    const pr = await run(['prune', '--model', model, '--data', train, '--test-data', test, '--sparsity', '0.5', '--finetune-epochs', '2', '--out', p('ip.safetensors'), '--json']);
+    const pr = await run([
+      'prune',
+      '--model',
+      model,
+      '--data',
+      train,
+      '--test-data',
+      test,
+      '--sparsity',
+      '0.5',
+      '--finetune-epochs',
+      '2',
+      '--out',
+      p('ip.safetensors'),
+      '--json',
+    ]);
     expect(pr.code, pr.err).toBe(0);
     expect(JSON.parse(pr.out).denseAccuracy).toBeCloseTo(ej.accuracy, 10);
-    const sw = await run(['sweep', '--data', train, '--test-data', test, '--hidden', '6', '--epochs', '5', '--sparsities', '0.5', '--runs', '1', '--finetune-epochs', '0', '--report', p('rep'), '--json']);
+    const sw = await run([
+      'sweep',
+      '--data',
+      train,
+      '--test-data',
+      test,
+      '--hidden',
+      '6',
+      '--epochs',
+      '5',
+      '--sparsities',
+      '0.5',
+      '--runs',
+      '1',
+      '--finetune-epochs',
+      '0',
+      '--report',
+      p('rep'),
+      '--json',
+    ]);
     expect(sw.code, sw.err).toBe(0);
   });
 
@@ -149,7 +206,7 @@ describe('--test-data: the user\'s own held-out CSV', () => {
     expect(b.err).toMatch(/--test-data: file not found/);
   });
 
-  it('maps the data\'s classes onto the model\'s outputs by name', async () => {
+  it("maps the data's classes onto the model's outputs by name", async () => {
     // a model whose outputs are in another order than the CSV's sorted class list
     const m = createMLP({ sizes: [4, 3], activation: 'identity', seed: 1 });
     m.layers[0].weight.fill(0);
@@ -209,7 +266,7 @@ describe('an imported scikit-learn pipeline, end to end', () => {
   const FX = 'test/fixtures/import';
   const ref = JSON.parse(readFileSync(`${FX}/reference.json`, 'utf8')).models['sklearn-pipeline-iris.onnx'] as { accuracy: number; labels: string[] };
 
-  it('import → eval on the user\'s test CSV (the stored Scaler, never refitted) → prune with and without data → compact → export → onnxruntime', async () => {
+  it("import → eval on the user's test CSV (the stored Scaler, never refitted) → prune with and without data → compact → export → onnxruntime", async () => {
     const imported = p('skl.safetensors');
     const im = await run(['import', '--from', `${FX}/sklearn-pipeline-iris.onnx`, '--out', imported]);
     expect(im.code, im.err).toBe(0);
@@ -218,7 +275,25 @@ describe('an imported scikit-learn pipeline, end to end', () => {
     expect(e.code, e.err).toBe(0);
     expect(JSON.parse(e.out).accuracy).toBe(ref.accuracy); // exactly scikit-learn's test accuracy
 
-    const withData = await run(['prune', '--model', imported, ...data, '--sparsity', '0.5', '--schedule', 'iterative', '--steps', '2', '--finetune-epochs', '2', '--lr', '0.01', '--out', p('skl-50.safetensors'), '--json']);
+    const withData = await run([
+      'prune',
+      '--model',
+      imported,
+      ...data,
+      '--sparsity',
+      '0.5',
+      '--schedule',
+      'iterative',
+      '--steps',
+      '2',
+      '--finetune-epochs',
+      '2',
+      '--lr',
+      '0.01',
+      '--out',
+      p('skl-50.safetensors'),
+      '--json',
+    ]);
     expect(withData.code, withData.err).toBe(0);
     expect(JSON.parse(withData.out).denseAccuracy).toBe(ref.accuracy);
 

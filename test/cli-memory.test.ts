@@ -16,13 +16,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('train and free memory', () => {
   it('refuses (exit 1) a network larger than the free memory, before allocating it', async () => {
     let err = '';
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err += String(s);
+      return true;
+    });
     const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     let code;
     try {
       code = await main(['train', '--data', 'iris', '--hidden', '300,100', '--out', join(dir, 'm.st')]);
     } finally {
-      e.mockRestore(); o.mockRestore();
+      e.mockRestore();
+      o.mockRestore();
     }
     expect(code).toBe(1);
     expect(err).toMatch(/a 4-300-100-3 network needs about [\d.]+ MB to train, but this machine has 1\.0 MB free/);

@@ -14,13 +14,21 @@ const path = (f: string) => join(dir, f);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(args: string[]) {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), out, err };
   } finally {
-    o.mockRestore(); e.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
 }
 
@@ -49,7 +57,21 @@ async function trainedModel(name: string, extra: string[] = []): Promise<string>
 describe('exit codes and messages', () => {
   it('a target prune cannot reach on this model is a runtime failure (exit 1), not bad usage', async () => {
     const model = await trainedModel('m.st');
-    const r = await run(['prune', '--model', model, '--data', 'iris', '--sparsity', '0.99', '--scope', 'global', '--min-density', '0.5', '--out', path('never.st')]);
+    const r = await run([
+      'prune',
+      '--model',
+      model,
+      '--data',
+      'iris',
+      '--sparsity',
+      '0.99',
+      '--scope',
+      'global',
+      '--min-density',
+      '0.5',
+      '--out',
+      path('never.st'),
+    ]);
     expect(r.err).toMatch(/collapse a layer/);
     expect(r.code).toBe(1);
     expect(r.err).not.toMatch(/usage:/);
@@ -70,7 +92,8 @@ describe('exit codes and messages', () => {
   });
 
   it('control characters in labels and in data-error messages are escaped, never sent raw to the terminal', async () => {
-    const esc = '\u001b[2J', bidi = '\u202e';
+    const esc = '\u001b[2J',
+      bidi = '\u202e';
     const rows = ['a,b,label'];
     for (let i = 0; i < 20; i++) rows.push(`${i % 2 ? 5 + i / 10 : -5 - i / 10},${i % 3},${i % 2 ? `red${esc}` : `x${bidi}y`}`);
     writeFileSync(path('ctl.csv'), rows.join('\n') + '\n');
@@ -99,7 +122,10 @@ describe('predict streams its output', () => {
     for (let i = 0; i < n; i++) rows.push(`${4 + (i % 40) / 10},${2 + (i % 20) / 10},${1 + (i % 60) / 10},${(i % 25) / 10}`);
     writeFileSync(path('many.csv'), rows.join('\n') + '\n');
     const pieces: string[] = [];
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { pieces.push(String(s)); return true; });
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      pieces.push(String(s));
+      return true;
+    });
     let code;
     try {
       code = await main(['predict', '--model', path('m.pk'), '--input', path('many.csv'), '--json']);
@@ -163,7 +189,10 @@ describe('train refuses a network that cannot fit before allocating it', () => {
   });
 });
 
-const irisLines = () => readFileSync(new URL('../data/iris.csv', import.meta.url), 'utf8').trim().split('\n');
+const irisLines = () =>
+  readFileSync(new URL('../data/iris.csv', import.meta.url), 'utf8')
+    .trim()
+    .split('\n');
 
 describe('eval and prune test on the rows the model never trained on', () => {
   it('eval reuses the training split by default: same test rows, same loss as train reported', async () => {
@@ -172,24 +201,29 @@ describe('eval and prune test on the rows the model never trained on', () => {
     expect(t.code, t.err).toBe(0);
     const e = await run(['eval', '--model', out, '--data', 'iris', '--json']);
     expect(e.code, e.err).toBe(0);
-    const tj = JSON.parse(t.out), ej = JSON.parse(e.out);
+    const tj = JSON.parse(t.out),
+      ej = JSON.parse(e.out);
     expect(ej.nTest).toBe(tj.nTest);
     expect(ej.loss).toBe(tj.loss);
     expect(ej.accuracy).toBe(tj.accuracy);
   });
 
-  it('an explicit split that puts training rows in the test part is refused (eval and prune), the model\'s own is accepted', async () => {
+  it("an explicit split that puts training rows in the test part is refused (eval and prune), the model's own is accepted", async () => {
     const out = path('seed1.st');
     for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('p.st')]]) {
       const r = await run([...cmd, '--model', out, '--data', 'iris', '--seed', '2']);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/--seed 2 --test-fraction 0.2: \d+ of the 30 test rows of iris are rows the model was trained on \(it was trained on this data with --seed 1 --test-fraction 0.2\)/);
+      expect(r.err).toMatch(
+        /--seed 2 --test-fraction 0.2: \d+ of the 30 test rows of iris are rows the model was trained on \(it was trained on this data with --seed 1 --test-fraction 0.2\)/,
+      );
     }
     expect((await run(['eval', '--model', out, '--data', 'iris', '--seed', '1', '--test-fraction', '0.2'])).code).toBe(0);
   });
 
   it('a CSV is recognised by its bytes, not its path; other data may be split freely', async () => {
-    const a = path('iris-a.csv'), b = path('iris-b.csv'), other = path('iris-other.csv');
+    const a = path('iris-a.csv'),
+      b = path('iris-b.csv'),
+      other = path('iris-other.csv');
     const lines = irisLines();
     writeFileSync(a, lines.join('\n') + '\n');
     writeFileSync(b, lines.join('\n') + '\n');
@@ -232,7 +266,14 @@ describe('a model trained with --test-data: the test file is part of its split',
     const { dataIdentity } = await import('../src/data/identity.js');
     const { tr, te } = await trainWithTestFile(path('tf.st'));
     expect(loadModel(path('tf.st')).provenance.split).toEqual({
-      data: tr, identity: dataIdentity(tr), label: null, header: null, seed: 4, testFraction: null, testData: te, testIdentity: dataIdentity(te),
+      data: tr,
+      identity: dataIdentity(tr),
+      label: null,
+      header: null,
+      seed: 4,
+      testFraction: null,
+      testData: te,
+      testIdentity: dataIdentity(te),
     });
   });
 
@@ -255,7 +296,9 @@ describe('a model trained with --test-data: the test file is part of its split',
     for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('never.st')]]) {
       const r = await run([...cmd, '--model', path('tf.st'), '--data', tr, '--test-fraction', '0.3']);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/--test-fraction 0\.3: the model was trained on all of .*tr\.csv and tested on the separate file .*te\.csv, so any split of .* would test on rows it was trained on; give --test-data FILE/);
+      expect(r.err).toMatch(
+        /--test-fraction 0\.3: the model was trained on all of .*tr\.csv and tested on the separate file .*te\.csv, so any split of .* would test on rows it was trained on; give --test-data FILE/,
+      );
     }
     expect(existsSync(path('never.st'))).toBe(false);
   });
@@ -304,7 +347,21 @@ describe('a model trained with --test-data: the test file is part of its split',
     fresh.preprocessing.labelNames = ['setosa', 'versicolor', 'virginica'];
     saveModel(path('fresh.st'), fresh);
     expect((await run(['eval', '--model', path('fresh.st'), '--data', tr, '--test-data', copy])).code).toBe(0);
-    const ft = await run(['prune', '--model', path('fresh.st'), '--data', tr, '--test-data', copy, '--sparsity', '0.5', '--finetune-epochs', '1', '--out', path('never.st')]);
+    const ft = await run([
+      'prune',
+      '--model',
+      path('fresh.st'),
+      '--data',
+      tr,
+      '--test-data',
+      copy,
+      '--sparsity',
+      '0.5',
+      '--finetune-epochs',
+      '1',
+      '--out',
+      path('never.st'),
+    ]);
     expect(ft.code).toBe(2);
     expect(ft.err).toMatch(/holds the same bytes as the --data file .*tr\.csv, which fine-tuning trains on/);
     expect(existsSync(path('never.st'))).toBe(false);
@@ -316,7 +373,19 @@ describe('a model trained with --test-data: the test file is part of its split',
     const head = '1,2,3,4,species';
     writeFileSync(path('ntr.csv'), [head, ...rows.filter((_, i) => i % 2 === 0)].join('\n') + '\n');
     writeFileSync(path('nte.csv'), [head, ...rows.filter((_, i) => i % 2 === 1)].join('\n') + '\n');
-    const t = await run(['train', '--data', path('ntr.csv'), '--test-data', path('nte.csv'), '--header', 'yes', ...tinyTrain, '--out', path('nh.st'), '--json']);
+    const t = await run([
+      'train',
+      '--data',
+      path('ntr.csv'),
+      '--test-data',
+      path('nte.csv'),
+      '--header',
+      'yes',
+      ...tinyTrain,
+      '--out',
+      path('nh.st'),
+      '--json',
+    ]);
     expect(t.code, t.err).toBe(0);
     expect(JSON.parse(t.out).nTest).toBe(75);
     const e = await run(['eval', '--model', path('nh.st'), '--data', path('ntr.csv'), '--json']);
@@ -376,12 +445,18 @@ describe('ambiguous columns and class counts are refused', () => {
     expect(p.err).toMatch(/columns 3 and 4 are both named "petal_width"/);
   });
 
-  it('eval/prune refuse data whose classes do not match the model\'s outputs', async () => {
+  it("eval/prune refuse data whose classes do not match the model's outputs", async () => {
     const { createMLP } = await import('../src/nn/model.js');
     const { saveModel } = await import('../src/nn/io.js');
     saveModel(path('unnamed.st'), createMLP({ sizes: [4, 5, 3], activation: 'relu', seed: 1 }));
     const two = path('two.csv');
-    writeFileSync(two, irisLines().slice(0, 101).map((l) => l.replace(/,(setosa|versicolor)$/, ',k$1')).join('\n') + '\n');
+    writeFileSync(
+      two,
+      irisLines()
+        .slice(0, 101)
+        .map((l) => l.replace(/,(setosa|versicolor)$/, ',k$1'))
+        .join('\n') + '\n',
+    );
     for (const cmd of [['eval'], ['prune', '--sparsity', '0.5', '--out', path('p.st')]]) {
       const r = await run([...cmd, '--model', path('unnamed.st'), '--data', two]);
       expect(r.code).toBe(2);
@@ -392,7 +467,7 @@ describe('ambiguous columns and class counts are refused', () => {
     expect(named.err).toMatch(/has classes the model does not know: ksetosa, kversicolor \(the model's classes: setosa, versicolor, virginica\)/);
   });
 
-  it('data holding some of the model\'s classes is scored against the right outputs (labels matched by name)', async () => {
+  it("data holding some of the model's classes is scored against the right outputs (labels matched by name)", async () => {
     const { loadModel } = await import('../src/nn/io.js');
     const { loadSplitForModel } = await import('../src/cli/common.js');
     const lines = irisLines();

@@ -6,14 +6,22 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 
 async function run(args: string[]) {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     const code = await main(args);
     return { code, out, err };
   } finally {
-    o.mockRestore(); e.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
 }
 
@@ -54,7 +62,9 @@ describe('prunekit command', () => {
 
 describe('every subcommand end to end on tiny data', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pk-cli-'));
-  const model = join(dir, 'iris.safetensors'), pruned = join(dir, 'pruned.safetensors'), packed = join(dir, 'iris.prunekit');
+  const model = join(dir, 'iris.safetensors'),
+    pruned = join(dir, 'pruned.safetensors'),
+    packed = join(dir, 'iris.prunekit');
 
   it('train → eval → prune → compact → info → predict, each with --json and its documented keys', async () => {
     const t = await run(['train', '--data', 'iris', '--hidden', '10,10', '--epochs', '60', '--batch', '16', '--lr', '0.05', '--out', model, '--json']);
@@ -104,7 +114,26 @@ describe('every subcommand end to end on tiny data', () => {
 
   it('sweep writes report.json and report.html with the documented keys', async () => {
     const rep = join(dir, 'rep');
-    const s = await run(['sweep', '--data', 'iris', '--hidden', '8', '--epochs', '30', '--batch', '16', '--sparsities', '0.5,0.8', '--runs', '2', '--finetune-epochs', '1', '--report', rep, '--json']);
+    const s = await run([
+      'sweep',
+      '--data',
+      'iris',
+      '--hidden',
+      '8',
+      '--epochs',
+      '30',
+      '--batch',
+      '16',
+      '--sparsities',
+      '0.5,0.8',
+      '--runs',
+      '2',
+      '--finetune-epochs',
+      '1',
+      '--report',
+      rep,
+      '--json',
+    ]);
     expect(s.code, s.err).toBe(0);
     const r = JSON.parse(readFileSync(join(rep, 'report.json'), 'utf8'));
     expect(r.points).toHaveLength(2);
@@ -124,7 +153,8 @@ describe('every subcommand end to end on tiny data', () => {
   });
 
   it('bad data exits 1 naming the file and line, and writes nothing', async () => {
-    const csv = join(dir, 'bad.csv'), out = join(dir, 'never.safetensors');
+    const csv = join(dir, 'bad.csv'),
+      out = join(dir, 'never.safetensors');
     writeFileSync(csv, 'a,b,label\n1,2,x\n3,oops,y\n');
     const r = await run(['train', '--data', csv, '--out', out]);
     expect(r.code).toBe(1);

@@ -31,7 +31,14 @@ function forward(net: Net, x: number[]): number[] {
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / sum);
 }
-const mlpNet = (m: MLP): Net => m.layers.map((l) => ({ W: l.mask ? l.weight.map((w, i) => (l.mask![i] ? w : 0)) : l.weight, b: l.bias, inn: l.inFeatures, out: l.outFeatures, act: l.activation }));
+const mlpNet = (m: MLP): Net =>
+  m.layers.map((l) => ({
+    W: l.mask ? l.weight.map((w, i) => (l.mask![i] ? w : 0)) : l.weight,
+    b: l.bias,
+    inn: l.inFeatures,
+    out: l.outFeatures,
+    act: l.activation,
+  }));
 const compactNet = (m: CompactModel): Net => m.layers.map((l) => ({ W: denseWeight(l), b: l.bias, inn: l.inFeatures, out: l.outFeatures, act: l.activation }));
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
 
@@ -47,11 +54,15 @@ function prunedMLP(sizes: number[], sparsity: number, seed: number, activation: 
   }
   return m;
 }
-const samples = (n: number, d: number, seed: number) => { const r = rng(seed); return Array.from({ length: n }, () => Array.from({ length: d }, () => r.uniform(-2, 2))); };
+const samples = (n: number, d: number, seed: number) => {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: d }, () => r.uniform(-2, 2)));
+};
 
 function expectSameFunction(a: Net, b: Net, xs: number[][], tol: number) {
   for (const x of xs) {
-    const pa = forward(a, x), pb = forward(b, x);
+    const pa = forward(a, x),
+      pb = forward(b, x);
     expect(argmax(pb)).toBe(argmax(pa));
     for (let i = 0; i < pa.length; i++) expect(Math.abs(pa[i] - pb[i])).toBeLessThan(tol);
   }
@@ -65,7 +76,13 @@ describe('removeDeadNeurons', () => {
     const m: MLP = {
       layers: [
         { inFeatures: 2, outFeatures: 4, activation: 'relu', weight: new Float32Array([1, -1, 0, 0, 2, 3, 0, 0]), bias: new Float32Array([0.1, 0.7, 0.2, -1]) },
-        { inFeatures: 4, outFeatures: 3, activation: 'relu', weight: new Float32Array([0, 2, 0, 5, 1, 0.5, 0, 0, -1, 0, 0, 0]), bias: new Float32Array([0.3, 0, 0.2]) },
+        {
+          inFeatures: 4,
+          outFeatures: 3,
+          activation: 'relu',
+          weight: new Float32Array([0, 2, 0, 5, 1, 0.5, 0, 0, -1, 0, 0, 0]),
+          bias: new Float32Array([0.3, 0, 0.2]),
+        },
         { inFeatures: 3, outFeatures: 2, activation: 'identity', weight: new Float32Array([1, 2, 3, -1, 0.5, 1]), bias: new Float32Array([0, 0.1]) },
       ],
       preprocessing: { mean: null, scale: null, featureNames: [], labelNames: ['a', 'b'] },
@@ -92,7 +109,11 @@ describe('removeDeadNeurons', () => {
     expectSameFunction(mlpNet(m), mlpNet(model), samples(5, 3, 2), 1e-6);
   });
 
-  for (const [act, sp] of [['relu', 0.9], ['tanh', 0.95], ['relu', 0.97]] as const) {
+  for (const [act, sp] of [
+    ['relu', 0.9],
+    ['tanh', 0.95],
+    ['relu', 0.97],
+  ] as const) {
     it(`preserves outputs of a random ${act} net pruned to ${sp} (1e-5)`, () => {
       const m = prunedMLP([30, 25, 20, 6], sp, 11, act);
       const { model, removed } = removeDeadNeurons(m);
@@ -148,7 +169,10 @@ describe('compact', () => {
     expect(compact(m, { crossover: 0.75 }).report.layers.map((l) => l.format)).toEqual(['dense', 'dense']);
     expect(compact(prunedMLP([40, 30, 5], 0.2, 1), { crossover: 0 }).report.layers[0].format).toBe('dense'); // CSR would be larger
     const forced = compact(m, { layout: 'csr', index: 'u32' });
-    expect(forced.report.layers.map((l) => [l.format, l.index])).toEqual([['csr', 'u32'], ['csr', 'u32']]);
+    expect(forced.report.layers.map((l) => [l.format, l.index])).toEqual([
+      ['csr', 'u32'],
+      ['csr', 'u32'],
+    ]);
     expectSameFunction(mlpNet(m), compactNet(decodeModel(encodeModel(forced.compact))), samples(20, 40, 5), 1e-5);
     expect(compact(m, { layout: 'csr' }).report.layers.map((l) => l.index)).toEqual(['u8', 'u8']);
   });
@@ -163,10 +187,14 @@ describe('compact', () => {
     // f16: relative error ≤ 2⁻¹¹ per weight
     for (const l of f16.report.layers) expect(l.maxValueError).toBeLessThan(2 ** -11 * 2);
     const xs = samples(50, 40, 6);
-    for (const [c, tol] of [[f16.compact, 5e-3], [km.compact, 0.1]] as const) {
+    for (const [c, tol] of [
+      [f16.compact, 5e-3],
+      [km.compact, 0.1],
+    ] as const) {
       const net = compactNet(decodeModel(encodeModel(c)));
       for (const x of xs) {
-        const pa = forward(mlpNet(m), x), pb = forward(net, x);
+        const pa = forward(mlpNet(m), x),
+          pb = forward(net, x);
         for (let i = 0; i < pa.length; i++) expect(Math.abs(pa[i] - pb[i])).toBeLessThan(tol);
       }
     }

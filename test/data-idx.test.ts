@@ -58,7 +58,9 @@ describe('IDX reading', () => {
     const bad = images.slice();
     bad[2] = 0x0d; // float32 elements
     const p = tmp.file(bad);
-    expect(throwsData(() => readIdx(p, 3))).toBe(`${p}: bad IDX magic number 0x00000d03 at byte offset 0, expected 0x00000803 (element type float32; only uint8 is supported)`);
+    expect(throwsData(() => readIdx(p, 3))).toBe(
+      `${p}: bad IDX magic number 0x00000d03 at byte offset 0, expected 0x00000803 (element type float32; only uint8 is supported)`,
+    );
     const q = tmp.file(labels);
     expect(throwsData(() => readIdx(q, 3))).toBe(`${q}: bad IDX magic number 0x00000801 at byte offset 0, expected 0x00000803 (1 dimensions, expected 3)`);
     const text = tmp.file('hello world');
@@ -67,7 +69,9 @@ describe('IDX reading', () => {
 
   it('truncated data and truncated header give byte offsets', () => {
     const p = tmp.file(images.subarray(0, images.length - 5));
-    expect(throwsData(() => readIdx(p, 3))).toBe(`${p}: truncated IDX file: sizes [3, 2, 2] need 12 data bytes (to byte offset 28), the data ends at byte offset 23`);
+    expect(throwsData(() => readIdx(p, 3))).toBe(
+      `${p}: truncated IDX file: sizes [3, 2, 2] need 12 data bytes (to byte offset 28), the data ends at byte offset 23`,
+    );
     const gz = tmp.file(gzipSync(images.subarray(0, 10)));
     expect(throwsData(() => readIdx(gz, 3))).toBe(`${gz}: truncated IDX header: 10 bytes, the 3 sizes end at byte offset (after gunzip) 16`);
     const tiny = tmp.file(new Uint8Array([0, 0]));
@@ -155,7 +159,11 @@ describe('IDX sources', () => {
   it('fashion-mnist: the Debian file list gives the folder; a missing package names the apt-get install', () => {
     const listing = '/.\n/usr/share/datasets/fashion-mnist\n/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz\n';
     expect(findFashionMnistDir(() => listing)).toBe('/usr/share/datasets/fashion-mnist');
-    const missing = throwsData(() => findFashionMnistDir(() => { throw new Error('dpkg-query: package is not installed'); }));
+    const missing = throwsData(() =>
+      findFashionMnistDir(() => {
+        throw new Error('dpkg-query: package is not installed');
+      }),
+    );
     expect(missing).toContain('fashion-mnist: the Debian package dataset-fashion-mnist is not installed');
     expect(missing).toContain('apt-get install dataset-fashion-mnist');
     expect(throwsData(() => findFashionMnistDir(() => '/usr/share/doc/x\n'))).toContain('lists no train-images-idx3-ubyte file');

@@ -2,8 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  applyStandardizer, DataError, describeDataset, fitStandardizer, irisPath, loadData, loadIris, loadMnist, oneHot,
-  stratifiedIndices, trainTestSplit, trainValidationSplit, type Dataset,
+  applyStandardizer,
+  DataError,
+  describeDataset,
+  fitStandardizer,
+  irisPath,
+  loadData,
+  loadIris,
+  loadMnist,
+  oneHot,
+  stratifiedIndices,
+  trainTestSplit,
+  trainValidationSplit,
+  type Dataset,
 } from '../src/data/index.js';
 import { mnistDigitsDir, scanNumberArray } from '../src/data/mnist-json.js';
 
@@ -28,7 +39,7 @@ describe('iris', () => {
     for (const s of ['setosa', 'versicolor', 'virginica']) expect(species.filter((x) => x === s)).toHaveLength(50);
   });
 
-  it('loads 150 rows, 4 features, 3 classes; means match R summary(iris) (Fisher\'s values)', async () => {
+  it("loads 150 rows, 4 features, 3 classes; means match R summary(iris) (Fisher's values)", async () => {
     const ds = await loadIris();
     expect(ds.nSamples).toBe(150);
     expect(ds.nFeatures).toBe(4);
@@ -78,7 +89,11 @@ describe('standardiser and one-hot, hand-checked', () => {
   const ds: Dataset = {
     features: Float32Array.from([1, 10, 2, 10, 3, 10]),
     labels: Int32Array.from([0, 1, 0]),
-    nSamples: 3, nFeatures: 2, featureNames: ['a', 'b'], labelNames: ['x', 'y'], source: 'hand',
+    nSamples: 3,
+    nFeatures: 2,
+    featureNames: ['a', 'b'],
+    labelNames: ['x', 'y'],
+    source: 'hand',
   };
 
   it('mean and population std; a constant column gets scale 1', () => {
@@ -114,7 +129,11 @@ describe('splits', () => {
   it('a class of one stays in training; tiny classes keep one sample out', () => {
     const l = Int32Array.from([0, 0, 0, 0, 0, 1, 2, 2]);
     const s = stratifiedIndices(l, 3, 0.1, 1);
-    expect(Array.from(s.heldOut).map((i) => l[i]).sort()).toEqual([0, 2]);
+    expect(
+      Array.from(s.heldOut)
+        .map((i) => l[i])
+        .sort(),
+    ).toEqual([0, 2]);
     expect(Array.from(s.keep).filter((i) => l[i] === 1)).toEqual([5]);
   });
 
@@ -154,8 +173,12 @@ describe('mnist', () => {
     expect(ds.train.nFeatures).toBe(784);
     expect(ds.train.labelNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(ds.mean).toBeNull();
-    let lo = Infinity, hi = -Infinity;
-    for (const v of ds.train.features) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of ds.train.features) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
     expect(lo).toBe(0);
     expect(hi).toBe(1);
     // the first train image of digit 5 is image 0 of 5.json, the first test image is image 690 (= floor(0.8 × 863)), read independently with JSON.parse

@@ -19,7 +19,9 @@ const python = found ? found.stdout.trim() : '';
 // CI (and anyone who sets PRUNEKIT_REQUIRE_PYTHON=1) must run this test; elsewhere a skip is announced.
 const required = !!process.env.CI || process.env.PRUNEKIT_REQUIRE_PYTHON === '1';
 if (!found && !required) {
-  process.stderr.write('\n*** SKIPPED test/format-python.test.ts: no python3 with numpy (apt-get install python3-numpy); FORMAT.md\'s Python reader is NOT checked ***\n\n');
+  process.stderr.write(
+    "\n*** SKIPPED test/format-python.test.ts: no python3 with numpy (apt-get install python3-numpy); FORMAT.md's Python reader is NOT checked ***\n\n",
+  );
 }
 const dir = mkdtempSync(join(tmpdir(), 'prunekit-py-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +36,9 @@ describe('FORMAT.md Python reader', () => {
     const reader = /```python\n([\s\S]*?)```/.exec(md)![1];
     expect(reader.split('\n').length).toBeLessThan(30);
     const m = createMLP({ sizes: [300, 40, 20, 3], activation: 'tanh', seed: 3 });
-    m.layers.forEach((l, k) => { l.weight = l.weight.map((w, i) => ((i * 7 + k) % 10 < 8 ? 0 : w)); });
+    m.layers.forEach((l, k) => {
+      l.weight = l.weight.map((w, i) => ((i * 7 + k) % 10 < 8 ? 0 : w));
+    });
     const variants = {
       f32: compact(m, { layout: 'csr' }).compact, // u16, u8, u8 indices
       u32: compact(m, { layout: 'csr', index: 'u32' }).compact,

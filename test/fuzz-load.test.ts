@@ -50,7 +50,9 @@ describe('the 256 MiB cap of the child process is real', () => {
 
 describe('fuzz: load and predict with every crafted file under the cap', () => {
   let r: ReturnType<typeof runCapped>;
-  beforeAll(() => { r = runCapped('fuzz'); }, 240_000);
+  beforeAll(() => {
+    r = runCapped('fuzz');
+  }, 240_000);
 
   it('every compact file is refused, predicts finite probabilities, or throws NonFiniteOutputError — within 256 MiB', () => {
     expect(r.report, r.stderr).not.toBeNull();

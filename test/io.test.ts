@@ -9,11 +9,19 @@ const bitsEqual = (a: ArrayBufferView, b: ArrayBufferView) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('training-model file', () => {
-  const m = createMLP({ sizes: [4, 5, 3], activation: 'tanh', seed: 9 }, {
-    mean: Float32Array.of(1, 2, 3, 4), scale: Float32Array.of(0.5, 1, 2, 3), featureNames: ['a', 'b', 'c', 'd'], labelNames: ['x', 'y', 'z'],
-  });
+  const m = createMLP(
+    { sizes: [4, 5, 3], activation: 'tanh', seed: 9 },
+    {
+      mean: Float32Array.of(1, 2, 3, 4),
+      scale: Float32Array.of(0.5, 1, 2, 3),
+      featureNames: ['a', 'b', 'c', 'd'],
+      labelNames: ['x', 'y', 'z'],
+    },
+  );
   m.layers[0].mask = new Uint8Array(20).map((_, i) => i % 2);
-  m.layers[0].weight.forEach((_, i) => { if (i % 2 === 0) m.layers[0].weight[i] = 0; });
+  m.layers[0].weight.forEach((_, i) => {
+    if (i % 2 === 0) m.layers[0].weight[i] = 0;
+  });
   m.provenance = { note: 'test', nested: { a: [1, 2] } };
 
   it('round-trips exactly: weights, masks, biases, activations, preprocessing, provenance', () => {

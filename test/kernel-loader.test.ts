@@ -41,7 +41,13 @@ describe('compiled modules are cached per flavour', () => {
 
   it('a source is asked only for the builds it is asked to load', () => {
     const asked: string[] = [];
-    const spy: WasmSource = { flavors: ['simd'], bytes: (f) => { asked.push(f); return wasmFiles.bytes(f); } };
+    const spy: WasmSource = {
+      flavors: ['simd'],
+      bytes: (f) => {
+        asked.push(f);
+        return wasmFiles.bytes(f);
+      },
+    };
     createKernelLoader(spy).loadKernelsSync();
     expect(new Set(asked)).toEqual(new Set(['simd']));
   });
@@ -49,10 +55,14 @@ describe('compiled modules are cached per flavour', () => {
 
 describe('an environment that refuses to compile wasm', () => {
   const refuse = () => {
-    const err = new WebAssembly.CompileError("WebAssembly.compile(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script in the following Content Security Policy directive");
+    const err = new WebAssembly.CompileError(
+      "WebAssembly.compile(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script in the following Content Security Policy directive",
+    );
     vi.spyOn(WebAssembly, 'compile').mockRejectedValue(err);
     // biome-ignore lint/complexity/useArrowFunction: WebAssembly.Module is called with `new`, which an arrow function cannot be
-    vi.spyOn(WebAssembly, 'Module').mockImplementation(function () { throw err; });
+    vi.spyOn(WebAssembly, 'Module').mockImplementation(function () {
+      throw err;
+    });
   };
 
   it('gets a KernelLoadError naming the fixes', async () => {

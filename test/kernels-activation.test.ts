@@ -10,7 +10,7 @@ describe('activate: the one TypeScript activation', () => {
     expect(activate(2, Act.logistic)).toBeCloseTo(1 / (1 + Math.exp(-2)), 15);
     expect(activate(-1.25, Act.identity)).toBe(-1.25);
   });
-  it('relu maps NaN to 0, as the wasm kernels\' scalar activation (x > 0 ? x : 0) does', () => {
+  it("relu maps NaN to 0, as the wasm kernels' scalar activation (x > 0 ? x : 0) does", () => {
     expect(activate(Number.NaN, Act.relu)).toBe(0);
   });
 });

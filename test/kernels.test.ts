@@ -65,16 +65,33 @@ function denseBound(W: Float32Array, b: Float32Array, X: Float32Array, out: numb
 }
 
 const acts: [string, ActCode][] = Object.entries(Act);
-const shapes: [number, number][] = [[1, 1], [1, 5], [5, 1], [3, 3], [4, 4], [7, 13], [8, 16], [13, 31], [33, 65], [100, 300], [10, 100]];
+const shapes: [number, number][] = [
+  [1, 1],
+  [1, 5],
+  [5, 1],
+  [3, 3],
+  [4, 4],
+  [7, 13],
+  [8, 16],
+  [13, 31],
+  [33, 65],
+  [100, 300],
+  [10, 100],
+];
 const batches = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 31, 33, 64];
 
 /** Random CSR with a given density, some rows forced empty. */
 function randomCsr(r: ReturnType<typeof rng>, rows: number, cols: number, density: number, wide: boolean) {
   const indptr = new Uint32Array(rows + 1);
-  const data: number[] = [], indices: number[] = [];
+  const data: number[] = [],
+    indices: number[] = [];
   for (let i = 0; i < rows; i++) {
     if (r.next() > 0.15) {
-      for (let c = 0; c < cols; c++) if (r.next() < density) { indices.push(c); data.push(r.uniform()); }
+      for (let c = 0; c < cols; c++)
+        if (r.next() < density) {
+          indices.push(c);
+          data.push(r.uniform());
+        }
     }
     indptr[i + 1] = data.length;
   }
@@ -89,7 +106,9 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
   it.each(acts)('f32_gemv matches the reference (%s)', (_name, act) => {
     const r = rng(1 + act);
     for (const [out, inn] of [...shapes, [300, 784]] as [number, number][]) {
-      const W = r.f32(out * inn), b = r.f32(out), x = r.f32(inn);
+      const W = r.f32(out * inn),
+        b = r.f32(out),
+        x = r.f32(inn);
       const { got, want } = both(k, [W, b, x], [out], (kk, [pW, pb, px, py]) => kk.f32_gemv(pW, pb, px, py, out, inn, act));
       expectClose(got[0], want[0], denseBound(W, b, x, out, inn, 1), `gemv ${out}×${inn}`);
     }
@@ -99,7 +118,9 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     const r = rng(10 + act);
     for (const [out, inn] of shapes) {
       for (const batch of batches) {
-        const W = r.f32(out * inn), b = r.f32(out), X = r.f32(inn * batch);
+        const W = r.f32(out * inn),
+          b = r.f32(out),
+          X = r.f32(inn * batch);
         const { got, want } = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, act));
         expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `gemm ${out}×${inn} batch ${batch}`);
       }
@@ -107,8 +128,13 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
   });
 
   it('f32_gemm on an all-zero layer gives act(bias)', () => {
-    const out = 6, inn = 9, batch = 5, r = rng(3);
-    const W = new Float32Array(out * inn), b = r.f32(out), X = r.f32(inn * batch);
+    const out = 6,
+      inn = 9,
+      batch = 5,
+      r = rng(3);
+    const W = new Float32Array(out * inn),
+      b = r.f32(out),
+      X = r.f32(inn * batch);
     const { got } = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, Act.relu));
     for (let i = 0; i < out * batch; i++) expect(got[0][i]).toBe(Math.max(0, b[Math.floor(i / batch)]));
   });
@@ -121,7 +147,8 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
         for (const density of [0, 0.05, 0.3, 1]) {
           for (const batch of [1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 32, 33, 64]) {
             const m = randomCsr(r, out, inn, density, wide);
-            const b = r.f32(out), X = r.f32(inn * batch);
+            const b = r.f32(out),
+              X = r.f32(inn * batch);
             const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) => {
               if (batch === 1) (wide ? kk.f32_spmv_csr_u32 : kk.f32_spmv_csr_u16)(pd, pi, pp, pb, pX, pY, out, act);
               else (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act);
@@ -137,44 +164,53 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
   }
 
   it('CSR with u32 indices beyond 65,535 columns', () => {
-    const r = rng(7), out = 5, inn = 70_003;
+    const r = rng(7),
+      out = 5,
+      inn = 70_003;
     const m = randomCsr(r, out, inn, 0.001, true);
     m.indices[m.indices.length - 1] = inn - 1; // make sure the largest index is used
     for (const batch of [1, 4, 6]) {
-      const b = r.f32(out), X = r.f32(inn * batch);
+      const b = r.f32(out),
+        X = r.f32(inn * batch);
       const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
-        batch === 1 ? kk.f32_spmv_csr_u32(pd, pi, pp, pb, pX, pY, out, 0) : kk.f32_spmm_csr_u32(pd, pi, pp, pb, pX, pY, out, batch, 0));
+        batch === 1 ? kk.f32_spmv_csr_u32(pd, pi, pp, pb, pX, pY, out, 0) : kk.f32_spmm_csr_u32(pd, pi, pp, pb, pX, pY, out, batch, 0),
+      );
       expectClose(got[0], want[0], 1e-5, `csr u32 wide batch ${batch}`);
     }
   });
 
   it('f32_gemm_tn (dX = Wᵀ·dY) matches the reference', () => {
     const r = rng(40);
-    for (const [out, inn] of shapes) for (const batch of batches) {
-      const W = r.f32(out * inn), dY = r.f32(out * batch);
-      const { got, want } = both(k, [W, dY], [inn * batch], (kk, [pW, pdY, pdX]) => kk.f32_gemm_tn(pW, pdY, pdX, out, inn, batch));
-      // transpose W for the bound
-      const Wt = new Float32Array(inn * out);
-      for (let i = 0; i < out; i++) for (let c = 0; c < inn; c++) Wt[c * out + i] = W[i * inn + c];
-      expectClose(got[0], want[0], denseBound(Wt, new Float32Array(inn), dY, inn, out, batch), `gemm_tn ${out}×${inn} batch ${batch}`);
-    }
+    for (const [out, inn] of shapes)
+      for (const batch of batches) {
+        const W = r.f32(out * inn),
+          dY = r.f32(out * batch);
+        const { got, want } = both(k, [W, dY], [inn * batch], (kk, [pW, pdY, pdX]) => kk.f32_gemm_tn(pW, pdY, pdX, out, inn, batch));
+        // transpose W for the bound
+        const Wt = new Float32Array(inn * out);
+        for (let i = 0; i < out; i++) for (let c = 0; c < inn; c++) Wt[c * out + i] = W[i * inn + c];
+        expectClose(got[0], want[0], denseBound(Wt, new Float32Array(inn), dY, inn, out, batch), `gemm_tn ${out}×${inn} batch ${batch}`);
+      }
   });
 
   it('f32_gemm_nt_grad (dW = dY·Xᵀ, db = Σ dY) matches the reference', () => {
     const r = rng(50);
-    for (const [out, inn] of shapes) for (const batch of batches) {
-      const dY = r.f32(out * batch), X = r.f32(inn * batch);
-      const { got, want } = both(k, [dY, X], [out * inn, out], (kk, [pdY, pX, pdW, pdb]) => kk.f32_gemm_nt_grad(pdY, pX, pdW, pdb, out, inn, batch));
-      const tol = (batch + 2) * U * batch; // |terms| ≤ 1 each
-      expectClose(got[0], want[0], tol, `gemm_nt_grad dW ${out}×${inn} batch ${batch}`);
-      expectClose(got[1], want[1], tol, `gemm_nt_grad db ${out} batch ${batch}`);
-    }
+    for (const [out, inn] of shapes)
+      for (const batch of batches) {
+        const dY = r.f32(out * batch),
+          X = r.f32(inn * batch);
+        const { got, want } = both(k, [dY, X], [out * inn, out], (kk, [pdY, pX, pdW, pdb]) => kk.f32_gemm_nt_grad(pdY, pX, pdW, pdb, out, inn, batch));
+        const tol = (batch + 2) * U * batch; // |terms| ≤ 1 each
+        expectClose(got[0], want[0], tol, `gemm_nt_grad dW ${out}×${inn} batch ${batch}`);
+        expectClose(got[1], want[1], tol, `gemm_nt_grad db ${out} batch ${batch}`);
+      }
   });
 
   it.each(acts)('f32_act_backward matches the reference (%s)', (_n, act) => {
     const r = rng(60 + act);
     for (const n of [1, 3, 4, 17, 256]) {
-      const dY = r.f32(n), Y = act === Act.logistic ? r.f32(n, 0, 1) : r.f32(n);
+      const dY = r.f32(n),
+        Y = act === Act.logistic ? r.f32(n, 0, 1) : r.f32(n);
       const { got, want } = both(k, [dY, Y], [n], (kk, [pdY, pY, pdZ]) => kk.f32_act_backward(pdY, pY, pdZ, n, act));
       expectClose(got[0], want[0], 4 * U, `act_backward n=${n}`);
     }
@@ -182,16 +218,32 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
 
   it('f32_standardize_transpose matches the reference on odd shapes and flags NaN/Inf', () => {
     const r = rng(80);
-    for (const [n, F] of [[1, 1], [1, 7], [3, 5], [4, 4], [5, 9], [8, 16], [13, 31], [64, 784]] as [number, number][]) {
-      const src = r.f32(n * F, -3, 3), mean = r.f32(F), inv = r.f32(F, 0.1, 2);
+    for (const [n, F] of [
+      [1, 1],
+      [1, 7],
+      [3, 5],
+      [4, 4],
+      [5, 9],
+      [8, 16],
+      [13, 31],
+      [64, 784],
+    ] as [number, number][]) {
+      const src = r.f32(n * F, -3, 3),
+        mean = r.f32(F),
+        inv = r.f32(F, 0.1, 2);
       const { got, want } = both(k, [src, mean, inv], [n * F], (kk, [ps, pm, pi, pd]) => {
         expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(0);
       });
       expectClose(got[0], want[0], 4 * U * 8, `standardize_transpose ${n}×${F}`); // two roundings of values < 8 in magnitude
     }
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
-      for (const [n, F, at] of [[8, 8, 37], [5, 9, 44], [4, 4, 0]] as [number, number, number][]) {
-        const src = r.f32(n * F); src[at] = bad;
+      for (const [n, F, at] of [
+        [8, 8, 37],
+        [5, 9, 44],
+        [4, 4, 0],
+      ] as [number, number, number][]) {
+        const src = r.f32(n * F);
+        src[at] = bad;
         both(k, [src, new Float32Array(F), new Float32Array(F).fill(1)], [n * F], (kk, [ps, pm, pi, pd]) => {
           expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(1);
         });
@@ -201,27 +253,33 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
 
   it('f32_sgd_masked matches the reference and keeps pruned weights and momentum at exactly +0', () => {
     const r = rng(70);
-    for (const n of [1, 3, 4, 5, 8, 13, 1001]) for (const nesterov of [0, 1]) for (const masked of [false, true]) {
-      const w = r.f32(n), v = r.f32(n), g = r.f32(n);
-      const mask = Float32Array.from({ length: n }, () => (r.next() < 0.4 ? 0 : 1));
-      const inputs = masked ? [w, v, g, mask] : [w, v, g];
-      const run = (kk: Kernels, p: number[]) => {
-        for (let step = 0; step < 5; step++) kk.f32_sgd_masked(p[0], p[1], p[2], masked ? p[3] : 0, n, 0.05, 0.9, 1e-3, nesterov);
-      };
-      const res = [k, ref].map((kk) => {
-        const { ptrs, mark } = place(kk, inputs);
-        run(kk, ptrs);
-        const out = [readBack(kk, ptrs[0], n), readBack(kk, ptrs[1], n)];
-        kk.reset(mark);
-        return out;
-      });
-      expectClose(res[0][0], res[1][0], 1e-5, `sgd w n=${n}`);
-      expectClose(res[0][1], res[1][1], 1e-5, `sgd v n=${n}`);
-      if (masked) for (let i = 0; i < n; i++) if (mask[i] === 0) {
-        expect(Object.is(res[0][0][i], 0)).toBe(true);
-        expect(Object.is(res[0][1][i], 0)).toBe(true);
-      }
-    }
+    for (const n of [1, 3, 4, 5, 8, 13, 1001])
+      for (const nesterov of [0, 1])
+        for (const masked of [false, true]) {
+          const w = r.f32(n),
+            v = r.f32(n),
+            g = r.f32(n);
+          const mask = Float32Array.from({ length: n }, () => (r.next() < 0.4 ? 0 : 1));
+          const inputs = masked ? [w, v, g, mask] : [w, v, g];
+          const run = (kk: Kernels, p: number[]) => {
+            for (let step = 0; step < 5; step++) kk.f32_sgd_masked(p[0], p[1], p[2], masked ? p[3] : 0, n, 0.05, 0.9, 1e-3, nesterov);
+          };
+          const res = [k, ref].map((kk) => {
+            const { ptrs, mark } = place(kk, inputs);
+            run(kk, ptrs);
+            const out = [readBack(kk, ptrs[0], n), readBack(kk, ptrs[1], n)];
+            kk.reset(mark);
+            return out;
+          });
+          expectClose(res[0][0], res[1][0], 1e-5, `sgd w n=${n}`);
+          expectClose(res[0][1], res[1][1], 1e-5, `sgd v n=${n}`);
+          if (masked)
+            for (let i = 0; i < n; i++)
+              if (mask[i] === 0) {
+                expect(Object.is(res[0][0][i], 0)).toBe(true);
+                expect(Object.is(res[0][1][i], 0)).toBe(true);
+              }
+        }
   });
 });
 

@@ -12,7 +12,10 @@ import { scheduledRate } from '../src/nn/lr-schedule.js';
 import { blobs } from './helpers/datasets.js';
 
 const act64: Record<ActName, (x: number) => number> = {
-  identity: (x) => x, relu: (x) => Math.max(0, x), tanh: Math.tanh, logistic: (x) => 1 / (1 + Math.exp(-x)),
+  identity: (x) => x,
+  relu: (x) => Math.max(0, x),
+  tanh: Math.tanh,
+  logistic: (x) => 1 / (1 + Math.exp(-x)),
 };
 
 /** Independent f64 forward + mean softmax cross-entropy over rows. */
@@ -54,12 +57,16 @@ describe('gradients vs finite differences', () => {
         const check = (arr: Float32Array, j: number, analytic: number, what: string) => {
           const orig = arr[j];
           // f64 central difference on a copy (the f32 arrays hold the parameter itself)
-          arr[j] = orig + h; const lp = loss64(m, ds.features, ds.labels, rows);
-          arr[j] = orig - h; const lm = loss64(m, ds.features, ds.labels, rows);
+          arr[j] = orig + h;
+          const lp = loss64(m, ds.features, ds.labels, rows);
+          arr[j] = orig - h;
+          const lm = loss64(m, ds.features, ds.labels, rows);
           arr[j] = orig;
           const numeric = (lp - lm) / (2 * h);
           // O(h²) truncation + f32 rounding of the analytic value
-          expect(Math.abs(analytic - numeric), `${k.flavor} ${act} layer ${li} ${what}[${j}]: ${analytic} vs ${numeric}`).toBeLessThan(2e-4 + 1e-3 * Math.abs(numeric));
+          expect(Math.abs(analytic - numeric), `${k.flavor} ${act} layer ${li} ${what}[${j}]: ${analytic} vs ${numeric}`).toBeLessThan(
+            2e-4 + 1e-3 * Math.abs(numeric),
+          );
         };
         for (let j = 0; j < l.weight.length; j++) check(l.weight, j, g[j], 'W');
         for (let j = 0; j < l.bias.length; j++) check(l.bias, j, db[j], 'b');
@@ -97,7 +104,8 @@ describe('training', () => {
 
   it('wasm and reference kernels train to the same numbers (within 1e-4)', async () => {
     const m0 = createMLP({ sizes: [6, 9, 5, 3], activation: 'logistic', seed: 2 });
-    const a = cloneMLP(m0), b = cloneMLP(m0);
+    const a = cloneMLP(m0),
+      b = cloneMLP(m0);
     const ra = await train(a, data, { epochs: 4, batchSize: 9, momentum: 0.9 }, { kernels: loadKernelsSync({ flavor: 'simd' }) });
     const rb = await train(b, data, { epochs: 4, batchSize: 9, momentum: 0.9 }, { kernels: createReferenceKernels() });
     a.layers.forEach((l, i) => l.weight.forEach((w, j) => expect(Math.abs(w - b.layers[i].weight[j])).toBeLessThan(1e-4)));
@@ -119,12 +127,23 @@ describe('training', () => {
   it('onStep hooks see current weights and can prune mid-training', async () => {
     const m = createMLP({ sizes: [6, 10, 3], activation: 'relu', seed: 4 });
     let calls = 0;
-    await train(m, data, { epochs: 2, batchSize: 10 }, {
-      onStep: { every: 5, fn: (_s, model) => { // the first call adds a mask the layer did not have
-        calls++; model.layers[0].mask ??= new Uint8Array(60).fill(1);
-        model.layers[0].mask[calls] = 0; model.layers[0].weight[calls] = 0;
-      } },
-    });
+    await train(
+      m,
+      data,
+      { epochs: 2, batchSize: 10 },
+      {
+        onStep: {
+          every: 5,
+          fn: (_s, model) => {
+            // the first call adds a mask the layer did not have
+            calls++;
+            model.layers[0].mask ??= new Uint8Array(60).fill(1);
+            model.layers[0].mask[calls] = 0;
+            model.layers[0].weight[calls] = 0;
+          },
+        },
+      },
+    );
     expect(calls).toBe(4); // 120 samples / 10 = 12 steps per epoch → steps 5, 10, 15, 20
     for (let i = 1; i <= 4; i++) expect(m.layers[0].weight[i]).toBe(0);
   });

@@ -21,7 +21,16 @@ import { attackFiles, smallModel } from './helpers/crafted-models.js';
 /** y = W x (identity, no preprocessing) with W = [[3e38, 0], [0, 1]]: finite weights, x₀ ≥ 2 overflows. */
 function overflowingModel(): CompactModel {
   return {
-    layers: [{ layout: 'dense', inFeatures: 2, outFeatures: 2, activation: 'identity', bias: new Float32Array(2), values: { encoding: 'f32', values: new Float32Array([3e38, 0, 0, 1]) } }],
+    layers: [
+      {
+        layout: 'dense',
+        inFeatures: 2,
+        outFeatures: 2,
+        activation: 'identity',
+        bias: new Float32Array(2),
+        values: { encoding: 'f32', values: new Float32Array([3e38, 0, 0, 1]) },
+      },
+    ],
     preprocessing: { mean: null, scale: null, featureNames: ['x0', 'x1'], labelNames: ['a', 'b'] },
     provenance: {},
   };
@@ -29,19 +38,33 @@ function overflowingModel(): CompactModel {
 
 /** An iris-shaped training model (4 → 3) with stored standardisation. */
 function irisModel(): MLP {
-  return createMLP({ sizes: [4, 3], activation: 'identity', seed: 1 }, {
-    mean: Float32Array.of(5.8, 3, 3.7, 1.2), scale: Float32Array.of(0.8, 0.4, 1.8, 0.8), featureNames: [], labelNames: ['setosa', 'versicolor', 'virginica'],
-  });
+  return createMLP(
+    { sizes: [4, 3], activation: 'identity', seed: 1 },
+    {
+      mean: Float32Array.of(5.8, 3, 3.7, 1.2),
+      scale: Float32Array.of(0.8, 0.4, 1.8, 0.8),
+      featureNames: [],
+      labelNames: ['setosa', 'versicolor', 'virginica'],
+    },
+  );
 }
 
 async function cli(args: string[]) {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), out, err };
   } finally {
-    o.mockRestore(); e.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
 }
 
@@ -77,7 +100,11 @@ describe('stored standardisation must be usable in f32', () => {
 describe('non-finite outputs are an error, never a label', () => {
   it('runtime: predict and predictProba throw NonFiniteOutputError naming the sample', () => {
     const model = loadModelSync(encodeModel(overflowingModel()));
-    const xs = [[1, 5], [2, 0], [0, 0]]; // sample 1: 2·3e38 = +Infinity in f32
+    const xs = [
+      [1, 5],
+      [2, 0],
+      [0, 0],
+    ]; // sample 1: 2·3e38 = +Infinity in f32
     for (const call of [() => model.predict(xs), () => model.predictProba(xs), () => model.predict(Float32Array.from(xs.flat()), 3)]) {
       let err: unknown;
       try {
@@ -91,7 +118,14 @@ describe('non-finite outputs are an error, never a label', () => {
       expect((err as Error).message).toMatch(/^sample 1: output 0 of the model is Infinity/);
     }
     // the finite samples alone still predict
-    expect(Array.from(model.predict([[1, 5], [0, 1]]))).toEqual([0, 1]);
+    expect(
+      Array.from(
+        model.predict([
+          [1, 5],
+          [0, 1],
+        ]),
+      ),
+    ).toEqual([0, 1]);
   });
 
   it('runtime: the error names the sample in a later chunk (sample 700 of 1000)', () => {
@@ -104,14 +138,22 @@ describe('non-finite outputs are an error, never a label', () => {
   it('training side: evaluate and predictLabels throw NonFiniteOutputError', () => {
     const m = createMLP({ sizes: [2, 2], activation: 'identity', seed: 1 });
     m.layers[0].weight.set([3e38, 0, 0, 1]);
-    const ds = { features: Float32Array.of(1, 0, 2, 0), nFeatures: 2, nSamples: 2, labels: Int32Array.of(0, 1), labelNames: ['a', 'b'], featureNames: ['x0', 'x1'] };
+    const ds = {
+      features: Float32Array.of(1, 0, 2, 0),
+      nFeatures: 2,
+      nSamples: 2,
+      labels: Int32Array.of(0, 1),
+      labelNames: ['a', 'b'],
+      featureNames: ['x0', 'x1'],
+    };
     expect(() => evaluate(m, ds as never)).toThrow(NonFiniteOutputError);
     expect(() => predictLabels(m, ds)).toThrow(/^sample 1: output 0 of the model is Infinity/);
   });
 
   it('CLI predict: exit 1 naming the data row, nothing printed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pk-nonfinite-'));
-    const model = join(dir, 'm.prunekit'), csv = join(dir, 'x.csv');
+    const model = join(dir, 'm.prunekit'),
+      csv = join(dir, 'x.csv');
     writeFileSync(model, encodeModel(overflowingModel()));
     writeFileSync(csv, 'x0,x1\n1,0\n2,0\n0,1\n');
     for (const json of [[], ['--json']]) {
@@ -129,7 +171,10 @@ describe('non-finite outputs are an error, never a label', () => {
     badScale.preprocessing.scale![0] = 1e-45;
     const hugeWeights = irisModel();
     hugeWeights.layers[0].weight.fill(3e38);
-    for (const [name, m, msg] of [['scale', badScale, /preprocessing.scale\[0\].*reciprocal/], ['weights', hugeWeights, /sample \d+: output \d of the model is -?Infinity/]] as const) {
+    for (const [name, m, msg] of [
+      ['scale', badScale, /preprocessing.scale\[0\].*reciprocal/],
+      ['weights', hugeWeights, /sample \d+: output \d of the model is -?Infinity/],
+    ] as const) {
       const p = join(dir, `${name}.safetensors`);
       writeFileSync(p, encodeMLP(m));
       const r = await cli(['eval', '--model', p, '--data', 'iris']);

@@ -19,13 +19,30 @@ import { rng } from './helpers/rng.js';
 const require = createRequire(import.meta.url);
 
 interface Ort {
-  InferenceSession: { create(bytes: Uint8Array, opts?: object): Promise<{ run(feeds: object): Promise<Record<string, { data: Float32Array; dims: number[] }>>; release(): Promise<void>; inputNames: string[]; outputNames: string[] }> };
+  InferenceSession: {
+    create(
+      bytes: Uint8Array,
+      opts?: object,
+    ): Promise<{
+      run(feeds: object): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+      release(): Promise<void>;
+      inputNames: string[];
+      outputNames: string[];
+    }>;
+  };
   Tensor: new (type: string, data: Float32Array, dims: number[]) => object;
   env: { wasm: { numThreads: number } };
 }
 const engines: [string, () => Ort][] = [
   ['onnxruntime-node', () => require('onnxruntime-node') as Ort],
-  ['onnxruntime-web', () => { const ort = require('onnxruntime-web') as Ort; ort.env.wasm.numThreads = 1; return ort; }],
+  [
+    'onnxruntime-web',
+    () => {
+      const ort = require('onnxruntime-web') as Ort;
+      ort.env.wasm.numThreads = 1;
+      return ort;
+    },
+  ],
 ];
 
 /** A random MLP with random biases, optionally pruned (random mask) and with a stored standardisation. */
@@ -52,7 +69,14 @@ function randomModel(seed: number, sizes: number[], activation: ActName, sparsit
 /** The same MLP as a compact model with every layer dense f32 (what the runtime loads). */
 function denseCompact(m: MLP): CompactModel {
   return {
-    layers: m.layers.map((L) => ({ inFeatures: L.inFeatures, outFeatures: L.outFeatures, activation: L.activation, bias: L.bias, layout: 'dense' as const, values: { encoding: 'f32' as const, values: L.weight } })),
+    layers: m.layers.map((L) => ({
+      inFeatures: L.inFeatures,
+      outFeatures: L.outFeatures,
+      activation: L.activation,
+      bias: L.bias,
+      layout: 'dense' as const,
+      values: { encoding: 'f32' as const, values: L.weight },
+    })),
     preprocessing: m.preprocessing,
     provenance: {},
   };
@@ -69,13 +93,14 @@ const cases: { name: string; model: () => MLP | CompactModel }[] = [
   { name: 'compact k-means 4 bits, relu 85%', model: () => compacted(randomModel(6, [12, 24, 16, 4], 'relu', 0.85, true), { values: 'kmeans', bits: 4 }) },
 ];
 
-describe('exportOnnx runs in onnxruntime with the runtime\'s probabilities', () => {
+describe("exportOnnx runs in onnxruntime with the runtime's probabilities", () => {
   for (const c of cases) {
     it(c.name, async () => {
       const model = c.model();
       const compactModel = 'layout' in model.layers[0] ? (model as CompactModel) : denseCompact(model as MLP);
       const runtime = loadModelSync(encodeModel(compactModel), { warmUp: false });
-      const n = 37, F = runtime.inFeatures;
+      const n = 37,
+        F = runtime.inFeatures;
       const x = rng(100).f32(n * F, -4, 4);
       const expected = runtime.predictProba(x, n);
       for (const sparse of [false, true]) {
@@ -88,14 +113,18 @@ describe('exportOnnx runs in onnxruntime with the runtime\'s probabilities', () 
           const out = await session.run({ input: new ort.Tensor('float32', x, [n, F]) });
           expect(out.probabilities.dims, `${pkg} sparse=${sparse}`).toEqual([n, runtime.outFeatures]);
           let maxDiff = 0;
-          out.probabilities.data.forEach((p, i) => { maxDiff = Math.max(maxDiff, Math.abs(p - expected[i])); });
+          out.probabilities.data.forEach((p, i) => {
+            maxDiff = Math.max(maxDiff, Math.abs(p - expected[i]));
+          });
           expect(maxDiff, `${pkg} sparse=${sparse}`).toBeLessThanOrEqual(1e-5);
           // softmax(logits) = probabilities: the two outputs agree with each other
           const O = runtime.outFeatures;
           const z = out.logits.data;
           for (let s = 0; s < n; s++) {
             const row = Array.from(z.subarray(s * O, (s + 1) * O));
-            const m = Math.max(...row), e = row.map((v) => Math.exp(v - m)), sum = e.reduce((a, b) => a + b, 0);
+            const m = Math.max(...row),
+              e = row.map((v) => Math.exp(v - m)),
+              sum = e.reduce((a, b) => a + b, 0);
             e.forEach((v, o) => expect(Math.abs(v / sum - out.probabilities.data[s * O + o])).toBeLessThan(1e-6));
           }
           await session.release();
@@ -127,7 +156,14 @@ describe('exportOnnx structure', () => {
     const model = randomModel(9, [30, 40, 6], 'relu', 0.9, true);
     const { bytes, report } = exportOnnx(model, { sparse: true });
     const proto = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number }) as {
-      graph: { initializer: { name: string }[]; sparse_initializer: { dims: number[]; values: { name: string; raw_data: Uint8Array; dims: number[] }; indices: { dims: number[]; int64_data: number[]; data_type: number } }[] };
+      graph: {
+        initializer: { name: string }[];
+        sparse_initializer: {
+          dims: number[];
+          values: { name: string; raw_data: Uint8Array; dims: number[] };
+          indices: { dims: number[]; int64_data: number[]; data_type: number };
+        }[];
+      };
     };
     const sp = proto.graph.sparse_initializer;
     expect(sp.map((s) => s.values.name)).toEqual(['layers_0_weight', 'layers_1_weight']);
@@ -136,7 +172,9 @@ describe('exportOnnx structure', () => {
       const s = sp[i];
       expect(s.dims).toEqual([L.outFeatures, L.inFeatures]);
       const nz: number[] = [];
-      L.weight.forEach((w, j) => { if (w !== 0) nz.push(j); });
+      L.weight.forEach((w, j) => {
+        if (w !== 0) nz.push(j);
+      });
       expect(s.indices.data_type).toBe(7); // INT64, as the ONNX checker requires
       expect(s.indices.int64_data).toEqual(nz);
       expect(s.indices.dims).toEqual([nz.length]);
@@ -160,7 +198,9 @@ describe('exportOnnx structure', () => {
   it('writes opset 13, the symbolic batch dim, Sub/Mul standardisation and the names in metadata_props', () => {
     const model = randomModel(12, [4, 5, 3], 'tanh', 0, true);
     const proto = ModelProto.toObject(ModelProto.decode(exportOnnx(model).bytes), { longs: Number, enums: String }) as {
-      ir_version: number; opset_import: { version: number }[]; metadata_props: { key: string; value: string }[];
+      ir_version: number;
+      opset_import: { version: number }[];
+      metadata_props: { key: string; value: string }[];
       graph: { node: { op_type: string }[]; input: { type: { tensor_type: { shape: { dim: object[] } } } }[] };
     };
     expect(proto.ir_version).toBe(7);

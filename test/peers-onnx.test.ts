@@ -25,7 +25,10 @@ describe('ONNX graph of the peer benchmark (bench/peers)', () => {
 
   for (const op of ['gemm', 'matmul'] as const) {
     it(`runs in onnxruntime-web (${op}) and matches a plain forward`, async () => {
-      const x = [[1, 2, 3], [-1, 0.5, 2]];
+      const x = [
+        [1, 2, 3],
+        [-1, 0.5, 2],
+      ];
       // plain forward: h = relu(W1 x + b1), y = W2 h + b2
       const expected = x.flatMap((v) => {
         let h = v;

@@ -11,7 +11,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await prune.run(argv.slice(1));
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`prunekit prune: ${e.message}\n`); return 2; }
+    if (e instanceof UsageError) {
+      process.stderr.write(`prunekit prune: ${e.message}\n`);
+      return 2;
+    }
     process.stderr.write(`prunekit prune: ${(e as Error).message}\n`);
     return 1;
   }
@@ -26,9 +29,16 @@ let dir = '';
 const path = (f: string) => join(dir, f);
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), out, err };
   } finally {
@@ -42,7 +52,10 @@ beforeAll(async () => {
   // Trained a little, so that accuracies depend on which rows are tested (an untrained model
   // predicting one class scores exactly 1/3 on every stratified split).
   const data = await loadData('iris', { seed: 1, testFraction: 0.2 });
-  const m = createMLP({ sizes: [4, 8, 6, 3], activation: 'relu', seed: 1 }, { mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames });
+  const m = createMLP(
+    { sizes: [4, 8, 6, 3], activation: 'relu', seed: 1 },
+    { mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames },
+  );
   await train(m, data, { epochs: 5, batchSize: 16, lr: 0.05, seed: 1 });
   m.provenance = { sizes: [4, 8, 6, 3], activation: 'relu', train: { seed: 1, lr: 0.05, batchSize: 16 } };
   saveModel(path('iris.st'), m);
@@ -58,7 +71,10 @@ describe('prunekit prune: criteria and schedules that need the training history'
     const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(await trainCommand.run(['--data', 'iris', '--hidden', '8', '--epochs', '6', '--batch', '16', '--rewind-epoch', '2', '--out', trained])).toBe(0);
-    } finally { o.mockRestore(); e.mockRestore(); }
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
   });
   it('train stores the history: range over w₀ and 6 epochs, movement over every step, w₀, epoch 2', () => {
     const h = loadModel(trained).history!;
@@ -68,7 +84,21 @@ describe('prunekit prune: criteria and schedules that need the training history'
     expect(h.rewind!.epoch).toBe(2);
   });
   it.each(['range', 'movement', 'displacement'])('--criterion %s prunes a trained model, and the output continues its history', async (criterion) => {
-    const r = await run(['prune', '--model', trained, '--data', 'iris', '--criterion', criterion, '--sparsity', '0.5', '--finetune-epochs', '1', '--out', path(`${criterion}.st`)]);
+    const r = await run([
+      'prune',
+      '--model',
+      trained,
+      '--data',
+      'iris',
+      '--criterion',
+      criterion,
+      '--sparsity',
+      '0.5',
+      '--finetune-epochs',
+      '1',
+      '--out',
+      path(`${criterion}.st`),
+    ]);
     expect(r.code, r.err).toBe(0);
     const h = loadModel(path(`${criterion}.st`)).history!;
     expect(h.range!.snapshots).toBe(8);
@@ -78,8 +108,12 @@ describe('prunekit prune: criteria and schedules that need the training history'
     const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
     try {
       expect(await trainCommand.run(['--data', 'iris', '--hidden', '8', '--epochs', '2', '--no-history', '--out', path('bare.st')])).toBe(0);
-      await expect(trainCommand.run(['--data', 'iris', '--epochs', '2', '--no-history', '--rewind-epoch', '1', '--out', path('never.st')])).rejects.toThrow(/drop --no-history/);
-    } finally { for (const q of quiet) q.mockRestore(); }
+      await expect(trainCommand.run(['--data', 'iris', '--epochs', '2', '--no-history', '--rewind-epoch', '1', '--out', path('never.st')])).rejects.toThrow(
+        /drop --no-history/,
+      );
+    } finally {
+      for (const q of quiet) q.mockRestore();
+    }
     expect(loadModel(path('bare.st')).history).toBeUndefined();
     const r = await run(['prune', '--model', path('bare.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);
@@ -96,9 +130,41 @@ describe('prunekit prune: criteria and schedules that need the training history'
     expect(r.err).toMatch(/needs the weight range recorded during training, and .*iris\.st has none.*retrain/);
   });
   it('--rewind-epoch must match what train recorded', async () => {
-    const ok = await run(['prune', '--model', trained, '--data', 'iris', '--schedule', 'lottery', '--sparsity', '0.5', '--rewind-epoch', '2', '--finetune-epochs', '1', '--out', path('lt.st')]);
+    const ok = await run([
+      'prune',
+      '--model',
+      trained,
+      '--data',
+      'iris',
+      '--schedule',
+      'lottery',
+      '--sparsity',
+      '0.5',
+      '--rewind-epoch',
+      '2',
+      '--finetune-epochs',
+      '1',
+      '--out',
+      path('lt.st'),
+    ]);
     expect(ok.code, ok.err).toBe(0);
-    const bad = await run(['prune', '--model', trained, '--data', 'iris', '--schedule', 'lottery', '--sparsity', '0.5', '--rewind-epoch', '3', '--finetune-epochs', '1', '--out', path('lt.st')]);
+    const bad = await run([
+      'prune',
+      '--model',
+      trained,
+      '--data',
+      'iris',
+      '--schedule',
+      'lottery',
+      '--sparsity',
+      '0.5',
+      '--rewind-epoch',
+      '3',
+      '--finetune-epochs',
+      '1',
+      '--out',
+      path('lt.st'),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/recorded epoch 2 .*--rewind-epoch 3/);
     const notLottery = await run(['prune', '--model', trained, '--data', 'iris', '--sparsity', '0.5', '--rewind-epoch', '1', '--out', path('lt.st')]);

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  accumulateGradients, displacementScores, magnitudeScores, obdScores, randomScores, RangeTracker, scoreModel, taylorScores, userScores,
+  accumulateGradients,
+  displacementScores,
+  magnitudeScores,
+  obdScores,
+  randomScores,
+  RangeTracker,
+  scoreModel,
+  taylorScores,
+  userScores,
 } from '../src/prune/criteria.js';
 import { modelFromRows } from './helpers/models.js';
 
 // One 2×3 layer, W = [[1, −2, 3], [−4, 5, −6]]; every expected value below is worked by hand.
-const W = [[1, -2, 3], [-4, 5, -6]];
+const W = [
+  [1, -2, 3],
+  [-4, 5, -6],
+];
 const arr = (a: ArrayLike<number>) => Array.from(a);
 
 describe('criteria on a hand-computed 2×3 layer', () => {
@@ -18,8 +29,18 @@ describe('criteria on a hand-computed 2×3 layer', () => {
   });
   it('range max − min over observed snapshots', () => {
     const t = new RangeTracker(modelFromRows(W));
-    t.observe(modelFromRows([[2, -3, 3], [-4, 6, -5]]));
-    t.observe(modelFromRows([[1.5, -2, 2], [-4, 5, -6]]));
+    t.observe(
+      modelFromRows([
+        [2, -3, 3],
+        [-4, 6, -5],
+      ]),
+    );
+    t.observe(
+      modelFromRows([
+        [1.5, -2, 2],
+        [-4, 5, -6],
+      ]),
+    );
     // w00: {1, 2, 1.5} → 1; w01: {−2, −3, −2} → 1; w02: {3, 3, 2} → 1; w10: 0; w11: {5, 6, 5} → 1; w12: {−6, −5, −6} → 1
     expect(arr(t.scores()[0])).toEqual([1, 1, 1, 0, 1, 1]);
     expect(t.snapshots).toBe(3);
@@ -45,7 +66,13 @@ describe('criteria on a hand-computed 2×3 layer', () => {
   });
   it('random: seeded, in [0,1), independent of the weights', () => {
     const a = randomScores(modelFromRows(W), 42)[0];
-    const b = randomScores(modelFromRows([[9, 9, 9], [9, 9, 9]]), 42)[0];
+    const b = randomScores(
+      modelFromRows([
+        [9, 9, 9],
+        [9, 9, 9],
+      ]),
+      42,
+    )[0];
     expect(arr(a)).toEqual(arr(b));
     expect(arr(a).every((v) => v >= 0 && v < 1)).toBe(true);
     expect(arr(randomScores(modelFromRows(W), 43)[0])).not.toEqual(arr(a));

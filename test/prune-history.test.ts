@@ -23,7 +23,10 @@ import { batchGrad64, params64, sampleGrad64 } from './helpers/mlp64.js';
 const all = (n: number) => Array.from({ length: n }, (_, i) => i);
 const flat = (xs: ArrayLike<number>[]) => xs.flatMap((x) => Array.from(x));
 /** Indices sorted by score (ties by index): the order a threshold prunes in. */
-const order = (xs: ArrayLike<number>[]) => { const f = flat(xs); return all(f.length).sort((a, b) => f[a] - f[b] || a - b); };
+const order = (xs: ArrayLike<number>[]) => {
+  const f = flat(xs);
+  return all(f.length).sort((a, b) => f[a] - f[b] || a - b);
+};
 
 async function trainedWithHistory(rewindEpoch = 0): Promise<{ model: MLP; data: SplitDataset }> {
   const data: SplitDataset = { train: blobs(12, 5, 3, 21, 1.2), test: blobs(4, 5, 3, 22, 1.2), mean: null, scale: null };
@@ -39,15 +42,20 @@ describe('the float64 reference MLP', () => {
     const ds = blobs(2, 4, 3, 5);
     const m = createMLP({ sizes: [4, 5, 3], activation: 'tanh', seed: 2 });
     const p = params64(m);
-    const x = ds.features.subarray(0, 4), y = ds.labels[0];
+    const x = ds.features.subarray(0, 4),
+      y = ds.labels[0];
     const { gW } = sampleGrad64(m, p, x, y);
     const h = 1e-6;
-    p.W.forEach((W, l) => W.forEach((w, j) => {
-      W[j] = w + h; const lp = sampleGrad64(m, p, x, y).loss;
-      W[j] = w - h; const lm = sampleGrad64(m, p, x, y).loss;
-      W[j] = w;
-      expect(Math.abs(gW[l][j] - (lp - lm) / (2 * h))).toBeLessThan(1e-7);
-    }));
+    p.W.forEach((W, l) =>
+      W.forEach((w, j) => {
+        W[j] = w + h;
+        const lp = sampleGrad64(m, p, x, y).loss;
+        W[j] = w - h;
+        const lm = sampleGrad64(m, p, x, y).loss;
+        W[j] = w;
+        expect(Math.abs(gW[l][j] - (lp - lm) / (2 * h))).toBeLessThan(1e-7);
+      }),
+    );
   });
 });
 
@@ -73,7 +81,8 @@ describe('obd: the per-sample (empirical) Fisher', () => {
 
   it('asking for it leaves the mean gradient (taylor) and the squared batch means bit for bit unchanged', () => {
     const opts = { batches: 3, batchSize: 6, seed: 1 };
-    const plain = computeGradients(m, ds, opts), withF = computeGradients(m, ds, { ...opts, fisher: true });
+    const plain = computeGradients(m, ds, opts),
+      withF = computeGradients(m, ds, { ...opts, fisher: true });
     expect(flat(withF.grads)).toEqual(flat(plain.grads));
     expect(flat(withF.sqGrads)).toEqual(flat(plain.sqGrads));
     expect(plain.fisher).toBeUndefined();
@@ -93,8 +102,13 @@ describe('obd: the per-sample (empirical) Fisher', () => {
 
   it('scores a weight whose per-sample gradients cancel (taylor calls it unimportant)', () => {
     // Two samples with gradients +1 and −1 on weight 0, +0.5 and +0.5 on weight 1; both weights = 1.
-    const model = { layers: [{ inFeatures: 2, outFeatures: 1, weight: Float32Array.from([1, 1]), bias: new Float32Array(1), activation: 'identity' as const }], preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {} };
-    const grads = [Float32Array.from([0, 0.5])], fisher = [Float32Array.from([1, 0.25])];
+    const model = {
+      layers: [{ inFeatures: 2, outFeatures: 1, weight: Float32Array.from([1, 1]), bias: new Float32Array(1), activation: 'identity' as const }],
+      preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] },
+      provenance: {},
+    };
+    const grads = [Float32Array.from([0, 0.5])],
+      fisher = [Float32Array.from([1, 0.25])];
     expect(Array.from(taylorScores(model, grads)[0])).toEqual([0, 0.5]);
     expect(Array.from(scoreModel(model, 'obd', { gradients: { grads, sqGrads: grads.map((g) => g.map((v) => v * v)), fisher } })[0])).toEqual([0.5, 0.125]);
   });
@@ -106,20 +120,32 @@ describe('movement (Sanh et al. 2020): S = −Σ_t w_t·∂L/∂w_t', () => {
     const m = createMLP({ sizes: [4, 6, 3], activation: 'tanh', seed: 5 });
     const p = params64(m);
     const rec = new HistoryRecorder(m);
-    const lr = 0.1, mu = 0.5, alpha = 1e-3, N = ds.nSamples, epochs = 4;
+    const lr = 0.1,
+      mu = 0.5,
+      alpha = 1e-3,
+      N = ds.nSamples,
+      epochs = 4;
     // Full batches: the shuffle cannot change the mean gradient, so the replay needs no RNG.
     await train(m, { train: ds }, { epochs, batchSize: N, lr, momentum: mu, alpha, seed: 1, tol: 0 }, rec.hooks);
 
     const S = m.layers.map((L) => new Float64Array(L.weight.length));
-    const vW = p.W.map((w) => new Float64Array(w.length)), vb = p.b.map((b) => new Float64Array(b.length));
+    const vW = p.W.map((w) => new Float64Array(w.length)),
+      vb = p.b.map((b) => new Float64Array(b.length));
     for (let t = 0; t < epochs; t++) {
       const { gW, gb } = batchGrad64(m, p, ds.features, ds.labels, all(N));
-      p.W.forEach((W, l) => W.forEach((w, j) => {
-        S[l][j] -= w * gW[l][j]; // the data-loss gradient, before weight decay joins the step
-        vW[l][j] = mu * vW[l][j] + gW[l][j] + (alpha / N) * w;
-        W[j] = w - lr * vW[l][j];
-      }));
-      p.b.forEach((b, l) => b.forEach((v, j) => { vb[l][j] = mu * vb[l][j] + gb[l][j]; b[j] = v - lr * vb[l][j]; }));
+      p.W.forEach((W, l) =>
+        W.forEach((w, j) => {
+          S[l][j] -= w * gW[l][j]; // the data-loss gradient, before weight decay joins the step
+          vW[l][j] = mu * vW[l][j] + gW[l][j] + (alpha / N) * w;
+          W[j] = w - lr * vW[l][j];
+        }),
+      );
+      p.b.forEach((b, l) =>
+        b.forEach((v, j) => {
+          vb[l][j] = mu * vb[l][j] + gb[l][j];
+          b[j] = v - lr * vb[l][j];
+        }),
+      );
     }
     const got = rec.history.movement!;
     expect(got.steps).toBe(epochs);
@@ -140,7 +166,9 @@ describe('movement (Sanh et al. 2020): S = −Σ_t w_t·∂L/∂w_t', () => {
     delete model.history;
     expect(() => scoreModel(model, 'movement')).toThrow(/movement accumulated during training/);
     const ctx = trainerContext(data, { train: { batchSize: 8, lr: 0.05, seed: 1 }, trainMetrics: false });
-    await expect(pruneModel(model, ctx, { amount: { sparsity: 0.5 }, criterion: 'movement', schedule: 'oneshot', finetuneEpochs: 1 })).rejects.toThrow(/no optimizer step has been recorded/);
+    await expect(pruneModel(model, ctx, { amount: { sparsity: 0.5 }, criterion: 'movement', schedule: 'oneshot', finetuneEpochs: 1 })).rejects.toThrow(
+      /no optimizer step has been recorded/,
+    );
     const r = await pruneModel(model, ctx, { amount: { sparsity: 0.5 }, criterion: 'movement', schedule: 'gradual', finetuneEpochs: 3 });
     expect(r.model.history!.movement!.steps).toBe(3 * Math.ceil(data.train.nSamples / 8));
   });
@@ -149,7 +177,8 @@ describe('movement (Sanh et al. 2020): S = −Σ_t w_t·∂L/∂w_t', () => {
 describe('range: max − min over training', () => {
   it('is recorded by train: at least |w − w₀|, larger where a weight went back and forth', async () => {
     const { model } = await trainedWithHistory();
-    const range = flat(scoreModel(model, 'range')), disp = flat(displacementScores(model, model.history!.initial!.weights));
+    const range = flat(scoreModel(model, 'range')),
+      disp = flat(displacementScores(model, model.history!.initial!.weights));
     range.forEach((r, i) => expect(r).toBeGreaterThanOrEqual(disp[i]));
     expect(range.filter((r, i) => r > disp[i] + 1e-6).length).toBeGreaterThan(0);
     expect(model.history!.range!.snapshots).toBe(7); // w₀ + 6 epochs
@@ -182,11 +211,28 @@ describe('every pruning run keeps its own history', () => {
 describe('sweep: each criterion sees only its own history', () => {
   it('the range points are the same whether or not other criteria ran before them', async () => {
     const data = { train: blobs(12, 5, 3, 21, 1.2), test: blobs(4, 5, 3, 22, 1.2), mean: null, scale: null };
-    const sweep = (criteria: ('random' | 'movement' | 'range')[]) => runSweep({
-      data, dataSpec: 'blobs', hidden: [8], activation: 'relu', seed: 3, train: { epochs: 4, batchSize: 8, lr: 0.1 },
-      sparsities: [0.5, 0.8], criteria, scopes: ['global'], schedules: ['iterative'], finetuneEpochs: 2, batches: [1], runs: 1,
+    const sweep = (criteria: ('random' | 'movement' | 'range')[]) =>
+      runSweep({
+        data,
+        dataSpec: 'blobs',
+        hidden: [8],
+        activation: 'relu',
+        seed: 3,
+        train: { epochs: 4, batchSize: 8, lr: 0.1 },
+        sparsities: [0.5, 0.8],
+        criteria,
+        scopes: ['global'],
+        schedules: ['iterative'],
+        finetuneEpochs: 2,
+        batches: [1],
+        runs: 1,
+      });
+    const key = (p: { criterion: string; accuracy: number; loss: number; sparsity: number; bytes: number }) => ({
+      accuracy: p.accuracy,
+      loss: p.loss,
+      sparsity: p.sparsity,
+      bytes: p.bytes,
     });
-    const key = (p: { criterion: string; accuracy: number; loss: number; sparsity: number; bytes: number }) => ({ accuracy: p.accuracy, loss: p.loss, sparsity: p.sparsity, bytes: p.bytes });
     const alone = (await sweep(['range'])).report.points.map(key);
     const mixed = (await sweep(['random', 'movement', 'range'])).report.points.filter((p) => p.criterion === 'range').map(key);
     expect(mixed).toEqual(alone);
@@ -212,13 +258,17 @@ describe('lottery ticket: rewinds to w₀ by default', () => {
     const wk = model.history!.rewind!;
     expect(wk.epoch).toBe(2);
     ticket.layers.forEach((L, l) => L.weight.forEach((w, j) => expect(w).toBe(L.mask![j] ? wk.weights[l][j] : 0)));
-    await expect(pruneModel(model, ctxFor(data), { amount: { sparsity: 0.5 }, schedule: 'lottery', finetuneEpochs: 0, rewindEpoch: 3 })).rejects.toThrow(/epoch 3 .*recorded epoch 2 .*--rewind-epoch 3/);
+    await expect(pruneModel(model, ctxFor(data), { amount: { sparsity: 0.5 }, schedule: 'lottery', finetuneEpochs: 0, rewindEpoch: 3 })).rejects.toThrow(
+      /epoch 3 .*recorded epoch 2 .*--rewind-epoch 3/,
+    );
   });
 
   it('without a recorded w₀ or rewindTo it refuses instead of rewinding to the trained weights', async () => {
     const { model, data } = await trainedWithHistory();
     delete model.history;
-    await expect(pruneModel(model, ctxFor(data), { amount: { sparsity: 0.5 }, schedule: 'lottery', finetuneEpochs: 0 })).rejects.toThrow(/no weights to rewind to/);
+    await expect(pruneModel(model, ctxFor(data), { amount: { sparsity: 0.5 }, schedule: 'lottery', finetuneEpochs: 0 })).rejects.toThrow(
+      /no weights to rewind to/,
+    );
   });
 });
 
@@ -226,7 +276,8 @@ describe('the history in the training-model file', () => {
   it('round-trips bit for bit, and a model without one writes the same bytes as before', async () => {
     const { model } = await trainedWithHistory(1);
     const back = decodeMLP(encodeMLP(model));
-    const h = model.history!, b = back.history!;
+    const h = model.history!,
+      b = back.history!;
     expect(flat(b.range!.min)).toEqual(flat(h.range!.min));
     expect(flat(b.range!.max)).toEqual(flat(h.range!.max));
     expect(b.range!.snapshots).toBe(h.range!.snapshots);
@@ -242,7 +293,10 @@ describe('the history in the training-model file', () => {
   });
 
   /** Re-encodes the file with one tensor or metadata field changed. */
-  function tamper(bytes: Uint8Array, edit: (t: Map<string, { dtype: string; shape: number[]; data: ArrayLike<number> }>, meta: Record<string, unknown>) => void): Uint8Array {
+  function tamper(
+    bytes: Uint8Array,
+    edit: (t: Map<string, { dtype: string; shape: number[]; data: ArrayLike<number> }>, meta: Record<string, unknown>) => void,
+  ): Uint8Array {
     const st = decodeSafetensors(bytes);
     const meta = JSON.parse(st.metadata.prunekit!);
     edit(st.tensors as never, meta);
@@ -251,10 +305,38 @@ describe('the history in the training-model file', () => {
 
   it.each([
     ['a part missing for one layer', (t: Map<string, unknown>) => t.delete('range.1.max'), /tensor 'range.1.max' is missing/],
-    ['min above max', (t: Map<string, { data: Float32Array }>) => { const d = Float32Array.from(t.get('range.0.min')!.data); d[3] = 1e6; t.set('range.0.min', { ...t.get('range.0.min')!, data: d }); }, /'range.0.min' exceeds 'range.0.max' at index 3/],
-    ['a non-finite movement score', (t: Map<string, { data: Float32Array }>) => { const d = Float32Array.from(t.get('movement.0')!.data); d[2] = NaN; t.set('movement.0', { ...t.get('movement.0')!, data: d }); }, /'movement.0' holds a non-finite value at index 2/],
-    ['a bad snapshot count', (_t: unknown, meta: { history: { rangeSnapshots: unknown } }) => { meta.history.rangeSnapshots = 0; }, /history.rangeSnapshots is 0, expected a whole number ≥ 1/],
-    ['a wrong shape', (t: Map<string, { shape: number[]; data: Float32Array }>) => { t.set('initial.0.bias', { ...t.get('initial.0.bias')!, shape: [2], data: new Float32Array(2) }); }, /tensor 'initial.0.bias' is F32 \[2\], expected F32 \[8\]/],
+    [
+      'min above max',
+      (t: Map<string, { data: Float32Array }>) => {
+        const d = Float32Array.from(t.get('range.0.min')!.data);
+        d[3] = 1e6;
+        t.set('range.0.min', { ...t.get('range.0.min')!, data: d });
+      },
+      /'range.0.min' exceeds 'range.0.max' at index 3/,
+    ],
+    [
+      'a non-finite movement score',
+      (t: Map<string, { data: Float32Array }>) => {
+        const d = Float32Array.from(t.get('movement.0')!.data);
+        d[2] = NaN;
+        t.set('movement.0', { ...t.get('movement.0')!, data: d });
+      },
+      /'movement.0' holds a non-finite value at index 2/,
+    ],
+    [
+      'a bad snapshot count',
+      (_t: unknown, meta: { history: { rangeSnapshots: unknown } }) => {
+        meta.history.rangeSnapshots = 0;
+      },
+      /history.rangeSnapshots is 0, expected a whole number ≥ 1/,
+    ],
+    [
+      'a wrong shape',
+      (t: Map<string, { shape: number[]; data: Float32Array }>) => {
+        t.set('initial.0.bias', { ...t.get('initial.0.bias')!, shape: [2], data: new Float32Array(2) });
+      },
+      /tensor 'initial.0.bias' is F32 \[2\], expected F32 \[8\]/,
+    ],
   ] as const)('refuses %s, naming it', async (_what, edit, msg) => {
     const { model } = await trainedWithHistory();
     expect(() => decodeMLP(tamper(encodeMLP(model), edit as never), 'm.st')).toThrow(msg);

@@ -56,7 +56,13 @@ describe('schedules with a fake trainer', () => {
     const m = tinyModel(sizes, 21);
     const ctx: PruneContext = { fineTune: fakeTrainer(3, log), evaluate: fakeEval };
     const targets = [0.5, 0.8, 0.9];
-    const { model, steps } = await pruneModel(m, ctx, { amount: { sparsity: 0.9 }, schedule: 'iterative', sparsities: targets, finetuneEpochs: 2, scope: 'global' });
+    const { model, steps } = await pruneModel(m, ctx, {
+      amount: { sparsity: 0.9 },
+      schedule: 'iterative',
+      sparsities: targets,
+      finetuneEpochs: 2,
+      scope: 'global',
+    });
     expect(log.calls.map((c) => c.epochs)).toEqual([2, 2, 2]);
     const pruned = steps.filter((s) => s.phase === 'pruned');
     pruned.forEach((s, k) => expect(s.sparsity).toBeCloseTo(Math.round(targets[k] * total(m)) / total(m), 12));
@@ -72,7 +78,8 @@ describe('schedules with a fake trainer', () => {
     const log = { calls: [] as { epochs: number; start: MLP }[], hookSteps: [] as number[] };
     const m = tinyModel(sizes, 22);
     const N = total(m);
-    const spe = 8, epochs = 5; // 40 steps; pruning ends at 30 → n = 5, Δt = 6
+    const spe = 8,
+      epochs = 5; // 40 steps; pruning ends at 30 → n = 5, Δt = 6
     const ctx: PruneContext = { fineTune: fakeTrainer(spe, log), evaluate: fakeEval, stepsPerEpoch: spe };
     const { model, steps } = await pruneModel(m, ctx, { amount: { sparsity: 0.8 }, schedule: 'gradual', finetuneEpochs: epochs, steps: 5 });
     const g = steps.filter((s) => s.phase === 'gradual');
@@ -114,7 +121,8 @@ describe('schedules with a fake trainer', () => {
     const m = tinyModel([4, 10, 10, 3], 40);
     const { model, steps } = await pruneModel(m, { evaluate: fakeEval }, { amount: { percentile: 95 }, layers: [0] });
     const absW = Array.from(m.layers[0].weight, Math.abs).sort((a, b) => a - b);
-    const h = (absW.length - 1) * 0.95, lo = Math.floor(h);
+    const h = (absW.length - 1) * 0.95,
+      lo = Math.floor(h);
     const theta = absW[lo] + (h - lo) * (absW[lo + 1] - absW[lo]);
     model.layers[0].weight.forEach((w, i) => expect(w).toBe(Math.abs(m.layers[0].weight[i]) >= theta ? m.layers[0].weight[i] : 0));
     expect(Array.from(model.layers[1].weight)).toEqual(Array.from(m.layers[1].weight));

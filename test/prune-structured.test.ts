@@ -6,7 +6,8 @@ import { forward, tinyModel } from './helpers/models.js';
 describe('structured neuron removal', () => {
   it('preserves outputs when the removed neurons had zero outgoing weights', () => {
     const m = tinyModel([4, 5, 3, 2], 2);
-    const L0 = m.layers[0], L1 = m.layers[1];
+    const L0 = m.layers[0],
+      L1 = m.layers[1];
     for (const j of [1, 3]) {
       for (let i = 0; i < 4; i++) L0.weight[j * 4 + i] *= 0.01; // lowest incoming L1 norms
       for (let k = 0; k < 3; k++) L1.weight[k * 5 + j] = 0;
@@ -20,7 +21,8 @@ describe('structured neuron removal', () => {
     const r = rng(9);
     for (let t = 0; t < 5; t++) {
       const x = Array.from({ length: 4 }, () => r.uniform());
-      const a = forward(m, x), b = forward(small, x);
+      const a = forward(m, x),
+        b = forward(small, x);
       a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
     }
   });
@@ -32,7 +34,8 @@ describe('structured neuron removal', () => {
     expect(Array.from(small.layers[0].bias)).toEqual([m.layers[0].bias[1], m.layers[0].bias[3]]);
     const x = [0.3, -0.7, 0.2];
     // manual: hidden h_j = tanh(W0 x + b0), drop j ∈ {0, 2}, y = W1[:, {1,3}] h + b1
-    const L0 = m.layers[0], L1 = m.layers[1];
+    const L0 = m.layers[0],
+      L1 = m.layers[1];
     const h = [1, 3].map((j) => Math.tanh(L0.bias[j] + x.reduce((s, xi, i) => s + L0.weight[j * 3 + i] * xi, 0)));
     const y = [0, 1].map((k) => L1.bias[k] + L1.weight[k * 4 + 1] * h[0] + L1.weight[k * 4 + 3] * h[1]);
     forward(small, x).forEach((v, i) => expect(v).toBeCloseTo(y[i], 6));
@@ -52,11 +55,16 @@ describe('structured neuron removal', () => {
 describe('N:M', () => {
   it('keeps the top N of every group of M along a row (short last group keeps min(N, len))', () => {
     const r = rng(4);
-    const rows = 3, cols = 10;
+    const rows = 3,
+      cols = 10;
     const s = Float32Array.from({ length: rows * cols }, () => r.uniform());
     const m = nmMask(s, rows, cols, 2, 4);
     for (let row = 0; row < rows; row++) {
-      for (const [a, b] of [[0, 4], [4, 8], [8, 10]]) {
+      for (const [a, b] of [
+        [0, 4],
+        [4, 8],
+        [8, 10],
+      ]) {
         const idx = Array.from({ length: b - a }, (_, k) => row * cols + a + k);
         const top = [...idx].sort((x, y) => s[y] - s[x]).slice(0, 2);
         for (const i of idx) expect(m[i]).toBe(top.includes(i) ? 1 : 0);

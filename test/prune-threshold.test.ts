@@ -34,7 +34,8 @@ describe('selection (Floyd–Rivest) and percentile', () => {
     const a = Array.from({ length: 1001 }, () => r.uniform());
     const s = [...a].sort((x, y) => x - y);
     for (const p of [1, 33.3, 50, 95, 99.9]) {
-      const h = ((a.length - 1) * p) / 100, lo = Math.floor(h);
+      const h = ((a.length - 1) * p) / 100,
+        lo = Math.floor(h);
       expect(percentile(a, p)).toBeCloseTo(s[lo] + (h - lo) * (s[lo + 1] - s[lo]), 12);
     }
   });
@@ -64,7 +65,9 @@ describe('count-exact thresholds', () => {
       const k = r.int(idx.length + 1);
       const m = maskByCount([s], [elig], k)[0];
       const expected = new Uint8Array(n).fill(1);
-      idx.slice(0, k).forEach((i) => { expected[i] = 0; });
+      idx.slice(0, k).forEach((i) => {
+        expected[i] = 0;
+      });
       expect(Array.from(m)).toEqual(Array.from(expected));
     }
   });
@@ -88,7 +91,8 @@ describe('masks', () => {
   it('compose: a second prune never revives; P_cut = P ⊙ M; biases untouched', () => {
     const m = tinyModel([3, 4]);
     const L = m.layers[0];
-    const w = L.weight.slice(), b = L.bias.slice();
+    const w = L.weight.slice(),
+      b = L.bias.slice();
     pruneLayer(L, Uint8Array.from([0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]));
     pruneLayer(L, Uint8Array.from([1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]));
     expect(Array.from(L.mask!)).toEqual([0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0]);
@@ -132,7 +136,9 @@ describe('scopes', () => {
   });
   it('guard: global pruning that would empty a layer keeps a minimum and a path, count still exact', () => {
     const m = tinyModel([20, 10, 10, 2], 9);
-    m.layers[1].weight.forEach((_, i, w) => { w[i] *= 1e-3; }); // layer 1 would be pruned away first
+    m.layers[1].weight.forEach((_, i, w) => {
+      w[i] *= 1e-3;
+    }); // layer 1 would be pruned away first
     const N = m.layers.reduce((a, L) => a + L.weight.length, 0);
     const masks = planMasks(m, magnitudeScores(m), { sparsity: 0.5 }, { scope: 'global', minDensity: 0.05 }) as Uint8Array[];
     const kept = masks.map((mk) => mk.reduce((a, v) => a + v, 0));
@@ -146,8 +152,10 @@ describe('scopes', () => {
     const m = tinyModel([6, 6, 2], 4);
     // Make the strongest weights of the two layers disconnected: layer 0's biggest go to neuron 0,
     // layer 1's biggest come from neuron 5.
-    m.layers[0].weight.fill(0.01); m.layers[0].weight[0] = 5;
-    m.layers[1].weight.fill(0.01); m.layers[1].weight[5] = 5;
+    m.layers[0].weight.fill(0.01);
+    m.layers[0].weight[0] = 5;
+    m.layers[1].weight.fill(0.01);
+    m.layers[1].weight[5] = 5;
     const masks = planMasks(m, magnitudeScores(m), { count: 45 }, { scope: 'global', minDensity: 0 }) as Uint8Array[];
     // the plain result keeps w0[0] (input 0 → neuron 0), w1[5] and w1[11] (from neuron 5): no path
     const plain = maskByCount(magnitudeScores(m), [new Uint8Array(36).fill(1), new Uint8Array(12).fill(1)], 45);

@@ -5,7 +5,16 @@ import { WASM_FLAVORS } from '../src/kernels/flavors.js';
 import { LR_SCHEDULE_NAMES, scheduledRate } from '../src/nn/lr-schedule.js';
 import { pruneModel, type PruneContext } from '../src/prune/prune.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../src/prune/schedules.js';
-import { COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, MovementTracker, RangeTracker, scoreModel, type CriterionInputs, type Need } from '../src/prune/criteria.js';
+import {
+  COMMAND_LINE_CRITERIA,
+  CRITERIA,
+  CRITERION_NAMES,
+  MovementTracker,
+  RangeTracker,
+  scoreModel,
+  type CriterionInputs,
+  type Need,
+} from '../src/prune/criteria.js';
 import { criteriaHelp } from '../src/cli/choices.js';
 import { sweepArgs } from '../src/cli/commands/sweep.js';
 import { tinyModel } from './helpers/models.js';
@@ -69,7 +78,14 @@ describe('PRUNING_SCHEDULES registry: every schedule reaches its target through 
       const before = input.layers.map((L) => L.weight.slice());
       // A rewinding schedule needs the weights to rewind to (a model with no training history has none).
       const rewindTo = PRUNING_SCHEDULES[name].rewinds ? tinyModel([6, 5, 3], 4) : undefined;
-      const { model, steps } = await pruneModel(input, ctx, { amount: { sparsity: 0.6 }, schedule: name, finetuneEpochs: 2, scope: 'global', minDensity: 0, rewindTo });
+      const { model, steps } = await pruneModel(input, ctx, {
+        amount: { sparsity: 0.6 },
+        schedule: name,
+        finetuneEpochs: 2,
+        scope: 'global',
+        minDensity: 0,
+        rewindTo,
+      });
       const n = model.layers.reduce((a, L) => a + L.weight.length, 0);
       const z = model.layers.reduce((a, L) => a + L.weight.filter((w) => w === 0).length, 0);
       expect(z).toBe(Math.round(0.6 * n));

@@ -20,8 +20,10 @@ describe('summarize (numbers checked by hand against the fixture)', () => {
 
   it('headline: the best point at ~90%, its size ratio, batch-1 speed-up and accuracy cost', () => {
     // 1,067,000 / 166,700 = 6.40; 31.0 / 10.0 = 3.1; 97.65 − 97.35 = 0.30 points
-    expect(s[0]).toBe('At 90% sparsity (magnitude / global / gradual) this model is 6.4× smaller, 3.1× faster at batch 1 '
-      + 'and 0.3 points less accurate than the dense model (97.35% vs 97.65% test accuracy).');
+    expect(s[0]).toBe(
+      'At 90% sparsity (magnitude / global / gradual) this model is 6.4× smaller, 3.1× faster at batch 1 ' +
+        'and 0.3 points less accurate than the dense model (97.35% vs 97.65% test accuracy).',
+    );
   });
 
   it('accuracy: sparsest point within 1 point of dense (≥ 96.65%) and the sparsest point overall', () => {
@@ -48,7 +50,8 @@ describe('summarize (numbers checked by hand against the fixture)', () => {
 
   it('training time: 8.2 s on top of 24.6 s is +33%', () => {
     expect(s.find((x) => x.startsWith('Training time:'))).toBe(
-      'Training time: dense training took 24.6 s (10 epochs); pruning to 90% with 4 fine-tuning epochs took a further 8.2 s (+33%).');
+      'Training time: dense training took 24.6 s (10 epochs); pruning to 90% with 4 fine-tuning epochs took a further 8.2 s (+33%).',
+    );
   });
 
   it('gradients: per-layer ratios 0.0189/0.021, 0.0306/0.034, 0.0624/0.052 and no vanishing', () => {
@@ -90,7 +93,7 @@ describe('summarize (numbers checked by hand against the fixture)', () => {
   it('no points: one honest sentence', () => {
     const r2 = sampleReport();
     r2.points = [];
-    expect(summarize(r2)).toEqual(['No pruned models were measured; the dense model\'s test accuracy is 97.65%.']);
+    expect(summarize(r2)).toEqual(["No pruned models were measured; the dense model's test accuracy is 97.65%."]);
   });
 });
 
@@ -104,7 +107,22 @@ describe('svg helpers', () => {
 
   it('line chart maps data to the plot area: (0,0) bottom-left, (1,1) top-right, skips non-finite points', () => {
     // default width 520: plot x from 70 to 500 (520 − 20), y from 36 (top) to 256 (bottom)
-    const svg = lineChart({ id: 'c', title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[0, 0], [1, 1], [0.5, NaN]] }] });
+    const svg = lineChart({
+      id: 'c',
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 0],
+            [1, 1],
+            [0.5, NaN],
+          ],
+        },
+      ],
+    });
     expect(count(svg, /<circle /g)).toBe(2);
     expect(svg).toContain('cx="70" cy="256"');
     expect(svg).toContain('cx="500" cy="36"');
@@ -112,13 +130,24 @@ describe('svg helpers', () => {
   });
 
   it('bar chart: one rect per finite value, heights proportional, mismatched lengths rejected', () => {
-    const svg = barChart({ id: 'b', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a', 'b'], groups: [{ name: 'g', values: [1, 2] }, { name: 'h', values: [NaN, 0.5] }] });
+    const svg = barChart({
+      id: 'b',
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      categories: ['a', 'b'],
+      groups: [
+        { name: 'g', values: [1, 2] },
+        { name: 'h', values: [NaN, 0.5] },
+      ],
+    });
     expect(count(svg, /<rect [^>]*data-value/g)).toBe(3);
     // y ticks 0..2 over 220 px: value 2 → 220 px high, value 1 → 110 px
     expect(svg).toMatch(/height="220" fill="[^"]+" data-series="g" data-category="b" data-value="2"/);
     expect(svg).toMatch(/height="110" fill="[^"]+" data-series="g" data-category="a" data-value="1"/);
-    expect(() => barChart({ id: 'b', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a'], groups: [{ name: 'g', values: [1, 2] }] }))
-      .toThrow(/group "g" has 2 values for 1 categories/);
+    expect(() => barChart({ id: 'b', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a'], groups: [{ name: 'g', values: [1, 2] }] })).toThrow(
+      /group "g" has 2 values for 1 categories/,
+    );
   });
 
   it('empty chart says so instead of drawing axes from nothing', () => {
@@ -138,12 +167,22 @@ describe('renderReport', () => {
   // per chart: expected data elements (circles for line charts, rects for bar charts), from the fixture:
   // 2 configurations × 5 sparsities, batches 1 and 64, 3 layers, 10 epochs (test accuracy every 2nd)
   const expected: Record<string, [string, number]> = {
-    accuracy: ['circle', 10], loss: ['circle', 10], generalisation: ['circle', 20], gap: ['circle', 10],
-    bytes: ['circle', 10], compression: ['circle', 10],
-    'latency-1': ['circle', 15], 'latency-64': ['circle', 15], speedup: ['circle', 20],
-    time: ['rect', 10], 'grad-norms': ['rect', 18], 'training-grad-norms': ['circle', 30],
-    'layer-sparsity': ['rect', 15], 'dead-neurons': ['rect', 15],
-    'training-loss': ['circle', 10], 'training-accuracy': ['circle', 15],
+    accuracy: ['circle', 10],
+    loss: ['circle', 10],
+    generalisation: ['circle', 20],
+    gap: ['circle', 10],
+    bytes: ['circle', 10],
+    compression: ['circle', 10],
+    'latency-1': ['circle', 15],
+    'latency-64': ['circle', 15],
+    speedup: ['circle', 20],
+    time: ['rect', 10],
+    'grad-norms': ['rect', 18],
+    'training-grad-norms': ['circle', 30],
+    'layer-sparsity': ['rect', 15],
+    'dead-neurons': ['rect', 15],
+    'training-loss': ['circle', 10],
+    'training-accuracy': ['circle', 15],
   };
 
   it('has every chart, each with the right number of data points', () => {
@@ -173,7 +212,7 @@ describe('renderReport', () => {
     expect(html).toContain(r.command);
   });
 
-  it('uses the report\'s own summary when it has one', () => {
+  it("uses the report's own summary when it has one", () => {
     const own = renderReport({ ...sampleReport(), summary: ['Headline from the sweep.', 'Second.'] });
     expect(own).toContain('<p class="headline">Headline from the sweep.</p>');
     expect(own).toContain('<li>Second.</li>');

@@ -39,11 +39,19 @@ function prunedMLP(sizes: number[], sparsity: number, seed: number): MLP {
     const t = Float32Array.from(l.weight, Math.abs).sort()[Math.floor(l.weight.length * sparsity)];
     l.weight = l.weight.map((w) => (Math.abs(w) >= t ? w : 0));
   }
-  m.preprocessing = { mean: r.f32(sizes[0]), scale: r.f32(sizes[0], 0.5, 2), featureNames: [], labelNames: Array.from({ length: sizes.at(-1)! }, (_, i) => `c${i}`) };
+  m.preprocessing = {
+    mean: r.f32(sizes[0]),
+    scale: r.f32(sizes[0], 0.5, 2),
+    featureNames: [],
+    labelNames: Array.from({ length: sizes.at(-1)! }, (_, i) => `c${i}`),
+  };
   return m;
 }
 
-const rows = (n: number, d: number, seed: number) => { const r = rng(seed); return Array.from({ length: n }, () => Array.from({ length: d }, () => r.uniform(-3, 3))); };
+const rows = (n: number, d: number, seed: number) => {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: d }, () => r.uniform(-3, 3)));
+};
 
 function check(model: Pick<Model, 'predict' | 'predictProba'>, m: CompactModel, xs: number[][], tol: number) {
   const probs = model.predictProba(xs) as Float32Array;

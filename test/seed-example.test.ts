@@ -13,7 +13,9 @@ describe('examples/seed-iris.ts (the seed article, done right)', () => {
     expect(r.keptFirstLayer).toBe(a.filter((x) => x >= theta).length);
     expect(r.keptFirstLayer).toBe(2); // 40 weights, distinct values: only a[38], a[39] are ≥ θ
     // masked fine-tuning keeps pruned weights exactly zero
-    r.firstLayer.pruned.forEach((w, i) => { if (w === 0) expect(r.firstLayer.finetuned[i]).toBe(0); });
+    r.firstLayer.pruned.forEach((w, i) => {
+      if (w === 0) expect(r.firstLayer.finetuned[i]).toBe(0);
+    });
     // One-shot pruning of 38 of the first layer's 40 weights, without fine-tuning, costs most of
     // the accuracy: measured 11/30 = 0.367 with seed 42 (npx tsx examples/seed-iris.ts --json),
     // dense 1.0. The band allows ±0.15 for another kernel build's rounding.

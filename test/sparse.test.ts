@@ -65,7 +65,7 @@ describe('safetensors', () => {
     expect(header.f32.data_offsets[1] - header.f32.data_offsets[0]).toBe(24);
   });
 
-  it('copies when the caller\'s buffer is misaligned', () => {
+  it("copies when the caller's buffer is misaligned", () => {
     const bytes = encodeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array([3, 4]) } });
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
@@ -75,19 +75,58 @@ describe('safetensors', () => {
   const f32x2 = new Uint8Array(8);
   const cases: [string, Uint8Array, RegExp][] = [
     ['short file', new Uint8Array(5), /shorter than the 8-byte/],
-    ['header beyond file', (() => { const b = new Uint8Array(16); b[0] = 200; return b; })(), /exceeds the 8 bytes/],
-    ['absurd header', (() => { const b = new Uint8Array(16); b.fill(0xff, 0, 8); return b; })(), /100000000-byte limit/],
+    [
+      'header beyond file',
+      (() => {
+        const b = new Uint8Array(16);
+        b[0] = 200;
+        return b;
+      })(),
+      /exceeds the 8 bytes/,
+    ],
+    [
+      'absurd header',
+      (() => {
+        const b = new Uint8Array(16);
+        b.fill(0xff, 0, 8);
+        return b;
+      })(),
+      /100000000-byte limit/,
+    ],
     ['not JSON', handMade({}, new Uint8Array()).map((v, i) => (i === 8 ? 0x5b : v)), /must start with|not valid JSON/],
-    ['not UTF-8', (() => { const b = handMade({ a: 1 }, new Uint8Array()); b[10] = 0xff; return b; })(), /not valid UTF-8/],
+    [
+      'not UTF-8',
+      (() => {
+        const b = handMade({ a: 1 }, new Uint8Array());
+        b[10] = 0xff;
+        return b;
+      })(),
+      /not valid UTF-8/,
+    ],
     ['unknown dtype', handMade({ a: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': unknown dtype "C64"/],
     ['bad shape', handMade({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32x2), /tensor 'a': shape must be/],
-    ['size mismatch', handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 8] } }, f32x2), /tensor 'a': shape \[1\] of F32 needs 4 bytes, data_offsets span 8/],
+    [
+      'size mismatch',
+      handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 8] } }, f32x2),
+      /tensor 'a': shape \[1\] of F32 needs 4 bytes, data_offsets span 8/,
+    ],
     ['huge shape', handMade({ a: { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 8] } }, f32x2), /more than the file holds/],
     ['outside', handMade({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32x2), /tensor 'a': data_offsets \[0, 16\] lie outside/],
     ['overlap', handMade({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32x2), /overlaps/],
     ['hole', handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32x2), /belong to no tensor/],
     ['trailing', handMade({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32x2), /trailing bytes/],
-    ['misaligned', handMade({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, b: { dtype: 'U16', shape: [2], data_offsets: [1, 5] }, c: { dtype: 'U8', shape: [3], data_offsets: [5, 8] } }, f32x2), /tensor 'b': starts at byte \d+, not a multiple of its item size 2/],
+    [
+      'misaligned',
+      handMade(
+        {
+          a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] },
+          b: { dtype: 'U16', shape: [2], data_offsets: [1, 5] },
+          c: { dtype: 'U8', shape: [3], data_offsets: [5, 8] },
+        },
+        f32x2,
+      ),
+      /tensor 'b': starts at byte \d+, not a multiple of its item size 2/,
+    ],
     ['metadata not string', handMade({ __metadata__: { a: 1 } }, new Uint8Array()), /__metadata__.a is not a string/],
     ['not an object', handMade([1] as unknown as object, new Uint8Array()), /must start with '\{'/],
   ];
@@ -136,7 +175,7 @@ describe('f16', () => {
       const v = f16BitsToF32(h);
       const err = Math.abs(v - x);
       for (const nb of [h - 1, h + 1]) {
-        if ((nb & 0x7fff) >= 0x7c00 || nb < 0 || ((h ^ nb) & 0x8000)) continue;
+        if ((nb & 0x7fff) >= 0x7c00 || nb < 0 || (h ^ nb) & 0x8000) continue;
         if (err > Math.abs(f16BitsToF32(nb) - x)) expect.fail(`x = ${x}: got ${v}, neighbour ${f16BitsToF32(nb)} is nearer`);
       }
     }
@@ -161,7 +200,13 @@ describe('CSR', () => {
     expect(m.indices).toBeInstanceOf(Uint8Array);
   });
 
-  for (const [cols, index, ctor] of [[300, 'u8', null], [300, 'auto', Uint16Array], [70000, 'auto', Uint32Array], [10, 'u32', Uint32Array], [10, 'u16', Uint16Array]] as const) {
+  for (const [cols, index, ctor] of [
+    [300, 'u8', null],
+    [300, 'auto', Uint16Array],
+    [70000, 'auto', Uint32Array],
+    [10, 'u32', Uint32Array],
+    [10, 'u16', Uint16Array],
+  ] as const) {
     it(`round-trips ${cols} columns with index ${index}`, () => {
       const r = rng(cols);
       const rows = 3;
@@ -184,15 +229,29 @@ describe('model format', () => {
     const m = smallModel();
     const bytes = encodeModel(m);
     const back = decodeModel(bytes);
-    expect(back.layers.map((l) => [l.layout, l.values.encoding])).toEqual([['dense', 'f32'], ['csr', 'f16'], ['csr', 'kmeans']]);
+    expect(back.layers.map((l) => [l.layout, l.values.encoding])).toEqual([
+      ['dense', 'f32'],
+      ['csr', 'f16'],
+      ['csr', 'kmeans'],
+    ]);
     expect(back).toEqual(m);
     expect(decodeModel(bytes.slice().buffer)).toEqual(m);
     // the file is plain safetensors with the documented names and metadata
     const st = decodeSafetensors(bytes);
     expect([...st.tensors.keys()].sort()).toEqual([
-      'layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight.data', 'layers.1.weight.indices', 'layers.1.weight.indptr',
-      'layers.2.bias', 'layers.2.weight.codebook', 'layers.2.weight.data', 'layers.2.weight.indices', 'layers.2.weight.indptr',
-      'preprocessing.mean', 'preprocessing.scale',
+      'layers.0.bias',
+      'layers.0.weight',
+      'layers.1.bias',
+      'layers.1.weight.data',
+      'layers.1.weight.indices',
+      'layers.1.weight.indptr',
+      'layers.2.bias',
+      'layers.2.weight.codebook',
+      'layers.2.weight.data',
+      'layers.2.weight.indices',
+      'layers.2.weight.indptr',
+      'preprocessing.mean',
+      'preprocessing.scale',
     ]);
     expect(st.metadata.format).toBe('prunekit');
     expect(st.metadata.format_version).toBe('1');
@@ -207,7 +266,17 @@ describe('model format', () => {
     const m = smallModel();
     const bytes = encodeModel(m);
     const info = describeModel(m, bytes.length);
-    const dense: CompactModel = { ...m, layers: m.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: l.activation, bias: l.bias, layout: 'dense', values: { encoding: 'f32', values: denseWeight(l) } })) };
+    const dense: CompactModel = {
+      ...m,
+      layers: m.layers.map((l) => ({
+        inFeatures: l.inFeatures,
+        outFeatures: l.outFeatures,
+        activation: l.activation,
+        bias: l.bias,
+        layout: 'dense',
+        values: { encoding: 'f32', values: denseWeight(l) },
+      })),
+    };
     expect(info.dense_bytes).toBe(encodeModel(dense).length);
     expect(info.layers.map((l) => l.format)).toEqual(['dense', 'csr', 'csr']);
     const l1 = info.layers[1];
@@ -215,15 +284,77 @@ describe('model format', () => {
   });
 
   const semantic: [string, (m: CompactModel) => void, RegExp][] = [
-    ['indptr decreasing', (m) => { const l = m.layers[1] as any; l.indptr = Uint32Array.from(l.indptr); l.indptr[1] = l.indptr[2] + 1; }, /indptr|indices/],
-    ['index out of range', (m) => { const l = m.layers[1] as any; l.indices = Uint8Array.from(l.indices); l.indices[0] = 5; }, /out of range/],
-    ['code beyond codebook', (m) => { const l = m.layers[2] as any; l.values.codes = Uint8Array.from(l.values.codes); l.values.codes[0] = 3; }, /≥ the codebook length 3/],
-    ['NaN weight', (m) => { (m.layers[0].values as any).values[3] = NaN; }, /layers.0.weight\[3\] is NaN/],
-    ['inf f16', (m) => { const v = m.layers[1].values as any; v.bits = Uint16Array.from(v.bits); v.bits[0] = 0x7c00; }, /not a finite f16/],
-    ['widths do not chain', (m) => { m.layers[1].inFeatures = 6; }, /layer 1 takes 6 inputs but layer 0 has 5 outputs/],
-    ['zero scale', (m) => { m.preprocessing.scale![2] = 0; }, /preprocessing.scale\[2\] is 0/],
-    ['subnormal scale (1/scale = +Infinity in f32)', (m) => { m.preprocessing.scale![1] = 1e-45; }, /preprocessing.scale\[1\] is .*e-45: its reciprocal is not a finite f32/],
-    ['NaN mean', (m) => { m.preprocessing.mean![0] = NaN; }, /preprocessing.mean\[0\] is NaN/],
+    [
+      'indptr decreasing',
+      (m) => {
+        const l = m.layers[1] as any;
+        l.indptr = Uint32Array.from(l.indptr);
+        l.indptr[1] = l.indptr[2] + 1;
+      },
+      /indptr|indices/,
+    ],
+    [
+      'index out of range',
+      (m) => {
+        const l = m.layers[1] as any;
+        l.indices = Uint8Array.from(l.indices);
+        l.indices[0] = 5;
+      },
+      /out of range/,
+    ],
+    [
+      'code beyond codebook',
+      (m) => {
+        const l = m.layers[2] as any;
+        l.values.codes = Uint8Array.from(l.values.codes);
+        l.values.codes[0] = 3;
+      },
+      /≥ the codebook length 3/,
+    ],
+    [
+      'NaN weight',
+      (m) => {
+        (m.layers[0].values as any).values[3] = NaN;
+      },
+      /layers.0.weight\[3\] is NaN/,
+    ],
+    [
+      'inf f16',
+      (m) => {
+        const v = m.layers[1].values as any;
+        v.bits = Uint16Array.from(v.bits);
+        v.bits[0] = 0x7c00;
+      },
+      /not a finite f16/,
+    ],
+    [
+      'widths do not chain',
+      (m) => {
+        m.layers[1].inFeatures = 6;
+      },
+      /layer 1 takes 6 inputs but layer 0 has 5 outputs/,
+    ],
+    [
+      'zero scale',
+      (m) => {
+        m.preprocessing.scale![2] = 0;
+      },
+      /preprocessing.scale\[2\] is 0/,
+    ],
+    [
+      'subnormal scale (1/scale = +Infinity in f32)',
+      (m) => {
+        m.preprocessing.scale![1] = 1e-45;
+      },
+      /preprocessing.scale\[1\] is .*e-45: its reciprocal is not a finite f32/,
+    ],
+    [
+      'NaN mean',
+      (m) => {
+        m.preprocessing.mean![0] = NaN;
+      },
+      /preprocessing.mean\[0\] is NaN/,
+    ],
   ];
   for (const [what, corrupt, msg] of semantic) {
     it(`rejects: ${what}`, () => {
@@ -242,11 +373,41 @@ describe('model format', () => {
     return encodeSafetensors(st.tensors, st.metadata);
   }
   it('rejects an unknown format_version, activation, layout, a missing or extra tensor', () => {
-    expect(() => decodeModel(withMeta((m) => { m.format_version = '2'; }))).toThrow(/unsupported format_version "2"/);
-    expect(() => decodeModel(withMeta((_, i) => { i.layers[0].activation = 'gelu'; }))).toThrow(/layer 0: unknown activation "gelu"/);
-    expect(() => decodeModel(withMeta((_, i) => { i.layers[2].layout = 'coo'; }))).toThrow(/layer 2: layout must be/);
-    expect(() => decodeModel(withMeta((_, i) => { i.layers[0].shape = [5, 4e9]; }))).toThrow(/shape must be/);
-    expect(() => decodeModel(withMeta((m) => { m.kind = 'masked'; }))).toThrow(/training-model file/);
+    expect(() =>
+      decodeModel(
+        withMeta((m) => {
+          m.format_version = '2';
+        }),
+      ),
+    ).toThrow(/unsupported format_version "2"/);
+    expect(() =>
+      decodeModel(
+        withMeta((_, i) => {
+          i.layers[0].activation = 'gelu';
+        }),
+      ),
+    ).toThrow(/layer 0: unknown activation "gelu"/);
+    expect(() =>
+      decodeModel(
+        withMeta((_, i) => {
+          i.layers[2].layout = 'coo';
+        }),
+      ),
+    ).toThrow(/layer 2: layout must be/);
+    expect(() =>
+      decodeModel(
+        withMeta((_, i) => {
+          i.layers[0].shape = [5, 4e9];
+        }),
+      ),
+    ).toThrow(/shape must be/);
+    expect(() =>
+      decodeModel(
+        withMeta((m) => {
+          m.kind = 'masked';
+        }),
+      ),
+    ).toThrow(/training-model file/);
     const st = decodeSafetensors(encodeModel(smallModel()));
     st.tensors.delete('layers.0.bias');
     expect(() => decodeModel(encodeSafetensors(st.tensors, st.metadata))).toThrow(/tensor 'layers.0.bias' is missing/);

@@ -23,7 +23,9 @@ function withHeaderLength(n: number, fileBytes: number): Uint8Array {
 describe('safetensors header-length messages state a true comparison', () => {
   it('over the 100 MB limit but inside a larger file: blames the limit only', () => {
     const bytes = withHeaderLength(MAX_HEADER_BYTES + 1, MAX_HEADER_BYTES + 64);
-    expect(() => decodeSafetensors(bytes)).toThrow(new RegExp(`^safetensors: header length ${MAX_HEADER_BYTES + 1} \\(bytes 0–7\\) exceeds the ${MAX_HEADER_BYTES}-byte limit$`));
+    expect(() => decodeSafetensors(bytes)).toThrow(
+      new RegExp(`^safetensors: header length ${MAX_HEADER_BYTES + 1} \\(bytes 0–7\\) exceeds the ${MAX_HEADER_BYTES}-byte limit$`),
+    );
   });
   it('over the limit and past the end of the file: says both', () => {
     expect(() => decodeSafetensors(withHeaderLength(2 ** 40, 64))).toThrow(/exceeds the 100000000-byte limit \(and the 56 bytes after it\)/);
@@ -46,8 +48,10 @@ describe('writeFileAtomic: no signal handlers, and leftovers of killed writers a
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
         const p = join(d, e.name);
-        if (e.isDirectory()) { if (relative(root, p) !== 'cli') walk(p); }
-        else if (/\.ts$/.test(e.name) && /process\.exit\(|process\.(on|once|addListener)\(\s*['"]SIG/.test(readFileSync(p, 'utf8'))) offenders.push(relative(root, p));
+        if (e.isDirectory()) {
+          if (relative(root, p) !== 'cli') walk(p);
+        } else if (/\.ts$/.test(e.name) && /process\.exit\(|process\.(on|once|addListener)\(\s*['"]SIG/.test(readFileSync(p, 'utf8')))
+          offenders.push(relative(root, p));
       }
     };
     walk(root);
@@ -74,9 +78,14 @@ describe('writeFileAtomic: no signal handlers, and leftovers of killed writers a
 
 describe('networks too big for wasm memory are refused before anything is allocated', () => {
   it('createMLP refuses [4, 30000, 30000, 3] and a width of 10⁹ at once, naming the limit', () => {
-    for (const sizes of [[4, 30000, 30000, 3], [4, 1e9, 3]]) {
+    for (const sizes of [
+      [4, 30000, 30000, 3],
+      [4, 1e9, 3],
+    ]) {
       const t0 = performance.now();
-      expect(() => createMLP({ sizes, activation: 'relu', seed: 1 })).toThrow(/createMLP: layer sizes .* weights; .* needs [\d.]+ GB of WebAssembly memory .*4 GiB limit/);
+      expect(() => createMLP({ sizes, activation: 'relu', seed: 1 })).toThrow(
+        /createMLP: layer sizes .* weights; .* needs [\d.]+ GB of WebAssembly memory .*4 GiB limit/,
+      );
       expect(performance.now() - t0).toBeLessThan(1000);
     }
   });
@@ -90,7 +99,9 @@ describe('networks too big for wasm memory are refused before anything is alloca
   it('networkBytes matches what a Network really allocates (to the arena alignment)', () => {
     const k = loadKernelsSync({ flavor: 'scalar' });
     const m = createMLP({ sizes: [7, 33, 5, 3], activation: 'relu', seed: 1 });
-    m.layers.forEach((l) => { l.mask = new Uint8Array(l.weight.length).fill(1); });
+    m.layers.forEach((l) => {
+      l.mask = new Uint8Array(l.weight.length).fill(1);
+    });
     const top = k.heapTop();
     new Network(k, m, 17);
     const used = k.heapTop() - top;
@@ -107,10 +118,13 @@ describe('model files with zero or miscounted classes are refused', () => {
     const { encodeSafetensors } = await import('../src/util/safetensors.js');
     // Written by hand: encodeModel itself refuses such a model.
     const meta = { layers: [{ activation: 'identity', layout: 'dense', shape: [0, 2], values: 'f32' }], features: [], labels: [], provenance: {} };
-    const bytes = encodeSafetensors(new Map([
-      ['layers.0.weight', { dtype: 'F32' as const, shape: [0, 2], data: new Float32Array(0) }],
-      ['layers.0.bias', { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) }],
-    ]), { format: 'prunekit', format_version: '1', kind: 'compact', prunekit: JSON.stringify(meta) });
+    const bytes = encodeSafetensors(
+      new Map([
+        ['layers.0.weight', { dtype: 'F32' as const, shape: [0, 2], data: new Float32Array(0) }],
+        ['layers.0.bias', { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) }],
+      ]),
+      { format: 'prunekit', format_version: '1', kind: 'compact', prunekit: JSON.stringify(meta) },
+    );
     expect(() => decodeModel(bytes)).toThrow(/the last layer has 0 outputs; a classifier needs at least one class/);
   });
   it('a training file naming fewer classes than its outputs', async () => {
@@ -126,7 +140,9 @@ describe('prediction columns picked by name are never picked twice', () => {
     const { readCsvFeatures } = await import('../src/data/csv.js');
     const f = join(dir, 'pick.csv');
     writeFileSync(f, 'a,b\n1,2\n3,4\n');
-    await expect(readCsvFeatures(f, { featureNames: ['a', 'a'], expectFeatures: 2 })).rejects.toThrow(/the model names two features "a", so columns cannot be picked by name/);
+    await expect(readCsvFeatures(f, { featureNames: ['a', 'a'], expectFeatures: 2 })).rejects.toThrow(
+      /the model names two features "a", so columns cannot be picked by name/,
+    );
     const ok = await readCsvFeatures(f, { featureNames: ['b', 'a'], expectFeatures: 2 });
     expect(Array.from(ok.features)).toEqual([2, 1, 4, 3]);
   });

@@ -19,7 +19,9 @@ describe('widths the file does not pay for', () => {
     const bytes = wideCsrFile(1 << 24);
     expect(bytes.length).toBeLessThan(700);
     expect(() => decodeModel(bytes)).toThrow(FormatError);
-    expect(() => decodeModel(bytes)).toThrow(new RegExp(`layer 0 takes 16777216 inputs, but the file is only ${bytes.length} bytes; a width above 65536 must be paid for`));
+    expect(() => decodeModel(bytes)).toThrow(
+      new RegExp(`layer 0 takes 16777216 inputs, but the file is only ${bytes.length} bytes; a width above 65536 must be paid for`),
+    );
     await expect(loadModel(bytes)).rejects.toThrow(/takes 16777216 inputs/);
   });
 
@@ -48,12 +50,17 @@ describe('runtime memory is bounded by the activation budget, not by the batch',
   it('a 65,536-input model: load (with warm-up) and 300 samples stay within ~20 MiB of kernel memory, with right answers', () => {
     const model = loadModelSync(encodeModel(tinyCsrModel(FREE_WIDTH)));
     expect(wasmBytesOf(model)).toBeLessThan(6 * MiB); // warm-up: at most 8 samples
-    const n = 300, F = FREE_WIDTH;
+    const n = 300,
+      F = FREE_WIDTH;
     const x = new Float32Array(n * F);
-    for (let s = 0; s < n; s++) { x[s * F] = s % 3; x[s * F + F - 1] = 1; } // logits: s%3 + 0.1 and −1 − 0.1
+    for (let s = 0; s < n; s++) {
+      x[s * F] = s % 3;
+      x[s * F + F - 1] = 1;
+    } // logits: s%3 + 0.1 and −1 − 0.1
     const p = model.predictProba(x, n);
     for (let s = 0; s < n; s++) {
-      const z0 = (s % 3) + 0.1, z1 = -1.1;
+      const z0 = (s % 3) + 0.1,
+        z1 = -1.1;
       expect(p[2 * s]).toBeCloseTo(1 / (1 + Math.exp(z1 - z0)), 6);
     }
     expect(wasmBytesOf(model)).toBeLessThan(20 * MiB); // 256 samples × 65,536 × 8 bytes would be 128 MiB

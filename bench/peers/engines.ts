@@ -51,9 +51,9 @@ export function prunekitEngine(k: Kernels, format: 'dense' | 'csr'): Engine {
     describe: `prunekit ${format === 'dense' ? 'dense GEMV/GEMM' : 'CSR SpMV/SpMM (u16 indices)'}, wasm ${k.flavor}, 1 thread, feature-major activations`,
     async prepare(m, batch, x) {
       const mark = k.heapTop();
-      const layers: LayerOnDevice[] = m.layers.map((L) => format === 'dense'
-        ? uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures)
-        : uploadCsr(k, toCsr(L.weight, L.outFeatures, L.inFeatures), L.bias));
+      const layers: LayerOnDevice[] = m.layers.map((L) =>
+        format === 'dense' ? uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures) : uploadCsr(k, toCsr(L.weight, L.outFeatures, L.inFeatures), L.bias),
+      );
       const weightBytes = k.heapTop() - mark;
       const acts: F32Buf[] = [allocF32(k, m.layers[0].inFeatures * batch, toFeatureMajor(x, batch, m.layers[0].inFeatures))];
       for (const L of m.layers) acts.push(allocF32(k, L.outFeatures * batch));
@@ -92,7 +92,9 @@ export function prunekitRuntimeEngine(): Engine {
       const model = loadModelSync(file);
       const info = model.info();
       return {
-        fn: () => { model.predictProba(x, batch); },
+        fn: () => {
+          model.predictProba(x, batch);
+        },
         output: async () => model.predictProba(x, batch),
         dispose: () => {},
         weightBytes: info.bytes,
@@ -130,7 +132,9 @@ function ortEngine(name: string, describe: string, ort: OrtModule, sessionOption
       return {
         fn: () => session.run(feeds),
         output: async () => Float32Array.from((await session.run(feeds))[PEER_OUTPUT].data),
-        dispose: () => { void session.release(); },
+        dispose: () => {
+          void session.release();
+        },
         weightBytes: m.layers.reduce((s, L) => s + 4 * (L.weight.length + L.bias.length), 0),
       };
     },
@@ -147,7 +151,9 @@ export function ortWebEngine(threads?: number): { engine: Engine; resolvedThread
   const engine = ortEngine(
     threads === undefined ? 'ort-web-default' : `ort-web-${threads}t`,
     `onnxruntime-web ${versionOf('onnxruntime-web')}, wasm backend, numThreads ${threads ?? 'default'}`,
-    ort, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    ort,
+    { executionProviders: ['wasm'], graphOptimizationLevel: 'all' },
+  );
   return { engine, resolvedThreads: () => ort.env.wasm.numThreads };
 }
 
@@ -160,8 +166,13 @@ export function ortNodeEngine(log: (s: string) => void): Engine | null {
     log(`peers: onnxruntime-node does not load here, skipped: ${(e as Error).message.split('\n')[0]}`);
     return null;
   }
-  return ortEngine('ort-node-1t', `onnxruntime-node ${versionOf('onnxruntime-node')}, native CPU EP, intraOpNumThreads 1`, ort,
-    { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  return ortEngine('ort-node-1t', `onnxruntime-node ${versionOf('onnxruntime-node')}, native CPU EP, intraOpNumThreads 1`, ort, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
 }
 
 // ---- tfjs + tfjs-backend-wasm -----------------------------------------------------------------
@@ -207,9 +218,13 @@ export function tfjsWasmEngine(tf: Tf): Engine {
         return data;
       };
       return {
-        fn: () => { forward(); },
+        fn: () => {
+          forward();
+        },
         output: async () => Float32Array.from(forward()),
-        dispose: () => { for (const t of [...Ws, ...bs, xt]) t.dispose(); },
+        dispose: () => {
+          for (const t of [...Ws, ...bs, xt]) t.dispose();
+        },
         weightBytes: m.layers.reduce((s, L) => s + 4 * (L.weight.length + L.bias.length), 0),
       };
     },

@@ -9,9 +9,14 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const us = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
 
 type LineChart = (o: {
-  id: string; title: string; xLabel: string; yLabel: string; yScale?: 'linear' | 'log';
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  yScale?: 'linear' | 'log';
   series: { name: string; points: [number, number][]; dashed?: boolean }[];
-  xFormat?: (v: number) => string; yFormat?: (v: number) => string;
+  xFormat?: (v: number) => string;
+  yFormat?: (v: number) => string;
 }) => string;
 
 async function loadLineChart(): Promise<LineChart | null> {
@@ -31,21 +36,41 @@ export async function renderPeersHtml(r: PeersReport): Promise<string> {
     const series = engines.map((name) => ({
       name,
       dashed: !name.startsWith('prunekit'),
-      points: random.filter((g) => g.batch === batch).flatMap((g) => g.engines.filter((e) => e.engine === name).map((e): [number, number] => [g.sparsity * 100, e.median_us])),
+      points: random
+        .filter((g) => g.batch === batch)
+        .flatMap((g) => g.engines.filter((e) => e.engine === name).map((e): [number, number] => [g.sparsity * 100, e.median_us])),
     }));
     return lineChart({
-      id: `peers-b${batch}`, title: `Batch ${batch}: median forward latency`,
-      xLabel: 'sparsity (%)', yLabel: 'latency (µs, log)', yScale: 'log', series,
-      xFormat: (v) => `${v}`, yFormat: (v) => (v >= 1000 ? `${v / 1000} ms` : `${v}`),
+      id: `peers-b${batch}`,
+      title: `Batch ${batch}: median forward latency`,
+      xLabel: 'sparsity (%)',
+      yLabel: 'latency (µs, log)',
+      yScale: 'log',
+      series,
+      xFormat: (v) => `${v}`,
+      yFormat: (v) => (v >= 1000 ? `${v / 1000} ms` : `${v}`),
     });
   });
-  const rows = r.groups.flatMap((g) => g.engines.map((e) => `<tr><td>${esc(g.source)}</td><td>${(g.sparsity * 100).toFixed(g.source === 'demo' ? 1 : 0)}%</td><td>${g.batch}</td>` +
-    `<td>${esc(e.engine)}</td><td>${us(e.median_us)}</td><td>${us(e.min_us)}</td><td>${(e.spread * 100).toFixed(0)}%</td><td>${e.gflops.toFixed(2)}</td>` +
-    `<td>${e.gbs.toFixed(1)}</td><td>${e.max_abs_diff.toExponential(1)}</td><td>${e.prunekit_dense_speedup.toFixed(2)}×</td><td>${e.prunekit_csr_speedup.toFixed(2)}×</td></tr>`));
-  const targets = r.targets.map((t) => `<tr><td>${t.met === null ? 'n/a' : t.met ? '✔ met' : '✘ missed'}</td><td>${esc(t.name)}</td><td>${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'}</td><td>${esc(t.goal)}</td></tr>`);
-  const mem = r.memory.map((m) => `<tr><td>${esc(m.engine)}</td><td>${(m.sparsity * 100).toFixed(0)}%</td><td>${(m.weight_bytes / 1024).toFixed(0)} KiB</td>` +
-    `<td>${m.wasm_memory_bytes === null ? '—' : (m.wasm_memory_bytes / 1048576).toFixed(2) + ' MiB'}</td><td>${(m.max_rss_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_over_baseline_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_growth_bytes / 1048576).toFixed(1)} MiB</td></tr>`);
-  const mach = r.machine ? `read bandwidth ${r.machine.read_gbs.toFixed(1)} GB/s (best ${r.machine.read_gbs_best.toFixed(1)}), f32 multiply-add peak ${r.machine.madd_gflops.toFixed(1)} GFLOP/s (best ${r.machine.madd_gflops_best.toFixed(1)})` : 'not measured';
+  const rows = r.groups.flatMap((g) =>
+    g.engines.map(
+      (e) =>
+        `<tr><td>${esc(g.source)}</td><td>${(g.sparsity * 100).toFixed(g.source === 'demo' ? 1 : 0)}%</td><td>${g.batch}</td>` +
+        `<td>${esc(e.engine)}</td><td>${us(e.median_us)}</td><td>${us(e.min_us)}</td><td>${(e.spread * 100).toFixed(0)}%</td><td>${e.gflops.toFixed(2)}</td>` +
+        `<td>${e.gbs.toFixed(1)}</td><td>${e.max_abs_diff.toExponential(1)}</td><td>${e.prunekit_dense_speedup.toFixed(2)}×</td><td>${e.prunekit_csr_speedup.toFixed(2)}×</td></tr>`,
+    ),
+  );
+  const targets = r.targets.map(
+    (t) =>
+      `<tr><td>${t.met === null ? 'n/a' : t.met ? '✔ met' : '✘ missed'}</td><td>${esc(t.name)}</td><td>${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'}</td><td>${esc(t.goal)}</td></tr>`,
+  );
+  const mem = r.memory.map(
+    (m) =>
+      `<tr><td>${esc(m.engine)}</td><td>${(m.sparsity * 100).toFixed(0)}%</td><td>${(m.weight_bytes / 1024).toFixed(0)} KiB</td>` +
+      `<td>${m.wasm_memory_bytes === null ? '—' : (m.wasm_memory_bytes / 1048576).toFixed(2) + ' MiB'}</td><td>${(m.max_rss_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_over_baseline_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_growth_bytes / 1048576).toFixed(1)} MiB</td></tr>`,
+  );
+  const mach = r.machine
+    ? `read bandwidth ${r.machine.read_gbs.toFixed(1)} GB/s (best ${r.machine.read_gbs_best.toFixed(1)}), f32 multiply-add peak ${r.machine.madd_gflops.toFixed(1)} GFLOP/s (best ${r.machine.madd_gflops_best.toFixed(1)})`
+    : 'not measured';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>prunekit vs peers</title>
 <style>body{font:14px system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:nth-child(-n+4){text-align:left}svg{max-width:100%}</style>

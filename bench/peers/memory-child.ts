@@ -22,7 +22,9 @@ function peakRss(): number {
   try {
     const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]) * 1024;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return process.resourceUsage().maxRSS * 1024; // Node reports kilobytes
 }
 
@@ -39,7 +41,8 @@ async function engineFor(name: string): Promise<{ engine: Engine | null; kernels
 }
 
 const [name, sparsityArg, seedArg] = process.argv.slice(2);
-const sparsity = Number(sparsityArg), seed = Number(seedArg);
+const sparsity = Number(sparsityArg),
+  seed = Number(seedArg);
 const batch = 64;
 const model = lenet(seed, sparsity);
 const x = new Float32Array(batch * 784).fill(0.5);
@@ -51,15 +54,20 @@ let weightBytes = 0;
 if (engine) {
   const p = await engine.prepare(model, batch, x);
   weightBytes = p.weightBytes ?? 0;
-  for (let i = 0; i < 50; i++) { const r = p.fn(); if (r) await r; }
+  for (let i = 0; i < 50; i++) {
+    const r = p.fn();
+    if (r) await r;
+  }
 }
 gc();
 const rssGrowth = process.memoryUsage().rss - rssBefore;
-process.stdout.write(JSON.stringify({
-  engine: name,
-  sparsity,
-  weight_bytes: weightBytes,
-  wasm_memory_bytes: kernels ? kernels.memory.buffer.byteLength : null,
-  max_rss_bytes: peakRss(),
-  rss_growth_bytes: rssGrowth,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    engine: name,
+    sparsity,
+    weight_bytes: weightBytes,
+    wasm_memory_bytes: kernels ? kernels.memory.buffer.byteLength : null,
+    max_rss_bytes: peakRss(),
+    rss_growth_bytes: rssGrowth,
+  }) + '\n',
+);

@@ -37,20 +37,29 @@ export async function measureMemory(seed: number, sparsities: number[], log: (s:
   const rows: MemoryRow[] = [];
   for (const s of sparsities) {
     const base = await child('none', s, seed);
-    if (!base) { log(`memory: baseline child failed at ${s}`); continue; }
+    if (!base) {
+      log(`memory: baseline child failed at ${s}`);
+      continue;
+    }
     for (const engine of MEMORY_ENGINES) {
-      if (engine.startsWith('prunekit') || s === sparsities[0]) { // peers are dense: once is enough
+      if (engine.startsWith('prunekit') || s === sparsities[0]) {
+        // peers are dense: once is enough
         const r = await child(engine, s, seed);
-        if (!r) { log(`memory: ${engine} child failed (skipped)`); continue; }
+        if (!r) {
+          log(`memory: ${engine} child failed (skipped)`);
+          continue;
+        }
         rows.push({ ...r, rss_over_baseline_bytes: r.max_rss_bytes - base.max_rss_bytes });
       }
     }
   }
   for (const r of rows) {
-    log(`memory: ${r.engine.padEnd(15)} ${(r.sparsity * 100).toFixed(0).padStart(3)}%  weights ${(r.weight_bytes / 1024).toFixed(0).padStart(5)} KiB` +
-      `${r.wasm_memory_bytes === null ? '' : `  wasm memory ${(r.wasm_memory_bytes / 1048576).toFixed(2)} MiB`}` +
-      `  peak RSS ${(r.max_rss_bytes / 1048576).toFixed(1)} MiB (${(r.rss_over_baseline_bytes / 1048576).toFixed(1)} over baseline)` +
-      `  RSS growth ${(r.rss_growth_bytes / 1048576).toFixed(1)} MiB`);
+    log(
+      `memory: ${r.engine.padEnd(15)} ${(r.sparsity * 100).toFixed(0).padStart(3)}%  weights ${(r.weight_bytes / 1024).toFixed(0).padStart(5)} KiB` +
+        `${r.wasm_memory_bytes === null ? '' : `  wasm memory ${(r.wasm_memory_bytes / 1048576).toFixed(2)} MiB`}` +
+        `  peak RSS ${(r.max_rss_bytes / 1048576).toFixed(1)} MiB (${(r.rss_over_baseline_bytes / 1048576).toFixed(1)} over baseline)` +
+        `  RSS growth ${(r.rss_growth_bytes / 1048576).toFixed(1)} MiB`,
+    );
   }
   return rows;
 }

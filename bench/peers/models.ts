@@ -30,7 +30,10 @@ export function magnitudePrune(model: MLP, fraction: number): MLP {
     // a typed index array keeps the memory small (the memory children measure peak RSS)
     const order = new Uint32Array(L.weight.length).map((_, i) => i).sort((a, b) => Math.abs(L.weight[a]) - Math.abs(L.weight[b]) || a - b);
     const mask = new Uint8Array(L.weight.length).fill(1);
-    for (let i = 0; i < k; i++) { L.weight[order[i]] = 0; mask[order[i]] = 0; }
+    for (let i = 0; i < k; i++) {
+      L.weight[order[i]] = 0;
+      mask[order[i]] = 0;
+    }
     L.mask = mask;
   }
   return model;
@@ -50,8 +53,12 @@ export function benchModels(seed: number, sparsities = SPARSITIES, log: (s: stri
   if (existsSync(DEMO_MODEL)) {
     try {
       const model = loadModel(DEMO_MODEL);
-      let z = 0, n = 0;
-      for (const L of model.layers) { n += L.weight.length; for (const w of L.weight) if (w === 0) z++; }
+      let z = 0,
+        n = 0;
+      for (const L of model.layers) {
+        n += L.weight.length;
+        for (const w of L.weight) if (w === 0) z++;
+      }
       out.push({ source: 'demo', sparsity: n ? z / n : 0, model });
     } catch (e) {
       log(`peers: skipping ${DEMO_MODEL}: ${(e as Error).message}`);

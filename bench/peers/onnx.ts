@@ -8,7 +8,8 @@ import { exportOnnx, INPUT_NAME, LOGITS_NAME, transpose } from '../../src/onnx/e
 
 export { transpose };
 /** Input and output names of the graph. */
-export const PEER_INPUT = INPUT_NAME, PEER_OUTPUT = LOGITS_NAME;
+export const PEER_INPUT = INPUT_NAME,
+  PEER_OUTPUT = LOGITS_NAME;
 
 /**
  * An ONNX model (opset 13) of the MLP's layers: input `input` [N × in] (row-major samples), output

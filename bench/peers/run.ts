@@ -85,9 +85,10 @@ export interface PeersReport {
 function softmaxRows(z: Float64Array, classes: number): Float64Array {
   const p = new Float64Array(z.length);
   for (let o = 0; o < z.length; o += classes) {
-    let mx = -Infinity, sum = 0;
+    let mx = -Infinity,
+      sum = 0;
     for (let c = 0; c < classes; c++) mx = Math.max(mx, z[o + c]);
-    for (let c = 0; c < classes; c++) sum += (p[o + c] = Math.exp(z[o + c] - mx));
+    for (let c = 0; c < classes; c++) sum += p[o + c] = Math.exp(z[o + c] - mx);
     for (let c = 0; c < classes; c++) p[o + c] /= sum;
   }
   return p;
@@ -151,7 +152,9 @@ async function measureMachine(k: Kernels, runs: number, log: (s: string) => void
     const probes = machineProbes(k);
     const machine = machineLimits(probes, await timeInterleaved(probes.variants, { runs: Math.min(runs, 15), minRunMs: 2 }));
     k.reset(mark);
-    log(`machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)}), f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`);
+    log(
+      `machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)}), f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`,
+    );
     return machine;
   } catch (e) {
     note(`peers: machine probes unavailable: ${(e as Error).message}`);
@@ -173,8 +176,10 @@ async function prepareChecked(engines: Engine[], bm: BenchModel, batch: number, 
     let diff = 0;
     for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(y[i] - want[i]));
     if (y.length !== ref.length || !(diff <= TOLERANCE)) {
-      throw new Error(`${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
-        `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`);
+      throw new Error(
+        `${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
+          `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`,
+      );
     }
     prepared.push({ e, p, diff });
   }
@@ -184,10 +189,16 @@ async function prepareChecked(engines: Engine[], bm: BenchModel, batch: number, 
 /** One model at one batch size: every engine checked, then timed in the same interleaved rounds. */
 async function runGroup(engines: Engine[], bm: BenchModel, batch: number, x: Float32Array, o: { runs: number; first: boolean }): Promise<GroupResult> {
   const inn = bm.model.layers[0].inFeatures;
-  const nnz = nonzeros(bm.model), weights = weightCount(bm.model);
+  const nnz = nonzeros(bm.model),
+    weights = weightCount(bm.model);
   const prepared = await prepareChecked(engines, bm, batch, x);
   const xt = new Float32Array(x.length);
-  const transposeIn = { name: TRANSPOSE, fn: () => { for (let s = 0; s < batch; s++) for (let f = 0; f < inn; f++) xt[f * batch + s] = x[s * inn + f]; } };
+  const transposeIn = {
+    name: TRANSPOSE,
+    fn: () => {
+      for (let s = 0; s < batch; s++) for (let f = 0; f < inn; f++) xt[f * batch + s] = x[s * inn + f];
+    },
+  };
   const variants = prepared.map(({ e, p }) => ({ name: e.name, fn: p.fn }));
   if (o.first) {
     // a discarded pass first: the first session of some engines stays on slow paths for a while
@@ -196,7 +207,8 @@ async function runGroup(engines: Engine[], bm: BenchModel, batch: number, x: Flo
   }
   const timings = await timeInterleaved([...variants, ...(batch > 1 ? [transposeIn] : [])], { runs: o.runs, minRunMs: 2, warmupMs: 100 });
   const byName = (n: string) => timings.find((t) => t.name === n)!;
-  const pkDense = byName('prunekit-dense'), pkCsr = byName('prunekit-csr');
+  const pkDense = byName('prunekit-dense'),
+    pkCsr = byName('prunekit-csr');
   const engineResults = prepared.map(({ e, p, diff }, i): EngineResult => {
     const t: Timing = timings[i];
     const flops = 2 * (e.name === 'prunekit-csr' || e.name === 'prunekit-runtime' ? nnz : weights) * batch;
@@ -218,7 +230,12 @@ async function runGroup(engines: Engine[], bm: BenchModel, batch: number, x: Flo
   });
   for (const { p } of [...prepared].reverse()) p.dispose(); // LIFO: arena marks nest
   return {
-    source: bm.source, sparsity: bm.sparsity, batch, weights, nonzeros: nnz, engines: engineResults,
+    source: bm.source,
+    sparsity: bm.sparsity,
+    batch,
+    weights,
+    nonzeros: nnz,
+    engines: engineResults,
     input_transpose_us: batch > 1 ? byName(TRANSPOSE).median_us : null,
   };
 }
@@ -227,7 +244,10 @@ async function main(): Promise<number> {
   const o = parseOptions();
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
   const notes: string[] = [];
-  const note = (s: string) => { notes.push(s); log(s); };
+  const note = (s: string) => {
+    notes.push(s);
+    log(s);
+  };
   const loadavgStart = loadavg();
 
   const k = loadKernelsSync();
@@ -268,7 +288,7 @@ async function main(): Promise<number> {
   };
   report.targets = evaluateTargets(report);
   if (report.ort_web_default_threads === 1) {
-    note('peers: onnxruntime-web\'s default thread count resolves to 1 on this machine (min(4, ⌈cores/2⌉)): the 1-thread rows are also its default');
+    note("peers: onnxruntime-web's default thread count resolves to 1 on this machine (min(4, ⌈cores/2⌉)): the 1-thread rows are also its default");
   }
   log('\n' + formatTargets(report.targets));
   log(`load average: start ${loadavgStart.map((v) => v.toFixed(2)).join(' ')}, end ${report.loadavg_end.map((v) => v.toFixed(2)).join(' ')}`);
@@ -296,20 +316,30 @@ const us = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFi
 
 export function formatGroup(g: GroupResult): string {
   const head = `\n${g.source} ${(g.sparsity * 100).toFixed(g.source === 'demo' ? 1 : 0)}% sparse, batch ${g.batch} (${g.nonzeros} of ${g.weights} weights nonzero)`;
-  const rows = g.engines.map((e) =>
-    `  ${e.engine.padEnd(16)} median ${us(e.median_us).padStart(10)}  min ${us(e.min_us).padStart(10)}  spread ${(e.spread * 100).toFixed(0).padStart(3)}%  ` +
-    `${e.gflops.toFixed(2).padStart(6)} GFLOP/s ${e.gbs.toFixed(1).padStart(5)} GB/s  diff ${e.max_abs_diff.toExponential(1)}  ` +
-    `dense×${e.prunekit_dense_speedup.toFixed(2)} csr×${e.prunekit_csr_speedup.toFixed(2)}${e.formats ? '  [' + e.formats.join(',') + ']' : ''}`);
-  const tr = g.input_transpose_us === null ? [] : [`  (naive row-major → feature-major input transpose in JS, if the caller's samples are row-major: ${us(g.input_transpose_us)})`];
+  const rows = g.engines.map(
+    (e) =>
+      `  ${e.engine.padEnd(16)} median ${us(e.median_us).padStart(10)}  min ${us(e.min_us).padStart(10)}  spread ${(e.spread * 100).toFixed(0).padStart(3)}%  ` +
+      `${e.gflops.toFixed(2).padStart(6)} GFLOP/s ${e.gbs.toFixed(1).padStart(5)} GB/s  diff ${e.max_abs_diff.toExponential(1)}  ` +
+      `dense×${e.prunekit_dense_speedup.toFixed(2)} csr×${e.prunekit_csr_speedup.toFixed(2)}${e.formats ? '  [' + e.formats.join(',') + ']' : ''}`,
+  );
+  const tr =
+    g.input_transpose_us === null
+      ? []
+      : [`  (naive row-major → feature-major input transpose in JS, if the caller's samples are row-major: ${us(g.input_transpose_us)})`];
   return [head, ...rows, ...tr].join('\n');
 }
 
 export function formatTargets(ts: readonly Target[]): string {
-  return ['targets (ratio = peer time / prunekit time, paired per round):',
-    ...ts.map((t) => `  ${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'} ${t.name}: ${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'} (goal ${t.goal})`)].join('\n');
+  return [
+    'targets (ratio = peer time / prunekit time, paired per round):',
+    ...ts.map((t) => `  ${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'} ${t.name}: ${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'} (goal ${t.goal})`),
+  ].join('\n');
 }
 
-main().then((code) => process.exit(code), (e) => {
-  process.stderr.write(`peers: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`peers: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -24,10 +24,17 @@ export function evaluateTargets(r: Pick<PeersReport, 'groups'>): Target[] {
   };
   // dense prunekit and the dense peers ignore zeros: every sparsity is one more dense-vs-dense sample
   const allDense = (batch: number, goal: number): Target => {
-    const rs = r.groups.filter((g) => g.source === 'lenet-random' && g.batch === batch)
-      .map((g) => g.engines.find((e) => e.engine === 'ort-web-1t')?.prunekit_dense_speedup).filter((v): v is number => v !== undefined);
+    const rs = r.groups
+      .filter((g) => g.source === 'lenet-random' && g.batch === batch)
+      .map((g) => g.engines.find((e) => e.engine === 'ort-web-1t')?.prunekit_dense_speedup)
+      .filter((v): v is number => v !== undefined);
     const ratio = rs.length ? median(rs) : null;
-    return { name: `prunekit dense vs ort-web dense (1 thread), batch ${batch}, median over all ${rs.length} sparsities`, goal: `≥ ${goal}×`, ratio, met: ratio === null ? null : ratio >= goal };
+    return {
+      name: `prunekit dense vs ort-web dense (1 thread), batch ${batch}, median over all ${rs.length} sparsities`,
+      goal: `≥ ${goal}×`,
+      ratio,
+      met: ratio === null ? null : ratio >= goal,
+    };
   };
   return [
     t('prunekit dense vs ort-web dense (1 thread), batch 1, 0% sparse', 0, 1, 'ort-web-1t', 'dense', 2),

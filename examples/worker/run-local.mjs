@@ -22,6 +22,10 @@ const server = await startWorkerd({ config: workerdConfig({ dir, modules, port }
 console.log(`serving ${model} at ${server.url}/predict (Ctrl-C stops)`);
 server.child.stdout.pipe(process.stdout);
 server.child.stderr.pipe(process.stderr);
-const stop = async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }); process.exit(0); };
+const stop = async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+};
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

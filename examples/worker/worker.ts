@@ -69,7 +69,10 @@ async function readBody(request: Request): Promise<string> {
   }
   const all = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) { all.set(c, at); at += c.byteLength; }
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
   return new TextDecoder().decode(all);
 }
 
@@ -108,7 +111,10 @@ async function handle(request: Request): Promise<Response> {
     const { n } = parseRows(await readBody(request), null);
     return json({ rows: n });
   }
-  const m = await (model ??= loadModel(modelFile).catch((e: unknown) => { model = null; throw e; }));
+  const m = await (model ??= loadModel(modelFile).catch((e: unknown) => {
+    model = null;
+    throw e;
+  }));
   const { x, n } = parseRows(await readBody(request), m.inFeatures);
   // one forward pass: the label is the most probable class (softmax keeps the logits' order)
   const probs = m.predictProba(x, n);

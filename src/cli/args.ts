@@ -63,8 +63,10 @@ export function num(value: string | undefined, flag: string, opts: NumOptions = 
   if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag}: expected a number, got '${value}'`);
   if (opts.int && !Number.isInteger(n)) throw new UsageError(`--${flag}: expected a whole number, got '${value}'`);
   const why = opts.why ? ` (${opts.why})` : '';
-  if (opts.min !== undefined && (opts.minExclusive ? n <= opts.min : n < opts.min)) throw new UsageError(`--${flag}: must be ${opts.minExclusive ? '>' : '≥'} ${opts.min}${why}, got ${value}`);
-  if (opts.max !== undefined && (opts.maxExclusive ? n >= opts.max : n > opts.max)) throw new UsageError(`--${flag}: must be ${opts.maxExclusive ? '<' : '≤'} ${opts.max}${why}, got ${value}`);
+  if (opts.min !== undefined && (opts.minExclusive ? n <= opts.min : n < opts.min))
+    throw new UsageError(`--${flag}: must be ${opts.minExclusive ? '>' : '≥'} ${opts.min}${why}, got ${value}`);
+  if (opts.max !== undefined && (opts.maxExclusive ? n >= opts.max : n > opts.max))
+    throw new UsageError(`--${flag}: must be ${opts.maxExclusive ? '<' : '≤'} ${opts.max}${why}, got ${value}`);
   return n;
 }
 
@@ -124,7 +126,8 @@ export function writableFolder(dir: string, flag: string): void {
 /** Same file on disk (hard links, symlinks and different spellings of one path included). */
 function sameFile(a: string, b: string): boolean {
   try {
-    const sa = statSync(a), sb = statSync(b);
+    const sa = statSync(a),
+      sb = statSync(b);
     return sa.dev === sb.dev && sa.ino === sb.ino;
   } catch {
     return false; // one of them does not exist yet: the output cannot be an existing input

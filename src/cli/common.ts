@@ -16,8 +16,14 @@ export const dataFlags = {
 
 /** The network and SGD flags of the commands that train a model (train, sweep, demo). */
 export const trainingFlags = {
-  hidden: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-  lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' }, alpha: { type: 'string' },
+  hidden: { type: 'string' },
+  activation: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  nesterov: { type: 'boolean' },
+  alpha: { type: 'string' },
 } as const;
 
 /** The --json keys train and eval share: test metrics, training-split metrics and the gap between them. */
@@ -57,7 +63,8 @@ export function headerArg(v: string | undefined): HeaderMode | undefined {
 /** --test-data: an existing file, and not together with --test-fraction (no split is drawn). */
 export function testDataArg(v: { 'test-data'?: string; 'test-fraction'?: string }): string | undefined {
   const path = inputFile(v['test-data'], 'test-data');
-  if (path !== undefined && v['test-fraction'] !== undefined) throw new UsageError('give --test-data or --test-fraction, not both: with a separate test file no split is drawn');
+  if (path !== undefined && v['test-fraction'] !== undefined)
+    throw new UsageError('give --test-data or --test-fraction, not both: with a separate test file no split is drawn');
   return path;
 }
 
@@ -88,7 +95,8 @@ async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean 
  */
 export async function loadSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
   const data = await readSplit(spec, opts);
-  if (opts.testData !== undefined) await refuseTestOnTrainingData(opts.testData, [{ identity: await identityOf(spec), what: `the --data file ${spec}, which is trained on` }]);
+  if (opts.testData !== undefined)
+    await refuseTestOnTrainingData(opts.testData, [{ identity: await identityOf(spec), what: `the --data file ${spec}, which is trained on` }]);
   return data;
 }
 
@@ -97,7 +105,9 @@ async function refuseTestOnTrainingData(testData: string, training: { identity: 
   const id = await identityOf(testData);
   const same = training.find((t) => t.identity === id);
   if (same) {
-    throw new UsageError(`--test-data: ${testData} holds the same bytes as ${same.what}; its accuracy would be measured on rows the model learned from — give a held-out file`);
+    throw new UsageError(
+      `--test-data: ${testData} holds the same bytes as ${same.what}; its accuracy would be measured on rows the model learned from — give a held-out file`,
+    );
   }
 }
 
@@ -140,9 +150,14 @@ export async function splitRecord(spec: string, args: DataArgs & { seed: number 
   const { DEFAULT_TEST_FRACTION } = await import('../data/split.js');
   const test = args.testData;
   return {
-    data: spec, identity: await identityOf(spec), label: args.label ?? null, header: args.header ?? null, seed: args.seed,
-    testFraction: test === undefined ? args.testFraction ?? DEFAULT_TEST_FRACTION : null,
-    testData: test ?? null, testIdentity: test === undefined ? null : await identityOf(test),
+    data: spec,
+    identity: await identityOf(spec),
+    label: args.label ?? null,
+    header: args.header ?? null,
+    seed: args.seed,
+    testFraction: test === undefined ? (args.testFraction ?? DEFAULT_TEST_FRACTION) : null,
+    testData: test ?? null,
+    testIdentity: test === undefined ? null : await identityOf(test),
   };
 }
 
@@ -163,7 +178,16 @@ function storedSplit(model: MLP): SplitRecord | null {
   const testFile = s.testFraction === null && typeof s.testData === 'string' && typeof s.testIdentity === 'string';
   if (!fraction && !testFile) return null;
   const header = s.header === 'yes' || s.header === 'no' || s.header === 'auto' ? s.header : null;
-  return { data: String(s.data), identity: s.identity, label: s.label ?? null, header, seed: s.seed, testFraction: fraction ? s.testFraction! : null, testData: testFile ? s.testData! : null, testIdentity: testFile ? s.testIdentity! : null };
+  return {
+    data: String(s.data),
+    identity: s.identity,
+    label: s.label ?? null,
+    header,
+    seed: s.seed,
+    testFraction: fraction ? s.testFraction! : null,
+    testData: testFile ? s.testData! : null,
+    testIdentity: testFile ? s.testIdentity! : null,
+  };
 }
 
 /**
@@ -171,10 +195,16 @@ function storedSplit(model: MLP): SplitRecord | null {
  * names none: the recorded file, if it still holds the same bytes; otherwise exit 2 asking for one.
  * A --test-fraction is refused: every split of `spec` would test on training rows.
  */
-async function recordedTestData(spec: string, stored: SplitRecord & { testData: string; testIdentity: string }, testFraction: number | undefined): Promise<string> {
+async function recordedTestData(
+  spec: string,
+  stored: SplitRecord & { testData: string; testIdentity: string },
+  testFraction: number | undefined,
+): Promise<string> {
   const trainedOn = `the model was trained on all of ${spec} and tested on the separate file ${stored.testData}`;
   if (testFraction !== undefined) {
-    throw new UsageError(`--test-fraction ${testFraction}: ${trainedOn}, so any split of ${spec} would test on rows it was trained on; give --test-data FILE (or leave both out to use ${stored.testData})`);
+    throw new UsageError(
+      `--test-fraction ${testFraction}: ${trainedOn}, so any split of ${spec} would test on rows it was trained on; give --test-data FILE (or leave both out to use ${stored.testData})`,
+    );
   }
   const { existsSync, statSync } = await import('node:fs');
   if (!existsSync(stored.testData) || !statSync(stored.testData).isFile()) {
@@ -199,13 +229,14 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   // (a spec that cannot be read is not the training data; readSplit below says what is wrong with it)
   const dataIdentity = await identityOf(spec).catch(() => null);
   const sameSource = stored !== null && stored.identity === dataIdentity;
-  const label = args.label ?? (sameSource ? stored.label ?? undefined : undefined);
-  const header = args.header ?? (sameSource ? stored.header ?? undefined : undefined);
+  const label = args.label ?? (sameSource ? (stored.label ?? undefined) : undefined);
+  const header = args.header ?? (sameSource ? (stored.header ?? undefined) : undefined);
   const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
   const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
   let testData = args.testData;
-  if (testData === undefined && sameSource && stored.testData !== null) testData = await recordedTestData(spec, stored as SplitRecord & { testData: string; testIdentity: string }, args.testFraction);
-  const testFraction = testData !== undefined ? undefined : args.testFraction ?? stored?.testFraction ?? undefined;
+  if (testData === undefined && sameSource && stored.testData !== null)
+    testData = await recordedTestData(spec, stored as SplitRecord & { testData: string; testIdentity: string }, args.testFraction);
+  const testFraction = testData !== undefined ? undefined : (args.testFraction ?? stored?.testFraction ?? undefined);
   const raw = await readSplit(spec, { ...args, label, header, seed, testFraction, testData, standardize: false });
   if (testData !== undefined && args.testData !== undefined) {
     await refuseTestOnTrainingData(testData, [
@@ -213,19 +244,34 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
       ...(args.finetunes ? [{ identity: dataIdentity, what: `the --data file ${spec}, which fine-tuning trains on` }] : []),
     ]);
   }
-  if (sameSource && stored.testFraction !== null && String(label) === String(stored.label ?? undefined) && raw.rows && (seed !== stored.seed || testFraction !== stored.testFraction)) {
+  if (
+    sameSource &&
+    stored.testFraction !== null &&
+    String(label) === String(stored.label ?? undefined) &&
+    raw.rows &&
+    (seed !== stored.seed || testFraction !== stored.testFraction)
+  ) {
     const trained = await readSplit(spec, { ...args, label, header, seed: stored.seed, testFraction: stored.testFraction, standardize: false });
     const { countShared } = await import('../data/split.js');
     const shared = countShared(raw.rows.test, trained.rows!.train);
     if (shared > 0) {
-      throw new UsageError(`--seed ${seed} --test-fraction ${testFraction ?? 'default'}: ${shared} of the ${raw.rows.test.length} test rows of ${spec} are rows the model was trained on ` +
-        `(it was trained on this data with --seed ${stored.seed} --test-fraction ${stored.testFraction}); leave both flags out to test on the rows it never saw`);
+      throw new UsageError(
+        `--seed ${seed} --test-fraction ${testFraction ?? 'default'}: ${shared} of the ${raw.rows.test.length} test rows of ${spec} are rows the model was trained on ` +
+          `(it was trained on this data with --seed ${stored.seed} --test-fraction ${stored.testFraction}); leave both flags out to test on the rows it never saw`,
+      );
     }
   }
   const nIn = model.layers[0].inFeatures;
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
   const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
-  return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale, ...(testData !== undefined ? { testData } : {}) };
+  return {
+    ...raw,
+    train: prep(raw.train),
+    test: prep(raw.test),
+    mean: model.preprocessing.mean,
+    scale: model.preprocessing.scale,
+    ...(testData !== undefined ? { testData } : {}),
+  };
 }
 
 /** "0", "1", … : the names createMLP gives when the caller named no classes. */
@@ -255,7 +301,8 @@ function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
     const unknown = ds.labelNames.filter((n) => !index.has(n));
     throw new UsageError(`--data: ${spec} has classes the model does not know: ${list(unknown)} (the model's classes: ${list(names)})`);
   }
-  if (ds.labelNames.length !== nOut) throw new UsageError(`--data: ${spec} has ${ds.labelNames.length} classes (${list(ds.labelNames)}), the model has ${nOut} outputs`);
+  if (ds.labelNames.length !== nOut)
+    throw new UsageError(`--data: ${spec} has ${ds.labelNames.length} classes (${list(ds.labelNames)}), the model has ${nOut} outputs`);
   return ds;
 }
 

@@ -33,7 +33,9 @@ const mainUsage = `prunekit — neural-network weight pruning that makes models 
 usage: prunekit <command> [options]      prunekit <command> --help
 
 commands:
-${Object.entries(commands).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`).join('\n')}
+${Object.entries(commands)
+  .map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`)
+  .join('\n')}
 `;
 
 /** The version in package.json (two folders up from src/cli/ and from dist/cli/). */
@@ -90,5 +92,7 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (not when imported by tests).
 const invokedAs = process.argv[1] ?? '';
 if (/(?:^|[\\/])(main\.(?:js|ts)|prunekit)$/.test(invokedAs)) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

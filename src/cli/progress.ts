@@ -15,7 +15,8 @@ export function progress(label: string, total: number, opts: { quiet?: boolean }
     const frac = total > 0 ? Math.min(1, done / total) : 1;
     const secs = ((Date.now() - start) / 1000).toFixed(1);
     if (tty) {
-      const width = 24, filled = Math.round(frac * width);
+      const width = 24,
+        filled = Math.round(frac * width);
       process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${secs}s ${note}\x1b[K`);
     } else {
       process.stderr.write(`${label}: ${done}/${total} (${secs}s) ${note}\n`);
@@ -25,7 +26,10 @@ export function progress(label: string, total: number, opts: { quiet?: boolean }
     update(done, note) {
       if (opts.quiet) return;
       const now = Date.now();
-      if (tty ? now - lastLine >= 100 : now - lastLine >= 5000) { lastLine = now; line(done, note); }
+      if (tty ? now - lastLine >= 100 : now - lastLine >= 5000) {
+        lastLine = now;
+        line(done, note);
+      }
     },
     done(note) {
       if (opts.quiet) return;

@@ -30,7 +30,10 @@ function pickRows(w: Float32Array, cols: number, keep: number[]): Float32Array {
 /** Keeps columns `keep` of a row-major matrix (rows × cols). */
 function pickCols(w: Float32Array, rows: number, cols: number, keep: number[]): Float32Array {
   const out = new Float32Array(rows * keep.length);
-  for (let r = 0; r < rows; r++) keep.forEach((c, i) => { out[r * keep.length + i] = w[r * cols + c]; });
+  for (let r = 0; r < rows; r++)
+    keep.forEach((c, i) => {
+      out[r * keep.length + i] = w[r * cols + c];
+    });
   return out;
 }
 
@@ -43,17 +46,24 @@ export interface AdjustResult {
 export function removeDeadNeurons(input: MLP): AdjustResult {
   const model = cloneMLP(input);
   const L = model.layers;
-  for (const l of L) { l.weight = effective(l); delete l.mask; }
+  for (const l of L) {
+    l.weight = effective(l);
+    delete l.mask;
+  }
   const removed = L.map(() => 0);
   let changed = true;
   while (changed) {
     changed = false;
     for (let l = 0; l + 1 < L.length; l++) {
-      const cur = L[l], next = L[l + 1];
-      const n = cur.outFeatures, inn = cur.inFeatures, nOut = next.outFeatures;
+      const cur = L[l],
+        next = L[l + 1];
+      const n = cur.outFeatures,
+        inn = cur.inFeatures,
+        nOut = next.outFeatures;
       const keep: number[] = [];
       for (let j = 0; j < n; j++) {
-        let hasIn = false, hasOut = false;
+        let hasIn = false,
+          hasOut = false;
         for (let c = 0; c < inn && !hasIn; c++) hasIn = cur.weight[j * inn + c] !== 0;
         for (let r = 0; r < nOut && !hasOut; r++) hasOut = next.weight[r * n + j] !== 0;
         if (!hasOut) continue; // no reader: drop

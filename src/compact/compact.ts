@@ -22,7 +22,10 @@ import { kmeansQuantize } from './kmeans.js';
  * Crossover sparsity (dense → CSR faster) per batch size, as measured by `prunekit bench` on this kind
  * of machine (BENCHMARKS.md: CSR first beats dense at 80% for batch 1 and at 50% for batch 64).
  */
-export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [[1, 0.8], [64, 0.5]];
+export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [
+  [1, 0.8],
+  [64, 0.5],
+];
 
 /** Approximate header bytes of a CSR layer's two extra tensor entries (name, dtype, shape, offsets, padding). */
 const CSR_HEADER_BYTES = 160;
@@ -73,7 +76,8 @@ export interface CompactReport {
 export function crossoverAt(batch: number, table: ReadonlyArray<readonly [number, number]> = DEFAULT_CROSSOVER): number {
   if (batch <= table[0][0]) return table[0][1];
   for (let i = 1; i < table.length; i++) {
-    const [b0, s0] = table[i - 1], [b1, s1] = table[i];
+    const [b0, s0] = table[i - 1],
+      [b1, s1] = table[i];
     if (batch <= b1) return s0 + ((s1 - s0) * (Math.log2(batch) - Math.log2(b0))) / (Math.log2(b1) - Math.log2(b0));
   }
   return table[table.length - 1][1];
@@ -89,7 +93,8 @@ function encodeValues(v: Float32Array, opts: CompactOptions, denseWithZeros: boo
 
 export function compact(model: MLP, opts: CompactOptions = {}): { compact: CompactModel; report: CompactReport } {
   const batchSizes = opts.batchSizes ?? [1, 64];
-  if (!batchSizes.length || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError(`compact: batch sizes must be positive integers, got [${batchSizes}]`);
+  if (!batchSizes.length || batchSizes.some((b) => !Number.isInteger(b) || b < 1))
+    throw new RangeError(`compact: batch sizes must be positive integers, got [${batchSizes}]`);
   const threshold = opts.crossover ?? Math.min(...batchSizes.map((b) => crossoverAt(b, opts.crossoverTable)));
   const valueBytes = VALUE_BYTES[opts.values ?? 'f32'];
   const { model: adjusted, removed } = removeDeadNeurons(model);
@@ -119,7 +124,17 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     const stored = valuesF32(layer.values);
     let maxValueError = 0;
     for (let k = 0; k < stored.length; k++) maxValueError = Math.max(maxValueError, Math.abs(stored[k] - original[k]));
-    reports.push({ format: layer.layout, values: layer.values.encoding, index: useCsr ? index : null, inFeatures: inn, outFeatures: out, nonzeros: nnz, sparsity, removedNeurons: removed[i], maxValueError });
+    reports.push({
+      format: layer.layout,
+      values: layer.values.encoding,
+      index: useCsr ? index : null,
+      inFeatures: inn,
+      outFeatures: out,
+      nonzeros: nnz,
+      sparsity,
+      removedNeurons: removed[i],
+      maxValueError,
+    });
     return layer;
   });
   const result: CompactModel = {
@@ -127,12 +142,29 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     preprocessing: adjusted.preprocessing,
     provenance: {
       ...adjusted.provenance,
-      compaction: { values: opts.values ?? 'f32', bits: opts.values === 'kmeans' ? opts.bits ?? 5 : undefined, index: opts.index ?? 'auto', batchSizes, crossover: threshold, removedNeurons: removed },
+      compaction: {
+        values: opts.values ?? 'f32',
+        bits: opts.values === 'kmeans' ? (opts.bits ?? 5) : undefined,
+        index: opts.index ?? 'auto',
+        batchSizes,
+        crossover: threshold,
+        removedNeurons: removed,
+      },
     },
   };
   const bytes = encodeModel(result).length;
   const info = describeModel(result, bytes);
-  const originalShape: CompactModel = { ...result, layers: model.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: l.activation, bias: l.bias, layout: 'dense', values: { encoding: 'f32', values: l.weight } })) };
+  const originalShape: CompactModel = {
+    ...result,
+    layers: model.layers.map((l) => ({
+      inFeatures: l.inFeatures,
+      outFeatures: l.outFeatures,
+      activation: l.activation,
+      bias: l.bias,
+      layout: 'dense',
+      values: { encoding: 'f32', values: l.weight },
+    })),
+  };
   return {
     compact: result,
     report: {
@@ -144,4 +176,3 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     },
   };
 }
-

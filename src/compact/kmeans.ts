@@ -14,7 +14,8 @@ export interface Codebook {
 
 /** Index of the nearest centroid; `c` sorted ascending. */
 function nearest(c: Float64Array, x: number): number {
-  let lo = 0, hi = c.length - 1;
+  let lo = 0,
+    hi = c.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (x > (c[mid] + c[mid + 1]) / 2) lo = mid + 1;
@@ -34,20 +35,30 @@ export function kmeansQuantize(values: Float32Array, bits: number, opts: { fixed
   const pool = fixedZero ? values.filter((v) => v !== 0) : values;
   const distinct = new Set(pool).size;
   const k = Math.max(1, Math.min((1 << bits) - (fixedZero ? 1 : 0), distinct));
-  let lo = Infinity, hi = -Infinity;
-  for (const v of pool) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of pool) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   if (!pool.length) lo = hi = 0;
   const c = new Float64Array(k);
   for (let i = 0; i < k; i++) c[i] = k === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * i) / (k - 1);
   const assign = new Uint8Array(pool.length);
-  const sum = new Float64Array(k), count = new Float64Array(k);
+  const sum = new Float64Array(k),
+    count = new Float64Array(k);
   for (let it = 0; it < (opts.iterations ?? 50); it++) {
     let moved = false;
-    sum.fill(0); count.fill(0);
+    sum.fill(0);
+    count.fill(0);
     for (let i = 0; i < pool.length; i++) {
       const a = nearest(c, pool[i]);
-      if (a !== assign[i]) { moved = true; assign[i] = a; }
-      sum[a] += pool[i]; count[a]++;
+      if (a !== assign[i]) {
+        moved = true;
+        assign[i] = a;
+      }
+      sum[a] += pool[i];
+      count[a]++;
     }
     for (let j = 0; j < k; j++) if (count[j]) c[j] = sum[j] / count[j]; // empty cluster: keep its centroid
     c.sort(); // means of ordered 1-D clusters stay ordered; sort guards against ties

@@ -51,7 +51,11 @@ interface Rows {
  * then checks every data row's width against the first row's, parses its feature cells into one
  * growing Float32Array and hands its label cell (if the layout has one) to `onLabel`.
  */
-async function readRows(path: string, decide: (first: CsvRecord, second: CsvRecord | null) => Layout, onLabel?: (text: string, rec: CsvRecord, column: string) => void): Promise<Rows> {
+async function readRows(
+  path: string,
+  decide: (first: CsvRecord, second: CsvRecord | null) => Layout,
+  onLabel?: (text: string, rec: CsvRecord, column: string) => void,
+): Promise<Rows> {
   let layout: Layout | null = null;
   let first: CsvRecord | null = null;
   let width = 0;
@@ -104,7 +108,9 @@ function checkUniqueNames(path: string, header: string[], line: number): void {
   header.forEach((name, c) => {
     const earlier = seen.get(name);
     if (earlier !== undefined) {
-      throw new DataError(`${path}: line ${line}: columns ${earlier} and ${c} are both named "${name}"; column names must be unique, since features are matched by name (rename one)`);
+      throw new DataError(
+        `${path}: line ${line}: columns ${earlier} and ${c} are both named "${name}"; column names must be unique, since features are matched by name (rename one)`,
+      );
     }
     seen.set(name, c);
   });
@@ -116,7 +122,8 @@ export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promi
   const rows = await readRows(
     path,
     (first, second) => {
-      if (first.fields.length < 2) throw new DataError(`${path}: line ${first.line} has ${first.fields.length} field; expected at least 2 (features and a label)`);
+      if (first.fields.length < 2)
+        throw new DataError(`${path}: line ${first.line} has ${first.fields.length} field; expected at least 2 (features and a label)`);
       return resolveLayout(path, first, second, opts);
     },
     (text, rec, column) => {
@@ -187,7 +194,7 @@ export async function readCsvFeatures(path: string, opts: CsvFeaturesOptions = {
     features: rows.features,
     nSamples: rows.nSamples,
     nFeatures: cols.length,
-    featureNames: cols.map((c, j) => (h ? h[c] : opts.featureNames?.[j] ?? `x${j}`)),
+    featureNames: cols.map((c, j) => (h ? h[c] : (opts.featureNames?.[j] ?? `x${j}`))),
     ignoredColumns: h ? h.filter((_, c) => !cols.includes(c)) : [],
     source: path,
   };
@@ -199,7 +206,9 @@ function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | 
   if (header && wanted?.every((n) => header.includes(n))) {
     const repeated = wanted.find((n, i) => wanted.indexOf(n) !== i);
     if (repeated !== undefined) {
-      throw new DataError(`${path}: the model names two features "${repeated}", so columns cannot be picked by name; give the features in the model's order, in a file without a header row`);
+      throw new DataError(
+        `${path}: the model names two features "${repeated}", so columns cannot be picked by name; give the features in the model's order, in a file without a header row`,
+      );
     }
     return wanted.map((n) => header.indexOf(n));
   }
@@ -207,7 +216,12 @@ function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | 
   if (header && opts.labelColumn && header.includes(opts.labelColumn)) cols = cols.filter((c) => header[c] !== opts.labelColumn);
   if (opts.expectFeatures !== undefined && cols.length !== opts.expectFeatures) {
     const missing = header && wanted ? wanted.filter((n) => !header.includes(n)) : [];
-    const hint = missing.length ? `; header lacks ${missing.slice(0, 5).map((n) => `"${n}"`).join(', ')}${missing.length > 5 ? ', …' : ''}` : '';
+    const hint = missing.length
+      ? `; header lacks ${missing
+          .slice(0, 5)
+          .map((n) => `"${n}"`)
+          .join(', ')}${missing.length > 5 ? ', …' : ''}`
+      : '';
     throw new DataError(`${path}: line ${row0.line} has ${cols.length} feature columns, the model expects ${opts.expectFeatures}${hint}`);
   }
   return cols;
@@ -215,7 +229,8 @@ function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | 
 
 /** Which column holds the label, and whether the first row is a header. */
 function resolveLayout(path: string, first: CsvRecord, second: CsvRecord | null, opts: CsvOptions): Layout {
-  const row0 = first.fields, width = row0.length;
+  const row0 = first.fields,
+    width = row0.length;
   let label = opts.label;
   const withFeatures = (labelCol: number, header: string[] | null): Layout => ({ header, labelCol, featureCols: range(width).filter((c) => c !== labelCol) });
   if (typeof label === 'string') {
@@ -235,7 +250,9 @@ function resolveLayout(path: string, first: CsvRecord, second: CsvRecord | null,
   let labelCol = width - 1;
   if (typeof label === 'number') {
     if (!Number.isInteger(label) || label >= width || label < -width) {
-      throw new DataError(`${path}: label column index ${label} does not exist: the file has ${width} columns (indices 0..${width - 1}, or -1..-${width} from the end)`);
+      throw new DataError(
+        `${path}: label column index ${label} does not exist: the file has ${width} columns (indices 0..${width - 1}, or -1..-${width} from the end)`,
+      );
     }
     labelCol = label < 0 ? width + label : label;
   }
@@ -249,10 +266,15 @@ function cellValue(path: string, rec: CsvRecord, c: number, columnName: (c: numb
   const v = parseCell(text);
   if (v.ok) return v.value;
   const what =
-    v.reason === 'empty' ? 'empty cell, expected a number'
-    : v.reason === 'non-finite' ? `NaN/Inf value "${text}" (every feature must be a finite number)`
-    : `"${text}" is not a number`;
-  const hint = firstRow && v.reason === 'not-a-number' ? ' (this first row was read as data because it has numbers where the next row has numbers; if it is a header, pass --header yes, or header: \'yes\' in the API)' : '';
+    v.reason === 'empty'
+      ? 'empty cell, expected a number'
+      : v.reason === 'non-finite'
+        ? `NaN/Inf value "${text}" (every feature must be a finite number)`
+        : `"${text}" is not a number`;
+  const hint =
+    firstRow && v.reason === 'not-a-number'
+      ? " (this first row was read as data because it has numbers where the next row has numbers; if it is a header, pass --header yes, or header: 'yes' in the API)"
+      : '';
   throw new DataError(`${path}: line ${rec.line}, ${columnName(c)}: ${what}${hint}`);
 }
 

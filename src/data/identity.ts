@@ -18,7 +18,7 @@ export function dataIdentity(spec: string): string {
   for (const file of files) {
     const fd = openSync(file, 'r');
     try {
-      for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, n));
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
     } finally {
       closeSync(fd);
     }

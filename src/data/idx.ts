@@ -61,7 +61,9 @@ export function parseIdx(bytes: Uint8Array, expectDims: number, name: string, wh
   const count = dims.reduce((a, b) => a * b, 1);
   const end = headerLen + count;
   if (bytes.length < end) {
-    throw new DataError(`${name}: truncated IDX file: sizes [${dims.join(', ')}] need ${count} data bytes (to ${where} ${end}), the data ends at ${where} ${bytes.length}`);
+    throw new DataError(
+      `${name}: truncated IDX file: sizes [${dims.join(', ')}] need ${count} data bytes (to ${where} ${end}), the data ends at ${where} ${bytes.length}`,
+    );
   }
   if (bytes.length > end) {
     throw new DataError(`${name}: ${bytes.length - end} unexpected trailing bytes from ${where} ${end} (sizes [${dims.join(', ')}])`);

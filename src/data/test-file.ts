@@ -25,7 +25,11 @@ export function relabel(ds: Dataset, names: string[]): Dataset {
 }
 
 /** Reads both files and gives them one class list. */
-export async function readTrainTestCsv(trainPath: string, testPath: string, opts: Pick<CsvOptions, 'label' | 'header'> = {}): Promise<{ train: Dataset; test: Dataset }> {
+export async function readTrainTestCsv(
+  trainPath: string,
+  testPath: string,
+  opts: Pick<CsvOptions, 'label' | 'header'> = {},
+): Promise<{ train: Dataset; test: Dataset }> {
   const train = await readCsvDataset(trainPath, opts);
   const test = await readTestCsv(testPath, opts);
   if (test.nFeatures !== train.nFeatures) {
@@ -34,7 +38,8 @@ export async function readTrainTestCsv(trainPath: string, testPath: string, opts
   const headered = (d: Dataset) => !d.featureNames.every((n, j) => n === `x${j}`);
   if (headered(train) && headered(test)) {
     const j = train.featureNames.findIndex((n, k) => n !== test.featureNames[k]);
-    if (j >= 0) throw new DataError(`${testPath}: feature column ${j} is "${test.featureNames[j]}", the training file ${trainPath} has "${train.featureNames[j]}" there`);
+    if (j >= 0)
+      throw new DataError(`${testPath}: feature column ${j} is "${test.featureNames[j]}", the training file ${trainPath} has "${train.featureNames[j]}" there`);
   }
   const names = sortLabels([...new Set([...train.labelNames, ...test.labelNames])]);
   return { train: relabel(train, names), test: { ...relabel(test, names), featureNames: train.featureNames } };

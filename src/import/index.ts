@@ -57,9 +57,7 @@ export function importModel(bytes: Uint8Array, opts: ImportOptions): { model: ML
   if (format === 'onnx' && (opts.activations || opts.layout)) {
     throw new ImportError(`${name}: --activation and --layout apply to safetensors state dicts; an ONNX graph records its own activations and layout`);
   }
-  const net = format === 'onnx'
-    ? readOnnx(bytes, { file: name })
-    : readStateDict(bytes, { file: name, layout: opts.layout, activations: opts.activations });
+  const net = format === 'onnx' ? readOnnx(bytes, { file: name }) : readStateDict(bytes, { file: name, layout: opts.layout, activations: opts.activations });
   const model = toMLP(net, { file: name, labels: opts.labels });
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const cleanSource = Object.fromEntries(Object.entries(net.source).filter(([, v]) => v !== undefined));
@@ -75,7 +73,8 @@ export function importModel(bytes: Uint8Array, opts: ImportOptions): { model: ML
   return {
     model,
     summary: {
-      source, sizes: layerSizes(model),
+      source,
+      sizes: layerSizes(model),
       layers: model.layers.map((l, i) => ({ in: l.inFeatures, out: l.outFeatures, activation: l.activation, from: net.layers[i].origin })),
       labels: p.labelNames,
       preprocessing: p.mean && p.scale ? { mean: Array.from(p.mean), scale: Array.from(p.scale) } : null,

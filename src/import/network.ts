@@ -45,7 +45,9 @@ function toF32(values: Float64Array, what: string, file: string): Float32Array {
   const out = Float32Array.from(values);
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i])) {
-      throw new ImportError(`${file}: ${what} holds ${values[i]} at index ${i}${Number.isFinite(values[i]) ? ' (beyond the f32 range)' : ''}; weights must be finite`);
+      throw new ImportError(
+        `${file}: ${what} holds ${values[i]} at index ${i}${Number.isFinite(values[i]) ? ' (beyond the f32 range)' : ''}; weights must be finite`,
+      );
     }
   }
   return out;
@@ -57,19 +59,26 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
   if (L.length === 0) throw new ImportError(`${file}: no linear layer found`);
   L.forEach((l, i) => {
     if (l.weight.length !== l.inFeatures * l.outFeatures || l.bias.length !== l.outFeatures) {
-      throw new ImportError(`${file}: layer ${i} (${l.origin}) has ${l.weight.length} weights and ${l.bias.length} biases for ${l.outFeatures}×${l.inFeatures}`);
+      throw new ImportError(
+        `${file}: layer ${i} (${l.origin}) has ${l.weight.length} weights and ${l.bias.length} biases for ${l.outFeatures}×${l.inFeatures}`,
+      );
     }
     if (i > 0 && l.inFeatures !== L[i - 1].outFeatures) {
-      throw new ImportError(`${file}: layer ${i} (${l.origin}) takes ${l.inFeatures} inputs but layer ${i - 1} (${L[i - 1].origin}) gives ${L[i - 1].outFeatures}`);
+      throw new ImportError(
+        `${file}: layer ${i} (${l.origin}) takes ${l.inFeatures} inputs but layer ${i - 1} (${L[i - 1].origin}) gives ${L[i - 1].outFeatures}`,
+      );
     }
   });
   if (L.at(-1)!.activation !== 'identity') {
-    throw new ImportError(`${file}: the last layer (${L.at(-1)!.origin}) is followed by ${L.at(-1)!.activation}; prunekit's last layer gives logits (no activation; softmax is applied by the loss)`);
+    throw new ImportError(
+      `${file}: the last layer (${L.at(-1)!.origin}) is followed by ${L.at(-1)!.activation}; prunekit's last layer gives logits (no activation; softmax is applied by the loss)`,
+    );
   }
   const nOut = L.at(-1)!.outFeatures;
   const nIn = L[0].inFeatures;
   let labels = net.labels;
-  if (labels && labels.length !== nOut) throw new ImportError(`${file}: the classifier names ${labels.length} classes (${labels.join(', ')}) but the last layer has ${nOut} outputs`);
+  if (labels && labels.length !== nOut)
+    throw new ImportError(`${file}: the classifier names ${labels.length} classes (${labels.join(', ')}) but the last layer has ${nOut} outputs`);
   if (opts.labels) {
     if (opts.labels.length !== nOut) throw new ImportError(`${file}: --labels gives ${opts.labels.length} labels, the model has ${nOut} outputs`);
     if (labels?.some((x, i) => x !== opts.labels![i])) {
@@ -81,7 +90,9 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
     throw new ImportError(`${file}: the input transform has ${net.mean?.length ?? net.scale?.length} features, the first layer takes ${nIn}`);
   }
   const layers: Layer[] = L.map((l, i) => ({
-    inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: l.activation,
+    inFeatures: l.inFeatures,
+    outFeatures: l.outFeatures,
+    activation: l.activation,
     weight: toF32(l.weight, `layer ${i} (${l.origin}) weight`, file),
     bias: toF32(l.bias, `layer ${i} (${l.origin}) bias`, file),
     ...(l.mask ? { mask: l.mask } : {}),

@@ -33,9 +33,11 @@ export interface StateDictOptions {
 /** Compares strings with their digit runs as numbers: "fc2" < "fc10", "layers.2" < "layers.10". */
 export function naturalCompare(a: string, b: string): number {
   const split = (s: string) => s.match(/\d+|\D+/g) ?? [];
-  const x = split(a), y = split(b);
+  const x = split(a),
+    y = split(b);
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const dx = /^\d/.test(x[i]), dy = /^\d/.test(y[i]);
+    const dx = /^\d/.test(x[i]),
+      dy = /^\d/.test(y[i]);
     if (dx && dy && Number(x[i]) !== Number(y[i])) return Number(x[i]) - Number(y[i]);
     if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
   }
@@ -44,24 +46,43 @@ export function naturalCompare(a: string, b: string): number {
 
 function values(name: string, t: Tensor, file: string): Float64Array {
   switch (t.dtype) {
-    case 'F64': return Float64Array.from(t.data as Float64Array);
-    case 'F32': return Float64Array.from(t.data as Float32Array);
-    case 'F16': return f16BitsToF64(t.data as Uint16Array);
-    case 'BF16': return bf16BitsToF64(t.data as Uint16Array);
-    default: throw new ImportError(`${file}: tensor '${name}' is ${t.dtype}; weights must be F32, F16, BF16 or F64`);
+    case 'F64':
+      return Float64Array.from(t.data as Float64Array);
+    case 'F32':
+      return Float64Array.from(t.data as Float32Array);
+    case 'F16':
+      return f16BitsToF64(t.data as Uint16Array);
+    case 'BF16':
+      return bf16BitsToF64(t.data as Uint16Array);
+    default:
+      throw new ImportError(`${file}: tensor '${name}' is ${t.dtype}; weights must be F32, F16, BF16 or F64`);
   }
 }
 
-interface Pair { prefix: string; weightName: string; biasName: string; maskName?: string; inF: number; outF: number }
+interface Pair {
+  prefix: string;
+  weightName: string;
+  biasName: string;
+  maskName?: string;
+  inF: number;
+  outF: number;
+}
 
 /** The one order in which the layers chain by shape, or null (none, or more than one). */
 function chainByShape(pairs: Pair[]): Pair[] | null {
   const orders: Pair[][] = [];
   const extend = (chain: Pair[], left: Pair[]) => {
     if (orders.length > 1) return;
-    if (left.length === 0) { orders.push(chain); return; }
+    if (left.length === 0) {
+      orders.push(chain);
+      return;
+    }
     for (const p of left) {
-      if (chain.length === 0 || chain.at(-1)!.outF === p.inF) extend([...chain, p], left.filter((q) => q !== p));
+      if (chain.length === 0 || chain.at(-1)!.outF === p.inF)
+        extend(
+          [...chain, p],
+          left.filter((q) => q !== p),
+        );
     }
   };
   if (pairs.length <= 8) extend([], pairs); // a brute-force search; state dicts of MLPs are short
@@ -89,15 +110,21 @@ export function readStateDict(bytes: Uint8Array, opts: StateDictOptions): Import
   const extra: string[] = [];
   for (const name of tensors.keys()) {
     const m = /^(?:(.*)\.)?(weight|kernel|weight_orig|weight_mask|bias)$/.exec(name);
-    if (!m) { extra.push(name); continue; }
-    const prefix = m[1] ?? '', role = ROLE[m[2]];
+    if (!m) {
+      extra.push(name);
+      continue;
+    }
+    const prefix = m[1] ?? '',
+      role = ROLE[m[2]];
     const g = groups.get(prefix) ?? {};
     if (g[role]) throw new ImportError(`${file}: tensors '${g[role]}' and '${name}' are both the ${role} of layer '${prefix}'`);
     g[role] = name;
     groups.set(prefix, g);
   }
   if (extra.length) {
-    throw new ImportError(`${file}: tensors ${extra.map((n) => `'${n}'`).join(', ')} are not part of a linear layer (expected only {prefix}.weight and {prefix}.bias pairs; a state dict with BatchNorm statistics, embeddings or other modules is not an MLP prunekit can import)`);
+    throw new ImportError(
+      `${file}: tensors ${extra.map((n) => `'${n}'`).join(', ')} are not part of a linear layer (expected only {prefix}.weight and {prefix}.bias pairs; a state dict with BatchNorm statistics, embeddings or other modules is not an MLP prunekit can import)`,
+    );
   }
   const pairs: Pair[] = [];
   for (const [prefix, g] of groups) {
@@ -107,15 +134,21 @@ export function readStateDict(bytes: Uint8Array, opts: StateDictOptions): Import
     const weightName = g.weight ?? g.orig;
     if (!weightName) throw new ImportError(`${file}: tensor '${g.bias ?? g.mask}' has no matching weight '${dot}weight'`);
     if (!g.bias) throw new ImportError(`${file}: tensor '${weightName}' has no matching bias '${dot}bias' (every layer needs one)`);
-    const w = tensors.get(weightName)!, b = tensors.get(g.bias)!;
-    if (w.shape.length !== 2) throw new ImportError(`${file}: tensor '${weightName}' has shape [${w.shape}], expected a matrix ${layout === 'out-in' ? '[out, in]' : '[in, out]'}`);
+    const w = tensors.get(weightName)!,
+      b = tensors.get(g.bias)!;
+    if (w.shape.length !== 2)
+      throw new ImportError(`${file}: tensor '${weightName}' has shape [${w.shape}], expected a matrix ${layout === 'out-in' ? '[out, in]' : '[in, out]'}`);
     if (g.mask && tensors.get(g.mask)!.shape.join() !== w.shape.join()) {
       throw new ImportError(`${file}: tensor '${g.mask}' has shape [${tensors.get(g.mask)!.shape}], its weight '${weightName}' [${w.shape}]`);
     }
     const [outF, inF] = layout === 'out-in' ? w.shape : [w.shape[1], w.shape[0]];
     if (b.shape.length !== 1 || b.shape[0] !== outF) {
-      throw new ImportError(`${file}: tensor '${g.bias}' has shape [${b.shape}], expected [${outF}] (the outputs of '${weightName}' ${layout === 'out-in' ? '[out, in]' : '[in, out]'} = [${w.shape}])` +
-        (b.shape.length === 1 && b.shape[0] === w.shape[1] && w.shape[0] !== w.shape[1] ? `; the weights look like ${layout === 'out-in' ? 'in-out' : 'out-in'}: try --layout ${layout === 'out-in' ? 'in-out' : 'out-in'}` : ''));
+      throw new ImportError(
+        `${file}: tensor '${g.bias}' has shape [${b.shape}], expected [${outF}] (the outputs of '${weightName}' ${layout === 'out-in' ? '[out, in]' : '[in, out]'} = [${w.shape}])` +
+          (b.shape.length === 1 && b.shape[0] === w.shape[1] && w.shape[0] !== w.shape[1]
+            ? `; the weights look like ${layout === 'out-in' ? 'in-out' : 'out-in'}: try --layout ${layout === 'out-in' ? 'in-out' : 'out-in'}`
+            : ''),
+      );
     }
     if (inF < 1 || outF < 1) throw new ImportError(`${file}: tensor '${weightName}' has an empty shape [${w.shape}]`);
     pairs.push({ prefix, weightName, biasName: g.bias, maskName: g.mask, inF, outF });
@@ -127,9 +160,12 @@ export function readStateDict(bytes: Uint8Array, opts: StateDictOptions): Import
   if (breakAt >= 0) {
     const byShape = chainByShape(pairs);
     if (!byShape) {
-      const a = pairs[breakAt - 1], b = pairs[breakAt];
-      throw new ImportError(`${file}: the layers do not chain: '${a.weightName}' gives ${a.outF} outputs but the next layer '${b.weightName}' takes ${b.inF} inputs ` +
-        `(layout ${layout}; order by the numbers in the names: ${pairs.map((p) => p.prefix).join(', ')})`);
+      const a = pairs[breakAt - 1],
+        b = pairs[breakAt];
+      throw new ImportError(
+        `${file}: the layers do not chain: '${a.weightName}' gives ${a.outF} outputs but the next layer '${b.weightName}' takes ${b.inF} inputs ` +
+          `(layout ${layout}; order by the numbers in the names: ${pairs.map((p) => p.prefix).join(', ')})`,
+      );
     }
     order = byShape;
     note = `layers ordered by shape (${order.map((p) => p.prefix).join(' → ')}): the order of their names does not chain`;
@@ -137,10 +173,14 @@ export function readStateDict(bytes: Uint8Array, opts: StateDictOptions): Import
 
   const acts = opts.activations ?? [];
   const nHidden = order.length - 1;
-  if (nHidden > 0 && acts.length === 0) throw new ImportError(`${file}: a state dict records no activation functions; give one (--activation relu|tanh|logistic|identity) or one per hidden layer (${nHidden})`);
+  if (nHidden > 0 && acts.length === 0)
+    throw new ImportError(
+      `${file}: a state dict records no activation functions; give one (--activation relu|tanh|logistic|identity) or one per hidden layer (${nHidden})`,
+    );
   if (acts.length > 1 && acts.length !== nHidden) throw new ImportError(`${file}: ${acts.length} activations given for ${nHidden} hidden layers`);
 
-  const toOutIn = (v: Float64Array, p: Pair): Float64Array => { // [in, out] → [out, in]
+  const toOutIn = (v: Float64Array, p: Pair): Float64Array => {
+    // [in, out] → [out, in]
     if (layout === 'out-in') return v;
     const t = new Float64Array(v.length);
     for (let r = 0; r < p.inF; r++) for (let c = 0; c < p.outF; c++) t[c * p.inF + r] = v[r * p.outF + c];
@@ -149,9 +189,10 @@ export function readStateDict(bytes: Uint8Array, opts: StateDictOptions): Import
   const layers: ImportedLayer[] = order.map((p, i) => {
     const weight = toOutIn(values(p.weightName, tensors.get(p.weightName)!, file), p);
     const bias = values(p.biasName, tensors.get(p.biasName)!, file);
-    const activation: ActName = i === nHidden ? 'identity' : (acts.length === 1 ? acts[0] : acts[i]);
+    const activation: ActName = i === nHidden ? 'identity' : acts.length === 1 ? acts[0] : acts[i];
     const layer: ImportedLayer = { inFeatures: p.inF, outFeatures: p.outF, weight, bias, activation, origin: p.prefix || '(no prefix)' };
-    if (p.maskName) { // torch.nn.utils.prune: weight = weight_orig ⊙ weight_mask
+    if (p.maskName) {
+      // torch.nn.utils.prune: weight = weight_orig ⊙ weight_mask
       const m = toOutIn(values(p.maskName, tensors.get(p.maskName)!, file), p);
       layer.mask = new Uint8Array(m.length);
       for (let j = 0; j < m.length; j++) {
@@ -164,8 +205,15 @@ export function readStateDict(bytes: Uint8Array, opts: StateDictOptions): Import
   });
   const dtypes = [...new Set([...tensors.values()].map((t) => t.dtype))];
   return {
-    layers, mean: null, scale: null, labels: null,
-    notes: [...(note ? [note] : []), ...(order.some((p) => p.maskName) ? ['weight_orig ⊙ weight_mask (torch.nn.utils.prune) imported as masked weights'] : []), ...(dtypes.some((d) => d !== 'F32') ? [`${dtypes.join('/')} tensors converted to f32`] : [])],
+    layers,
+    mean: null,
+    scale: null,
+    labels: null,
+    notes: [
+      ...(note ? [note] : []),
+      ...(order.some((p) => p.maskName) ? ['weight_orig ⊙ weight_mask (torch.nn.utils.prune) imported as masked weights'] : []),
+      ...(dtypes.some((d) => d !== 'F32') ? [`${dtypes.join('/')} tensors converted to f32`] : []),
+    ],
     source: { tensors: [...tensors.keys()], layout, dtypes },
   };
 }

@@ -17,7 +17,7 @@ export const KERNEL_FLAVORS = {
   'relaxed-simd': { wasm: true, lanes: 4, describe: 'f32x4 SIMD with fused multiply-add (Node 22+, current browsers)' },
   simd: { wasm: true, lanes: 4, describe: 'f32x4 SIMD (every current engine)' },
   scalar: { wasm: true, lanes: 1, describe: 'no SIMD (engines without it)' },
-  reference: { wasm: false, lanes: 1, describe: 'plain TypeScript, the tests\' reference (slow)' },
+  reference: { wasm: false, lanes: 1, describe: "plain TypeScript, the tests' reference (slow)" },
 } as const satisfies Record<string, FlavorInfo>;
 
 /** Which implementation is behind a `Kernels` object. */

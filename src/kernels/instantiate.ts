@@ -84,7 +84,14 @@ function wrap(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavor
 }
 
 function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
-  return { env: { memory, abort: () => { throw new Error('wasm kernel aborted'); } } };
+  return {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm kernel aborted');
+      },
+    },
+  };
 }
 
 /**
@@ -100,10 +107,10 @@ function refusal(e: unknown): KernelLoadError {
   const why = e instanceof Error ? e.message : String(e);
   return new KernelLoadError(
     `kernels: this environment refuses to compile WebAssembly (${why}). Fix one of: ` +
-    `allow it in the Content-Security-Policy with script-src 'wasm-unsafe-eval'; ` +
-    `in a Worker, import the package with the 'workerd'/'worker' export condition (wrangler does) or pass an imported ` +
-    `.wasm module (prunekit/wasm/kernels-simd.wasm) to init(module); ` +
-    `or pass { fallback: 'reference' } to run the plain-TypeScript kernels (slower).`,
+      `allow it in the Content-Security-Policy with script-src 'wasm-unsafe-eval'; ` +
+      `in a Worker, import the package with the 'workerd'/'worker' export condition (wrangler does) or pass an imported ` +
+      `.wasm module (prunekit/wasm/kernels-simd.wasm) to init(module); ` +
+      `or pass { fallback: 'reference' } to run the plain-TypeScript kernels (slower).`,
   );
 }
 
@@ -125,15 +132,19 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
     if (requested && requested !== 'reference') {
       if (!ok.includes(requested)) {
         const have = source.flavors.includes(requested);
-        throw new KernelLoadError(`kernels: ${have ? 'this engine cannot run' : 'this build of the runtime does not include'} the '${requested}' build (it runs: ${ok.join(', ') || 'none'})` +
-          (requested === 'relaxed-simd' && have ? '; on Node 20 start node with --experimental-wasm-relaxed-simd' : '') +
-          (!have ? `; load prunekit/wasm/kernels-${requested}.wasm yourself and pass it as { module, moduleFlavor: '${requested}' }` : ''));
+        throw new KernelLoadError(
+          `kernels: ${have ? 'this engine cannot run' : 'this build of the runtime does not include'} the '${requested}' build (it runs: ${ok.join(', ') || 'none'})` +
+            (requested === 'relaxed-simd' && have ? '; on Node 20 start node with --experimental-wasm-relaxed-simd' : '') +
+            (!have ? `; load prunekit/wasm/kernels-${requested}.wasm yourself and pass it as { module, moduleFlavor: '${requested}' }` : ''),
+        );
       }
       return requested;
     }
     if (ok.length === 0) {
-      throw new KernelLoadError(`kernels: this engine accepts none of the wasm builds (${source.flavors.join(', ')}); ` +
-        `pass { flavor: 'reference' } for the plain-TypeScript kernels, or load prunekit/wasm/kernels-scalar.wasm and pass it as { module, moduleFlavor: 'scalar' }`);
+      throw new KernelLoadError(
+        `kernels: this engine accepts none of the wasm builds (${source.flavors.join(', ')}); ` +
+          `pass { flavor: 'reference' } for the plain-TypeScript kernels, or load prunekit/wasm/kernels-scalar.wasm and pass it as { module, moduleFlavor: 'scalar' }`,
+      );
     }
     return ok[0];
   }
@@ -175,14 +186,16 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
 
   return {
     supportedFlavors,
-    get compileCount() { return compiles; },
+    get compileCount() {
+      return compiles;
+    },
 
     async loadKernels(opts = {}) {
       if (opts.flavor === 'reference') return createReferenceKernels();
       try {
         const memory = new WebAssembly.Memory({ initial: 2 });
-        const flavor = opts.module ? opts.moduleFlavor ?? 'simd' : pick(opts.flavor);
-        const module = opts.module ?? await compile(flavor);
+        const flavor = opts.module ? (opts.moduleFlavor ?? 'simd') : pick(opts.flavor);
+        const module = opts.module ?? (await compile(flavor));
         return wrap(await WebAssembly.instantiate(module, imports(memory)), memory, flavor);
       } catch (e) {
         return fallbackOrThrow(e, opts);
@@ -193,7 +206,7 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
       if (opts.flavor === 'reference') return createReferenceKernels();
       try {
         const memory = new WebAssembly.Memory({ initial: 2 });
-        const flavor = opts.module ? opts.moduleFlavor ?? 'simd' : pick(opts.flavor);
+        const flavor = opts.module ? (opts.moduleFlavor ?? 'simd') : pick(opts.flavor);
         const module = opts.module ?? compileSync(flavor);
         return wrap(new WebAssembly.Instance(module, imports(memory)), memory, flavor);
       } catch (e) {

@@ -17,7 +17,8 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
   type IndexReader = (k: number) => number;
 
   function spmm(data: Ptr, indices: IndexReader, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, a: ActCode) {
-    const m = f32(), ip = u32();
+    const m = f32(),
+      ip = u32();
     for (let r = 0; r < out; r++) {
       for (let j = 0; j < batch; j++) {
         let s = 0;
@@ -26,8 +27,14 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
       }
     }
   }
-  const idx16 = (indices: Ptr): IndexReader => { const v = u16(); return (k) => v[(indices >>> 1) + k]; };
-  const idx32 = (indices: Ptr): IndexReader => { const v = u32(); return (k) => v[f(indices) + k]; };
+  const idx16 = (indices: Ptr): IndexReader => {
+    const v = u16();
+    return (k) => v[(indices >>> 1) + k];
+  };
+  const idx32 = (indices: Ptr): IndexReader => {
+    const v = u32();
+    return (k) => v[f(indices) + k];
+  };
 
   const k: Kernels = {
     flavor: 'reference',
@@ -52,7 +59,8 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     f32_act_backward(dY, Y, dZ, n, a) {
       const m = f32();
       for (let i = 0; i < n; i++) {
-        const g = m[f(dY) + i], y = m[f(Y) + i];
+        const g = m[f(dY) + i],
+          y = m[f(Y) + i];
         m[f(dZ) + i] = a === 1 ? (y > 0 ? g : 0) : a === 2 ? g * (1 - y * y) : a === 3 ? g * y * (1 - y) : g;
       }
     },

@@ -21,7 +21,9 @@ export const wasmFiles: WasmSource = {
       try {
         b = new Uint8Array(readFileSync(wasmFileUrl(flavor)));
       } catch (e) {
-        throw new Error(`kernels: cannot read ${wasmFileUrl(flavor).pathname} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); in a checkout, run npm run build:wasm`);
+        throw new Error(
+          `kernels: cannot read ${wasmFileUrl(flavor).pathname} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); in a checkout, run npm run build:wasm`,
+        );
       }
       read.set(flavor, b);
     }

@@ -25,7 +25,9 @@ export interface NetworkShape {
 
 /** Bytes of wasm memory a Network with this shape allocates. */
 export function networkBytes({ sizes, batch, masks = true }: NetworkShape): number {
-  let weights = 0, biases = 0, buffers = 0;
+  let weights = 0,
+    biases = 0,
+    buffers = 0;
   for (let i = 0; i + 1 < sizes.length; i++) {
     weights += sizes[i] * sizes[i + 1];
     biases += sizes[i + 1];

@@ -36,7 +36,8 @@ function checkShapes(model: MLP, arrays: ArrayLike<number>[], what: string): voi
   if (arrays.length !== model.layers.length) throw new RangeError(`${what}: ${arrays.length} arrays for ${model.layers.length} layers`);
   arrays.forEach((a, l) => {
     const L = model.layers[l];
-    if (a.length !== L.weight.length) throw new RangeError(`${what}: layer ${l} has ${a.length} values, expected ${L.outFeatures}×${L.inFeatures} = ${L.weight.length}`);
+    if (a.length !== L.weight.length)
+      throw new RangeError(`${what}: layer ${l} has ${a.length} values, expected ${L.outFeatures}×${L.inFeatures} = ${L.weight.length}`);
   });
 }
 
@@ -81,13 +82,19 @@ export class RangeTracker {
   }
 
   clone(): RangeTracker {
-    return RangeTracker.fromState(this.min.map((a) => a.slice()), this.max.map((a) => a.slice()), this.snapshots);
+    return RangeTracker.fromState(
+      this.min.map((a) => a.slice()),
+      this.max.map((a) => a.slice()),
+      this.snapshots,
+    );
   }
 
   observe(model: MLP): void {
     checkShapes(model, this.min, 'RangeTracker.observe: the model changed shape;');
     model.layers.forEach((L, l) => {
-      const lo = this.min[l], hi = this.max[l], w = L.weight;
+      const lo = this.min[l],
+        hi = this.max[l],
+        w = L.weight;
       for (let i = 0; i < w.length; i++) {
         if (w[i] < lo[i]) lo[i] = w[i];
         if (w[i] > hi[i]) hi[i] = w[i];
@@ -125,7 +132,10 @@ export class MovementTracker {
   }
 
   clone(): MovementTracker {
-    return MovementTracker.fromState(this.scores.map((a) => a.slice()), this.steps);
+    return MovementTracker.fromState(
+      this.scores.map((a) => a.slice()),
+      this.steps,
+    );
   }
 
   /** One optimizer step: `weights[l]` and `grads[l]` are layer l's w_t and ∂L/∂w at w_t. */
@@ -134,8 +144,11 @@ export class MovementTracker {
       throw new RangeError(`MovementTracker.observe: ${weights.length} weight and ${grads.length} gradient arrays for ${this.scores.length} layers`);
     }
     for (let l = 0; l < this.scores.length; l++) {
-      const S = this.scores[l], w = weights[l], g = grads[l];
-      if (w.length !== S.length || g.length !== S.length) throw new RangeError(`MovementTracker.observe: layer ${l} has ${w.length} weights and ${g.length} gradients, expected ${S.length}`);
+      const S = this.scores[l],
+        w = weights[l],
+        g = grads[l];
+      if (w.length !== S.length || g.length !== S.length)
+        throw new RangeError(`MovementTracker.observe: layer ${l} has ${w.length} weights and ${g.length} gradients, expected ${S.length}`);
       subtractProduct(S, w, g);
     }
     this.steps++;
@@ -150,12 +163,21 @@ function subtractProduct(S: Float32Array, w: ArrayLike<number>, g: ArrayLike<num
 
 /** The history's arrays all match the model's shapes (throws a RangeError naming the first that does not). */
 export function checkHistory(model: MLP, h: TrainingHistory): void {
-  if (h.range) { checkShapes(model, h.range.min, 'history range.min'); checkShapes(model, h.range.max, 'history range.max'); }
+  if (h.range) {
+    checkShapes(model, h.range.min, 'history range.min');
+    checkShapes(model, h.range.max, 'history range.max');
+  }
   if (h.movement) checkShapes(model, h.movement.scores, 'history movement');
-  for (const [name, s] of [['initial', h.initial], ['rewind', h.rewind]] as const) {
+  for (const [name, s] of [
+    ['initial', h.initial],
+    ['rewind', h.rewind],
+  ] as const) {
     if (!s) continue;
     checkShapes(model, s.weights, `history ${name} weights`);
-    s.biases.forEach((b, l) => { if (b.length !== model.layers[l].bias.length) throw new RangeError(`history ${name} biases: layer ${l} has ${b.length}, expected ${model.layers[l].bias.length}`); });
+    s.biases.forEach((b, l) => {
+      if (b.length !== model.layers[l].bias.length)
+        throw new RangeError(`history ${name} biases: layer ${l} has ${b.length}, expected ${model.layers[l].bias.length}`);
+    });
   }
 }
 

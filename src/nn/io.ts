@@ -53,7 +53,9 @@ export function encodeMLP(model: MLP): Uint8Array {
   if (p.scale) tensors.set('preprocessing.scale', { dtype: 'F32', shape: [p.scale.length], data: p.scale });
   const meta: Meta = {
     layers: model.layers.map((l) => ({ activation: l.activation, in: l.inFeatures, out: l.outFeatures })),
-    featureNames: p.featureNames, labelNames: p.labelNames, provenance: model.provenance,
+    featureNames: p.featureNames,
+    labelNames: p.labelNames,
+    provenance: model.provenance,
   };
   if (model.history) meta.history = encodeHistory(model, model.history, tensors);
   return encodeSafetensors(tensors, { format: 'prunekit', format_version: TRAIN_FORMAT_VERSION, kind: 'masked', prunekit: JSON.stringify(meta) });
@@ -61,14 +63,19 @@ export function encodeMLP(model: MLP): Uint8Array {
 
 export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
   const st = decodeSafetensors(bytes);
-  const fail = (msg: string): never => { throw new FormatError(`${source}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new FormatError(`${source}: ${msg}`);
+  };
   if (st.metadata.format !== 'prunekit') fail(`not a prunekit file (metadata format is ${JSON.stringify(st.metadata.format)})`);
   if (st.metadata.kind !== 'masked') {
-    fail(st.metadata.kind === 'compact'
-      ? 'this is a compact (inference-only) file; training, pruning and compaction need the full model written by train or prune'
-      : `unknown model kind ${JSON.stringify(st.metadata.kind)}`);
+    fail(
+      st.metadata.kind === 'compact'
+        ? 'this is a compact (inference-only) file; training, pruning and compaction need the full model written by train or prune'
+        : `unknown model kind ${JSON.stringify(st.metadata.kind)}`,
+    );
   }
-  if (st.metadata.format_version !== TRAIN_FORMAT_VERSION) fail(`unsupported format_version ${JSON.stringify(st.metadata.format_version)} (this prunekit reads ${TRAIN_FORMAT_VERSION})`);
+  if (st.metadata.format_version !== TRAIN_FORMAT_VERSION)
+    fail(`unsupported format_version ${JSON.stringify(st.metadata.format_version)} (this prunekit reads ${TRAIN_FORMAT_VERSION})`);
   let meta: Meta;
   try {
     meta = JSON.parse(st.metadata.prunekit ?? '');
@@ -103,8 +110,10 @@ export function decodeMLP(bytes: Uint8Array, source = 'model'): MLP {
     }
     return layer;
   });
-  const nIn = layers[0].inFeatures, nOut = layers[layers.length - 1].outFeatures;
-  if (Array.isArray(meta.labelNames) && meta.labelNames.length !== 0 && meta.labelNames.length !== nOut) fail(`metadata names ${meta.labelNames.length} classes, the last layer has ${nOut} outputs`);
+  const nIn = layers[0].inFeatures,
+    nOut = layers[layers.length - 1].outFeatures;
+  if (Array.isArray(meta.labelNames) && meta.labelNames.length !== 0 && meta.labelNames.length !== nOut)
+    fail(`metadata names ${meta.labelNames.length} classes, the last layer has ${nOut} outputs`);
   const mean = tensor('preprocessing.mean', 'F32', [nIn], true);
   const scale = tensor('preprocessing.scale', 'F32', [nIn], true);
   const unusable = standardizationProblem(mean?.data ?? null, scale?.data ?? null);
@@ -129,9 +138,15 @@ function encodeHistory(model: MLP, h: TrainingHistory, tensors: Map<string, Tens
   const meta: HistoryMeta = {};
   model.layers.forEach((l, i) => {
     const shape = [l.outFeatures, l.inFeatures];
-    if (h.range) { put(`range.${i}.min`, shape, h.range.min[i]); put(`range.${i}.max`, shape, h.range.max[i]); }
+    if (h.range) {
+      put(`range.${i}.min`, shape, h.range.min[i]);
+      put(`range.${i}.max`, shape, h.range.max[i]);
+    }
     if (h.movement) put(`movement.${i}`, shape, h.movement.scores[i]);
-    for (const [name, snap] of [['initial', h.initial], ['rewind', h.rewind]] as const) {
+    for (const [name, snap] of [
+      ['initial', h.initial],
+      ['rewind', h.rewind],
+    ] as const) {
       if (!snap) continue;
       put(`${name}.${i}.weight`, shape, snap.weights[i]);
       put(`${name}.${i}.bias`, [l.outFeatures], snap.biases[i]);
@@ -147,13 +162,20 @@ function encodeHistory(model: MLP, h: TrainingHistory, tensors: Map<string, Tens
  * The history tensors, checked: each part present for all layers or none, finite, min ≤ max, and
  * its count in the metadata a whole number (≥ 1 snapshot, ≥ 0 steps, rewind epoch ≥ 1).
  */
-function decodeHistory(layers: Layer[], meta: HistoryMeta | undefined, get: (name: string, shape: number[]) => Float32Array | undefined, fail: (msg: string) => never): TrainingHistory | undefined {
+function decodeHistory(
+  layers: Layer[],
+  meta: HistoryMeta | undefined,
+  get: (name: string, shape: number[]) => Float32Array | undefined,
+  fail: (msg: string) => never,
+): TrainingHistory | undefined {
   const part = (names: (i: number) => [string, number[]][]): Float32Array[][] | undefined => {
-    const found = layers.map((_, i) => names(i).map(([n, shape]) => {
-      const d = get(n, shape);
-      if (d) for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) fail(`tensor '${n}' holds a non-finite value at index ${j}`);
-      return d ? Float32Array.from(d) : undefined;
-    }));
+    const found = layers.map((_, i) =>
+      names(i).map(([n, shape]) => {
+        const d = get(n, shape);
+        if (d) for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) fail(`tensor '${n}' holds a non-finite value at index ${j}`);
+        return d ? Float32Array.from(d) : undefined;
+      }),
+    );
     const flat = found.flat();
     if (flat.every((d) => d === undefined)) return undefined;
     const missing = found.flatMap((ds, i) => ds.map((d, j) => (d ? null : names(i)[j][0]))).find((n) => n !== null);
@@ -167,15 +189,32 @@ function decodeHistory(layers: Layer[], meta: HistoryMeta | undefined, get: (nam
   };
   const shapeOf = (l: Layer) => [l.outFeatures, l.inFeatures];
   const h: TrainingHistory = {};
-  const range = part((i) => [[`range.${i}.min`, shapeOf(layers[i])], [`range.${i}.max`, shapeOf(layers[i])]]);
+  const range = part((i) => [
+    [`range.${i}.min`, shapeOf(layers[i])],
+    [`range.${i}.max`, shapeOf(layers[i])],
+  ]);
   if (range) {
-    range.forEach(([lo, hi], i) => { const j = lo.findIndex((v, k) => v > hi[k]); if (j >= 0) fail(`tensor 'range.${i}.min' exceeds 'range.${i}.max' at index ${j}`); });
-    h.range = RangeTracker.fromState(range.map((r) => r[0]), range.map((r) => r[1]), count('rangeSnapshots', 1));
+    range.forEach(([lo, hi], i) => {
+      const j = lo.findIndex((v, k) => v > hi[k]);
+      if (j >= 0) fail(`tensor 'range.${i}.min' exceeds 'range.${i}.max' at index ${j}`);
+    });
+    h.range = RangeTracker.fromState(
+      range.map((r) => r[0]),
+      range.map((r) => r[1]),
+      count('rangeSnapshots', 1),
+    );
   }
   const movement = part((i) => [[`movement.${i}`, shapeOf(layers[i])]]);
-  if (movement) h.movement = MovementTracker.fromState(movement.map((m) => m[0]), count('movementSteps', 0));
+  if (movement)
+    h.movement = MovementTracker.fromState(
+      movement.map((m) => m[0]),
+      count('movementSteps', 0),
+    );
   const snap = (name: string): ParamSnapshot | undefined => {
-    const p = part((i) => [[`${name}.${i}.weight`, shapeOf(layers[i])], [`${name}.${i}.bias`, [layers[i].outFeatures]]]);
+    const p = part((i) => [
+      [`${name}.${i}.weight`, shapeOf(layers[i])],
+      [`${name}.${i}.bias`, [layers[i].outFeatures]],
+    ]);
     return p && { weights: p.map((x) => x[0]), biases: p.map((x) => x[1]) };
   };
   h.initial = snap('initial');

@@ -92,7 +92,8 @@ export function createMLP(opts: InitOptions | FromDataOptions, second?: Preproce
   const rng = new Rng(seed);
   const layers: Layer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
-    const inn = sizes[i], out = sizes[i + 1];
+    const inn = sizes[i],
+      out = sizes[i + 1];
     const isLast = i + 2 === sizes.length;
     const scheme = opts.init && opts.init !== 'auto' ? opts.init : activation === 'relu' ? 'he' : 'glorot';
     const weight = new Float32Array(out * inn);
@@ -129,10 +130,12 @@ export function layerSizes(m: MLP): number[] {
 
 /** Fraction of weights that are zero in each layer and overall (masked or not). */
 export function sparsityOf(m: MLP): { layers: number[]; total: number } {
-  let zeros = 0, total = 0;
+  let zeros = 0,
+    total = 0;
   const layers = m.layers.map((l) => {
     const z = l.weight.length - countNonzero(l.weight);
-    zeros += z; total += l.weight.length;
+    zeros += z;
+    total += l.weight.length;
     return l.weight.length ? z / l.weight.length : 0;
   });
   return { layers, total: total ? zeros / total : 0 };

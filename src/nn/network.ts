@@ -19,9 +19,12 @@ interface LayerBufs {
   out: number;
   inn: number;
   act: number;
-  W: F32Buf; b: F32Buf;
-  dW: F32Buf; db: F32Buf;
-  vW: F32Buf; vb: F32Buf;
+  W: F32Buf;
+  b: F32Buf;
+  dW: F32Buf;
+  db: F32Buf;
+  vW: F32Buf;
+  vb: F32Buf;
   /** f32 0/1 mask, or null while the layer has none. */
   mask: F32Buf | null;
 }
@@ -45,7 +48,11 @@ export class Network {
   readonly nIn: number;
   readonly nOut: number;
 
-  constructor(readonly k: Kernels, readonly model: MLP, readonly maxBatch: number) {
+  constructor(
+    readonly k: Kernels,
+    readonly model: MLP,
+    readonly maxBatch: number,
+  ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`Network: batch size must be a positive integer, got ${maxBatch}`);
     this.nIn = model.layers[0].inFeatures;
     this.nOut = model.layers.at(-1)!.outFeatures;
@@ -60,10 +67,15 @@ export class Network {
         throw new RangeError(`Network: layer ${i} arrays do not match its shape ${l.outFeatures}×${l.inFeatures}`);
       }
       return {
-        out: l.outFeatures, inn: l.inFeatures, act: Act[l.activation],
-        W: allocF32(k, n), b: allocF32(k, l.outFeatures),
-        dW: allocF32(k, n), db: allocF32(k, l.outFeatures),
-        vW: allocF32(k, n), vb: allocF32(k, l.outFeatures),
+        out: l.outFeatures,
+        inn: l.inFeatures,
+        act: Act[l.activation],
+        W: allocF32(k, n),
+        b: allocF32(k, l.outFeatures),
+        dW: allocF32(k, n),
+        db: allocF32(k, l.outFeatures),
+        vW: allocF32(k, n),
+        vb: allocF32(k, l.outFeatures),
         mask: l.mask ? allocF32(k, n) : null,
       };
     });
@@ -86,10 +98,15 @@ export class Network {
       writeF32(this.k, L.W, l.weight);
       writeF32(this.k, L.b, l.bias);
       if (l.mask && L.mask) {
-        const m = viewF32(this.k, L.mask), w = viewF32(this.k, L.W), v = viewF32(this.k, L.vW);
+        const m = viewF32(this.k, L.mask),
+          w = viewF32(this.k, L.W),
+          v = viewF32(this.k, L.vW);
         for (let j = 0; j < m.length; j++) {
           m[j] = l.mask[j];
-          if (!l.mask[j]) { w[j] = 0; v[j] = 0; }
+          if (!l.mask[j]) {
+            w[j] = 0;
+            v[j] = 0;
+          }
         }
       }
     });
@@ -121,7 +138,9 @@ export class Network {
   forward(B: number): Float32Array {
     const k = this.k;
     for (let i = 0; i < this.layers.length; i++) {
-      const L = this.layers[i], X = this.acts[i].ptr, Y = this.acts[i + 1].ptr;
+      const L = this.layers[i],
+        X = this.acts[i].ptr,
+        Y = this.acts[i + 1].ptr;
       if (B === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, L.act as 0);
       else k.f32_gemm(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, B, L.act as 0);
     }
@@ -136,11 +155,19 @@ export class Network {
     const z = new Float32Array(this.k.memory.buffer, this.acts.at(-1)!.ptr, this.nOut * B);
     const g = writeGrad ? viewF32(this.k, this.dZ.at(-1)!) : null;
     const C = this.nOut;
-    let lossSum = 0, correct = 0;
+    let lossSum = 0,
+      correct = 0;
     for (let j = 0; j < B; j++) {
       const y = labels[rows[j]];
-      let max = -Infinity, arg = 0;
-      for (let c = 0; c < C; c++) { const v = z[c * B + j]; if (v > max) { max = v; arg = c; } }
+      let max = -Infinity,
+        arg = 0;
+      for (let c = 0; c < C; c++) {
+        const v = z[c * B + j];
+        if (v > max) {
+          max = v;
+          arg = c;
+        }
+      }
       let sum = 0;
       for (let c = 0; c < C; c++) sum += Math.exp(z[c * B + j] - max);
       const logSum = Math.log(sum) + max;
@@ -198,13 +225,17 @@ export class Network {
     if (!this.fisher) {
       const widest = Math.max(this.nIn, ...this.layers.map((L) => L.out));
       this.fisher = {
-        dZ2: allocF32(k, widest * this.maxBatch), A2: allocF32(k, widest * this.maxBatch),
-        out: this.layers.map((L) => allocF32(k, L.out * L.inn)), db: allocF32(k, widest),
+        dZ2: allocF32(k, widest * this.maxBatch),
+        A2: allocF32(k, widest * this.maxBatch),
+        out: this.layers.map((L) => allocF32(k, L.out * L.inn)),
+        db: allocF32(k, widest),
       };
     }
-    const L = this.layers[i], f = this.fisher;
+    const L = this.layers[i],
+      f = this.fisher;
     const square = (src: F32Buf, dst: F32Buf, n: number) => {
-      const s = viewF32(k, src), d = viewF32(k, dst);
+      const s = viewF32(k, src),
+        d = viewF32(k, dst);
       for (let j = 0; j < n; j++) d[j] = s[j] * s[j];
     };
     square(this.dZ[i], f.dZ2, L.out * B);
@@ -215,6 +246,9 @@ export class Network {
 
   /** Zeroes the momentum buffers (e.g. after rewinding weights). */
   resetMomentum(): void {
-    for (const L of this.layers) { viewF32(this.k, L.vW).fill(0); viewF32(this.k, L.vb).fill(0); }
+    for (const L of this.layers) {
+      viewF32(this.k, L.vW).fill(0);
+      viewF32(this.k, L.vb).fill(0);
+    }
   }
 }

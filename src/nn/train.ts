@@ -42,8 +42,18 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
-  epochs: 20, batchSize: 64, lr: 0.1, momentum: 0.9, nesterov: false, alpha: 1e-4,
-  schedule: 'constant', seed: 42, validationFraction: 0, earlyStopping: false, tol: 1e-4, nIterNoChange: 10,
+  epochs: 20,
+  batchSize: 64,
+  lr: 0.1,
+  momentum: 0.9,
+  nesterov: false,
+  alpha: 1e-4,
+  schedule: 'constant',
+  seed: 42,
+  validationFraction: 0,
+  earlyStopping: false,
+  tol: 1e-4,
+  nIterNoChange: 10,
 };
 
 export interface EpochRecord {
@@ -98,7 +108,8 @@ export function defaultKernels(): Kernels {
 }
 
 function checkData(model: MLP, ds: Dataset): void {
-  const nIn = model.layers[0].inFeatures, nOut = model.layers.at(-1)!.outFeatures;
+  const nIn = model.layers[0].inFeatures,
+    nOut = model.layers.at(-1)!.outFeatures;
   if (ds.nFeatures !== nIn) throw new RangeError(`the data (${ds.source}) has ${ds.nFeatures} features, the model expects ${nIn}`);
   for (let i = 0; i < ds.nSamples; i++) {
     const y = ds.labels[i];
@@ -132,8 +143,12 @@ export function evaluate(model: MLP, ds: Dataset, kernels?: Kernels): { accuracy
  * Runs `net` forward over every sample in order, at most B at a time; `visit` sees each batch's
  * logits (class-major, C × n), its row numbers and its first row.
  */
-function forwardInBatches(net: Network, ds: Pick<Dataset, 'features' | 'nFeatures' | 'nSamples'>, B: number,
-  visit: (logits: Float32Array, rows: Int32Array, n: number, start: number) => void): void {
+function forwardInBatches(
+  net: Network,
+  ds: Pick<Dataset, 'features' | 'nFeatures' | 'nSamples'>,
+  B: number,
+  visit: (logits: Float32Array, rows: Int32Array, n: number, start: number) => void,
+): void {
   const rows = new Int32Array(B);
   for (let start = 0; start < ds.nSamples; start += B) {
     const n = Math.min(B, ds.nSamples - start);
@@ -146,10 +161,12 @@ function forwardInBatches(net: Network, ds: Pick<Dataset, 'features' | 'nFeature
 }
 
 function evaluateOn(net: Network, ds: Dataset, B: number): { accuracy: number; loss: number } {
-  let lossSum = 0, correct = 0;
+  let lossSum = 0,
+    correct = 0;
   forwardInBatches(net, ds, B, (_logits, rows, n) => {
     const r = net.lossAndGrad(ds.labels, rows, n, false);
-    lossSum += r.lossSum; correct += r.correct;
+    lossSum += r.lossSum;
+    correct += r.correct;
   });
   return { accuracy: correct / ds.nSamples, loss: lossSum / ds.nSamples };
 }
@@ -160,7 +177,8 @@ export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatu
   return withArena(k, () => {
     const B = Math.max(1, Math.min(256, ds.nSamples));
     const net = new Network(k, model, B);
-    const out = new Int32Array(ds.nSamples), C = net.nOut;
+    const out = new Int32Array(ds.nSamples),
+      C = net.nOut;
     forwardInBatches(net, ds, B, (z, _rows, n, start) => {
       for (let j = 0; j < n; j++) {
         let arg = 0;
@@ -192,7 +210,11 @@ export interface GradientEstimate {
  * gradient, the mean squared batch gradient and, with `fisher: true`, the per-sample Fisher diagonal
  * (for the Taylor and OBD criteria and the recorded gradient norms).
  */
-export function computeGradients(model: MLP, ds: Dataset, opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels; fisher?: boolean }): GradientEstimate {
+export function computeGradients(
+  model: MLP,
+  ds: Dataset,
+  opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels; fisher?: boolean },
+): GradientEstimate {
   checkData(model, ds);
   const k = opts.kernels ?? defaultKernels();
   const B = Math.max(1, Math.min(opts.batchSize, ds.nSamples));
@@ -212,10 +234,14 @@ export function computeGradients(model: MLP, ds: Dataset, opts: { batches: numbe
       net.backward(B);
       model.layers.forEach((_, i) => {
         const g = net.weightGrad(i);
-        for (let j = 0; j < g.length; j++) { grads[i][j] += g[j]; sq[i][j] += g[j] * g[j]; }
+        for (let j = 0; j < g.length; j++) {
+          grads[i][j] += g[j];
+          sq[i][j] += g[j] * g[j];
+        }
         if (fisher) {
           // The batch-mean loss scales each sample's gradient by 1/B: undo it (B²) before averaging.
-          const s = net.sumSquaredSampleGrads(i, B), f = fisher[i];
+          const s = net.sumSquaredSampleGrads(i, B),
+            f = fisher[i];
           for (let j = 0; j < s.length; j++) f[j] += s[j] * B * B;
         }
       });
@@ -229,7 +255,9 @@ export function computeGradients(model: MLP, ds: Dataset, opts: { batches: numbe
 }
 
 function validateConfig(c: TrainConfig): void {
-  const bad = (what: string) => { throw new RangeError(`train: ${what}`); };
+  const bad = (what: string) => {
+    throw new RangeError(`train: ${what}`);
+  };
   if (!Number.isInteger(c.epochs) || c.epochs < 0) bad(`epochs must be a whole number ≥ 0, got ${c.epochs}`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batch size must be a whole number ≥ 1, got ${c.batchSize}`);
   if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`learning rate must be > 0, got ${c.lr}`);
@@ -243,15 +271,21 @@ function validateConfig(c: TrainConfig): void {
  * Trains `model` in place on `data.train` (evaluating `data.test` after every epoch) and returns
  * the per-epoch records. Masked layers stay masked. Throws `DivergenceError` on a NaN/Inf loss.
  */
-export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Partial<Pick<SplitDataset, 'test'>>, config: Partial<TrainConfig> = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(
+  model: MLP,
+  data: Pick<SplitDataset, 'train'> & Partial<Pick<SplitDataset, 'test'>>,
+  config: Partial<TrainConfig> = {},
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   const cfg: TrainConfig = { ...DEFAULT_TRAIN, ...config };
   validateConfig(cfg);
   checkData(model, data.train);
   if (data.test) checkData(model, data.test);
   const k = hooks.kernels ?? defaultKernels();
-  const { train: trainSet, val } = cfg.validationFraction > 0 || cfg.earlyStopping
-    ? renameVal(trainValidationSplit(data.train, { validationFraction: cfg.validationFraction > 0 ? cfg.validationFraction : 0.1, seed: cfg.seed ^ 0x5eed }))
-    : { train: data.train, val: null as Dataset | null };
+  const { train: trainSet, val } =
+    cfg.validationFraction > 0 || cfg.earlyStopping
+      ? renameVal(trainValidationSplit(data.train, { validationFraction: cfg.validationFraction > 0 ? cfg.validationFraction : 0.1, seed: cfg.seed ^ 0x5eed }))
+      : { train: data.train, val: null as Dataset | null };
   const N = trainSet.nSamples;
   if (N === 0) throw new RangeError('train: the training split is empty');
   const B = Math.min(cfg.batchSize, N);
@@ -270,16 +304,28 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
     const order = Int32Array.from({ length: N }, (_, i) => i);
     const records: EpochRecord[] = [];
     const t0 = performance.now();
-    let step = 0, samplesSeen = 0, lr = cfg.lr;
-    let best = -Infinity, bestLoss = Infinity, noImprove = 0, stopReason = 'max_iter';
+    let step = 0,
+      samplesSeen = 0,
+      lr = cfg.lr;
+    let best = -Infinity,
+      bestLoss = Infinity,
+      noImprove = 0,
+      stopReason = 'max_iter';
     let bestWeights: { w: Float32Array[]; b: Float32Array[] } | null = null;
 
     const pause = createYielder(hooks.signal); // timers and aborts get a turn between batches
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const te = performance.now();
-      if (cfg.schedule !== 'adaptive') lr = scheduledRate({ name: cfg.schedule, lr: cfg.lr, epochs: cfg.epochs, stepSize: cfg.stepSize, gamma: cfg.gamma, powerT: cfg.powerT }, epoch, samplesSeen);
+      if (cfg.schedule !== 'adaptive')
+        lr = scheduledRate(
+          { name: cfg.schedule, lr: cfg.lr, epochs: cfg.epochs, stepSize: cfg.stepSize, gamma: cfg.gamma, powerT: cfg.powerT },
+          epoch,
+          samplesSeen,
+        );
       rng.shuffle(order);
-      let lossSum = 0, correct = 0, batches = 0;
+      let lossSum = 0,
+        correct = 0,
+        batches = 0;
       const gradNormSums = new Float64Array(model.layers.length);
       for (let start = 0; start < N; start += B) {
         const n = Math.min(B, N - start);
@@ -288,10 +334,14 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
         net.forward(n);
         const r = net.lossAndGrad(trainSet.labels, rows, n, true);
         if (!Number.isFinite(r.lossSum)) {
-          throw new DivergenceError(`training diverged: the loss became ${r.lossSum} at epoch ${epoch + 1}, batch ${batches + 1} ` +
-            `(learning rate ${lr}). Try a smaller --lr (e.g. ${lr / 10}), less momentum, or standardised inputs.`);
+          throw new DivergenceError(
+            `training diverged: the loss became ${r.lossSum} at epoch ${epoch + 1}, batch ${batches + 1} ` +
+              `(learning rate ${lr}). Try a smaller --lr (e.g. ${lr / 10}), less momentum, or standardised inputs.`,
+          );
         }
-        lossSum += r.lossSum; correct += r.correct; batches++;
+        lossSum += r.lossSum;
+        correct += r.correct;
+        batches++;
         net.backward(n);
         for (let i = 0; i < model.layers.length; i++) {
           const g = net.weightGrad(i);
@@ -299,7 +349,11 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
           for (let j = 0; j < g.length; j++) s += g[j] * g[j];
           gradNormSums[i] += Math.sqrt(s);
         }
-        if (hooks.onGradient) hooks.onGradient(model.layers.map((_, i) => net.weightView(i)), model.layers.map((_, i) => net.weightGrad(i)));
+        if (hooks.onGradient)
+          hooks.onGradient(
+            model.layers.map((_, i) => net.weightView(i)),
+            model.layers.map((_, i) => net.weightGrad(i)),
+          );
         net.step({ lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.alpha / n });
         step++;
         if (hooks.onStep && step % hooks.onStep.every === 0) {
@@ -316,9 +370,15 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
       const valAcc = val && ev ? evaluateOn(ev, val, Math.min(evalB, val.nSamples)).accuracy : null;
       const test = data.test && ev && data.test.nSamples > 0 ? evaluateOn(ev, data.test, Math.min(evalB, data.test.nSamples)) : null;
       const rec: EpochRecord = {
-        epoch: epoch + 1, loss, trainAccuracy: correct / N, valAccuracy: valAcc,
-        testAccuracy: test?.accuracy ?? null, testLoss: test?.loss ?? null,
-        gradNorms: Array.from(gradNormSums, (s) => s / batches), lr, seconds: (performance.now() - te) / 1000,
+        epoch: epoch + 1,
+        loss,
+        trainAccuracy: correct / N,
+        valAccuracy: valAcc,
+        testAccuracy: test?.accuracy ?? null,
+        testLoss: test?.loss ?? null,
+        gradNorms: Array.from(gradNormSums, (s) => s / batches),
+        lr,
+        seconds: (performance.now() - te) / 1000,
       };
       records.push(rec);
       hooks.onEpoch?.(rec, model);
@@ -326,20 +386,35 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
 
       // sklearn's _update_no_improvement_count: validation score if early stopping, else training loss
       if (cfg.earlyStopping && valAcc !== null) {
-        if (valAcc < best + cfg.tol) noImprove++; else noImprove = 0;
-        if (valAcc > best) { best = valAcc; bestWeights = { w: model.layers.map((l) => l.weight.slice()), b: model.layers.map((l) => l.bias.slice()) }; }
+        if (valAcc < best + cfg.tol) noImprove++;
+        else noImprove = 0;
+        if (valAcc > best) {
+          best = valAcc;
+          bestWeights = { w: model.layers.map((l) => l.weight.slice()), b: model.layers.map((l) => l.bias.slice()) };
+        }
       } else {
-        if (loss > bestLoss - cfg.tol) noImprove++; else noImprove = 0;
+        if (loss > bestLoss - cfg.tol) noImprove++;
+        else noImprove = 0;
         if (loss < bestLoss) bestLoss = loss;
       }
       if (noImprove >= cfg.nIterNoChange) {
-        if (cfg.schedule === 'adaptive' && lr / 5 > 1e-6) { lr /= 5; noImprove = 0; }
-        else if (cfg.earlyStopping || cfg.schedule === 'adaptive') { stopReason = cfg.schedule === 'adaptive' && !cfg.earlyStopping ? 'lr_too_small' : 'early_stopping'; break; }
-        else if (cfg.tol > 0) { stopReason = 'tol'; break; }
+        if (cfg.schedule === 'adaptive' && lr / 5 > 1e-6) {
+          lr /= 5;
+          noImprove = 0;
+        } else if (cfg.earlyStopping || cfg.schedule === 'adaptive') {
+          stopReason = cfg.schedule === 'adaptive' && !cfg.earlyStopping ? 'lr_too_small' : 'early_stopping';
+          break;
+        } else if (cfg.tol > 0) {
+          stopReason = 'tol';
+          break;
+        }
       }
     }
     if (bestWeights) {
-      model.layers.forEach((l, i) => { l.weight.set(bestWeights!.w[i]); l.bias.set(bestWeights!.b[i]); });
+      model.layers.forEach((l, i) => {
+        l.weight.set(bestWeights!.w[i]);
+        l.bias.set(bestWeights!.b[i]);
+      });
     }
     const seconds = (performance.now() - t0) / 1000;
     return { epochs: records, stopReason, seconds, samplesPerSecond: (samplesSeen || 0) / Math.max(seconds, 1e-9) };

@@ -132,7 +132,10 @@ export function transpose(a: Float32Array, rows: number, cols: number): Float32A
 /** Bytes of a protobuf varint holding v ≥ 0 (7 bits per byte). */
 function varintLength(v: number): number {
   let n = 1;
-  while (v >= 0x80) { v = Math.floor(v / 0x80); n++; }
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
   return n;
 }
 
@@ -148,7 +151,11 @@ function cooIfSmaller(name: string, dims: [number, number], w: Float32Array) {
   if (sparseBytes >= 4 * w.length) return null;
   return {
     dims,
-    values: floatTensor(name, [idx.length], idx.map((i) => w[i])),
+    values: floatTensor(
+      name,
+      [idx.length],
+      idx.map((i) => w[i]),
+    ),
     indices: { name: `${name}_indices`, dims: [idx.length], data_type: INT64, int64_data: idx },
   };
 }
@@ -161,11 +168,13 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
   const layers = plainLayers(model);
   if (layers.length === 0) throw new RangeError('exportOnnx: the model has no layers');
   layers.forEach((L, i) => {
-    if (L.inFeatures < 1 || L.outFeatures < 1) throw new RangeError(`exportOnnx: layer ${i} is ${L.outFeatures}×${L.inFeatures}; ONNX export needs every layer to have inputs and outputs`);
+    if (L.inFeatures < 1 || L.outFeatures < 1)
+      throw new RangeError(`exportOnnx: layer ${i} is ${L.outFeatures}×${L.inFeatures}; ONNX export needs every layer to have inputs and outputs`);
     if (L.weight.length !== L.inFeatures * L.outFeatures || L.bias.length !== L.outFeatures) {
       throw new RangeError(`exportOnnx: layer ${i}: weight ${L.weight.length} / bias ${L.bias.length} values do not match ${L.outFeatures}×${L.inFeatures}`);
     }
-    if (i > 0 && layers[i - 1].outFeatures !== L.inFeatures) throw new RangeError(`exportOnnx: layer ${i} takes ${L.inFeatures} inputs, layer ${i - 1} gives ${layers[i - 1].outFeatures}`);
+    if (i > 0 && layers[i - 1].outFeatures !== L.inFeatures)
+      throw new RangeError(`exportOnnx: layer ${i} takes ${L.inFeatures} inputs, layer ${i - 1} gives ${layers[i - 1].outFeatures}`);
   });
   // A protobuf message (the whole ONNX file, without external data) is limited to 2 GiB.
   const denseBytes = layers.reduce((sum, L) => sum + 4 * (L.weight.length + L.bias.length), 0);
@@ -176,7 +185,8 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
   const batch = opts.batch ?? 'N';
   const withProba = opts.probabilities ?? true;
   const inputName = opts.inputName ?? INPUT_NAME;
-  const nIn = layers[0].inFeatures, nOut = layers.at(-1)!.outFeatures;
+  const nIn = layers[0].inFeatures,
+    nOut = layers.at(-1)!.outFeatures;
 
   const initializer: object[] = [];
   const sparseInitializer: object[] = [];
@@ -194,7 +204,13 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
     x = 'centred';
   }
   if (scale) {
-    initializer.push(floatTensor('preprocessing_inv_scale', [nIn], Float32Array.from(scale, (s) => 1 / s)));
+    initializer.push(
+      floatTensor(
+        'preprocessing_inv_scale',
+        [nIn],
+        Float32Array.from(scale, (s) => 1 / s),
+      ),
+    );
     addNode('Mul', [x, 'preprocessing_inv_scale'], ['standardised']);
     x = 'standardised';
   }
@@ -204,18 +220,27 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
     const act = ACTIVATION_OP[L.activation];
     const linearOut = last && !act ? LOGITS_NAME : `linear_${i}`;
     // Gemm takes W as stored ([out, in], transB = 1); MatMul needs Wᵀ ([in, out]).
-    const [w, dims] = op === 'gemm'
-      ? [L.weight, [L.outFeatures, L.inFeatures] as [number, number]]
-      : [transpose(L.weight, L.outFeatures, L.inFeatures), [L.inFeatures, L.outFeatures] as [number, number]];
-    const wName = `layers_${i}_weight`, bName = `layers_${i}_bias`;
+    const [w, dims] =
+      op === 'gemm'
+        ? [L.weight, [L.outFeatures, L.inFeatures] as [number, number]]
+        : [transpose(L.weight, L.outFeatures, L.inFeatures), [L.inFeatures, L.outFeatures] as [number, number]];
+    const wName = `layers_${i}_weight`,
+      bName = `layers_${i}_bias`;
     const coo = opts.sparse ? cooIfSmaller(wName, dims, w) : null;
     if (coo) sparseInitializer.push(coo);
     else initializer.push(floatTensor(wName, dims, w));
     initializer.push(floatTensor(bName, [L.outFeatures], L.bias));
     if (op === 'gemm') {
-      addNode('Gemm', [x, wName, bName], [linearOut], [
-        { name: 'transB', type: 'INT', i: 1 }, { name: 'alpha', type: 'FLOAT', f: 1 }, { name: 'beta', type: 'FLOAT', f: 1 },
-      ]);
+      addNode(
+        'Gemm',
+        [x, wName, bName],
+        [linearOut],
+        [
+          { name: 'transB', type: 'INT', i: 1 },
+          { name: 'alpha', type: 'FLOAT', f: 1 },
+          { name: 'beta', type: 'FLOAT', f: 1 },
+        ],
+      );
     } else {
       addNode('MatMul', [x, wName], [`matmul_${i}`]);
       addNode('Add', [`matmul_${i}`, bName], [linearOut]);
@@ -234,7 +259,8 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
 
   const batchDim = typeof batch === 'number' ? { dim_value: batch } : { dim_param: batch };
   const valueInfo = (name: string, width: number) => ({
-    name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: [batchDim, { dim_value: width }] } } },
+    name,
+    type: { tensor_type: { elem_type: FLOAT, shape: { dim: [batchDim, { dim_value: width }] } } },
   });
   const outputs = withProba ? [LOGITS_NAME, PROBABILITIES_NAME] : [LOGITS_NAME];
   const metadata: { key: string; value: string }[] = [];
@@ -264,8 +290,13 @@ export function exportOnnx(model: MLP | CompactModel, opts: OnnxExportOptions = 
   return {
     bytes,
     report: {
-      opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, bytes: bytes.length, input: inputName, outputs,
-      preprocessing: !!(mean || scale), layers: layerReports,
+      opset: ONNX_OPSET,
+      irVersion: ONNX_IR_VERSION,
+      bytes: bytes.length,
+      input: inputName,
+      outputs,
+      preprocessing: !!(mean || scale),
+      layers: layerReports,
     },
   };
 }

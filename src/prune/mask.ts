@@ -58,7 +58,8 @@ export function maskSparsity(layer: Layer): number {
 
 /** Fraction of all the model's weights pruned by masks. */
 export function modelMaskSparsity(model: MLP): number {
-  let pruned = 0, total = 0;
+  let pruned = 0,
+    total = 0;
   for (const l of model.layers) {
     total += l.weight.length;
     if (l.mask) pruned += l.mask.length - countKept(l.mask);

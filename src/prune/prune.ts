@@ -85,7 +85,9 @@ export function makePruneTo(ctx: PruneContext, opts: PruneOptions): (model: MLP,
     const inputs: CriterionInputs = { ...runInputs(model, opts), seed: (opts.inputs?.seed ?? opts.seed ?? 0) + round++, gradients: ctx.gradients };
     const scores = scoreModel(model, criterion, inputs);
     const masks = planMasks(model, scores, amount, { scope: opts.scope, layers: opts.layers, minDensity: opts.minDensity });
-    masks.forEach((m, l) => { if (m) pruneLayer(model.layers[l], m); });
+    masks.forEach((m, l) => {
+      if (m) pruneLayer(model.layers[l], m);
+    });
   };
 }
 
@@ -105,9 +107,15 @@ export async function pruneModel(input: MLP, ctx: PruneContext, opts: PruneOptio
 
   if (!Object.hasOwn(PRUNING_SCHEDULES, schedule)) throw new RangeError(`unknown schedule '${schedule as string}'`);
   const s = PRUNING_SCHEDULES[schedule];
-  if (s.needsSparsity && !('sparsity' in opts.amount)) throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
+  if (s.needsSparsity && !('sparsity' in opts.amount))
+    throw new RangeError(`schedule ${schedule} needs a target sparsity (not a count, percentile or threshold)`);
   return s.run(model, env, {
-    amount: opts.amount, epochs, steps: opts.steps, sparsities: opts.sparsities, stepsPerEpoch: ctx.stepsPerEpoch, lotteryRate: opts.lotteryRate,
+    amount: opts.amount,
+    epochs,
+    steps: opts.steps,
+    sparsities: opts.sparsities,
+    stepsPerEpoch: ctx.stepsPerEpoch,
+    lotteryRate: opts.lotteryRate,
     rewindTo: () => opts.rewindTo ?? rewindPoint(model, opts),
   });
 }
@@ -125,7 +133,8 @@ function continueHistory(model: MLP, opts: PruneOptions): FineTuneHooks {
   if (inp?.tracker) (model.history ??= {}).range = inp.tracker.clone();
   if (inp?.movement) (model.history ??= {}).movement = inp.movement.clone();
   if (needs.includes('movement') && !model.history?.movement) (model.history ??= {}).movement = new MovementTracker(model);
-  const range = model.history?.range, movement = model.history?.movement;
+  const range = model.history?.range,
+    movement = model.history?.movement;
   const hooks: FineTuneHooks = {};
   if (range) hooks.onEpoch = (_rec, m) => range.observe(m);
   if (movement) hooks.onGradient = (w, g) => movement.observe(w, g);
@@ -134,22 +143,35 @@ function continueHistory(model: MLP, opts: PruneOptions): FineTuneHooks {
 
 /** The lottery ticket's rewind point (see PruneOptions.rewindTo), or a clear error naming what is missing. */
 function rewindPoint(model: MLP, opts: PruneOptions): MLP {
-  const h = model.history, k = opts.rewindEpoch;
+  const h = model.history,
+    k = opts.rewindEpoch;
   const given = opts.inputs?.initial && !Array.isArray(opts.inputs.initial) ? opts.inputs.initial : undefined;
   if (k !== undefined && (!Number.isInteger(k) || k < 0)) throw new RangeError(`rewindEpoch must be a whole number ≥ 0, got ${k}`);
   if (k === undefined || k === 0) {
     const snap = (k === undefined ? h?.rewind : undefined) ?? h?.initial;
     if (snap) return modelAt(model, snap);
     if (given) return given;
-    throw new RangeError('lottery ticket: no weights to rewind to — the model has no recorded initial weights (train it with prunekit train, or pass rewindTo / inputs.initial)');
+    throw new RangeError(
+      'lottery ticket: no weights to rewind to — the model has no recorded initial weights (train it with prunekit train, or pass rewindTo / inputs.initial)',
+    );
   }
   if (h?.rewind?.epoch === k) return modelAt(model, h.rewind);
-  throw new RangeError(`lottery ticket: rewinding to epoch ${k} needs the weights training recorded after epoch ${k}; ` +
-    (h?.rewind ? `this model recorded epoch ${h.rewind.epoch}` : 'this model recorded none') + ` (train with --rewind-epoch ${k})`);
+  throw new RangeError(
+    `lottery ticket: rewinding to epoch ${k} needs the weights training recorded after epoch ${k}; ` +
+      (h?.rewind ? `this model recorded epoch ${h.rewind.epoch}` : 'this model recorded none') +
+      ` (train with --rewind-epoch ${k})`,
+  );
 }
 
 /** Structured pruning is one-shot (then optional fine-tuning). */
-async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, schedule: PruningScheduleName, epochs: number, hooks: FineTuneHooks): Promise<ScheduleResult> {
+async function structured(
+  model: MLP,
+  ctx: PruneContext,
+  opts: PruneOptions,
+  schedule: PruningScheduleName,
+  epochs: number,
+  hooks: FineTuneHooks,
+): Promise<ScheduleResult> {
   const s = opts.structured!;
   if (schedule !== 'oneshot') throw new RangeError(`structured pruning (${s.kind}) supports only the oneshot schedule, got ${schedule}`);
   const steps: PruneStep[] = [];
@@ -159,12 +181,17 @@ async function structured(model: MLP, ctx: PruneContext, opts: PruneOptions, sch
   let out = model;
   let target: number | null = null;
   if (s.kind === 'neurons') {
-    if (!opts.amount || !('sparsity' in opts.amount)) throw new RangeError('structured neuron pruning needs a sparsity: the fraction of hidden neurons to remove per layer');
+    if (!opts.amount || !('sparsity' in opts.amount))
+      throw new RangeError('structured neuron pruning needs a sparsity: the fraction of hidden neurons to remove per layer');
     validateAmount(opts.amount);
     out = pruneNeurons(model, { fraction: opts.amount.sparsity, hidden: opts.layers, norm: s.norm, outgoing: s.outgoing }).model;
   } else {
     const layers = resolveLayers(model, opts.layers);
-    const scores = scoreModel(model, opts.criterion ?? 'magnitude', { ...runInputs(model, opts), seed: opts.inputs?.seed ?? opts.seed, gradients: ctx.gradients });
+    const scores = scoreModel(model, opts.criterion ?? 'magnitude', {
+      ...runInputs(model, opts),
+      seed: opts.inputs?.seed ?? opts.seed,
+      gradients: ctx.gradients,
+    });
     for (const l of layers) {
       const L = model.layers[l];
       pruneLayer(L, nmMask(scores[l], L.outFeatures, L.inFeatures, s.n, s.m, L.mask));

@@ -65,7 +65,8 @@ export function geometricSparsities(final: number, n: number, start = 0): number
   checkSparsity(final, 'final sparsity');
   checkSparsity(start, 'start sparsity');
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`steps must be a whole number ≥ 1, got ${n}`);
-  const d0 = 1 - start, df = 1 - final;
+  const d0 = 1 - start,
+    df = 1 - final;
   return Array.from({ length: n }, (_, k) => (k + 1 === n ? final : 1 - d0 * (df / d0) ** ((k + 1) / n)));
 }
 
@@ -215,10 +216,12 @@ export interface LotteryOptions {
 
 /** Sets every kept weight to its value in `w0` (pruned ones stay 0) and biases to w0's: θ ← θ₀ ⊙ M. */
 export function rewind(model: MLP, w0: MLP): void {
-  if (w0.layers.length !== model.layers.length) throw new RangeError(`rewind: ${w0.layers.length} layers in the rewind point, ${model.layers.length} in the model`);
+  if (w0.layers.length !== model.layers.length)
+    throw new RangeError(`rewind: ${w0.layers.length} layers in the rewind point, ${model.layers.length} in the model`);
   model.layers.forEach((L, l) => {
     const R = w0.layers[l];
-    if (R.weight.length !== L.weight.length || R.bias.length !== L.bias.length) throw new RangeError(`rewind: layer ${l} shape differs (${R.outFeatures}×${R.inFeatures} vs ${L.outFeatures}×${L.inFeatures})`);
+    if (R.weight.length !== L.weight.length || R.bias.length !== L.bias.length)
+      throw new RangeError(`rewind: layer ${l} shape differs (${R.outFeatures}×${R.inFeatures} vs ${L.outFeatures}×${L.inFeatures})`);
     for (let i = 0; i < L.weight.length; i++) L.weight[i] = !L.mask || L.mask[i] ? R.weight[i] : 0;
     L.bias.set(R.bias);
   });

@@ -66,11 +66,12 @@ export const PRUNING_SCHEDULES = {
     describe: 'prune 20% per round, rewind the kept weights, retrain (Frankle & Carbin 2019)',
     needsSparsity: true,
     rewinds: true,
-    run: (model, env, plan) => lottery(model, env, {
-      sparsities: plan.sparsities ?? lotterySparsities(targetSparsity(plan), plan.lotteryRate ?? 0.2),
-      rewindTo: plan.rewindTo(),
-      epochsPerRound: plan.epochs,
-    }),
+    run: (model, env, plan) =>
+      lottery(model, env, {
+        sparsities: plan.sparsities ?? lotterySparsities(targetSparsity(plan), plan.lotteryRate ?? 0.2),
+        rewindTo: plan.rewindTo(),
+        epochsPerRound: plan.epochs,
+      }),
   },
 } as const satisfies Record<string, PruningSchedule>;
 

@@ -83,18 +83,29 @@ export function planMasks(model: MLP, scores: ArrayLike<number>[], amount: Amoun
   const minKeep = chosen.map((l) => Math.min(kept(old[l]), Math.max(1, Math.ceil(minDensity * old[l].length))));
   const first = run();
   const collapsed = chosen.some((l, k) => kept(first[l]!) < minKeep[k]);
-  if (!collapsed && hasPath(model, model.layers.map((_, l) => first[l] ?? old[l]))) return first;
+  if (
+    !collapsed &&
+    hasPath(
+      model,
+      model.layers.map((_, l) => first[l] ?? old[l]),
+    )
+  )
+    return first;
 
   // Guard: protect each chosen layer's top minKeep and the best input→output path, then redo.
   const prot = model.layers.map((L) => new Uint8Array(L.weight.length));
   chosen.forEach((l, k) => protectTop(scores[l], old[l], minKeep[k], prot[l]));
   const path = bestPath(model, old, scores, new Set(chosen));
   if (!path) throw new RangeError('the model has no path of kept weights from input to output already; nothing can be pruned safely');
-  path.forEach(([l, idx]) => { prot[l][idx] = 1; });
+  path.forEach(([l, idx]) => {
+    prot[l][idx] = 1;
+  });
   try {
     return run(prot);
   } catch (e) {
-    throw new RangeError(`${(e as Error).message} — the target would collapse a layer (each pruned layer keeps ≥ max(1, ⌈${minDensity}·N⌉) weights and one input→output path); lower the target or minDensity`);
+    throw new RangeError(
+      `${(e as Error).message} — the target would collapse a layer (each pruned layer keeps ≥ max(1, ⌈${minDensity}·N⌉) weights and one input→output path); lower the target or minDensity`,
+    );
   }
 }
 
@@ -112,8 +123,16 @@ function protectTop(s: ArrayLike<number>, mask: Uint8Array, n: number, prot: Uin
   if (n === 0) return;
   const negTheta = kthSmallest(pool, n - 1); // the n-th largest score is −negTheta
   let left = n;
-  for (let i = 0; i < mask.length; i++) if (mask[i] && -s[i] < negTheta) { prot[i] = 1; left--; }
-  for (let i = 0; i < mask.length && left > 0; i++) if (mask[i] && -s[i] === negTheta) { prot[i] = 1; left--; }
+  for (let i = 0; i < mask.length; i++)
+    if (mask[i] && -s[i] < negTheta) {
+      prot[i] = 1;
+      left--;
+    }
+  for (let i = 0; i < mask.length && left > 0; i++)
+    if (mask[i] && -s[i] === negTheta) {
+      prot[i] = 1;
+      left--;
+    }
 }
 
 /** True when some output neuron is reachable from the inputs through kept weights. */
@@ -123,7 +142,11 @@ export function hasPath(model: MLP, masks: Uint8Array[]): boolean {
     const next = new Uint8Array(L.outFeatures);
     const m = masks[l];
     for (let j = 0; j < L.outFeatures; j++) {
-      for (let i = 0; i < L.inFeatures; i++) if (reach[i] && m[j * L.inFeatures + i]) { next[j] = 1; break; }
+      for (let i = 0; i < L.inFeatures; i++)
+        if (reach[i] && m[j * L.inFeatures + i]) {
+          next[j] = 1;
+          break;
+        }
     }
     reach = next;
   });
@@ -146,7 +169,10 @@ export function bestPath(model: MLP, masks: Uint8Array[], scores: ArrayLike<numb
         const w = j * L.inFeatures + i;
         if (!masks[l][w] || val[i] === -Infinity) continue;
         const v = val[i] + (scored.has(l) ? Number(scores[l][w]) : 0);
-        if (v > next[j]) { next[j] = v; a[j] = i; }
+        if (v > next[j]) {
+          next[j] = v;
+          a[j] = i;
+        }
       }
     }
     arg.push(a);

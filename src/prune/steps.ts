@@ -56,12 +56,19 @@ export interface PruneStep {
 
 /** Per-layer and total fraction of zero weights. */
 export function layerRecords(model: MLP, gradNorms?: number[]): { sparsity: number; layers: LayerRecord[] } {
-  let zeros = 0, total = 0;
+  let zeros = 0,
+    total = 0;
   const layers = model.layers.map((L, l) => {
     const nz = countNonzero(L.weight);
     zeros += L.weight.length - nz;
     total += L.weight.length;
-    const rec: LayerRecord = { sparsity: L.weight.length ? 1 - nz / L.weight.length : 0, nonzeros: nz, weights: L.weight.length, outFeatures: L.outFeatures, inFeatures: L.inFeatures };
+    const rec: LayerRecord = {
+      sparsity: L.weight.length ? 1 - nz / L.weight.length : 0,
+      nonzeros: nz,
+      weights: L.weight.length,
+      outFeatures: L.outFeatures,
+      inFeatures: L.inFeatures,
+    };
     if (gradNorms?.[l] !== undefined) rec.gradNorm = gradNorms[l];
     return rec;
   });

@@ -29,7 +29,8 @@ export interface NeuronScoreOptions {
 export function neuronScores(model: MLP, h: number, opts: NeuronScoreOptions = {}): Float64Array {
   checkHidden(model, h);
   const p = opts.norm ?? 1;
-  const L = model.layers[h], N = model.layers[h + 1];
+  const L = model.layers[h],
+    N = model.layers[h + 1];
   const s = new Float64Array(L.outFeatures);
   const acc = (x: number) => (p === 1 ? Math.abs(x) : x * x);
   for (let j = 0; j < L.outFeatures; j++) {
@@ -54,7 +55,8 @@ export function removeNeurons(model: MLP, h: number, remove: number[]): MLP {
   checkHidden(model, h);
   const L = model.layers[h];
   const drop = new Set(remove);
-  for (const j of drop) if (!Number.isInteger(j) || j < 0 || j >= L.outFeatures) throw new RangeError(`neuron ${j} does not exist in hidden layer ${h} (0..${L.outFeatures - 1})`);
+  for (const j of drop)
+    if (!Number.isInteger(j) || j < 0 || j >= L.outFeatures) throw new RangeError(`neuron ${j} does not exist in hidden layer ${h} (0..${L.outFeatures - 1})`);
   const keep: number[] = [];
   for (let j = 0; j < L.outFeatures; j++) if (!drop.has(j)) keep.push(j);
   if (keep.length === 0) throw new RangeError(`cannot remove all ${L.outFeatures} neurons of hidden layer ${h}`);
@@ -110,7 +112,8 @@ export function pruneNeurons(model: MLP, opts: NeuronPruneOptions): { model: MLP
     const k = Math.min(n - 1, Math.round(opts.fraction * n));
     if (k === 0) continue;
     const theta = kthSmallest(s, k - 1);
-    const below: number[] = [], ties: number[] = [];
+    const below: number[] = [],
+      ties: number[] = [];
     for (let j = 0; j < n; j++) (s[j] < theta ? below : s[j] === theta ? ties : []).push(j);
     const drop = below.concat(ties.slice(0, k - below.length)).sort((a, b) => a - b);
     removed[h] = drop;

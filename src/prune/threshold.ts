@@ -70,12 +70,22 @@ export function maskByCount(scores: ArrayLike<number>[], eligible: Uint8Array[],
   const theta = kthSmallest(pool, nPrune - 1);
   let left = nPrune;
   scores.forEach((s, l) => {
-    const e = eligible[l], m = out[l];
-    for (let i = 0; i < s.length; i++) if (e[i] && s[i] < theta) { m[i] = 0; left--; }
+    const e = eligible[l],
+      m = out[l];
+    for (let i = 0; i < s.length; i++)
+      if (e[i] && s[i] < theta) {
+        m[i] = 0;
+        left--;
+      }
   });
   scores.forEach((s, l) => {
-    const e = eligible[l], m = out[l];
-    for (let i = 0; i < s.length && left > 0; i++) if (e[i] && s[i] === theta) { m[i] = 0; left--; }
+    const e = eligible[l],
+      m = out[l];
+    for (let i = 0; i < s.length && left > 0; i++)
+      if (e[i] && s[i] === theta) {
+        m[i] = 0;
+        left--;
+      }
   });
   return out;
 }
@@ -112,6 +122,8 @@ export function maskForAmount(scores: ArrayLike<number>[], eligible: Uint8Array[
 /** How many entries a step prunes among the eligible ones (for feasibility checks and tests). */
 export function prunedBy(step: Uint8Array[], eligible: Uint8Array[]): number {
   let n = 0;
-  step.forEach((m, l) => { for (let i = 0; i < m.length; i++) if (eligible[l][i] && !m[i]) n++; });
+  step.forEach((m, l) => {
+    for (let i = 0; i < m.length; i++) if (eligible[l][i] && !m[i]) n++;
+  });
   return n;
 }

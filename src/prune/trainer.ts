@@ -24,7 +24,12 @@ export interface TrainerContextOptions {
 export function trainerContext(data: SplitDataset, opts: TrainerContextOptions = {}): PruneContext {
   const cfg: Partial<TrainConfig> = { ...opts.train, validationFraction: 0, earlyStopping: false };
   const batchSize = Math.min(cfg.batchSize ?? DEFAULT_TRAIN.batchSize, data.train.nSamples);
-  const gradOpts = { batches: opts.gradBatches ?? 8, batchSize: Math.min(opts.gradBatchSize ?? 64, data.train.nSamples), seed: cfg.seed, kernels: opts.kernels };
+  const gradOpts = {
+    batches: opts.gradBatches ?? 8,
+    batchSize: Math.min(opts.gradBatchSize ?? 64, data.train.nSamples),
+    seed: cfg.seed,
+    kernels: opts.kernels,
+  };
   let call = 0;
   return {
     stepsPerEpoch: Math.ceil(data.train.nSamples / batchSize),

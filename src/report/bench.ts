@@ -5,8 +5,16 @@
  */
 import { cpus } from 'node:os';
 import {
-  Act, allocF32, layerForward, loadKernelsSync, uploadCsr, uploadDense,
-  type F32Buf, type Kernels, type LayerOnDevice, type WasmFlavor,
+  Act,
+  allocF32,
+  layerForward,
+  loadKernelsSync,
+  uploadCsr,
+  uploadDense,
+  type F32Buf,
+  type Kernels,
+  type LayerOnDevice,
+  type WasmFlavor,
 } from '../kernels/index.js';
 import { cloneMLP, createMLP, type MLP } from '../nn/model.js';
 import { magnitudeScores } from '../prune/criteria.js';
@@ -56,7 +64,13 @@ export interface BenchResult {
 }
 
 /** measured: from medians (paired per round); measured_min: the same figure from the fastest runs. */
-export interface TargetCheck { name: string; target: string; measured: number; measured_min: number; met: boolean }
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: number;
+  measured_min: number;
+  met: boolean;
+}
 
 export interface BenchReport {
   kernels: WasmFlavor;
@@ -93,7 +107,13 @@ export function pruneEachLayer(model: MLP, sparsity: number): MLP {
   return m;
 }
 
-interface Net { layers: LayerOnDevice[]; weights: number; weightBytes: number; biasBytes: number; index: 'u16' | 'u32' | null }
+interface Net {
+  layers: LayerOnDevice[];
+  weights: number;
+  weightBytes: number;
+  biasBytes: number;
+  index: 'u16' | 'u32' | null;
+}
 
 function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number): void {
   const last = net.layers.length - 1;
@@ -123,30 +143,44 @@ function rawDenseForward(k: Kernels, net: Net, bufs: F32Buf[], batch: number): (
   const last = net.layers.length - 1;
   const calls = net.layers.map((Ld, l) => {
     if (Ld.format !== 'dense') throw new Error('rawDenseForward: a dense net holds dense layers only');
-    const a = l === last ? Act.identity : Act.relu, X = bufs[l].ptr, Y = bufs[l + 1].ptr;
+    const a = l === last ? Act.identity : Act.relu,
+      X = bufs[l].ptr,
+      Y = bufs[l + 1].ptr;
     return batch === 1
       ? () => k.f32_gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a)
       : () => k.f32_gemm(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, batch, a);
   });
-  return () => { for (const f of calls) f(); };
+  return () => {
+    for (const f of calls) f();
+  };
 }
 
 /** One result per (sparsity, batch, format) from the timings (variants named `s/b/format`). */
 function benchResults(o: BenchOptions, nets: Map<string, Net>, T: (name: string) => Timing): BenchResult[] {
   const results: BenchResult[] = [];
-  for (const s of o.sparsities) for (const b of o.batches) for (const f of ['dense', 'csr'] as const) {
-    const net = nets.get(`${s}/${f}`)!, t = T(`${s}/${b}/${f}`);
-    const denseBytes = nets.get(`${s}/dense`)!.weightBytes;
-    results.push({
-      sparsity: s, batch: b, format: f, index: net.index,
-      median_us: t.median_us, min_us: t.min_us, reps_per_run: t.reps,
-      weights: net.weights, weight_bytes: net.weightBytes, bias_bytes: net.biasBytes,
-      bytes_vs_dense: net.weightBytes / denseBytes,
-      gflops: (2 * net.weights * b) / (t.median_us * 1e3),
-      gbs: (net.weightBytes + net.biasBytes) / (t.median_us * 1e3),
-      ...(f === 'csr' ? { speedup_vs_dense: pairedRatio(T(`${s}/${b}/dense`), t), speedup_vs_dense_min: T(`${s}/${b}/dense`).min_us / t.min_us } : {}),
-    });
-  }
+  for (const s of o.sparsities)
+    for (const b of o.batches)
+      for (const f of ['dense', 'csr'] as const) {
+        const net = nets.get(`${s}/${f}`)!,
+          t = T(`${s}/${b}/${f}`);
+        const denseBytes = nets.get(`${s}/dense`)!.weightBytes;
+        results.push({
+          sparsity: s,
+          batch: b,
+          format: f,
+          index: net.index,
+          median_us: t.median_us,
+          min_us: t.min_us,
+          reps_per_run: t.reps,
+          weights: net.weights,
+          weight_bytes: net.weightBytes,
+          bias_bytes: net.biasBytes,
+          bytes_vs_dense: net.weightBytes / denseBytes,
+          gflops: (2 * net.weights * b) / (t.median_us * 1e3),
+          gbs: (net.weightBytes + net.biasBytes) / (t.median_us * 1e3),
+          ...(f === 'csr' ? { speedup_vs_dense: pairedRatio(T(`${s}/${b}/dense`), t), speedup_vs_dense_min: T(`${s}/${b}/dense`).min_us / t.min_us } : {}),
+        });
+      }
   return results;
 }
 
@@ -173,12 +207,16 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
 
   const variants: Variant[] = [];
-  for (const s of o.sparsities) for (const b of o.batches) for (const f of ['dense', 'csr'] as const) {
-    const net = nets.get(`${s}/${f}`)!, bufs = acts.get(b)!;
-    variants.push({ name: `${s}/${b}/${f}`, fn: () => forward(k, net, bufs, b) });
-  }
+  for (const s of o.sparsities)
+    for (const b of o.batches)
+      for (const f of ['dense', 'csr'] as const) {
+        const net = nets.get(`${s}/${f}`)!,
+          bufs = acts.get(b)!;
+        variants.push({ name: `${s}/${b}/${f}`, fn: () => forward(k, net, bufs, b) });
+      }
   // the same dense forward with the raw kernels, to show that validation costs nothing measurable
-  const s0 = o.sparsities[0], b0 = o.batches[0];
+  const s0 = o.sparsities[0],
+    b0 = o.batches[0];
   variants.push({ name: 'raw', fn: rawDenseForward(k, nets.get(`${s0}/dense`)!, acts.get(b0)!, b0) });
   const probes = machineProbes(k);
   variants.push(...probes.variants);
@@ -193,10 +231,17 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     return { batch: b, sparsity: wins.length ? Math.min(...wins) : null };
   });
   return {
-    kernels: k.flavor as WasmFlavor, layers: o.layers, runs: o.runs, min_run_ms: o.minRunMs, seed: o.seed,
-    node: process.version, cpu: cpus()[0]?.model ?? 'unknown',
+    kernels: k.flavor as WasmFlavor,
+    layers: o.layers,
+    runs: o.runs,
+    min_run_ms: o.minRunMs,
+    seed: o.seed,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
     timing: `each run loops the forward pass ≥ ${o.minRunMs} ms and divides; ${o.runs} runs per variant, interleaved in rounds (order rotated); median and min over runs; speedups are paired per round`,
-    results, crossover, machine,
+    results,
+    crossover,
+    machine,
     validation_overhead: pairedRatio(T(`${s0}/${b0}/dense`), T('raw')) - 1,
     targets: checkTargets(results, machine),
   };
@@ -214,22 +259,55 @@ export function checkTargets(results: BenchResult[], m: MachineLimits): TargetCh
   const get = (s: number, b: number, f: string) => results.find((r) => r.sparsity === s && r.batch === b && r.format === f);
   const d1 = results.find((r) => r.batch === 1 && r.format === 'dense' && r.sparsity === Math.min(...results.map((x) => x.sparsity)));
   const gbsMin = (r: BenchResult) => (r.weight_bytes + r.bias_bytes) / (r.min_us * 1e3);
-  if (d1) out.push({ name: 'dense batch 1: weight stream / read bandwidth', target: '≥ 0.70', measured: d1.gbs / m.read_gbs, measured_min: gbsMin(d1) / m.read_gbs_best, met: d1.gbs / m.read_gbs >= 0.7 });
+  if (d1)
+    out.push({
+      name: 'dense batch 1: weight stream / read bandwidth',
+      target: '≥ 0.70',
+      measured: d1.gbs / m.read_gbs,
+      measured_min: gbsMin(d1) / m.read_gbs_best,
+      met: d1.gbs / m.read_gbs >= 0.7,
+    });
   const d64 = results.find((r) => r.batch === 64 && r.format === 'dense' && r.sparsity === d1?.sparsity);
   if (d64) {
     const best = (d64.gflops * d64.median_us) / d64.min_us;
-    out.push({ name: 'dense batch 64: GFLOP/s / f32x4 mul-add peak', target: '≥ 0.40', measured: d64.gflops / m.madd_gflops, measured_min: best / m.madd_gflops_best, met: d64.gflops / m.madd_gflops >= 0.4 });
+    out.push({
+      name: 'dense batch 64: GFLOP/s / f32x4 mul-add peak',
+      target: '≥ 0.40',
+      measured: d64.gflops / m.madd_gflops,
+      measured_min: best / m.madd_gflops_best,
+      met: d64.gflops / m.madd_gflops >= 0.4,
+    });
   }
-  for (const [s, b, want] of [[0.9, 1, 2], [0.9, 64, 6], [0.95, 1, 3], [0.95, 64, 10]] as const) {
+  for (const [s, b, want] of [
+    [0.9, 1, 2],
+    [0.9, 64, 6],
+    [0.95, 1, 3],
+    [0.95, 64, 10],
+  ] as const) {
     const r = get(s, b, 'csr');
-    if (r) out.push({ name: `CSR ${s * 100}% sparse, batch ${b}: speedup vs dense`, target: `≥ ${want}×`, measured: r.speedup_vs_dense!, measured_min: r.speedup_vs_dense_min!, met: r.speedup_vs_dense! >= want });
+    if (r)
+      out.push({
+        name: `CSR ${s * 100}% sparse, batch ${b}: speedup vs dense`,
+        target: `≥ ${want}×`,
+        measured: r.speedup_vs_dense!,
+        measured_min: r.speedup_vs_dense_min!,
+        met: r.speedup_vs_dense! >= want,
+      });
   }
   const r90 = results.find((r) => r.sparsity === 0.9 && r.format === 'csr' && r.index === 'u16');
-  if (r90) out.push({ name: 'CSR u16 90% sparse: bytes / dense f32 bytes', target: '≤ 0.155', measured: r90.bytes_vs_dense, measured_min: r90.bytes_vs_dense, met: r90.bytes_vs_dense <= 0.155 });
+  if (r90)
+    out.push({
+      name: 'CSR u16 90% sparse: bytes / dense f32 bytes',
+      target: '≤ 0.155',
+      measured: r90.bytes_vs_dense,
+      measured_min: r90.bytes_vs_dense,
+      met: r90.bytes_vs_dense <= 0.155,
+    });
   return out;
 }
 
-const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2);
+const f1 = (x: number) => x.toFixed(1),
+  f2 = (x: number) => x.toFixed(2);
 
 /** The human-readable report. */
 export function formatBenchReport(r: BenchReport): string {
@@ -246,14 +324,24 @@ export function formatBenchReport(r: BenchReport): string {
   for (const key of keys) {
     const d = r.results.find((x) => `${x.sparsity}/${x.batch}` === key && x.format === 'dense')!;
     const c = r.results.find((x) => `${x.sparsity}/${x.batch}` === key && x.format === 'csr')!;
-    lines.push([
-      `${(d.sparsity * 100).toFixed(0)}%`.padStart(8), String(d.batch).padStart(6),
-      `${f1(d.median_us)} (${f1(d.min_us)})`.padEnd(20), `${f1(c.median_us)} (${f1(c.min_us)})`.padEnd(20),
-      `${f2(c.speedup_vs_dense!)}× (${f2(c.speedup_vs_dense_min!)}×)`.padStart(16), `${f2(c.bytes_vs_dense)}× ${c.index}`.padStart(10),
-      f1(d.gflops).padStart(14), f1(d.gbs).padStart(11), f1(c.gflops).padStart(12),
-    ].join('  '));
+    lines.push(
+      [
+        `${(d.sparsity * 100).toFixed(0)}%`.padStart(8),
+        String(d.batch).padStart(6),
+        `${f1(d.median_us)} (${f1(d.min_us)})`.padEnd(20),
+        `${f1(c.median_us)} (${f1(c.min_us)})`.padEnd(20),
+        `${f2(c.speedup_vs_dense!)}× (${f2(c.speedup_vs_dense_min!)}×)`.padStart(16),
+        `${f2(c.bytes_vs_dense)}× ${c.index}`.padStart(10),
+        f1(d.gflops).padStart(14),
+        f1(d.gbs).padStart(11),
+        f1(c.gflops).padStart(12),
+      ].join('  '),
+    );
   }
-  lines.push('', `crossover (smallest tested sparsity where CSR beats dense): ${r.crossover.map((c) => `batch ${c.batch}: ${c.sparsity === null ? 'none' : `${(c.sparsity * 100).toFixed(0)}%`}`).join(', ')}`);
+  lines.push(
+    '',
+    `crossover (smallest tested sparsity where CSR beats dense): ${r.crossover.map((c) => `batch ${c.batch}: ${c.sparsity === null ? 'none' : `${(c.sparsity * 100).toFixed(0)}%`}`).join(', ')}`,
+  );
   lines.push(`validation (layerForward vs raw kernel calls): ${(r.validation_overhead * 100).toFixed(1)}% of the time`);
   if (r.targets.length) {
     lines.push('', 'kernel speed targets (judged on medians, speedups paired per round):');
@@ -261,4 +349,3 @@ export function formatBenchReport(r: BenchReport): string {
   }
   return lines.join('\n') + '\n';
 }
-

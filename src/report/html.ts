@@ -5,34 +5,51 @@
  */
 import type { SweepPoint, SweepReport } from './report-types.js';
 import { barChart, escapeXml as esc, lineChart, PALETTE, type LineSeries } from './svg.js';
-import {
-  accPct, batchesOf, bytes, comboOf, groupByCombo, micros, pct, pickHeadline, points, secs, summarize, times,
-} from './summary.js';
+import { accPct, batchesOf, bytes, comboOf, groupByCombo, micros, pct, pickHeadline, points, secs, summarize, times } from './summary.js';
 
-const pc = (v: number) => `${Number((v).toPrecision(4))}%`;
+const pc = (v: number) => `${Number(v.toPrecision(4))}%`;
 const toPct = (fraction: number) => fraction * 100;
 /** Short byte labels for log-axis ticks (1, 2, 5 × 10^k): 2000000 → "2 MB", 50000 → "50 kB"; reference labels keep 3 digits. */
 const tickBytes = (v: number) => (v >= 1e6 ? `${Number((v / 1e6).toPrecision(3))} MB` : v >= 1e3 ? `${Number((v / 1e3).toPrecision(3))} kB` : `${v} B`);
 
-interface Figure { svg: string; caption: string }
-interface Section { id: string; question: string; figures: Figure[] }
+interface Figure {
+  svg: string;
+  caption: string;
+}
+interface Section {
+  id: string;
+  question: string;
+  figures: Figure[];
+}
 
 /** Layer labels such as "1: 784→300" from the dense sizes. */
 const layerNames = (r: SweepReport) => r.model.sizes.slice(1).map((out, i) => `${i + 1}: ${r.model.sizes[i]}→${out}`);
 
 function accuracySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Section {
   const acc = lineChart({
-    id: 'accuracy', title: 'Test accuracy vs sparsity', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'test accuracy (%)',
+    id: 'accuracy',
+    title: 'Test accuracy vs sparsity',
+    xLabel: 'sparsity (% of weights that are zero)',
+    yLabel: 'test accuracy (%)',
     series: [...groups].map(([name, ps]) => ({ name, points: ps.map((p) => [toPct(p.sparsity), toPct(p.accuracy)] as const) })),
-    references: [{ name: 'dense', value: toPct(r.dense.accuracy) }], yFormat: pc, xFormat: pc,
+    references: [{ name: 'dense', value: toPct(r.dense.accuracy) }],
+    yFormat: pc,
+    xFormat: pc,
   });
   const loss = lineChart({
-    id: 'loss', title: 'Test loss vs sparsity', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'test loss (cross-entropy)',
+    id: 'loss',
+    title: 'Test loss vs sparsity',
+    xLabel: 'sparsity (% of weights that are zero)',
+    yLabel: 'test loss (cross-entropy)',
     series: [...groups].map(([name, ps]) => ({ name, points: ps.map((p) => [toPct(p.sparsity), p.loss] as const) })),
-    references: [{ name: 'dense', value: r.dense.loss }], xFormat: pc, yInclude: [0],
+    references: [{ name: 'dense', value: r.dense.loss }],
+    xFormat: pc,
+    yInclude: [0],
   });
   return {
-    id: 'accuracy', question: 'Does pruning cost accuracy?', figures: [
+    id: 'accuracy',
+    question: 'Does pruning cost accuracy?',
+    figures: [
       { svg: acc, caption: 'One line per pruning configuration (criterion / scope / schedule), after fine-tuning; the dotted line is the dense model.' },
       { svg: loss, caption: 'Test loss of the same models. Loss moves before accuracy does: a rising loss warns of the accuracy cliff.' },
     ],
@@ -47,38 +64,73 @@ function generalisationSection(r: SweepReport, groups: Map<string, SweepPoint[]>
     series.push({ name: `${name} — train`, color, dashed: true, points: ps.map((p) => [toPct(p.sparsity), toPct(p.trainAccuracy)] as const) });
   });
   const svg = lineChart({
-    id: 'generalisation', title: 'Train vs test accuracy (the generalisation gap)', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'accuracy (%)',
-    series, references: [{ name: 'dense train', value: toPct(r.dense.trainAccuracy) }, { name: 'dense test', value: toPct(r.dense.accuracy) }],
-    xFormat: pc, yFormat: pc,
+    id: 'generalisation',
+    title: 'Train vs test accuracy (the generalisation gap)',
+    xLabel: 'sparsity (% of weights that are zero)',
+    yLabel: 'accuracy (%)',
+    series,
+    references: [
+      { name: 'dense train', value: toPct(r.dense.trainAccuracy) },
+      { name: 'dense test', value: toPct(r.dense.accuracy) },
+    ],
+    xFormat: pc,
+    yFormat: pc,
   });
   const denseGap = r.dense.trainAccuracy - r.dense.accuracy;
   const gap = lineChart({
-    id: 'gap', title: 'Generalisation gap vs sparsity', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'train − test accuracy (points)',
+    id: 'gap',
+    title: 'Generalisation gap vs sparsity',
+    xLabel: 'sparsity (% of weights that are zero)',
+    yLabel: 'train − test accuracy (points)',
     series: [...groups].map(([name, ps]) => ({ name, points: ps.map((p) => [toPct(p.sparsity), toPct(p.gap)] as const) })),
-    references: [{ name: 'dense', value: toPct(denseGap) }], xFormat: pc, yInclude: [0],
+    references: [{ name: 'dense', value: toPct(denseGap) }],
+    xFormat: pc,
+    yInclude: [0],
   });
   return {
-    id: 'generalisation', question: 'Does it hurt generalisation?', figures: [
+    id: 'generalisation',
+    question: 'Does it hurt generalisation?',
+    figures: [
       { svg, caption: 'Solid: test accuracy; dashed: train accuracy, for each pruned model after fine-tuning.' },
-      { svg: gap, caption: `The distance between train and test accuracy. Below the dense line (${points(denseGap)} points), pruning made the model generalise better; above it, worse.` },
+      {
+        svg: gap,
+        caption: `The distance between train and test accuracy. Below the dense line (${points(denseGap)} points), pruning made the model generalise better; above it, worse.`,
+      },
     ],
   };
 }
 
 function memorySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Section {
   const svg = lineChart({
-    id: 'bytes', title: 'Model size on disk', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'bytes (log scale)', yScale: 'log',
+    id: 'bytes',
+    title: 'Model size on disk',
+    xLabel: 'sparsity (% of weights that are zero)',
+    yLabel: 'bytes (log scale)',
+    yScale: 'log',
     series: [...groups].map(([name, ps]) => ({ name: `${name} — compact`, points: ps.map((p) => [toPct(p.sparsity), p.bytes] as const) })),
-    references: [{ name: 'dense', value: r.dense.bytes }], xFormat: pc, yFormat: tickBytes,
+    references: [{ name: 'dense', value: r.dense.bytes }],
+    xFormat: pc,
+    yFormat: tickBytes,
   });
   const ratio = lineChart({
-    id: 'compression', title: 'How many times smaller', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'dense bytes ÷ compact bytes',
+    id: 'compression',
+    title: 'How many times smaller',
+    xLabel: 'sparsity (% of weights that are zero)',
+    yLabel: 'dense bytes ÷ compact bytes',
     series: [...groups].map(([name, ps]) => ({ name, points: ps.map((p) => [toPct(p.sparsity), r.dense.bytes / p.bytes] as const) })),
-    references: [{ name: 'same size', value: 1 }], xFormat: pc, yInclude: [0], yFormat: (v) => `${Number(v.toPrecision(3))}×`,
+    references: [{ name: 'same size', value: 1 }],
+    xFormat: pc,
+    yInclude: [0],
+    yFormat: (v) => `${Number(v.toPrecision(3))}×`,
   });
   return {
-    id: 'memory', question: 'How much memory does it save?', figures: [
-      { svg, caption: `Compact model files (dead neurons removed, each layer stored dense or CSR, whichever is smaller/faster) vs the dense model in the same format (${bytes(r.dense.bytes)}; the training-model file, with masks and the training history, is ${bytes(r.dense.denseFileBytes)}).` },
+    id: 'memory',
+    question: 'How much memory does it save?',
+    figures: [
+      {
+        svg,
+        caption: `Compact model files (dead neurons removed, each layer stored dense or CSR, whichever is smaller/faster) vs the dense model in the same format (${bytes(r.dense.bytes)}; the training-model file, with masks and the training history, is ${bytes(r.dense.denseFileBytes)}).`,
+      },
       { svg: ratio, caption: 'The same sizes as a ratio. Sparse storage also stores an index per nonzero weight, so the ratio can trail 1 ÷ (1 − sparsity).' },
     ],
   };
@@ -86,29 +138,49 @@ function memorySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Secti
 
 function speedSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head: SweepPoint | undefined): Section {
   const batches = [...new Set(r.points.flatMap((p) => batchesOf(p.latency)))].sort((a, b) => Number(a) - Number(b));
-  const headCombo = head ? groups.get(comboOf(head)) ?? [] : [];
+  const headCombo = head ? (groups.get(comboOf(head)) ?? []) : [];
   const figures: Figure[] = batches.map((b) => {
     const series: LineSeries[] = [...groups].map(([name, ps]) => ({
-      name: `${name} — compact`, points: ps.filter((p) => p.latency[b]).map((p) => [toPct(p.sparsity), p.latency[b].sparse_us] as const),
+      name: `${name} — compact`,
+      points: ps.filter((p) => p.latency[b]).map((p) => [toPct(p.sparsity), p.latency[b].sparse_us] as const),
     }));
     series.push({
-      name: 'dense (timed alongside)', color: '#555', dashed: true,
+      name: 'dense (timed alongside)',
+      color: '#555',
+      dashed: true,
       points: headCombo.filter((p) => p.latency[b]).map((p) => [toPct(p.sparsity), p.latency[b].dense_us] as const),
     });
     const svg = lineChart({
-      id: `latency-${b}`, title: `Inference latency at batch ${b}`, xLabel: 'sparsity (% of weights that are zero)', yLabel: 'µs per forward pass (median)',
-      series, xFormat: pc, yInclude: [0], yFormat: (v) => micros(v).replace(' µs', ''),
+      id: `latency-${b}`,
+      title: `Inference latency at batch ${b}`,
+      xLabel: 'sparsity (% of weights that are zero)',
+      yLabel: 'µs per forward pass (median)',
+      series,
+      xFormat: pc,
+      yInclude: [0],
+      yFormat: (v) => micros(v).replace(' µs', ''),
     });
-    return { svg, caption: `Median time of one forward pass of the whole model for a batch of ${b}. The dense model was timed in the same interleaved rounds as each compact one, so their ratio is trustworthy even when this machine's speed drifts.` };
+    return {
+      svg,
+      caption: `Median time of one forward pass of the whole model for a batch of ${b}. The dense model was timed in the same interleaved rounds as each compact one, so their ratio is trustworthy even when this machine's speed drifts.`,
+    };
   });
   if (batches.length) {
     const speedup = lineChart({
-      id: 'speedup', title: 'Speed-up of the compact model over dense', xLabel: 'sparsity (% of weights that are zero)', yLabel: 'dense time ÷ compact time',
-      series: batches.flatMap((b) => [...groups].map(([name, ps]) => ({
-        name: `batch ${b}${groups.size > 1 ? ` — ${name}` : ''}`,
-        points: ps.filter((p) => p.latency[b]).map((p) => [toPct(p.sparsity), p.latency[b].dense_us / p.latency[b].sparse_us] as const),
-      }))),
-      references: [{ name: 'break-even', value: 1 }], xFormat: pc, yInclude: [0], yFormat: (v) => `${Number(v.toPrecision(3))}×`,
+      id: 'speedup',
+      title: 'Speed-up of the compact model over dense',
+      xLabel: 'sparsity (% of weights that are zero)',
+      yLabel: 'dense time ÷ compact time',
+      series: batches.flatMap((b) =>
+        [...groups].map(([name, ps]) => ({
+          name: `batch ${b}${groups.size > 1 ? ` — ${name}` : ''}`,
+          points: ps.filter((p) => p.latency[b]).map((p) => [toPct(p.sparsity), p.latency[b].dense_us / p.latency[b].sparse_us] as const),
+        })),
+      ),
+      references: [{ name: 'break-even', value: 1 }],
+      xFormat: pc,
+      yInclude: [0],
+      yFormat: (v) => `${Number(v.toPrecision(3))}×`,
     });
     figures.push({ svg: speedup, caption: 'Above the break-even line the compact model is faster; below it, slower.' });
   }
@@ -118,15 +190,24 @@ function speedSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head: S
 function timeSection(r: SweepReport, groups: Map<string, SweepPoint[]>): Section {
   const targets = [...new Set(r.points.map((p) => p.targetSparsity))].sort((a, b) => a - b);
   const svg = barChart({
-    id: 'time', title: 'Pruning + fine-tuning time', xLabel: 'target sparsity', yLabel: 'seconds',
+    id: 'time',
+    title: 'Pruning + fine-tuning time',
+    xLabel: 'target sparsity',
+    yLabel: 'seconds',
     categories: targets.map(pct),
     groups: [...groups].map(([name, ps]) => ({ name, values: targets.map((t) => ps.find((p) => p.targetSparsity === t)?.pruneSeconds ?? NaN) })),
-    references: [{ name: 'dense training', value: r.dense.trainSeconds }], yFormat: (v) => `${Number(v.toPrecision(3))}`,
+    references: [{ name: 'dense training', value: r.dense.trainSeconds }],
+    yFormat: (v) => `${Number(v.toPrecision(3))}`,
   });
   const epochs = r.points.map((p) => p.fineTuneEpochs);
   return {
-    id: 'time', question: 'What does it cost in training time?', figures: [
-      { svg, caption: `Time to prune and fine-tune each model (${Math.min(...epochs)}–${Math.max(...epochs)} fine-tuning epochs), next to the ${secs(r.dense.trainSeconds)} of dense training it starts from.` },
+    id: 'time',
+    question: 'What does it cost in training time?',
+    figures: [
+      {
+        svg,
+        caption: `Time to prune and fine-tune each model (${Math.min(...epochs)}–${Math.max(...epochs)} fine-tuning epochs), next to the ${secs(r.dense.trainSeconds)} of dense training it starts from.`,
+      },
     ],
   };
 }
@@ -135,22 +216,34 @@ function gradientSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head
   const ps = groups.get(comboOf(head)) ?? [head];
   const names = layerNames(r);
   const svg = barChart({
-    id: 'grad-norms', title: 'Gradient norm per layer, before vs after pruning', xLabel: 'layer', yLabel: 'mean ‖∂L/∂W‖',
+    id: 'grad-norms',
+    title: 'Gradient norm per layer, before vs after pruning',
+    xLabel: 'layer',
+    yLabel: 'mean ‖∂L/∂W‖',
     categories: names,
     groups: [
       { name: 'before pruning', values: names.map((_, i) => head.gradNormsBefore[i] ?? NaN), color: '#555' },
       ...ps.map((p) => ({ name: `after, ${pct(p.sparsity)}`, values: names.map((_, i) => p.gradNormsAfter[i] ?? NaN) })),
     ],
   });
-  const figures: Figure[] = [{ svg, caption: `Mean gradient norm of each weight matrix over a few batches: of the dense model before pruning, and of each pruned model (${comboOf(head)}) after fine-tuning. Vanishing gradients would show as after-bars near zero.` }];
+  const figures: Figure[] = [
+    {
+      svg,
+      caption: `Mean gradient norm of each weight matrix over a few batches: of the dense model before pruning, and of each pruned model (${comboOf(head)}) after fine-tuning. Vanishing gradients would show as after-bars near zero.`,
+    },
+  ];
   const epochs = r.dense.epochs.filter((e) => e.gradNorms.length);
   if (epochs.length) {
     figures.push({
       svg: lineChart({
-        id: 'training-grad-norms', title: 'Gradient norm per layer during dense training', xLabel: 'epoch', yLabel: 'mean ‖∂L/∂W‖ (log scale)', yScale: 'log',
+        id: 'training-grad-norms',
+        title: 'Gradient norm per layer during dense training',
+        xLabel: 'epoch',
+        yLabel: 'mean ‖∂L/∂W‖ (log scale)',
+        yScale: 'log',
         series: names.map((n, i) => ({ name: `layer ${n}`, points: epochs.map((e) => [e.epoch, e.gradNorms[i] ?? NaN] as const) })),
       }),
-      caption: 'How large each layer\'s gradients are while the dense model trains, for comparison with the pruned models above.',
+      caption: "How large each layer's gradients are while the dense model trains, for comparison with the pruned models above.",
     });
   }
   return { id: 'gradients', question: 'Does it make gradients vanish?', figures };
@@ -160,18 +253,34 @@ function layerSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head: S
   const ps = groups.get(comboOf(head)) ?? [head];
   const names = layerNames(r);
   const sparsity = barChart({
-    id: 'layer-sparsity', title: 'Sparsity of each layer', xLabel: 'layer', yLabel: 'weights that are zero (%)',
-    categories: names, groups: ps.map((p) => ({ name: `${pct(p.sparsity)} overall`, values: names.map((_, i) => toPct(p.layers[i]?.sparsity ?? NaN)) })),
+    id: 'layer-sparsity',
+    title: 'Sparsity of each layer',
+    xLabel: 'layer',
+    yLabel: 'weights that are zero (%)',
+    categories: names,
+    groups: ps.map((p) => ({ name: `${pct(p.sparsity)} overall`, values: names.map((_, i) => toPct(p.layers[i]?.sparsity ?? NaN)) })),
     yFormat: pc,
   });
   const dead = barChart({
-    id: 'dead-neurons', title: 'Dead neurons removed by compaction', xLabel: 'layer (its output neurons)', yLabel: 'neurons removed',
-    categories: names, groups: ps.map((p) => ({ name: `${pct(p.sparsity)} overall`, values: names.map((_, i) => p.layers[i]?.deadRemoved ?? NaN) })),
+    id: 'dead-neurons',
+    title: 'Dead neurons removed by compaction',
+    xLabel: 'layer (its output neurons)',
+    yLabel: 'neurons removed',
+    categories: names,
+    groups: ps.map((p) => ({ name: `${pct(p.sparsity)} overall`, values: names.map((_, i) => p.layers[i]?.deadRemoved ?? NaN) })),
   });
   return {
-    id: 'layers', question: 'Where do the zeros go, and does the network shrink?', figures: [
-      { svg: sparsity, caption: `How the pruning scope (here ${comboOf(head)}) spread the zeros over the layers. The first layer usually holds most weights and takes most of the pruning.` },
-      { svg: dead, caption: `A hidden neuron left with no incoming weights outputs a constant (folded into the next layer's bias); one with no outgoing weights does nothing. Compaction removes both (${comboOf(head)}).` },
+    id: 'layers',
+    question: 'Where do the zeros go, and does the network shrink?',
+    figures: [
+      {
+        svg: sparsity,
+        caption: `How the pruning scope (here ${comboOf(head)}) spread the zeros over the layers. The first layer usually holds most weights and takes most of the pruning.`,
+      },
+      {
+        svg: dead,
+        caption: `A hidden neuron left with no incoming weights outputs a constant (folded into the next layer's bias); one with no outgoing weights does nothing. Compaction removes both (${comboOf(head)}).`,
+      },
     ],
   };
 }
@@ -179,11 +288,18 @@ function layerSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head: S
 function trainingSection(r: SweepReport): Section {
   const e = r.dense.epochs;
   const loss = lineChart({
-    id: 'training-loss', title: 'Dense training: loss per epoch', xLabel: 'epoch', yLabel: 'training loss',
-    series: [{ name: 'train loss', points: e.map((x) => [x.epoch, x.loss] as const) }], yInclude: [0],
+    id: 'training-loss',
+    title: 'Dense training: loss per epoch',
+    xLabel: 'epoch',
+    yLabel: 'training loss',
+    series: [{ name: 'train loss', points: e.map((x) => [x.epoch, x.loss] as const) }],
+    yInclude: [0],
   });
   const acc = lineChart({
-    id: 'training-accuracy', title: 'Dense training: accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy (%)',
+    id: 'training-accuracy',
+    title: 'Dense training: accuracy per epoch',
+    xLabel: 'epoch',
+    yLabel: 'accuracy (%)',
     series: [
       { name: 'train accuracy', dashed: true, points: e.map((x) => [x.epoch, toPct(x.trainAccuracy)] as const) },
       { name: 'test accuracy', points: e.filter((x) => x.testAccuracy !== null).map((x) => [x.epoch, toPct(x.testAccuracy!)] as const) },
@@ -191,7 +307,9 @@ function trainingSection(r: SweepReport): Section {
     yFormat: pc,
   });
   return {
-    id: 'training', question: 'How was the dense model trained?', figures: [
+    id: 'training',
+    question: 'How was the dense model trained?',
+    figures: [
       { svg: loss, caption: `${e.length} epochs in ${secs(r.dense.trainSeconds)}.` },
       { svg: acc, caption: `Final: ${accPct(r.dense.trainAccuracy)} train, ${accPct(r.dense.accuracy)} test accuracy.` },
     ],
@@ -200,23 +318,70 @@ function trainingSection(r: SweepReport): Section {
 
 function pointsTable(r: SweepReport, groups: Map<string, SweepPoint[]>): string {
   const batches = [...new Set(r.points.flatMap((p) => batchesOf(p.latency)))].sort((a, b) => Number(a) - Number(b));
-  const head = ['configuration', 'target', 'achieved', 'test acc', 'Δ vs dense', 'train acc', 'gap', 'test loss', 'bytes', 'smaller',
-    ...batches.map((b) => `batch ${b}`), 'prune time', 'fine-tune epochs', 'compact sizes', 'stored as', 'dead removed'];
+  const head = [
+    'configuration',
+    'target',
+    'achieved',
+    'test acc',
+    'Δ vs dense',
+    'train acc',
+    'gap',
+    'test loss',
+    'bytes',
+    'smaller',
+    ...batches.map((b) => `batch ${b}`),
+    'prune time',
+    'fine-tune epochs',
+    'compact sizes',
+    'stored as',
+    'dead removed',
+  ];
   const th = head.map((h) => `<th scope="col">${esc(h)}</th>`).join('');
-  const denseRow = ['dense', '—', pct(0), accPct(r.dense.accuracy), '—', accPct(r.dense.trainAccuracy), `${points(r.dense.trainAccuracy - r.dense.accuracy)}`,
-    r.dense.loss.toFixed(4), bytes(r.dense.bytes), '1.0×', ...batches.map((b) => (r.dense.latency[b] !== undefined ? micros(r.dense.latency[b]) : '—')),
-    secs(r.dense.trainSeconds), String(r.dense.epochs.length), r.model.sizes.join('→'), 'dense', '—'];
+  const denseRow = [
+    'dense',
+    '—',
+    pct(0),
+    accPct(r.dense.accuracy),
+    '—',
+    accPct(r.dense.trainAccuracy),
+    `${points(r.dense.trainAccuracy - r.dense.accuracy)}`,
+    r.dense.loss.toFixed(4),
+    bytes(r.dense.bytes),
+    '1.0×',
+    ...batches.map((b) => (r.dense.latency[b] !== undefined ? micros(r.dense.latency[b]) : '—')),
+    secs(r.dense.trainSeconds),
+    String(r.dense.epochs.length),
+    r.model.sizes.join('→'),
+    'dense',
+    '—',
+  ];
   const rows = [...groups.values()].flat().map((p) => {
     const d = p.accuracy - r.dense.accuracy;
-    return [comboOf(p), pct(p.targetSparsity), pct(p.sparsity), accPct(p.accuracy), `${d < 0 ? '−' : '+'}${points(d)}`, accPct(p.trainAccuracy),
-      points(p.gap), p.loss.toFixed(4), bytes(p.bytes), times(r.dense.bytes / p.bytes),
+    return [
+      comboOf(p),
+      pct(p.targetSparsity),
+      pct(p.sparsity),
+      accPct(p.accuracy),
+      `${d < 0 ? '−' : '+'}${points(d)}`,
+      accPct(p.trainAccuracy),
+      points(p.gap),
+      p.loss.toFixed(4),
+      bytes(p.bytes),
+      times(r.dense.bytes / p.bytes),
       ...batches.map((b) => (p.latency[b] ? `${micros(p.latency[b].sparse_us)} (${times(p.latency[b].dense_us / p.latency[b].sparse_us)})` : '—')),
-      secs(p.pruneSeconds), String(p.fineTuneEpochs),
-      [p.layers[0]?.in ?? '', ...p.layers.map((l) => l.out)].join('→'), p.layers.map((l) => l.format).join('/'), String(p.layers.reduce((s, l) => s + l.deadRemoved, 0))];
+      secs(p.pruneSeconds),
+      String(p.fineTuneEpochs),
+      [p.layers[0]?.in ?? '', ...p.layers.map((l) => l.out)].join('→'),
+      p.layers.map((l) => l.format).join('/'),
+      String(p.layers.reduce((s, l) => s + l.deadRemoved, 0)),
+    ];
   });
-  const tr = (cells: string[], cls = '') => `<tr${cls}>${cells.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`;
-  return `<div class="table-wrap"><table data-table="points"><thead><tr>${th}</tr></thead><tbody>${tr(denseRow, ' class="dense"')}${rows.map((c) => tr(c)).join('')}</tbody></table></div>`
-    + `<p class="note">Batch columns: median µs per forward pass of the compact model, and its speed-up over dense timed alongside. Accuracy differences are in percentage points.</p>`;
+  const tr = (cells: string[], cls = '') =>
+    `<tr${cls}>${cells.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`;
+  return (
+    `<div class="table-wrap"><table data-table="points"><thead><tr>${th}</tr></thead><tbody>${tr(denseRow, ' class="dense"')}${rows.map((c) => tr(c)).join('')}</tbody></table></div>` +
+    `<p class="note">Batch columns: median µs per forward pass of the compact model, and its speed-up over dense timed alongside. Accuracy differences are in percentage points.</p>`
+  );
 }
 
 function configBlock(r: SweepReport): string {
@@ -231,8 +396,10 @@ function configBlock(r: SweepReport): string {
     ['load average', r.machine.loadavg.map((x) => x.toFixed(2)).join(', ')],
     ['created', r.createdAt],
   ];
-  return `<dl class="config">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`
-    + `<p>Produced by:</p><pre data-command><code>${esc(r.command)}</code></pre>`;
+  return (
+    `<dl class="config">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>` +
+    `<p>Produced by:</p><pre data-command><code>${esc(r.command)}</code></pre>`
+  );
 }
 
 const CSS = `
@@ -273,13 +440,26 @@ export function renderReport(r: SweepReport): string {
   const summary = r.summary.length ? r.summary : summarize(r);
   const sections: Section[] = [];
   if (head) {
-    sections.push(accuracySection(r, groups), generalisationSection(r, groups), memorySection(r, groups),
-      speedSection(r, groups, head), timeSection(r, groups), gradientSection(r, groups, head), layerSection(r, groups, head));
+    sections.push(
+      accuracySection(r, groups),
+      generalisationSection(r, groups),
+      memorySection(r, groups),
+      speedSection(r, groups, head),
+      timeSection(r, groups),
+      gradientSection(r, groups, head),
+      layerSection(r, groups, head),
+    );
   }
   sections.push(trainingSection(r));
-  const body = sections.filter((s) => s.figures.length).map((s) => `<section id="${esc(s.id)}"><h2>${esc(s.question)}</h2><div class="grid">`
-    + s.figures.map((fig) => `<figure>${fig.svg}<figcaption>${esc(fig.caption)}</figcaption></figure>`).join('')
-    + '</div></section>').join('\n');
+  const body = sections
+    .filter((s) => s.figures.length)
+    .map(
+      (s) =>
+        `<section id="${esc(s.id)}"><h2>${esc(s.question)}</h2><div class="grid">` +
+        s.figures.map((fig) => `<figure>${fig.svg}<figcaption>${esc(fig.caption)}</figcaption></figure>`).join('') +
+        '</div></section>',
+    )
+    .join('\n');
   const [first, ...rest] = summary;
   return `<!doctype html>
 <html lang="en">

@@ -67,7 +67,8 @@ async function timeReps(fn: Variant['fn'], reps: number): Promise<number> {
 /** Calls `fn` repeatedly for about `ms` milliseconds. */
 async function spin(fn: Variant['fn'], ms: number): Promise<void> {
   const t0 = nowMs();
-  do await timeReps(fn, 1); while (nowMs() - t0 < ms);
+  do await timeReps(fn, 1);
+  while (nowMs() - t0 < ms);
 }
 
 /** Calls per run so that one run lasts at least `minRunMs` (measured on warm code). */

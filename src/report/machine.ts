@@ -47,8 +47,18 @@ export function machineProbes(k: Kernels, readBytes = 4 << 20, maddIters = 20000
   const lanes = KERNEL_FLAVORS[k.flavor].lanes;
   return {
     variants: [
-      { name: PROBE_READ, fn: () => { k.probe_read_bw(p, bytes, 1); } },
-      { name: PROBE_MADD, fn: () => { k.probe_madd_peak(ring, maddIters); } },
+      {
+        name: PROBE_READ,
+        fn: () => {
+          k.probe_read_bw(p, bytes, 1);
+        },
+      },
+      {
+        name: PROBE_MADD,
+        fn: () => {
+          k.probe_madd_peak(ring, maddIters);
+        },
+      },
     ],
     readBytes: bytes,
     maddFlops: 10 * maddIters * 2 * lanes,
@@ -62,7 +72,8 @@ export function machineLimits(setup: ProbeSetup, timings: readonly Timing[]): Ma
     if (!t) throw new Error(`machineLimits: no timing for ${name}`);
     return t;
   };
-  const read = find(PROBE_READ), madd = find(PROBE_MADD);
+  const read = find(PROBE_READ),
+    madd = find(PROBE_MADD);
   return {
     read_gbs: setup.readBytes / (read.median_us * 1e3),
     read_gbs_best: setup.readBytes / (read.min_us * 1e3),

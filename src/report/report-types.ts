@@ -5,7 +5,10 @@
 import type { EpochRecord } from '../nn/train.js';
 
 /** Median µs per forward pass of the whole model, dense kernels vs the compacted (CSR/dense mix) model. */
-export interface LatencyPair { dense_us: number; sparse_us: number }
+export interface LatencyPair {
+  dense_us: number;
+  sparse_us: number;
+}
 
 /** One layer of one compacted model. */
 export interface LayerPoint {
@@ -16,26 +19,36 @@ export interface LayerPoint {
   /** Stored nonzero weights. */
   nonzeros: number;
   /** Input and output widths after dead-neuron removal. */
-  in: number; out: number;
+  in: number;
+  out: number;
   /** Neurons of this layer's output removed as dead (no incoming or no outgoing weights). */
   deadRemoved: number;
 }
 
 /** One pruned-and-compacted model of the sweep. */
 export interface SweepPoint {
-  criterion: string; scope: string; schedule: string;
+  criterion: string;
+  scope: string;
+  schedule: string;
   /** Requested and achieved fraction of weights that are zero. */
-  targetSparsity: number; sparsity: number;
+  targetSparsity: number;
+  sparsity: number;
   /** Test and train metrics; `gap` = trainAccuracy − accuracy (the generalisation gap). */
-  accuracy: number; loss: number; trainAccuracy: number; trainLoss: number; gap: number;
+  accuracy: number;
+  loss: number;
+  trainAccuracy: number;
+  trainLoss: number;
+  gap: number;
   /** Compact model file size in bytes. */
   bytes: number;
   layers: LayerPoint[];
   /** Key: batch size as a string, e.g. "1", "64". */
   latency: Record<string, LatencyPair>;
-  pruneSeconds: number; fineTuneEpochs: number;
+  pruneSeconds: number;
+  fineTuneEpochs: number;
   /** Per layer, mean ‖∂L/∂W‖ over a few batches: before pruning and after fine-tuning. */
-  gradNormsBefore: number[]; gradNormsAfter: number[];
+  gradNormsBefore: number[];
+  gradNormsAfter: number[];
 }
 
 /** One epoch of the dense training run. */
@@ -43,14 +56,20 @@ export interface SweepPoint {
 export type ReportEpoch = Pick<EpochRecord, 'epoch' | 'loss' | 'trainAccuracy' | 'testAccuracy' | 'seconds' | 'gradNorms'>;
 
 export interface SweepReport {
-  title: string; createdAt: string; command: string;
+  title: string;
+  createdAt: string;
+  command: string;
   data: { spec: string; nTrain: number; nTest: number; nFeatures: number; nClasses: number };
   model: { sizes: number[]; activation: string };
   machine: { kernels: string; node: string; cpus: number; loadavg: number[] };
   dense: {
-    accuracy: number; loss: number; trainAccuracy: number; trainLoss: number;
+    accuracy: number;
+    loss: number;
+    trainAccuracy: number;
+    trainLoss: number;
     /** Size of the dense model stored in the compact format, and of the dense training-model file. */
-    bytes: number; denseFileBytes: number;
+    bytes: number;
+    denseFileBytes: number;
     trainSeconds: number;
     epochs: ReportEpoch[];
     /** Batch size (as a string) → median µs per forward pass. */

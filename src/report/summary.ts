@@ -32,8 +32,7 @@ export function bytes(n: number): string {
 }
 
 /** µs with sensible precision: 3.14 → "3.1 µs", 1234 → "1,234 µs". */
-export const micros = (us: number): string =>
-  `${us >= 100 ? Math.round(us).toLocaleString('en-US') : us >= 10 ? us.toFixed(1) : us.toPrecision(2)} µs`;
+export const micros = (us: number): string => `${us >= 100 ? Math.round(us).toLocaleString('en-US') : us >= 10 ? us.toFixed(1) : us.toPrecision(2)} µs`;
 
 /** Seconds: 0.42 → "0.42 s", 12.34 → "12.3 s". */
 export const secs = (s: number): string => `${s >= 10 ? s.toFixed(1) : s.toPrecision(2)} s`;
@@ -52,8 +51,7 @@ export function groupByCombo(ps: readonly SweepPoint[]): Map<string, SweepPoint[
 }
 
 /** Batch sizes measured, ascending numerically. */
-export const batchesOf = (lat: Record<string, unknown>): string[] =>
-  Object.keys(lat).sort((a, b) => Number(a) - Number(b));
+export const batchesOf = (lat: Record<string, unknown>): string[] => Object.keys(lat).sort((a, b) => Number(a) - Number(b));
 
 /**
  * The headline point: the most accurate point whose achieved sparsity is within 2.5 points of
@@ -90,8 +88,10 @@ function headline(r: SweepReport, h: SweepPoint): string {
   if (b !== undefined) parts.push(`${speedPhrase(h.latency[b])} at batch ${b}`);
   parts.push(accuracyPhrase(h.accuracy - r.dense.accuracy));
   const last = parts.pop()!;
-  return `At ${pct(h.sparsity)} sparsity (${comboOf(h)}) this model is ${parts.join(', ')} and ${last} than the dense model `
-    + `(${accPct(h.accuracy)} vs ${accPct(r.dense.accuracy)} test accuracy).`;
+  return (
+    `At ${pct(h.sparsity)} sparsity (${comboOf(h)}) this model is ${parts.join(', ')} and ${last} than the dense model ` +
+    `(${accPct(h.accuracy)} vs ${accPct(r.dense.accuracy)} test accuracy).`
+  );
 }
 
 function accuracySentence(r: SweepReport): string {
@@ -105,7 +105,8 @@ function accuracySentence(r: SweepReport): string {
   const head = `Accuracy: dense test accuracy is ${accPct(r.dense.accuracy)}; `;
   const tail = `at the highest sparsity measured, ${pct(sparsest.sparsity)} (${comboOf(sparsest)}), it is ${accPct(sparsest.accuracy)}.`;
   if (!bestKept) return `${head}no pruned model stays within 1 point of it; ${tail}`;
-  if (bestKept === sparsest) return `${head}it stays within 1 point of that at every sparsity up to ${pct(bestKept.sparsity)} (${comboOf(bestKept)}, ${accPct(bestKept.accuracy)}).`;
+  if (bestKept === sparsest)
+    return `${head}it stays within 1 point of that at every sparsity up to ${pct(bestKept.sparsity)} (${comboOf(bestKept)}, ${accPct(bestKept.accuracy)}).`;
   return `${head}it stays within 1 point up to ${pct(bestKept.sparsity)} sparsity (${comboOf(bestKept)}, ${accPct(bestKept.accuracy)}); ${tail}`;
 }
 
@@ -113,8 +114,10 @@ function generalisationSentence(r: SweepReport, h: SweepPoint): string {
   const denseGap = r.dense.trainAccuracy - r.dense.accuracy;
   const d = h.gap - denseGap;
   const verdict = Math.abs(d) < 0.0005 ? 'unchanged' : d < 0 ? `narrower by ${points(d)} points` : `wider by ${points(d)} points`;
-  return `Generalisation: the train–test accuracy gap is ${points(denseGap)} points for the dense model `
-    + `and ${points(h.gap)} points at ${pct(h.sparsity)} sparsity (${verdict}).`;
+  return (
+    `Generalisation: the train–test accuracy gap is ${points(denseGap)} points for the dense model ` +
+    `and ${points(h.gap)} points at ${pct(h.sparsity)} sparsity (${verdict}).`
+  );
 }
 
 function memorySentence(r: SweepReport, h: SweepPoint): string {
@@ -134,15 +137,17 @@ function speedSentences(r: SweepReport, h: SweepPoint): string[] {
     const faster = measured.map((p) => p.latency[b].dense_us > p.latency[b].sparse_us);
     if (measured.length > 1) {
       if (faster.every(Boolean)) s += `; the compact model is faster at every sparsity measured (from ${pct(measured[0].sparsity)})`;
-      else if (!faster.some(Boolean)) s += `; the compact model is slower than dense at every sparsity measured (up to ${pct(measured[measured.length - 1].sparsity)})`;
+      else if (!faster.some(Boolean))
+        s += `; the compact model is slower than dense at every sparsity measured (up to ${pct(measured[measured.length - 1].sparsity)})`;
       else {
         // the lowest sparsity from which every sparser point is faster
         let k = faster.length;
         while (k > 0 && faster[k - 1]) k--;
         const slower = measured.filter((_, i) => !faster[i]).map((p) => pct(p.sparsity));
-        s += k < faster.length
-          ? `; it is faster from ${pct(measured[k].sparsity)} sparsity on, and slower at ${slower.join(', ')}`
-          : `; it is slower at ${slower.join(', ')}`;
+        s +=
+          k < faster.length
+            ? `; it is faster from ${pct(measured[k].sparsity)} sparsity on, and slower at ${slower.join(', ')}`
+            : `; it is slower at ${slower.join(', ')}`;
       }
     }
     return `${s}.`;
@@ -151,8 +156,10 @@ function speedSentences(r: SweepReport, h: SweepPoint): string[] {
 
 function timeSentence(r: SweepReport, h: SweepPoint): string {
   const extra = r.dense.trainSeconds > 0 ? ` (+${Math.round((h.pruneSeconds / r.dense.trainSeconds) * 100)}%)` : '';
-  return `Training time: dense training took ${secs(r.dense.trainSeconds)} (${r.dense.epochs.length} epochs); pruning to ${pct(h.sparsity)} `
-    + `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}.`;
+  return (
+    `Training time: dense training took ${secs(r.dense.trainSeconds)} (${r.dense.epochs.length} epochs); pruning to ${pct(h.sparsity)} ` +
+    `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}.`
+  );
 }
 
 function gradientSentence(h: SweepPoint): string | undefined {
@@ -161,10 +168,12 @@ function gradientSentence(h: SweepPoint): string | undefined {
   const ratios = Array.from({ length: n }, (_, i) => h.gradNormsAfter[i] / h.gradNormsBefore[i]);
   if (!ratios.every(Number.isFinite)) return undefined;
   const list = ratios.map((x) => `${x.toPrecision(2)}×`).join(', ');
-  const lo = Math.min(...ratios), worst = ratios.indexOf(lo) + 1;
-  const verdict = lo < 0.1
-    ? `layer ${worst}'s gradient fell to ${pct(lo)} of its pre-pruning size: gradients do shrink sharply there`
-    : `no layer's gradient fell below 10% of its pre-pruning size, so there is no sign of vanishing gradients`;
+  const lo = Math.min(...ratios),
+    worst = ratios.indexOf(lo) + 1;
+  const verdict =
+    lo < 0.1
+      ? `layer ${worst}'s gradient fell to ${pct(lo)} of its pre-pruning size: gradients do shrink sharply there`
+      : `no layer's gradient fell below 10% of its pre-pruning size, so there is no sign of vanishing gradients`;
   return `Gradients: after pruning to ${pct(h.sparsity)} and fine-tuning, each layer's mean gradient norm is ${list} its value before pruning (layers 1–${n}); ${verdict}.`;
 }
 
@@ -172,11 +181,17 @@ function depthSentence(r: SweepReport, h: SweepPoint): string {
   const L = r.model.sizes.length - 1;
   const per = h.layers.map((l) => pct(l.sparsity)).join(', ');
   const dead = h.layers.reduce((s, l) => s + l.deadRemoved, 0);
-  const deadText = dead > 0
-    ? ` Compaction removed ${dead} dead neuron${dead === 1 ? '' : 's'} (${h.layers.map((l, i) => (l.deadRemoved ? `layer ${i + 1}: ${l.deadRemoved}` : '')).filter(Boolean).join(', ')}).`
-    : ' Compaction found no dead neurons to remove.';
-  return `Depth: this is a ${L}-layer network (${r.model.sizes.join('–')}, ${r.model.activation}); at ${pct(h.sparsity)} overall the layers are ${per} sparse.`
-    + `${deadText} These numbers hold for this depth only: sweep a deeper --hidden to see how they carry over.`;
+  const deadText =
+    dead > 0
+      ? ` Compaction removed ${dead} dead neuron${dead === 1 ? '' : 's'} (${h.layers
+          .map((l, i) => (l.deadRemoved ? `layer ${i + 1}: ${l.deadRemoved}` : ''))
+          .filter(Boolean)
+          .join(', ')}).`
+      : ' Compaction found no dead neurons to remove.';
+  return (
+    `Depth: this is a ${L}-layer network (${r.model.sizes.join('–')}, ${r.model.activation}); at ${pct(h.sparsity)} overall the layers are ${per} sparse.` +
+    `${deadText} These numbers hold for this depth only: sweep a deeper --hidden to see how they carry over.`
+  );
 }
 
 /** Plain-language sentences answering the FAQ from the numbers, headline first. */

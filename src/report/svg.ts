@@ -23,7 +23,10 @@ export interface LineSeries {
   dashed?: boolean;
 }
 
-export interface Reference { name: string; value: number }
+export interface Reference {
+  name: string;
+  value: number;
+}
 
 export interface LineChartOptions {
   id: string;
@@ -41,7 +44,11 @@ export interface LineChartOptions {
   width?: number;
 }
 
-export interface BarGroup { name: string; values: readonly number[]; color?: string }
+export interface BarGroup {
+  name: string;
+  values: readonly number[];
+  color?: string;
+}
 
 export interface BarChartOptions {
   id: string;
@@ -70,7 +77,11 @@ const trim = (s: string) => (s.includes('.') && !s.includes('e') ? s.replace(/\.
 /** "Nice" tick values (1, 2, 2.5 or 5 × 10^k steps) covering [min, max] with about `count` ticks. */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!(Number.isFinite(min) && Number.isFinite(max))) throw new RangeError(`niceTicks: non-finite range [${min}, ${max}]`);
-  if (min === max) { const d = Math.abs(min) * 0.1 || 1; min -= d; max += d; }
+  if (min === max) {
+    const d = Math.abs(min) * 0.1 || 1;
+    min -= d;
+    max += d;
+  }
   if (min > max) [min, max] = [max, min];
   const raw = (max - min) / Math.max(1, count - 1);
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -97,22 +108,37 @@ export function logTicks(min: number, max: number): number[] {
 }
 
 // Layout, in viewBox units (≈ CSS px at the default width).
-const TITLE_H = 28, M_LEFT = 70, M_RIGHT = 20, M_BOTTOM = 44, PLOT_H = 220, LEGEND_ROW = 18;
+const TITLE_H = 28,
+  M_LEFT = 70,
+  M_RIGHT = 20,
+  M_BOTTOM = 44,
+  PLOT_H = 220,
+  LEGEND_ROW = 18;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"';
 const f = (v: number) => (Math.round(v * 10) / 10).toString();
 
-interface Legend { svg: string; height: number }
+interface Legend {
+  svg: string;
+  height: number;
+}
 
 /** Legend items laid out left to right, wrapping, below the plot. */
 function legend(items: { name: string; color: string; dashed?: boolean; kind: 'line' | 'bar' }[], top: number, width: number): Legend {
-  let x = M_LEFT, y = top + 12, rows = items.length ? 1 : 0;
+  let x = M_LEFT,
+    y = top + 12,
+    rows = items.length ? 1 : 0;
   const parts: string[] = [];
   for (const it of items) {
     const w = 30 + it.name.length * 6.9;
-    if (x + w > width - M_RIGHT && x > M_LEFT) { x = M_LEFT; y += LEGEND_ROW; rows++; }
-    const mark = it.kind === 'bar'
-      ? `<rect x="${f(x)}" y="${f(y - 9)}" width="14" height="10" fill="${it.color}"/>`
-      : `<line x1="${f(x)}" y1="${f(y - 4)}" x2="${f(x + 18)}" y2="${f(y - 4)}" stroke="${it.color}" stroke-width="2.5"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`;
+    if (x + w > width - M_RIGHT && x > M_LEFT) {
+      x = M_LEFT;
+      y += LEGEND_ROW;
+      rows++;
+    }
+    const mark =
+      it.kind === 'bar'
+        ? `<rect x="${f(x)}" y="${f(y - 9)}" width="14" height="10" fill="${it.color}"/>`
+        : `<line x1="${f(x)}" y1="${f(y - 4)}" x2="${f(x + 18)}" y2="${f(y - 4)}" stroke="${it.color}" stroke-width="2.5"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`;
     parts.push(`<g class="legend-item">${mark}<text x="${f(x + 22)}" y="${f(y)}" font-size="12.5">${escapeXml(it.name)}</text></g>`);
     x += w;
   }
@@ -120,10 +146,13 @@ function legend(items: { name: string; color: string; dashed?: boolean; kind: 'l
 }
 
 function frame(id: string, title: string, width: number, height: number, body: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" data-chart="${escapeXml(id)}" viewBox="0 0 ${width} ${f(height)}" role="img" aria-label="${escapeXml(title)}" ${FONT}>`
-    + `<title>${escapeXml(title)}</title>`
-    + `<text x="${M_LEFT}" y="18" font-size="15" font-weight="600">${escapeXml(title)}</text>`
-    + body + '</svg>';
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" data-chart="${escapeXml(id)}" viewBox="0 0 ${width} ${f(height)}" role="img" aria-label="${escapeXml(title)}" ${FONT}>` +
+    `<title>${escapeXml(title)}</title>` +
+    `<text x="${M_LEFT}" y="18" font-size="15" font-weight="600">${escapeXml(title)}</text>` +
+    body +
+    '</svg>'
+  );
 }
 
 /** The plot area [x0,x1]×[y0,y1] (y0 top) of a chart `width` wide: margins left and right, the title above. */
@@ -155,11 +184,16 @@ function axes(area: { x0: number; x1: number; y0: number; y1: number }, xTicks: 
 }
 
 function referenceLines(refs: readonly Reference[], sy: (v: number) => number, x0: number, x1: number, fmt: (v: number) => string): string {
-  return refs.filter((r) => Number.isFinite(r.value)).map((r) => {
-    const y = sy(r.value);
-    return `<g data-reference="${escapeXml(r.name)}" data-y="${r.value}"><line x1="${f(x0)}" y1="${f(y)}" x2="${f(x1)}" y2="${f(y)}" stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"/>`
-      + `<text x="${f(x1 - 4)}" y="${f(y - 4)}" font-size="12" text-anchor="end" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(`${r.name} ${fmt(r.value)}`)}</text></g>`;
-  }).join('');
+  return refs
+    .filter((r) => Number.isFinite(r.value))
+    .map((r) => {
+      const y = sy(r.value);
+      return (
+        `<g data-reference="${escapeXml(r.name)}" data-y="${r.value}"><line x1="${f(x0)}" y1="${f(y)}" x2="${f(x1)}" y2="${f(y)}" stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"/>` +
+        `<text x="${f(x1 - 4)}" y="${f(y - 4)}" font-size="12" text-anchor="end" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(`${r.name} ${fmt(r.value)}`)}</text></g>`
+      );
+    })
+    .join('');
 }
 
 function noData(id: string, title: string, width: number): string {
@@ -169,12 +203,17 @@ function noData(id: string, title: string, width: number): string {
 /** A line chart: one polyline and one marker per point for each series. Non-finite points are skipped. */
 export function lineChart(o: LineChartOptions): string {
   const width = o.width ?? 520;
-  const xFmt = o.xFormat ?? formatNumber, yFmt = o.yFormat ?? formatNumber;
+  const xFmt = o.xFormat ?? formatNumber,
+    yFmt = o.yFormat ?? formatNumber;
   const log = o.yScale === 'log';
   const ok = (p: readonly [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!log || p[1] > 0);
   const series = o.series.map((s, i) => ({
-    ...s, color: s.color ?? PALETTE[i % PALETTE.length],
-    points: s.points.filter(ok).slice().sort((a, b) => a[0] - b[0]),
+    ...s,
+    color: s.color ?? PALETTE[i % PALETTE.length],
+    points: s.points
+      .filter(ok)
+      .slice()
+      .sort((a, b) => a[0] - b[0]),
   }));
   const refs = (o.references ?? []).filter((r) => Number.isFinite(r.value) && (!log || r.value > 0));
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
@@ -197,12 +236,22 @@ export function lineChart(o: LineChartOptions): string {
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i ? 'L' : 'M'}${f(sx(p[0]))} ${f(sy(p[1]))}`).join(' ');
-    const dots = s.points.map((p) =>
-      `<circle cx="${f(sx(p[0]))}" cy="${f(sy(p[1]))}" r="3.2" fill="${s.dashed ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.5" data-x="${p[0]}" data-y="${p[1]}">`
-      + `<title>${escapeXml(`${s.name}: ${xFmt(p[0])}, ${yFmt(p[1])}`)}</title></circle>`).join('');
-    body.push(`<g data-series="${escapeXml(s.name)}"><path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>${dots}</g>`);
+    const dots = s.points
+      .map(
+        (p) =>
+          `<circle cx="${f(sx(p[0]))}" cy="${f(sy(p[1]))}" r="3.2" fill="${s.dashed ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.5" data-x="${p[0]}" data-y="${p[1]}">` +
+          `<title>${escapeXml(`${s.name}: ${xFmt(p[0])}, ${yFmt(p[1])}`)}</title></circle>`,
+      )
+      .join('');
+    body.push(
+      `<g data-series="${escapeXml(s.name)}"><path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>${dots}</g>`,
+    );
   }
-  const lg = legend(series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed, kind: 'line' as const })), y1 + M_BOTTOM, width);
+  const lg = legend(
+    series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed, kind: 'line' as const })),
+    y1 + M_BOTTOM,
+    width,
+  );
   body.push(lg.svg);
   return frame(o.id, o.title, width, y1 + M_BOTTOM + lg.height, body.join(''));
 }
@@ -226,24 +275,34 @@ export function barChart(o: BarChartOptions): string {
   const { x0, x1, y0, y1 } = area;
   const sy = (v: number) => y1 - ((v - yt[0]) / (yt[yt.length - 1] - yt[0] || 1)) * (y1 - y0);
   const band = (x1 - x0) / o.categories.length;
-  const inner = band * 0.8, bw = inner / Math.max(1, groups.length);
+  const inner = band * 0.8,
+    bw = inner / Math.max(1, groups.length);
 
   const xTicks = o.categories.map((c, i) => ({ pos: x0 + band * (i + 0.5), label: c }));
   const yTicks = yt.map((t) => ({ pos: sy(t), label: yFmt(t) }));
   const body: string[] = [axes(area, xTicks, yTicks, o.xLabel, o.yLabel)];
   groups.forEach((g, gi) => {
-    const bars = o.categories.map((c, ci) => {
-      const v = g.values[ci];
-      if (!Number.isFinite(v)) return '';
-      const x = x0 + band * ci + (band - inner) / 2 + gi * bw;
-      const top = Math.min(sy(v), sy(0)), h = Math.abs(sy(v) - sy(0));
-      return `<rect x="${f(x)}" y="${f(top)}" width="${f(Math.max(1, bw - 1))}" height="${f(h)}" fill="${g.color}" data-series="${escapeXml(g.name)}" data-category="${escapeXml(c)}" data-value="${v}">`
-        + `<title>${escapeXml(`${g.name}, ${c}: ${yFmt(v)}`)}</title></rect>`;
-    }).join('');
+    const bars = o.categories
+      .map((c, ci) => {
+        const v = g.values[ci];
+        if (!Number.isFinite(v)) return '';
+        const x = x0 + band * ci + (band - inner) / 2 + gi * bw;
+        const top = Math.min(sy(v), sy(0)),
+          h = Math.abs(sy(v) - sy(0));
+        return (
+          `<rect x="${f(x)}" y="${f(top)}" width="${f(Math.max(1, bw - 1))}" height="${f(h)}" fill="${g.color}" data-series="${escapeXml(g.name)}" data-category="${escapeXml(c)}" data-value="${v}">` +
+          `<title>${escapeXml(`${g.name}, ${c}: ${yFmt(v)}`)}</title></rect>`
+        );
+      })
+      .join('');
     body.push(`<g data-series="${escapeXml(g.name)}">${bars}</g>`);
   });
   body.push(referenceLines(refs, sy, x0, x1, yFmt));
-  const lg = legend(groups.map((g) => ({ name: g.name, color: g.color, kind: 'bar' as const })), y1 + M_BOTTOM, width);
+  const lg = legend(
+    groups.map((g) => ({ name: g.name, color: g.color, kind: 'bar' as const })),
+    y1 + M_BOTTOM,
+    width,
+  );
   body.push(lg.svg);
   return frame(o.id, o.title, width, y1 + M_BOTTOM + lg.height, body.join(''));
 }

@@ -76,9 +76,10 @@ const gradNorms = (sq: Float32Array[]) => sq.map((s) => Math.sqrt(s.reduce((a, v
 
 /** Rows of the test split as a row-major batch (wrapping around if the split is small). */
 function sampleBatch(data: SplitDataset, batch: number): Float32Array {
-  const { test } = data, F = test.nFeatures;
+  const { test } = data,
+    F = test.nFeatures;
   const x = new Float32Array(batch * F);
-  for (let j = 0; j < batch; j++) x.set(test.features.subarray(((j % test.nSamples) * F), ((j % test.nSamples) + 1) * F), j * F);
+  for (let j = 0; j < batch; j++) x.set(test.features.subarray((j % test.nSamples) * F, ((j % test.nSamples) + 1) * F), j * F);
   return x;
 }
 
@@ -91,21 +92,37 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const k = defaultKernels();
 
   // 1. train the dense model (recording each weight's range for the 'range' criterion)
-  const dense = createMLP({ sizes, activation: o.activation, seed: o.seed }, {
-    mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
-  });
+  const dense = createMLP(
+    { sizes, activation: o.activation, seed: o.seed },
+    {
+      mean: data.mean,
+      scale: data.scale,
+      featureNames: data.train.featureNames,
+      labelNames: data.train.labelNames,
+    },
+  );
   const rewindEpoch = o.rewindEpoch ?? 0;
   if (rewindEpoch > o.train.epochs) throw new RangeError(`rewind epoch ${rewindEpoch} is after the last training epoch (${o.train.epochs})`);
   const history = new HistoryRecorder(dense, { rewindEpoch });
   log(`training ${sizes.join('-')} for ${o.train.epochs} epochs`);
-  const tr = await train(dense, data, { seed: o.seed, ...o.train }, {
-    onGradient: history.hooks.onGradient,
-    onEpoch: (r, m) => { history.onEpoch(r.epoch, m); log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`); },
-  });
-  if (rewindEpoch > 0 && !history.history.rewind) throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
+  const tr = await train(
+    dense,
+    data,
+    { seed: o.seed, ...o.train },
+    {
+      onGradient: history.hooks.onGradient,
+      onEpoch: (r, m) => {
+        history.onEpoch(r.epoch, m);
+        log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`);
+      },
+    },
+  );
+  if (rewindEpoch > 0 && !history.history.rewind)
+    throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
   dense.history = history.history;
   dense.provenance = { data: o.dataSpec, sizes, activation: o.activation, train: { ...o.train, seed: o.seed } };
-  const denseTest = evaluate(dense, data.test), denseTrain = evaluate(dense, data.train);
+  const denseTest = evaluate(dense, data.test),
+    denseTrain = evaluate(dense, data.train);
   const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed };
   const gradBefore = gradNorms(computeGradients(dense, data.train, gradOpts).sqGrads);
   const denseCompact = compact(dense, { layout: 'dense', values: 'f32' });
@@ -121,58 +138,93 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const denseLatency: Record<string, number[]> = {};
   const targets = [...o.sparsities].sort((a, b) => a - b);
 
-  for (const criterion of o.criteria) for (const scope of o.scopes) for (const schedule of o.schedules) {
-    let chain = dense; // iterative: each point continues from the previous one
-    for (const target of targets) {
-      const t0 = performance.now();
-      const base: PruneOptions = {
-        amount: { sparsity: target }, criterion, scope, seed: o.seed,
-        inputs: { seed: o.seed },
-        finetuneEpochs: o.finetuneEpochs,
-        schedule: schedule === 'iterative' ? 'oneshot' : schedule,
-        rewindEpoch,
-      };
-      const start = schedule === 'iterative' ? chain : dense;
-      // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
-      const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
-      const { model, steps } = await pruneModel(start, ctx, base);
-      if (schedule === 'iterative') chain = model;
-      const pruneSeconds = (performance.now() - t0) / 1000;
-      const test = evaluate(model, data.test), trn = evaluate(model, data.train);
-      const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
-      const c = compact(model, { values: o.values ?? 'f32', batchSizes: batches });
-      const bytes = encodeModel(c.compact);
-      const sparseRuntime: Model = loadModelSync(bytes);
-      const latency: Record<string, LatencyPair> = {};
-      for (const b of batches) {
-        const x = inputs.get(b)!;
-        const [d, s] = await timeInterleaved([
-          { name: 'dense', fn: () => denseRuntime.predictProba(x, b) },
-          { name: 'sparse', fn: () => sparseRuntime.predictProba(x, b) },
-        ], { runs, warmupMs: 40, settleMs: 20 });
-        latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
-        (denseLatency[String(b)] ??= []).push(d.median_us);
+  for (const criterion of o.criteria)
+    for (const scope of o.scopes)
+      for (const schedule of o.schedules) {
+        let chain = dense; // iterative: each point continues from the previous one
+        for (const target of targets) {
+          const t0 = performance.now();
+          const base: PruneOptions = {
+            amount: { sparsity: target },
+            criterion,
+            scope,
+            seed: o.seed,
+            inputs: { seed: o.seed },
+            finetuneEpochs: o.finetuneEpochs,
+            schedule: schedule === 'iterative' ? 'oneshot' : schedule,
+            rewindEpoch,
+          };
+          const start = schedule === 'iterative' ? chain : dense;
+          // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
+          const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
+          const { model, steps } = await pruneModel(start, ctx, base);
+          if (schedule === 'iterative') chain = model;
+          const pruneSeconds = (performance.now() - t0) / 1000;
+          const test = evaluate(model, data.test),
+            trn = evaluate(model, data.train);
+          const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
+          const c = compact(model, { values: o.values ?? 'f32', batchSizes: batches });
+          const bytes = encodeModel(c.compact);
+          const sparseRuntime: Model = loadModelSync(bytes);
+          const latency: Record<string, LatencyPair> = {};
+          for (const b of batches) {
+            const x = inputs.get(b)!;
+            const [d, s] = await timeInterleaved(
+              [
+                { name: 'dense', fn: () => denseRuntime.predictProba(x, b) },
+                { name: 'sparse', fn: () => sparseRuntime.predictProba(x, b) },
+              ],
+              { runs, warmupMs: 40, settleMs: 20 },
+            );
+            latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
+            (denseLatency[String(b)] ??= []).push(d.median_us);
+          }
+          const sp = sparsityOf(model);
+          points.push({
+            criterion,
+            scope,
+            schedule,
+            targetSparsity: target,
+            sparsity: sp.total,
+            accuracy: test.accuracy,
+            loss: test.loss,
+            trainAccuracy: trn.accuracy,
+            trainLoss: trn.loss,
+            gap: trn.accuracy - test.accuracy,
+            bytes: bytes.length,
+            layers: c.report.layers.map((L, i) => ({
+              sparsity: sp.layers[i],
+              format: L.format,
+              nonzeros: L.nonzeros,
+              in: L.inFeatures,
+              out: L.outFeatures,
+              deadRemoved: L.removedNeurons,
+            })),
+            latency,
+            pruneSeconds,
+            fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
+            gradNormsBefore: gradBefore,
+            gradNormsAfter: gradAfter,
+          });
+          if (o.keepModels) {
+            pruned.push(model);
+            compactFiles.push(bytes);
+          }
+          log(
+            `  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
+              `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`,
+          );
+        }
       }
-      const sp = sparsityOf(model);
-      points.push({
-        criterion, scope, schedule, targetSparsity: target, sparsity: sp.total,
-        accuracy: test.accuracy, loss: test.loss, trainAccuracy: trn.accuracy, trainLoss: trn.loss, gap: trn.accuracy - test.accuracy,
-        bytes: bytes.length,
-        layers: c.report.layers.map((L, i) => ({
-          sparsity: sp.layers[i],
-          format: L.format, nonzeros: L.nonzeros, in: L.inFeatures, out: L.outFeatures, deadRemoved: L.removedNeurons,
-        })),
-        latency, pruneSeconds,
-        fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
-        gradNormsBefore: gradBefore, gradNormsAfter: gradAfter,
-      });
-      if (o.keepModels) { pruned.push(model); compactFiles.push(bytes); }
-      log(`  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
-        `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`);
-    }
-  }
 
-  const epochs: ReportEpoch[] = tr.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy, seconds: e.seconds, gradNorms: e.gradNorms }));
+  const epochs: ReportEpoch[] = tr.epochs.map((e) => ({
+    epoch: e.epoch,
+    loss: e.loss,
+    trainAccuracy: e.trainAccuracy,
+    testAccuracy: e.testAccuracy,
+    seconds: e.seconds,
+    gradNorms: e.gradNorms,
+  }));
   const report: SweepReport = {
     title: `prunekit sweep: ${sizes.join('-')} on ${o.dataSpec}`,
     createdAt: new Date().toISOString(),
@@ -181,8 +233,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     model: { sizes: layerSizes(dense), activation: o.activation },
     machine: { kernels: k.flavor, node: process.version, cpus: cpus().length, loadavg: loadavg() },
     dense: {
-      accuracy: denseTest.accuracy, loss: denseTest.loss, trainAccuracy: denseTrain.accuracy, trainLoss: denseTrain.loss,
-      bytes: denseBytes.length, denseFileBytes: encodeMLP(dense).length, trainSeconds: tr.seconds, epochs,
+      accuracy: denseTest.accuracy,
+      loss: denseTest.loss,
+      trainAccuracy: denseTrain.accuracy,
+      trainLoss: denseTrain.loss,
+      bytes: denseBytes.length,
+      denseFileBytes: encodeMLP(dense).length,
+      trainSeconds: tr.seconds,
+      epochs,
       latency: Object.fromEntries(Object.entries(denseLatency).map(([b, xs]) => [b, median(xs)])),
     },
     points,

@@ -70,15 +70,20 @@ export class RuntimeModel implements Model {
   private bufs: [F32Buf, F32Buf] | null = null;
   private readonly summary: ModelInfo;
 
-  constructor(private readonly k: Kernels, m: CompactModel, fileBytes: number) {
+  constructor(
+    private readonly k: Kernels,
+    m: CompactModel,
+    fileBytes: number,
+  ) {
     this.layers = m.layers.map((L) => {
       const act = Act[L.activation];
       const base = { rows: L.outFeatures, cols: L.inFeatures, act, bias: L.bias };
       if (L.outFeatures === 0 || L.inFeatures === 0) return { ...base, dev: null };
       const vals = valuesF32(L.values);
-      const dev = L.layout === 'dense'
-        ? uploadDense(k, vals, L.bias, L.outFeatures, L.inFeatures)
-        : uploadCsr(k, { rows: L.outFeatures, cols: L.inFeatures, data: vals, indices: L.indices, indptr: L.indptr }, L.bias);
+      const dev =
+        L.layout === 'dense'
+          ? uploadDense(k, vals, L.bias, L.outFeatures, L.inFeatures)
+          : uploadCsr(k, { rows: L.outFeatures, cols: L.inFeatures, data: vals, indices: L.indices, indptr: L.indptr }, L.bias);
       return { ...base, dev };
     });
     this.inFeatures = m.layers[0].inFeatures;
@@ -158,7 +163,8 @@ export class RuntimeModel implements Model {
 
   /** Samples start…start+b−1 of x through every layer, into `out` (row-major); `checked`: no non-finite logit passes. */
   private forwardChunk(x: ArrayLike<number>, start: number, b: number, out: Float32Array, checked = true): void {
-    const F = this.inFeatures, O = this.outFeatures;
+    const F = this.inFeatures,
+      O = this.outFeatures;
     let [X, Y] = this.ensureCapacity(b);
     // Row-major samples → standardised feature-major activations [feature][sample]: copy the rows
     // into Y (a typed-array set), then one wasm pass standardises and transposes them into X in
@@ -202,7 +208,7 @@ export class RuntimeModel implements Model {
       let m = -Infinity;
       for (let o = 0; o < O; o++) m = Math.max(m, z[s * O + o]);
       let sum = 0;
-      for (let o = 0; o < O; o++) sum += (z[s * O + o] = Math.exp(z[s * O + o] - m));
+      for (let o = 0; o < O; o++) sum += z[s * O + o] = Math.exp(z[s * O + o] - m);
       for (let o = 0; o < O; o++) z[s * O + o] /= sum;
     }
     return z;

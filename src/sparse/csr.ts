@@ -40,7 +40,11 @@ export function denseToCsr(weight: ArrayLike<number>, rows: number, cols: number
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const w = weight[r * cols + c];
-      if (w !== 0) { data[k] = w; indices[k] = c; k++; }
+      if (w !== 0) {
+        data[k] = w;
+        indices[k] = c;
+        k++;
+      }
     }
     indptr[r + 1] = k;
   }

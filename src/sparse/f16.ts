@@ -24,12 +24,12 @@ export function f32ToF16Bits(x: number): number {
     const rem = m24 & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
     let m = m24 >>> shift;
-    if (rem > half || (rem === half && (m & 1))) m++; // may carry into the smallest normal: still right
+    if (rem > half || (rem === half && m & 1)) m++; // may carry into the smallest normal: still right
     return sign | m;
   }
   let h = sign | (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // a carry may roll into the exponent (up to Inf): right
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry may roll into the exponent (up to Inf): right
   return h;
 }
 

@@ -113,7 +113,10 @@ interface FileMeta {
 function valueTensors(prefix: string, v: StoredValues, shape: number[]): [string, Tensor][] {
   if (v.encoding === 'f32') return [[prefix, { dtype: 'F32', shape, data: v.values }]];
   if (v.encoding === 'f16') return [[prefix, { dtype: 'F16', shape, data: v.bits }]];
-  return [[prefix, { dtype: 'U8', shape, data: v.codes }], [`${prefixWeight(prefix)}.codebook`, { dtype: 'F32', shape: [v.codebook.length], data: v.codebook }]];
+  return [
+    [prefix, { dtype: 'U8', shape, data: v.codes }],
+    [`${prefixWeight(prefix)}.codebook`, { dtype: 'F32', shape: [v.codebook.length], data: v.codebook }],
+  ];
 }
 /** `layers.0.weight.data` → `layers.0.weight`; `layers.0.weight` stays. */
 const prefixWeight = (name: string) => name.replace(/\.data$/, '');
@@ -138,7 +141,13 @@ export function modelToTensors(m: CompactModel): { tensors: Map<string, Tensor>;
   const pre = m.preprocessing;
   if (pre.mean) tensors.set('preprocessing.mean', { dtype: 'F32', shape: [pre.mean.length], data: pre.mean });
   if (pre.scale) tensors.set('preprocessing.scale', { dtype: 'F32', shape: [pre.scale.length], data: pre.scale });
-  return { tensors, metadata: metadataOf(m, m.layers.map((L) => ({ activation: L.activation, layout: L.layout, shape: [L.outFeatures, L.inFeatures], values: L.values.encoding }))) };
+  return {
+    tensors,
+    metadata: metadataOf(
+      m,
+      m.layers.map((L) => ({ activation: L.activation, layout: L.layout, shape: [L.outFeatures, L.inFeatures], values: L.values.encoding })),
+    ),
+  };
 }
 
 function metadataOf(m: CompactModel, layers: LayerMeta[]): Record<string, string> {
@@ -169,15 +178,19 @@ export function encodeModel(m: CompactModel): Uint8Array {
 
 // ---- decode ---------------------------------------------------------------------------------
 
-const fail = (msg: string): never => { throw new FormatError(msg); };
+const fail = (msg: string): never => {
+  throw new FormatError(msg);
+};
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 function parseMeta(metadata: Record<string, string>): FileMeta {
-  if (metadata.format !== FORMAT_NAME) fail(`model file: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_NAME}" (is this a prunekit model file?)`);
+  if (metadata.format !== FORMAT_NAME)
+    fail(`model file: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_NAME}" (is this a prunekit model file?)`);
   if (metadata.kind === 'masked') fail('model file: this is a training-model file (kind "masked"); run `prunekit compact` to make a compact model file');
   if (metadata.kind !== 'compact') fail(`model file: __metadata__.kind is ${JSON.stringify(metadata.kind)}, expected "compact"`);
-  if (metadata.format_version !== FORMAT_VERSION) fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}")`);
+  if (metadata.format_version !== FORMAT_VERSION)
+    fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}")`);
   let meta: unknown;
   try {
     meta = JSON.parse(metadata.prunekit ?? '');
@@ -193,15 +206,22 @@ function parseMeta(metadata: Record<string, string>): FileMeta {
   (layers as unknown[]).forEach((L, i) => {
     const w = `model file: layer ${i}`;
     if (!isObj(L)) return fail(`${w}: metadata is not an object`);
-    if (typeof L.activation !== 'string' || !Object.hasOwn(Act, L.activation)) fail(`${w}: unknown activation ${JSON.stringify(L.activation)} (known: ${Object.keys(Act).join(', ')})`);
+    if (typeof L.activation !== 'string' || !Object.hasOwn(Act, L.activation))
+      fail(`${w}: unknown activation ${JSON.stringify(L.activation)} (known: ${Object.keys(Act).join(', ')})`);
     if (L.layout !== 'dense' && L.layout !== 'csr') fail(`${w}: layout must be "dense" or "csr", got ${JSON.stringify(L.layout)}`);
-    if (L.values !== 'f32' && L.values !== 'f16' && L.values !== 'kmeans') fail(`${w}: values must be "f32", "f16" or "kmeans", got ${JSON.stringify(L.values)}`);
+    if (L.values !== 'f32' && L.values !== 'f16' && L.values !== 'kmeans')
+      fail(`${w}: values must be "f32", "f16" or "kmeans", got ${JSON.stringify(L.values)}`);
     const s = L.shape;
     if (!Array.isArray(s) || s.length !== 2 || s.some((d) => !Number.isSafeInteger(d) || (d as number) < 0 || (d as number) > MAX_FEATURES)) {
       fail(`${w}: shape must be [out, in] with integers in 0…${MAX_FEATURES}, got ${JSON.stringify(s)}`);
     }
   });
-  return { layers: layers as LayerMeta[], features: features as string[], labels: labels as string[], provenance: (provenance as Record<string, unknown>) ?? {} };
+  return {
+    layers: layers as LayerMeta[],
+    features: features as string[],
+    labels: labels as string[],
+    provenance: (provenance as Record<string, unknown>) ?? {},
+  };
 }
 
 export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
@@ -280,8 +300,10 @@ export function validate(m: CompactModel): void {
   m.layers.forEach((L, i) => {
     const w = `layer ${i}`;
     const { inFeatures: inn, outFeatures: out } = L;
-    if (!Number.isSafeInteger(inn) || !Number.isSafeInteger(out) || inn < 0 || out < 0 || inn > MAX_FEATURES || out > MAX_FEATURES) fail(`model file: ${w}: bad shape [${out}, ${inn}]`);
-    if (i > 0 && inn !== m.layers[i - 1].outFeatures) fail(`model file: ${w} takes ${inn} inputs but layer ${i - 1} has ${m.layers[i - 1].outFeatures} outputs`);
+    if (!Number.isSafeInteger(inn) || !Number.isSafeInteger(out) || inn < 0 || out < 0 || inn > MAX_FEATURES || out > MAX_FEATURES)
+      fail(`model file: ${w}: bad shape [${out}, ${inn}]`);
+    if (i > 0 && inn !== m.layers[i - 1].outFeatures)
+      fail(`model file: ${w} takes ${inn} inputs but layer ${i - 1} has ${m.layers[i - 1].outFeatures} outputs`);
     if (!Object.hasOwn(Act, L.activation)) fail(`model file: ${w}: unknown activation ${JSON.stringify(L.activation)}`);
     if (L.bias.length !== out) fail(`model file: layers.${i}.bias has ${L.bias.length} values, expected ${out}`);
     checkFinite(`layers.${i}.bias`, L.bias);
@@ -325,6 +347,8 @@ export function checkWidthsPaidFor(m: CompactModel, fileBytes: number): void {
   if (widest <= Math.max(FREE_WIDTH, fileBytes)) return;
   const which = m.layers.findIndex((L) => L.inFeatures === widest);
   const where = which >= 0 ? `layer ${which} takes ${widest} inputs` : `a layer is ${widest} wide`;
-  fail(`model file: ${where}, but the file is only ${fileBytes} bytes; a width above ${FREE_WIDTH} must be paid for by at least one byte of file per input ` +
-    '(a dense first layer, preprocessing tensors or feature names), or every sample would need activations the file does not justify');
+  fail(
+    `model file: ${where}, but the file is only ${fileBytes} bytes; a width above ${FREE_WIDTH} must be paid for by at least one byte of file per input ` +
+      '(a dense first layer, preprocessing tensors or feature names), or every sample would need activations the file does not justify',
+  );
 }

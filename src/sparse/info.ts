@@ -44,8 +44,14 @@ export function describeModel(m: CompactModel, fileBytes = encodeModel(m).length
     const nonzeros = nonzerosOf(L);
     const size = L.outFeatures * L.inFeatures;
     return {
-      format: L.layout, values: L.values.encoding, index, inFeatures: L.inFeatures, outFeatures: L.outFeatures, activation: L.activation,
-      nonzeros, density: size ? nonzeros / size : 0,
+      format: L.layout,
+      values: L.values.encoding,
+      index,
+      inFeatures: L.inFeatures,
+      outFeatures: L.outFeatures,
+      activation: L.activation,
+      nonzeros,
+      density: size ? nonzeros / size : 0,
       bytes: { weight, indices, indptr, codebook, bias, total: weight + indices + indptr + codebook + bias },
     };
   });

@@ -38,8 +38,14 @@ export function standardizationProblem(mean: ArrayLike<number> | null, scale: Ar
  */
 export class NonFiniteOutputError extends Error {
   override name = 'NonFiniteOutputError';
-  constructor(readonly sample: number, readonly output: number, readonly value: number) {
-    super(`sample ${sample}: output ${output} of the model is ${value}, not a finite number — the weights or the standardised inputs overflow f32, so there is no meaningful label or probability`);
+  constructor(
+    readonly sample: number,
+    readonly output: number,
+    readonly value: number,
+  ) {
+    super(
+      `sample ${sample}: output ${output} of the model is ${value}, not a finite number — the weights or the standardised inputs overflow f32, so there is no meaningful label or probability`,
+    );
   }
 }
 

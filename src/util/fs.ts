@@ -15,7 +15,6 @@ import { basename, dirname, join } from 'node:path';
 /** A leftover temp file older than this is removed even if a process with its pid is running. */
 export const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 
-
 /** `.{name}.{pid}.{milliseconds}.tmp` beside the target. */
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
@@ -32,7 +31,8 @@ function isRunning(pid: number): boolean {
 
 /** Removes leftover temp files of earlier writes to `path` whose writer died (see the module comment). */
 export function removeStaleTempFiles(path: string, now = Date.now()): string[] {
-  const dir = dirname(path), prefix = `.${basename(path)}.`;
+  const dir = dirname(path),
+    prefix = `.${basename(path)}.`;
   let names: string[];
   try {
     names = readdirSync(dir);

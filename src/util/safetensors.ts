@@ -120,7 +120,8 @@ export function encodeSafetensors(tensors: Map<string, Tensor> | Record<string, 
   const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
   for (const [name, t] of map) {
     checkSpec(name, t);
-    if (!(t.data instanceof DTYPES[t.dtype].ctor)) throw new TypeError(`safetensors: tensor '${name}' (${t.dtype}) needs a ${DTYPES[t.dtype].ctor.name}, got ${t.data?.constructor?.name}`);
+    if (!(t.data instanceof DTYPES[t.dtype].ctor))
+      throw new TypeError(`safetensors: tensor '${name}' (${t.dtype}) needs a ${DTYPES[t.dtype].ctor.name}, got ${t.data?.constructor?.name}`);
     if (t.data.length !== elementCount(t.shape)) {
       throw new RangeError(`safetensors: tensor '${name}' has ${t.data.length} values, shape [${t.shape}] needs ${elementCount(t.shape)}`);
     }
@@ -155,8 +156,9 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeO
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   const after = BigInt(bytes.length - 8);
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    throw new FormatError(`safetensors: header length ${n64} (bytes 0–7) exceeds the ${MAX_HEADER_BYTES}-byte limit` +
-      (n64 > after ? ` (and the ${after} bytes after it)` : ''));
+    throw new FormatError(
+      `safetensors: header length ${n64} (bytes 0–7) exceeds the ${MAX_HEADER_BYTES}-byte limit` + (n64 > after ? ` (and the ${after} bytes after it)` : ''),
+    );
   }
   if (n64 > after) throw new FormatError(`safetensors: header length ${n64} (bytes 0–7) exceeds the ${after} bytes after it`);
   const n = Number(n64);
@@ -213,7 +215,9 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeO
       if (count * size > dataLen) break;
     }
     if (count * size !== end - begin) {
-      throw new FormatError(`${where}: shape [${shape}] of ${dtype} needs ${count * size > dataLen ? 'more than the file holds' : count * size + ' bytes'}, data_offsets span ${end - begin}`);
+      throw new FormatError(
+        `${where}: shape [${shape}] of ${dtype} needs ${count * size > dataLen ? 'more than the file holds' : count * size + ' bytes'}, data_offsets span ${end - begin}`,
+      );
     }
     if (requireAligned && (dataStart + begin) % size !== 0) {
       throw new FormatError(`${where}: starts at byte ${dataStart + begin}, not a multiple of its item size ${size}`);
@@ -226,7 +230,8 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeO
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const s of spans) {
-    if (s.begin < cursor) throw new FormatError(`safetensors: tensor '${s.name}' (data bytes ${s.begin}–${s.end}) overlaps the previous tensor (ends at ${cursor})`);
+    if (s.begin < cursor)
+      throw new FormatError(`safetensors: tensor '${s.name}' (data bytes ${s.begin}–${s.end}) overlaps the previous tensor (ends at ${cursor})`);
     if (s.begin > cursor) throw new FormatError(`safetensors: data bytes ${cursor}–${s.begin} (file byte ${dataStart + cursor}) belong to no tensor`);
     cursor = s.end;
   }
@@ -236,9 +241,10 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeO
   for (const s of specs) {
     const abs = bytes.byteOffset + dataStart + s.begin;
     const { size, make } = DTYPES[s.dtype];
-    const data = abs % size === 0
-      ? make(bytes.buffer as ArrayBuffer, abs, s.count)
-      : make(bytes.slice(dataStart + s.begin, dataStart + s.begin + s.count * size).buffer, 0, s.count); // caller's buffer misaligned: copy
+    const data =
+      abs % size === 0
+        ? make(bytes.buffer as ArrayBuffer, abs, s.count)
+        : make(bytes.slice(dataStart + s.begin, dataStart + s.begin + s.count * size).buffer, 0, s.count); // caller's buffer misaligned: copy
     tensors.set(s.name, { dtype: s.dtype, shape: s.shape, data });
   }
   return { tensors, metadata };

@@ -11,7 +11,10 @@ function nextMacrotask(): Promise<void> {
   if (g.setImmediate) return new Promise((ok) => g.setImmediate!(ok));
   return new Promise((ok) => {
     const ch = new MessageChannel();
-    ch.port1.onmessage = () => { ch.port1.close(); ok(); };
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      ok();
+    };
     ch.port2.postMessage(null);
   });
 }

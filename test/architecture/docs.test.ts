@@ -23,7 +23,8 @@ function namedPaths(markdown: string): string[] {
 function outsideReferences(files: Record<string, string>): string[] {
   const bad = new RegExp(['DESIGN' + '\\.md', '\\.\\./shared', '\\bissue[- ]?#?\\d+'].join('|'), 'i');
   return Object.entries(files).flatMap(([f, text]) =>
-    text.split('\n').flatMap((line, i) => (bad.test(line) ? [`${f}:${i + 1}: ${line.trim().slice(0, 80)}`] : [])));
+    text.split('\n').flatMap((line, i) => (bad.test(line) ? [`${f}:${i + 1}: ${line.trim().slice(0, 80)}`] : [])),
+  );
 }
 
 describe('ARCHITECTURE.md', () => {
@@ -45,7 +46,8 @@ describe('ARCHITECTURE.md', () => {
 
 describe('the repository stands on its own', () => {
   it('no tracked text file cites a document outside the repository or an internal issue number', () => {
-    const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n')
+    const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
       .filter((f) => /\.(ts|mjs|md|html|json|sh)$|^\.ci\//.test(f) && f !== 'package-lock.json' && existsSync(join(root, f)));
     const files = Object.fromEntries(tracked.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
     expect(outsideReferences(files)).toEqual([]);
@@ -53,7 +55,9 @@ describe('the repository stands on its own', () => {
 
   it('the check catches both kinds (synthetic text)', () => {
     const issue = 'issue';
-    expect(outsideReferences({ 'a.md': 'ok\nsee ' + 'DESIGN' + '.md', 'b.ts': `// ${issue} 2 targets`, 'c.ts': `t${issue} 3 is fine; ${issue}-7 is not` })).toHaveLength(3);
+    expect(
+      outsideReferences({ 'a.md': 'ok\nsee ' + 'DESIGN' + '.md', 'b.ts': `// ${issue} 2 targets`, 'c.ts': `t${issue} 3 is fine; ${issue}-7 is not` }),
+    ).toHaveLength(3);
   });
 });
 

@@ -32,7 +32,7 @@ describe('layering: imports in src/ point down only', () => {
     }
   });
 
-  it('the runtime\'s browser and Worker entries reach no node: module and no npm package', () => {
+  it("the runtime's browser and Worker entries reach no node: module and no npm package", () => {
     expect(externalImportsReachable(PORTABLE_ENTRIES, read).map((i) => `${i.from}: ${i.specifier}`)).toEqual([]);
   });
 });
@@ -40,7 +40,7 @@ describe('layering: imports in src/ point down only', () => {
 describe('the checker fails on bad imports (synthetic sources)', () => {
   it('data importing nn (a back-arrow) is reported, with file and rule', () => {
     const bad = importsOf('src/data/split.ts', "import { Rng } from '../nn/rng.js';\nimport type { X } from './types.js';");
-    expect(forbiddenImports(bad, LAYERS)).toEqual(["src/data/split.ts imports ../nn/rng.js: data may import only from util"]);
+    expect(forbiddenImports(bad, LAYERS)).toEqual(['src/data/split.ts imports ../nn/rng.js: data may import only from util']);
   });
   it('a dynamic import from the runtime into nn is reported', () => {
     const bad = importsOf('src/runtime/model.ts', "const m = await import('../nn/train.js');");

@@ -33,7 +33,8 @@ export function forbiddenImports(imports: Import[], layers: Record<string, reado
   for (const i of imports) {
     // not a source file of src/ (e.g. the .wasm build a Worker imports as a module): no layer
     if (!i.target?.startsWith('src/') || !i.target.endsWith('.ts')) continue;
-    const a = layerOf(i.from), b = layerOf(i.target);
+    const a = layerOf(i.from),
+      b = layerOf(i.target);
     if (!(a in layers)) out.push(`${i.from}: folder '${a}' is not in the layering table`);
     else if (!(b in layers)) out.push(`${i.from} imports ${i.specifier}: folder '${b}' is not in the layering table`);
     else if (a !== b && !layers[a].includes(b)) out.push(`${i.from} imports ${i.specifier}: ${a} may import only from ${layers[a].join(', ') || 'nothing'}`);

@@ -28,6 +28,8 @@ export const PORTABLE_ENTRIES = ['src/runtime/browser.ts', 'src/runtime/worker.t
 
 /** The table as the markdown ARCHITECTURE.md shows (between its `layers:begin/end` comments). */
 export function layersMarkdown(): string {
-  const rows = Object.entries(LAYERS).map(([folder, deps]) => `| ${folder === '(root)' ? '`src/index.ts`' : `\`src/${folder}/\``} | ${deps.length ? deps.join(', ') : '—'} |`);
+  const rows = Object.entries(LAYERS).map(
+    ([folder, deps]) => `| ${folder === '(root)' ? '`src/index.ts`' : `\`src/${folder}/\``} | ${deps.length ? deps.join(', ') : '—'} |`,
+  );
   return ['| folder | may import from |', '|---|---|', ...rows].join('\n');
 }

@@ -14,8 +14,16 @@ import { summarize } from '../../src/report/summary.js';
 import { sampleReport } from '../helpers/report-sample.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`browser/report.test: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
@@ -43,10 +51,14 @@ describe.skipIf(!haveChromium)('report in headless Chromium', () => {
     writeFileSync(file, renderReport(report));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()}`));
-    page.on('request', (req) => { if (!req.url().startsWith('file:')) errors.push(`network request: ${req.url()}`); });
+    page.on('request', (req) => {
+      if (!req.url().startsWith('file:')) errors.push(`network request: ${req.url()}`);
+    });
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
   });
 
@@ -60,20 +72,41 @@ describe.skipIf(!haveChromium)('report in headless Chromium', () => {
   });
 
   it('every chart is drawn, with data marks at finite coordinates inside its viewBox', async () => {
-    const infos: ChartInfo[] = await page.$$eval('svg[data-chart]', (svgs) => svgs.map((svg) => {
-      const vb = (svg.getAttribute('viewBox') ?? '').split(/\s+/).map(Number) as [number, number, number, number];
-      const r = svg.getBoundingClientRect();
-      const num = (el: Element, a: string) => Number(el.getAttribute(a));
-      const marks = [
-        ...[...svg.querySelectorAll('circle[data-x]')].map((c) => ({ kind: 'circle', coords: [num(c, 'cx'), num(c, 'cy')] })),
-        ...[...svg.querySelectorAll('rect[data-value]')].map((b) => ({
-          kind: 'bar', coords: [num(b, 'x'), num(b, 'y'), num(b, 'x') + num(b, 'width'), num(b, 'y') + num(b, 'height')],
-        })),
-      ];
-      return { id: svg.getAttribute('data-chart') ?? '', viewBox: vb, rendered: { width: r.width, height: r.height }, marks, paths: svg.querySelectorAll('[data-series] path').length };
-    }));
+    const infos: ChartInfo[] = await page.$$eval('svg[data-chart]', (svgs) =>
+      svgs.map((svg) => {
+        const vb = (svg.getAttribute('viewBox') ?? '').split(/\s+/).map(Number) as [number, number, number, number];
+        const r = svg.getBoundingClientRect();
+        const num = (el: Element, a: string) => Number(el.getAttribute(a));
+        const marks = [
+          ...[...svg.querySelectorAll('circle[data-x]')].map((c) => ({ kind: 'circle', coords: [num(c, 'cx'), num(c, 'cy')] })),
+          ...[...svg.querySelectorAll('rect[data-value]')].map((b) => ({
+            kind: 'bar',
+            coords: [num(b, 'x'), num(b, 'y'), num(b, 'x') + num(b, 'width'), num(b, 'y') + num(b, 'height')],
+          })),
+        ];
+        return {
+          id: svg.getAttribute('data-chart') ?? '',
+          viewBox: vb,
+          rendered: { width: r.width, height: r.height },
+          marks,
+          paths: svg.querySelectorAll('[data-series] path').length,
+        };
+      }),
+    );
     const ids = infos.map((i) => i.id);
-    for (const id of ['accuracy', 'generalisation', 'bytes', 'latency-1', 'latency-64', 'time', 'grad-norms', 'layer-sparsity', 'dead-neurons', 'training-loss', 'training-accuracy']) {
+    for (const id of [
+      'accuracy',
+      'generalisation',
+      'bytes',
+      'latency-1',
+      'latency-64',
+      'time',
+      'grad-norms',
+      'layer-sparsity',
+      'dead-neurons',
+      'training-loss',
+      'training-accuracy',
+    ]) {
       expect(ids, `chart ${id}`).toContain(id);
     }
     for (const c of infos) {

@@ -25,7 +25,9 @@ let base = '';
 let bundle = '';
 const model = (() => {
   const m = createMLP({ sizes: [30, 24, 16, 5], activation: 'relu', seed: 9 });
-  m.layers.forEach((l, k) => { l.weight = l.weight.map((w, i) => ((i + k) % 10 < 8 ? 0 : w)); });
+  m.layers.forEach((l, k) => {
+    l.weight = l.weight.map((w, i) => ((i + k) % 10 < 8 ? 0 : w));
+  });
   return encodeModel(compact(m, { batchSizes: [64] }).compact);
 })();
 const r = rng(4);
@@ -36,7 +38,9 @@ beforeAll(async () => {
   const entry = fileURLToPath(new URL('../../src/runtime/browser.ts', import.meta.url)); // the 'browser' export condition
   const built = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', minify: true, write: false, platform: 'neutral', target: 'es2022' });
   bundle = built.outputFiles[0].text;
-  const wasm = supportedFlavors().map((f) => `${f} ${wasmBytes(f).length} B`).join(', ');
+  const wasm = supportedFlavors()
+    .map((f) => `${f} ${wasmBytes(f).length} B`)
+    .join(', ');
   console.log(`runtime size: browser JS bundle ${bundle.length} B minified incl. the base64 SIMD build; wasm files: ${wasm}`);
   if (!hasChromium) return;
   const page = `<!doctype html><script type="module">
@@ -50,7 +54,10 @@ beforeAll(async () => {
   </script>`;
   server = createServer((req, res) => {
     const body = req.url === '/runtime.js' ? bundle : req.url === '/model.safetensors' ? model : req.url === '/' ? page : null;
-    if (body === null) { res.writeHead(404).end(); return; }
+    if (body === null) {
+      res.writeHead(404).end();
+      return;
+    }
     const type = req.url === '/runtime.js' ? 'text/javascript' : req.url === '/' ? 'text/html' : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type }).end(body);
   });
@@ -64,7 +71,16 @@ describe('runtime in headless chromium', () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -73,7 +89,11 @@ describe('runtime in headless chromium', () => {
       await page.goto(base + '/');
       await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, null, { timeout: 20_000 });
       type Result = { flavor: string; labels: number[]; probs: number[]; one: number[] };
-      const run = (flavor: string | null) => page.evaluate(([x, f]) => (window as unknown as { run: (x: number[], f: string | null) => Promise<Result> }).run(x, f), [Array.from(Float32Array.from(inputs)), flavor] as [number[], string | null]);
+      const run = (flavor: string | null) =>
+        page.evaluate(([x, f]) => (window as unknown as { run: (x: number[], f: string | null) => Promise<Result> }).run(x, f), [
+          Array.from(Float32Array.from(inputs)),
+          flavor,
+        ] as [number[], string | null]);
       const best = await run(null); // the browser entry's default (the embedded SIMD build)
       const simd = await run('simd'); // the build Node 20 runs without flags: same instructions as Node
       expect(errors).toEqual([]);

@@ -22,8 +22,26 @@ export function smallModel(): CompactModel {
   return {
     layers: [
       { layout: 'dense', inFeatures: 4, outFeatures: 5, activation: 'relu', bias: r.f32(5), values: { encoding: 'f32', values: w1 } },
-      { layout: 'csr', inFeatures: 5, outFeatures: 3, activation: 'tanh', bias: r.f32(3), indices: c2.indices, indptr: c2.indptr, values: { encoding: 'f16', bits: encodeF16(c2.data) } },
-      { layout: 'csr', inFeatures: 3, outFeatures: 2, activation: 'identity', bias: r.f32(2), indices: c3.indices, indptr: c3.indptr, values: { encoding: 'kmeans', codebook: new Float32Array([-0.5, 0.25, 0.75]), codes: Uint8Array.from(c3.data, (_, i) => i % 3) } },
+      {
+        layout: 'csr',
+        inFeatures: 5,
+        outFeatures: 3,
+        activation: 'tanh',
+        bias: r.f32(3),
+        indices: c2.indices,
+        indptr: c2.indptr,
+        values: { encoding: 'f16', bits: encodeF16(c2.data) },
+      },
+      {
+        layout: 'csr',
+        inFeatures: 3,
+        outFeatures: 2,
+        activation: 'identity',
+        bias: r.f32(2),
+        indices: c3.indices,
+        indptr: c3.indptr,
+        values: { encoding: 'kmeans', codebook: new Float32Array([-0.5, 0.25, 0.75]), codes: Uint8Array.from(c3.data, (_, i) => i % 3) },
+      },
     ],
     preprocessing: { mean: r.f32(4), scale: r.f32(4, 0.5, 2), featureNames: ['a', 'b', 'c', 'd'], labelNames: ['no', 'yes'] },
     provenance: { note: 'test' },
@@ -31,7 +49,10 @@ export function smallModel(): CompactModel {
 }
 
 /** Re-encodes a valid model's file with its tensors and metadata edited (no validation on the way). */
-export function editedFile(m: CompactModel, edit: (tensors: Map<string, Tensor>, meta: { layers: ({ shape: number[] } & Record<string, unknown>)[] } & Record<string, unknown>) => void): Uint8Array {
+export function editedFile(
+  m: CompactModel,
+  edit: (tensors: Map<string, Tensor>, meta: { layers: ({ shape: number[] } & Record<string, unknown>)[] } & Record<string, unknown>) => void,
+): Uint8Array {
   const st = decodeSafetensors(encodeModel(m));
   const tensors = new Map([...st.tensors].map(([n, t]) => [n, { ...t, data: t.data.slice() } as Tensor]));
   const meta = JSON.parse(st.metadata.prunekit);
@@ -42,10 +63,18 @@ export function editedFile(m: CompactModel, edit: (tensors: Map<string, Tensor>,
 /** A one-layer CSR model (2 outputs, one nonzero per row), no preprocessing, no names. */
 export function tinyCsrModel(inFeatures: number): CompactModel {
   return {
-    layers: [{
-      layout: 'csr', inFeatures, outFeatures: 2, activation: 'identity', bias: new Float32Array([0.1, -0.1]),
-      indices: new Uint32Array([0, inFeatures - 1]), indptr: new Uint32Array([0, 1, 2]), values: { encoding: 'f32', values: new Float32Array([1, -1]) },
-    }],
+    layers: [
+      {
+        layout: 'csr',
+        inFeatures,
+        outFeatures: 2,
+        activation: 'identity',
+        bias: new Float32Array([0.1, -0.1]),
+        indices: new Uint32Array([0, inFeatures - 1]),
+        indptr: new Uint32Array([0, 1, 2]),
+        values: { encoding: 'f32', values: new Float32Array([1, -1]) },
+      },
+    ],
     preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] },
     provenance: {},
   };
@@ -59,24 +88,72 @@ export function tinyCsrModel(inFeatures: number): CompactModel {
 export function attackFiles(): { name: string; bytes: Uint8Array; expect: 'refused' | 'non-finite' }[] {
   const f32 = (t: Tensor) => t.data as Float32Array;
   return [
-    { name: 'subnormal scale (1e-45: 1/scale = +Infinity in f32)', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.scale')!)[1] = 1e-45; }) },
-    { name: 'scale 1e-39 (reciprocal beyond f32)', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.scale')!)[0] = -1e-39; }) },
-    { name: 'NaN mean', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.mean')!)[3] = NaN; }) },
-    { name: 'infinite scale', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.scale')!)[2] = Infinity; }) },
-    { name: 'dense weights ~3e38 (finite, overflow when summed)', expect: 'non-finite', bytes: editedFile(smallModel(), (t) => { f32(t.get('layers.0.weight')!).fill(3e38); }) },
-    { name: 'k-means codebook ~3e38', expect: 'non-finite', bytes: editedFile(smallModel(), (t) => { f32(t.get('layers.2.weight.codebook')!).fill(-3e38); f32(t.get('layers.1.bias')!).fill(3); }) },
-    { name: 'bias 3e38 into a 3e38 weight', expect: 'non-finite', bytes: editedFile(smallModel(), (t) => { f32(t.get('layers.0.bias')!).fill(3e38); f32(t.get('layers.0.weight')!).fill(3e38); }) },
+    {
+      name: 'subnormal scale (1e-45: 1/scale = +Infinity in f32)',
+      expect: 'refused',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('preprocessing.scale')!)[1] = 1e-45;
+      }),
+    },
+    {
+      name: 'scale 1e-39 (reciprocal beyond f32)',
+      expect: 'refused',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('preprocessing.scale')!)[0] = -1e-39;
+      }),
+    },
+    {
+      name: 'NaN mean',
+      expect: 'refused',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('preprocessing.mean')!)[3] = NaN;
+      }),
+    },
+    {
+      name: 'infinite scale',
+      expect: 'refused',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('preprocessing.scale')!)[2] = Infinity;
+      }),
+    },
+    {
+      name: 'dense weights ~3e38 (finite, overflow when summed)',
+      expect: 'non-finite',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('layers.0.weight')!).fill(3e38);
+      }),
+    },
+    {
+      name: 'k-means codebook ~3e38',
+      expect: 'non-finite',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('layers.2.weight.codebook')!).fill(-3e38);
+        f32(t.get('layers.1.bias')!).fill(3);
+      }),
+    },
+    {
+      name: 'bias 3e38 into a 3e38 weight',
+      expect: 'non-finite',
+      bytes: editedFile(smallModel(), (t) => {
+        f32(t.get('layers.0.bias')!).fill(3e38);
+        f32(t.get('layers.0.weight')!).fill(3e38);
+      }),
+    },
     { name: 'CSR layer declaring 2^24 inputs with 2 nonzeros, no preprocessing', expect: 'refused', bytes: wideCsrFile(1 << 24) },
     { name: 'CSR layer declaring 2^20 inputs, no preprocessing', expect: 'refused', bytes: wideCsrFile(1 << 20) },
     {
-      name: 'dense layer 0 × 2^24 (no weight bytes) before a 0-input layer', expect: 'refused',
+      name: 'dense layer 0 × 2^24 (no weight bytes) before a 0-input layer',
+      expect: 'refused',
       bytes: editedFile(tinyCsrModel(4), (t, meta) => {
         t.clear();
         t.set('layers.0.weight', { dtype: 'F32', shape: [0, 1 << 24], data: new Float32Array(0) });
         t.set('layers.0.bias', { dtype: 'F32', shape: [0], data: new Float32Array(0) });
         t.set('layers.1.weight', { dtype: 'F32', shape: [2, 0], data: new Float32Array(0) });
         t.set('layers.1.bias', { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) });
-        meta.layers = [{ activation: 'relu', layout: 'dense', shape: [0, 1 << 24], values: 'f32' }, { activation: 'identity', layout: 'dense', shape: [2, 0], values: 'f32' }];
+        meta.layers = [
+          { activation: 'relu', layout: 'dense', shape: [0, 1 << 24], values: 'f32' },
+          { activation: 'identity', layout: 'dense', shape: [2, 0], values: 'f32' },
+        ];
       }),
     },
   ];
@@ -92,11 +169,19 @@ export function wideCsrFile(inFeatures: number): Uint8Array {
 
 /** A small training-model file (4 → 5 → 3, one masked layer, stored standardisation). */
 export function smallTrainingFile(): Uint8Array {
-  const m = createMLP({ sizes: [4, 5, 3], activation: 'tanh', seed: 9 }, {
-    mean: Float32Array.of(1, 2, 3, 4), scale: Float32Array.of(0.5, 1, 2, 3), featureNames: ['a', 'b', 'c', 'd'], labelNames: ['x', 'y', 'z'],
-  });
+  const m = createMLP(
+    { sizes: [4, 5, 3], activation: 'tanh', seed: 9 },
+    {
+      mean: Float32Array.of(1, 2, 3, 4),
+      scale: Float32Array.of(0.5, 1, 2, 3),
+      featureNames: ['a', 'b', 'c', 'd'],
+      labelNames: ['x', 'y', 'z'],
+    },
+  );
   m.layers[0].mask = Uint8Array.from(m.layers[0].weight, (_, i) => i % 2);
-  m.layers[0].weight.forEach((_, i) => { if (i % 2 === 0) m.layers[0].weight[i] = 0; });
+  m.layers[0].weight.forEach((_, i) => {
+    if (i % 2 === 0) m.layers[0].weight[i] = 0;
+  });
   return encodeMLP(m);
 }
 
@@ -110,9 +195,27 @@ export function trainingAttackFiles(): { name: string; bytes: Uint8Array; expect
   };
   const f32 = (t: Tensor) => t.data as Float32Array;
   return [
-    { name: 'training file: subnormal scale', expect: 'refused', bytes: edit((t) => { f32(t.get('preprocessing.scale')!)[0] = 1e-45; }) },
-    { name: 'training file: NaN mean', expect: 'refused', bytes: edit((t) => { f32(t.get('preprocessing.mean')!)[2] = NaN; }) },
-    { name: 'training file: weights ~3e38', expect: 'non-finite', bytes: edit((t) => { f32(t.get('layers.1.weight')!).fill(3e38); }) },
+    {
+      name: 'training file: subnormal scale',
+      expect: 'refused',
+      bytes: edit((t) => {
+        f32(t.get('preprocessing.scale')!)[0] = 1e-45;
+      }),
+    },
+    {
+      name: 'training file: NaN mean',
+      expect: 'refused',
+      bytes: edit((t) => {
+        f32(t.get('preprocessing.mean')!)[2] = NaN;
+      }),
+    },
+    {
+      name: 'training file: weights ~3e38',
+      expect: 'non-finite',
+      bytes: edit((t) => {
+        f32(t.get('layers.1.weight')!).fill(3e38);
+      }),
+    },
   ];
 }
 

@@ -48,7 +48,9 @@ function loadAndPredict(bytes: Uint8Array): Outcome {
     if (e instanceof FormatError && e.message.length > 20) return 'refused';
     throw e;
   }
-  const F = model.inFeatures, O = model.outFeatures, n = 3;
+  const F = model.inFeatures,
+    O = model.outFeatures,
+    n = 3;
   const x = Float32Array.from({ length: n * F }, (_, i) => (i < F ? 0 : i < 2 * F ? 1 : (i % 3) - 1.5));
   let p: Float32Array, labels: Int32Array;
   try {
@@ -58,7 +60,8 @@ function loadAndPredict(bytes: Uint8Array): Outcome {
     if (e instanceof NonFiniteOutputError && e.name === 'NonFiniteOutputError') return 'non-finite';
     throw e;
   }
-  if (p.length !== n * O || labels.length !== n) throw new Error(`predict returned ${p.length} probabilities and ${labels.length} labels for ${n} samples × ${O} classes`);
+  if (p.length !== n * O || labels.length !== n)
+    throw new Error(`predict returned ${p.length} probabilities and ${labels.length} labels for ${n} samples × ${O} classes`);
   for (let s = 0; s < n && O > 0; s++) {
     const row = Array.from(p.subarray(s * O, (s + 1) * O));
     if (!row.every(Number.isFinite)) throw new Error(`sample ${s}: probabilities ${row} are not finite`);
@@ -81,10 +84,16 @@ function decodeAndEvaluate(bytes: Uint8Array): Outcome {
     if (e instanceof FormatError && e.message.length > 20) return 'refused';
     throw e;
   }
-  const F = model.layers[0].inFeatures, O = model.layers.at(-1)!.outFeatures, n = 3;
+  const F = model.layers[0].inFeatures,
+    O = model.layers.at(-1)!.outFeatures,
+    n = 3;
   const ds = {
-    features: Float32Array.from({ length: n * F }, (_, i) => (i % 5) - 2), nFeatures: F, nSamples: n,
-    labels: Int32Array.from({ length: n }, (_, s) => s % O), labelNames: [], featureNames: [],
+    features: Float32Array.from({ length: n * F }, (_, i) => (i % 5) - 2),
+    nFeatures: F,
+    nSamples: n,
+    labels: Int32Array.from({ length: n }, (_, s) => s % O),
+    labelNames: [],
+    featureNames: [],
   };
   try {
     const labels = predictLabels(model, ds);
@@ -121,8 +130,22 @@ function fuzz(): void {
   const training = fuzzFiles(craftedTrainingFiles(), decodeAndEvaluate);
   const pick = (o: Record<string, string>, names: string[]) => Object.fromEntries(names.map((n) => [n, o[n]]));
   report({
-    compact: { counts: compact.counts, defects: compact.defects, attacks: pick(compact.outcomes, attackFiles().map((a) => a.name)) },
-    training: { counts: training.counts, defects: training.defects, attacks: pick(training.outcomes, trainingAttackFiles().map((a) => a.name)) },
+    compact: {
+      counts: compact.counts,
+      defects: compact.defects,
+      attacks: pick(
+        compact.outcomes,
+        attackFiles().map((a) => a.name),
+      ),
+    },
+    training: {
+      counts: training.counts,
+      defects: training.defects,
+      attacks: pick(
+        training.outcomes,
+        trainingAttackFiles().map((a) => a.name),
+      ),
+    },
   });
 }
 

@@ -7,15 +7,24 @@ import type { ActName } from '../../src/kernels/types.js';
 import type { MLP } from '../../src/nn/model.js';
 
 const act: Record<ActName, (z: number) => number> = {
-  identity: (z) => z, relu: (z) => Math.max(0, z), tanh: Math.tanh, logistic: (z) => 1 / (1 + Math.exp(-z)),
+  identity: (z) => z,
+  relu: (z) => Math.max(0, z),
+  tanh: Math.tanh,
+  logistic: (z) => 1 / (1 + Math.exp(-z)),
 };
 /** act'(z) written in terms of the output a = act(z). */
 const dact: Record<ActName, (a: number) => number> = {
-  identity: () => 1, relu: (a) => (a > 0 ? 1 : 0), tanh: (a) => 1 - a * a, logistic: (a) => a * (1 - a),
+  identity: () => 1,
+  relu: (a) => (a > 0 ? 1 : 0),
+  tanh: (a) => 1 - a * a,
+  logistic: (a) => a * (1 - a),
 };
 
 /** Weights and biases as float64 arrays, layer by layer. */
-export interface Params64 { W: Float64Array[]; b: Float64Array[] }
+export interface Params64 {
+  W: Float64Array[];
+  b: Float64Array[];
+}
 
 export function params64(m: MLP): Params64 {
   return { W: m.layers.map((L) => Float64Array.from(L.weight)), b: m.layers.map((L) => Float64Array.from(L.bias)) };
@@ -25,7 +34,8 @@ export function params64(m: MLP): Params64 {
 export function sampleGrad64(m: MLP, p: Params64, x: ArrayLike<number>, y: number): { loss: number; gW: Float64Array[]; gb: Float64Array[] } {
   const acts: number[][] = [Array.from(x)];
   m.layers.forEach((L, l) => {
-    const a = acts[l], out: number[] = [];
+    const a = acts[l],
+      out: number[] = [];
     for (let r = 0; r < L.outFeatures; r++) {
       let z = p.b[l][r];
       for (let c = 0; c < L.inFeatures; c++) z += p.W[l][r * L.inFeatures + c] * a[c];
@@ -40,7 +50,8 @@ export function sampleGrad64(m: MLP, p: Params64, x: ArrayLike<number>, y: numbe
   const gW = m.layers.map((L) => new Float64Array(L.weight.length));
   const gb = m.layers.map((L) => new Float64Array(L.bias.length));
   for (let l = m.layers.length - 1; l >= 0; l--) {
-    const L = m.layers[l], a = acts[l];
+    const L = m.layers[l],
+      a = acts[l];
     for (let r = 0; r < L.outFeatures; r++) {
       gb[l][r] = dz[r];
       for (let c = 0; c < L.inFeatures; c++) gW[l][r * L.inFeatures + c] = dz[r] * a[c];
@@ -58,7 +69,13 @@ export function sampleGrad64(m: MLP, p: Params64, x: ArrayLike<number>, y: numbe
 }
 
 /** Mean loss and mean gradients over `rows` of a row-major dataset. */
-export function batchGrad64(m: MLP, p: Params64, features: Float32Array, labels: Int32Array, rows: number[]): { loss: number; gW: Float64Array[]; gb: Float64Array[] } {
+export function batchGrad64(
+  m: MLP,
+  p: Params64,
+  features: Float32Array,
+  labels: Int32Array,
+  rows: number[],
+): { loss: number; gW: Float64Array[]; gb: Float64Array[] } {
   const F = m.layers[0].inFeatures;
   const gW = m.layers.map((L) => new Float64Array(L.weight.length));
   const gb = m.layers.map((L) => new Float64Array(L.bias.length));

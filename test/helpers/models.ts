@@ -7,8 +7,10 @@ export function tinyModel(sizes: number[], seed = 1, activation: Layer['activati
   const layers: Layer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
     layers.push({
-      inFeatures: sizes[i], outFeatures: sizes[i + 1],
-      weight: r.f32(sizes[i] * sizes[i + 1]), bias: r.f32(sizes[i + 1], -0.1, 0.1),
+      inFeatures: sizes[i],
+      outFeatures: sizes[i + 1],
+      weight: r.f32(sizes[i] * sizes[i + 1]),
+      bias: r.f32(sizes[i + 1], -0.1, 0.1),
       activation: i + 2 === sizes.length ? 'identity' : activation,
     });
   }
@@ -18,8 +20,17 @@ export function tinyModel(sizes: number[], seed = 1, activation: Layer['activati
 /** One layer from explicit rows. */
 export function modelFromRows(rows: number[][]): MLP {
   return {
-    layers: [{ inFeatures: rows[0].length, outFeatures: rows.length, weight: Float32Array.from(rows.flat()), bias: new Float32Array(rows.length), activation: 'identity' }],
-    preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {},
+    layers: [
+      {
+        inFeatures: rows[0].length,
+        outFeatures: rows.length,
+        weight: Float32Array.from(rows.flat()),
+        bias: new Float32Array(rows.length),
+        activation: 'identity',
+      },
+    ],
+    preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] },
+    provenance: {},
   };
 }
 

@@ -9,13 +9,21 @@ import { loadModelSync } from '../../src/runtime/index.js';
 import { FIXTURES, inputsOf, maxAbsDiff, references } from './fixtures.js';
 
 async function cli(args: string[]) {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), out, err };
   } finally {
-    o.mockRestore(); e.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
 }
 
@@ -25,7 +33,8 @@ describe('prunekit import (CLI)', () => {
   it('scikit-learn pipeline: import → compact → runtime predicts exactly what scikit-learn predicted, with its labels', async () => {
     const dir = tmp();
     const name = 'sklearn-pipeline-iris.onnx';
-    const model = join(dir, 'iris.safetensors'), compact = join(dir, 'iris.compact.safetensors');
+    const model = join(dir, 'iris.safetensors'),
+      compact = join(dir, 'iris.compact.safetensors');
     const imp = await cli(['import', '--from', FIXTURES + name, '--out', model]);
     expect(imp.code).toBe(0);
     expect(imp.out).toMatch(/imported sklearn-pipeline-iris\.onnx \(onnx, skl2onnx 1\.13, opset 15\): 4 → 16 relu → 3/);
@@ -58,7 +67,11 @@ describe('prunekit import (CLI)', () => {
     expect(j.source).toMatchObject({ file: name, format: 'safetensors', layout: 'out-in' });
     expect(j.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(j.sizes).toEqual([8, 16, 12, 3]);
-    expect(j.layers.map((l: { activation: string; from: string }) => [l.from, l.activation])).toEqual([['1', 'relu'], ['4', 'tanh'], ['6', 'identity']]);
+    expect(j.layers.map((l: { activation: string; from: string }) => [l.from, l.activation])).toEqual([
+      ['1', 'relu'],
+      ['4', 'tanh'],
+      ['6', 'identity'],
+    ]);
     expect(j.labels).toEqual(['a', 'b', 'c']);
     expect(j.preprocessing).toBeNull();
 

@@ -28,7 +28,8 @@ export const inputsOf = (name: string): number[][] => ref.inputs[references[name
 
 /** Logits [n][classes] of `model` on raw input rows: its stored standardisation, then the wasm forward pass. */
 export function ourLogits(model: MLP, rows: number[][]): number[][] {
-  const F = model.layers[0].inFeatures, n = rows.length;
+  const F = model.layers[0].inFeatures,
+    n = rows.length;
   let x: Float32Array = Float32Array.from(rows.flat());
   const { mean, scale } = model.preprocessing;
   if (mean && scale) x = applyStandardizer(x, F, mean, scale);
@@ -36,7 +37,12 @@ export function ourLogits(model: MLP, rows: number[][]): number[][] {
   const mark = k.heapTop();
   try {
     const net = new Network(k, model, n);
-    net.setInput(x, F, Array.from({ length: n }, (_, i) => i), n);
+    net.setInput(
+      x,
+      F,
+      Array.from({ length: n }, (_, i) => i),
+      n,
+    );
     const z = net.forward(n); // feature-major [classes × n]
     return Array.from({ length: n }, (_, i) => Array.from({ length: net.nOut }, (_, c) => z[c * n + i]));
   } finally {
@@ -53,7 +59,11 @@ export function softmax(z: number[]): number[] {
 }
 export const maxAbsDiff = (a: number[][], b: number[][]): number => {
   let m = 0;
-  a.forEach((row, i) => row.forEach((v, j) => { m = Math.max(m, Math.abs(v - b[i][j])); }));
+  a.forEach((row, i) =>
+    row.forEach((v, j) => {
+      m = Math.max(m, Math.abs(v - b[i][j]));
+    }),
+  );
   if (a.length !== b.length || a[0].length !== b[0].length) return Infinity;
   return m;
 };

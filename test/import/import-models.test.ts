@@ -51,7 +51,9 @@ describe('import: our forward pass vs the source framework', () => {
 
 /** The graph onnxruntime-node can run: ZipMap's seq(map) output is not supported by its JS binding, so it is dropped. */
 function withoutZipMap(bytes: Uint8Array): { bytes: Uint8Array; output: string } {
-  const m = ModelProto.toObject(ModelProto.decode(bytes), { longs: String }) as { graph: { node: { op_type: string; input: string[] }[]; output: { name: string; type: unknown }[] } };
+  const m = ModelProto.toObject(ModelProto.decode(bytes), { longs: String }) as {
+    graph: { node: { op_type: string; input: string[] }[]; output: { name: string; type: unknown }[] };
+  };
   const zip = m.graph.node.find((n) => n.op_type === 'ZipMap');
   if (!zip) return { bytes, output: m.graph.output[0].name };
   m.graph.node = m.graph.node.filter((n) => n !== zip);
@@ -78,9 +80,10 @@ describe('import: our forward pass vs onnxruntime-node on the same file', () => 
     const rt = ort();
     const session = await rt.InferenceSession.create(bytes);
     const shape = [rows.length, ...(r.input_shape ?? [rows[0].length])];
-    const x = r.input_type === 'float64'
-      ? new rt.Tensor('float64', Float64Array.from(rows.flat()), shape)
-      : new rt.Tensor('float32', Float32Array.from(rows.flat()), shape);
+    const x =
+      r.input_type === 'float64'
+        ? new rt.Tensor('float64', Float64Array.from(rows.flat()), shape)
+        : new rt.Tensor('float32', Float32Array.from(rows.flat()), shape);
     const res = await session.run({ [session.inputNames[0]]: x });
     await session.release();
     const got = Array.from(res[output].data as Float32Array, Number);
@@ -124,7 +127,10 @@ describe('import: what the graphs say beyond the weights', () => {
 
   it('BatchNormalization is folded into the Gemm before it (one layer, not two)', () => {
     const { model, summary } = load('torch-batchnorm-opset12.onnx');
-    expect(model.layers.map((l) => [l.inFeatures, l.outFeatures, l.activation])).toEqual([[8, 16, 'relu'], [16, 3, 'identity']]);
+    expect(model.layers.map((l) => [l.inFeatures, l.outFeatures, l.activation])).toEqual([
+      [8, 16, 'relu'],
+      [16, 3, 'identity'],
+    ]);
     expect(summary.notes.join('\n')).toMatch(/BatchNormalization .* folded into layer 0/);
   });
 
@@ -134,7 +140,9 @@ describe('import: what the graphs say beyond the weights', () => {
       expect(l.mask).toBeDefined();
       const pruned = l.mask!.reduce((a, m) => a + (m ? 0 : 1), 0);
       expect(pruned).toBe(Math.round(0.6 * l.weight.length)); // l1_unstructured(amount = 0.6)
-      l.mask!.forEach((m, j) => { if (!m) expect(l.weight[j]).toBe(0); });
+      l.mask!.forEach((m, j) => {
+        if (!m) expect(l.weight[j]).toBe(0);
+      });
     }
     expect(decodeMLP(encodeMLP(model)).layers[0].mask).toEqual(model.layers[0].mask);
     expect(summary.notes.join()).toMatch(/weight_orig ⊙ weight_mask/);
@@ -151,12 +159,15 @@ describe('import: what the graphs say beyond the weights', () => {
     expect(importModel(fixture(name), { file: name, labels: ['a', 'b', 'c'] }).model.preprocessing.labelNames).toEqual(['a', 'b', 'c']);
     expect(() => importModel(fixture(name), { file: name, labels: ['a', 'b'] })).toThrow(/--labels gives 2 labels, the model has 3 outputs/);
     const sk = 'sklearn-pipeline-iris.onnx';
-    expect(() => importModel(fixture(sk), { file: sk, labels: ['x', 'y', 'z'] })).toThrow(/names its classes \(setosa, versicolor, virginica\); --labels gives \(x, y, z\)/);
+    expect(() => importModel(fixture(sk), { file: sk, labels: ['x', 'y', 'z'] })).toThrow(
+      /names its classes \(setosa, versicolor, virginica\); --labels gives \(x, y, z\)/,
+    );
   });
 
   it('provenance records the source file, format and SHA-256; the same input gives the same bytes', () => {
     const name = 'torch-seq-opset13.onnx';
-    const a = load(name), b = load(name);
+    const a = load(name),
+      b = load(name);
     const imp = a.model.provenance.imported as Record<string, unknown>;
     expect(imp.file).toBe(name);
     expect(imp.format).toBe('onnx');
@@ -176,7 +187,8 @@ describe('import: the same torch model as ONNX and as a state dict', () => {
     ['torch-named-matmul-opset14.onnx', 'torch-named.safetensors'],
     ['relu-gemm-f64-raw-opset15.onnx', 'torch-relu-f64.safetensors'],
   ])('%s and %s import to identical weights and logits', (onnx, sd) => {
-    const a = load(onnx).model, b = load(sd).model;
+    const a = load(onnx).model,
+      b = load(sd).model;
     expect(a.layers.map((l) => [l.activation, l.weight, l.bias])).toEqual(b.layers.map((l) => [l.activation, l.weight, l.bias]));
     expect(ourLogits(a, inputsOf(onnx))).toEqual(ourLogits(b, inputsOf(onnx)));
   });

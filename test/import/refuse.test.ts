@@ -35,13 +35,21 @@ const BAD: [string, RegExp][] = [
 ];
 
 async function cli(args: string[]) {
-  let out = '', err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), out, err };
   } finally {
-    o.mockRestore(); e.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
 }
 
@@ -97,7 +105,8 @@ describe('import: fuzzed bytes give an ImportError or a valid model, never anoth
   ])('%s: 400 mutations of 1–3 bytes, and every 7th truncation', (file, flags) => {
     const base = fixture(file);
     const r = rng(12345);
-    let refused = 0, imported = 0;
+    let refused = 0,
+      imported = 0;
     const attempt = (bytes: Uint8Array) => {
       try {
         valid(importModel(bytes, { file, ...flags }).model);
@@ -141,10 +150,22 @@ describe('import helpers', () => {
     const t = (shape: number[]) => ({ dtype: 'F32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) });
     const bytes = encodeSafetensors({ 'head.weight': t([3, 16]), 'head.bias': t([3]), 'input.weight': t([16, 8]), 'input.bias': t([16]) });
     const { summary } = importModel(bytes, { file: 'sd.safetensors', activations: ['relu'] });
-    expect(summary.layers.map((l) => [l.from, l.in, l.out])).toEqual([['input', 8, 16], ['head', 16, 3]]);
+    expect(summary.layers.map((l) => [l.from, l.in, l.out])).toEqual([
+      ['input', 8, 16],
+      ['head', 16, 3],
+    ]);
     expect(summary.notes.join()).toMatch(/ordered by shape \(input → head\)/);
     // two equally valid orders: ambiguous, refused
-    const amb = encodeSafetensors({ 'a.weight': t([4, 4]), 'a.bias': t([4]), 'b.weight': t([4, 4]), 'b.bias': t([4]), 'c.weight': t([4, 2]), 'c.bias': t([4]) });
-    expect(() => importModel(amb, { file: 'amb.safetensors', activations: ['relu'] })).toThrow(/'b\.weight' gives 4 outputs but the next layer 'c\.weight' takes 2 inputs/);
+    const amb = encodeSafetensors({
+      'a.weight': t([4, 4]),
+      'a.bias': t([4]),
+      'b.weight': t([4, 4]),
+      'b.bias': t([4]),
+      'c.weight': t([4, 2]),
+      'c.bias': t([4]),
+    });
+    expect(() => importModel(amb, { file: 'amb.safetensors', activations: ['relu'] })).toThrow(
+      /'b\.weight' gives 4 outputs but the next layer 'c\.weight' takes 2 inputs/,
+    );
   });
 });

@@ -21,7 +21,9 @@ describe('import: stored floats → float64', () => {
     expect(Array.from(readTensor({ dims: [2], data_type: 11, raw_data: raw }, 't').values!)).toEqual([1.5, -2.25]);
     expect(Array.from(readTensor({ dims: [2], data_type: 11, double_data: [1.5, -2.25] }, 't').values!)).toEqual([1.5, -2.25]);
     expect(Array.from(readTensor({ dims: [2], data_type: 7, raw_data: new Uint8Array(BigInt64Array.of(-1n, 300n).buffer) }, 't').values!)).toEqual([-1, 300]);
-    expect(() => readTensor({ dims: [3], data_type: 1, float_data: [1, 2] }, "initializer 'w'")).toThrow(/initializer 'w': shape \[3\] needs 3 values, the tensor holds 2/);
+    expect(() => readTensor({ dims: [3], data_type: 1, float_data: [1, 2] }, "initializer 'w'")).toThrow(
+      /initializer 'w': shape \[3\] needs 3 values, the tensor holds 2/,
+    );
     expect(() => readTensor({ dims: [1e6, 1e6], data_type: 1, raw_data: new Uint8Array(8) }, 'w')).toThrow(/more than 2\^31 elements/);
     expect(() => readTensor({ dims: [2], data_type: 1, raw_data: new Uint8Array(7) }, 'w')).toThrow(/needs 8 bytes of raw_data, the tensor holds 7/);
     expect(() => readTensor({ dims: [1], data_type: 14 }, 'w')).toThrow(/unsupported data type 14 tensor/);

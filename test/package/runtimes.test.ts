@@ -29,16 +29,16 @@ const FEATURES = 30;
 
 /** The platform binary of an npm-installed runtime, or null (then the test says why it skips). */
 function binary(name: 'deno' | 'bun'): string | null {
-  const candidates = name === 'deno'
-    ? ['@deno/linux-x64-glibc/deno', 'deno/deno']
-    : ['@oven/bun-linux-x64/bin/bun', 'bun/bin/bun.exe'];
+  const candidates = name === 'deno' ? ['@deno/linux-x64-glibc/deno', 'deno/deno'] : ['@oven/bun-linux-x64/bin/bun', 'bun/bin/bun.exe'];
   for (const c of candidates) {
     const [scope, pkg, ...rest] = c.startsWith('@') ? c.split('/') : ['', ...c.split('/')];
     try {
       const dir = join(require.resolve(`${scope ? scope + '/' : ''}${pkg}/package.json`), '..');
       const file = join(dir, ...rest);
       if (existsSync(file) && statSync(file).size > 1_000_000) return file; // not a placeholder script
-    } catch { /* not installed on this platform */ }
+    } catch {
+      /* not installed on this platform */
+    }
   }
   return null;
 }
@@ -51,8 +51,13 @@ if (!hasChromium) console.warn(`SKIPPED: the Chromium runtime tests — ${CHROMI
 
 // The model: a compact 30-24-16-5 ReLU net, 80% of its weights pruned (CSR layers).
 const modelBytes = (() => {
-  const m = createMLP({ sizes: [FEATURES, 24, 16, 5], activation: 'relu', seed: 9 }, { mean: new Float32Array(FEATURES).fill(0.1), scale: new Float32Array(FEATURES).fill(1.5), featureNames: [], labelNames: ['a', 'b', 'c', 'd', 'e'] });
-  m.layers.forEach((l, k) => { l.weight = l.weight.map((w, i) => ((i + k) % 10 < 8 ? 0 : w * 3)); });
+  const m = createMLP(
+    { sizes: [FEATURES, 24, 16, 5], activation: 'relu', seed: 9 },
+    { mean: new Float32Array(FEATURES).fill(0.1), scale: new Float32Array(FEATURES).fill(1.5), featureNames: [], labelNames: ['a', 'b', 'c', 'd', 'e'] },
+  );
+  m.layers.forEach((l, k) => {
+    l.weight = l.weight.map((w, i) => ((i + k) % 10 < 8 ? 0 : w * 3));
+  });
   return encodeModel(compact(m, { batchSizes: [64] }).compact);
 })();
 const r = rng(4);
@@ -82,7 +87,13 @@ function expectSame(got: Answer, want: Answer): void {
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'prunekit-pack-'));
   // --ignore-scripts: `npm test` has just built dist/ and wasm/; prepack would build them again
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { filename: string }[];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as { filename: string }[];
   tarball = join(tmp, packed[0].filename);
   app = join(tmp, 'app');
   mkdirSync(app);
@@ -92,16 +103,21 @@ beforeAll(() => {
   if (res.status !== 0) throw new Error(`npm install of the tarball failed:\n${installLog}`);
   writeFileSync(join(app, 'model.safetensors'), modelBytes);
   writeFileSync(join(app, 'inputs.json'), JSON.stringify(flat));
-  writeFileSync(join(app, 'probe.mjs'), `import { readFileSync } from 'node:fs';
+  writeFileSync(
+    join(app, 'probe.mjs'),
+    `import { readFileSync } from 'node:fs';
 import { loadModel } from 'prunekit/runtime';
 const bytes = readFileSync(new URL('./model.safetensors', import.meta.url));
 const x = new Float32Array(JSON.parse(readFileSync(new URL('./inputs.json', import.meta.url), 'utf8')));
 const m = await loadModel(bytes, { flavor: 'simd' });
 console.log(JSON.stringify({ flavor: m.flavor, labels: Array.from(m.predict(x)), probs: Array.from(m.predictProba(x)) }));
-`);
+`,
+  );
   reference = probe(process.execPath, ['probe.mjs']);
 }, 180_000);
-afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -125,7 +141,11 @@ describe('the packed tarball', () => {
   it('passes publint and arethetypeswrong (ESM only)', () => {
     const publint = spawnSync(process.execPath, [join(require.resolve('publint'), '..', 'cli.js'), 'run', '--strict', tarball], { encoding: 'utf8' });
     expect(publint.status, publint.stdout + publint.stderr).toBe(0);
-    const attw = spawnSync(process.execPath, [join(require.resolve('@arethetypeswrong/cli/package.json'), '..', 'dist', 'index.js'), tarball, '--profile', 'esm-only', '--format', 'ascii'], { encoding: 'utf8' });
+    const attw = spawnSync(
+      process.execPath,
+      [join(require.resolve('@arethetypeswrong/cli/package.json'), '..', 'dist', 'index.js'), tarball, '--profile', 'esm-only', '--format', 'ascii'],
+      { encoding: 'utf8' },
+    );
     expect(attw.status, attw.stdout + attw.stderr).toBe(0);
   });
 
@@ -137,10 +157,13 @@ describe('the packed tarball', () => {
 
   it('Node: the root entry loads without the optional protobufjs, and ONNX import says how to add it', () => {
     expect(existsSync(join(app, 'node_modules', 'protobufjs'))).toBe(false);
-    writeFileSync(join(app, 'onnx-probe.mjs'), `import { importModel } from 'prunekit';
+    writeFileSync(
+      join(app, 'onnx-probe.mjs'),
+      `import { importModel } from 'prunekit';
 try { importModel(new Uint8Array([8, 7, 18, 0]), { file: 'm.onnx', format: 'onnx' }); console.log(JSON.stringify({ error: null })); }
 catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
-`);
+`,
+    );
     const out = execFileSync(process.execPath, ['onnx-probe.mjs'], { cwd: app, encoding: 'utf8' });
     expect(JSON.parse(out.trim().split('\n').at(-1)!).error).toMatch(/OnnxUnavailableError: .*npm install protobufjs/);
   });
@@ -164,7 +187,7 @@ catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
     try {
       const post = (body: string | Uint8Array) => fetch(`${server.url}/predict`, { method: 'POST', body: body as BodyInit });
       const ok = await post(JSON.stringify({ rows }));
-      const got = await ok.json() as { labels: string[]; probabilities: number[][] };
+      const got = (await ok.json()) as { labels: string[]; probabilities: number[][] };
       expect(ok.status, JSON.stringify(got)).toBe(200);
       const names = ['a', 'b', 'c', 'd', 'e'];
       expectSame({ labels: got.labels.map((l) => names.indexOf(l)), probs: got.probabilities.flat() }, reference);
@@ -178,7 +201,7 @@ catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
       ];
       for (const [what, body] of bad) {
         const res = await post(body);
-        const err = await res.json() as { error?: string };
+        const err = (await res.json()) as { error?: string };
         expect(res.status, `${what}: ${JSON.stringify(err)}`).toBe(400);
         expect(typeof err.error, what).toBe('string');
       }
@@ -195,10 +218,18 @@ describe.skipIf(!hasChromium)('the packed tarball in headless Chromium', () => {
   let base = '';
   beforeAll(async () => {
     const esbuild = await import('esbuild');
-    const build = async (code: string) => (await esbuild.build({
-      stdin: { contents: code, resolveDir: app, loader: 'js' }, bundle: true, format: 'esm', write: false,
-      platform: 'browser', target: 'es2022', logLevel: 'error',
-    })).outputFiles[0].text;
+    const build = async (code: string) =>
+      (
+        await esbuild.build({
+          stdin: { contents: code, resolveDir: app, loader: 'js' },
+          bundle: true,
+          format: 'esm',
+          write: false,
+          platform: 'browser',
+          target: 'es2022',
+          logLevel: 'error',
+        })
+      ).outputFiles[0].text;
     const run = `import { loadModel } from 'prunekit/runtime';
       export async function run(opts) {
         try {
@@ -211,7 +242,10 @@ describe.skipIf(!hasChromium)('the packed tarball in headless Chromium', () => {
     const files: Record<string, [string, string | Uint8Array]> = {
       '/page.js': ['text/javascript', await build(`${run}\nwindow.run = run; window.ready = true;`)],
       '/worker.js': ['text/javascript', await build(`${run}\nself.onmessage = async (e) => self.postMessage(await run(e.data));`)],
-      '/worker-page.js': ['text/javascript', `window.run = (opts) => new Promise((ok) => { const w = new Worker('/worker.js', { type: 'module' }); w.onmessage = (e) => ok(e.data); w.onerror = (e) => ok({ error: String(e.message) }); w.postMessage(opts); }); window.ready = true;`],
+      '/worker-page.js': [
+        'text/javascript',
+        `window.run = (opts) => new Promise((ok) => { const w = new Worker('/worker.js', { type: 'module' }); w.onmessage = (e) => ok(e.data); w.onerror = (e) => ok({ error: String(e.message) }); w.postMessage(opts); }); window.ready = true;`,
+      ],
       '/model.safetensors': ['application/octet-stream', modelBytes],
       '/inputs.json': ['application/json', JSON.stringify(flat)],
     };
@@ -231,7 +265,10 @@ describe.skipIf(!hasChromium)('the packed tarball in headless Chromium', () => {
         return;
       }
       const f = files[path];
-      if (!f) { res.writeHead(404).end(); return; }
+      if (!f) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
     });
     await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
@@ -243,7 +280,16 @@ describe.skipIf(!hasChromium)('the packed tarball in headless Chromium', () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       type Result = Answer & { error?: string };

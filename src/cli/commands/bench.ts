@@ -27,8 +27,14 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, {
-      layers: { type: 'string' }, sparsity: { type: 'string' }, batch: { type: 'string' }, runs: { type: 'string' },
-      'min-run-ms': { type: 'string' }, seed: { type: 'string' }, kernels: { type: 'string' }, json: { type: 'boolean' },
+      layers: { type: 'string' },
+      sparsity: { type: 'string' },
+      batch: { type: 'string' },
+      runs: { type: 'string' },
+      'min-run-ms': { type: 'string' },
+      seed: { type: 'string' },
+      kernels: { type: 'string' },
+      json: { type: 'boolean' },
       peers: { type: 'boolean' },
     });
     if (values.peers) {

@@ -26,8 +26,14 @@ function parseValues(v: string | undefined): Pick<CompactOptions, 'values' | 'bi
 
 async function run(argv: string[]): Promise<number> {
   const { values: v } = parse(argv, {
-    model: { type: 'string' }, out: { type: 'string' }, values: { type: 'string' }, index: { type: 'string' },
-    batch: { type: 'string' }, crossover: { type: 'string' }, layout: { type: 'string' }, json: { type: 'boolean' },
+    model: { type: 'string' },
+    out: { type: 'string' },
+    values: { type: 'string' },
+    index: { type: 'string' },
+    batch: { type: 'string' },
+    crossover: { type: 'string' },
+    layout: { type: 'string' },
+    json: { type: 'boolean' },
   });
   const a = v as Record<string, string | boolean | undefined>;
   const modelPath = required(inputFile(a.model as string | undefined, 'model'), 'model');
@@ -54,10 +60,15 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ ...report, bytes, out }, null, 2) + '\n');
     return 0;
   }
-  const lines = [`wrote ${out}: ${bytes} bytes (${(bytes / report.dense_bytes).toFixed(3)}× the dense f32 file, ${report.dense_bytes} bytes); CSR when sparsity ≥ ${report.crossover.toFixed(2)}`];
+  const lines = [
+    `wrote ${out}: ${bytes} bytes (${(bytes / report.dense_bytes).toFixed(3)}× the dense f32 file, ${report.dense_bytes} bytes); CSR when sparsity ≥ ${report.crossover.toFixed(2)}`,
+  ];
   report.layers.forEach((l, i) => {
-    lines.push(`  layer ${i}: ${l.outFeatures}×${l.inFeatures} ${l.format}${l.index ? `/${l.index}` : ''} ${l.values}, ${l.nonzeros} nonzeros (sparsity ${(l.sparsity * 100).toFixed(1)}%), ${l.bytes} bytes` +
-      (l.removedNeurons ? `, ${l.removedNeurons} dead neurons removed` : '') + (l.maxValueError ? `, max value error ${l.maxValueError.toExponential(2)}` : ''));
+    lines.push(
+      `  layer ${i}: ${l.outFeatures}×${l.inFeatures} ${l.format}${l.index ? `/${l.index}` : ''} ${l.values}, ${l.nonzeros} nonzeros (sparsity ${(l.sparsity * 100).toFixed(1)}%), ${l.bytes} bytes` +
+        (l.removedNeurons ? `, ${l.removedNeurons} dead neurons removed` : '') +
+        (l.maxValueError ? `, max value error ${l.maxValueError.toExponential(2)}` : ''),
+    );
   });
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -20,13 +20,20 @@ const command: Command = {
   async run(argv) {
     const { values: v } = parse(argv, sweepFlags);
     const a = sweepArgs(v, {
-      dataSpec: 'mnist', hidden: [300, 100], activation: 'relu', seed: 42,
+      dataSpec: 'mnist',
+      hidden: [300, 100],
+      activation: 'relu',
+      seed: 42,
       // 20 dense epochs (cosine lr, Nesterov, L2) + 5 pruning steps × 5 fine-tuning epochs = 45 epochs,
       // within the PyTorch reference's budget of 50 (BENCHMARKS.md, accuracy vs sparsity)
       train: { epochs: 20, batchSize: 64, lr: 0.1, momentum: 0.9, alpha: 0.1, schedule: 'cosine', nesterov: true },
       fineTune: { lr: 0.05 },
-      sparsities: [0.5, 0.8, 0.9, 0.95, 0.98], criteria: ['magnitude'], scopes: ['global'], schedules: ['iterative'],
-      finetuneEpochs: 5, reportDir: 'report',
+      sparsities: [0.5, 0.8, 0.9, 0.95, 0.98],
+      criteria: ['magnitude'],
+      scopes: ['global'],
+      schedules: ['iterative'],
+      finetuneEpochs: 5,
+      reportDir: 'report',
     });
     const result = await runSweepAndWrite(a, { keepModels: true });
     const { saveModel } = await import('../../nn/io.js');

@@ -31,15 +31,22 @@ const command: Command = {
     const data = await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction, testData: testDataArg(v) });
     const { evaluate } = await import('../../nn/train.js');
     const { sparsityOf, layerSizes } = await import('../../nn/model.js');
-    const test = evaluate(model, data.test), tr = evaluate(model, data.train);
+    const test = evaluate(model, data.test),
+      tr = evaluate(model, data.train);
     const sp = sparsityOf(model);
     const report = {
       ...fitReport(test, tr),
-      nTest: data.test.nSamples, nTrain: data.train.nSamples, sizes: layerSizes(model), sparsity: sp.total,
+      nTest: data.test.nSamples,
+      nTrain: data.train.nSamples,
+      sizes: layerSizes(model),
+      sparsity: sp.total,
       layers: sp.layers.map((s, i) => ({ sparsity: s, in: model.layers[i].inFeatures, out: model.layers[i].outFeatures })),
     };
     if (v.json) printJson(report);
-    else process.stdout.write(`${modelPath} on ${spec}${data.testData !== undefined ? ` (test file ${data.testData})` : ''}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`);
+    else
+      process.stdout.write(
+        `${modelPath} on ${spec}${data.testData !== undefined ? ` (test file ${data.testData})` : ''}: test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(tr.accuracy)}, sparsity ${pct(sp.total)}\n`,
+      );
     return 0;
   },
 };

@@ -22,7 +22,13 @@ Class and feature names go into metadata_props '${LABELS_KEY}' and '${FEATURES_K
   --json           print {"out", "bytes", "opset", "irVersion", "input", "outputs", "layers": [...]}`;
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, { model: { type: 'string' }, out: { type: 'string' }, sparse: { type: 'boolean' }, op: { type: 'string' }, json: { type: 'boolean' } });
+  const { values: v } = parse(argv, {
+    model: { type: 'string' },
+    out: { type: 'string' },
+    sparse: { type: 'boolean' },
+    op: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const modelPath = required(inputFile(v.model, 'model'), 'model');
   const out = required(outputFile(v.out, 'out', { '--model': modelPath }), 'out');
   const op = oneOf(v.op, 'op', ['gemm', 'matmul'] as const) ?? 'gemm';
@@ -46,8 +52,10 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const sparse = report.layers.filter((l) => l.storage === 'sparse').length;
-  const lines = [`wrote ${out}: ${report.bytes} bytes, ONNX opset ${report.opset}, input '${report.input}' → ${report.outputs.map((o) => `'${o}'`).join(', ')}` +
-    `${report.preprocessing ? ', standardisation as Sub/Mul' : ''}${v.sparse ? `, ${sparse} of ${report.layers.length} weight matrices sparse` : ''}`];
+  const lines = [
+    `wrote ${out}: ${report.bytes} bytes, ONNX opset ${report.opset}, input '${report.input}' → ${report.outputs.map((o) => `'${o}'`).join(', ')}` +
+      `${report.preprocessing ? ', standardisation as Sub/Mul' : ''}${v.sparse ? `, ${sparse} of ${report.layers.length} weight matrices sparse` : ''}`,
+  ];
   report.layers.forEach((l, i) => lines.push(`  layer ${i}: ${l.out}×${l.in} ${l.activation}, ${l.storage}, ${l.nonzeros} nonzeros`));
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

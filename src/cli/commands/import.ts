@@ -49,8 +49,13 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values: v } = parse(argv, {
-      from: { type: 'string' }, out: { type: 'string' }, labels: { type: 'string' }, activation: { type: 'string' },
-      layout: { type: 'string' }, format: { type: 'string' }, json: { type: 'boolean' },
+      from: { type: 'string' },
+      out: { type: 'string' },
+      labels: { type: 'string' },
+      activation: { type: 'string' },
+      layout: { type: 'string' },
+      format: { type: 'string' },
+      json: { type: 'boolean' },
     });
     const from = required(inputFile(v.from, 'from'), 'from');
     const out = required(outputFile(v.out, 'out', { '--from': from }), 'out');

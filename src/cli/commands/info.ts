@@ -30,11 +30,15 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
     return 0;
   }
-  const lines = [`${path}: ${info.bytes} bytes (dense f32: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`];
+  const lines = [
+    `${path}: ${info.bytes} bytes (dense f32: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`,
+  ];
   lines.push('layer  shape        act       format  values  index  nonzeros  density  bytes (weight+indices+indptr+codebook+bias)');
   info.layers.forEach((l, i) => {
     const b = l.bytes;
-    lines.push(`${String(i).padEnd(6)} ${`${l.outFeatures}×${l.inFeatures}`.padEnd(12)} ${l.activation.padEnd(9)} ${l.format.padEnd(7)} ${l.values.padEnd(7)} ${(l.index ?? '-').padEnd(6)} ${String(l.nonzeros).padStart(8)}  ${l.density.toFixed(3).padStart(7)}  ${b.total} (${b.weight}+${b.indices}+${b.indptr}+${b.codebook}+${b.bias})`);
+    lines.push(
+      `${String(i).padEnd(6)} ${`${l.outFeatures}×${l.inFeatures}`.padEnd(12)} ${l.activation.padEnd(9)} ${l.format.padEnd(7)} ${l.values.padEnd(7)} ${(l.index ?? '-').padEnd(6)} ${String(l.nonzeros).padStart(8)}  ${l.density.toFixed(3).padStart(7)}  ${b.total} (${b.weight}+${b.indices}+${b.indptr}+${b.codebook}+${b.bias})`,
+    );
   });
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

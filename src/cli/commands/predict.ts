@@ -28,7 +28,11 @@ async function run(argv: string[]): Promise<number> {
     throw new RunError(`${modelPath}: ${(e as Error).message}`);
   }
   const header = oneOf(a.header as string | undefined, 'header', ['yes', 'no', 'auto'] as const);
-  const csv = await readCsvFeatures(input, { expectFeatures: model.inFeatures, featureNames: model.featureNames.length ? [...model.featureNames] : undefined, header });
+  const csv = await readCsvFeatures(input, {
+    expectFeatures: model.inFeatures,
+    featureNames: model.featureNames.length ? [...model.featureNames] : undefined,
+    header,
+  });
   if (csv.nFeatures !== model.inFeatures) throw new RunError(`${input}: ${csv.nFeatures} feature columns, the model expects ${model.inFeatures}`);
   let probs: Float32Array, idx: Int32Array;
   try {
@@ -36,8 +40,10 @@ async function run(argv: string[]): Promise<number> {
     idx = model.predict(csv.features, csv.nSamples);
   } catch (e) {
     if (!(e instanceof NonFiniteOutputError)) throw e;
-    throw new RunError(`${input}: data row ${e.sample + 1} (counting from the first row after any header): ` +
-      `the model's output ${e.output} is ${e.value}, so it has no label or probability (its weights or standardised inputs overflow f32); nothing was printed`);
+    throw new RunError(
+      `${input}: data row ${e.sample + 1} (counting from the first row after any header): ` +
+        `the model's output ${e.output} is ${e.value}, so it has no label or probability (its weights or standardised inputs overflow f32); nothing was printed`,
+    );
   }
   const labels = Array.from(idx, (k) => model.labels[k]);
   if (a.json) {
@@ -45,15 +51,21 @@ async function run(argv: string[]): Promise<number> {
     // would exceed V8's string limit.
     const O = model.outFeatures;
     const prediction = (s: number) => JSON.stringify({ label: labels[s], index: idx[s], probabilities: Array.from(probs.subarray(s * O, (s + 1) * O)) });
-    await writeAll(process.stdout, (function* () {
-      yield '{"labels":[';
-      yield* joined(labels.length, (s) => JSON.stringify(labels[s]));
-      yield '],"predictions":[';
-      yield* joined(labels.length, prediction);
-      yield ']}\n';
-    })());
+    await writeAll(
+      process.stdout,
+      (function* () {
+        yield '{"labels":[';
+        yield* joined(labels.length, (s) => JSON.stringify(labels[s]));
+        yield '],"predictions":[';
+        yield* joined(labels.length, prediction);
+        yield ']}\n';
+      })(),
+    );
   } else {
-    await writeAll(process.stdout, joined(labels.length, (s) => printable(labels[s]) + '\n', ''));
+    await writeAll(
+      process.stdout,
+      joined(labels.length, (s) => printable(labels[s]) + '\n', ''),
+    );
   }
   return 0;
 }

@@ -43,11 +43,29 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values: v } = parse(argv, {
-      ...dataFlags, model: { type: 'string' }, sparsity: { type: 'string' }, percentile: { type: 'string' }, threshold: { type: 'string' },
-      criterion: { type: 'string' }, scope: { type: 'string' }, layers: { type: 'string' }, 'min-density': { type: 'string' },
-      schedule: { type: 'string' }, steps: { type: 'string' }, 'finetune-epochs': { type: 'string' }, structured: { type: 'string' },
-      nm: { type: 'string' }, rewind: { type: 'string' }, 'rewind-epoch': { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, momentum: { type: 'string' },
-      alpha: { type: 'string' }, adjust: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' },
+      ...dataFlags,
+      model: { type: 'string' },
+      sparsity: { type: 'string' },
+      percentile: { type: 'string' },
+      threshold: { type: 'string' },
+      criterion: { type: 'string' },
+      scope: { type: 'string' },
+      layers: { type: 'string' },
+      'min-density': { type: 'string' },
+      schedule: { type: 'string' },
+      steps: { type: 'string' },
+      'finetune-epochs': { type: 'string' },
+      structured: { type: 'string' },
+      nm: { type: 'string' },
+      rewind: { type: 'string' },
+      'rewind-epoch': { type: 'string' },
+      lr: { type: 'string' },
+      batch: { type: 'string' },
+      momentum: { type: 'string' },
+      alpha: { type: 'string' },
+      adjust: { type: 'boolean' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = v.data;
@@ -67,15 +85,21 @@ const command: Command = {
     const rewindPath = inputFile(v.rewind, 'rewind');
     const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 });
     if (rewindEpoch !== undefined && rewindPath) throw new UsageError('give --rewind FILE or --rewind-epoch K, not both');
-    if (rewindEpoch !== undefined && !PRUNING_SCHEDULES[schedule].rewinds) throw new UsageError(`--rewind-epoch applies to the rewinding schedules only (${PRUNING_SCHEDULE_NAMES.filter((n) => PRUNING_SCHEDULES[n].rewinds).join(', ')})`);
+    if (rewindEpoch !== undefined && !PRUNING_SCHEDULES[schedule].rewinds)
+      throw new UsageError(
+        `--rewind-epoch applies to the rewinding schedules only (${PRUNING_SCHEDULE_NAMES.filter((n) => PRUNING_SCHEDULES[n].rewinds).join(', ')})`,
+      );
 
     const given = [sparsity, percentile, threshold].filter((x) => x !== undefined).length;
     if (given > 1) throw new UsageError('give only one of --sparsity, --percentile, --threshold');
-    if (nm && (given > 0 || structuredKind)) throw new UsageError('--nm sets the sparsity itself (1 − N/M): drop --sparsity/--percentile/--threshold and --structured');
+    if (nm && (given > 0 || structuredKind))
+      throw new UsageError('--nm sets the sparsity itself (1 − N/M): drop --sparsity/--percentile/--threshold and --structured');
     if (!nm && given === 0) throw new UsageError('give one of --sparsity, --percentile, --threshold (or --nm N:M)');
     if (structuredKind && sparsity === undefined) throw new UsageError('--structured neurons needs --sparsity (the fraction of hidden neurons to remove)');
-    if (PRUNING_SCHEDULES[schedule].needsSparsity && sparsity === undefined) throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
-    if ((structuredKind || nm) && schedule !== 'oneshot') throw new UsageError('structured and N:M pruning support only --schedule oneshot (plus --finetune-epochs)');
+    if (PRUNING_SCHEDULES[schedule].needsSparsity && sparsity === undefined)
+      throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
+    if ((structuredKind || nm) && schedule !== 'oneshot')
+      throw new UsageError('structured and N:M pruning support only --schedule oneshot (plus --finetune-epochs)');
     if (spec === undefined) requireDataFree({ criterion, schedule, epochs, given: v });
 
     const { loadModel, saveModel } = await import('../../nn/io.js');
@@ -83,7 +107,10 @@ const command: Command = {
     const nLayers = model.layers.length;
     const maxLayer = structuredKind ? nLayers - 2 : nLayers - 1;
     for (const l of layers ?? []) {
-      if (l > maxLayer) throw new UsageError(`--layers: layer ${l} does not exist: the model has ${structuredKind ? `${nLayers - 1} hidden layers (0..${maxLayer})` : `${nLayers} layers (0..${maxLayer})`}`);
+      if (l > maxLayer)
+        throw new UsageError(
+          `--layers: layer ${l} does not exist: the model has ${structuredKind ? `${nLayers - 1} hidden layers (0..${maxLayer})` : `${nLayers} layers (0..${maxLayer})`}`,
+        );
     }
     const prov = model.provenance as { sizes?: number[]; activation?: string; train?: Record<string, unknown> };
     const trainProv = prov.train ?? {};
@@ -91,7 +118,17 @@ const command: Command = {
     const seed = seedArg ?? (typeof trainProv.seed === 'number' ? trainProv.seed : 42);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     // The split defaults to the model's own (see loadSplitForModel), not to --seed's default.
-    const data = spec === undefined ? null : await loadSplitForModel(spec, model, { label: labelArg(v.label), header: headerArg(v.header), seed: seedArg, testFraction, testData: testDataArg(v), finetunes: (epochs ?? 0) > 0 });
+    const data =
+      spec === undefined
+        ? null
+        : await loadSplitForModel(spec, model, {
+            label: labelArg(v.label),
+            header: headerArg(v.header),
+            seed: seedArg,
+            testFraction,
+            testData: testDataArg(v),
+            finetunes: (epochs ?? 0) > 0,
+          });
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
     const trainCfg = {
@@ -109,11 +146,15 @@ const command: Command = {
     // training seed; the range cannot be re-created.
     const needs = CRITERIA[criterion].needs;
     if (needs.includes('tracker') && !model.history?.range) {
-      throw new UsageError(`--criterion ${criterion} needs the weight range recorded during training, and ${modelPath} has none (written by an older prunekit, or after removing neurons): retrain it with prunekit train, or choose another criterion`);
+      throw new UsageError(
+        `--criterion ${criterion} needs the weight range recorded during training, and ${modelPath} has none (written by an older prunekit, or after removing neurons): retrain it with prunekit train, or choose another criterion`,
+      );
     }
     const recorded = model.history?.rewind?.epoch;
     if (rewindEpoch !== undefined && rewindEpoch > 0 && recorded !== rewindEpoch) {
-      throw new UsageError(`--rewind-epoch ${rewindEpoch}: ${modelPath} ${recorded ? `recorded epoch ${recorded} only` : 'recorded no epoch to rewind to'}; retrain it with prunekit train --rewind-epoch ${rewindEpoch}`);
+      throw new UsageError(
+        `--rewind-epoch ${rewindEpoch}: ${modelPath} ${recorded ? `recorded epoch ${recorded} only` : 'recorded no epoch to rewind to'}; retrain it with prunekit train --rewind-epoch ${rewindEpoch}`,
+      );
     }
     const needInit = rewindPath !== undefined || (!model.history?.initial && (needs.includes('initial') || PRUNING_SCHEDULES[schedule].rewinds));
     let initial: MLP | undefined;
@@ -133,8 +174,18 @@ const command: Command = {
     // The flags were checked above; what fails in here (a target that would collapse a layer, …)
     // is a runtime failure (exit 1), not bad usage.
     const result = await pruneModel(model, ctx, {
-      amount, criterion, scope, layers, minDensity, schedule, steps, finetuneEpochs: epochs ?? 0, seed,
-      inputs: { seed, initial }, rewindTo: rewindPath ? initial : undefined, rewindEpoch,
+      amount,
+      criterion,
+      scope,
+      layers,
+      minDensity,
+      schedule,
+      steps,
+      finetuneEpochs: epochs ?? 0,
+      seed,
+      inputs: { seed, initial },
+      rewindTo: rewindPath ? initial : undefined,
+      rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
     });
     let pruned = result.model;
@@ -147,19 +198,51 @@ const command: Command = {
     const sp = sparsityOf(pruned);
     pruned.provenance = {
       ...model.provenance,
-      prune: { data: spec ?? null, amount, criterion, scope, layers: layers ?? null, schedule, steps: steps ?? null, finetuneEpochs: epochs ?? 0, structured: structuredKind ?? null, nm: v.nm ?? null, seed, adjusted: !!v.adjust, denseAccuracy: dense?.accuracy ?? null, accuracy: final?.accuracy ?? null, sparsity: sp.total },
+      prune: {
+        data: spec ?? null,
+        amount,
+        criterion,
+        scope,
+        layers: layers ?? null,
+        schedule,
+        steps: steps ?? null,
+        finetuneEpochs: epochs ?? 0,
+        structured: structuredKind ?? null,
+        nm: v.nm ?? null,
+        seed,
+        adjusted: !!v.adjust,
+        denseAccuracy: dense?.accuracy ?? null,
+        accuracy: final?.accuracy ?? null,
+        sparsity: sp.total,
+      },
     };
     saveModel(out, pruned);
     const report = {
-      accuracy: final?.accuracy ?? null, loss: final?.loss ?? null, trainAccuracy: final?.trainAccuracy, generalisationGap: final?.trainAccuracy !== undefined ? final.trainAccuracy - final.accuracy : undefined,
-      denseAccuracy: dense?.accuracy ?? null, sparsity: sp.total,
-      layers: pruned.layers.map((L, i) => ({ sparsity: sp.layers[i], in: L.inFeatures, out: L.outFeatures, nonzeros: Math.round((1 - sp.layers[i]) * L.weight.length) })),
-      removedNeurons: removed, steps: result.steps, criterion, scope, schedule, out,
+      accuracy: final?.accuracy ?? null,
+      loss: final?.loss ?? null,
+      trainAccuracy: final?.trainAccuracy,
+      generalisationGap: final?.trainAccuracy !== undefined ? final.trainAccuracy - final.accuracy : undefined,
+      denseAccuracy: dense?.accuracy ?? null,
+      sparsity: sp.total,
+      layers: pruned.layers.map((L, i) => ({
+        sparsity: sp.layers[i],
+        in: L.inFeatures,
+        out: L.outFeatures,
+        nonzeros: Math.round((1 - sp.layers[i]) * L.weight.length),
+      })),
+      removedNeurons: removed,
+      steps: result.steps,
+      criterion,
+      scope,
+      schedule,
+      out,
     };
     if (v.json) printJson(report);
     else {
-      process.stdout.write(`pruned ${modelPath} (${criterion}, ${scope}, ${schedule}): sparsity ${pct(sp.total)} [${sp.layers.map((s) => pct(s, 1)).join(', ')}]\n` +
-        `${dense && final ? `test accuracy ${pct(dense.accuracy)} → ${pct(final.accuracy)}` : 'accuracy not measured (no --data)'}${removed ? `; dead neurons removed per layer: ${removed.join(', ')}` : ''}\nwrote ${out}\n`);
+      process.stdout.write(
+        `pruned ${modelPath} (${criterion}, ${scope}, ${schedule}): sparsity ${pct(sp.total)} [${sp.layers.map((s) => pct(s, 1)).join(', ')}]\n` +
+          `${dense && final ? `test accuracy ${pct(dense.accuracy)} → ${pct(final.accuracy)}` : 'accuracy not measured (no --data)'}${removed ? `; dead neurons removed per layer: ${removed.join(', ')}` : ''}\nwrote ${out}\n`,
+      );
     }
     return 0;
   },
@@ -174,7 +257,12 @@ const NEEDS_DATA: Partial<Record<Need, string>> = {
 };
 
 /** Without --data only data-free, one-shot pruning can run: say what needs data and what does not. */
-function requireDataFree(o: { criterion: CriterionName; schedule: string; epochs: number | undefined; given: { lr?: string; batch?: string; momentum?: string; alpha?: string; label?: string; header?: string; 'test-data'?: string; 'test-fraction'?: string } }): void {
+function requireDataFree(o: {
+  criterion: CriterionName;
+  schedule: string;
+  epochs: number | undefined;
+  given: { lr?: string; batch?: string; momentum?: string; alpha?: string; label?: string; header?: string; 'test-data'?: string; 'test-fraction'?: string };
+}): void {
   const dataFree = CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => !NEEDS_DATA[n]));
   const hint = `without --data use --criterion ${dataFree.join('|')}, --nm N:M or --structured neurons, one-shot, no fine-tuning`;
   const why = CRITERIA[o.criterion].needs.map((n) => NEEDS_DATA[n]).find((w) => w !== undefined);
@@ -189,7 +277,8 @@ function parseNM(s: string | undefined): [number, number] | undefined {
   if (s === undefined) return undefined;
   const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(s);
   if (!m) throw new UsageError(`--nm: expected N:M with whole numbers (e.g. 2:4), got '${s}'`);
-  const n = Number(m[1]), mm = Number(m[2]);
+  const n = Number(m[1]),
+    mm = Number(m[2]);
   if (n < 1 || n >= mm) throw new UsageError(`--nm: need 1 ≤ N < M, got ${n}:${mm}`);
   return [n, mm];
 }

@@ -36,10 +36,20 @@ ${pruningSchedulesHelp(27)}
   --json                   print report.json to stdout too`;
 
 export const sweepFlags = {
-  ...dataFlags, ...trainingFlags, sparsities: { type: 'string' },
-  criteria: { type: 'string' }, scope: { type: 'string' }, schedule: { type: 'string' }, 'finetune-epochs': { type: 'string' },
-  runs: { type: 'string' }, values: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' },
-  'finetune-lr': { type: 'string' }, 'lr-schedule': { type: 'string' }, 'rewind-epoch': { type: 'string' },
+  ...dataFlags,
+  ...trainingFlags,
+  sparsities: { type: 'string' },
+  criteria: { type: 'string' },
+  scope: { type: 'string' },
+  schedule: { type: 'string' },
+  'finetune-epochs': { type: 'string' },
+  runs: { type: 'string' },
+  values: { type: 'string' },
+  report: { type: 'string' },
+  json: { type: 'boolean' },
+  'finetune-lr': { type: 'string' },
+  'lr-schedule': { type: 'string' },
+  'rewind-epoch': { type: 'string' },
 } as const;
 
 /** A comma-separated subset of `choices`; `all` means every choice. */
@@ -58,7 +68,14 @@ export function reportDir(dir: string): string {
   return dir;
 }
 
-export type SweepArgs = Omit<SweepOptions, 'data'> & { label?: string | number; header?: HeaderMode; testFraction?: number; testData?: string; reportDir: string; json: boolean };
+export type SweepArgs = Omit<SweepOptions, 'data'> & {
+  label?: string | number;
+  header?: HeaderMode;
+  testFraction?: number;
+  testData?: string;
+  reportDir: string;
+  json: boolean;
+};
 
 export function sweepArgs(v: Record<string, string | boolean | undefined>, defaults: Partial<SweepArgs> = {}): SweepArgs {
   const s = (k: string) => v[k] as string | undefined;
@@ -104,7 +121,13 @@ export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions
   const { renderReport } = await import('../../report/html.js');
   const { writeFileAtomic } = await import('../../util/fs.js');
   const quiet = a.json;
-  const result = await runSweep({ ...a, data, command: `prunekit ${process.argv.slice(2).join(' ')}`, log: quiet ? undefined : (m) => process.stderr.write(m + '\n'), ...extra });
+  const result = await runSweep({
+    ...a,
+    data,
+    command: `prunekit ${process.argv.slice(2).join(' ')}`,
+    log: quiet ? undefined : (m) => process.stderr.write(m + '\n'),
+    ...extra,
+  });
   mkdirSync(a.reportDir, { recursive: true });
   writeFileAtomic(join(a.reportDir, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
   writeFileAtomic(join(a.reportDir, 'report.html'), renderReport(result.report));
@@ -113,13 +136,29 @@ export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions
 
 export function printSummary(r: SweepResult['report'], dir: string): void {
   const rows = r.points.map((p) => [
-    `${p.criterion}/${p.scope}/${p.schedule}`, `${(p.sparsity * 100).toFixed(1)}%`, `${(p.accuracy * 100).toFixed(2)}%`,
-    `${(p.gap * 100).toFixed(2)}`, `${(p.bytes / 1024).toFixed(1)} KB`, `${(r.dense.bytes / p.bytes).toFixed(1)}×`,
+    `${p.criterion}/${p.scope}/${p.schedule}`,
+    `${(p.sparsity * 100).toFixed(1)}%`,
+    `${(p.accuracy * 100).toFixed(2)}%`,
+    `${(p.gap * 100).toFixed(2)}`,
+    `${(p.bytes / 1024).toFixed(1)} KB`,
+    `${(r.dense.bytes / p.bytes).toFixed(1)}×`,
     ...Object.entries(p.latency).map(([, l]) => `${(l.dense_us / l.sparse_us).toFixed(1)}×`),
   ]);
   const batches = Object.keys(r.points[0]?.latency ?? {});
   const head = ['pruning', 'sparsity', 'test acc', 'gap', 'file', 'smaller', ...batches.map((b) => `faster@${b}`)];
-  const all = [head, ['dense', '0.0%', `${(r.dense.accuracy * 100).toFixed(2)}%`, `${((r.dense.trainAccuracy - r.dense.accuracy) * 100).toFixed(2)}`, `${(r.dense.bytes / 1024).toFixed(1)} KB`, '1.0×', ...batches.map(() => '1.0×')], ...rows];
+  const all = [
+    head,
+    [
+      'dense',
+      '0.0%',
+      `${(r.dense.accuracy * 100).toFixed(2)}%`,
+      `${((r.dense.trainAccuracy - r.dense.accuracy) * 100).toFixed(2)}`,
+      `${(r.dense.bytes / 1024).toFixed(1)} KB`,
+      '1.0×',
+      ...batches.map(() => '1.0×'),
+    ],
+    ...rows,
+  ];
   const w = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
   const out = all.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
   process.stdout.write(`\n${r.summary.join('\n')}\n\n${out}\n\nreport: ${join(dir, 'report.html')} (and report.json)\n`);

@@ -1,6 +1,19 @@
 import type { Command } from '../main.js';
 import { num, numList, oneOf, outputFile, parse, required, UsageError, RunError } from '../args.js';
-import { DATA_HELP, dataFlags, fitReport, headerArg, labelArg, loadSplit, pct, printJson, SGD_BOUNDS, splitRecord, testDataArg, trainingFlags } from '../common.js';
+import {
+  DATA_HELP,
+  dataFlags,
+  fitReport,
+  headerArg,
+  labelArg,
+  loadSplit,
+  pct,
+  printJson,
+  SGD_BOUNDS,
+  splitRecord,
+  testDataArg,
+  trainingFlags,
+} from '../common.js';
 import { progress } from '../progress.js';
 import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp } from '../choices.js';
 
@@ -36,9 +49,18 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values: v } = parse(argv, {
-      ...dataFlags, ...trainingFlags, schedule: { type: 'string' }, 'early-stopping': { type: 'boolean' }, 'validation-fraction': { type: 'string' },
-      tol: { type: 'string' }, patience: { type: 'string' }, kernels: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
-      'rewind-epoch': { type: 'string' }, 'no-history': { type: 'boolean' },
+      ...dataFlags,
+      ...trainingFlags,
+      schedule: { type: 'string' },
+      'early-stopping': { type: 'boolean' },
+      'validation-fraction': { type: 'string' },
+      tol: { type: 'string' },
+      patience: { type: 'string' },
+      kernels: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      'rewind-epoch': { type: 'string' },
+      'no-history': { type: 'boolean' },
     });
     const spec = required(v.data, 'data');
     const out = required(outputFile(v.out, 'out', { '--data': spec, '--test-data': v['test-data'] }), 'out');
@@ -77,9 +99,15 @@ const command: Command = {
 
     const sizes = [data.train.nFeatures, ...hidden, data.train.labelNames.length];
     await checkMemory(sizes, Math.min(cfg.batchSize, data.train.nSamples));
-    const model = createMLP({ sizes, activation, seed }, {
-      mean: data.mean, scale: data.scale, featureNames: data.train.featureNames, labelNames: data.train.labelNames,
-    });
+    const model = createMLP(
+      { sizes, activation, seed },
+      {
+        mean: data.mean,
+        scale: data.scale,
+        featureNames: data.train.featureNames,
+        labelNames: data.train.labelNames,
+      },
+    );
     const bar = progress('train', cfg.epochs, { quiet: v.json });
     const { HistoryRecorder } = await import('../../nn/history.js');
     const history = recordHistory ? new HistoryRecorder(model, { rewindEpoch }) : null;
@@ -98,23 +126,43 @@ const command: Command = {
       throw e;
     }
     bar.done();
-    if (history && rewindEpoch > 0 && !history.history.rewind) throw new RunError(`training stopped after ${result.epochs.length} epochs (${result.stopReason}), before --rewind-epoch ${rewindEpoch}: use a smaller --rewind-epoch`);
+    if (history && rewindEpoch > 0 && !history.history.rewind)
+      throw new RunError(
+        `training stopped after ${result.epochs.length} epochs (${result.stopReason}), before --rewind-epoch ${rewindEpoch}: use a smaller --rewind-epoch`,
+      );
     if (history) model.history = history.history;
     const test = evaluate(model, data.test, kernels);
     const trainEval = evaluate(model, data.train, kernels);
     // Only what defines the model: timings would make two runs with the same seed differ byte for byte.
-    model.provenance = { data: spec, split: await splitRecord(spec, dataArgs), sizes, activation, train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length } };
+    model.provenance = {
+      data: spec,
+      split: await splitRecord(spec, dataArgs),
+      sizes,
+      activation,
+      train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length },
+    };
     saveModel(out, model);
     const report = {
       ...fitReport(test, trainEval),
-      epochs: result.epochs, stopReason: result.stopReason, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond,
-      sizes, activation, data: spec, nTrain: data.train.nSamples, nTest: data.test.nSamples, kernels: (kernels ?? (await import('../../nn/train.js')).defaultKernels()).flavor, out,
+      epochs: result.epochs,
+      stopReason: result.stopReason,
+      seconds: result.seconds,
+      samplesPerSecond: result.samplesPerSecond,
+      sizes,
+      activation,
+      data: spec,
+      nTrain: data.train.nSamples,
+      nTest: data.test.nSamples,
+      kernels: (kernels ?? (await import('../../nn/train.js')).defaultKernels()).flavor,
+      out,
     };
     if (v.json) printJson(report);
     else {
-      process.stdout.write(`trained ${sizes.join('-')} (${activation}) on ${spec}: ${data.train.nSamples} train / ${data.test.nSamples} test samples, ` +
-        `${result.epochs.length} epochs in ${result.seconds.toFixed(2)} s (${Math.round(result.samplesPerSecond)} samples/s, ${report.kernels} kernels)\n` +
-        `test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(trainEval.accuracy)}\nwrote ${out}\n`);
+      process.stdout.write(
+        `trained ${sizes.join('-')} (${activation}) on ${spec}: ${data.train.nSamples} train / ${data.test.nSamples} test samples, ` +
+          `${result.epochs.length} epochs in ${result.seconds.toFixed(2)} s (${Math.round(result.samplesPerSecond)} samples/s, ${report.kernels} kernels)\n` +
+          `test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(trainEval.accuracy)}\nwrote ${out}\n`,
+      );
     }
     return 0;
   },
@@ -134,7 +182,9 @@ async function checkMemory(sizes: number[], batch: number): Promise<void> {
   const { freemem } = await import('node:os');
   const need = 4 * weightCount(sizes) + networkBytes({ sizes, batch, masks: false }) + networkBytes({ sizes, batch: 256, masks: false });
   if (need > freemem()) {
-    throw new RunError(`a ${sizes.join('-')} network needs about ${formatBytes(need)} to train, but this machine has ${formatBytes(freemem())} free; use smaller --hidden layers or --batch`);
+    throw new RunError(
+      `a ${sizes.join('-')} network needs about ${formatBytes(need)} to train, but this machine has ${formatBytes(freemem())} free; use smaller --hidden layers or --batch`,
+    );
   }
 }
 

@@ -26,7 +26,9 @@ function readSparse(s: SparseObject, where: string): Constant {
   // A sparse tensor's dense size is not bounded by the file's: bound it by what prunekit can train
   // (weights, gradients and momentum of one layer in the 4 GiB wasm memory) before allocating.
   if (count > MAX_DENSE_ELEMENTS) {
-    throw new ImportError(`${where}: shape [${dims}] has ${count} elements densely, more than the ${MAX_DENSE_ELEMENTS} (2^27) a prunekit layer can hold in its 4 GiB wasm memory`);
+    throw new ImportError(
+      `${where}: shape [${dims}] has ${count} elements densely, more than the ${MAX_DENSE_ELEMENTS} (2^27) a prunekit layer can hold in its 4 GiB wasm memory`,
+    );
   }
   const dense = new Float64Array(count);
   for (let k = 0; k < nnz; k++) {
@@ -51,14 +53,24 @@ function constantNodeValue(n: NodeObject, file: string): Constant {
   const a = n.attribute?.[0];
   if (!a || (n.attribute?.length ?? 0) !== 1) throw new ImportError(`${where}: a Constant needs exactly one value attribute`);
   switch (a.name) {
-    case 'value': if (a.t) return readTensor(a.t, where); break;
-    case 'sparse_value': if (a.sparse_tensor) return readSparse(a.sparse_tensor, where); break;
-    case 'value_float': return { dims: [], dataType: DT.FLOAT, values: Float64Array.of(a.f ?? 0), strings: null };
-    case 'value_floats': return { dims: [a.floats?.length ?? 0], dataType: DT.FLOAT, values: Float64Array.from(a.floats ?? []), strings: null };
-    case 'value_int': return { dims: [], dataType: DT.INT64, values: Float64Array.of(a.i ?? 0), strings: null };
-    case 'value_ints': return { dims: [a.ints?.length ?? 0], dataType: DT.INT64, values: Float64Array.from(a.ints ?? []), strings: null };
-    case 'value_string': return { dims: [], dataType: DT.STRING, values: null, strings: [utf8(a.s ?? new Uint8Array())] };
-    case 'value_strings': return { dims: [a.strings?.length ?? 0], dataType: DT.STRING, values: null, strings: (a.strings ?? []).map(utf8) };
+    case 'value':
+      if (a.t) return readTensor(a.t, where);
+      break;
+    case 'sparse_value':
+      if (a.sparse_tensor) return readSparse(a.sparse_tensor, where);
+      break;
+    case 'value_float':
+      return { dims: [], dataType: DT.FLOAT, values: Float64Array.of(a.f ?? 0), strings: null };
+    case 'value_floats':
+      return { dims: [a.floats?.length ?? 0], dataType: DT.FLOAT, values: Float64Array.from(a.floats ?? []), strings: null };
+    case 'value_int':
+      return { dims: [], dataType: DT.INT64, values: Float64Array.of(a.i ?? 0), strings: null };
+    case 'value_ints':
+      return { dims: [a.ints?.length ?? 0], dataType: DT.INT64, values: Float64Array.from(a.ints ?? []), strings: null };
+    case 'value_string':
+      return { dims: [], dataType: DT.STRING, values: null, strings: [utf8(a.s ?? new Uint8Array())] };
+    case 'value_strings':
+      return { dims: [a.strings?.length ?? 0], dataType: DT.STRING, values: null, strings: (a.strings ?? []).map(utf8) };
   }
   throw new ImportError(`${where}: unsupported Constant attribute '${a.name}'`);
 }

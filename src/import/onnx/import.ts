@@ -53,9 +53,13 @@ function decode(bytes: Uint8Array, file: string): ModelObject {
 function checkOpsets(m: ModelObject, file: string): number {
   const ops = m.opset_import ?? [];
   const main = ops.find((o) => isDefaultDomain(o.domain));
-  if (!main) throw new ImportError(`${file}: the model imports no opset of the default ONNX domain (opset_import lists ${ops.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ') || 'nothing'})`);
+  if (!main)
+    throw new ImportError(
+      `${file}: the model imports no opset of the default ONNX domain (opset_import lists ${ops.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ') || 'nothing'})`,
+    );
   const v = main.version ?? 0;
-  if (v < MIN_OPSET || v > MAX_OPSET) throw new ImportError(`${file}: the model is written for opset ${v}; prunekit imports opsets ${MIN_OPSET} to ${MAX_OPSET}`);
+  if (v < MIN_OPSET || v > MAX_OPSET)
+    throw new ImportError(`${file}: the model is written for opset ${v}; prunekit imports opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   return v;
 }
 
@@ -101,16 +105,23 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
     return !isDefaultDomain(n.domain) || !(BODY_OPS.has(op) || HEAD_OPS.has(op) || CONST_OPS.has(op) || SHAPE_OPS.has(op));
   });
   if (unsupported.length) {
-    const list = unsupported.slice(0, 5).map((n) => `${describe(n)}${isDefaultDomain(n.domain) ? '' : ` (domain ${n.domain})`}`).join(', ');
-    throw new ImportError(`${file}: unsupported op${unsupported.length > 1 ? 's' : ''} ${list}${unsupported.length > 5 ? `, … (${unsupported.length} in all)` : ''}. ` +
-      `prunekit imports MLPs: ${SUPPORTED}`);
+    const list = unsupported
+      .slice(0, 5)
+      .map((n) => `${describe(n)}${isDefaultDomain(n.domain) ? '' : ` (domain ${n.domain})`}`)
+      .join(', ');
+    throw new ImportError(
+      `${file}: unsupported op${unsupported.length > 1 ? 's' : ''} ${list}${unsupported.length > 5 ? `, … (${unsupported.length} in all)` : ''}. ` +
+        `prunekit imports MLPs: ${SUPPORTED}`,
+    );
   }
 
   const { constants, folded } = collectConstants(g, file);
   const dataInputs = (g.input ?? []).filter((i) => !constants.has(i.name ?? ''));
   if (dataInputs.length !== 1) {
-    throw new ImportError(`${file}: the graph has ${dataInputs.length} data inputs (${dataInputs.map((i) => `'${i.name}'`).join(', ') || 'none'}); ` +
-      'prunekit imports models with one input, the features, and every weight stored in the file (an initializer or a Constant)');
+    throw new ImportError(
+      `${file}: the graph has ${dataInputs.length} data inputs (${dataInputs.map((i) => `'${i.name}'`).join(', ') || 'none'}); ` +
+        'prunekit imports models with one input, the features, and every weight stored in the file (an initializer or a Constant)',
+    );
   }
   const input = dataInputs[0];
   const dims = inputShape(input, file);
@@ -149,10 +160,18 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
 
   const head = readHead(nodes, new Set([...body, ...w.shapeNodes]), folded, cur, w, graphOutputs);
   return {
-    layers: w.layers, mean, scale, labels: head.labels ?? metadataLabels(model, file), notes: [...w.notes, ...head.notes],
+    layers: w.layers,
+    mean,
+    scale,
+    labels: head.labels ?? metadataLabels(model, file),
+    notes: [...w.notes, ...head.notes],
     source: {
       producer: [model.producer_name, model.producer_version].filter(Boolean).join(' ') || undefined,
-      ir_version: model.ir_version, opset, graph: g.name || undefined, input: input.name, output: head.output,
+      ir_version: model.ir_version,
+      opset,
+      graph: g.name || undefined,
+      input: input.name,
+      output: head.output,
     },
   };
 }
@@ -167,7 +186,8 @@ function metadataLabels(model: ModelObject, file: string): string[] | null {
   } catch {
     throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not valid JSON (expected an array of class names)`);
   }
-  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not an array of class names`);
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string'))
+    throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not an array of class names`);
   return labels;
 }
 
@@ -175,10 +195,12 @@ function metadataLabels(model: ModelObject, file: string): string[] | null {
 function inputShape(input: ValueInfoObject, file: string): Dim[] | undefined {
   const tt = input.type?.tensor_type;
   const elem = tt?.elem_type ?? 0;
-  if (elem !== 0 && !isFloatType(elem)) throw new ImportError(`${file}: the input '${input.name}' is ${dtypeName(elem)}; prunekit models take floating-point features`);
+  if (elem !== 0 && !isFloatType(elem))
+    throw new ImportError(`${file}: the input '${input.name}' is ${dtypeName(elem)}; prunekit models take floating-point features`);
   const dims = tt?.shape?.dim;
   if (!dims) return undefined;
-  if (dims.length < 2) throw new ImportError(`${file}: the input '${input.name}' has rank ${dims.length}; prunekit imports models whose input is a batch [N, features…]`);
+  if (dims.length < 2)
+    throw new ImportError(`${file}: the input '${input.name}' has rank ${dims.length}; prunekit imports models whose input is a batch [N, features…]`);
   return ['N', ...dims.slice(1).map((d) => (d.dim_value && d.dim_value >= 1 ? d.dim_value : null))];
 }
 
@@ -200,12 +222,16 @@ function atLogits(cur: string, users: NodeObject[], w: Walk, consumers: Map<stri
 }
 
 function branchError(cur: string, users: NodeObject[], w: Walk, isOutput: boolean): ImportError {
-  const merge = users.find((u) => ['Add', 'Sub', 'Mul', 'Div', 'Concat', 'Sum'].includes(u.op_type ?? '') && (u.input ?? []).filter((x) => x && !w.constants.has(x)).length > 1);
+  const merge = users.find(
+    (u) => ['Add', 'Sub', 'Mul', 'Div', 'Concat', 'Sum'].includes(u.op_type ?? '') && (u.input ?? []).filter((x) => x && !w.constants.has(x)).length > 1,
+  );
   const where = `${w.file}: tensor '${cur}'${w.layers.length ? ` (after layer ${w.layers.length - 1}, ${w.layers.at(-1)!.origin})` : ''}`;
   const uses = `${users.map(describe).join(', ')}${isOutput ? ' and is a graph output' : ''}`;
   if (merge) {
-    return new ImportError(`${where} feeds ${uses}: ${describe(merge)} combines two computed tensors (${(merge.input ?? []).filter((x) => x && !w.constants.has(x)).join(', ')}) — ` +
-      'a residual connection or a branch, which prunekit cannot import: it imports a single chain of layers');
+    return new ImportError(
+      `${where} feeds ${uses}: ${describe(merge)} combines two computed tensors (${(merge.input ?? []).filter((x) => x && !w.constants.has(x)).join(', ')}) — ` +
+        'a residual connection or a branch, which prunekit cannot import: it imports a single chain of layers',
+    );
   }
   return new ImportError(`${where} feeds ${uses}: the graph branches here; prunekit imports a single chain of layers (${SUPPORTED})`);
 }
@@ -222,14 +248,20 @@ function isBinaryHead(u: NodeObject, w: Walk, consumers: Map<string, NodeObject[
 function constantInput(n: NodeObject, i: number, w: Walk, what: string): Constant {
   const name = n.input?.[i] ?? '';
   const c = w.constants.get(name);
-  if (!c) throw new ImportError(`${w.file}: ${describe(n)}: its ${what} '${name}' is not a constant; prunekit needs weights stored in the file (initializers or Constant nodes)`);
+  if (!c)
+    throw new ImportError(
+      `${w.file}: ${describe(n)}: its ${what} '${name}' is not a constant; prunekit needs weights stored in the file (initializers or Constant nodes)`,
+    );
   if (!c.values) throw new ImportError(`${w.file}: ${describe(n)}: its ${what} '${name}' holds strings, expected numbers`);
   return c;
 }
 
 function weightInput(n: NodeObject, i: number, w: Walk, what: string): Constant {
   const c = constantInput(n, i, w, what);
-  if (!isFloatType(c.dataType)) throw new ImportError(`${w.file}: ${describe(n)}: its ${what} '${n.input![i]}' is ${dtypeName(c.dataType)}; weights must be FLOAT, FLOAT16, BFLOAT16 or DOUBLE (quantized models are not supported)`);
+  if (!isFloatType(c.dataType))
+    throw new ImportError(
+      `${w.file}: ${describe(n)}: its ${what} '${n.input![i]}' is ${dtypeName(c.dataType)}; weights must be FLOAT, FLOAT16, BFLOAT16 or DOUBLE (quantized models are not supported)`,
+    );
   return c;
 }
 
@@ -243,13 +275,16 @@ function perOutput(c: Constant, n: number, node: NodeObject, what: string, w: Wa
 }
 
 function dataIs(n: NodeObject, cur: string, w: Walk, i = 0): void {
-  if (n.input?.[i] !== cur) throw new ImportError(`${w.file}: ${describe(n)}: expected the data '${cur}' as input ${i}, found it at input ${(n.input ?? []).indexOf(cur)}`);
+  if (n.input?.[i] !== cur)
+    throw new ImportError(`${w.file}: ${describe(n)}: expected the data '${cur}' as input ${i}, found it at input ${(n.input ?? []).indexOf(cur)}`);
 }
 
 function addLayer(w: Walk, n: NodeObject, weight: Float64Array, inF: number, outF: number, bias: Float64Array, shapeNote: string): void {
   if (w.width !== undefined && w.width !== inF) {
-    throw new ImportError(`${w.file}: ${describe(n)} takes ${inF} inputs (${shapeNote}) but its input has ${w.width} features` +
-      (w.layers.length ? ` (the outputs of layer ${w.layers.length - 1}, ${w.layers.at(-1)!.origin})` : ''));
+    throw new ImportError(
+      `${w.file}: ${describe(n)} takes ${inF} inputs (${shapeNote}) but its input has ${w.width} features` +
+        (w.layers.length ? ` (the outputs of layer ${w.layers.length - 1}, ${w.layers.at(-1)!.origin})` : ''),
+    );
   }
   w.layers.push({ inFeatures: inF, outFeatures: outF, weight, bias, activation: 'identity', origin: describe(n) });
   w.open = true;
@@ -262,9 +297,12 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
   const op = n.op_type ?? '';
   const out = n.output?.[0] ?? '';
   const last = w.layers.at(-1);
-  const fail = (why: string): never => { throw new ImportError(`${w.file}: ${describe(n)}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new ImportError(`${w.file}: ${describe(n)}: ${why}`);
+  };
 
-  if (isMlDomain(n.domain)) { // Scaler: y = (x − offset) · scale
+  if (isMlDomain(n.domain)) {
+    // Scaler: y = (x − offset) · scale
     if (w.layers.length) fail('a Scaler after the first layer cannot be stored; prunekit keeps the input transform before the first layer');
     dataIs(n, cur, w);
     const offset = Float64Array.from(attr(n, 'offset')?.floats ?? [0]);
@@ -276,7 +314,8 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
     case 'Identity':
       dataIs(n, cur, w);
       return out;
-    case 'Dropout': { // inference: the identity. A constant training_mode = true would make it random.
+    case 'Dropout': {
+      // inference: the identity. A constant training_mode = true would make it random.
       dataIs(n, cur, w);
       const t = n.input?.[2];
       if (t) {
@@ -299,7 +338,8 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       w.dims = ['N', w.width ?? null];
       return out;
     }
-    case 'Reshape': { // to [batch, features]: a no-op on prunekit's flattened rows
+    case 'Reshape': {
+      // to [batch, features]: a no-op on prunekit's flattened rows
       dataIs(n, cur, w);
       const target = reshapeTarget(n, w);
       const [b, f] = target ?? [];
@@ -307,19 +347,24 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       const batchOk = b === 'N' || b === -1 || (b === 0 && !attrInt(n, 'allowzero', 0));
       const featuresOk = f === -1 ? b !== -1 : typeof f === 'number' && f > 0 && (w.width === undefined || f === w.width);
       if (target?.length !== 2 || !batchOk || !featuresOk) {
-        fail(`reshapes to [${target ? target.map(String) : 'a shape prunekit cannot evaluate'}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] ` +
-          '(batch × features, a no-op) is supported, given as a constant or computed from Shape(x) with Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, Mul');
+        fail(
+          `reshapes to [${target ? target.map(String) : 'a shape prunekit cannot evaluate'}]; only [-1, ${w.width ?? 'features'}] or [0, ${w.width ?? 'features'}] ` +
+            '(batch × features, a no-op) is supported, given as a constant or computed from Shape(x) with Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, Mul',
+        );
       }
       if (typeof f === 'number' && f > 0) w.width = f;
       w.dims = ['N', w.width ?? null];
       return out;
     }
-    case 'Gemm': { // Y = α·A'·B' + β·C (A' = A or Aᵀ by transA, B' likewise)
+    case 'Gemm': {
+      // Y = α·A'·B' + β·C (A' = A or Aᵀ by transA, B' likewise)
       dataIs(n, cur, w);
       if (attrInt(n, 'transA', 0)) fail('transA = 1 would transpose the batch of samples; supported: the data as input A with transA = 0');
       const B = weightInput(n, 1, w, 'weight B');
       if (B.dims.length !== 2) fail(`its weight B has shape [${B.dims}], expected a matrix`);
-      const transB = attrInt(n, 'transB', 0), alpha = attrFloat(n, 'alpha', 1), beta = attrFloat(n, 'beta', 1);
+      const transB = attrInt(n, 'transB', 0),
+        alpha = attrFloat(n, 'alpha', 1),
+        beta = attrFloat(n, 'beta', 1);
       const [outF, inF] = transB ? B.dims : [B.dims[1], B.dims[0]];
       const W = transB ? B.values!.map((x) => alpha * x) : transposeScaled(B.values!, inF, outF, alpha);
       const cName = n.input?.[2];
@@ -328,7 +373,8 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       if (alpha !== 1 || beta !== 1) w.notes.push(`${describe(n)}: α = ${alpha}, β = ${beta} folded into its weights and bias`);
       return out;
     }
-    case 'MatMul': { // Y = X·B, B [in, out]
+    case 'MatMul': {
+      // Y = X·B, B [in, out]
       if (n.input?.[1] === cur) fail('multiplies a constant by the data (W·x); supported: the data first (x·W, W [in, out])');
       dataIs(n, cur, w);
       const B = weightInput(n, 1, w, 'weight');
@@ -337,22 +383,29 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       addLayer(w, n, transposeScaled(B.values!, inF, outF, 1), inF, outF, new Float64Array(outF), `weight is [${B.dims}]`);
       return out;
     }
-    case 'Add': case 'Sub': case 'Mul': case 'Div': {
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
       const ins = n.input ?? [];
       const di = ins.indexOf(cur);
       if (ins.length !== 2 || di < 0) fail('expected two inputs, one of them the data');
       const other = ins[1 - di];
       if (!w.constants.has(other)) {
-        throw new ImportError(`${w.file}: ${describe(n)} combines two computed tensors (${ins.join(', ')}): a residual connection or a branch, which prunekit cannot import; it imports a single chain of layers`);
+        throw new ImportError(
+          `${w.file}: ${describe(n)} combines two computed tensors (${ins.join(', ')}): a residual connection or a branch, which prunekit cannot import; it imports a single chain of layers`,
+        );
       }
-      if ((op === 'Sub' || op === 'Div') && di !== 0) fail(`computes constant ${op === 'Sub' ? '−' : '/'} data; only data ${op === 'Sub' ? '−' : '/'} constant is supported`);
+      if ((op === 'Sub' || op === 'Div') && di !== 0)
+        fail(`computes constant ${op === 'Sub' ? '−' : '/'} data; only data ${op === 'Sub' ? '−' : '/'} constant is supported`);
       const c = constantInput(n, 1 - di, w, 'operand');
       // as an addend or a factor: x − k = x + (−k), x / k = x · (1/k)
       const k = c.values!.map((x) => (op === 'Sub' ? -x : op === 'Div' ? 1 / x : x));
       const kind = op === 'Add' || op === 'Sub' ? 'add' : 'mul';
       if (!w.layers.length) {
         w.pre.push({ op: kind, k, node: describe(n) });
-      } else if (w.open) { // on the layer's outputs: into its bias, or its rows and bias
+      } else if (w.open) {
+        // on the layer's outputs: into its bias, or its rows and bias
         const kk = perOutput({ ...c, values: k }, last!.outFeatures, n, 'operand', w);
         if (kind === 'add') for (let o = 0; o < last!.outFeatures; o++) last!.bias[o] += kk[o];
         else scaleRows(last!, kk);
@@ -361,12 +414,20 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       }
       return out;
     }
-    case 'BatchNormalization': { // y = γ·(z − μ)/√(σ² + ε) + β, folded into z = W·x + b (Ioffe & Szegedy 2015, inference)
+    case 'BatchNormalization': {
+      // y = γ·(z − μ)/√(σ² + ε) + β, folded into z = W·x + b (Ioffe & Szegedy 2015, inference)
       dataIs(n, cur, w);
-      if (!w.open) fail(w.layers.length ? `follows the activation of layer ${w.layers.length - 1}; only a BatchNormalization directly after a linear layer can be folded into it` : 'comes before the first linear layer; only a BatchNormalization directly after a linear layer can be folded into it');
+      if (!w.open)
+        fail(
+          w.layers.length
+            ? `follows the activation of layer ${w.layers.length - 1}; only a BatchNormalization directly after a linear layer can be folded into it`
+            : 'comes before the first linear layer; only a BatchNormalization directly after a linear layer can be folded into it',
+        );
       if (opset >= 14 && attrInt(n, 'training_mode', 0)) fail('training_mode = 1; prunekit imports inference graphs');
       const nOut = last!.outFeatures;
-      const [gamma, beta, mu, variance] = [1, 2, 3, 4].map((i, j) => perOutput(weightInput(n, i, w, ['scale', 'B', 'mean', 'var'][j]), nOut, n, ['scale', 'B', 'mean', 'var'][j], w));
+      const [gamma, beta, mu, variance] = [1, 2, 3, 4].map((i, j) =>
+        perOutput(weightInput(n, i, w, ['scale', 'B', 'mean', 'var'][j]), nOut, n, ['scale', 'B', 'mean', 'var'][j], w),
+      );
       const eps = attrFloat(n, 'epsilon', 1e-5);
       const s = gamma.map((g, o) => g / Math.sqrt(variance[o] + eps));
       for (let o = 0; o < nOut; o++) last!.bias[o] -= mu[o];
@@ -375,10 +436,15 @@ function step(n: NodeObject, cur: string, w: Walk, opset: number): string {
       w.notes.push(`${describe(n)} folded into layer ${w.layers.length - 1}: W' = s·W, b' = s·(b − μ) + β, s = γ/√(σ² + ε)`);
       return out;
     }
-    case 'Relu': case 'Tanh': case 'Sigmoid': {
+    case 'Relu':
+    case 'Tanh':
+    case 'Sigmoid': {
       dataIs(n, cur, w);
       if (!w.layers.length) fail('an activation before the first linear layer cannot be imported');
-      if (!w.open) fail(`a second activation after layer ${w.layers.length - 1} (${last!.origin}, already ${last!.activation}); prunekit applies one activation per layer`);
+      if (!w.open)
+        fail(
+          `a second activation after layer ${w.layers.length - 1} (${last!.origin}, already ${last!.activation}); prunekit applies one activation per layer`,
+        );
       last!.activation = ACTIVATIONS[op];
       w.open = false;
       return out;
@@ -425,23 +491,37 @@ function scaleRows(l: ImportedLayer, k: Float64Array): void {
 function resolvePre(w: Walk): [Float64Array | null, Float64Array | null] {
   if (!w.pre.length) return [null, null];
   const F = w.layers[0].inFeatures;
-  const a = new Float64Array(F).fill(1), c = new Float64Array(F);
+  const a = new Float64Array(F).fill(1),
+    c = new Float64Array(F);
   const wide = (v: Float64Array, node: string, what: string) => {
     if (v.length === F) return v;
     if (v.length === 1) return new Float64Array(F).fill(v[0]);
     throw new ImportError(`${w.file}: ${node}: its ${what} has ${v.length} values; the first layer takes ${F} features (expected 1 or ${F})`);
   };
   for (const p of w.pre) {
-    if (p.op === 'add') { const k = wide(p.k, p.node, 'operand'); for (let j = 0; j < F; j++) c[j] += k[j]; }
-    else if (p.op === 'mul') { const k = wide(p.k, p.node, 'operand'); for (let j = 0; j < F; j++) { a[j] *= k[j]; c[j] *= k[j]; } }
-    else if (p.op === 'scaler') {
-      const off = wide(p.offset, p.node, 'offset'), s = wide(p.scale, p.node, 'scale');
-      for (let j = 0; j < F; j++) { c[j] = (c[j] - off[j]) * s[j]; a[j] *= s[j]; }
+    if (p.op === 'add') {
+      const k = wide(p.k, p.node, 'operand');
+      for (let j = 0; j < F; j++) c[j] += k[j];
+    } else if (p.op === 'mul') {
+      const k = wide(p.k, p.node, 'operand');
+      for (let j = 0; j < F; j++) {
+        a[j] *= k[j];
+        c[j] *= k[j];
+      }
+    } else if (p.op === 'scaler') {
+      const off = wide(p.offset, p.node, 'offset'),
+        s = wide(p.scale, p.node, 'scale');
+      for (let j = 0; j < F; j++) {
+        c[j] = (c[j] - off[j]) * s[j];
+        a[j] *= s[j];
+      }
     }
   }
   for (let j = 0; j < F; j++) {
     if (a[j] === 0 || !Number.isFinite(a[j]) || !Number.isFinite(c[j])) {
-      throw new ImportError(`${w.file}: the input transform (${w.pre.map((p) => p.node).join(', ')}) maps feature ${j} to ${a[j]}·x + ${c[j]}; it must scale every feature by a finite non-zero factor`);
+      throw new ImportError(
+        `${w.file}: the input transform (${w.pre.map((p) => p.node).join(', ')}) maps feature ${j} to ${a[j]}·x + ${c[j]}; it must scale every feature by a finite non-zero factor`,
+      );
     }
   }
   const mean = c.map((cj, j) => -cj / a[j]);

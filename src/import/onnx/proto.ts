@@ -23,9 +23,19 @@ export interface NodeObject {
   domain?: string;
   attribute?: AttrObject[];
 }
-export interface SparseObject { values?: TensorObject; indices?: TensorObject; dims?: number[] }
-export interface DimObject { dim_value?: number; dim_param?: string }
-export interface ValueInfoObject { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimObject[] } } } }
+export interface SparseObject {
+  values?: TensorObject;
+  indices?: TensorObject;
+  dims?: number[];
+}
+export interface DimObject {
+  dim_value?: number;
+  dim_param?: string;
+}
+export interface ValueInfoObject {
+  name?: string;
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimObject[] } } };
+}
 export interface GraphObject {
   node?: NodeObject[];
   name?: string;
@@ -52,10 +62,10 @@ export function attr(n: NodeObject, name: string): AttrObject | undefined {
 }
 export const attrInt = (n: NodeObject, name: string, def: number): number => {
   const a = attr(n, name);
-  return a ? a.i ?? 0 : def;
+  return a ? (a.i ?? 0) : def;
 };
 export const attrFloat = (n: NodeObject, name: string, def: number): number => {
   const a = attr(n, name);
-  return a ? a.f ?? 0 : def;
+  return a ? (a.f ?? 0) : def;
 };
 export const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -35,7 +35,8 @@ export function evalShape(name: string, ctx: ShapeContext, depth = 0): Dim[] | n
   const arg = (i: number) => (n.input?.[i] ? evalShape(n.input[i], ctx, depth + 1) : null);
   let v: Dim[] | null = null;
   switch (n.op_type) {
-    case 'Shape': { // opset 15 adds start/end (negative counts from the end)
+    case 'Shape': {
+      // opset 15 adds start/end (negative counts from the end)
       const s = ctx.dataShape(n.input?.[0] ?? '');
       if (!s) return null;
       const clamp = (i: number) => Math.max(0, Math.min(s.length, i < 0 ? i + s.length : i));
@@ -43,7 +44,8 @@ export function evalShape(name: string, ctx: ShapeContext, depth = 0): Dim[] | n
       break;
     }
     case 'Gather': {
-      const data = arg(0), idx = arg(1);
+      const data = arg(0),
+        idx = arg(1);
       if (!data || !idx || attrInt(n, 'axis', 0) !== 0) return null;
       v = [];
       for (const i of idx) {
@@ -52,7 +54,10 @@ export function evalShape(name: string, ctx: ShapeContext, depth = 0): Dim[] | n
       }
       break;
     }
-    case 'Unsqueeze': case 'Squeeze': case 'Cast': case 'Identity':
+    case 'Unsqueeze':
+    case 'Squeeze':
+    case 'Cast':
+    case 'Identity':
       v = arg(0); // on 0-d and 1-d values these change the rank only
       break;
     case 'Concat': {
@@ -65,10 +70,11 @@ export function evalShape(name: string, ctx: ShapeContext, depth = 0): Dim[] | n
       }
       break;
     }
-    case 'Slice': { // 1-d, step 1: starts/ends as inputs (opset 10+) or attributes (opset 9)
+    case 'Slice': {
+      // 1-d, step 1: starts/ends as inputs (opset 10+) or attributes (opset 9)
       const data = arg(0);
-      const starts = n.input?.[1] ? arg(1) : attr(n, 'starts')?.ints ?? null;
-      const ends = n.input?.[2] ? arg(2) : attr(n, 'ends')?.ints ?? null;
+      const starts = n.input?.[1] ? arg(1) : (attr(n, 'starts')?.ints ?? null);
+      const ends = n.input?.[2] ? arg(2) : (attr(n, 'ends')?.ints ?? null);
       const steps = n.input?.[4] ? arg(4) : [1];
       if (!data || !starts || !ends || starts.length !== 1 || ends.length !== 1 || steps?.[0] !== 1) return null;
       const [a, b] = [starts[0], ends[0]];
@@ -78,10 +84,12 @@ export function evalShape(name: string, ctx: ShapeContext, depth = 0): Dim[] | n
       break;
     }
     case 'Mul': {
-      const a = arg(0), b = arg(1);
+      const a = arg(0),
+        b = arg(1);
       if (!a || !b || (a.length !== b.length && a.length !== 1 && b.length !== 1)) return null;
       v = Array.from({ length: Math.max(a.length, b.length) }, (_, i) => {
-        const x = a[a.length === 1 ? 0 : i], y = b[b.length === 1 ? 0 : i];
+        const x = a[a.length === 1 ? 0 : i],
+          y = b[b.length === 1 ? 0 : i];
         if (typeof x === 'number' && typeof y === 'number') return x * y;
         if (x === 'N' && y === 1) return 'N';
         if (y === 'N' && x === 1) return 'N';

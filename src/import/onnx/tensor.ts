@@ -13,7 +13,22 @@ import { bf16BitsToF64, f16BitsToF64 } from '../values.js';
 import { f32ToF16Bits } from '../../sparse/f16.js';
 
 /** TensorProto.DataType codes (onnx.proto). */
-export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 } as const;
+export const DT = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  BFLOAT16: 16,
+} as const;
 const DT_NAME: Record<number, string> = Object.fromEntries(Object.entries(DT).map(([k, v]) => [v, k]));
 export const dtypeName = (t: number): string => DT_NAME[t] ?? `data type ${t}`;
 
@@ -55,7 +70,10 @@ export function elementCount(dims: readonly number[], where: string): number {
 
 export function readTensor(t: TensorObject, where: string): Constant {
   const dataType = t.data_type ?? 0;
-  if (t.data_location === 1) throw new ImportError(`${where}: its data is stored in an external file; prunekit reads only self-contained .onnx files (save with all tensors inside the model)`);
+  if (t.data_location === 1)
+    throw new ImportError(
+      `${where}: its data is stored in an external file; prunekit reads only self-contained .onnx files (save with all tensors inside the model)`,
+    );
   const dims = t.dims ?? [];
   const count = elementCount(dims, where);
   const raw = t.raw_data && t.raw_data.length > 0 ? t.raw_data : null;
@@ -68,15 +86,20 @@ export function readTensor(t: TensorObject, where: string): Constant {
   const size = RAW_SIZE[dataType];
   if (!size) throw new ImportError(`${where}: unsupported ${dtypeName(dataType)} tensor`);
   if (raw) {
-    if (raw.length !== count * size) throw new ImportError(`${where}: shape [${dims}] of ${dtypeName(dataType)} needs ${count * size} bytes of raw_data, the tensor holds ${raw.length}`);
+    if (raw.length !== count * size)
+      throw new ImportError(`${where}: shape [${dims}] of ${dtypeName(dataType)} needs ${count * size} bytes of raw_data, the tensor holds ${raw.length}`);
     return { dims, dataType, values: decodeRaw(raw, dataType, count), strings: null };
   }
   const field: number[] =
-    dataType === DT.FLOAT ? t.float_data ?? [] :
-    dataType === DT.DOUBLE ? t.double_data ?? [] :
-    dataType === DT.INT64 ? t.int64_data ?? [] :
-    dataType === DT.UINT32 || dataType === DT.UINT64 ? t.uint64_data ?? [] :
-    t.int32_data ?? [];
+    dataType === DT.FLOAT
+      ? (t.float_data ?? [])
+      : dataType === DT.DOUBLE
+        ? (t.double_data ?? [])
+        : dataType === DT.INT64
+          ? (t.int64_data ?? [])
+          : dataType === DT.UINT32 || dataType === DT.UINT64
+            ? (t.uint64_data ?? [])
+            : (t.int32_data ?? []);
   if (field.length !== count) throw new ImportError(`${where}: shape [${dims}] needs ${count} values, the tensor holds ${field.length}`);
   const values = dataType === DT.FLOAT16 ? f16BitsToF64(field) : dataType === DT.BFLOAT16 ? bf16BitsToF64(field) : Float64Array.from(field);
   return { dims, dataType, values, strings: null };
@@ -86,18 +109,41 @@ function decodeRaw(raw: Uint8Array, dataType: number, n: number): Float64Array {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Float64Array(n);
   switch (dataType) {
-    case DT.FLOAT: for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true); break;
-    case DT.DOUBLE: for (let i = 0; i < n; i++) out[i] = v.getFloat64(8 * i, true); break;
-    case DT.FLOAT16: for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true); return f16BitsToF64(out);
-    case DT.BFLOAT16: for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true); return bf16BitsToF64(out);
-    case DT.INT64: for (let i = 0; i < n; i++) out[i] = Number(v.getBigInt64(8 * i, true)); break;
-    case DT.UINT64: for (let i = 0; i < n; i++) out[i] = Number(v.getBigUint64(8 * i, true)); break;
-    case DT.INT32: for (let i = 0; i < n; i++) out[i] = v.getInt32(4 * i, true); break;
-    case DT.UINT32: for (let i = 0; i < n; i++) out[i] = v.getUint32(4 * i, true); break;
-    case DT.INT16: for (let i = 0; i < n; i++) out[i] = v.getInt16(2 * i, true); break;
-    case DT.UINT16: for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true); break;
-    case DT.INT8: for (let i = 0; i < n; i++) out[i] = v.getInt8(i); break;
-    default: for (let i = 0; i < n; i++) out[i] = v.getUint8(i); // UINT8, BOOL
+    case DT.FLOAT:
+      for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true);
+      break;
+    case DT.DOUBLE:
+      for (let i = 0; i < n; i++) out[i] = v.getFloat64(8 * i, true);
+      break;
+    case DT.FLOAT16:
+      for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true);
+      return f16BitsToF64(out);
+    case DT.BFLOAT16:
+      for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true);
+      return bf16BitsToF64(out);
+    case DT.INT64:
+      for (let i = 0; i < n; i++) out[i] = Number(v.getBigInt64(8 * i, true));
+      break;
+    case DT.UINT64:
+      for (let i = 0; i < n; i++) out[i] = Number(v.getBigUint64(8 * i, true));
+      break;
+    case DT.INT32:
+      for (let i = 0; i < n; i++) out[i] = v.getInt32(4 * i, true);
+      break;
+    case DT.UINT32:
+      for (let i = 0; i < n; i++) out[i] = v.getUint32(4 * i, true);
+      break;
+    case DT.INT16:
+      for (let i = 0; i < n; i++) out[i] = v.getInt16(2 * i, true);
+      break;
+    case DT.UINT16:
+      for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true);
+      break;
+    case DT.INT8:
+      for (let i = 0; i < n; i++) out[i] = v.getInt8(i);
+      break;
+    default:
+      for (let i = 0; i < n; i++) out[i] = v.getUint8(i); // UINT8, BOOL
   }
   return out;
 }

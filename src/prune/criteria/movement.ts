@@ -10,8 +10,10 @@ import { checkShapes, type Criterion, type Scores } from './types.js';
  */
 export function movementScores(model: MLP, tracker: MovementTracker): Scores {
   if (tracker.steps === 0) {
-    throw new RangeError('criterion movement scores how weights moved during training (Sanh et al. 2020), but no optimizer step has been recorded yet: ' +
-      'use a model trained by prunekit train (it records the movement), or a schedule that fine-tunes before it prunes (gradual)');
+    throw new RangeError(
+      'criterion movement scores how weights moved during training (Sanh et al. 2020), but no optimizer step has been recorded yet: ' +
+        'use a model trained by prunekit train (it records the movement), or a schedule that fine-tunes before it prunes (gradual)',
+    );
   }
   checkShapes(model, tracker.scores, 'movement: accumulated scores');
   return tracker.scores.map((s) => s.slice());

@@ -40,7 +40,8 @@ export type Need = Exclude<keyof CriterionInputs, 'seed'>;
 /** What `scoreModel` says when a needed input is missing. */
 export const NEED_MESSAGES: Record<Need, string> = {
   initial: 'the initial weights (inputs.initial)',
-  tracker: 'the weight range recorded during training (inputs.tracker); the model carries it when trained by prunekit train (older model files do not: retrain)',
+  tracker:
+    'the weight range recorded during training (inputs.tracker); the model carries it when trained by prunekit train (older model files do not: retrain)',
   movement: 'the movement accumulated during training or fine-tuning (inputs.movement); the model carries it when trained by prunekit train',
   gradients: 'gradients (inputs.gradients)',
   userScores: 'inputs.userScores',
@@ -60,6 +61,7 @@ export function checkShapes(model: MLP, arrays: ArrayLike<number>[], what: strin
   if (arrays.length !== model.layers.length) throw new RangeError(`${what}: ${arrays.length} arrays for ${model.layers.length} layers`);
   arrays.forEach((a, l) => {
     const L = model.layers[l];
-    if (a.length !== L.weight.length) throw new RangeError(`${what}: layer ${l} has ${a.length} values, expected ${L.outFeatures}×${L.inFeatures} = ${L.weight.length}`);
+    if (a.length !== L.weight.length)
+      throw new RangeError(`${what}: layer ${l} has ${a.length} values, expected ${L.outFeatures}×${L.inFeatures} = ${L.weight.length}`);
   });
 }
