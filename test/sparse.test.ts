@@ -220,6 +220,12 @@ describe('model format', () => {
     ['code beyond codebook', (m) => { const l = m.layers[2] as any; l.values.codes = Uint8Array.from(l.values.codes); l.values.codes[0] = 3; }, /≥ the codebook length 3/],
     ['NaN weight', (m) => { (m.layers[0].values as any).values[3] = NaN; }, /layers.0.weight\[3\] is NaN/],
     ['inf f16', (m) => { const v = m.layers[1].values as any; v.bits = Uint16Array.from(v.bits); v.bits[0] = 0x7c00; }, /not a finite f16/],
+    // the checks run as one pass and search again only on failure: the first bad entry is still named
+    ['the last weight NaN, not the first', (m) => { const v = (m.layers[0].values as any).values; v[v.length - 1] = NaN; v[1] = -Infinity; }, /layers.0.weight\[1\] is -Infinity/],
+    ['an infinite bias', (m) => { m.layers[2].bias[m.layers[2].bias.length - 1] = Infinity; }, /layers.2.bias\[1\] is Infinity/],
+    ['NaN f16 at the end', (m) => { const v = m.layers[1].values as any; v.bits = Uint16Array.from(v.bits); v.bits[v.bits.length - 1] = 0xfe00; }, /weight.data\[\d+\] is not a finite f16 value \(bits 0xfe00\)/],
+    ['the first of two indices out of range', (m) => { const l = m.layers[1] as any; l.indices = Uint8Array.from(l.indices); l.indices[l.indices.length - 1] = 9; l.indices[1] = 5; }, /indices\[1\] = 5 is out of range \(columns: 5\)/],
+    ['indptr decreasing (named row)', (m) => { const l = m.layers[1] as any; l.indptr = Uint32Array.from(l.indptr); l.indptr[1] = l.indptr[2] + 1; }, /indptr decreases at row 1/],
     ['widths do not chain', (m) => { m.layers[1].inFeatures = 6; }, /layer 1 takes 6 inputs but layer 0 has 5 outputs/],
     ['zero scale', (m) => { m.preprocessing.scale![2] = 0; }, /preprocessing.scale\[2\] is 0/],
     ['subnormal scale (1/scale = +Infinity in f32)', (m) => { m.preprocessing.scale![1] = 1e-45; }, /preprocessing.scale\[1\] is .*e-45: its reciprocal is not a finite f32/],

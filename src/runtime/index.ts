@@ -20,7 +20,7 @@ const runtime = createRuntime(nodeKernelLoader);
 
 /** Sets the kernel module every later `loadModel` uses. */
 export const init = runtime.init;
-/** Decodes and validates the file, uploads the weights to the kernels, warms them up. */
+/** Decodes and validates the file (once) and uploads the weights to the kernels. */
 export const loadModel = runtime.loadModel;
 /** As `loadModel`, synchronously. */
 export const loadModelSync = runtime.loadModelSync;
