@@ -188,7 +188,7 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   // (a spec that cannot be read is not the training data; readSplit below says what is wrong with it)
   const dataIdentity = await identityOf(spec).catch(() => null);
   const sameSource = stored !== null && stored.identity === dataIdentity;
-  const label = args.label ?? (sameSource ? stored.label ?? undefined : undefined);
+  const label = args.label ?? (sameSource ? stored.label ?? undefined : await labelFromHeader(spec, model, stored?.label ?? null));
   const header = args.header ?? (sameSource ? stored.header ?? undefined : undefined);
   const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
   const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
@@ -215,6 +215,31 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
   const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
   return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale, ...(testData !== undefined ? { testData } : {}) };
+}
+
+/**
+ * The label column of a CSV other than the training data when --label is not given, from the
+ * names the model stores: the training label's name if the file's header has it, else the one
+ * header column that is not one of the model's features. Undefined (the default, the last column)
+ * when the file has no header naming all the model's features, or the model stores no names.
+ */
+async function labelFromHeader(spec: string, model: MLP, storedLabel: string | number | null): Promise<string | undefined> {
+  const features = model.preprocessing.featureNames;
+  if (!/\.csv$/i.test(spec) || features.length === 0 || isPlaceholder(features)) return undefined;
+  const header = await firstCsvRecord(spec);
+  if (!header || !features.every((f) => header.includes(f))) return undefined;
+  if (typeof storedLabel === 'string' && header.includes(storedLabel)) return storedLabel;
+  const others = header.filter((h) => !features.includes(h));
+  return others.length === 1 ? others[0] : undefined;
+}
+
+/** The first record of a CSV file (null when it cannot be read: the data reader then says why). */
+async function firstCsvRecord(path: string): Promise<string[] | null> {
+  const { forEachCsvRecord } = await import('../data/csv-records.js');
+  let first: string[] | null = null;
+  const stop = new Error('first record read');
+  await forEachCsvRecord(path, (rec) => { first = rec.fields; throw stop; }).catch((e) => { if (e !== stop) first = null; });
+  return first;
 }
 
 /** "0", "1", … : the names createMLP gives when the caller named no classes. */
@@ -248,8 +273,6 @@ function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
   return ds;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-}
+export { printJson } from './json.js';
 
 export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;

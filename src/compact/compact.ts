@@ -41,6 +41,8 @@ export interface CompactOptions {
   layout?: 'auto' | 'dense' | 'csr';
   /** The crossover table (batch, sparsity), ascending batch. Default DEFAULT_CROSSOVER. */
   crossoverTable?: ReadonlyArray<readonly [number, number]>;
+  /** Called after each layer is stored (`done` of `total` layers), for a progress display. */
+  onLayer?: (done: number, total: number) => void;
 }
 
 export interface CompactLayerReport {
@@ -120,6 +122,7 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     let maxValueError = 0;
     for (let k = 0; k < stored.length; k++) maxValueError = Math.max(maxValueError, Math.abs(stored[k] - original[k]));
     reports.push({ format: layer.layout, values: layer.values.encoding, index: useCsr ? index : null, inFeatures: inn, outFeatures: out, nonzeros: nnz, sparsity, removedNeurons: removed[i], maxValueError });
+    opts.onLayer?.(i + 1, adjusted.layers.length);
     return layer;
   });
   const result: CompactModel = {

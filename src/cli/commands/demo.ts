@@ -28,7 +28,7 @@ const command: Command = {
       sparsities: [0.5, 0.8, 0.9, 0.95, 0.98], criteria: ['magnitude'], scopes: ['global'], schedules: ['iterative'],
       finetuneEpochs: 5, reportDir: 'report',
     });
-    const result = await runSweepAndWrite(a, { keepModels: true });
+    const result = await runSweepAndWrite(a, { keepModels: true }, 'demo');
     const { saveModel } = await import('../../nn/io.js');
     const { writeFileAtomic } = await import('../../util/fs.js');
     // The split, as train records it, so that eval and prune of these files test on unseen rows.
