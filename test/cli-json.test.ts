@@ -165,7 +165,7 @@ describe('-v, progress and stored names', () => {
     expect(r.err).toMatch(/prune: fine-tuning epochs: 4\/4/);
   });
 
-  it('eval takes the label column of another CSV from the names the model stores', async () => {
+  it('eval takes the label column and the feature order of another CSV from the names the model stores', async () => {
     // iris with the label first, named: train on one half, evaluate on the other without --label
     const iris = readFileSync(join(__dirname, '..', 'data', 'iris.csv'), 'utf8').trim().split('\n');
     const header = iris[0].split(','), rows = iris.slice(1).map((l) => l.split(','));
@@ -176,6 +176,13 @@ describe('-v, progress and stored names', () => {
     expect((await run(['train', '--data', p('a.csv'), '--label', label, '--hidden', '6', '--epochs', '20', '--batch', '16', '--out', p('named.safetensors')])).code).toBe(0);
     const r = await run(['eval', '--model', p('named.safetensors'), '--data', p('b.csv'), '--json']);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out).accuracy).toBeGreaterThan(0.5);
+    const accuracy = JSON.parse(r.out).accuracy;
+    expect(accuracy).toBeGreaterThan(0.5);
+    // the same rows with the feature columns in reverse order: picked by name, the same accuracy
+    const reversed = readFileSync(p('b.csv'), 'utf8').trim().split('\n').map((l) => { const c = l.split(','); return [c[0], ...c.slice(1).reverse()].join(','); });
+    writeFileSync(p('b-reversed.csv'), reversed.join('\n') + '\n');
+    const rr = await run(['eval', '--model', p('named.safetensors'), '--data', p('b-reversed.csv'), '--json']);
+    expect(rr.code, rr.err).toBe(0);
+    expect(JSON.parse(rr.out).accuracy).toBe(accuracy);
   }, 60_000);
 });

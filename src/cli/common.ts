@@ -213,7 +213,7 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   }
   const nIn = model.layers[0].inFeatures;
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
-  const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
+  const prep = (ds: Dataset) => applyModelPreprocessing(model, alignFeatures(model, alignLabels(model, ds, spec)));
   return { ...raw, train: prep(raw.train), test: prep(raw.test), mean: model.preprocessing.mean, scale: model.preprocessing.scale, ...(testData !== undefined ? { testData } : {}) };
 }
 
@@ -240,6 +240,23 @@ async function firstCsvRecord(path: string): Promise<string[] | null> {
   const stop = new Error('first record read');
   await forEachCsvRecord(path, (rec) => { first = rec.fields; throw stop; }).catch((e) => { if (e !== stop) first = null; });
   return first;
+}
+
+/**
+ * Feature columns in the model's order: a CSV whose header names the model's features in another
+ * order has its columns permuted to match (the model stores its feature names). Data whose names
+ * are not exactly the model's (none, generated x0…, other names) is used in file order, as before.
+ */
+function alignFeatures(model: MLP, ds: Dataset): Dataset {
+  const names = model.preprocessing.featureNames;
+  const F = ds.nFeatures;
+  if (names.length !== F || ds.featureNames.length !== F || ds.featureNames.every((n, i) => n === names[i])) return ds;
+  const column = new Map(ds.featureNames.map((n, c) => [n, c]));
+  if (column.size !== F || !names.every((n) => column.has(n))) return ds;
+  const from = names.map((n) => column.get(n)!);
+  const f = new Float32Array(ds.features.length);
+  for (let i = 0; i < ds.nSamples; i++) for (let c = 0; c < F; c++) f[i * F + c] = ds.features[i * F + from[c]];
+  return { ...ds, features: f, featureNames: [...names] };
 }
 
 /** "0", "1", … : the names createMLP gives when the caller named no classes. */
