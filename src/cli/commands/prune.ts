@@ -130,7 +130,7 @@ const command: Command = {
     const ctx: PruneContext = data ? trainerContext(data, { train: cfg }) : {};
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
-    const bar = ctx.fineTune ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs ?? 0, !!(structuredKind || nm)), v.json) : null;
+    const bar = ctx.fineTune && (epochs ?? 0) > 0 ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs ?? 0, !!(structuredKind || nm)), v.json) : null;
     const dense = ctx.evaluate ? await ctx.evaluate(model) : null;
     // The flags were checked above; what fails in here (a target that would collapse a layer, …)
     // is a runtime failure (exit 1), not bad usage.
