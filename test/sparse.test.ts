@@ -327,6 +327,51 @@ describe('model format', () => {
       },
       /not a finite f16/,
     ],
+    // the checks run as one pass and search again only on failure: the first bad entry is still named
+    [
+      'the last weight NaN, not the first',
+      (m) => {
+        const v = (m.layers[0].values as any).values;
+        v[v.length - 1] = NaN;
+        v[1] = -Infinity;
+      },
+      /layers.0.weight\[1\] is -Infinity/,
+    ],
+    [
+      'an infinite bias',
+      (m) => {
+        m.layers[2].bias[m.layers[2].bias.length - 1] = Infinity;
+      },
+      /layers.2.bias\[1\] is Infinity/,
+    ],
+    [
+      'NaN f16 at the end',
+      (m) => {
+        const v = m.layers[1].values as any;
+        v.bits = Uint16Array.from(v.bits);
+        v.bits[v.bits.length - 1] = 0xfe00;
+      },
+      /weight.data\[\d+\] is not a finite f16 value \(bits 0xfe00\)/,
+    ],
+    [
+      'the first of two indices out of range',
+      (m) => {
+        const l = m.layers[1] as any;
+        l.indices = Uint8Array.from(l.indices);
+        l.indices[l.indices.length - 1] = 9;
+        l.indices[1] = 5;
+      },
+      /indices\[1\] = 5 is out of range \(columns: 5\)/,
+    ],
+    [
+      'indptr decreasing (named row)',
+      (m) => {
+        const l = m.layers[1] as any;
+        l.indptr = Uint32Array.from(l.indptr);
+        l.indptr[1] = l.indptr[2] + 1;
+      },
+      /indptr decreases at row 1/,
+    ],
     [
       'widths do not chain',
       (m) => {

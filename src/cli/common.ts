@@ -229,7 +229,7 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   // (a spec that cannot be read is not the training data; readSplit below says what is wrong with it)
   const dataIdentity = await identityOf(spec).catch(() => null);
   const sameSource = stored !== null && stored.identity === dataIdentity;
-  const label = args.label ?? (sameSource ? (stored.label ?? undefined) : undefined);
+  const label = args.label ?? (sameSource ? (stored.label ?? undefined) : await labelFromHeader(spec, model, stored?.label ?? null));
   const header = args.header ?? (sameSource ? (stored.header ?? undefined) : undefined);
   const trainSeed = (model.provenance.train as { seed?: unknown } | undefined)?.seed;
   const seed = args.seed ?? stored?.seed ?? (typeof trainSeed === 'number' ? trainSeed : 42);
@@ -263,7 +263,7 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
   }
   const nIn = model.layers[0].inFeatures;
   if (raw.train.nFeatures !== nIn) throw new UsageError(`--data: ${spec} has ${raw.train.nFeatures} features, the model expects ${nIn}`);
-  const prep = (ds: Dataset) => applyModelPreprocessing(model, alignLabels(model, ds, spec));
+  const prep = (ds: Dataset) => applyModelPreprocessing(model, alignFeatures(model, alignLabels(model, ds, spec)));
   return {
     ...raw,
     train: prep(raw.train),
@@ -272,6 +272,53 @@ export async function loadSplitForModel(spec: string, model: MLP, args: DataArgs
     scale: model.preprocessing.scale,
     ...(testData !== undefined ? { testData } : {}),
   };
+}
+
+/**
+ * The label column of a CSV other than the training data when --label is not given, from the
+ * names the model stores: the training label's name if the file's header has it, else the one
+ * header column that is not one of the model's features. Undefined (the default, the last column)
+ * when the file has no header naming all the model's features, or the model stores no names.
+ */
+async function labelFromHeader(spec: string, model: MLP, storedLabel: string | number | null): Promise<string | undefined> {
+  const features = model.preprocessing.featureNames;
+  if (!/\.csv$/i.test(spec) || features.length === 0 || isPlaceholder(features)) return undefined;
+  const header = await firstCsvRecord(spec);
+  if (!header || !features.every((f) => header.includes(f))) return undefined;
+  if (typeof storedLabel === 'string' && header.includes(storedLabel)) return storedLabel;
+  const others = header.filter((h) => !features.includes(h));
+  return others.length === 1 ? others[0] : undefined;
+}
+
+/** The first record of a CSV file (null when it cannot be read: the data reader then says why). */
+async function firstCsvRecord(path: string): Promise<string[] | null> {
+  const { forEachCsvRecord } = await import('../data/csv-records.js');
+  let first: string[] | null = null;
+  const stop = new Error('first record read');
+  await forEachCsvRecord(path, (rec) => {
+    first = rec.fields;
+    throw stop;
+  }).catch((e) => {
+    if (e !== stop) first = null;
+  });
+  return first;
+}
+
+/**
+ * Feature columns in the model's order: a CSV whose header names the model's features in another
+ * order has its columns permuted to match (the model stores its feature names). Data whose names
+ * are not exactly the model's (none, generated x0…, other names) is used in file order, as before.
+ */
+function alignFeatures(model: MLP, ds: Dataset): Dataset {
+  const names = model.preprocessing.featureNames;
+  const F = ds.nFeatures;
+  if (names.length !== F || ds.featureNames.length !== F || ds.featureNames.every((n, i) => n === names[i])) return ds;
+  const column = new Map(ds.featureNames.map((n, c) => [n, c]));
+  if (column.size !== F || !names.every((n) => column.has(n))) return ds;
+  const from = names.map((n) => column.get(n)!);
+  const f = new Float32Array(ds.features.length);
+  for (let i = 0; i < ds.nSamples; i++) for (let c = 0; c < F; c++) f[i * F + c] = ds.features[i * F + from[c]];
+  return { ...ds, features: f, featureNames: [...names] };
 }
 
 /** "0", "1", … : the names createMLP gives when the caller named no classes. */
@@ -306,8 +353,6 @@ function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
   return ds;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-}
+export { printJson } from './json.js';
 
 export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;

@@ -30,7 +30,10 @@ const commands: Record<string, { summary: string }> = {
 
 const mainUsage = `prunekit — neural-network weight pruning that makes models really smaller and faster
 
-usage: prunekit <command> [options]      prunekit <command> --help
+usage: prunekit <command> [options]      prunekit <command> --help      prunekit --version (-v)
+
+With --json, a command prints its result as JSON on stdout (camelCase keys) and, when it fails,
+{"error": {"command", "message", "code", "exitCode", "type"}} on stderr (exit 1 or 2).
 
 commands:
 ${Object.entries(commands)
@@ -44,26 +47,56 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
+/**
+ * A failure as `--json` callers read it, one object on stderr (stdout stays empty or holds only
+ * what was finished): {"error": {"command", "message", "code", "exitCode", "type", "usage"?}}.
+ * `code` says whose fault it is: "usage" (bad flags or arguments, exit 2; `usage` then holds the
+ * command's usage text), "runtime" (bad data, a bad model file, a diverging run: exit 1),
+ * "unknownCommand" (exit 2), "unavailable" (a command missing from this build, exit 1).
+ * `type` is the error's class name (e.g. FormatError).
+ */
+export interface JsonError {
+  error: {
+    command: string | null;
+    message: string;
+    code: 'usage' | 'runtime' | 'unknownCommand' | 'unavailable';
+    exitCode: 1 | 2;
+    type: string;
+    usage?: string;
+  };
+}
+
+function writeJsonError(e: JsonError['error']): void {
+  process.stderr.write(JSON.stringify({ error: e }) + '\n');
+}
+
+/** `--json` anywhere among a command's arguments (also `--json=true`): its errors are JSON too. */
+const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.startsWith('--json='));
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  const json = wantsJson(rest);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainUsage);
     return name ? 0 : 2;
   }
-  if (name === '--version' || name === '-V') {
+  if (name === '--version' || name === '-V' || name === '-v') {
     process.stdout.write(`prunekit ${packageVersion()}\n`);
     return 0;
   }
   const entry = commands[name];
   if (!entry) {
-    process.stderr.write(`prunekit: unknown command '${name}'\n\n${mainUsage}`);
+    if (json) writeJsonError({ command: null, message: `unknown command '${name}'`, code: 'unknownCommand', exitCode: 2, type: 'UsageError' });
+    else process.stderr.write(`prunekit: unknown command '${name}'\n\n${mainUsage}`);
     return 2;
   }
   let cmd: Command;
   try {
     cmd = (await import(/* @vite-ignore */ `./commands/${name}.js`)).default as Command;
   } catch (e) {
-    process.stderr.write(`prunekit ${name}: not available in this build (${(e as Error).message})\n`);
+    const message = `not available in this build (${(e as Error).message})`;
+    if (json) writeJsonError({ command: name, message, code: 'unavailable', exitCode: 1, type: (e as Error).name ?? 'Error' });
+    else process.stderr.write(`prunekit ${name}: ${message}\n`);
     return 1;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -73,12 +106,15 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const type = e instanceof Error ? e.name : typeof e;
     if (e instanceof UsageError) {
-      process.stderr.write(`prunekit ${name}: ${printableLines(e.message)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
+      if (json) writeJsonError({ command: name, message: msg, code: 'usage', exitCode: 2, type, usage: cmd.usage });
+      else process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
       return 2;
     }
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n`);
+    if (json) writeJsonError({ command: name, message: msg, code: 'runtime', exitCode: 1, type });
+    else process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n`);
     if (!(e instanceof RunError) && process.env.PRUNEKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }

@@ -44,6 +44,8 @@ export interface CompactOptions {
   layout?: 'auto' | 'dense' | 'csr';
   /** The crossover table (batch, sparsity), ascending batch. Default DEFAULT_CROSSOVER. */
   crossoverTable?: ReadonlyArray<readonly [number, number]>;
+  /** Called after each layer is stored (`done` of `total` layers), for a progress display. */
+  onLayer?: (done: number, total: number) => void;
 }
 
 export interface CompactLayerReport {
@@ -135,6 +137,7 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
       removedNeurons: removed[i],
       maxValueError,
     });
+    opts.onLayer?.(i + 1, adjusted.layers.length);
     return layer;
   });
   const result: CompactModel = {

@@ -59,6 +59,11 @@ export interface SweepOptions {
   command?: string;
   /** Progress messages. */
   log?: (msg: string) => void;
+  /**
+   * Progress as a count: `done` of `total` units, a unit being one training epoch or one sweep
+   * point. `total` counts the planned epochs until training ends, then the epochs it really ran.
+   */
+  progress?: (done: number, total: number, note: string) => void;
   /** Keep the models: dense, and the pruned model of each point (same order as points). */
   keepModels?: boolean;
 }
@@ -105,6 +110,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   if (rewindEpoch > o.train.epochs) throw new RangeError(`rewind epoch ${rewindEpoch} is after the last training epoch (${o.train.epochs})`);
   const history = new HistoryRecorder(dense, { rewindEpoch });
   log(`training ${sizes.join('-')} for ${o.train.epochs} epochs`);
+  const nPoints = o.criteria.length * o.scopes.length * o.schedules.length * o.sparsities.length;
+  let unitsDone = 0,
+    units = o.train.epochs + nPoints;
+  const tick = (note: string) => o.progress?.(++unitsDone, units, note);
   const tr = await train(
     dense,
     data,
@@ -114,9 +123,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       onEpoch: (r, m) => {
         history.onEpoch(r.epoch, m);
         log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`);
+        tick(`training: epoch ${r.epoch}, loss ${r.loss.toFixed(4)}`);
       },
     },
   );
+  units = tr.epochs.length + nPoints; // the epochs training really ran
   if (rewindEpoch > 0 && !history.history.rewind)
     throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
   dense.history = history.history;
@@ -214,6 +225,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
             `  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
               `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`,
           );
+          tick(`${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%`);
         }
       }
 

@@ -21,14 +21,19 @@ export interface LoadModelOptions {
    * 'reference' runs the plain-TypeScript kernels instead (same answers, slower).
    */
   fallback?: 'error' | 'reference';
-  /** Run the kernels a few times at load (default true). */
+  /**
+   * Run each kernel path once at load, so V8 compiles those wasm functions then rather than on
+   * the first call (default false: measured by bench/cold-start.ts, it made a fresh process's load
+   * plus first prediction slower and the first prediction itself no faster, as V8 then optimises
+   * the JavaScript around the kernels on the next call or two whatever happened before).
+   */
   warmUp?: boolean;
 }
 
 export interface Runtime {
   /** Sets the kernel module every later `loadModel` uses (for setups that compile the .wasm themselves). */
   init(module: WebAssembly.Module, flavor?: WasmFlavor): void;
-  /** Decodes and validates the file, uploads the weights to the kernels, warms them up. */
+  /** Decodes and validates the file (once) and uploads the weights to the kernels. */
   loadModel(input: Uint8Array | ArrayBuffer, opts?: LoadModelOptions): Promise<Model>;
   /** As `loadModel`, synchronously (Node, workers; browsers limit synchronous compiles on the main thread). */
   loadModelSync(input: Uint8Array | ArrayBuffer, opts?: LoadModelOptions): Model;
@@ -57,14 +62,14 @@ export function createRuntime(loader: KernelLoader): Runtime {
       const bytes = toBytes(input);
       const compact = decodeModel(bytes); // validate before any kernel work
       const model = new RuntimeModel(await loader.loadKernels(kernelOptions(opts)), compact, bytes.length);
-      if (opts.warmUp !== false) model.warmUp();
+      if (opts.warmUp) model.warmUp();
       return model;
     },
     loadModelSync(input, opts = {}) {
       const bytes = toBytes(input);
       const compact = decodeModel(bytes);
       const model = new RuntimeModel(loader.loadKernelsSync(kernelOptions(opts)), compact, bytes.length);
-      if (opts.warmUp !== false) model.warmUp();
+      if (opts.warmUp) model.warmUp();
       return model;
     },
   };

@@ -20,7 +20,12 @@ const runtime = createRuntime(nodeKernelLoader);
 
 /** Sets the kernel module every later `loadModel` uses. */
 export const init = runtime.init;
-/** Decodes and validates the file, uploads the weights to the kernels, warms them up. */
-export const loadModel = runtime.loadModel;
+/**
+ * Decodes and validates the file (once) and uploads the weights to the kernels. In Node, Deno and
+ * Bun the kernels are compiled synchronously even here: a 10 KB module compiles in well under a
+ * millisecond, while the asynchronous compile's round trips through the event loop and a
+ * background thread made a cold start slower (bench/cold-start.ts). Errors still reject the promise.
+ */
+export const loadModel: typeof runtime.loadModel = async (input, opts) => runtime.loadModelSync(input, opts);
 /** As `loadModel`, synchronously. */
 export const loadModelSync = runtime.loadModelSync;

@@ -4,7 +4,7 @@
  * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
  * every logit checked finite, softmax on the way out.
  */
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense, viewF32 } from '../kernels/checked.js';
+import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCheckedCsr, uploadDense, viewF32 } from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
 import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
@@ -68,12 +68,13 @@ export class RuntimeModel implements Model {
   private readonly invBuf: F32Buf;
   private capacity = 0;
   private bufs: [F32Buf, F32Buf] | null = null;
-  private readonly summary: ModelInfo;
+  private summary: ModelInfo | null = null;
 
+  /** `m` is a model `decodeModel` returned: validated, so its CSR arrays are uploaded as they are. */
   constructor(
     private readonly k: Kernels,
-    m: CompactModel,
-    fileBytes: number,
+    private readonly m: CompactModel,
+    private readonly fileBytes: number,
   ) {
     this.layers = m.layers.map((L) => {
       const act = Act[L.activation];
@@ -83,7 +84,7 @@ export class RuntimeModel implements Model {
       const dev =
         L.layout === 'dense'
           ? uploadDense(k, vals, L.bias, L.outFeatures, L.inFeatures)
-          : uploadCsr(k, { rows: L.outFeatures, cols: L.inFeatures, data: vals, indices: L.indices, indptr: L.indptr }, L.bias);
+          : uploadCheckedCsr(k, { rows: L.outFeatures, cols: L.inFeatures, data: vals, indices: L.indices, indptr: L.indptr }, L.bias);
       return { ...base, dev };
     });
     this.inFeatures = m.layers[0].inFeatures;
@@ -99,7 +100,6 @@ export class RuntimeModel implements Model {
     this.weightsTop = k.heapTop(); // weights, mean and 1/scale live below; activations above
     this.featureNames = pre.featureNames;
     this.labels = pre.labelNames.length ? pre.labelNames : Array.from({ length: this.outFeatures }, (_, i) => String(i));
-    this.summary = describeModel(m, fileBytes);
   }
 
   get flavor(): KernelFlavor {
@@ -107,18 +107,20 @@ export class RuntimeModel implements Model {
   }
 
   info(): ModelInfo {
+    this.summary ??= describeModel(this.m, this.fileBytes); // on first use: no load pays for it
     return structuredClone(this.summary);
   }
 
   /**
-   * Runs every kernel path (one sample: GEMV/SpMV; a few: GEMM/SpMM) a few times so V8 tiers the
-   * wasm up before the first real call. Never more samples than one chunk, so warming up a wide
-   * model allocates no more than predicting one chunk does.
+   * Runs every kernel path once (one sample: GEMV/SpMV; a few: GEMM/SpMM), so that V8 compiles
+   * those wasm functions (lazily, on a function's first call) now rather than on the first real
+   * call (`loadModel(bytes, { warmUp: true })`; off by default, see `LoadModelOptions.warmUp`).
+   * Never more samples than one chunk, so warming up a wide model allocates no more than
+   * predicting one chunk does.
    */
   warmUp(): void {
     for (const n of new Set([1, Math.min(8, this.chunk)])) {
-      const zeros = new Float32Array(n * this.inFeatures);
-      for (let r = 0; r < 3; r++) this.forwardChunk(zeros, 0, n, new Float32Array(n * this.outFeatures), false);
+      this.forwardChunk(new Float32Array(n * this.inFeatures), 0, n, new Float32Array(n * this.outFeatures), false);
     }
   }
 

@@ -6,6 +6,7 @@ import { formatBenchReport, runBench, type BenchOptions } from '../../report/ben
 import { WASM_KERNEL_CHOICES } from '../choices.js';
 import { num, numList, oneOf, parse, RunError, UsageError } from '../args.js';
 import { progress } from '../progress.js';
+import { printJson } from '../json.js';
 import type { Command } from '../main.js';
 
 const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5,0.8,0.9,0.95,0.98] [--batch 1,64]
@@ -59,7 +60,8 @@ const command: Command = {
     opts.onRound = (done) => bar.update(done);
     const report = await runBench(opts);
     bar.done();
-    process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatBenchReport(report));
+    if (values.json) printJson(report);
+    else process.stdout.write(formatBenchReport(report));
     return 0;
   },
 };

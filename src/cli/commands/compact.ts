@@ -5,6 +5,11 @@ import { compact, type CompactOptions } from '../../compact/compact.js';
 import { loadModel } from '../../nn/io.js';
 import { encodeModel } from '../../sparse/format.js';
 import { writeModelFile } from '../../sparse/node.js';
+import { printJson } from '../json.js';
+import { progress } from '../progress.js';
+
+/** Weights from which compacting shows a progress bar. */
+const LARGE_MODEL_WEIGHTS = 1_000_000;
 
 const usage = `usage: prunekit compact --model IN --out FILE [--values f32|f16|kmeans:BITS] [--index auto|u16|u32]
                         [--batch 1,64] [--crossover S] [--layout auto|dense|csr] [--json]
@@ -53,11 +58,15 @@ async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new RunError((e as Error).message);
   }
-  const { compact: c, report } = compact(mlp, opts);
+  // A bar for large models only (k-means and CSR conversion take seconds there; small ones are instant).
+  const weights = mlp.layers.reduce((n, l) => n + l.weight.length, 0);
+  const bar = weights >= LARGE_MODEL_WEIGHTS ? progress('compact: layers', mlp.layers.length, { quiet: a.json as boolean | undefined }) : null;
+  const { compact: c, report } = compact(mlp, { ...opts, onLayer: bar ? (done) => bar.update(done) : undefined });
+  bar?.done();
   writeModelFile(out, encodeModel(c));
   const bytes = statSync(out).size;
   if (a.json) {
-    process.stdout.write(JSON.stringify({ ...report, bytes, out }, null, 2) + '\n');
+    printJson({ ...report, bytes, out });
     return 0;
   }
   const lines = [

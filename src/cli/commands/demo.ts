@@ -35,7 +35,7 @@ const command: Command = {
       finetuneEpochs: 5,
       reportDir: 'report',
     });
-    const result = await runSweepAndWrite(a, { keepModels: true });
+    const result = await runSweepAndWrite(a, { keepModels: true }, 'demo');
     const { saveModel } = await import('../../nn/io.js');
     const { writeFileAtomic } = await import('../../util/fs.js');
     // The split, as train records it, so that eval and prune of these files test on unseen rows.

@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { parse, RunError, UsageError } from '../args.js';
 import { decodeModel } from '../../sparse/format.js';
 import { describeModel } from '../../sparse/info.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: prunekit info FILE [--json]
 
 Shows a compact model file (written by \`prunekit compact\`): each layer's format (dense|csr),
 value encoding, index type, nonzeros and bytes per part, the file size and the size of the same
-model stored dense f32. --json prints {"bytes", "dense_bytes", "layers": [...]}.`;
+model stored dense f32. --json prints {"bytes", "denseBytes", "layers": [...]} (and "dense_bytes", deprecated).`;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
@@ -27,7 +28,7 @@ async function run(argv: string[]): Promise<number> {
     throw new RunError(`${path}: ${(e as Error).message}`);
   }
   if ((values as { json?: boolean }).json) {
-    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    printJson(info);
     return 0;
   }
   const lines = [

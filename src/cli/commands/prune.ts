@@ -6,6 +6,7 @@ import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
 import type { PruneContext } from '../../prune/prune.js';
+import { progress } from '../progress.js';
 
 const usage = `usage: prunekit prune --model IN [--data SPEC] (--sparsity S | --percentile P | --threshold T) --out FILE [options]
 
@@ -170,6 +171,7 @@ const command: Command = {
     const ctx: PruneContext = data ? trainerContext(data, { train: cfg }) : {};
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
+    const bar = ctx.fineTune && (epochs ?? 0) > 0 ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs ?? 0, !!(structuredKind || nm)), v.json) : null;
     const dense = ctx.evaluate ? await ctx.evaluate(model) : null;
     // The flags were checked above; what fails in here (a target that would collapse a layer, …)
     // is a runtime failure (exit 1), not bad usage.
@@ -188,6 +190,7 @@ const command: Command = {
       rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
     });
+    bar?.done();
     let pruned = result.model;
     let removed: number[] | undefined;
     if (v.adjust) {
@@ -271,6 +274,35 @@ function requireDataFree(o: {
   if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
   const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha'] as const).find((k) => o.given[k] !== undefined);
   if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);
+}
+
+/**
+ * Fine-tuning epochs a run will take, for the progress bar: rounds × epochs for iterative, the
+ * epochs for one-shot, gradual and structured pruning; 0 (unknown: the bar counts) for the
+ * lottery ticket, whose rounds follow from its pruning rate.
+ */
+function plannedEpochs(schedule: string, steps: number | undefined, epochs: number, structured: boolean): number {
+  if (structured || schedule === 'oneshot' || schedule === 'gradual') return epochs;
+  if (schedule === 'iterative') return (steps ?? 5) * epochs;
+  return 0;
+}
+
+/** Counts the fine-tuning epochs on a bar by wrapping the context's fineTune; `done` draws the real count. */
+function fineTuneProgress(ctx: PruneContext, planned: number, quiet: boolean | undefined): { done(): void } {
+  const bar = progress('prune: fine-tuning epochs', planned, { quiet });
+  const fineTune = ctx.fineTune!;
+  let epochsRun = 0;
+  ctx.fineTune = (model, epochs, hooks = {}) =>
+    fineTune(model, epochs, {
+      ...hooks,
+      onEpoch: (rec, m) => {
+        hooks.onEpoch?.(rec, m);
+        epochsRun++;
+        const loss = (rec as { loss?: number }).loss;
+        bar.update(epochsRun, loss === undefined ? '' : `loss ${loss.toFixed(4)}`);
+      },
+    });
+  return { done: () => bar.done('', epochsRun) };
 }
 
 function parseNM(s: string | undefined): [number, number] | undefined {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson, testDataArg, trainingFlags } from '../common.js';
+import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
@@ -115,19 +116,29 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
 }
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
-export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}): Promise<SweepResult> {
+export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}, label = 'sweep'): Promise<SweepResult> {
   const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
   const { runSweep } = await import('../../report/sweep.js');
   const { renderReport } = await import('../../report/html.js');
   const { writeFileAtomic } = await import('../../util/fs.js');
-  const quiet = a.json;
+  // A bar on a terminal; elsewhere (CI logs, pipes) a line per epoch and per point; nothing with --json.
+  const bar = !a.json && process.stderr.isTTY ? progress(label, 0) : null;
+  const log = a.json || bar ? undefined : (m: string) => process.stderr.write(m + '\n');
+  let last = 0;
   const result = await runSweep({
     ...a,
     data,
     command: `prunekit ${process.argv.slice(2).join(' ')}`,
-    log: quiet ? undefined : (m) => process.stderr.write(m + '\n'),
+    log,
+    progress: bar
+      ? (done, total, note) => {
+          last = done;
+          bar.update(done, note, total);
+        }
+      : undefined,
     ...extra,
   });
+  bar?.done('', last);
   mkdirSync(a.reportDir, { recursive: true });
   writeFileAtomic(join(a.reportDir, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
   writeFileAtomic(join(a.reportDir, 'report.html'), renderReport(result.report));

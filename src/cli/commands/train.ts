@@ -125,7 +125,9 @@ const command: Command = {
       if (e instanceof DivergenceError) throw new RunError(e.message);
       throw e;
     }
-    bar.done();
+    // the real count: early stopping (or --tol) may end the run before --epochs
+    const ran = result.epochs.length;
+    bar.done(ran < cfg.epochs ? `stopped after ${ran} of ${cfg.epochs} epochs (${result.stopReason})` : '', ran);
     if (history && rewindEpoch > 0 && !history.history.rewind)
       throw new RunError(
         `training stopped after ${result.epochs.length} epochs (${result.stopReason}), before --rewind-epoch ${rewindEpoch}: use a smaller --rewind-epoch`,
