@@ -17,10 +17,14 @@ import { checkCsr, csrToDense, type CsrIndices, indexTypeOf, type IndexType } fr
 import { decodeF16, isFiniteF16 } from './f16.js';
 import { standardizationProblem } from '../util/finite.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLength, type Tensor, type TensorSpec } from '../util/safetensors.js';
+import { decodeLayersV2, encodeLayersV2 } from './v2/file.js';
+import type { FileStorage } from './v2/storage.js';
 
 export { FormatError };
 export const FORMAT_NAME = 'prunekit';
 export const FORMAT_VERSION = '1';
+/** The compact version (FORMAT.md, "Version 2"): packed codes, relative indices, Huffman. Written when a model has `storage`. */
+export const FORMAT_VERSION_2 = '2';
 /** Absolute upper bound on any width (a width above FREE_WIDTH must also be paid for by the file). */
 export const MAX_FEATURES = 1 << 24;
 /**
@@ -61,6 +65,8 @@ export interface CompactModel {
   layers: CompactLayer[];
   preprocessing: StoredPreprocessing;
   provenance: Record<string, unknown>;
+  /** Absent: written as format_version 1. Present: format_version 2 with these per-layer choices. */
+  storage?: FileStorage;
 }
 
 /** The weight values as f32 (f16 and codes decoded). */
@@ -160,8 +166,20 @@ export function denseF32ByteLength(m: CompactModel): number {
   return safetensorsByteLength(specs, metadataOf(m, layers));
 }
 
+/** Version 2: the layers' tensors from sparse/v2, the rest as in version 1. */
+function modelToTensorsV2(m: CompactModel, storage: FileStorage): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  validate(m);
+  const v2 = encodeLayersV2(m, storage);
+  const tensors = new Map(v2.tensors);
+  const pre = m.preprocessing;
+  if (pre.mean) tensors.set('preprocessing.mean', { dtype: 'F32', shape: [pre.mean.length], data: pre.mean });
+  if (pre.scale) tensors.set('preprocessing.scale', { dtype: 'F32', shape: [pre.scale.length], data: pre.scale });
+  const layers = m.layers.map((L, i) => ({ activation: L.activation, layout: L.layout, shape: [L.outFeatures, L.inFeatures] as [number, number], values: L.values.encoding, ...v2.meta[i] }));
+  return { tensors, metadata: { ...metadataOf(m, layers), format_version: FORMAT_VERSION_2 } };
+}
+
 export function encodeModel(m: CompactModel): Uint8Array {
-  const { tensors, metadata } = modelToTensors(m);
+  const { tensors, metadata } = m.storage ? modelToTensorsV2(m, m.storage) : modelToTensors(m);
   const bytes = encodeSafetensors(tensors, metadata);
   checkWidthsPaidFor(m, bytes.length); // never write a file the reader refuses
   return bytes;
@@ -177,7 +195,9 @@ function parseMeta(metadata: Record<string, string>): FileMeta {
   if (metadata.format !== FORMAT_NAME) fail(`model file: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_NAME}" (is this a prunekit model file?)`);
   if (metadata.kind === 'masked') fail('model file: this is a training-model file (kind "masked"); run `prunekit compact` to make a compact model file');
   if (metadata.kind !== 'compact') fail(`model file: __metadata__.kind is ${JSON.stringify(metadata.kind)}, expected "compact"`);
-  if (metadata.format_version !== FORMAT_VERSION) fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}")`);
+  if (metadata.format_version !== FORMAT_VERSION && metadata.format_version !== FORMAT_VERSION_2) {
+    fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}" and "${FORMAT_VERSION_2}")`);
+  }
   let meta: unknown;
   try {
     meta = JSON.parse(metadata.prunekit ?? '');
@@ -225,7 +245,8 @@ export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
     return { encoding: 'kmeans', codes, codebook };
   };
 
-  const layers: CompactLayer[] = meta.layers.map((lm, i) => {
+  const v2 = metadata.format_version === FORMAT_VERSION_2 ? decodeLayersV2(meta.layers, take) : null;
+  const layers: CompactLayer[] = v2 ? v2.layers : meta.layers.map((lm, i) => {
     const [out, inn] = lm.shape;
     const p = `layers.${i}`;
     const bias = take(`${p}.bias`, ['F32'], [out]) as Float32Array;
@@ -241,6 +262,7 @@ export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
     layers,
     preprocessing: { mean: pre('preprocessing.mean'), scale: pre('preprocessing.scale'), featureNames: meta.features, labelNames: meta.labels },
     provenance: meta.provenance,
+    ...(v2 ? { storage: v2.storage } : {}),
   };
   for (const name of tensors.keys()) if (!used.has(name)) fail(`model file: unexpected tensor '${name}'`);
   validate(model);

@@ -2,18 +2,27 @@
 import { statSync } from 'node:fs';
 import { inputFile, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { compact, type CompactOptions } from '../../compact/compact.js';
+import { INDEX_OPTIONS } from '../../compact/storage.js';
 import { loadModel } from '../../nn/io.js';
 import { encodeModel } from '../../sparse/format.js';
 import { writeModelFile } from '../../sparse/node.js';
 
-const usage = `usage: prunekit compact --model IN --out FILE [--values f32|f16|kmeans:BITS] [--index auto|u16|u32]
-                        [--batch 1,64] [--crossover S] [--layout auto|dense|csr] [--json]
+const usage = `usage: prunekit compact --model IN --out FILE [--values f32|f16|kmeans:BITS] [--index auto|u16|u32|delta:4|delta:5|delta:8]
+                        [--entropy none|huffman] [--format 1|2] [--batch 1,64] [--crossover S] [--layout auto|dense|csr] [--json]
 
 Stores a pruned model compactly: dead neurons removed (their constant outputs folded into the next
 bias), each layer dense or CSR (CSR when smaller and at least as fast at the given batch sizes:
 measured crossover ≈ 80% sparsity at batch 1, ≈ 60% at batch 64; --crossover overrides), CSR
 indices in the narrowest type (u8/u16/u32) unless forced, values f32, f16 or a k-means codebook of
-≤ 2^BITS shared values (default 5 bits). IN is a model file written by train or prune.`;
+≤ 2^BITS shared values (default 5 bits). IN is a model file written by train or prune.
+
+--format 2 (implied by --index delta:B or --entropy huffman) writes format_version 2: k-means codes
+bit-packed at BITS bits, CSR column indices relative at 4, 5 or 8 bits (Deep Compression's
+relative indices, with fillers for larger gaps; --index auto then picks, per layer, whichever of
+plain and relative indices is smallest), and with --entropy huffman the code and index streams
+Huffman-coded where that is smaller. Version 1 readers cannot read it; prunekit's runtime can.
+To fine-tune the shared k-means values on data first (Deep Compression's centroid fine-tuning),
+add --data SPEC --finetune-epochs N [--lr X] (the model's own training split is used).`;
 
 function parseValues(v: string | undefined): Pick<CompactOptions, 'values' | 'bits'> {
   if (v === undefined || v === 'f32' || v === 'f16') return { values: (v ?? 'f32') as 'f32' | 'f16' };
@@ -24,9 +33,17 @@ function parseValues(v: string | undefined): Pick<CompactOptions, 'values' | 'bi
   return { values: 'kmeans', bits };
 }
 
+/** --format: 1 or 2; relative indices and Huffman need 2 (and imply it when --format is not given). */
+function formatArg(format: string | undefined, index: string | undefined, entropy: string | undefined): 1 | 2 | undefined {
+  const v = oneOf(format, 'format', ['1', '2'] as const);
+  const needs2 = index?.startsWith('delta:') ? `--index ${index}` : entropy === 'huffman' ? '--entropy huffman' : null;
+  if (v === '1' && needs2) throw new UsageError(`${needs2} needs --format 2 (format_version 1 stores plain indices and byte codes only)`);
+  return v === undefined ? undefined : (Number(v) as 1 | 2);
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values: v } = parse(argv, {
-    model: { type: 'string' }, out: { type: 'string' }, values: { type: 'string' }, index: { type: 'string' },
+    model: { type: 'string' }, out: { type: 'string' }, values: { type: 'string' }, index: { type: 'string' }, entropy: { type: 'string' }, format: { type: 'string' },
     batch: { type: 'string' }, crossover: { type: 'string' }, layout: { type: 'string' }, json: { type: 'boolean' },
   });
   const a = v as Record<string, string | boolean | undefined>;
@@ -36,7 +53,9 @@ async function run(argv: string[]): Promise<number> {
   if (crossover !== undefined && !(crossover >= 0 && crossover <= 1)) throw new UsageError(`--crossover: expected a sparsity in [0, 1], got '${a.crossover}'`);
   const opts: CompactOptions = {
     ...parseValues(a.values as string | undefined),
-    index: oneOf(a.index as string | undefined, 'index', ['auto', 'u16', 'u32'] as const) ?? 'auto',
+    index: oneOf(a.index as string | undefined, 'index', INDEX_OPTIONS) ?? 'auto',
+    entropy: oneOf(a.entropy as string | undefined, 'entropy', ['none', 'huffman'] as const) ?? 'none',
+    formatVersion: formatArg(a.format as string | undefined, a.index as string | undefined, a.entropy as string | undefined),
     batchSizes: numList(a.batch as string | undefined, 'batch', { int: true, min: 1 }) ?? [1, 64],
     layout: oneOf(a.layout as string | undefined, 'layout', ['auto', 'dense', 'csr'] as const) ?? 'auto',
     crossover,
@@ -56,7 +75,9 @@ async function run(argv: string[]): Promise<number> {
   }
   const lines = [`wrote ${out}: ${bytes} bytes (${(bytes / report.dense_bytes).toFixed(3)}× the dense f32 file, ${report.dense_bytes} bytes); CSR when sparsity ≥ ${report.crossover.toFixed(2)}`];
   report.layers.forEach((l, i) => {
-    lines.push(`  layer ${i}: ${l.outFeatures}×${l.inFeatures} ${l.format}${l.index ? `/${l.index}` : ''} ${l.values}, ${l.nonzeros} nonzeros (sparsity ${(l.sparsity * 100).toFixed(1)}%), ${l.bytes} bytes` +
+    const p = report.info.layers[i].bytes;
+    const parts = `weight ${p.weight} + indices ${p.indices} + indptr ${p.indptr} + codebook ${p.codebook}${p.tables ? ` + huffman tables ${p.tables}` : ''} + bias ${p.bias}`;
+    lines.push(`  layer ${i}: ${l.outFeatures}×${l.inFeatures} ${l.format}${l.index ? `/${l.index}` : ''} ${l.values}, ${l.nonzeros} nonzeros (sparsity ${(l.sparsity * 100).toFixed(1)}%), ${l.bytes} bytes (${parts})` +
       (l.removedNeurons ? `, ${l.removedNeurons} dead neurons removed` : '') + (l.maxValueError ? `, max value error ${l.maxValueError.toExponential(2)}` : ''));
   });
   process.stdout.write(lines.join('\n') + '\n');
