@@ -18,6 +18,7 @@ import { decodeF16, isFiniteF16 } from './f16.js';
 import { standardizationProblem } from '../util/finite.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLength, type Tensor, type TensorSpec } from '../util/safetensors.js';
 import { decodeLayersV2, encodeLayersV2 } from './v2/file.js';
+import { compressNames, expandNames } from './v2/names.js';
 import type { FileStorage } from './v2/storage.js';
 
 export { FormatError };
@@ -147,9 +148,10 @@ export function modelToTensors(m: CompactModel): { tensors: Map<string, Tensor>;
   return { tensors, metadata: metadataOf(m, m.layers.map((L) => ({ activation: L.activation, layout: L.layout, shape: [L.outFeatures, L.inFeatures], values: L.values.encoding }))) };
 }
 
-function metadataOf(m: CompactModel, layers: LayerMeta[]): Record<string, string> {
-  const meta: FileMeta = { layers, features: m.preprocessing.featureNames, labels: m.preprocessing.labelNames, provenance: m.provenance };
-  return { format: FORMAT_NAME, format_version: FORMAT_VERSION, kind: 'compact', prunekit: JSON.stringify(meta) };
+function metadataOf(m: CompactModel, layers: LayerMeta[], version = FORMAT_VERSION): Record<string, string> {
+  const names = version === FORMAT_VERSION_2 ? compressNames : (n: string[]) => n; // version 2: "pixel0"… as { prefix, count }
+  const meta = { layers, features: names(m.preprocessing.featureNames), labels: names(m.preprocessing.labelNames), provenance: m.provenance };
+  return { format: FORMAT_NAME, format_version: version, kind: 'compact', prunekit: JSON.stringify(meta) };
 }
 
 /** Bytes of the same model (same shapes, preprocessing, provenance) stored dense with f32 values. */
@@ -175,7 +177,7 @@ function modelToTensorsV2(m: CompactModel, storage: FileStorage): { tensors: Map
   if (pre.mean) tensors.set('preprocessing.mean', { dtype: 'F32', shape: [pre.mean.length], data: pre.mean });
   if (pre.scale) tensors.set('preprocessing.scale', { dtype: 'F32', shape: [pre.scale.length], data: pre.scale });
   const layers = m.layers.map((L, i) => ({ activation: L.activation, layout: L.layout, shape: [L.outFeatures, L.inFeatures] as [number, number], values: L.values.encoding, ...v2.meta[i] }));
-  return { tensors, metadata: { ...metadataOf(m, layers), format_version: FORMAT_VERSION_2 } };
+  return { tensors, metadata: metadataOf(m, layers, FORMAT_VERSION_2) };
 }
 
 export function encodeModel(m: CompactModel): Uint8Array {
@@ -191,7 +193,7 @@ const fail = (msg: string): never => { throw new FormatError(msg); };
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
-function parseMeta(metadata: Record<string, string>): FileMeta {
+function parseMeta(metadata: Record<string, string>, fileBytes: number): FileMeta {
   if (metadata.format !== FORMAT_NAME) fail(`model file: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_NAME}" (is this a prunekit model file?)`);
   if (metadata.kind === 'masked') fail('model file: this is a training-model file (kind "masked"); run `prunekit compact` to make a compact model file');
   if (metadata.kind !== 'compact') fail(`model file: __metadata__.kind is ${JSON.stringify(metadata.kind)}, expected "compact"`);
@@ -207,8 +209,12 @@ function parseMeta(metadata: Record<string, string>): FileMeta {
   if (!isObj(meta)) return fail('model file: __metadata__.prunekit is not a JSON object');
   const { layers, features, labels, provenance } = meta;
   if (!Array.isArray(layers) || layers.length === 0) fail('model file: __metadata__.prunekit.layers must be a non-empty array');
-  if (!isStrings(features)) fail('model file: __metadata__.prunekit.features must be an array of strings');
-  if (!isStrings(labels)) fail('model file: __metadata__.prunekit.labels must be an array of strings');
+  const v2 = metadata.format_version === FORMAT_VERSION_2;
+  const maxNames = Math.max(FREE_WIDTH, fileBytes); // no list longer than the widest layer the file may declare
+  const featureNames = v2 ? expandNames(features, 'features', maxNames) : features;
+  const labelNames = v2 ? expandNames(labels, 'labels', maxNames) : labels;
+  if (!isStrings(featureNames)) fail('model file: __metadata__.prunekit.features must be an array of strings');
+  if (!isStrings(labelNames)) fail('model file: __metadata__.prunekit.labels must be an array of strings');
   if (provenance !== undefined && !isObj(provenance)) fail('model file: __metadata__.prunekit.provenance must be an object');
   (layers as unknown[]).forEach((L, i) => {
     const w = `model file: layer ${i}`;
@@ -221,12 +227,12 @@ function parseMeta(metadata: Record<string, string>): FileMeta {
       fail(`${w}: shape must be [out, in] with integers in 0…${MAX_FEATURES}, got ${JSON.stringify(s)}`);
     }
   });
-  return { layers: layers as LayerMeta[], features: features as string[], labels: labels as string[], provenance: (provenance as Record<string, unknown>) ?? {} };
+  return { layers: layers as LayerMeta[], features: featureNames as string[], labels: labelNames as string[], provenance: (provenance as Record<string, unknown>) ?? {} };
 }
 
 export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
   const { tensors, metadata } = decodeSafetensors(input, { requireAligned: true });
-  const meta = parseMeta(metadata);
+  const meta = parseMeta(metadata, input.byteLength);
   const used = new Set<string>();
   const take = (name: string, dtypes: Tensor['dtype'][], shape: number[]): Tensor['data'] => {
     const t = tensors.get(name) ?? fail(`model file: tensor '${name}' is missing`);
