@@ -84,8 +84,8 @@ export function tinyCsrModel(inFeatures: number): CompactModel {
  * a NaN probability or a label).
  */
 export function attackFiles(): { name: string; bytes: Uint8Array; expect: 'refused' | 'non-finite' }[] {
-  const f32 = (t: Tensor) => t.data as Float32Array;
   return [
+    ...attackFilesV2(),
     { name: 'subnormal scale (1e-45: 1/scale = +Infinity in f32)', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.scale')!)[1] = 1e-45; }) },
     { name: 'scale 1e-39 (reciprocal beyond f32)', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.scale')!)[0] = -1e-39; }) },
     { name: 'NaN mean', expect: 'refused', bytes: editedFile(smallModel(), (t) => { f32(t.get('preprocessing.mean')!)[3] = NaN; }) },
@@ -108,6 +108,19 @@ export function attackFiles(): { name: string; bytes: Uint8Array; expect: 'refus
     },
   ];
 }
+
+/** Hand-made attacks on a format_version 2 file: counts that would make the reader allocate what the file does not hold. */
+function attackFilesV2(): { name: string; bytes: Uint8Array; expect: 'refused' | 'non-finite' }[] {
+  const tiny = { ...tinyCsrModel(4), storage: { version: 2 as const, layers: [{ index: 'delta' as const, gapBits: 4, entropy: 'none' as const }] } };
+  return [
+    { name: 'v2: 2^31 gap fields declared in a 1-byte stream', expect: 'refused', bytes: editedFile(tiny, (_, meta) => { meta.layers[0].gapFields = 2 ** 31; meta.layers[0].nnz = 2 ** 31; }) },
+    { name: 'v2: 2^31 Huffman code symbols declared', expect: 'refused', bytes: editedFile(smallModelV2(), (_, meta) => { meta.layers[2].nnz = 2 ** 31; meta.layers[2].gapFields = 2 ** 31; }) },
+    { name: 'v2: relative indices in a CSR layer declaring 2^24 inputs', expect: 'refused', bytes: editedFile(tiny, (_, meta) => { meta.layers[0].shape = [2, 1 << 24]; }) },
+    { name: 'v2: 2^24 numbered feature names in a small file', expect: 'refused', bytes: editedFile(tiny, (_, meta) => { meta.features = { prefix: 'f', count: 1 << 24 }; }) },
+    { name: 'v2: k-means codebook ~3e38', expect: 'non-finite', bytes: editedFile(smallModelV2(), (t) => { f32(t.get('layers.2.weight.codebook')!).fill(3e38); f32(t.get('layers.1.bias')!).fill(3); }) },
+  ];
+}
+const f32 = (t: Tensor) => t.data as Float32Array;
 
 /** A few hundred bytes declaring `inFeatures` inputs: the encoder refuses it, so edit a narrow one's metadata. */
 export function wideCsrFile(inFeatures: number): Uint8Array {
