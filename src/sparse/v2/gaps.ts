@@ -55,16 +55,15 @@ export function decodeGaps(fields: Uint8Array, width: number, rows: number, cols
   const indices = type === 'u8' ? new Uint8Array(nnz) : type === 'u16' ? new Uint16Array(nnz) : new Uint32Array(nnz);
   const indptr = new Uint32Array(rows + 1);
   const size = rows * cols;
-  let pos = -1, k = 0, row = 0;
+  let pos = -1, k = 0, row = 0, rowStart = 0; // position of column 0 of `row`
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
     if (f === M) { pos += M; continue; }
     pos += f + 1;
     if (pos >= size) throw new FormatError(`model file: ${name} field ${i} points at position ${pos}, past the ${rows}×${cols} matrix`);
     if (k >= nnz) throw new FormatError(`model file: ${name} holds more nonzeros than the ${nnz} declared`);
-    const r = Math.floor(pos / cols);
-    while (row < r) indptr[++row] = k;
-    indices[k++] = pos - r * cols;
+    while (pos >= rowStart + cols) { indptr[++row] = k; rowStart += cols; }
+    indices[k++] = pos - rowStart;
   }
   if (k !== nnz) throw new FormatError(`model file: ${name} holds ${k} nonzeros, expected ${nnz}`);
   if (fields.length && fields[fields.length - 1] === M) throw new FormatError(`model file: ${name} ends with a filler (fillers only precede a nonzero)`);

@@ -11,9 +11,11 @@ import { FormatError } from '../../util/safetensors.js';
 import { BitReader, BitWriter } from './bits.js';
 
 export const MAX_CODE_LENGTH = 15;
+/** The writer's limit: a reader's decode table has 2^length entries, so shorter codes load faster (and cost < 1% in size). */
+export const WRITE_CODE_LENGTH = 11;
 
 /** Huffman code lengths for symbol frequencies, at most `maxLength` bits (frequencies flattened until they fit). */
-export function huffmanLengths(freqs: ArrayLike<number>, maxLength = MAX_CODE_LENGTH): Uint8Array {
+export function huffmanLengths(freqs: ArrayLike<number>, maxLength = WRITE_CODE_LENGTH): Uint8Array {
   const n = freqs.length;
   if (n < 2) throw new RangeError(`huffman: an alphabet needs at least 2 symbols, got ${n}`);
   let f = Array.from(freqs, (x) => x);
@@ -92,31 +94,55 @@ export function checkLengths(lengths: Uint8Array, name: string): void {
 }
 
 /**
- * Decodes exactly `count` symbols; the stream must end there (zero padding only). `count` must
- * already be bounded by the caller (every symbol costs at least one bit: count ≤ 8 × bytes).
+ * Decodes exactly `count` symbols; the stream must end there (zero padding only). `count` must not
+ * exceed the stream's bits (every symbol costs at least one bit), checked before allocating.
+ *
+ * Table-driven (as zlib's inflate): with L the longest code, the next L bits of the stream, read
+ * least significant first, index a table of 2^L entries — a complete code fills every entry. A
+ * code is written most significant bit first, so a code c of length l owns the entries whose low
+ * l bits are c reversed. Each entry also holds the next symbol when its code fits in the L − l
+ * bits left (two symbols per lookup for short codes, which halves the work at load).
  */
 export function huffmanDecode(bytes: Uint8Array, lengths: Uint8Array, count: number, name: string): Uint8Array {
   checkLengths(lengths, `${name}.lengths`);
-  if (count > bytes.length * 8) throw new FormatError(`model file: ${name} declares ${count} symbols but has only ${bytes.length * 8} bits`);
-  // Symbols sorted by (length, symbol), and how many codes each length has (puff.c's decode tables).
-  const perLength = new Uint16Array(MAX_CODE_LENGTH + 1);
-  for (const len of lengths) if (len) perLength[len]++;
-  const sorted: number[] = [];
-  for (let len = 1; len <= MAX_CODE_LENGTH; len++) for (let s = 0; s < lengths.length; s++) if (lengths[s] === len) sorted.push(s);
-  const r = new BitReader(bytes, name);
-  const out = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    // Canonical decoding: at each length, codes of that length are first … first + n − 1.
-    let code = 0, first = 0, index = 0;
-    for (let len = 1; ; len++) {
-      code |= r.bit();
-      const n = perLength[len];
-      if (code - first < n) { out[i] = sorted[index + code - first]; break; }
-      index += n;
-      first = (first + n) << 1;
-      code <<= 1;
-    }
+  const total = bytes.length * 8;
+  if (count > total) throw new FormatError(`model file: ${name} declares ${count} symbols but has only ${total} bits`);
+  const codes = canonicalCodes(lengths);
+  let L = 0;
+  for (const len of lengths) L = Math.max(L, len);
+  const size = 1 << L, mask = size - 1;
+  const single = new Uint16Array(size); // symbol << 4 | length
+  for (let s = 0; s < lengths.length; s++) {
+    const len = lengths[s];
+    if (!len) continue;
+    let rev = 0;
+    for (let b = 0; b < len; b++) rev |= ((codes[s] >>> b) & 1) << (len - 1 - b);
+    for (let j = rev; j < size; j += 1 << len) single[j] = (s << 4) | len;
   }
+  const table = new Uint32Array(size); // first symbol | second symbol << 8 | first length << 16 | second length << 20 (0: none)
+  for (let j = 0; j < size; j++) {
+    const a = single[j], l1 = a & 15, b = single[j >>> l1], l2 = b & 15;
+    table[j] = (a >>> 4) | ((b >>> 4) << 8) | (l1 << 16) | (l1 + l2 <= L ? l2 << 20 : 0);
+  }
+  const out = new Uint8Array(count);
+  // Zeros past the end (the last codes may need fewer than L bits); reads stop ≤ 6 bytes beyond, as used ≤ total.
+  const padded = new Uint8Array(bytes.length + 6);
+  padded.set(bytes);
+  let acc = 0, have = 0, next = 0, used = 0, i = 0;
+  while (i < count) {
+    if (have < 16) { acc |= (padded[next] | (padded[next + 1] << 8)) << have; next += 2; have += 16; } // ≥ L ≤ 15 bits available
+    const e = table[acc & mask];
+    let len = (e >>> 16) & 15;
+    out[i++] = e & 255;
+    const len2 = e >>> 20;
+    if (len2 && i < count) { out[i++] = (e >>> 8) & 255; len += len2; }
+    acc >>>= len;
+    have -= len;
+    used += len;
+    if (used > total) throw new FormatError(`model file: ${name} ends early (after ${bytes.length} bytes)`);
+  }
+  const r = new BitReader(bytes, name);
+  r.pos = used;
   r.expectEnd();
   return out;
 }
