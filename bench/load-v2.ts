@@ -8,8 +8,10 @@
  * storage FILE has (a version 1 FILE is given relative 5-bit indices and Huffman streams). Each run
  * times, with performance.now(), `loadModelSync(bytes)` (decode and validate — for version 2 also
  * unpacking codes, Huffman decoding and rebuilding the CSR arrays from relative indices — upload,
- * warm-up) plus the first prediction of one sample; the two files alternate so both see the same
- * machine load, the kernels compiled once before. Reports the median of each and their ratio.
+ * warm-up) plus the first prediction of one sample. The kernels are compiled once before; then
+ * each run times both files back to back (which goes first alternates), so both see the same
+ * machine load. Reports the median of each, and the median of the per-run ratios v2/v1 (robust to
+ * load spikes on a shared machine).
  */
 import { readFileSync } from 'node:fs';
 import { loadModelSync } from '../src/runtime/index.js';
@@ -34,9 +36,13 @@ const time = (bytes: Uint8Array) => {
   return performance.now() - t0;
 };
 for (let i = 0; i < 20; i++) { time(v1); time(v2); } // compile the kernels, let V8 tier up the decoders
-const t1: number[] = [], t2: number[] = [];
-for (let i = 0; i < runs; i++) { t1.push(time(v1)); t2.push(time(v2)); }
+const t1: number[] = [], t2: number[] = [], ratios: number[] = [];
+for (let i = 0; i < runs; i++) {
+  let a: number, b: number;
+  if (i % 2) { a = time(v1); b = time(v2); } else { b = time(v2); a = time(v1); }
+  t1.push(a); t2.push(b); ratios.push(b / a);
+}
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const result = { model: path, runs, v1: { bytes: v1.length, ms: median(t1) }, v2: { bytes: v2.length, ms: median(t2) }, ratio: median(t2) / median(t1) };
+const result = { model: path, runs, v1: { bytes: v1.length, ms: median(t1) }, v2: { bytes: v2.length, ms: median(t2) }, ratio: median(ratios) };
 if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-else console.log(`${path}: load + first prediction, median of ${runs} paired runs: version 1 ${result.v1.ms.toFixed(3)} ms (${v1.length} B), version 2 ${result.v2.ms.toFixed(3)} ms (${v2.length} B): ${result.ratio.toFixed(2)}×`);
+else console.log(`${path}: load + first prediction, median of ${runs} paired runs: version 1 ${result.v1.ms.toFixed(3)} ms (${v1.length} B), version 2 ${result.v2.ms.toFixed(3)} ms (${v2.length} B): ${result.ratio.toFixed(2)}× (median of the per-run ratios)`);

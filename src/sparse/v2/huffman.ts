@@ -111,18 +111,21 @@ export function huffmanDecode(bytes: Uint8Array, lengths: Uint8Array, count: num
   let L = 0;
   for (const len of lengths) L = Math.max(L, len);
   const size = 1 << L, mask = size - 1;
-  const single = new Uint16Array(size); // symbol << 4 | length
+  // entry: first symbol | second symbol << 8 | first length << 16 | second length << 20 (0: none)
+  const table = new Uint32Array(size);
   for (let s = 0; s < lengths.length; s++) {
     const len = lengths[s];
     if (!len) continue;
     let rev = 0;
     for (let b = 0; b < len; b++) rev |= ((codes[s] >>> b) & 1) << (len - 1 - b);
-    for (let j = rev; j < size; j += 1 << len) single[j] = (s << 4) | len;
+    for (let j = rev; j < size; j += 1 << len) table[j] = s | (len << 16);
   }
-  const table = new Uint32Array(size); // first symbol | second symbol << 8 | first length << 16 | second length << 20 (0: none)
-  for (let j = 0; j < size; j++) {
-    const a = single[j], l1 = a & 15, b = single[j >>> l1], l2 = b & 15;
-    table[j] = (a >>> 4) | ((b >>> 4) << 8) | (l1 << 16) | (l1 + l2 <= L ? l2 << 20 : 0);
+  // Pairs pay for their pass over the table only when the stream has more symbols than the table entries.
+  if (count >= size) {
+    for (let j = 0; j < size; j++) {
+      const l1 = (table[j] >>> 16) & 15, b = table[j >>> l1], l2 = (b >>> 16) & 15;
+      if (l1 + l2 <= L) table[j] |= ((b & 255) << 8) | (l2 << 20);
+    }
   }
   const out = new Uint8Array(count);
   // Zeros past the end (the last codes may need fewer than L bits); reads stop ≤ 6 bytes beyond, as used ≤ total.

@@ -13,6 +13,20 @@ export function compressNames(names: string[]): StoredNames {
   return names.every((n, i) => n === `${prefix}${i}`) ? { prefix, count: names.length } : names;
 }
 
+/** Lists expanded before (a few: features and labels), kept: loading a model again copies pointers instead of formatting numbers. */
+const expanded = new Map<string, readonly string[]>();
+
+function numbered(prefix: string, count: number): string[] {
+  const key = `${count}:${prefix}`;
+  let names = expanded.get(key);
+  if (!names) {
+    if (expanded.size >= 8) expanded.clear();
+    names = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+    expanded.set(key, names);
+  }
+  return names.slice();
+}
+
 /** The names, checked; `maxCount` bounds a numbered list before it is expanded (the widths a file may declare). */
 export function expandNames(v: unknown, what: string, maxCount: number): string[] {
   if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v;
@@ -20,7 +34,7 @@ export function expandNames(v: unknown, what: string, maxCount: number): string[
     const { prefix, count } = v as Record<string, unknown>;
     if (typeof prefix === 'string' && Number.isSafeInteger(count) && (count as number) >= 0) {
       if ((count as number) > maxCount) throw new FormatError(`model file: __metadata__.prunekit.${what} declares ${count} names, more than the file may declare (${maxCount})`);
-      return Array.from({ length: count as number }, (_, i) => `${prefix}${i}`);
+      return numbered(prefix, count as number);
     }
   }
   throw new FormatError(`model file: __metadata__.prunekit.${what} must be an array of strings or { "prefix": string, "count": n }`);
