@@ -242,7 +242,7 @@ describe('model format', () => {
     return encodeSafetensors(st.tensors, st.metadata);
   }
   it('rejects an unknown format_version, activation, layout, a missing or extra tensor', () => {
-    expect(() => decodeModel(withMeta((m) => { m.format_version = '2'; }))).toThrow(/unsupported format_version "2"/);
+    expect(() => decodeModel(withMeta((m) => { m.format_version = '3'; }))).toThrow(/unsupported format_version "3" \(this reader knows "1" and "2"\)/);
     expect(() => decodeModel(withMeta((_, i) => { i.layers[0].activation = 'gelu'; }))).toThrow(/layer 0: unknown activation "gelu"/);
     expect(() => decodeModel(withMeta((_, i) => { i.layers[2].layout = 'coo'; }))).toThrow(/layer 2: layout must be/);
     expect(() => decodeModel(withMeta((_, i) => { i.layers[0].shape = [5, 4e9]; }))).toThrow(/shape must be/);

@@ -93,6 +93,8 @@ export function checkLengths(lengths: Uint8Array, name: string): void {
   }
 }
 
+let decodeTable = new Uint32Array(1 << WRITE_CODE_LENGTH);
+
 /**
  * Decodes exactly `count` symbols; the stream must end there (zero padding only). `count` must not
  * exceed the stream's bits (every symbol costs at least one bit), checked before allocating.
@@ -111,8 +113,9 @@ export function huffmanDecode(bytes: Uint8Array, lengths: Uint8Array, count: num
   let L = 0;
   for (const len of lengths) L = Math.max(L, len);
   const size = 1 << L, mask = size - 1;
-  // entry: first symbol | second symbol << 8 | first length << 16 | second length << 20 (0: none)
-  const table = new Uint32Array(size);
+  // entry: first symbol | second symbol << 8 | first length << 16 | second length << 20 (0: none).
+  // A complete code writes every entry, so one scratch table serves every stream.
+  const table = decodeTable.length >= size ? decodeTable : (decodeTable = new Uint32Array(size));
   for (let s = 0; s < lengths.length; s++) {
     const len = lengths[s];
     if (!len) continue;
