@@ -23,19 +23,17 @@ function storedBytes(i: number, L: CompactLayer, s: LayerStorage): number {
 
 /** The storage of each layer for `index` and `entropy` (plain indices keep the type the layer was built with). */
 export function chooseStorage(layers: CompactLayer[], index: IndexOption, entropy: EntropyOption): FileStorage {
-  return {
-    version: 2,
-    layers: layers.map((L, i): LayerStorage => {
-      const plain: LayerStorage = { index: 'plain', gapBits: 0, entropy };
-      if (L.layout !== 'csr' || index === 'u16' || index === 'u32') return plain;
-      if (index !== 'auto') return { index: 'delta', gapBits: Number(index.slice('delta:'.length)), entropy };
-      let best = plain, bestBytes = storedBytes(i, L, plain);
-      for (const gapBits of GAP_WIDTHS) {
-        const s: LayerStorage = { index: 'delta', gapBits, entropy };
-        const b = storedBytes(i, L, s);
-        if (b < bestBytes) { best = s; bestBytes = b; }
-      }
-      return best;
-    }),
-  };
+  const chosen = layers.map((L, i): LayerStorage => {
+    const plain: LayerStorage = { index: 'plain', gapBits: 0, entropy };
+    if (L.layout !== 'csr' || index === 'u16' || index === 'u32') return plain;
+    if (index !== 'auto') return { index: 'delta', gapBits: Number(index.slice('delta:'.length)), entropy };
+    let best = plain, bestBytes = storedBytes(i, L, plain);
+    for (const gapBits of GAP_WIDTHS) {
+      const s: LayerStorage = { index: 'delta', gapBits, entropy };
+      const b = storedBytes(i, L, s);
+      if (b < bestBytes) { best = s; bestBytes = b; }
+    }
+    return best;
+  });
+  return { version: 2, layers: chosen, bytes: layers.map((L, i) => encodeLayerV2(i, L, chosen[i]).bytes) };
 }

@@ -3,8 +3,7 @@
  * `prunekit compact --json` and the runtime's `model.info()`.
  */
 import { INDEX_BYTES } from './csr.js';
-import { type CompactModel, denseF32ByteLength, encodeModel, indexTypeOfLayer, nonzerosOf, storedLength, type ValueEncoding } from './format.js';
-import { encodeLayerV2 } from './v2/layers.js';
+import { type CompactModel, denseF32ByteLength, indexTypeOfLayer, nonzerosOf, storedLength, type ValueEncoding } from './format.js';
 import type { PartBytes } from './v2/storage.js';
 
 export interface LayerInfo {
@@ -51,11 +50,17 @@ function partsV1(L: CompactModel['layers'][number]): PartBytes {
   };
 }
 
-export function describeModel(m: CompactModel, fileBytes = encodeModel(m).length): ModelInfo {
+/**
+ * `fileBytes`: the size of the file (`encodeModel(m).length`). A version 2 model carries its part
+ * sizes in `storage.bytes` (set by the reader and by `compact`), so the runtime that calls this
+ * at load needs none of the writer's code.
+ */
+export function describeModel(m: CompactModel, fileBytes: number): ModelInfo {
   const storage = m.storage;
   const layers = m.layers.map((L, i): LayerInfo => {
     const s = storage?.layers[i];
-    const p = !storage ? partsV1(L) : storage.bytes?.[i] ?? encodeLayerV2(i, L, storage.layers[i]).bytes;
+    const p = !storage ? partsV1(L) : storage.bytes?.[i];
+    if (!p) throw new RangeError(`describeModel: layer ${i} of a version 2 model has no stored part sizes (storage.bytes)`);
     const plain = indexTypeOfLayer(L);
     const index = plain && s?.index === 'delta' ? (`delta:${s.gapBits}` as const) : plain;
     const nonzeros = nonzerosOf(L);

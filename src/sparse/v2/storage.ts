@@ -18,7 +18,7 @@ export interface LayerStorage {
 export interface FileStorage {
   version: 2;
   layers: LayerStorage[];
-  /** Set by the reader: each layer's stored part sizes (the writer computes them from `layers`). */
+  /** Each layer's stored part sizes, for `describeModel`: set by the reader and by `compact` (stale if `layers` is edited). */
   bytes?: PartBytes[];
 }
 
