@@ -131,7 +131,7 @@ export function huffmanDecode(bytes: Uint8Array, lengths: Uint8Array, count: num
     }
   }
   const out = new Uint8Array(count);
-  // Zeros past the end (the last codes may need fewer than L bits); reads stop ≤ 6 bytes beyond, as used ≤ total.
+  // Zeros past the end: the last codes may need fewer than L bits.
   const padded = new Uint8Array(bytes.length + 6);
   padded.set(bytes);
   let acc = 0, have = 0, next = 0, used = 0, i = 0;
@@ -145,8 +145,9 @@ export function huffmanDecode(bytes: Uint8Array, lengths: Uint8Array, count: num
     acc >>>= len;
     have -= len;
     used += len;
-    if (used > total) throw new FormatError(`model file: ${name} ends early (after ${bytes.length} bytes)`);
   }
+  // (a stream that ends early read zeros past its end — reads past `padded` give 0 too — and is refused here)
+  if (used > total) throw new FormatError(`model file: ${name} ends early (after ${bytes.length} bytes)`);
   const r = new BitReader(bytes, name);
   r.pos = used;
   r.expectEnd();
