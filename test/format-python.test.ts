@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { createMLP } from '../src/nn/model.js';
-import { denseWeight, encodeModel } from '../src/sparse/format.js';
+import { type CompactModel, denseWeight, encodeModel } from '../src/sparse/format.js';
+import { decodeSafetensors } from '../src/util/safetensors.js';
+import { smallModelV2 } from './helpers/crafted-models.js';
 
 // Resolve the real interpreter once (pyenv shims take seconds per start) and check numpy is there:
 // Debian's /usr/bin/python3 with python3-numpy first (what CI installs), then python3 on PATH.
@@ -58,6 +60,44 @@ describe('FORMAT.md Python reader', () => {
         const want = denseWeight(L);
         expect(W.length).toBe(want.length);
         expect(W.findIndex((v: number, k: number) => v !== want[k])).toBe(-1); // exact: f32 → f64 is exact
+        expect(b).toEqual(Array.from(L.bias));
+      });
+    });
+  });
+
+  it.skipIf(!found)('the version 2 reader rebuilds the weights and names of version 2 (and 1) files', () => {
+    const md = readFileSync(new URL('../FORMAT.md', import.meta.url), 'utf8');
+    const reader = [...md.matchAll(/```python\n([\s\S]*?)```/g)].map((b) => b[1]).find((b) => b.includes('def read_prunekit_v2'))!;
+    const m = createMLP({ sizes: [300, 40, 20, 3], activation: 'tanh', seed: 5 });
+    m.layers.forEach((l, k) => {
+      l.weight = l.weight.map((w, i) => ((i * 7 + k) % 20 < 19 ? 0 : w));
+    });
+    m.preprocessing.featureNames = Array.from({ length: 300 }, (_, i) => `px${i}`);
+    const variants: CompactModel[] = [
+      compact(m, { values: 'kmeans', bits: 4, entropy: 'huffman', layout: 'csr' }).compact, // auto: relative indices, Huffman streams
+      compact(m, { values: 'f16', index: 'delta:4', layout: 'csr' }).compact, // many fillers
+      compact(m, { values: 'f32', index: 'delta:8', layout: 'csr' }).compact,
+      compact(m, { values: 'kmeans', bits: 3, formatVersion: 2, layout: 'dense' }).compact, // packed dense codes
+      smallModelV2(),
+      compact(m, { values: 'kmeans', bits: 4, layout: 'csr' }).compact, // version 1
+    ];
+    const files = variants.map((c, i) => {
+      const f = join(dir, `v2-${i}.safetensors`);
+      writeFileSync(f, encodeModel(c));
+      return f;
+    });
+    const script = `${reader}\nimport sys, json\nprint(json.dumps([[[[W.shape, W.astype(float).ravel().tolist(), b.astype(float).tolist(), a] for W, b, a in L], m["features"]] for L, m in map(read_prunekit_v2, sys.argv[1:])]))`;
+    const all = JSON.parse(execFileSync(python, ['-c', script, ...files], { encoding: 'utf8', maxBuffer: 1 << 27 }));
+    expect(JSON.parse(decodeSafetensors(encodeModel(variants[0])).metadata.prunekit).features).toEqual({ prefix: 'px', count: 300 });
+    variants.forEach((c, f) => {
+      const [layers, features] = all[f];
+      expect(features).toEqual(c.preprocessing.featureNames);
+      c.layers.forEach((L, i) => {
+        const [shape, W, b, act] = layers[i];
+        expect(shape).toEqual([L.outFeatures, L.inFeatures]);
+        expect(act).toBe(L.activation);
+        const want = denseWeight(L);
+        expect(W.findIndex((v: number, k: number) => v !== want[k])).toBe(-1);
         expect(b).toEqual(Array.from(L.bias));
       });
     });

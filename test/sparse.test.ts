@@ -421,10 +421,10 @@ describe('model format', () => {
     expect(() =>
       decodeModel(
         withMeta((m) => {
-          m.format_version = '2';
+          m.format_version = '3';
         }),
       ),
-    ).toThrow(/unsupported format_version "2"/);
+    ).toThrow(/unsupported format_version "3" \(this reader knows "1" and "2"\)/);
     expect(() =>
       decodeModel(
         withMeta((_, i) => {

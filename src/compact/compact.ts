@@ -17,6 +17,7 @@ import { describeModel, type ModelInfo, VALUE_BYTES } from '../sparse/info.js';
 import { countNonzero } from '../util/stats.js';
 import { removeDeadNeurons } from './adjust.js';
 import { kmeansQuantize } from './kmeans.js';
+import { chooseStorage, type EntropyOption, type IndexOption } from './storage.js';
 
 /**
  * Crossover sparsity (dense → CSR faster) per batch size, as measured by `prunekit bench` on this kind
@@ -34,8 +35,15 @@ export interface CompactOptions {
   values?: 'f32' | 'f16' | 'kmeans';
   /** k-means: codebook size ≤ 2^bits (1…8). Default 5 (Deep Compression's choice for LeNet FC layers). */
   bits?: number;
-  /** CSR column indices: narrowest that fits ('auto'), or forced u16/u32. */
-  index?: 'auto' | 'u16' | 'u32';
+  /**
+   * CSR column indices: narrowest plain type that fits ('auto'; in format_version 2, the smallest of
+   * plain and relative 4/5/8-bit indices per layer), forced plain u16/u32, or relative at 4, 5 or 8 bits ('delta:B', version 2).
+   */
+  index?: IndexOption;
+  /** Huffman-code the k-means code and relative-index streams where smaller (format_version 2). Default 'none'. */
+  entropy?: EntropyOption;
+  /** 1 (default) or 2 (packed k-means codes, relative indices, Huffman); 'delta:B' indices or Huffman imply 2. */
+  formatVersion?: 1 | 2;
   /** Batch sizes the model will serve. Default [1, 64]. */
   batchSizes?: number[];
   /** Override the crossover: CSR when sparsity ≥ this (and not larger in bytes). */
@@ -51,7 +59,8 @@ export interface CompactOptions {
 export interface CompactLayerReport {
   format: 'dense' | 'csr';
   values: 'f32' | 'f16' | 'kmeans';
-  index: IndexType | null;
+  /** The plain index type, `delta:B` for relative indices, null for dense layers. */
+  index: ModelInfo['layers'][number]['index'];
   inFeatures: number;
   outFeatures: number;
   nonzeros: number;
@@ -107,7 +116,7 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     const size = out * inn;
     const nnz = countNonzero(l.weight);
     const sparsity = size ? 1 - nnz / size : 0;
-    const index: IndexType = !opts.index || opts.index === 'auto' ? narrowestIndex(inn) : opts.index;
+    const index: IndexType = opts.index === 'u16' || opts.index === 'u32' ? opts.index : narrowestIndex(inn);
     // CSR stores two more tensors (indices, indptr): count their header entries too, so a tiny
     // layer never grows the file by going CSR.
     const csrFileBytes = csrBytes(out, nnz, valueBytes, index) + CSR_HEADER_BYTES;
@@ -129,7 +138,7 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     reports.push({
       format: layer.layout,
       values: layer.values.encoding,
-      index: useCsr ? index : null,
+      index: null,
       inFeatures: inn,
       outFeatures: out,
       nonzeros: nnz,
@@ -140,6 +149,9 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     opts.onLayer?.(i + 1, adjusted.layers.length);
     return layer;
   });
+  const version = opts.formatVersion ?? (opts.index?.startsWith('delta:') || opts.entropy === 'huffman' ? 2 : 1);
+  if (version === 1 && (opts.index?.startsWith('delta:') || opts.entropy === 'huffman'))
+    throw new RangeError('compact: relative indices and Huffman coding need format_version 2');
   const result: CompactModel = {
     layers,
     preprocessing: adjusted.preprocessing,
@@ -152,8 +164,10 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
         batchSizes,
         crossover: threshold,
         removedNeurons: removed,
+        ...(version === 2 ? { formatVersion: 2, entropy: opts.entropy ?? 'none' } : {}),
       },
     },
+    ...(version === 2 ? { storage: chooseStorage(layers, opts.index ?? 'auto', opts.entropy ?? 'none') } : {}),
   };
   const bytes = encodeModel(result).length;
   const info = describeModel(result, bytes);
@@ -174,7 +188,7 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
       bytes,
       dense_bytes: denseF32ByteLength(originalShape),
       crossover: threshold,
-      layers: reports.map((r, i) => ({ ...r, bytes: info.layers[i].bytes.total })),
+      layers: reports.map((r, i) => ({ ...r, index: info.layers[i].index, bytes: info.layers[i].bytes.total })),
       info,
     },
   };

@@ -4,8 +4,8 @@
  * plus a codebook. Centroids start linearly spaced over [min, max] (the paper's best init: it
  * keeps the rare large weights), then Lloyd iterations. In 1-D the nearest centroid is found by
  * binary search over the sorted centroids' midpoints.
- * Gap (documented): the paper's fine-tuning of the centroids with the summed gradients of each
- * cluster is not done here.
+ * Values that already take ≤ k distinct values (a model fine-tuned by finetune.ts) get exactly
+ * those values as their codebook: no further loss. The centroid fine-tuning itself is finetune.ts.
  */
 export interface Codebook {
   codebook: Float32Array;
@@ -24,6 +24,17 @@ function nearest(c: Float64Array, x: number): number {
   return lo;
 }
 
+/** The sorted distinct values of `pool` as the codebook (code 0 = exactly 0 when `fixedZero`). */
+function exactCodebook(values: Float32Array, pool: Float32Array, fixedZero: boolean): Codebook {
+  const off = fixedZero ? 1 : 0;
+  const distinct = Float32Array.from(new Set(pool)).sort();
+  const codebook = new Float32Array(distinct.length + off);
+  codebook.set(distinct, off);
+  const code = new Map(Array.from(distinct, (v, i) => [v, i + off]));
+  const codes = Uint8Array.from(values, (v) => (fixedZero && v === 0 ? 0 : code.get(v)!));
+  return { codebook, codes };
+}
+
 /**
  * Clusters `values` into ≤ 2^bits centroids (fewer when there are fewer distinct values).
  * `fixedZero`: reserve code 0 for exactly 0 and cluster only the nonzeros (dense layers with
@@ -35,6 +46,7 @@ export function kmeansQuantize(values: Float32Array, bits: number, opts: { fixed
   const pool = fixedZero ? values.filter((v) => v !== 0) : values;
   const distinct = new Set(pool).size;
   const k = Math.max(1, Math.min((1 << bits) - (fixedZero ? 1 : 0), distinct));
+  if (distinct === k && k > 0) return exactCodebook(values, pool, fixedZero);
   let lo = Infinity,
     hi = -Infinity;
   for (const v of pool) {

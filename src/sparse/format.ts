@@ -18,10 +18,15 @@ import { decodeF16, isFiniteF16 } from './f16.js';
 import { hasNonFinite, standardizationProblem } from '../util/finite.js';
 import { maxOf } from '../util/stats.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, safetensorsByteLength, type Tensor, type TensorSpec } from '../util/safetensors.js';
+import { decodeLayersV2, encodeLayersV2 } from './v2/file.js';
+import { compressNames, expandNames } from './v2/names.js';
+import type { FileStorage } from './v2/storage.js';
 
 export { FormatError };
 export const FORMAT_NAME = 'prunekit';
 export const FORMAT_VERSION = '1';
+/** The compact version (FORMAT.md, "Version 2"): packed codes, relative indices, Huffman. Written when a model has `storage`. */
+export const FORMAT_VERSION_2 = '2';
 /** Absolute upper bound on any width (a width above FREE_WIDTH must also be paid for by the file). */
 export const MAX_FEATURES = 1 << 24;
 /**
@@ -62,6 +67,8 @@ export interface CompactModel {
   layers: CompactLayer[];
   preprocessing: StoredPreprocessing;
   provenance: Record<string, unknown>;
+  /** Absent: written as format_version 1. Present: format_version 2 with these per-layer choices. */
+  storage?: FileStorage;
 }
 
 /** The weight values as f32 (f16 and codes decoded). */
@@ -151,9 +158,10 @@ export function modelToTensors(m: CompactModel): { tensors: Map<string, Tensor>;
   };
 }
 
-function metadataOf(m: CompactModel, layers: LayerMeta[]): Record<string, string> {
-  const meta: FileMeta = { layers, features: m.preprocessing.featureNames, labels: m.preprocessing.labelNames, provenance: m.provenance };
-  return { format: FORMAT_NAME, format_version: FORMAT_VERSION, kind: 'compact', prunekit: JSON.stringify(meta) };
+function metadataOf(m: CompactModel, layers: LayerMeta[], version = FORMAT_VERSION): Record<string, string> {
+  const names = version === FORMAT_VERSION_2 ? compressNames : (n: string[]) => n; // version 2: "pixel0"… as { prefix, count }
+  const meta = { layers, features: names(m.preprocessing.featureNames), labels: names(m.preprocessing.labelNames), provenance: m.provenance };
+  return { format: FORMAT_NAME, format_version: version, kind: 'compact', prunekit: JSON.stringify(meta) };
 }
 
 /** Bytes of the same model (same shapes, preprocessing, provenance) stored dense with f32 values. */
@@ -170,8 +178,26 @@ export function denseF32ByteLength(m: CompactModel): number {
   return safetensorsByteLength(specs, metadataOf(m, layers));
 }
 
+/** Version 2: the layers' tensors from sparse/v2, the rest as in version 1. */
+function modelToTensorsV2(m: CompactModel, storage: FileStorage): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  validate(m);
+  const v2 = encodeLayersV2(m, storage);
+  const tensors = new Map(v2.tensors);
+  const pre = m.preprocessing;
+  if (pre.mean) tensors.set('preprocessing.mean', { dtype: 'F32', shape: [pre.mean.length], data: pre.mean });
+  if (pre.scale) tensors.set('preprocessing.scale', { dtype: 'F32', shape: [pre.scale.length], data: pre.scale });
+  const layers = m.layers.map((L, i) => ({
+    activation: L.activation,
+    layout: L.layout,
+    shape: [L.outFeatures, L.inFeatures] as [number, number],
+    values: L.values.encoding,
+    ...v2.meta[i],
+  }));
+  return { tensors, metadata: metadataOf(m, layers, FORMAT_VERSION_2) };
+}
+
 export function encodeModel(m: CompactModel): Uint8Array {
-  const { tensors, metadata } = modelToTensors(m);
+  const { tensors, metadata } = m.storage ? modelToTensorsV2(m, m.storage) : modelToTensors(m);
   const bytes = encodeSafetensors(tensors, metadata);
   checkWidthsPaidFor(m, bytes.length); // never write a file the reader refuses
   return bytes;
@@ -185,13 +211,14 @@ const fail = (msg: string): never => {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
-function parseMeta(metadata: Record<string, string>): FileMeta {
+function parseMeta(metadata: Record<string, string>, fileBytes: number): FileMeta {
   if (metadata.format !== FORMAT_NAME)
     fail(`model file: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_NAME}" (is this a prunekit model file?)`);
   if (metadata.kind === 'masked') fail('model file: this is a training-model file (kind "masked"); run `prunekit compact` to make a compact model file');
   if (metadata.kind !== 'compact') fail(`model file: __metadata__.kind is ${JSON.stringify(metadata.kind)}, expected "compact"`);
-  if (metadata.format_version !== FORMAT_VERSION)
-    fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}")`);
+  if (metadata.format_version !== FORMAT_VERSION && metadata.format_version !== FORMAT_VERSION_2) {
+    fail(`model file: unsupported format_version ${JSON.stringify(metadata.format_version)} (this reader knows "${FORMAT_VERSION}" and "${FORMAT_VERSION_2}")`);
+  }
   let meta: unknown;
   try {
     meta = JSON.parse(metadata.prunekit ?? '');
@@ -201,8 +228,12 @@ function parseMeta(metadata: Record<string, string>): FileMeta {
   if (!isObj(meta)) return fail('model file: __metadata__.prunekit is not a JSON object');
   const { layers, features, labels, provenance } = meta;
   if (!Array.isArray(layers) || layers.length === 0) fail('model file: __metadata__.prunekit.layers must be a non-empty array');
-  if (!isStrings(features)) fail('model file: __metadata__.prunekit.features must be an array of strings');
-  if (!isStrings(labels)) fail('model file: __metadata__.prunekit.labels must be an array of strings');
+  const v2 = metadata.format_version === FORMAT_VERSION_2;
+  const maxNames = Math.max(FREE_WIDTH, fileBytes); // no list longer than the widest layer the file may declare
+  const featureNames = v2 ? expandNames(features, 'features', maxNames) : features;
+  const labelNames = v2 ? expandNames(labels, 'labels', maxNames) : labels;
+  if (!isStrings(featureNames)) fail('model file: __metadata__.prunekit.features must be an array of strings');
+  if (!isStrings(labelNames)) fail('model file: __metadata__.prunekit.labels must be an array of strings');
   if (provenance !== undefined && !isObj(provenance)) fail('model file: __metadata__.prunekit.provenance must be an object');
   (layers as unknown[]).forEach((L, i) => {
     const w = `model file: layer ${i}`;
@@ -219,15 +250,15 @@ function parseMeta(metadata: Record<string, string>): FileMeta {
   });
   return {
     layers: layers as LayerMeta[],
-    features: features as string[],
-    labels: labels as string[],
+    features: featureNames as string[],
+    labels: labelNames as string[],
     provenance: (provenance as Record<string, unknown>) ?? {},
   };
 }
 
 export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
   const { tensors, metadata } = decodeSafetensors(input, { requireAligned: true });
-  const meta = parseMeta(metadata);
+  const meta = parseMeta(metadata, input.byteLength);
   const used = new Set<string>();
   const take = (name: string, dtypes: Tensor['dtype'][], shape: number[]): Tensor['data'] => {
     const t = tensors.get(name) ?? fail(`model file: tensor '${name}' is missing`);
@@ -246,22 +277,26 @@ export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
     return { encoding: 'kmeans', codes, codebook };
   };
 
-  const layers: CompactLayer[] = meta.layers.map((lm, i) => {
-    const [out, inn] = lm.shape;
-    const p = `layers.${i}`;
-    const bias = take(`${p}.bias`, ['F32'], [out]) as Float32Array;
-    const common = { inFeatures: inn, outFeatures: out, activation: lm.activation, bias };
-    if (lm.layout === 'dense') return { ...common, layout: 'dense', values: readValues(`${p}.weight`, lm.values, [out, inn]) };
-    const indptr = take(`${p}.weight.indptr`, ['U32'], [out + 1]) as Uint32Array;
-    const indices = take(`${p}.weight.indices`, ['U8', 'U16', 'U32'], [-1]) as CsrIndices;
-    const values = readValues(`${p}.weight.data`, lm.values, [indices.length]);
-    return { ...common, layout: 'csr', indptr, indices, values };
-  });
+  const v2 = metadata.format_version === FORMAT_VERSION_2 ? decodeLayersV2(meta.layers, take) : null;
+  const layers: CompactLayer[] = v2
+    ? v2.layers
+    : meta.layers.map((lm, i) => {
+        const [out, inn] = lm.shape;
+        const p = `layers.${i}`;
+        const bias = take(`${p}.bias`, ['F32'], [out]) as Float32Array;
+        const common = { inFeatures: inn, outFeatures: out, activation: lm.activation, bias };
+        if (lm.layout === 'dense') return { ...common, layout: 'dense', values: readValues(`${p}.weight`, lm.values, [out, inn]) };
+        const indptr = take(`${p}.weight.indptr`, ['U32'], [out + 1]) as Uint32Array;
+        const indices = take(`${p}.weight.indices`, ['U8', 'U16', 'U32'], [-1]) as CsrIndices;
+        const values = readValues(`${p}.weight.data`, lm.values, [indices.length]);
+        return { ...common, layout: 'csr', indptr, indices, values };
+      });
   const pre = (name: string) => (tensors.has(name) ? (take(name, ['F32'], [-1]) as Float32Array) : null);
   const model: CompactModel = {
     layers,
     preprocessing: { mean: pre('preprocessing.mean'), scale: pre('preprocessing.scale'), featureNames: meta.features, labelNames: meta.labels },
     provenance: meta.provenance,
+    ...(v2 ? { storage: v2.storage } : {}),
   };
   for (const name of tensors.keys()) if (!used.has(name)) fail(`model file: unexpected tensor '${name}'`);
   validate(model);

@@ -48,6 +48,65 @@ export function smallModel(): CompactModel {
   };
 }
 
+/**
+ * A small format_version 2 model with every kind of stream: dense k-means codes (packed), a CSR f16
+ * layer with relative 3-bit indices and a CSR k-means layer with relative 2-bit indices, both
+ * Huffman-coded (skewed codes and gaps make Huffman the smaller choice), preprocessing.
+ */
+export function smallModelV2(): CompactModel {
+  const r = rng(11);
+  const sparse = (rows: number, cols: number, density: number) =>
+    denseToCsr(
+      Float32Array.from({ length: rows * cols }, () => (r.next() < density ? r.uniform() : 0)),
+      rows,
+      cols,
+    );
+  const c1 = sparse(120, 5, 0.5),
+    c2 = sparse(2, 120, 0.9);
+  return {
+    layers: [
+      {
+        layout: 'dense',
+        inFeatures: 4,
+        outFeatures: 5,
+        activation: 'relu',
+        bias: r.f32(5),
+        values: { encoding: 'kmeans', codebook: new Float32Array([-1, 0, 0.5, 1]), codes: Uint8Array.from({ length: 20 }, (_, i) => i % 4) },
+      },
+      {
+        layout: 'csr',
+        inFeatures: 5,
+        outFeatures: 120,
+        activation: 'tanh',
+        bias: r.f32(120),
+        indices: c1.indices,
+        indptr: c1.indptr,
+        values: { encoding: 'f16', bits: encodeF16(c1.data) },
+      },
+      {
+        layout: 'csr',
+        inFeatures: 120,
+        outFeatures: 2,
+        activation: 'identity',
+        bias: r.f32(2),
+        indices: c2.indices,
+        indptr: c2.indptr,
+        values: { encoding: 'kmeans', codebook: new Float32Array([-0.5, 0.25, 0.75]), codes: Uint8Array.from(c2.data, (_, i) => (i % 5 === 0 ? i % 3 : 1)) },
+      },
+    ],
+    preprocessing: { mean: r.f32(4), scale: r.f32(4, 0.5, 2), featureNames: ['a', 'b', 'c', 'd'], labelNames: ['no', 'yes'] },
+    provenance: { note: 'test v2' },
+    storage: {
+      version: 2,
+      layers: [
+        { index: 'plain', gapBits: 0, entropy: 'none' },
+        { index: 'delta', gapBits: 3, entropy: 'huffman' },
+        { index: 'delta', gapBits: 2, entropy: 'huffman' },
+      ],
+    },
+  };
+}
+
 /** Re-encodes a valid model's file with its tensors and metadata edited (no validation on the way). */
 export function editedFile(
   m: CompactModel,
@@ -86,8 +145,8 @@ export function tinyCsrModel(inFeatures: number): CompactModel {
  * a NaN probability or a label).
  */
 export function attackFiles(): { name: string; bytes: Uint8Array; expect: 'refused' | 'non-finite' }[] {
-  const f32 = (t: Tensor) => t.data as Float32Array;
   return [
+    ...attackFilesV2(),
     {
       name: 'subnormal scale (1e-45: 1/scale = +Infinity in f32)',
       expect: 'refused',
@@ -159,6 +218,52 @@ export function attackFiles(): { name: string; bytes: Uint8Array; expect: 'refus
   ];
 }
 
+/** Hand-made attacks on a format_version 2 file: counts that would make the reader allocate what the file does not hold. */
+function attackFilesV2(): { name: string; bytes: Uint8Array; expect: 'refused' | 'non-finite' }[] {
+  const tiny = { ...tinyCsrModel(4), storage: { version: 2 as const, layers: [{ index: 'delta' as const, gapBits: 4, entropy: 'none' as const }] } };
+  return [
+    {
+      name: 'v2: 2^31 gap fields declared in a 1-byte stream',
+      expect: 'refused',
+      bytes: editedFile(tiny, (_, meta) => {
+        meta.layers[0].gapFields = 2 ** 31;
+        meta.layers[0].nnz = 2 ** 31;
+      }),
+    },
+    {
+      name: 'v2: 2^31 Huffman code symbols declared',
+      expect: 'refused',
+      bytes: editedFile(smallModelV2(), (_, meta) => {
+        meta.layers[2].nnz = 2 ** 31;
+        meta.layers[2].gapFields = 2 ** 31;
+      }),
+    },
+    {
+      name: 'v2: relative indices in a CSR layer declaring 2^24 inputs',
+      expect: 'refused',
+      bytes: editedFile(tiny, (_, meta) => {
+        meta.layers[0].shape = [2, 1 << 24];
+      }),
+    },
+    {
+      name: 'v2: 2^24 numbered feature names in a small file',
+      expect: 'refused',
+      bytes: editedFile(tiny, (_, meta) => {
+        meta.features = { prefix: 'f', count: 1 << 24 };
+      }),
+    },
+    {
+      name: 'v2: k-means codebook ~3e38',
+      expect: 'non-finite',
+      bytes: editedFile(smallModelV2(), (t) => {
+        f32(t.get('layers.2.weight.codebook')!).fill(3e38);
+        f32(t.get('layers.1.bias')!).fill(3);
+      }),
+    },
+  ];
+}
+const f32 = (t: Tensor) => t.data as Float32Array;
+
 /** A few hundred bytes declaring `inFeatures` inputs: the encoder refuses it, so edit a narrow one's metadata. */
 export function wideCsrFile(inFeatures: number): Uint8Array {
   return editedFile(tinyCsrModel(4), (t, meta) => {
@@ -224,7 +329,11 @@ export function trainingAttackFiles(): { name: string; bytes: Uint8Array; expect
  * flipped (by 0x01, 0x80, 0xff) at every header offset and every `dataStride`-th data offset.
  */
 export function craftedFiles(dataStride = 7): { name: string; bytes: Uint8Array }[] {
-  return [...attackFiles(), ...mutations(encodeModel(smallModel()), dataStride)];
+  return [
+    ...attackFiles(),
+    ...mutations(encodeModel(smallModel()), dataStride),
+    ...mutations(encodeModel(smallModelV2()), dataStride).map((f) => ({ ...f, name: `v2 ${f.name}` })),
+  ];
 }
 
 /** The training-file attacks, and the small training file truncated and flipped as `craftedFiles`. */

@@ -8,7 +8,8 @@ import { printJson } from '../json.js';
 const usage = `usage: prunekit info FILE [--json]
 
 Shows a compact model file (written by \`prunekit compact\`): each layer's format (dense|csr),
-value encoding, index type, nonzeros and bytes per part, the file size and the size of the same
+value encoding, index type (plain u8/u16/u32 or relative delta:B), entropy coding, nonzeros and
+bytes per part (Huffman code-length tables included), the file size and the size of the same
 model stored dense f32. --json prints {"bytes", "denseBytes", "layers": [...]} (and "dense_bytes", deprecated).`;
 
 async function run(argv: string[]): Promise<number> {
@@ -32,13 +33,13 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const lines = [
-    `${path}: ${info.bytes} bytes (dense f32: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`,
+    `${path}: ${info.bytes} bytes (dense f32: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), format_version ${info.format_version}, ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`,
   ];
-  lines.push('layer  shape        act       format  values  index  nonzeros  density  bytes (weight+indices+indptr+codebook+bias)');
+  lines.push('layer  shape        act       format  values  index    entropy  nonzeros  density  bytes (weight+indices+indptr+codebook+tables+bias)');
   info.layers.forEach((l, i) => {
     const b = l.bytes;
     lines.push(
-      `${String(i).padEnd(6)} ${`${l.outFeatures}×${l.inFeatures}`.padEnd(12)} ${l.activation.padEnd(9)} ${l.format.padEnd(7)} ${l.values.padEnd(7)} ${(l.index ?? '-').padEnd(6)} ${String(l.nonzeros).padStart(8)}  ${l.density.toFixed(3).padStart(7)}  ${b.total} (${b.weight}+${b.indices}+${b.indptr}+${b.codebook}+${b.bias})`,
+      `${String(i).padEnd(6)} ${`${l.outFeatures}×${l.inFeatures}`.padEnd(12)} ${l.activation.padEnd(9)} ${l.format.padEnd(7)} ${l.values.padEnd(7)} ${(l.index ?? '-').padEnd(8)} ${l.entropy.padEnd(8)} ${String(l.nonzeros).padStart(8)}  ${l.density.toFixed(3).padStart(7)}  ${b.total} (${b.weight}+${b.indices}+${b.indptr}+${b.codebook}+${b.tables}+${b.bias})`,
     );
   });
   process.stdout.write(lines.join('\n') + '\n');
