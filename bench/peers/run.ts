@@ -151,7 +151,8 @@ async function measureMachine(k: Kernels, runs: number, log: (s: string) => void
     const probes = machineProbes(k);
     const machine = machineLimits(probes, await timeInterleaved(probes.variants, { runs: Math.min(runs, 15), minRunMs: 2 }));
     k.reset(mark);
-    log(`machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)}), f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`);
+    const dram = machine.dram_read_gbs === undefined ? '' : `, DRAM read ${machine.dram_read_gbs.toFixed(1)} GB/s (best ${machine.dram_read_gbs_best!.toFixed(1)})`;
+    log(`machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)})${dram}, f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`);
     return machine;
   } catch (e) {
     note(`peers: machine probes unavailable: ${(e as Error).message}`);

@@ -9,15 +9,17 @@ import { progress } from '../progress.js';
 import type { Command } from '../main.js';
 
 const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5,0.8,0.9,0.95,0.98] [--batch 1,64]
-                     [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}] [--json]
+                     [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}]
+                     [--dram-probe-mib 256] [--json]
        prunekit bench --peers [--json]
 
 Builds random weights (He init, seeded), prunes every layer by magnitude to each sparsity, and times
 a full forward pass (ReLU hidden, identity output; activations feature-major) with the dense and the
 CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs). Warm-up first, then
 --runs interleaved rounds; each run loops the forward for ≥ --min-run-ms and divides. The machine's
-read bandwidth and multiply-add peak are measured in the same rounds. Human table on stdout, or JSON
-with --json; progress on stderr.
+read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe)
+and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
+bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
 
 --peers runs the same LeNet-300-100 weights through onnxruntime-web, onnxruntime-node and
 tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout with its dev
@@ -29,7 +31,7 @@ const command: Command = {
     const { values } = parse(argv, {
       layers: { type: 'string' }, sparsity: { type: 'string' }, batch: { type: 'string' }, runs: { type: 'string' },
       'min-run-ms': { type: 'string' }, seed: { type: 'string' }, kernels: { type: 'string' }, json: { type: 'boolean' },
-      peers: { type: 'boolean' },
+      peers: { type: 'boolean' }, 'dram-probe-mib': { type: 'string' },
     });
     if (values.peers) {
       // the peers are dev dependencies of a source checkout; the library never imports them
@@ -48,6 +50,7 @@ const command: Command = {
       minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
+      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? 256) * 2 ** 20,
     };
     const bar = progress('bench rounds', opts.runs);
     opts.onRound = (done) => bar.update(done);
