@@ -4,6 +4,7 @@
  * without it the page holds the tables only.
  */
 import type { PeersReport } from './run.js';
+import { isRandomSource } from './models.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const us = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
@@ -24,9 +25,9 @@ async function loadLineChart(): Promise<LineChart | null> {
 
 export async function renderPeersHtml(r: PeersReport): Promise<string> {
   const lineChart = await loadLineChart();
-  const random = r.groups.filter((g) => g.source === 'lenet-random');
+  const random = r.groups.filter((g) => isRandomSource(g.source));
   const engines = [...new Set(r.groups.flatMap((g) => g.engines.map((e) => e.engine)))];
-  const charts = [1, 64].map((batch) => {
+  const charts = [...new Set(random.map((g) => g.batch))].map((batch) => {
     if (!lineChart) return '<p>(chart: needs src/report/svg.ts)</p>';
     const series = engines.map((name) => ({
       name,
