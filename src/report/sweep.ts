@@ -61,7 +61,31 @@ export interface SweepOptions {
   log?: (msg: string) => void;
   /** Keep the models: dense, and the pruned model of each point (same order as points). */
   keepModels?: boolean;
+  /** Run only shard `index` of `count` (1-based) of the grid's units (see `sweepUnits`); default: all. */
+  shard?: { index: number; count: number };
 }
+
+/**
+ * The sweep's grid as independent units of work, in report order: an iterative chain (one
+ * criterion × scope, all sparsities, each point continuing the previous one) is one unit; every
+ * point of the other schedules (each starts from the dense model) is a unit of its own. Units
+ * share nothing but the dense model, and each point's fine-tuning is seeded on its own, so a unit
+ * gives the same points whichever process runs it, in whichever order.
+ */
+export interface SweepUnit { criterion: CriterionName; scope: ScopeKind; schedule: PruningScheduleName; targets: number[] }
+
+export function sweepUnits(o: Pick<SweepOptions, 'criteria' | 'scopes' | 'schedules' | 'sparsities'>): SweepUnit[] {
+  const targets = [...o.sparsities].sort((a, b) => a - b);
+  const units: SweepUnit[] = [];
+  for (const criterion of o.criteria) for (const scope of o.scopes) for (const schedule of o.schedules) {
+    if (schedule === 'iterative') units.push({ criterion, scope, schedule, targets });
+    else for (const t of targets) units.push({ criterion, scope, schedule, targets: [t] });
+  }
+  return units;
+}
+
+/** Shard i of n (1-based) takes the units u with u mod n = i − 1: a deterministic, balanced slice. */
+export const inShard = (unit: number, shard: { index: number; count: number }): boolean => unit % shard.count === shard.index - 1;
 
 export interface SweepResult {
   report: SweepReport;
@@ -119,9 +143,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const pruned: MLP[] = [];
   const compactFiles: Uint8Array[] = [];
   const denseLatency: Record<string, number[]> = {};
-  const targets = [...o.sparsities].sort((a, b) => a - b);
+  const units = sweepUnits(o);
+  const pointUnits: number[] = [];
 
-  for (const criterion of o.criteria) for (const scope of o.scopes) for (const schedule of o.schedules) {
+  for (const [u, { criterion, scope, schedule, targets }] of units.entries()) {
+    if (o.shard && !inShard(u, o.shard)) continue;
     let chain = dense; // iterative: each point continues from the previous one
     for (const target of targets) {
       const t0 = performance.now();
@@ -166,6 +192,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
         gradNormsBefore: gradBefore, gradNormsAfter: gradAfter,
       });
+      pointUnits.push(u);
       if (o.keepModels) { pruned.push(model); compactFiles.push(bytes); }
       log(`  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
         `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`);
@@ -187,6 +214,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     },
     points,
     summary: [],
+    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, units: units.length, pointUnits } } : {}),
   };
   report.summary = summarize(report);
   return { report, dense, pruned, compactFiles };
