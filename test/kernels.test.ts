@@ -106,6 +106,24 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
+  it('f32_gemm and f32_gemm_tn with long k and wide batches (ragged register tiles)', () => {
+    // k far past the register tile and the L1 line count, batches past 64, sizes not a multiple of 4 or 8
+    const r = rng(12);
+    for (const [out, inn, batch] of [[6, 129, 64], [5, 1000, 9], [9, 257, 64], [4, 33, 1024], [3, 17, 1024], [5, 128, 64]]) {
+      for (const act of [Act.identity, Act.relu, Act.tanh]) {
+        const W = r.f32(out * inn), b = r.f32(out), X = r.f32(inn * batch);
+        const { got, want } = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, act));
+        expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `gemm ${out}×${inn} batch ${batch} act ${act}`);
+      }
+      // backward: k runs over the outputs; out and inn swapped so k is long
+      const W = r.f32(inn * out), dY = r.f32(inn * batch);
+      const { got, want } = both(k, [W, dY], [out * batch], (kk, [pW, pdY, pdX]) => kk.f32_gemm_tn(pW, pdY, pdX, inn, out, batch));
+      const Wt = new Float32Array(out * inn);
+      for (let i = 0; i < inn; i++) for (let c = 0; c < out; c++) Wt[c * inn + i] = W[i * out + c];
+      expectClose(got[0], want[0], denseBound(Wt, new Float32Array(out), dY, out, inn, batch), `gemm_tn ${inn}×${out} batch ${batch}`);
+    }
+  });
+
   it('f32_gemm on an all-zero layer gives act(bias)', () => {
     const out = 6, inn = 9, batch = 5, r = rng(3);
     const W = new Float32Array(out * inn), b = r.f32(out), X = r.f32(inn * batch);
