@@ -154,6 +154,23 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     });
   }
 
+  it('CSR SpMM on a layer past L2 (over 1 MiB of nonzeros), u16 and u32, ragged batches', () => {
+    // 200 × 1500 at density 0.9 (some rows empty): ~230k nonzeros, over 1 MiB of values + indices
+    const r = rng(8), out = 200, inn = 1500;
+    for (const wide of [false, true]) {
+      const m = randomCsr(r, out, inn, 0.9, wide);
+      expect(m.data.length * (4 + (wide ? 4 : 2))).toBeGreaterThan(1 << 20);
+      for (const [batch, act] of [[16, Act.relu], [37, Act.identity], [64, Act.tanh]]) {
+        const b = r.f32(out), X = r.f32(inn * batch);
+        const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
+          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act));
+        const W = new Float32Array(out * inn);
+        for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
+        expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `csr big ${wide ? 'u32' : 'u16'} batch ${batch}`);
+      }
+    }
+  });
+
   it('CSR with u32 indices beyond 65,535 columns', () => {
     const r = rng(7), out = 5, inn = 70_003;
     const m = randomCsr(r, out, inn, 0.001, true);
