@@ -160,7 +160,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     for (const wide of [false, true]) {
       const m = randomCsr(r, out, inn, 0.9, wide);
       expect(m.data.length * (4 + (wide ? 4 : 2))).toBeGreaterThan(1 << 20);
-      for (const [batch, act] of [[16, Act.relu], [37, Act.identity], [64, Act.tanh]]) {
+      for (const [batch, act] of [[16, Act.relu], [37, Act.identity], [64, Act.tanh]] as [number, ActCode][]) {
         const b = r.f32(out), X = r.f32(inn * batch);
         const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
           (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act));
