@@ -146,8 +146,10 @@ const command: Command = {
     const shard = parseShard(v.shard);
     if (jobs > 1 && shard) throw new UsageError('--jobs and --shard: choose one (--jobs N runs N shards itself)');
     let report: SweepResult['report'];
-    if (jobs > 1) {
-      report = await runSweepJobs(v, jobs, a.json ? undefined : (line) => process.stderr.write(line + '\n'));
+    const { sweepUnits } = await import('../../report/sweep.js');
+    const processes = Math.min(jobs, sweepUnits(a).length); // more would get no work
+    if (processes > 1) {
+      report = await runSweepJobs(v, processes, a.json ? undefined : (line) => process.stderr.write(line + '\n'));
       await writeSweepReport(report, a.reportDir);
     } else {
       report = (await runSweepAndWrite(a, shard ? { shard } : {})).report;
