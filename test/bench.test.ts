@@ -63,6 +63,10 @@ describe('prunekit bench', () => {
     await expect(runCli(['bench', '--layers', '10'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--kernels', 'gpu'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--dram-probe-mib', '-1'])).rejects.toThrow(UsageError);
+    // --peers checks its shape and lists before starting the peer script
+    await expect(runCli(['bench', '--peers', '--layers', '10'])).rejects.toThrow(/at least two sizes/);
+    await expect(runCli(['bench', '--peers', '--sparsity', '0,1'])).rejects.toThrow(UsageError); // 100% sparse: nothing to run
+    await expect(runCli(['bench', '--peers', '--batch', '0'])).rejects.toThrow(UsageError);
   });
 });
 

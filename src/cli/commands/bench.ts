@@ -37,7 +37,7 @@ const command: Command = {
       // the peers are dev dependencies of a source checkout; the library never imports them
       const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
-      numList(values.layers, 'layers', { int: true, min: 1 });
+      if ((numList(values.layers, 'layers', { int: true, min: 1 }) ?? [0, 0]).length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
       numList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
       numList(values.batch, 'batch', { int: true, min: 1 });
       num(values.runs, 'runs', { int: true, min: 1 });
