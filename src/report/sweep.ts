@@ -107,6 +107,9 @@ function sampleBatch(data: SplitDataset, batch: number): Float32Array {
 }
 
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
+  if (o.shard && !(Number.isInteger(o.shard.count) && Number.isInteger(o.shard.index) && o.shard.index >= 1 && o.shard.index <= o.shard.count)) {
+    throw new RangeError(`sweep shard ${o.shard.index}/${o.shard.count}: expected i/n with 1 ≤ i ≤ n`);
+  }
   const log = o.log ?? (() => {});
   const batches = o.batches ?? [1, 64];
   const runs = o.runs ?? 30;
