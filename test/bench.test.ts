@@ -10,6 +10,7 @@ import bench from '../src/cli/commands/bench.js';
 import { UsageError } from '../src/cli/args.js';
 import { KERNEL_FLAVORS, loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
 import { pairedRatio, spread, timeInterleaved } from '../src/report/latency.js';
+import { readLimitFor } from '../src/report/machine.js';
 import { median } from '../src/util/stats.js';
 
 async function runCli(argv: string[]) {
@@ -42,6 +43,8 @@ describe('prunekit bench', () => {
       '3',
       '--min-run-ms',
       '0.2',
+      '--dram-probe-mib',
+      '1',
       '--json',
     ]);
     expect(code).toBe(0);
@@ -64,20 +67,32 @@ describe('prunekit bench', () => {
             expect(x.index).toBe('u16');
             expect(x.speedup_vs_dense).toBeGreaterThan(0);
           }
+          // 1 KiB of weights: the 4 MiB probe's bandwidth applies, and of_read_limit is gbs over it
+          expect(x.read_limit).toBe('cache');
+          expect(x.read_limit_gbs).toBe(r.machine.read_gbs);
+          expect(x.of_read_limit).toBeCloseTo(x.gbs / r.machine.read_gbs, 12);
         }
     expect(r.crossover.map((c: any) => c.batch)).toEqual([1, 4]);
     for (const key of ['read_gbs', 'madd_gflops', 'loadavg']) expect(r.machine).toHaveProperty(key);
     expect(r.machine.read_gbs).toBeGreaterThan(0);
+    expect(r.machine.dram_buffer_bytes).toBe(2 ** 20);
+    expect(r.machine.dram_read_gbs).toBeGreaterThan(0);
     expect(Array.isArray(r.targets)).toBe(true);
   });
 
   it('prints a table, and rejects bad options with a UsageError (exit code 2)', async () => {
-    const t = await runCli(['bench', '--layers', '8,4', '--sparsity', '0.5', '--batch', '2', '--runs', '2', '--min-run-ms', '0.1']);
+    const t = await runCli(['bench', '--layers', '8,4', '--sparsity', '0.5', '--batch', '2', '--runs', '2', '--min-run-ms', '0.1', '--dram-probe-mib', '0']);
     expect(t.code).toBe(0);
+    expect(t.out).not.toMatch(/DRAM read/); // --dram-probe-mib 0 skips the probe
     expect(t.out).toMatch(/sparsity\s+batch/);
     await expect(runCli(['bench', '--sparsity', '1.5'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--layers', '10'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--kernels', 'gpu'])).rejects.toThrow(UsageError);
+    await expect(runCli(['bench', '--dram-probe-mib', '-1'])).rejects.toThrow(UsageError);
+    // --peers checks its shape and lists before starting the peer script
+    await expect(runCli(['bench', '--peers', '--layers', '10'])).rejects.toThrow(/at least two sizes/);
+    await expect(runCli(['bench', '--peers', '--sparsity', '0,1'])).rejects.toThrow(UsageError); // 100% sparse: nothing to run
+    await expect(runCli(['bench', '--peers', '--batch', '0'])).rejects.toThrow(UsageError);
   });
 });
 
@@ -127,6 +142,16 @@ describe('timing helpers', () => {
 });
 
 describe('machine-limit probes', () => {
+  it('picks the read bandwidth that applies to a working set: the 4 MiB probe up to 4 MiB, the DRAM probe beyond', () => {
+    const m = { read_gbs: 40, read_gbs_best: 50, read_buffer_bytes: 4 << 20, madd_gflops: 1, madd_gflops_best: 1, loadavg: [0, 0, 0], cpus: 1 };
+    expect(readLimitFor(m, 1 << 20)).toEqual({ probe: 'cache', buffer_bytes: 4 << 20, gbs: 40, gbs_best: 50 });
+    expect(readLimitFor(m, 64 << 20).probe).toBe('cache'); // no DRAM probe in this run: the only limit there is
+    const withDram = { ...m, dram_read_gbs: 10, dram_read_gbs_best: 12, dram_buffer_bytes: 256 << 20 };
+    expect(readLimitFor(withDram, 4 << 20).probe).toBe('cache');
+    expect(readLimitFor(withDram, (4 << 20) + 1)).toEqual({ probe: 'dram', buffer_bytes: 256 << 20, gbs: 10, gbs_best: 12 });
+    expect(readLimitFor(withDram, 1 << 30).probe).toBe('dram');
+  });
+
   for (const flavor of supportedFlavors()) {
     it(`${flavor}: read and multiply-add probes compute their documented sums`, () => {
       const k = loadKernelsSync({ flavor });

@@ -127,6 +127,34 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
+  it('f32_gemm and f32_gemm_tn with long k and wide batches (ragged register tiles)', () => {
+    // k far past the register tile and the L1 line count, batches past 64, sizes not a multiple of 4 or 8
+    const r = rng(12);
+    for (const [out, inn, batch] of [
+      [6, 129, 64],
+      [5, 1000, 9],
+      [9, 257, 64],
+      [4, 33, 1024],
+      [3, 17, 1024],
+      [5, 128, 64],
+    ]) {
+      for (const act of [Act.identity, Act.relu, Act.tanh]) {
+        const W = r.f32(out * inn),
+          b = r.f32(out),
+          X = r.f32(inn * batch);
+        const { got, want } = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, act));
+        expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `gemm ${out}×${inn} batch ${batch} act ${act}`);
+      }
+      // backward: k runs over the outputs; out and inn swapped so k is long
+      const W = r.f32(inn * out),
+        dY = r.f32(inn * batch);
+      const { got, want } = both(k, [W, dY], [out * batch], (kk, [pW, pdY, pdX]) => kk.f32_gemm_tn(pW, pdY, pdX, inn, out, batch));
+      const Wt = new Float32Array(out * inn);
+      for (let i = 0; i < inn; i++) for (let c = 0; c < out; c++) Wt[c * inn + i] = W[i * out + c];
+      expectClose(got[0], want[0], denseBound(Wt, new Float32Array(out), dY, out, inn, batch), `gemm_tn ${inn}×${out} batch ${batch}`);
+    }
+  });
+
   it('f32_gemm on an all-zero layer gives act(bias)', () => {
     const out = 6,
       inn = 9,
@@ -162,6 +190,31 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       }
     });
   }
+
+  it('CSR SpMM on a layer past L2 (over 1 MiB of nonzeros), u16 and u32, ragged batches', () => {
+    // 200 × 1500 at density 0.9 (some rows empty): ~230k nonzeros, over 1 MiB of values + indices
+    const r = rng(8),
+      out = 200,
+      inn = 1500;
+    for (const wide of [false, true]) {
+      const m = randomCsr(r, out, inn, 0.9, wide);
+      expect(m.data.length * (4 + (wide ? 4 : 2))).toBeGreaterThan(1 << 20);
+      for (const [batch, act] of [
+        [16, Act.relu],
+        [37, Act.identity],
+        [64, Act.tanh],
+      ] as [number, ActCode][]) {
+        const b = r.f32(out),
+          X = r.f32(inn * batch);
+        const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
+          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act),
+        );
+        const W = new Float32Array(out * inn);
+        for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
+        expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `csr big ${wide ? 'u32' : 'u16'} batch ${batch}`);
+      }
+    }
+  });
 
   it('CSR with u32 indices beyond 65,535 columns', () => {
     const r = rng(7),

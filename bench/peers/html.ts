@@ -4,6 +4,7 @@
  * without it the page holds the tables only.
  */
 import type { PeersReport } from './run.js';
+import { isRandomSource } from './models.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const us = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
@@ -29,9 +30,9 @@ async function loadLineChart(): Promise<LineChart | null> {
 
 export async function renderPeersHtml(r: PeersReport): Promise<string> {
   const lineChart = await loadLineChart();
-  const random = r.groups.filter((g) => g.source === 'lenet-random');
+  const random = r.groups.filter((g) => isRandomSource(g.source));
   const engines = [...new Set(r.groups.flatMap((g) => g.engines.map((e) => e.engine)))];
-  const charts = [1, 64].map((batch) => {
+  const charts = [...new Set(random.map((g) => g.batch))].map((batch) => {
     if (!lineChart) return '<p>(chart: needs src/report/svg.ts)</p>';
     const series = engines.map((name) => ({
       name,
@@ -69,7 +70,7 @@ export async function renderPeersHtml(r: PeersReport): Promise<string> {
       `<td>${m.wasm_memory_bytes === null ? '—' : (m.wasm_memory_bytes / 1048576).toFixed(2) + ' MiB'}</td><td>${(m.max_rss_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_over_baseline_bytes / 1048576).toFixed(1)} MiB</td><td>${(m.rss_growth_bytes / 1048576).toFixed(1)} MiB</td></tr>`,
   );
   const mach = r.machine
-    ? `read bandwidth ${r.machine.read_gbs.toFixed(1)} GB/s (best ${r.machine.read_gbs_best.toFixed(1)}), f32 multiply-add peak ${r.machine.madd_gflops.toFixed(1)} GFLOP/s (best ${r.machine.madd_gflops_best.toFixed(1)})`
+    ? `read bandwidth ${r.machine.read_gbs.toFixed(1)} GB/s (best ${r.machine.read_gbs_best.toFixed(1)})${r.machine.dram_read_gbs === undefined ? '' : `, DRAM read bandwidth ${r.machine.dram_read_gbs.toFixed(1)} GB/s (best ${r.machine.dram_read_gbs_best!.toFixed(1)})`}, f32 multiply-add peak ${r.machine.madd_gflops.toFixed(1)} GFLOP/s (best ${r.machine.madd_gflops_best.toFixed(1)})`
     : 'not measured';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>prunekit vs peers</title>

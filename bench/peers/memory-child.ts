@@ -1,16 +1,16 @@
 /**
  * One memory measurement in a fresh process (peak RSS is per process, so each engine and format
- * gets its own): builds the LeNet at a sparsity, prepares one engine (or none: the baseline),
+ * gets its own): builds the random model (LeNet unless LAYERS says otherwise) at a sparsity, prepares one engine (or none: the baseline),
  * runs 50 forward passes at batch 64, and prints one JSON line:
  *   {engine, sparsity, weight_bytes, wasm_memory_bytes, max_rss_bytes, rss_growth_bytes}
  * rss_growth_bytes is the resident set after the runs minus before the engine was loaded (both
  * after a full GC): what the engine itself keeps resident, without tsx's start-up peak.
  *
- *   node --expose-gc --import tsx bench/peers/memory-child.ts ENGINE SPARSITY SEED
+ *   node --expose-gc --import tsx bench/peers/memory-child.ts ENGINE SPARSITY SEED [LAYERS, e.g. 784,300,100,10]
  */
 import { readFileSync } from 'node:fs';
 import { loadKernelsSync, type Kernels } from '../../src/kernels/index.js';
-import { lenet } from './models.js';
+import { LENET, randomModel } from './models.js';
 import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, tfjsWasmEngine, type Engine } from './engines.js';
 
 /**
@@ -40,12 +40,13 @@ async function engineFor(name: string): Promise<{ engine: Engine | null; kernels
   throw new Error(`memory-child: unknown engine ${name}`);
 }
 
-const [name, sparsityArg, seedArg] = process.argv.slice(2);
+const [name, sparsityArg, seedArg, layersArg] = process.argv.slice(2);
 const sparsity = Number(sparsityArg),
   seed = Number(seedArg);
+const layers = layersArg ? layersArg.split(',').map(Number) : LENET;
 const batch = 64;
-const model = lenet(seed, sparsity);
-const x = new Float32Array(batch * 784).fill(0.5);
+const model = randomModel(layers, seed, sparsity);
+const x = new Float32Array(batch * layers[0]).fill(0.5);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 gc();
 const rssBefore = process.memoryUsage().rss;

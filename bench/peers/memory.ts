@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { LENET } from './models.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
@@ -24,19 +25,21 @@ export interface MemoryRow {
 
 export const MEMORY_ENGINES = ['prunekit-dense', 'prunekit-csr', 'ort-web-1t', 'ort-node-1t', 'tfjs-wasm'];
 
-async function child(engine: string, sparsity: number, seed: number): Promise<Omit<MemoryRow, 'rss_over_baseline_bytes'> | null> {
+async function child(engine: string, sparsity: number, seed: number, layers: readonly number[]): Promise<Omit<MemoryRow, 'rss_over_baseline_bytes'> | null> {
   try {
-    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, engine, String(sparsity), String(seed)], { timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, engine, String(sparsity), String(seed), layers.join(',')], {
+      timeout: 600_000,
+    });
     return JSON.parse(stdout.trim().split('\n').at(-1)!);
   } catch {
     return null;
   }
 }
 
-export async function measureMemory(seed: number, sparsities: number[], log: (s: string) => void): Promise<MemoryRow[]> {
+export async function measureMemory(seed: number, sparsities: number[], log: (s: string) => void, layers: readonly number[] = LENET): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
   for (const s of sparsities) {
-    const base = await child('none', s, seed);
+    const base = await child('none', s, seed, layers);
     if (!base) {
       log(`memory: baseline child failed at ${s}`);
       continue;
@@ -44,7 +47,7 @@ export async function measureMemory(seed: number, sparsities: number[], log: (s:
     for (const engine of MEMORY_ENGINES) {
       if (engine.startsWith('prunekit') || s === sparsities[0]) {
         // peers are dense: once is enough
-        const r = await child(engine, s, seed);
+        const r = await child(engine, s, seed, layers);
         if (!r) {
           log(`memory: ${engine} child failed (skipped)`);
           continue;

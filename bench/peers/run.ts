@@ -1,13 +1,16 @@
 /**
- * Peer benchmark: the same LeNet-300-100 weights through prunekit (dense and CSR) and the
- * engines users would otherwise deploy — onnxruntime-web (wasm, 1 thread), onnxruntime-node
- * (native CPU, 1 thread) and tfjs-backend-wasm — at several sparsities, batch 1 and 64.
- * Every engine's output is checked against a plain-TS f64 forward before it is timed; timing is
- * interleaved in rounds after warm-up; ratios are paired per round (src/report/latency.ts).
+ * Peer benchmark: the same weights — LeNet-300-100 by default, any shape with --layers — through
+ * prunekit (dense and CSR) and the engines users would otherwise deploy — onnxruntime-web (wasm,
+ * 1 thread), onnxruntime-node (native CPU, 1 thread) and tfjs-backend-wasm — at several
+ * sparsities and batch sizes. Every engine's output is checked against a plain-TS f64 forward
+ * before it is timed; timing is interleaved in rounds after warm-up; ratios are paired per round
+ * (src/report/latency.ts).
  *
  *   npx tsx bench/peers/run.ts [--json] [--quick] [--runs N] [--seed N] [--no-memory] [--out DIR]
+ *                              [--layers 784,300,100,10] [--sparsity 0,0.5,…] [--batch 1,64]
  *
- * Writes bench/results/peers-<date>.json and bench/results/peers.html; prints tables and ratios.
+ * Writes bench/results/peers-<date>.json (peers-<shape>-<date>.json for another shape) and
+ * bench/results/peers.html (peers-<shape>.html); prints tables and ratios.
  */
 import { loadavg, cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +22,13 @@ import { pairedRatio, spread, timeInterleaved, type Timing } from '../../src/rep
 import { machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
 import { Rng } from '../../src/util/rng.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
-import { benchModels, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
+import { benchModels, LENET, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
 import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, prunekitRuntimeEngine, tfjsWasmEngine, type Engine } from './engines.js';
 import { measureMemory, type MemoryRow } from './memory.js';
 import { renderPeersHtml } from './html.js';
 import { evaluateTargets, type Target } from './targets.js';
 
+/** Largest accepted |output − reference|, relative to max(1, max |reference|) (f32 sums over long rows drift with K). */
 export const TOLERANCE = 1e-3;
 const TRANSPOSE = 'input-transpose-js';
 
@@ -70,6 +74,8 @@ export interface PeersReport {
   cpu: string;
   cpus: number;
   kernels: string;
+  /** The random models' layer sizes. */
+  layers: number[];
   engines: { name: string; describe: string }[];
   ort_web_default_threads: number | undefined;
   machine: MachineLimits | null;
@@ -108,6 +114,17 @@ interface RunOptions {
   seed: number;
   memory: boolean;
   out: string;
+  layers: number[];
+  sparsities: number[];
+  batches: number[];
+}
+
+/** A comma-separated list of numbers, each checked by `ok` (`what` names the expectation in the error). */
+function numbers(flag: string, value: string, ok: (n: number) => boolean, what: string): number[] {
+  const xs = value.split(',').map((v) => Number(v.trim()));
+  if (!xs.length || xs.some((n, i) => value.split(',')[i].trim() === '' || !ok(n)))
+    throw new Error(`--${flag}: expected ${what}, comma-separated, got '${value}'`);
+  return xs;
 }
 
 function parseOptions(): RunOptions {
@@ -119,12 +136,19 @@ function parseOptions(): RunOptions {
       seed: { type: 'string', default: '1' },
       'no-memory': { type: 'boolean', default: false },
       out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
+      layers: { type: 'string' },
+      sparsity: { type: 'string' },
+      batch: { type: 'string' },
     },
   });
   const runs = a.runs ? Number(a.runs) : a.quick ? 10 : 30;
   const seed = Number(a.seed);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) throw new Error('--runs and --seed must be integers (runs ≥ 1)');
-  return { json: a.json!, quick: a.quick!, runs, seed, memory: !a['no-memory'], out: a.out! };
+  const layers = a.layers ? numbers('layers', a.layers, (n) => Number.isInteger(n) && n >= 1, 'whole numbers ≥ 1') : LENET;
+  if (layers.length < 2) throw new Error('--layers: need at least two sizes (input and output)');
+  const sparsities = a.sparsity ? numbers('sparsity', a.sparsity, (n) => n >= 0 && n < 1, 'numbers in [0, 1)') : a.quick ? [0, 0.9, 0.98] : SPARSITIES;
+  const batches = a.batch ? numbers('batch', a.batch, (n) => Number.isInteger(n) && n >= 1, 'whole numbers ≥ 1') : [1, 64];
+  return { json: a.json!, quick: a.quick!, runs, seed, memory: !a['no-memory'], out: a.out!, layers, sparsities, batches };
 }
 
 /** prunekit's engines, and each peer that loads (a peer that does not is noted and skipped). */
@@ -152,8 +176,10 @@ async function measureMachine(k: Kernels, runs: number, log: (s: string) => void
     const probes = machineProbes(k);
     const machine = machineLimits(probes, await timeInterleaved(probes.variants, { runs: Math.min(runs, 15), minRunMs: 2 }));
     k.reset(mark);
+    const dram =
+      machine.dram_read_gbs === undefined ? '' : `, DRAM read ${machine.dram_read_gbs.toFixed(1)} GB/s (best ${machine.dram_read_gbs_best!.toFixed(1)})`;
     log(
-      `machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)}), f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`,
+      `machine: read ${machine.read_gbs.toFixed(1)} GB/s (best ${machine.read_gbs_best.toFixed(1)})${dram}, f32 mul-add peak ${machine.madd_gflops.toFixed(1)} GFLOP/s (best ${machine.madd_gflops_best.toFixed(1)})`,
     );
     return machine;
   } catch (e) {
@@ -173,12 +199,16 @@ async function prepareChecked(engines: Engine[], bm: BenchModel, batch: number, 
     const p = await e.prepare(bm.model, batch, x);
     const y = await p.output();
     const want = p.outputKind === 'proba' ? refProba : ref;
-    let diff = 0;
-    for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(y[i] - want[i]));
-    if (y.length !== ref.length || !(diff <= TOLERANCE)) {
+    let diff = 0,
+      scale = 1;
+    for (let i = 0; i < want.length; i++) {
+      diff = Math.max(diff, Math.abs(y[i] - want[i]));
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+    if (y.length !== ref.length || !(diff <= TOLERANCE * scale)) {
       throw new Error(
         `${e.name} on ${bm.source} at ${(bm.sparsity * 100).toFixed(0)}% sparsity, batch ${batch}: ` +
-          `output differs from the reference forward by ${diff} (> ${TOLERANCE}; ${y.length} vs ${ref.length} values): not timed`,
+          `output differs from the reference forward by ${diff} (> ${TOLERANCE} × ${scale}; ${y.length} vs ${ref.length} values): not timed`,
       );
     }
     prepared.push({ e, p, diff });
@@ -255,11 +285,11 @@ async function main(): Promise<number> {
   for (const e of engines) log(`engine ${e.name}: ${e.describe}`);
   const machine = await measureMachine(k, o.runs, log, note);
 
-  const models = benchModels(o.seed, o.quick ? [0, 0.9, 0.98] : SPARSITIES, note);
+  const models = benchModels(o.seed, o.sparsities, note, o.layers);
   const groups: GroupResult[] = [];
   const rng = new Rng(o.seed + 100);
   for (const bm of models) {
-    for (const batch of [1, 64]) {
+    for (const batch of o.batches) {
       const x = new Float32Array(batch * bm.model.layers[0].inFeatures);
       for (let i = 0; i < x.length; i++) x[i] = rng.next(); // pixel-like inputs in [0, 1)
       const g = await runGroup(engines, bm, batch, x, { runs: o.runs, first: groups.length === 0 });
@@ -268,7 +298,8 @@ async function main(): Promise<number> {
     }
   }
 
-  const memory = o.memory ? await measureMemory(o.seed, [0, 0.9, 0.98], log) : [];
+  const memorySparsities = o.sparsities.filter((v) => [0, 0.9, 0.98].includes(v));
+  const memory = o.memory ? await measureMemory(o.seed, memorySparsities.length ? memorySparsities : [o.sparsities[0]], log, o.layers) : [];
   const report: PeersReport = {
     date: new Date().toISOString(),
     command: `npx tsx bench/peers/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -276,6 +307,7 @@ async function main(): Promise<number> {
     cpu: cpus()[0]?.model ?? 'unknown',
     cpus: availableParallelism(),
     kernels: k.flavor,
+    layers: o.layers,
     engines: engines.map((e) => ({ name: e.name, describe: e.describe })),
     ort_web_default_threads: defaultOrtWebThreads(),
     machine,
@@ -300,9 +332,10 @@ async function main(): Promise<number> {
 /** bench/results/peers-<date>.json and peers.html, each written atomically. */
 async function writeReport(report: PeersReport, dir: string, log: (s: string) => void): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const jsonPath = join(dir, `peers-${report.date.slice(0, 10)}.json`);
+  const shape = report.layers.join() === LENET.join() ? '' : `-${report.layers.join('-')}`;
+  const jsonPath = join(dir, `peers${shape}-${report.date.slice(0, 10)}.json`);
   writeFileAtomic(jsonPath, JSON.stringify(report, null, 1) + '\n');
-  const htmlPath = join(dir, 'peers.html');
+  const htmlPath = join(dir, `peers${shape}.html`);
   writeFileAtomic(htmlPath, await renderPeersHtml(report));
   log(`wrote ${jsonPath} and ${htmlPath}`);
 }

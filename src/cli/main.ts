@@ -24,6 +24,7 @@ const commands: Record<string, { summary: string }> = {
   info: { summary: 'show a model file: layers, formats, nonzeros, bytes' },
   bench: { summary: 'time dense vs CSR forward passes on random pruned weights' },
   sweep: { summary: 'train once, prune to several sparsities, measure and report' },
+  merge: { summary: 'join the reports of a sweep run in shards (sweep --shard i/n) into one' },
   demo: { summary: 'the main job: LeNet-300-100 on MNIST, pruned, compacted, benchmarked, reported' },
   import: { summary: 'import an MLP trained elsewhere (ONNX, safetensors state dict)' },
 };

@@ -78,4 +78,10 @@ export interface SweepReport {
   points: SweepPoint[];
   /** Plain-language sentences, the first is the headline. */
   summary: string[];
+  /**
+   * Only in the report of one shard of a sweep (`sweep --shard i/n`): which shard, how many units
+   * the whole grid has, and the grid unit of each point (same order as points); `prunekit merge`
+   * joins the shards back into one report without it.
+   */
+  shard?: { index: number; count: number; units: number; pointUnits: number[] };
 }

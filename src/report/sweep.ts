@@ -66,7 +66,38 @@ export interface SweepOptions {
   progress?: (done: number, total: number, note: string) => void;
   /** Keep the models: dense, and the pruned model of each point (same order as points). */
   keepModels?: boolean;
+  /** Run only shard `index` of `count` (1-based) of the grid's units (see `sweepUnits`); default: all. */
+  shard?: { index: number; count: number };
 }
+
+/**
+ * The sweep's grid as independent units of work, in report order: an iterative chain (one
+ * criterion × scope, all sparsities, each point continuing the previous one) is one unit; every
+ * point of the other schedules (each starts from the dense model) is a unit of its own. Units
+ * share nothing but the dense model, and each point's fine-tuning is seeded on its own, so a unit
+ * gives the same points whichever process runs it, in whichever order.
+ */
+export interface SweepUnit {
+  criterion: CriterionName;
+  scope: ScopeKind;
+  schedule: PruningScheduleName;
+  targets: number[];
+}
+
+export function sweepUnits(o: Pick<SweepOptions, 'criteria' | 'scopes' | 'schedules' | 'sparsities'>): SweepUnit[] {
+  const targets = [...o.sparsities].sort((a, b) => a - b);
+  const units: SweepUnit[] = [];
+  for (const criterion of o.criteria)
+    for (const scope of o.scopes)
+      for (const schedule of o.schedules) {
+        if (schedule === 'iterative') units.push({ criterion, scope, schedule, targets });
+        else for (const t of targets) units.push({ criterion, scope, schedule, targets: [t] });
+      }
+  return units;
+}
+
+/** Shard i of n (1-based) takes the units u with u mod n = i − 1: a deterministic, balanced slice. */
+export const inShard = (unit: number, shard: { index: number; count: number }): boolean => unit % shard.count === shard.index - 1;
 
 export interface SweepResult {
   report: SweepReport;
@@ -89,6 +120,9 @@ function sampleBatch(data: SplitDataset, batch: number): Float32Array {
 }
 
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
+  if (o.shard && !(Number.isInteger(o.shard.count) && Number.isInteger(o.shard.index) && o.shard.index >= 1 && o.shard.index <= o.shard.count)) {
+    throw new RangeError(`sweep shard ${o.shard.index}/${o.shard.count}: expected i/n with 1 ≤ i ≤ n`);
+  }
   const log = o.log ?? (() => {});
   const batches = o.batches ?? [1, 64];
   const runs = o.runs ?? 30;
@@ -147,87 +181,88 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const pruned: MLP[] = [];
   const compactFiles: Uint8Array[] = [];
   const denseLatency: Record<string, number[]> = {};
-  const targets = [...o.sparsities].sort((a, b) => a - b);
+  const units = sweepUnits(o);
+  const pointUnits: number[] = [];
 
-  for (const criterion of o.criteria)
-    for (const scope of o.scopes)
-      for (const schedule of o.schedules) {
-        let chain = dense; // iterative: each point continues from the previous one
-        for (const target of targets) {
-          const t0 = performance.now();
-          const base: PruneOptions = {
-            amount: { sparsity: target },
-            criterion,
-            scope,
-            seed: o.seed,
-            inputs: { seed: o.seed },
-            finetuneEpochs: o.finetuneEpochs,
-            schedule: schedule === 'iterative' ? 'oneshot' : schedule,
-            rewindEpoch,
-          };
-          const start = schedule === 'iterative' ? chain : dense;
-          // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
-          const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
-          const { model, steps } = await pruneModel(start, ctx, base);
-          if (schedule === 'iterative') chain = model;
-          const pruneSeconds = (performance.now() - t0) / 1000;
-          const test = evaluate(model, data.test),
-            trn = evaluate(model, data.train);
-          const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
-          const c = compact(model, { values: o.values ?? 'f32', batchSizes: batches });
-          const bytes = encodeModel(c.compact);
-          const sparseRuntime: Model = loadModelSync(bytes);
-          const latency: Record<string, LatencyPair> = {};
-          for (const b of batches) {
-            const x = inputs.get(b)!;
-            const [d, s] = await timeInterleaved(
-              [
-                { name: 'dense', fn: () => denseRuntime.predictProba(x, b) },
-                { name: 'sparse', fn: () => sparseRuntime.predictProba(x, b) },
-              ],
-              { runs, warmupMs: 40, settleMs: 20 },
-            );
-            latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
-            (denseLatency[String(b)] ??= []).push(d.median_us);
-          }
-          const sp = sparsityOf(model);
-          points.push({
-            criterion,
-            scope,
-            schedule,
-            targetSparsity: target,
-            sparsity: sp.total,
-            accuracy: test.accuracy,
-            loss: test.loss,
-            trainAccuracy: trn.accuracy,
-            trainLoss: trn.loss,
-            gap: trn.accuracy - test.accuracy,
-            bytes: bytes.length,
-            layers: c.report.layers.map((L, i) => ({
-              sparsity: sp.layers[i],
-              format: L.format,
-              nonzeros: L.nonzeros,
-              in: L.inFeatures,
-              out: L.outFeatures,
-              deadRemoved: L.removedNeurons,
-            })),
-            latency,
-            pruneSeconds,
-            fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
-            gradNormsBefore: gradBefore,
-            gradNormsAfter: gradAfter,
-          });
-          if (o.keepModels) {
-            pruned.push(model);
-            compactFiles.push(bytes);
-          }
-          log(
-            `  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
-              `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`,
-          );
-          tick(`${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%`);
-        }
+  for (const [u, { criterion, scope, schedule, targets }] of units.entries()) {
+    if (o.shard && !inShard(u, o.shard)) continue;
+    let chain = dense; // iterative: each point continues from the previous one
+    for (const target of targets) {
+      const t0 = performance.now();
+      const base: PruneOptions = {
+        amount: { sparsity: target },
+        criterion,
+        scope,
+        seed: o.seed,
+        inputs: { seed: o.seed },
+        finetuneEpochs: o.finetuneEpochs,
+        schedule: schedule === 'iterative' ? 'oneshot' : schedule,
+        rewindEpoch,
+      };
+      const start = schedule === 'iterative' ? chain : dense;
+      // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
+      const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
+      const { model, steps } = await pruneModel(start, ctx, base);
+      if (schedule === 'iterative') chain = model;
+      const pruneSeconds = (performance.now() - t0) / 1000;
+      const test = evaluate(model, data.test),
+        trn = evaluate(model, data.train);
+      const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
+      const c = compact(model, { values: o.values ?? 'f32', batchSizes: batches });
+      const bytes = encodeModel(c.compact);
+      const sparseRuntime: Model = loadModelSync(bytes);
+      const latency: Record<string, LatencyPair> = {};
+      for (const b of batches) {
+        const x = inputs.get(b)!;
+        const [d, s] = await timeInterleaved(
+          [
+            { name: 'dense', fn: () => denseRuntime.predictProba(x, b) },
+            { name: 'sparse', fn: () => sparseRuntime.predictProba(x, b) },
+          ],
+          { runs, warmupMs: 40, settleMs: 20 },
+        );
+        latency[String(b)] = { dense_us: d.median_us, sparse_us: s.median_us };
+        (denseLatency[String(b)] ??= []).push(d.median_us);
       }
+      const sp = sparsityOf(model);
+      points.push({
+        criterion,
+        scope,
+        schedule,
+        targetSparsity: target,
+        sparsity: sp.total,
+        accuracy: test.accuracy,
+        loss: test.loss,
+        trainAccuracy: trn.accuracy,
+        trainLoss: trn.loss,
+        gap: trn.accuracy - test.accuracy,
+        bytes: bytes.length,
+        layers: c.report.layers.map((L, i) => ({
+          sparsity: sp.layers[i],
+          format: L.format,
+          nonzeros: L.nonzeros,
+          in: L.inFeatures,
+          out: L.outFeatures,
+          deadRemoved: L.removedNeurons,
+        })),
+        latency,
+        pruneSeconds,
+        fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
+        gradNormsBefore: gradBefore,
+        gradNormsAfter: gradAfter,
+      });
+      pointUnits.push(u);
+      if (o.keepModels) {
+        pruned.push(model);
+        compactFiles.push(bytes);
+      }
+      log(
+        `  ${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%, ` +
+          `${bytes.length} bytes (dense ${denseBytes.length}), batch 1: ${latency['1']?.sparse_us.toFixed(1) ?? '-'} µs vs ${latency['1']?.dense_us.toFixed(1) ?? '-'} µs, ${pruneSeconds.toFixed(1)} s`,
+      );
+      tick(`${criterion}/${scope}/${schedule} ${(target * 100).toFixed(1)}%: accuracy ${(test.accuracy * 100).toFixed(2)}%`);
+    }
+  }
 
   const epochs: ReportEpoch[] = tr.epochs.map((e) => ({
     epoch: e.epoch,
@@ -257,6 +292,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     },
     points,
     summary: [],
+    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, units: units.length, pointUnits } } : {}),
   };
   report.summary = summarize(report);
   return { report, dense, pruned, compactFiles };

@@ -10,19 +10,21 @@ import { printJson } from '../json.js';
 import type { Command } from '../main.js';
 
 const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5,0.8,0.9,0.95,0.98] [--batch 1,64]
-                     [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}] [--json]
-       prunekit bench --peers [--json]
+                     [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}]
+                     [--dram-probe-mib 256] [--json]
+       prunekit bench --peers [--layers 784,300,100,10] [--sparsity …] [--batch 1,64] [--runs 30] [--seed 1] [--json]
 
 Builds random weights (He init, seeded), prunes every layer by magnitude to each sparsity, and times
 a full forward pass (ReLU hidden, identity output; activations feature-major) with the dense and the
 CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs). Warm-up first, then
 --runs interleaved rounds; each run loops the forward for ≥ --min-run-ms and divides. The machine's
-read bandwidth and multiply-add peak are measured in the same rounds. Human table on stdout, or JSON
-with --json; progress on stderr.
+read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe)
+and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
+bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
 
---peers runs the same LeNet-300-100 weights through onnxruntime-web, onnxruntime-node and
-tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout with its dev
-dependencies) and prints every ratio; results go to bench/results/.`;
+--peers runs the same weights (LeNet-300-100, or any shape with --layers) through onnxruntime-web,
+onnxruntime-node and tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout
+with its dev dependencies) and prints every ratio; results go to bench/results/.`;
 
 const command: Command = {
   usage,
@@ -37,12 +39,21 @@ const command: Command = {
       kernels: { type: 'string' },
       json: { type: 'boolean' },
       peers: { type: 'boolean' },
+      'dram-probe-mib': { type: 'string' },
     });
     if (values.peers) {
       // the peers are dev dependencies of a source checkout; the library never imports them
       const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
+      // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
+      if ((numList(values.layers, 'layers', { int: true, min: 1 }) ?? [0, 0]).length < 2)
+        throw new UsageError('--layers: need at least two sizes (input and output)');
+      numList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
+      numList(values.batch, 'batch', { int: true, min: 1 });
+      num(values.runs, 'runs', { int: true, min: 1 });
+      num(values.seed, 'seed', { int: true });
       if (!existsSync(script)) throw new RunError('bench --peers needs a source checkout with its dev dependencies (npm ci): bench/peers/run.ts not found');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
+      const pass = (['layers', 'sparsity', 'batch', 'runs', 'seed'] as const).flatMap((f) => (values[f] === undefined ? [] : [`--${f}`, values[f]!]));
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...pass, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
       return r.status ?? 1;
     }
     const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
@@ -55,6 +66,7 @@ const command: Command = {
       minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
+      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? 256) * 2 ** 20,
     };
     const bar = progress('bench rounds', opts.runs);
     opts.onRound = (done) => bar.update(done);

@@ -6,6 +6,7 @@ import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson, testDa
 import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
+import { parseShard, runSweepJobs } from '../sweep-jobs.js';
 import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 
 const SCOPES = ['layer', 'global'] as const;
@@ -34,7 +35,11 @@ ${pruningSchedulesHelp(27)}
   --runs N                 timed runs per latency figure (default 30)
   --values f32|f16|kmeans  compact value encoding (default f32)
   --report DIR             output folder (created if missing)
-  --json                   print report.json to stdout too`;
+  --json                   print report.json to stdout too
+  --jobs N                 run the grid in N child processes (default 1); the points are those of
+                           --jobs 1 (latencies are measured while the jobs share the machine)
+  --shard i/n              run only slice i of n of the grid (1-based; e.g. one task of a cluster
+                           array job); join the slices with prunekit merge DIR… --report DIR`;
 
 export const sweepFlags = {
   ...dataFlags,
@@ -119,8 +124,6 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
 export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}, label = 'sweep'): Promise<SweepResult> {
   const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
   const { runSweep } = await import('../../report/sweep.js');
-  const { renderReport } = await import('../../report/html.js');
-  const { writeFileAtomic } = await import('../../util/fs.js');
   // A bar on a terminal; elsewhere (CI logs, pipes) a line per epoch and per point; nothing with --json.
   const bar = !a.json && process.stderr.isTTY ? progress(label, 0) : null;
   const log = a.json || bar ? undefined : (m: string) => process.stderr.write(m + '\n');
@@ -139,9 +142,7 @@ export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions
     ...extra,
   });
   bar?.done('', last);
-  mkdirSync(a.reportDir, { recursive: true });
-  writeFileAtomic(join(a.reportDir, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
-  writeFileAtomic(join(a.reportDir, 'report.html'), renderReport(result.report));
+  await writeSweepReport(result.report, a.reportDir);
   return result;
 }
 
@@ -175,14 +176,34 @@ export function printSummary(r: SweepResult['report'], dir: string): void {
   process.stdout.write(`\n${r.summary.join('\n')}\n\n${out}\n\nreport: ${join(dir, 'report.html')} (and report.json)\n`);
 }
 
+/** Writes a finished report as DIR/report.json and DIR/report.html, atomically. */
+export async function writeSweepReport(report: SweepResult['report'], dir: string): Promise<void> {
+  const { renderReport } = await import('../../report/html.js');
+  const { writeFileAtomic } = await import('../../util/fs.js');
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'report.html'), renderReport(report));
+}
+
 const command: Command = {
   usage,
   async run(argv) {
-    const { values: v } = parse(argv, sweepFlags);
+    const { values: v } = parse(argv, { ...sweepFlags, jobs: { type: 'string' }, shard: { type: 'string' } });
     const a = sweepArgs(v);
-    const result = await runSweepAndWrite(a);
-    if (a.json) printJson(result.report);
-    else printSummary(result.report, a.reportDir);
+    const jobs = num(v.jobs, 'jobs', { int: true, min: 1 }) ?? 1;
+    const shard = parseShard(v.shard);
+    if (jobs > 1 && shard) throw new UsageError('--jobs and --shard: choose one (--jobs N runs N shards itself)');
+    let report: SweepResult['report'];
+    const { sweepUnits } = await import('../../report/sweep.js');
+    const processes = Math.min(jobs, sweepUnits(a).length); // more would get no work
+    if (processes > 1) {
+      report = await runSweepJobs(v, processes, a.json ? undefined : (line) => process.stderr.write(line + '\n'));
+      await writeSweepReport(report, a.reportDir);
+    } else {
+      report = (await runSweepAndWrite(a, shard ? { shard } : {})).report;
+    }
+    if (a.json) printJson(report);
+    else printSummary(report, a.reportDir);
     return 0;
   },
 };

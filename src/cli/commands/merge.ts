@@ -1,0 +1,54 @@
+/** `prunekit merge DIR… --report DIR`: join the reports of a sharded sweep into one (src/report/merge.ts). */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { mergeSweepReports, type ShardReport } from '../../report/merge.js';
+import type { SweepReport } from '../../report/report-types.js';
+import { parse, required, RunError, UsageError } from '../args.js';
+import { printJson } from '../common.js';
+import { printSummary, reportDir, writeSweepReport } from './sweep.js';
+
+const usage = `usage: prunekit merge DIR… --report DIR [--json]
+
+Joins the reports of a sweep run in shards (prunekit sweep … --shard i/n --report DIR_i, one per
+shard, e.g. the tasks of a Kubernetes Indexed Job, a Slurm job array or a CI matrix) into the
+report.json and report.html the unsharded sweep writes. Each DIR is a shard's report folder (or its
+report.json). Every shard of the sweep must be given once, from the same flags and seed.`;
+
+function readShard(arg: string): ShardReport {
+  let path = arg;
+  try {
+    if (statSync(arg).isDirectory()) path = join(arg, 'report.json');
+  } catch (e) {
+    throw new RunError(`cannot read ${arg}: ${(e as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RunError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return { source: path, report: JSON.parse(text) as SweepReport };
+  } catch (e) {
+    throw new RunError(`${path}: not a sweep report (invalid JSON: ${(e as Error).message})`);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { report: { type: 'string' }, json: { type: 'boolean' } }, true);
+  if (positionals.length === 0) throw new UsageError("expected the shards' report folders");
+  const dir = reportDir(required(values.report, 'report'));
+  const parts = positionals.map(readShard);
+  let merged: SweepReport;
+  try {
+    merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
+  await writeSweepReport(merged, dir);
+  if (values.json) printJson(merged);
+  else printSummary(merged, dir);
+  return 0;
+}
+
+export default { usage, run };

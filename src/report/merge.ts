@@ -1,0 +1,63 @@
+/**
+ * Joins the reports of a sharded sweep (`sweep --shard i/n`, one per shard) into the report the
+ * unsharded sweep writes: the points back in grid order, the dense latency recomputed over all of
+ * them, the summary rewritten. Every shard trained the same dense model from the same seed, so
+ * the shards must agree on it; anything else (another grid, a missing or repeated shard) is refused.
+ */
+import { median } from '../util/stats.js';
+import type { SweepPoint, SweepReport } from './report-types.js';
+import { summarize } from './summary.js';
+
+/** One shard's report and where it came from (named in errors). */
+export interface ShardReport {
+  source: string;
+  report: SweepReport;
+}
+
+/** The fields every shard must share: the data, the model and the dense run's measured quality. */
+function fingerprint(r: SweepReport): string {
+  const { accuracy, loss, trainAccuracy, trainLoss, bytes, denseFileBytes } = r.dense;
+  return JSON.stringify({ title: r.title, data: r.data, model: r.model, dense: { accuracy, loss, trainAccuracy, trainLoss, bytes, denseFileBytes } });
+}
+
+export function mergeSweepReports(parts: readonly ShardReport[], command = ''): SweepReport {
+  if (parts.length === 0) throw new Error('merge: no shard reports given');
+  const first = parts[0];
+  const count = first.report.shard?.count;
+  for (const { source, report } of parts) {
+    const s = report.shard;
+    if (!s) throw new Error(`merge: ${source} is not the report of a shard (no "shard" field: was it written by sweep --shard i/n?)`);
+    if (s.count !== count || s.units !== first.report.shard!.units) {
+      throw new Error(
+        `merge: ${source} is shard ${s.index}/${s.count} of a ${s.units}-unit grid, but ${first.source} is of ${count} shards and ${first.report.shard!.units} units`,
+      );
+    }
+    if (fingerprint(report) !== fingerprint(first.report)) {
+      throw new Error(`merge: ${source} differs from ${first.source} in its data, model or dense run: the shards are not of one sweep (same flags and seed)`);
+    }
+    if (s.pointUnits.length !== report.points.length)
+      throw new Error(`merge: ${source}: shard.pointUnits has ${s.pointUnits.length} entries for ${report.points.length} points`);
+  }
+  const seen = new Map<number, string>();
+  for (const { source, report } of parts) {
+    const prev = seen.get(report.shard!.index);
+    if (prev) throw new Error(`merge: shard ${report.shard!.index}/${count} given twice (${prev} and ${source})`);
+    seen.set(report.shard!.index, source);
+  }
+  const missing = Array.from({ length: count! }, (_, i) => i + 1).filter((i) => !seen.has(i));
+  if (missing.length) throw new Error(`merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}`);
+
+  // points back in grid order; within a unit (an iterative chain) they are already in order
+  const tagged: { unit: number; point: SweepPoint }[] = parts.flatMap(({ report }) =>
+    report.points.map((point, i) => ({ unit: report.shard!.pointUnits[i], point })),
+  );
+  tagged.sort((a, b) => a.unit - b.unit); // stable: keeps each chain's order
+  const points = tagged.map((t) => t.point);
+  const latency: Record<string, number> = {};
+  for (const b of Object.keys(first.report.dense.latency)) latency[b] = median(points.map((p) => p.latency[b].dense_us));
+
+  const { shard: _shard, ...base } = first.report;
+  const merged: SweepReport = { ...base, createdAt: new Date().toISOString(), command, dense: { ...base.dense, latency }, points, summary: [] };
+  merged.summary = summarize(merged);
+  return merged;
+}

@@ -1,0 +1,137 @@
+/**
+ * Sweeps beyond one process: `sweep --shard i/n` slices + `prunekit merge`, and `sweep --jobs N`,
+ * give the points of the one-process sweep (everything but the measured times), on tiny data.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { inShard, sweepUnits } from '../src/report/sweep.js';
+import { mergeSweepReports } from '../src/report/merge.js';
+import type { SweepReport } from '../src/report/report-types.js';
+
+async function run(args: string[]) {
+  let out = '',
+    err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'prunekit-shards-'));
+// 2 iterative chains + 2 scopes × 2 sparsities one-shot points = 6 units
+const SWEEP = [
+  'sweep',
+  '--data',
+  'iris',
+  '--hidden',
+  '6',
+  '--epochs',
+  '4',
+  '--batch',
+  '16',
+  '--sparsities',
+  '0.5,0.8',
+  '--scope',
+  'layer,global',
+  '--schedule',
+  'iterative,oneshot',
+  '--finetune-epochs',
+  '1',
+  '--runs',
+  '1',
+];
+const read = (d: string): SweepReport => JSON.parse(readFileSync(join(d, 'report.json'), 'utf8'));
+
+/** The report without what is measured in time (latencies, seconds, dates) or worded from it. */
+function results(r: SweepReport) {
+  return {
+    title: r.title,
+    data: r.data,
+    model: r.model,
+    dense: { ...r.dense, trainSeconds: 0, latency: {}, epochs: r.dense.epochs.map((e) => ({ ...e, seconds: 0 })) },
+    points: r.points.map((p) => ({ ...p, latency: {}, pruneSeconds: 0 })),
+  };
+}
+
+describe('sweep shards and jobs', () => {
+  it('slices the grid into units, each in exactly one shard', () => {
+    const units = sweepUnits({ criteria: ['magnitude'], scopes: ['layer', 'global'], schedules: ['iterative', 'oneshot'], sparsities: [0.8, 0.5] });
+    expect(units.map((u) => `${u.scope}/${u.schedule}/${u.targets.join('+')}`)).toEqual([
+      'layer/iterative/0.5+0.8',
+      'layer/oneshot/0.5',
+      'layer/oneshot/0.8',
+      'global/iterative/0.5+0.8',
+      'global/oneshot/0.5',
+      'global/oneshot/0.8',
+    ]);
+    for (const count of [1, 2, 3, 7]) {
+      for (let u = 0; u < units.length; u++) {
+        expect(Array.from({ length: count }, (_, i) => inShard(u, { index: i + 1, count })).filter(Boolean)).toHaveLength(1);
+      }
+    }
+  });
+
+  it('--shard 1/2 + --shard 2/2 + merge, and --jobs 2, equal the one-process sweep', async () => {
+    const whole = await run([...SWEEP, '--report', join(dir, 'whole')]);
+    expect(whole.code, whole.err).toBe(0);
+    for (const i of [1, 2]) {
+      const s = await run([...SWEEP, '--shard', `${i}/2`, '--report', join(dir, `s${i}`)]);
+      expect(s.code, s.err).toBe(0);
+      expect(read(join(dir, `s${i}`)).shard).toMatchObject({ index: i, count: 2, units: 6 });
+    }
+    expect(read(join(dir, 's1')).points).toHaveLength(4); // units 0, 2, 4: a chain of 2 points, then 1 + 1
+    // shards given in any order
+    const m = await run(['merge', join(dir, 's2'), join(dir, 's1', 'report.json'), '--report', join(dir, 'merged')]);
+    expect(m.code, m.err).toBe(0);
+    const merged = read(join(dir, 'merged'));
+    expect(merged.shard).toBeUndefined();
+    expect(results(merged)).toEqual(results(read(join(dir, 'whole'))));
+    expect(readFileSync(join(dir, 'merged', 'report.html'), 'utf8')).toMatch(/<svg/);
+
+    const jobs = await run([...SWEEP, '--jobs', '2', '--report', join(dir, 'jobs')]);
+    expect(jobs.code, jobs.err).toBe(0);
+    expect(results(read(join(dir, 'jobs')))).toEqual(results(read(join(dir, 'whole'))));
+  }, 180_000);
+
+  it('merge refuses a missing or repeated shard, a report of no shard, and shards of another sweep', async () => {
+    const s1 = read(join(dir, 's1')),
+      s2 = read(join(dir, 's2'));
+    expect(() => mergeSweepReports([{ source: 'a.json', report: s1 }])).toThrow(/missing shard 2\/2/);
+    expect(() =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 'b.json', report: s1 },
+      ]),
+    ).toThrow(/shard 1\/2 given twice \(a.json and b.json\)/);
+    expect(() => mergeSweepReports([{ source: 'w.json', report: read(join(dir, 'whole')) }])).toThrow(/w.json is not the report of a shard/);
+    const other = { ...s2, dense: { ...s2.dense, accuracy: s2.dense.accuracy + 0.01 } };
+    expect(() =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 'b.json', report: other },
+      ]),
+    ).toThrow(/b.json differs from a.json/);
+    // through the command: a runtime failure (exit 1) naming the problem, nothing written
+    writeFileSync(join(dir, 'bad.json'), '{ not json');
+    const bad = await run(['merge', join(dir, 'bad.json'), '--report', join(dir, 'never')]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/bad.json: not a sweep report/);
+    expect((await run(['merge', join(dir, 's1'), '--report', join(dir, 'never')])).err).toMatch(/missing shard 2\/2/);
+    expect((await run(['merge', '--report', join(dir, 'never')])).code).toBe(2);
+    expect((await run([...SWEEP, '--shard', '3/2', '--report', join(dir, 'never')])).code).toBe(2);
+    expect((await run([...SWEEP, '--shard', '1/2', '--jobs', '2', '--report', join(dir, 'never')])).code).toBe(2);
+  });
+});
