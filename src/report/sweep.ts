@@ -145,9 +145,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const history = new HistoryRecorder(dense, { rewindEpoch });
   log(`training ${sizes.join('-')} for ${o.train.epochs} epochs`);
   const nPoints = o.criteria.length * o.scopes.length * o.schedules.length * o.sparsities.length;
-  let unitsDone = 0,
-    units = o.train.epochs + nPoints;
-  const tick = (note: string) => o.progress?.(++unitsDone, units, note);
+  let progressDone = 0,
+    progressTotal = o.train.epochs + nPoints;
+  const tick = (note: string) => o.progress?.(++progressDone, progressTotal, note);
   const tr = await train(
     dense,
     data,
@@ -161,7 +161,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       },
     },
   );
-  units = tr.epochs.length + nPoints; // the epochs training really ran
+  progressTotal = tr.epochs.length + nPoints; // the epochs training really ran
   if (rewindEpoch > 0 && !history.history.rewind)
     throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
   dense.history = history.history;
