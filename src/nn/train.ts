@@ -6,6 +6,7 @@
  * `alpha` follows sklearn: the penalty is alpha/(2·B)·‖W‖² per batch of B samples, i.e. the
  * gradient gains (alpha/B)·W; biases are not decayed.
  */
+import { crossoverAt } from '../kernels/crossover.js';
 import { loadKernelsSync } from '../kernels/load.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
@@ -39,6 +40,13 @@ export interface TrainConfig {
   stepSize?: number;
   gamma?: number;
   powerT?: number;
+  /**
+   * Masked layers on the sparse kernels (src/nn/sparse-layer.ts): 'auto' (default) when the
+   * layer's sparsity reaches the measured dense/CSR crossover at this batch size (src/kernels/crossover.ts),
+   * 'on' for every masked layer with a pruned weight, 'off' never. Same results as masked dense
+   * training up to float rounding; an `onGradient` hook (dense gradients) keeps every layer dense.
+   */
+  sparse?: 'auto' | 'on' | 'off';
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -55,7 +63,7 @@ export interface EpochRecord {
   valAccuracy: number | null;
   testAccuracy: number | null;
   testLoss: number | null;
-  /** Per layer: mean over the epoch's batches of ‖∂L/∂W‖₂. */
+  /** Per layer: mean over the epoch's batches of ‖∂L/∂W‖₂ (over the trainable weights only for a layer trained sparse). */
   gradNorms: number[];
   lr: number;
   seconds: number;
@@ -237,6 +245,12 @@ function validateConfig(c: TrainConfig): void {
   if (!(c.alpha >= 0) || !Number.isFinite(c.alpha)) bad(`alpha must be ≥ 0, got ${c.alpha}`);
   if (!(c.validationFraction >= 0 && c.validationFraction < 1)) bad(`validation fraction must be in [0, 1), got ${c.validationFraction}`);
   if (c.nesterov && c.momentum === 0) bad('Nesterov momentum needs momentum > 0');
+  if (c.sparse !== undefined && !['auto', 'on', 'off'].includes(c.sparse)) bad(`sparse must be 'auto', 'on' or 'off', got '${c.sparse}'`);
+}
+
+/** Network option: a masked layer trains sparse when its density is below this (see `TrainConfig.sparse`). */
+export function sparseBelow(mode: TrainConfig['sparse'], batch: number): number {
+  return mode === 'off' ? 0 : mode === 'on' ? 1 : 1 - crossoverAt(batch);
 }
 
 /**
@@ -259,12 +273,13 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
 
   const mark = k.heapTop();
   try {
-    const net = new Network(k, model, B);
+    const below = hooks.onGradient ? 0 : sparseBelow(cfg.sparse, B);
+    const net = new Network(k, model, B, { sparseBelow: below });
     const evalB = Math.min(256, Math.max(data.test?.nSamples ?? 1, val?.nSamples ?? 1));
     let evalNetwork: Network | null = null;
     const evalNet = () => {
       if (evalNetwork) evalNetwork.uploadFromModel();
-      else evalNetwork = new Network(k, model, Math.max(1, evalB));
+      else evalNetwork = new Network(k, model, Math.max(1, evalB), { sparseBelow: below });
       return evalNetwork;
     };
     const order = Int32Array.from({ length: N }, (_, i) => i);
@@ -293,12 +308,7 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
         }
         lossSum += r.lossSum; correct += r.correct; batches++;
         net.backward(n);
-        for (let i = 0; i < model.layers.length; i++) {
-          const g = net.weightGrad(i);
-          let s = 0;
-          for (let j = 0; j < g.length; j++) s += g[j] * g[j];
-          gradNormSums[i] += Math.sqrt(s);
-        }
+        for (let i = 0; i < model.layers.length; i++) gradNormSums[i] += Math.sqrt(net.weightGradNormSq(i));
         if (hooks.onGradient) hooks.onGradient(model.layers.map((_, i) => net.weightView(i)), model.layers.map((_, i) => net.weightGrad(i)));
         net.step({ lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.alpha / n });
         step++;
