@@ -9,6 +9,7 @@ import { createReferenceKernels, type Kernels, loadKernelsSync, supportedFlavors
 import { cloneMLP, createMLP, type MLP } from '../src/nn/model.js';
 import { Network } from '../src/nn/network.js';
 import { evaluate, sparseBelow, train } from '../src/nn/train.js';
+import { networkBytes } from '../src/nn/budget.js';
 import { blobs } from './helpers/datasets.js';
 import { rng } from './helpers/rng.js';
 
@@ -128,5 +129,19 @@ describe('which layers train sparse', () => {
   it('refuses an unknown mode', async () => {
     const m = masked([4, 3], [0.5], 1);
     await expect(train(m, { train: blobs(3, 4, 3, 1) }, { sparse: 'yes' as 'on' })).rejects.toThrow(/sparse must be 'auto', 'on' or 'off'/);
+  });
+});
+
+describe('memory budget', () => {
+  it('networkBytes with sparseBelow covers a Network whose every layer trains sparse', () => {
+    const k = loadKernelsSync({ flavor: 'scalar' }), sizes = [7, 33, 5, 3];
+    const m = masked(sizes, [0.99, 0.99, 0.99], 4);
+    m.layers.forEach((l) => { l.mask![0] = 0; }); // at least one pruned weight each: all three go sparse
+    const top = k.heapTop();
+    const net = new Network(k, m, 17, { sparseBelow: 1 });
+    expect(net.sparseLayers).toBe(3);
+    const used = k.heapTop() - top;
+    expect(networkBytes({ sizes, batch: 17, sparseBelow: 1 })).toBeGreaterThanOrEqual(used);
+    k.reset(top);
   });
 });

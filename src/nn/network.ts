@@ -66,7 +66,7 @@ export class Network {
     this.nIn = model.layers[0].inFeatures;
     this.nOut = model.layers.at(-1)!.outFeatures;
     const sizes = [this.nIn, ...model.layers.map((l) => l.outFeatures)];
-    assertNetworkFits({ sizes, batch: maxBatch }, 'Network', WASM_MEMORY_LIMIT - WASM_PAGE - k.heapTop()); // the arena keeps the last page
+    assertNetworkFits({ sizes, batch: maxBatch, sparseBelow: this.sparseBelow }, 'Network', WASM_MEMORY_LIMIT - WASM_PAGE - k.heapTop()); // the arena keeps the last page
     this.layers = model.layers.map((l, i) => {
       if (i > 0 && l.inFeatures !== model.layers[i - 1].outFeatures) {
         throw new RangeError(`Network: layer ${i} takes ${l.inFeatures} inputs but layer ${i - 1} gives ${model.layers[i - 1].outFeatures}`);
@@ -88,6 +88,7 @@ export class Network {
     this.acts = widths.map((w) => allocF32(k, w * maxBatch));
     this.dZ = model.layers.map((l) => allocF32(k, l.outFeatures * maxBatch));
     this.dA = allocF32(k, Math.max(...widths) * maxBatch);
+    this.staging = { rows: allocF32(k, maxBatch * this.nIn), zero: allocF32(k, this.nIn), one: allocF32(k, this.nIn, new Float32Array(this.nIn).fill(1)) };
     this.uploadFromModel();
   }
 
@@ -156,12 +157,16 @@ export class Network {
   setInput(features: Float32Array, nFeatures: number, rows: ArrayLike<number>, B: number): void {
     if (nFeatures !== this.nIn) throw new RangeError(`Network: the data has ${nFeatures} features, the model expects ${this.nIn}`);
     if (B > this.maxBatch) throw new RangeError(`Network: batch ${B} exceeds the allocated ${this.maxBatch}`);
-    const x = viewF32(this.k, this.acts[0]);
-    for (let j = 0; j < B; j++) {
-      const base = rows[j] * nFeatures;
-      for (let c = 0; c < nFeatures; c++) x[c * B + j] = features[base + c];
-    }
+    // Rows copied as they are (one memcpy each), transposed by the layout kernel with mean 0, scale 1
+    // (x − 0)·1 = x exactly): a JavaScript transpose cost as much as a 98%-sparse training step.
+    const staging = this.staging;
+    const x = viewF32(this.k, staging.rows);
+    for (let j = 0; j < B; j++) x.set(features.subarray(rows[j] * nFeatures, (rows[j] + 1) * nFeatures), j * nFeatures);
+    this.k.f32_standardize_transpose(staging.rows.ptr, this.acts[0].ptr, staging.zero.ptr, staging.one.ptr, B, nFeatures);
   }
+
+  /** Row-major input samples, and the mean 0 / scale 1 the layout kernel takes. */
+  private readonly staging: { rows: F32Buf; zero: F32Buf; one: F32Buf };
 
   /** Forward pass over a batch already set with `setInput`; returns a view of the logits [nOut × B]. */
   forward(B: number): Float32Array {
