@@ -10,6 +10,7 @@ import { cloneMLP, createMLP, type MLP } from '../src/nn/model.js';
 import { Network } from '../src/nn/network.js';
 import { evaluate, sparseBelow, train } from '../src/nn/train.js';
 import { networkBytes } from '../src/nn/budget.js';
+import { MovementTracker, observeAt } from '../src/nn/history.js';
 import { blobs } from './helpers/datasets.js';
 import { rng } from './helpers/rng.js';
 
@@ -143,5 +144,25 @@ describe('memory budget', () => {
     const used = k.heapTop() - top;
     expect(networkBytes({ sizes, batch: 17, sparseBelow: 1 })).toBeGreaterThanOrEqual(used);
     k.reset(top);
+  });
+});
+
+describe('movement scores while fine-tuning sparse', () => {
+  it('onGradientAt on the sparse path gives the movement scores onGradient gives on masked dense', async () => {
+    const ds = blobs(30, 20, 3, 2, 1.5);
+    const base = masked([20, 30, 3], [0.2, 0.6], 8);
+    const scores = async (sparse: boolean) => {
+      const m = cloneMLP(base), t = new MovementTracker(m);
+      let calls = 0;
+      await train(m, { train: ds }, { epochs: 2, batchSize: 8, lr: 0.05, seed: 4, sparse: sparse ? 'on' : 'off' }, {
+        onGradient: (w, g) => { t.observe(w, g); calls++; },
+        ...(sparse ? { onGradientAt: (layers: Parameters<typeof observeAt>[1]) => { expect(layers[0].positions).not.toBeNull(); observeAt(t, layers); calls++; } } : {}),
+      });
+      expect(calls).toBe(2 * Math.ceil(ds.nSamples / 8));
+      return t.scores;
+    };
+    const dense = await scores(false), sparse = await scores(true);
+    dense.forEach((S, l) => S.forEach((v, j) => expect(Math.abs(sparse[l][j] - v)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(v)))));
+    expect(dense[0].some((v) => v !== 0)).toBe(true);
   });
 });

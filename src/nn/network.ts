@@ -244,6 +244,13 @@ export class Network {
     return s;
   }
 
+  /** Layer i's weights and gradient now: every weight, or a sparse layer's trainable ones with their dense positions (views). */
+  gradientAt(i: number): { positions: Int32Array | null; weights: Float32Array; grads: Float32Array } {
+    const L = this.layers[i], S = L.sparse;
+    if (S) return { positions: S.pos, weights: viewF32(this.k, S.data), grads: viewF32(this.k, S.grad) };
+    return { positions: null, weights: viewF32(this.k, L.W), grads: viewF32(this.k, L.dW) };
+  }
+
   /** The weights of layer i as the device holds them now (a fresh view; it dies when memory grows). */
   weightView(i: number): Float32Array {
     const L = this.layers[i];

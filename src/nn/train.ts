@@ -44,7 +44,7 @@ export interface TrainConfig {
    * Masked layers on the sparse kernels (src/nn/sparse-layer.ts): 'auto' (default) when the
    * layer's sparsity reaches the measured dense/CSR crossover at this batch size (src/kernels/crossover.ts),
    * 'on' for every masked layer with a pruned weight, 'off' never. Same results as masked dense
-   * training up to float rounding; an `onGradient` hook (dense gradients) keeps every layer dense.
+   * training up to float rounding; an `onGradient` hook (dense gradients) without `onGradientAt` keeps every layer dense.
    */
   sparse?: 'auto' | 'on' | 'off';
 }
@@ -86,12 +86,25 @@ export interface TrainHooks {
    * only). For movement scores (Sanh et al. 2020): src/nn/history.ts.
    */
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
+  /**
+   * As `onGradient`, without making layers trained sparse dense: each layer's w_t and ∂L/∂W at
+   * every weight (`positions` null) or, for a sparse layer, at its trainable weights only (entry q
+   * at dense index positions[q]). Given this, `onGradient` is not called and layers may train sparse.
+   */
+  onGradientAt?: (layers: LayerGradient[]) => void;
   /** Called after each epoch with its record; the model's arrays are synced. */
   onEpoch?: (rec: EpochRecord, model: MLP) => void;
   /** Kernel backend (default: the best wasm build). */
   kernels?: Kernels;
   /** Stops training (rejecting with the signal's reason) at the next batch once aborted. */
   signal?: AbortSignal;
+}
+
+/** One layer's weights and gradient at a step: all of them, or a sparse layer's trainable ones. */
+export interface LayerGradient {
+  positions: Int32Array | null;
+  weights: Float32Array;
+  grads: Float32Array;
 }
 
 /** Training diverged (NaN or Inf loss). */
@@ -273,7 +286,7 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
 
   const mark = k.heapTop();
   try {
-    const below = hooks.onGradient ? 0 : sparseBelow(cfg.sparse, B);
+    const below = hooks.onGradient && !hooks.onGradientAt ? 0 : sparseBelow(cfg.sparse, B);
     const net = new Network(k, model, B, { sparseBelow: below });
     const evalB = Math.min(256, Math.max(data.test?.nSamples ?? 1, val?.nSamples ?? 1));
     let evalNetwork: Network | null = null;
@@ -309,7 +322,8 @@ export async function train(model: MLP, data: Pick<SplitDataset, 'train'> & Part
         lossSum += r.lossSum; correct += r.correct; batches++;
         net.backward(n);
         for (let i = 0; i < model.layers.length; i++) gradNormSums[i] += Math.sqrt(net.weightGradNormSq(i));
-        if (hooks.onGradient) hooks.onGradient(model.layers.map((_, i) => net.weightView(i)), model.layers.map((_, i) => net.weightGrad(i)));
+        if (hooks.onGradientAt) hooks.onGradientAt(model.layers.map((_, i) => net.gradientAt(i)));
+        else if (hooks.onGradient) hooks.onGradient(model.layers.map((_, i) => net.weightView(i)), model.layers.map((_, i) => net.weightGrad(i)));
         net.step({ lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.alpha / n });
         step++;
         if (hooks.onStep && step % hooks.onStep.every === 0) {
