@@ -5,7 +5,8 @@
 export { loadData, describeDataset, DataError } from './data/index.js';
 export type { Dataset, SplitDataset } from './data/types.js';
 export { createMLP, cloneMLP, layerSizes, sparsityOf, type MLP, type Layer, type Preprocessing, type InitOptions, type FromDataOptions } from './nn/model.js';
-export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord, type GradientEstimate } from './nn/train.js';
+export { train, evaluate, predictLabels, computeGradients, DivergenceError, DEFAULT_TRAIN, type TrainConfig, type TrainResult, type EpochRecord, type GradientEstimate, type LayerGradient } from './nn/train.js';
+export { trainSparse, layerDensities, type DstOptions, type DstResult, type DstMethod, type DensityDistribution } from './nn/dst.js';
 export { encodeMLP, decodeMLP } from './nn/io.js';
 export { HistoryRecorder, MovementTracker, RangeTracker, type TrainingHistory, type ParamSnapshot } from './nn/history.js';
 import { loadModel as loadMLPFile, saveModel as saveMLPFile } from './nn/io.js';
