@@ -37,7 +37,11 @@ for (let r = 0; r < rounds; r++) {
       report.points.map((p) => `${(p.targetSparsity * 100).toFixed(0)}%: ${(p.accuracy * 100).toFixed(2)}% in ${p.pruneSeconds.toFixed(1)} s`).join(', '));
   }
 }
-const med = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+const med = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+console.log(`end to end per round (dense / sparse): ${totals.off.map((d, i) => (d / totals.auto[i]).toFixed(2)).join(', ')}`);
 const stepMed = (mode: string, i: number) => med(steps[mode].map((s) => s[i]));
 console.log(`end to end: dense fine-tuning ${med(totals.off).toFixed(1)} s, sparse ${med(totals.auto).toFixed(1)} s: ${(med(totals.off) / med(totals.auto)).toFixed(2)}× faster`);
 console.log(`prune + fine-tune per step (sparse / dense): ${demo.sparsities.map((s, i) => `${s * 100}%: ${(stepMed('auto', i) / stepMed('off', i)).toFixed(2)}`).join(', ')}`);
