@@ -42,7 +42,7 @@ export interface TrainConfig {
   powerT?: number;
   /**
    * Masked layers on the sparse kernels (src/nn/sparse-layer.ts): 'auto' (default) when the
-   * layer's sparsity reaches the measured dense/CSR crossover at this batch size (src/kernels/crossover.ts),
+   * layer's sparsity is above the measured dense/CSR crossover at this batch size (src/kernels/crossover.ts),
    * 'on' for every masked layer with a pruned weight, 'off' never. Same results as masked dense
    * training up to float rounding; an `onGradient` hook (dense gradients) without `onGradientAt` keeps every layer dense.
    */
