@@ -71,9 +71,19 @@ export function initSparseMasks(model: MLP, densities: number[], rng: Rng): void
   });
 }
 
-/** Indices of the k largest scores among `candidates` (ties: lower index first). */
+/**
+ * The k candidates with the largest scores (ties: lower index first), in candidate order: the k-th
+ * largest score from a native typed-array sort, then one pass (a comparator sort of 200,000
+ * candidates cost RigL more than its training steps).
+ */
 function topK(candidates: number[], score: (j: number) => number, k: number): number[] {
-  return candidates.sort((a, b) => score(b) - score(a) || a - b).slice(0, k);
+  if (k <= 0) return [];
+  const s = Float64Array.from(candidates, score);
+  const t = s.slice().sort()[s.length - k];
+  const out: number[] = [];
+  for (let i = 0; i < s.length && out.length < k; i++) if (s[i] > t) out.push(candidates[i]);
+  for (let i = 0; i < s.length && out.length < k; i++) if (s[i] === t) out.push(candidates[i]);
+  return out;
 }
 
 /** One drop/regrow update of every layer; returns the number of weights moved. */
