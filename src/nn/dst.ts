@@ -17,7 +17,8 @@ import type { Dataset, SplitDataset } from '../data/types.js';
 import type { Kernels } from '../kernels/types.js';
 import { Rng } from '../util/rng.js';
 import type { MLP } from './model.js';
-import { computeGradients, DEFAULT_TRAIN, defaultKernels, train, type TrainConfig, type TrainHooks, type TrainResult } from './train.js';
+import { Network } from './network.js';
+import { DEFAULT_TRAIN, defaultKernels, train, type TrainConfig, type TrainHooks, type TrainResult } from './train.js';
 
 export type DstMethod = 'set' | 'rigl';
 export type DensityDistribution = 'uniform' | 'erk';
@@ -127,10 +128,22 @@ export async function trainSparse(model: MLP, data: Pick<SplitDataset, 'train'> 
     const g = gradientAt(step)[layer];
     return topK(inactive, (j) => Math.abs(g[j]), count);
   };
+  // RigL's dense gradient: one random mini-batch through a dense network built at the first update
+  // (inside train's kernel arena, released with it) and re-uploaded at each one.
   let cached: { step: number; grads: Float32Array[] } | null = null;
-  let current: MLP = model;
+  let dense: Network | null = null;
+  const rows = new Int32Array(B);
   const gradientAt = (step: number): Float32Array[] => {
-    if (cached?.step !== step) cached = { step, grads: computeGradients(current, train0, { batches: 1, batchSize: B, seed: cfg.seed + step, kernels: k }).grads };
+    if (cached?.step === step) return cached.grads;
+    dense ??= new Network(k, model, B);
+    dense.uploadFromModel();
+    const pick = new Rng(cfg.seed + step);
+    for (let j = 0; j < B; j++) rows[j] = pick.int(train0.nSamples);
+    dense.setInput(train0.features, train0.nFeatures, rows, B);
+    dense.forward(B);
+    dense.lossAndGrad(train0.labels, rows, B, true);
+    dense.backward(B);
+    cached = { step, grads: model.layers.map((_, i) => dense!.weightGrad(i).slice()) };
     return cached.grads;
   };
   const result = await train(model, data, { ...config, validationFraction: 0, earlyStopping: false }, {
@@ -139,7 +152,6 @@ export async function trainSparse(model: MLP, data: Pick<SplitDataset, 'train'> 
       every: deltaT,
       fn: (step, m) => {
         if (step >= tEnd) return;
-        current = m;
         if (o.method === 'rigl') gradientAt(step); // the dense gradient at w_t, before any weight moves
         const fraction = (alpha / 2) * (1 + Math.cos((Math.PI * step) / tEnd));
         updates.push({ step, fraction, moved: updateMasks(m, fraction, grow(step)) });
