@@ -16,7 +16,9 @@ export {
   type TrainResult,
   type EpochRecord,
   type GradientEstimate,
+  type LayerGradient,
 } from './nn/train.js';
+export { trainSparse, layerDensities, type DstOptions, type DstResult, type DstMethod, type DensityDistribution } from './nn/dst.js';
 export { encodeMLP, decodeMLP } from './nn/io.js';
 export { HistoryRecorder, MovementTracker, RangeTracker, type TrainingHistory, type ParamSnapshot } from './nn/history.js';
 import { loadModel as loadMLPFile, saveModel as saveMLPFile } from './nn/io.js';

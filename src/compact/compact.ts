@@ -9,6 +9,7 @@
  * and faster for some served batch size; name only `batchSizes: [1]` to optimise for batch 1
  * alone. `crossover` overrides the threshold; `layout` forces one layout.
  */
+import { crossoverAt, DEFAULT_CROSSOVER } from '../kernels/crossover.js';
 import type { MLP } from '../nn/model.js';
 import { csrBytes, denseToCsr, type IndexType, narrowestIndex } from '../sparse/csr.js';
 import { encodeF16 } from '../sparse/f16.js';
@@ -19,14 +20,7 @@ import { removeDeadNeurons } from './adjust.js';
 import { kmeansQuantize } from './kmeans.js';
 import { chooseStorage, type EntropyOption, type IndexOption } from './storage.js';
 
-/**
- * Crossover sparsity (dense → CSR faster) per batch size, as measured by `prunekit bench` on this kind
- * of machine (BENCHMARKS.md: CSR first beats dense at 80% for batch 1 and at 50% for batch 64).
- */
-export const DEFAULT_CROSSOVER: ReadonlyArray<readonly [batch: number, sparsity: number]> = [
-  [1, 0.8],
-  [64, 0.5],
-];
+export { DEFAULT_CROSSOVER, crossoverAt };
 
 /** Approximate header bytes of a CSR layer's two extra tensor entries (name, dtype, shape, offsets, padding). */
 const CSR_HEADER_BYTES = 160;
@@ -81,17 +75,6 @@ export interface CompactReport {
   crossover: number;
   layers: CompactLayerReport[];
   info: ModelInfo;
-}
-
-/** Crossover sparsity for one batch size: linear in log2(batch) between table points, clamped. */
-export function crossoverAt(batch: number, table: ReadonlyArray<readonly [number, number]> = DEFAULT_CROSSOVER): number {
-  if (batch <= table[0][0]) return table[0][1];
-  for (let i = 1; i < table.length; i++) {
-    const [b0, s0] = table[i - 1],
-      [b1, s1] = table[i];
-    if (batch <= b1) return s0 + ((s1 - s0) * (Math.log2(batch) - Math.log2(b0))) / (Math.log2(b1) - Math.log2(b0));
-  }
-  return table[table.length - 1][1];
 }
 
 function encodeValues(v: Float32Array, opts: CompactOptions, denseWithZeros: boolean): StoredValues {

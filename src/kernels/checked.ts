@@ -132,3 +132,49 @@ export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf,
     else k.f32_spmm_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act);
   }
 }
+
+/** A CSR layer on the device (the `uploadCsr` result). */
+export type CsrOnDevice = Extract<LayerOnDevice, { format: 'csr' }>;
+
+function checkGradBufs(what: string, L: CsrOnDevice, bufs: [name: string, buf: F32Buf, need: number][], batch: number): void {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`${what}: batch must be a positive integer, got ${batch}`);
+  for (const [name, buf, need] of bufs) {
+    if (buf.length < need)
+      throw new RangeError(`${what}: ${name} holds ${buf.length} values, the ${L.rows}×${L.cols} layer (${L.nnz} nonzeros) at batch ${batch} needs ${need}`);
+  }
+}
+
+/**
+ * Weight gradient of a CSR layer at its nonzeros only: dW[k] = Σ_b dY[r][b]·X[c_k][b] for each
+ * nonzero k = (r, c_k), aligned with `L.data`, and db[r] = Σ_b dY[r][b]. dY is rows×batch, X cols×batch.
+ */
+export function csrWeightGrad(k: Kernels, L: CsrOnDevice, dY: F32Buf, X: F32Buf, dW: F32Buf, db: F32Buf, batch: number): void {
+  checkGradBufs(
+    'csrWeightGrad',
+    L,
+    [
+      ['dY', dY, L.rows * batch],
+      ['X', X, L.cols * batch],
+      ['dW', dW, L.nnz],
+      ['db', db, L.rows],
+    ],
+    batch,
+  );
+  const kernel = L.index === 'u16' ? k.f32_csr_weight_grad_u16 : k.f32_csr_weight_grad_u32;
+  kernel(L.indices, L.indptr, dY.ptr, X.ptr, dW.ptr, db.ptr, L.rows, batch);
+}
+
+/** Input gradient of a CSR layer: dX[cols×batch] = Wᵀ·dY[rows×batch], by scatter over the nonzeros. */
+export function csrInputGrad(k: Kernels, L: CsrOnDevice, dY: F32Buf, dX: F32Buf, batch: number): void {
+  checkGradBufs(
+    'csrInputGrad',
+    L,
+    [
+      ['dY', dY, L.rows * batch],
+      ['dX', dX, L.cols * batch],
+    ],
+    batch,
+  );
+  const kernel = L.index === 'u16' ? k.f32_csr_input_grad_u16 : k.f32_csr_input_grad_u32;
+  kernel(L.data.ptr, L.indices, L.indptr, dY.ptr, dX.ptr, L.rows, L.cols, batch);
+}

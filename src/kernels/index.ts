@@ -6,3 +6,4 @@ export { activate } from './activation.js';
 export { createKernelLoader, KernelLoadError, type KernelLoader, type LoadOptions, type WasmFlavor, type WasmSource } from './instantiate.js';
 export { loadKernels, loadKernelsSync, supportedFlavors, wasmBytes } from './load.js';
 export * from './checked.js';
+export { DEFAULT_CROSSOVER, crossoverAt } from './crossover.js';

@@ -36,6 +36,36 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     return (k) => v[f(indices) + k];
   };
 
+  /** dW[k] = Σ_b dY[r][b]·X[c_k][b] over the nonzeros k = (r, c_k);  db[r] = Σ_b dY[r][b]. */
+  function csrWeightGrad(indices: IndexReader, indptr: Ptr, dY: Ptr, X: Ptr, dW: Ptr, db: Ptr, out: number, batch: number) {
+    const m = f32(),
+      ip = u32();
+    for (let r = 0; r < out; r++) {
+      let sb = 0;
+      for (let j = 0; j < batch; j++) sb += m[f(dY) + r * batch + j];
+      m[f(db) + r] = sb;
+      for (let k = ip[f(indptr) + r]; k < ip[f(indptr) + r + 1]; k++) {
+        let s = 0;
+        for (let j = 0; j < batch; j++) s += m[f(dY) + r * batch + j] * m[f(X) + indices(k) * batch + j];
+        m[f(dW) + k] = s;
+      }
+    }
+  }
+  /** dX[c][b] = Σ_{nonzeros (r, c)} W[r][c]·dY[r][b], summed in f64 per output element. */
+  function csrInputGrad(data: Ptr, indices: IndexReader, indptr: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number) {
+    const m = f32(),
+      ip = u32();
+    const acc = new Float64Array(inn * batch);
+    for (let r = 0; r < out; r++) {
+      for (let k = ip[f(indptr) + r]; k < ip[f(indptr) + r + 1]; k++) {
+        const w = m[f(data) + k],
+          c = indices(k);
+        for (let j = 0; j < batch; j++) acc[c * batch + j] += w * m[f(dY) + r * batch + j];
+      }
+    }
+    m.set(acc, f(dX));
+  }
+
   const k: Kernels = {
     flavor: 'reference',
     memory,
@@ -97,6 +127,15 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
         m[f(w) + i] = keep ? m[f(w) + i] - lr * step : 0;
         m[f(v) + i] = keep ? vi : 0;
       }
+    },
+    f32_csr_weight_grad_u16: (indices, indptr, dY, X, dW, db, out, batch) => csrWeightGrad(idx16(indices), indptr, dY, X, dW, db, out, batch),
+    f32_csr_weight_grad_u32: (indices, indptr, dY, X, dW, db, out, batch) => csrWeightGrad(idx32(indices), indptr, dY, X, dW, db, out, batch),
+    f32_csr_input_grad_u16: (data, indices, indptr, dY, dX, out, inn, batch) => csrInputGrad(data, idx16(indices), indptr, dY, dX, out, inn, batch),
+    f32_csr_input_grad_u32: (data, indices, indptr, dY, dX, out, inn, batch) => csrInputGrad(data, idx32(indices), indptr, dY, dX, out, inn, batch),
+    f32_gather_u32(src, perm, dst, n) {
+      const m = f32(),
+        p = u32();
+      for (let i = 0; i < n; i++) m[f(dst) + i] = m[f(src) + p[f(perm) + i]];
     },
     probe_read_bw(p, bytes, reps) {
       const m = f32();

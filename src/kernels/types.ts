@@ -60,6 +60,19 @@ export interface Kernels {
    */
   f32_sgd_masked(w: Ptr, v: Ptr, g: Ptr, mask: Ptr, n: number, lr: number, momentum: number, wd: number, nesterov: number): void;
 
+  // ---- sparse training (W in CSR: data f32[nnz], indices u16/u32[nnz], indptr u32[out+1]) ----------
+  /** dW[k] = Σ_b dY[r][b]·X[indices[k]][b] for each nonzero k of row r (nnz values, aligned with the CSR data);
+   *  db[r] = Σ_b dY[r][b]. A sampled dense–dense product: the weight gradient only where W has nonzeros. */
+  f32_csr_weight_grad_u16(indices: Ptr, indptr: Ptr, dY: Ptr, X: Ptr, dW: Ptr, db: Ptr, out: number, batch: number): void;
+  /** As `f32_csr_weight_grad_u16` with u32 column indices. */
+  f32_csr_weight_grad_u32(indices: Ptr, indptr: Ptr, dY: Ptr, X: Ptr, dW: Ptr, db: Ptr, out: number, batch: number): void;
+  /** dX[in×batch] = Wᵀ·dY[out×batch] by scatter over the nonzeros of W (CSR, u16 indices). Overwrites dX. */
+  f32_csr_input_grad_u16(data: Ptr, indices: Ptr, indptr: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number): void;
+  /** As `f32_csr_input_grad_u16` with u32 column indices. */
+  f32_csr_input_grad_u32(data: Ptr, indices: Ptr, indptr: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number): void;
+  /** dst[k] = src[perm[k]] for k < n (perm u32): refreshes a transposed CSR copy's values after a step. */
+  f32_gather_u32(src: Ptr, perm: Ptr, dst: Ptr, n: number): void;
+
   // ---- machine-limit probes (src/report/machine.ts) -------------------------------------------
   /** Σ over `reps` passes of the f32 values in [p, p + bytes); bytes a multiple of 128. Times read bandwidth. */
   probe_read_bw(p: Ptr, bytes: number, reps: number): number;

@@ -5,7 +5,9 @@
  *
  * A Network (src/nn/network.ts) holds per weight W, ∂L/∂W and the momentum v (f32 each) plus, on
  * pruned layers, an f32 mask; per bias b, ∂L/∂b, v; per sample of a batch every layer's
- * activations and ∂L/∂Z, and one scratch row as wide as the widest layer.
+ * activations and ∂L/∂Z, one scratch row as wide as the widest layer and the row-major input
+ * staging. A layer trained sparse (src/nn/sparse-layer.ts) adds per nonzero its value, gradient,
+ * momentum, transposed value and permutation entry (f32/u32) and two indices (≤ u32 each).
  */
 import { HEAP_BASE } from '../kernels/arena.js';
 
@@ -21,10 +23,15 @@ export interface NetworkShape {
   batch: number;
   /** Count an f32 mask for every layer (pruned models, or pruning during training). Default true. */
   masks?: boolean;
+  /** Layers below this density may train sparse (NetworkOptions.sparseBelow): count their storage. Default 0. */
+  sparseBelow?: number;
 }
 
+/** Bytes per nonzero of a layer trained sparse: data, grad, mom, dataT, perm (4 each), indices and transposed indices (≤ 4 each). */
+const SPARSE_BYTES_PER_NONZERO = 28;
+
 /** Bytes of wasm memory a Network with this shape allocates. */
-export function networkBytes({ sizes, batch, masks = true }: NetworkShape): number {
+export function networkBytes({ sizes, batch, masks = true, sparseBelow = 0 }: NetworkShape): number {
   let weights = 0,
     biases = 0,
     buffers = 0;
@@ -35,8 +42,11 @@ export function networkBytes({ sizes, batch, masks = true }: NetworkShape): numb
   }
   const widths = sizes.reduce((a, b) => a + b, 0);
   const activations = widths + (widths - sizes[0]) + Math.max(...sizes); // acts, ∂L/∂Z, scratch
-  buffers += 2 * sizes.length;
-  return 4 * (weights * (masks ? 4 : 3) + biases * 3 + activations * batch) + ALIGN * buffers;
+  buffers += 2 * sizes.length + 3;
+  const staging = sizes[0] * (batch + 2); // input rows, and the layout kernel's mean 0 / scale 1
+  const sparse =
+    sparseBelow > 0 ? SPARSE_BYTES_PER_NONZERO * Math.ceil(Math.min(1, sparseBelow) * weights) + 4 * (biases + sizes.length) + ALIGN * 12 * sizes.length : 0;
+  return 4 * (weights * (masks ? 4 : 3) + biases * 3 + activations * batch + staging) + sparse + ALIGN * buffers;
 }
 
 export function weightCount(sizes: number[]): number {

@@ -155,6 +155,20 @@ export class MovementTracker {
   }
 }
 
+/** `observe` for layers given at their trainable weights only (train's onGradientAt): S[p_q] −= w_q·g_q. */
+export function observeAt(t: MovementTracker, layers: { positions: Int32Array | null; weights: Float32Array; grads: Float32Array }[]): void {
+  if (layers.length !== t.scores.length) throw new RangeError(`MovementTracker.observeAt: ${layers.length} layers for ${t.scores.length}`);
+  layers.forEach(({ positions, weights: w, grads: g }, l) => {
+    const S = t.scores[l];
+    if (!positions) {
+      subtractProduct(S, w, g);
+      return;
+    }
+    for (let q = 0; q < positions.length; q++) S[positions[q]] -= w[q] * g[q];
+  });
+  t.steps++;
+}
+
 /** S ← S − w ⊙ g, element by element (its own small function so the engine compiles one tight loop). */
 function subtractProduct(S: Float32Array, w: ArrayLike<number>, g: ArrayLike<number>): void {
   const n = S.length;

@@ -14,6 +14,7 @@ import { Act, type Kernels } from '../kernels/types.js';
 import { allocF32, viewF32, writeF32, type F32Buf } from '../kernels/checked.js';
 import type { MLP } from './model.js';
 import { assertNetworkFits, WASM_MEMORY_LIMIT, WASM_PAGE } from './budget.js';
+import { SparseLayer } from './sparse-layer.js';
 
 interface LayerBufs {
   out: number;
@@ -27,6 +28,18 @@ interface LayerBufs {
   vb: F32Buf;
   /** f32 0/1 mask, or null while the layer has none. */
   mask: F32Buf | null;
+  /** Set while the layer trains sparse: its weights, gradient and momentum live here, not in W, dW, vW. */
+  sparse: SparseLayer | null;
+  /** Kept across switches so its buffers are reused. */
+  sparseStore: SparseLayer | null;
+}
+
+export interface NetworkOptions {
+  /**
+   * A masked layer whose density (trainable weights / all) is below this trains on the CSR
+   * kernels (sparse-layer.ts), the others dense with the mask. 0 (default): every layer dense.
+   */
+  sparseBelow?: number;
 }
 
 export interface SgdParams {
@@ -48,16 +61,20 @@ export class Network {
   readonly nIn: number;
   readonly nOut: number;
 
+  readonly sparseBelow: number;
+
   constructor(
     readonly k: Kernels,
     readonly model: MLP,
     readonly maxBatch: number,
+    opts: NetworkOptions = {},
   ) {
+    this.sparseBelow = opts.sparseBelow ?? 0;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`Network: batch size must be a positive integer, got ${maxBatch}`);
     this.nIn = model.layers[0].inFeatures;
     this.nOut = model.layers.at(-1)!.outFeatures;
     const sizes = [this.nIn, ...model.layers.map((l) => l.outFeatures)];
-    assertNetworkFits({ sizes, batch: maxBatch }, 'Network', WASM_MEMORY_LIMIT - WASM_PAGE - k.heapTop()); // the arena keeps the last page
+    assertNetworkFits({ sizes, batch: maxBatch, sparseBelow: this.sparseBelow }, 'Network', WASM_MEMORY_LIMIT - WASM_PAGE - k.heapTop()); // the arena keeps the last page
     this.layers = model.layers.map((l, i) => {
       if (i > 0 && l.inFeatures !== model.layers[i - 1].outFeatures) {
         throw new RangeError(`Network: layer ${i} takes ${l.inFeatures} inputs but layer ${i - 1} gives ${model.layers[i - 1].outFeatures}`);
@@ -77,12 +94,15 @@ export class Network {
         vW: allocF32(k, n),
         vb: allocF32(k, l.outFeatures),
         mask: l.mask ? allocF32(k, n) : null,
+        sparse: null,
+        sparseStore: null,
       };
     });
     const widths = [this.nIn, ...model.layers.map((l) => l.outFeatures)];
     this.acts = widths.map((w) => allocF32(k, w * maxBatch));
     this.dZ = model.layers.map((l) => allocF32(k, l.outFeatures * maxBatch));
     this.dA = allocF32(k, Math.max(...widths) * maxBatch);
+    this.staging = { rows: allocF32(k, maxBatch * this.nIn), zero: allocF32(k, this.nIn), one: allocF32(k, this.nIn, new Float32Array(this.nIn).fill(1)) };
     this.uploadFromModel();
   }
 
@@ -93,6 +113,7 @@ export class Network {
   uploadFromModel(): void {
     this.model.layers.forEach((l, i) => {
       const L = this.layers[i];
+      if (this.uploadSparse(l.mask, l.weight, l.bias, L)) return;
       if (l.mask && !L.mask) L.mask = allocF32(this.k, l.weight.length); // pruned during training (gradual schedule)
       if (!l.mask) L.mask = null;
       writeF32(this.k, L.W, l.weight);
@@ -112,11 +133,39 @@ export class Network {
     });
   }
 
+  /**
+   * Puts a masked layer below the density threshold on the sparse path (true), or moves a layer
+   * that was sparse back to the dense buffers (false; the dense upload follows). Momentum moves with it.
+   */
+  private uploadSparse(mask: ArrayLike<number> | undefined | null, weight: Float32Array, bias: Float32Array, L: LayerBufs): boolean {
+    const n = L.out * L.inn;
+    let ones = 0;
+    if (mask) for (let j = 0; j < n; j++) if (mask[j] !== 0) ones++;
+    if (mask && ones < this.sparseBelow * n) {
+      const S = (L.sparseStore ??= new SparseLayer(this.k, L.out, L.inn));
+      const wasSparse = L.sparse !== null;
+      S.load(mask, weight, () => (wasSparse ? S.scatter(S.mom, new Float32Array(n)) : viewF32(this.k, L.vW).slice()));
+      L.sparse = S;
+      writeF32(this.k, L.b, bias);
+      return true;
+    }
+    if (L.sparse) L.sparse.scatter(L.sparse.mom, viewF32(this.k, L.vW));
+    L.sparse = null;
+    return false;
+  }
+
+  /** How many layers train on the sparse path now. */
+  get sparseLayers(): number {
+    return this.layers.filter((L) => L.sparse).length;
+  }
+
   /** Copies weights and biases back into the model's arrays. */
   syncToModel(): void {
     this.model.layers.forEach((l, i) => {
-      l.weight.set(viewF32(this.k, this.layers[i].W));
-      l.bias.set(viewF32(this.k, this.layers[i].b));
+      const L = this.layers[i];
+      if (L.sparse) L.sparse.scatter(L.sparse.data, l.weight);
+      else l.weight.set(viewF32(this.k, L.W));
+      l.bias.set(viewF32(this.k, L.b));
     });
   }
 
@@ -127,12 +176,16 @@ export class Network {
   setInput(features: Float32Array, nFeatures: number, rows: ArrayLike<number>, B: number): void {
     if (nFeatures !== this.nIn) throw new RangeError(`Network: the data has ${nFeatures} features, the model expects ${this.nIn}`);
     if (B > this.maxBatch) throw new RangeError(`Network: batch ${B} exceeds the allocated ${this.maxBatch}`);
-    const x = viewF32(this.k, this.acts[0]);
-    for (let j = 0; j < B; j++) {
-      const base = rows[j] * nFeatures;
-      for (let c = 0; c < nFeatures; c++) x[c * B + j] = features[base + c];
-    }
+    // Rows copied as they are (one memcpy each), transposed by the layout kernel with mean 0, scale 1
+    // (x − 0)·1 = x exactly): a JavaScript transpose cost as much as a 98%-sparse training step.
+    const staging = this.staging;
+    const x = viewF32(this.k, staging.rows);
+    for (let j = 0; j < B; j++) x.set(features.subarray(rows[j] * nFeatures, (rows[j] + 1) * nFeatures), j * nFeatures);
+    this.k.f32_standardize_transpose(staging.rows.ptr, this.acts[0].ptr, staging.zero.ptr, staging.one.ptr, B, nFeatures);
   }
+
+  /** Row-major input samples, and the mean 0 / scale 1 the layout kernel takes. */
+  private readonly staging: { rows: F32Buf; zero: F32Buf; one: F32Buf };
 
   /** Forward pass over a batch already set with `setInput`; returns a view of the logits [nOut × B]. */
   forward(B: number): Float32Array {
@@ -141,7 +194,8 @@ export class Network {
       const L = this.layers[i],
         X = this.acts[i].ptr,
         Y = this.acts[i + 1].ptr;
-      if (B === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, L.act as 0);
+      if (L.sparse) L.sparse.forward(L.b, X, Y, B, L.act);
+      else if (B === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, L.act as 0);
       else k.f32_gemm(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, B, L.act as 0);
     }
     return new Float32Array(k.memory.buffer, this.acts.at(-1)!.ptr, this.nOut * B);
@@ -182,10 +236,13 @@ export class Network {
   backward(B: number): void {
     const k = this.k;
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      const L = this.layers[i];
-      k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, L.dW.ptr, L.db.ptr, L.out, L.inn, B);
+      const L = this.layers[i],
+        S = L.sparse;
+      if (S) S.weightGrad(this.dZ[i].ptr, this.acts[i].ptr, L.db, B);
+      else k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, L.dW.ptr, L.db.ptr, L.out, L.inn, B);
       if (i > 0) {
-        k.f32_gemm_tn(L.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
+        if (S) S.inputGrad(this.dZ[i].ptr, this.dA.ptr, B);
+        else k.f32_gemm_tn(L.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
         k.f32_act_backward(this.dA.ptr, this.acts[i].ptr, this.dZ[i - 1].ptr, L.inn * B, this.layers[i - 1].act as 0);
       }
     }
@@ -195,19 +252,40 @@ export class Network {
   step(p: SgdParams): void {
     const nest = p.nesterov ? 1 : 0;
     for (const L of this.layers) {
-      this.k.f32_sgd_masked(L.W.ptr, L.vW.ptr, L.dW.ptr, L.mask?.ptr ?? 0, L.out * L.inn, p.lr, p.momentum, p.weightDecay, nest);
+      if (L.sparse) L.sparse.step(p.lr, p.momentum, p.weightDecay, nest);
+      else this.k.f32_sgd_masked(L.W.ptr, L.vW.ptr, L.dW.ptr, L.mask?.ptr ?? 0, L.out * L.inn, p.lr, p.momentum, p.weightDecay, nest);
       this.k.f32_sgd_masked(L.b.ptr, L.vb.ptr, L.db.ptr, 0, L.out, p.lr, p.momentum, 0, nest);
     }
   }
 
-  /** The weight gradient of layer i from the last backward pass (a fresh view). */
+  /** The weight gradient of layer i from the last backward pass (a fresh view; 0 off the pattern of a sparse layer). */
   weightGrad(i: number): Float32Array {
-    return viewF32(this.k, this.layers[i].dW);
+    const L = this.layers[i];
+    return L.sparse ? L.sparse.scatter(L.sparse.grad, viewF32(this.k, L.dW)) : viewF32(this.k, L.dW);
+  }
+
+  /** ‖∂L/∂W‖² of layer i over its trainable weights if it trains sparse, else over all of them (as `weightGrad`). */
+  weightGradNormSq(i: number): number {
+    const S = this.layers[i].sparse;
+    if (S) return S.gradNormSq();
+    const g = viewF32(this.k, this.layers[i].dW);
+    let s = 0;
+    for (let j = 0; j < g.length; j++) s += g[j] * g[j];
+    return s;
+  }
+
+  /** Layer i's weights and gradient now: every weight, or a sparse layer's trainable ones with their dense positions (views). */
+  gradientAt(i: number): { positions: Int32Array | null; weights: Float32Array; grads: Float32Array } {
+    const L = this.layers[i],
+      S = L.sparse;
+    if (S) return { positions: S.pos, weights: viewF32(this.k, S.data), grads: viewF32(this.k, S.grad) };
+    return { positions: null, weights: viewF32(this.k, L.W), grads: viewF32(this.k, L.dW) };
   }
 
   /** The weights of layer i as the device holds them now (a fresh view; it dies when memory grows). */
   weightView(i: number): Float32Array {
-    return viewF32(this.k, this.layers[i].W);
+    const L = this.layers[i];
+    return L.sparse ? L.sparse.scatter(L.sparse.data, viewF32(this.k, L.W)) : viewF32(this.k, L.W);
   }
 
   /** Scratch for `sumSquaredSampleGrads`, allocated on first use (training never needs it). */
@@ -249,6 +327,7 @@ export class Network {
     for (const L of this.layers) {
       viewF32(this.k, L.vW).fill(0);
       viewF32(this.k, L.vb).fill(0);
+      if (L.sparse) viewF32(this.k, L.sparse.mom).fill(0);
     }
   }
 }

@@ -6,6 +6,7 @@
  * `alpha` follows sklearn: the penalty is alpha/(2·B)·‖W‖² per batch of B samples, i.e. the
  * gradient gains (alpha/B)·W; biases are not decayed.
  */
+import { crossoverAt } from '../kernels/crossover.js';
 import { loadKernelsSync } from '../kernels/load.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
@@ -39,6 +40,13 @@ export interface TrainConfig {
   stepSize?: number;
   gamma?: number;
   powerT?: number;
+  /**
+   * Masked layers on the sparse kernels (src/nn/sparse-layer.ts): 'auto' (default) when the
+   * layer's sparsity is above the measured dense/CSR crossover at this batch size (src/kernels/crossover.ts),
+   * 'on' for every masked layer with a pruned weight, 'off' never. Same results as masked dense
+   * training up to float rounding; an `onGradient` hook (dense gradients) without `onGradientAt` keeps every layer dense.
+   */
+  sparse?: 'auto' | 'on' | 'off';
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -65,7 +73,7 @@ export interface EpochRecord {
   valAccuracy: number | null;
   testAccuracy: number | null;
   testLoss: number | null;
-  /** Per layer: mean over the epoch's batches of ‖∂L/∂W‖₂. */
+  /** Per layer: mean over the epoch's batches of ‖∂L/∂W‖₂ (over the trainable weights only for a layer trained sparse). */
   gradNorms: number[];
   lr: number;
   seconds: number;
@@ -88,12 +96,25 @@ export interface TrainHooks {
    * only). For movement scores (Sanh et al. 2020): src/nn/history.ts.
    */
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
+  /**
+   * As `onGradient`, without making layers trained sparse dense: each layer's w_t and ∂L/∂W at
+   * every weight (`positions` null) or, for a sparse layer, at its trainable weights only (entry q
+   * at dense index positions[q]). Given this, `onGradient` is not called and layers may train sparse.
+   */
+  onGradientAt?: (layers: LayerGradient[]) => void;
   /** Called after each epoch with its record; the model's arrays are synced. */
   onEpoch?: (rec: EpochRecord, model: MLP) => void;
   /** Kernel backend (default: the best wasm build). */
   kernels?: Kernels;
   /** Stops training (rejecting with the signal's reason) at the next batch once aborted. */
   signal?: AbortSignal;
+}
+
+/** One layer's weights and gradient at a step: all of them, or a sparse layer's trainable ones. */
+export interface LayerGradient {
+  positions: Int32Array | null;
+  weights: Float32Array;
+  grads: Float32Array;
 }
 
 /** Training diverged (NaN or Inf loss). */
@@ -265,6 +286,12 @@ function validateConfig(c: TrainConfig): void {
   if (!(c.alpha >= 0) || !Number.isFinite(c.alpha)) bad(`alpha must be ≥ 0, got ${c.alpha}`);
   if (!(c.validationFraction >= 0 && c.validationFraction < 1)) bad(`validation fraction must be in [0, 1), got ${c.validationFraction}`);
   if (c.nesterov && c.momentum === 0) bad('Nesterov momentum needs momentum > 0');
+  if (c.sparse !== undefined && !['auto', 'on', 'off'].includes(c.sparse)) bad(`sparse must be 'auto', 'on' or 'off', got '${c.sparse}'`);
+}
+
+/** Network option: a masked layer trains sparse when its density is below this (see `TrainConfig.sparse`). */
+export function sparseBelow(mode: TrainConfig['sparse'], batch: number): number {
+  return mode === 'off' ? 0 : mode === 'on' ? 1 : 1 - crossoverAt(batch);
 }
 
 /**
@@ -293,12 +320,13 @@ export async function train(
 
   const mark = k.heapTop();
   try {
-    const net = new Network(k, model, B);
+    const below = hooks.onGradient && !hooks.onGradientAt ? 0 : sparseBelow(cfg.sparse, B);
+    const net = new Network(k, model, B, { sparseBelow: below });
     const evalB = Math.min(256, Math.max(data.test?.nSamples ?? 1, val?.nSamples ?? 1));
     let evalNetwork: Network | null = null;
     const evalNet = () => {
       if (evalNetwork) evalNetwork.uploadFromModel();
-      else evalNetwork = new Network(k, model, Math.max(1, evalB));
+      else evalNetwork = new Network(k, model, Math.max(1, evalB), { sparseBelow: below });
       return evalNetwork;
     };
     const order = Int32Array.from({ length: N }, (_, i) => i);
@@ -343,13 +371,9 @@ export async function train(
         correct += r.correct;
         batches++;
         net.backward(n);
-        for (let i = 0; i < model.layers.length; i++) {
-          const g = net.weightGrad(i);
-          let s = 0;
-          for (let j = 0; j < g.length; j++) s += g[j] * g[j];
-          gradNormSums[i] += Math.sqrt(s);
-        }
-        if (hooks.onGradient)
+        for (let i = 0; i < model.layers.length; i++) gradNormSums[i] += Math.sqrt(net.weightGradNormSq(i));
+        if (hooks.onGradientAt) hooks.onGradientAt(model.layers.map((_, i) => net.gradientAt(i)));
+        else if (hooks.onGradient)
           hooks.onGradient(
             model.layers.map((_, i) => net.weightView(i)),
             model.layers.map((_, i) => net.weightGrad(i)),

@@ -31,6 +31,8 @@ export interface FineTuneHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   onEpoch?: (rec: unknown, model: MLP) => void;
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
+  /** `onGradient` at the trainable weights of layers trained sparse (src/nn/train.ts `TrainHooks`). */
+  onGradientAt?: (layers: { positions: Int32Array | null; weights: Float32Array; grads: Float32Array }[]) => void;
   signal?: AbortSignal;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { SweepPoint, SweepReport } from './report-types.js';
 import { barChart, escapeXml as esc, lineChart, PALETTE, type LineSeries } from './svg.js';
-import { accPct, batchesOf, bytes, comboOf, groupByCombo, micros, pct, pickHeadline, points, secs, summarize, times } from './summary.js';
+import { accPct, batchesOf, bytes, comboOf, denseEpoch, groupByCombo, micros, pct, pickHeadline, points, secs, summarize, times } from './summary.js';
 
 const pc = (v: number) => `${Number(v.toPrecision(4))}%`;
 const toPct = (fraction: number) => fraction * 100;
@@ -187,6 +187,28 @@ function speedSection(r: SweepReport, groups: Map<string, SweepPoint[]>, head: S
   return { id: 'speed', question: 'Does inference get faster?', figures };
 }
 
+/** Seconds per fine-tuning epoch at each step (pruned layers on the sparse kernels) against a dense training epoch. */
+function fineTuneEpochFigure(r: SweepReport, groups: Map<string, SweepPoint[]>, targets: number[]): Figure[] {
+  const dense = denseEpoch(r);
+  if (!dense || !r.points.some((p) => p.fineTuneEpochSeconds !== undefined)) return [];
+  const svg = barChart({
+    id: 'epoch-time',
+    title: 'One fine-tuning epoch',
+    xLabel: 'target sparsity',
+    yLabel: 'seconds',
+    categories: targets.map(pct),
+    groups: [...groups].map(([name, ps]) => ({ name, values: targets.map((t) => ps.find((p) => p.targetSparsity === t)?.fineTuneEpochSeconds ?? NaN) })),
+    references: [{ name: 'dense epoch', value: dense }],
+    yFormat: (v) => `${Number(v.toPrecision(3))}`,
+  });
+  return [
+    {
+      svg,
+      caption: `Seconds per fine-tuning epoch: layers pruned past the dense/CSR crossover fine-tune on the sparse kernels, at the cost of their nonzeros; the line is the mean epoch of dense training (${secs(dense)}).`,
+    },
+  ];
+}
+
 function timeSection(r: SweepReport, groups: Map<string, SweepPoint[]>): Section {
   const targets = [...new Set(r.points.map((p) => p.targetSparsity))].sort((a, b) => a - b);
   const svg = barChart({
@@ -208,6 +230,7 @@ function timeSection(r: SweepReport, groups: Map<string, SweepPoint[]>): Section
         svg,
         caption: `Time to prune and fine-tune each model (${Math.min(...epochs)}–${Math.max(...epochs)} fine-tuning epochs), next to the ${secs(r.dense.trainSeconds)} of dense training it starts from.`,
       },
+      ...fineTuneEpochFigure(r, groups, targets),
     ],
   };
 }

@@ -46,6 +46,11 @@ export interface SweepPoint {
   latency: Record<string, LatencyPair>;
   pruneSeconds: number;
   fineTuneEpochs: number;
+  /**
+   * Mean seconds of one fine-tuning epoch of this point (all its fine-tuning calls), with the
+   * layers above the dense/CSR crossover on the sparse kernels; compare the dense training's epochs.
+   */
+  fineTuneEpochSeconds?: number;
   /** Per layer, mean ‖∂L/∂W‖ over a few batches: before pruning and after fine-tuning. */
   gradNormsBefore: number[];
   gradNormsAfter: number[];

@@ -158,8 +158,17 @@ function timeSentence(r: SweepReport, h: SweepPoint): string {
   const extra = r.dense.trainSeconds > 0 ? ` (+${Math.round((h.pruneSeconds / r.dense.trainSeconds) * 100)}%)` : '';
   return (
     `Training time: dense training took ${secs(r.dense.trainSeconds)} (${r.dense.epochs.length} epochs); pruning to ${pct(h.sparsity)} ` +
-    `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}.`
+    `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}` +
+    (h.fineTuneEpochSeconds !== undefined && denseEpoch(r) > 0
+      ? `; one fine-tuning epoch cost ${(h.fineTuneEpochSeconds / denseEpoch(r)).toFixed(2)}× a dense training epoch (pruned layers train on the sparse kernels).`
+      : '.')
   );
+}
+
+/** Mean seconds of one dense training epoch (0 when none was recorded). */
+export function denseEpoch(r: SweepReport): number {
+  const e = r.dense.epochs;
+  return e.length ? e.reduce((s, x) => s + x.seconds, 0) / e.length : 0;
 }
 
 function gradientSentence(h: SweepPoint): string | undefined {

@@ -18,7 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import type { SplitDataset } from '../data/types.js';
 import { createMLP, layerSizes, sparsityOf, type MLP } from '../nn/model.js';
 import type { ActName } from '../kernels/types.js';
-import { computeGradients, defaultKernels, evaluate, train, type TrainConfig } from '../nn/train.js';
+import { computeGradients, defaultKernels, evaluate, train, type TrainConfig, type TrainResult } from '../nn/train.js';
 import { encodeMLP } from '../nn/io.js';
 import { pruneModel, type PruneOptions, type PruningScheduleName } from '../prune/prune.js';
 import type { CriterionName } from '../prune/criteria.js';
@@ -201,7 +201,18 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       };
       const start = schedule === 'iterative' ? chain : dense;
       // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
-      const ctx = trainerContext(data, { train: ftCfg, trainMetrics: false });
+      const trainer = trainerContext(data, { train: ftCfg, trainMetrics: false });
+      let ftSeconds = 0,
+        ftEpochs = 0;
+      const ctx = {
+        ...trainer,
+        fineTune: async (...a: Parameters<NonNullable<typeof trainer.fineTune>>) => {
+          const r = (await trainer.fineTune!(...a)) as TrainResult;
+          ftSeconds += r.epochs.reduce((s, e) => s + e.seconds, 0);
+          ftEpochs += r.epochs.length;
+          return r;
+        },
+      };
       const { model, steps } = await pruneModel(start, ctx, base);
       if (schedule === 'iterative') chain = model;
       const pruneSeconds = (performance.now() - t0) / 1000;
@@ -248,6 +259,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         latency,
         pruneSeconds,
         fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
+        ...(ftEpochs > 0 ? { fineTuneEpochSeconds: ftSeconds / ftEpochs } : {}),
         gradNormsBefore: gradBefore,
         gradNormsAfter: gradAfter,
       });

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatBenchReport, runBench, type BenchOptions } from '../../report/bench.js';
+import { formatTrainBench, runTrainBench } from '../../report/bench-train.js';
+import { loadSplit } from '../common.js';
 import { WASM_KERNEL_CHOICES } from '../choices.js';
 import { num, numList, oneOf, parse, RunError, UsageError } from '../args.js';
 import { progress } from '../progress.js';
@@ -12,6 +14,8 @@ import type { Command } from '../main.js';
 const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5,0.8,0.9,0.95,0.98] [--batch 1,64]
                      [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}]
                      [--dram-probe-mib 256] [--json]
+       prunekit bench --train [--data mnist] [--layers 784,300,100,10] [--sparsity 0.5,0.9,0.98] [--batch 64]
+                     [--runs 5] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}] [--json]
        prunekit bench --peers [--layers 784,300,100,10] [--sparsity …] [--batch 1,64] [--runs 30] [--seed 1] [--json]
 
 Builds random weights (He init, seeded), prunes every layer by magnitude to each sparsity, and times
@@ -21,6 +25,11 @@ CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs)
 read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe)
 and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
 bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
+
+--train times one training epoch (masked SGD over the training split of --data, Nesterov momentum,
+L2) with every layer dense and with the pruned layers on the sparse kernels, on the same weights
+pruned by magnitude to each sparsity, in --runs interleaved rounds; --json gives
+{"train": [{"sparsity", "epoch_s", "dense_epoch_s", "speedup"}], ...}.
 
 --peers runs the same weights (LeNet-300-100, or any shape with --layers) through onnxruntime-web,
 onnxruntime-node and tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout
@@ -40,7 +49,11 @@ const command: Command = {
       json: { type: 'boolean' },
       peers: { type: 'boolean' },
       'dram-probe-mib': { type: 'string' },
+      train: { type: 'boolean' },
+      data: { type: 'string' },
     });
+    if (values.train) return trainBench(values);
+    if (values.data !== undefined) throw new UsageError('--data goes with --train');
     if (values.peers) {
       // the peers are dev dependencies of a source checkout; the library never imports them
       const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
@@ -77,4 +90,43 @@ const command: Command = {
     return 0;
   },
 };
+async function trainBench(values: {
+  layers?: string;
+  sparsity?: string;
+  batch?: string;
+  runs?: string;
+  seed?: string;
+  kernels?: string;
+  data?: string;
+  json?: boolean;
+}): Promise<number> {
+  const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
+  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
+  if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
+  const spec = values.data ?? 'mnist';
+  const data = (await loadSplit(spec, {})).train;
+  if (data.nFeatures !== layers[0] || data.labelNames.length !== layers.at(-1)) {
+    throw new UsageError(
+      `--layers ${layers.join(',')}: the data ${spec} has ${data.nFeatures} features and ${data.labelNames.length} classes (first and last size)`,
+    );
+  }
+  const rounds = num(values.runs, 'runs', { int: true, min: 1 }) ?? 5;
+  const bar = progress('bench --train rounds', rounds);
+  const report = await runTrainBench({
+    data,
+    layers,
+    batch: batches[0],
+    rounds,
+    sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0.5, 0.9, 0.98],
+    seed: num(values.seed, 'seed', { int: true }) ?? 1,
+    kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
+    onRound: (done) => bar.update(done),
+  });
+  bar.done();
+  if (values.json) printJson(report);
+  else process.stdout.write(formatTrainBench(report));
+  return 0;
+}
+
 export default command;

@@ -42,6 +42,12 @@ ${kernelsHelp(23)}
                        w₀, each weight's range and its movement −Σ w·∂L/∂w — for prune's range,
                        movement, displacement and lottery (≈ 5× the weights' bytes, ≈ 20% more time)
   --no-history         do not record it (smaller file, faster; prune --criterion range then refuses)
+  --sparsity S         train a sparse network from scratch at overall sparsity S in [0, 1) (no history):
+  --method NAME        rigl (regrow where the dense gradient is largest, Evci et al. 2020; default)
+                       | set (regrow at random, Mocanu et al. 2018)
+  --distribution NAME  initial layer densities: erk (default) | uniform
+  --delta-t N          optimiser steps between drop/regrow updates (default 100)
+  --drop-fraction X    initial drop/regrow fraction, cosine-decayed to 0 at 75% of training (default 0.3)
   --out FILE           where to write the model (safetensors)
   --json               print the result as JSON`;
 
@@ -61,7 +67,28 @@ const command: Command = {
       json: { type: 'boolean' },
       'rewind-epoch': { type: 'string' },
       'no-history': { type: 'boolean' },
+      sparsity: { type: 'string' },
+      method: { type: 'string' },
+      distribution: { type: 'string' },
+      'delta-t': { type: 'string' },
+      'drop-fraction': { type: 'string' },
     });
+    const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
+    const dst =
+      sparsity === undefined
+        ? null
+        : {
+            sparsity,
+            method: oneOf(v.method, 'method', ['rigl', 'set'] as const) ?? 'rigl',
+            distribution: oneOf(v.distribution, 'distribution', ['erk', 'uniform'] as const) ?? 'erk',
+            deltaT: num(v['delta-t'], 'delta-t', { int: true, min: 1 }) ?? 100,
+            dropFraction: num(v['drop-fraction'], 'drop-fraction', { min: 0, max: 1 }) ?? 0.3,
+          };
+    for (const flag of ['method', 'distribution', 'delta-t', 'drop-fraction'] as const) {
+      if (!dst && v[flag] !== undefined) throw new UsageError(`--${flag} goes with --sparsity (sparse training from scratch)`);
+    }
+    if (dst && v['rewind-epoch'] !== undefined)
+      throw new UsageError('--rewind-epoch is stored in the training history, which sparse training (--sparsity) does not record');
     const spec = required(v.data, 'data');
     const out = required(outputFile(v.out, 'out', { '--data': spec, '--test-data': v['test-data'] }), 'out');
     const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
@@ -84,7 +111,7 @@ const command: Command = {
     if (cfg.nesterov && cfg.momentum === 0) throw new UsageError('--nesterov needs --momentum > 0');
     const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 }) ?? 0;
     if (rewindEpoch > cfg.epochs) throw new UsageError(`--rewind-epoch ${rewindEpoch} is after the last epoch (--epochs ${cfg.epochs})`);
-    const recordHistory = !v['no-history'];
+    const recordHistory = !v['no-history'] && !dst;
     if (!recordHistory && v['rewind-epoch'] !== undefined) throw new UsageError('--rewind-epoch is stored in the training history: drop --no-history');
     const kernelsName = oneOf(v.kernels, 'kernels', KERNEL_CHOICES);
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
@@ -112,15 +139,20 @@ const command: Command = {
     const { HistoryRecorder } = await import('../../nn/history.js');
     const history = recordHistory ? new HistoryRecorder(model, { rewindEpoch }) : null;
     let result;
+    const onEpoch = (r: { epoch: number; loss: number; testAccuracy: number | null }, m: typeof model) => {
+      history?.onEpoch(r.epoch, m);
+      bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`);
+    };
+    let sparseInfo: { densities: number[]; maskUpdates: number } | null = null;
     try {
-      result = await train(model, data, cfg, {
-        kernels,
-        onGradient: history?.hooks.onGradient,
-        onEpoch: (r, m) => {
-          history?.onEpoch(r.epoch, m);
-          bar.update(r.epoch, `loss ${r.loss.toFixed(4)}${r.testAccuracy !== null ? ` test ${pct(r.testAccuracy)}` : ''}`);
-        },
-      });
+      if (dst) {
+        const { trainSparse } = await import('../../nn/dst.js');
+        const r = await trainSparse(model, data, cfg, dst, { kernels, onEpoch });
+        sparseInfo = { densities: r.densities, maskUpdates: r.updates.length };
+        result = r;
+      } else {
+        result = await train(model, data, cfg, { kernels, onGradient: history?.hooks.onGradient, onEpoch });
+      }
     } catch (e) {
       if (e instanceof DivergenceError) throw new RunError(e.message);
       throw e;
@@ -141,11 +173,12 @@ const command: Command = {
       split: await splitRecord(spec, dataArgs),
       sizes,
       activation,
-      train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length },
+      train: { ...cfg, stopReason: result.stopReason, epochsRun: result.epochs.length, ...(dst ? { sparseTraining: dst } : {}) },
     };
     saveModel(out, model);
     const report = {
       ...fitReport(test, trainEval),
+      ...(dst && sparseInfo ? { sparseTraining: { ...dst, ...sparseInfo } } : {}),
       epochs: result.epochs,
       stopReason: result.stopReason,
       seconds: result.seconds,
