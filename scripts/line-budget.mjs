@@ -2,9 +2,10 @@
 // under BUDGET lines. It is there to keep prunekit small enough to read end to end — a textbook,
 // not a framework: a change that grows the code past it has to make room (delete, merge, reuse)
 // or argue in review for a larger budget. Generated and vendored files do not count
-// (src/kernels/wasm-simd-base64.ts, the ONNX schema). With ONNX import and export in, about
-// 11,200 lines as written today and 12,700 once Biome has formatted them (it splits one-line blocks);
-// the budget leaves room for sparse training and budget pruning.
+// (src/kernels/wasm-simd-base64.ts, the ONNX schema). History: 16,000 with ONNX import and export
+// in (12,700 lines formatted); raised to 19,000 on 2026-11-30 once sparse training, format version 2,
+// sweep shards and the CLI's --json/progress work had landed (15,900 lines formatted), to leave room
+// for OBS and budget-driven pruning. The next raise needs a look for what to merge or delete first.
 //
 //   node scripts/line-budget.mjs [--budget N]   prints the count per folder; exits 1 over budget
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const at = process.argv.indexOf('--budget');
-const BUDGET = at > 0 ? Number(process.argv[at + 1]) : 16_000;
+const BUDGET = at > 0 ? Number(process.argv[at + 1]) : 19_000;
 const COUNTED = /^(src|assembly)\/.*\.ts$/;
 const GENERATED = new Set(['src/kernels/wasm-simd-base64.ts']);
 

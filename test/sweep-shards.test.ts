@@ -62,7 +62,7 @@ function results(r: SweepReport) {
     data: r.data,
     model: r.model,
     dense: { ...r.dense, trainSeconds: 0, latency: {}, epochs: r.dense.epochs.map((e) => ({ ...e, seconds: 0 })) },
-    points: r.points.map((p) => ({ ...p, latency: {}, pruneSeconds: 0 })),
+    points: r.points.map((p) => ({ ...p, latency: {}, pruneSeconds: 0, fineTuneEpochSeconds: 0 })),
   };
 }
 
