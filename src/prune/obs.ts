@@ -27,8 +27,11 @@
  * Weights pruned earlier stay pruned (they are zeroed, with their correction, when their column comes).
  *
  * Layers are pruned first to last, each with H from the inputs the already-pruned layers before it
- * produce (SparseGPT's sequential setting), so a layer also compensates for its predecessors' errors
- * as far as its own inputs allow.
+ * produce (SparseGPT's sequential setting). Two additions for small MLPs, each exact for the
+ * quadratic objective: the bias is a weight on a constant input 1 that is corrected but never
+ * pruned (withOnes), and a layer whose inputs changed is first refitted to the outputs it gave
+ * before the step (refit), so it compensates for its predecessors' errors as far as its inputs allow.
+ * On LeNet-300-100 these two lift one-shot 95% from 90.9% to 94.5% (BENCHMARKS.md).
  */
 import type { Layer, MLP } from '../nn/model.js';
 import { Act } from '../kernels/types.js';
@@ -145,13 +148,6 @@ export function inverseCholeskyUpper(H: Float64Array, d: number): Float64Array {
   return U;
 }
 
-/** The OBS saliency w_q² / [H⁻¹]_qq of every weight of a layer (twice the error its removal alone adds). */
-export function obsSaliency(layer: Layer, H: Float64Array): Float32Array {
-  const d = layer.inFeatures;
-  const inv = inverseFromCholesky(cholesky(H, d), d);
-  return layer.weight.map((w, i) => (w * w) / inv[(i % d) * (d + 1)]);
-}
-
 /** How a layer's pruned entries are chosen as the columns are visited. */
 export type Selection = { kind: 'count'; plan: Uint8Array } | { kind: 'nm'; n: number; m: number } | { kind: 'fixed'; mask: Uint8Array };
 
@@ -162,15 +158,17 @@ export type Selection = { kind: 'count'; plan: Uint8Array } | { kind: 'nm'; n: n
  *   the lowest w²/U_qq² of the weights corrected so far.
  * - `nm`: in each group of M columns of each row, keeps the N still-kept entries with the highest w²/U_qq².
  * - `fixed`: prunes exactly where `mask` (composed with `old`) says: corrections only.
+ * Columns from `prunable` on are corrected but never pruned (obsPrune puts the bias there).
  */
-export function sparseGptLayer(W: Float64Array, rows: number, d: number, U: Float64Array, old: Uint8Array, sel: Selection, block = BLOCK): Uint8Array {
+export function sparseGptLayer(W: Float64Array, rows: number, d: number, U: Float64Array, old: Uint8Array, sel: Selection, block = BLOCK, prunable = d): Uint8Array {
   const mask = old.slice();
   if (sel.kind === 'fixed') for (let i = 0; i < mask.length; i++) mask[i] &= sel.mask[i];
   const step = sel.kind === 'nm' ? sel.m : block;
   for (let c0 = 0; c0 < d; c0 += step) {
     const c1 = Math.min(d, c0 + step);
-    if (sel.kind === 'count') selectByCount(W, d, U, mask, sel.plan, c0, c1, rows);
-    else if (sel.kind === 'nm') selectNM(W, d, U, mask, sel.n, c0, c1, rows);
+    // Columns from `prunable` on (the bias) are never candidates, only corrected.
+    if (sel.kind === 'count') selectByCount(W, d, U, mask, sel.plan, c0, Math.min(c1, prunable), rows);
+    else if (sel.kind === 'nm') selectNM(W, d, U, mask, sel.n, c0, Math.min(c1, prunable), rows);
     for (let q = c0; q < c1; q++) {
       const uqq = U[q * d + q];
       for (let r = 0; r < rows; r++) {
@@ -238,31 +236,110 @@ export interface ObsOptions {
   dampening?: number;
 }
 
-/** OBS saliencies w²/[H⁻¹]_qq of every layer, H from the current model's layer inputs on the calibration set. */
+/**
+ * The layer's inputs with a constant 1 appended to every sample: the bias is then one more weight
+ * (the last column), never pruned, so every OBS step may correct it too — the mean shift pruning
+ * causes is absorbed instead of passed on.
+ */
+export function withOnes(X: Float64Array, n: number, d: number): Float64Array {
+  const out = new Float64Array(n * (d + 1));
+  for (let s = 0; s < n; s++) {
+    out.set(X.subarray(s * d, s * d + d), s * (d + 1));
+    out[s * (d + 1) + d] = 1;
+  }
+  return out;
+}
+
+/** OBS saliencies w²/[H⁻¹]_qq of every layer, H from the current model's layer inputs (and the bias's 1) on the calibration set. */
 export function obsScores(model: MLP, o: ObsOptions): Float32Array[] {
   const n = o.calibration.nSamples;
   const X = layerInputs(model, o.calibration);
-  return model.layers.map((L, l) => obsSaliency(L, layerHessian(X[l], n, L.inFeatures, o.dampening)));
+  return model.layers.map((L, l) => {
+    const d = L.inFeatures;
+    const inv = inverseFromCholesky(cholesky(layerHessian(withOnes(X[l], n, d), n, d + 1, o.dampening), d + 1), d + 1);
+    return L.weight.map((w, i) => (w * w) / inv[(i % d) * (d + 2)]);
+  });
+}
+
+/**
+ * The dense refit V = argmin_V ‖W·X − V·X'‖² of a layer whose inputs changed (X: the inputs before
+ * this pruning step, X': those the pruned layers before it now produce; both with the bias's 1):
+ * v_r = H'⁻¹·G·w_r, G = 2·X'·Xᵀ/n. Since ‖WX − ŴX'‖² = ‖WX − VX'‖² + ‖(V − Ŵ)X'‖² (the least-squares
+ * residual is orthogonal to X'), pruning V with H' = 2·X'·X'ᵀ/n minimises the error against the
+ * layer's outputs before the step, not against its own degraded inputs.
+ */
+function refit(W: Float64Array, rows: number, e: number, Xd: Float64Array, Xp: Float64Array, n: number, Hinv: Float64Array): void {
+  const G = new Float64Array(e * e);
+  for (let s = 0; s < n; s++) {
+    for (let a = 0; a < e; a++) {
+      const xa = Xp[s * e + a];
+      if (xa === 0) continue;
+      for (let b = 0; b < e; b++) G[a * e + b] += (2 * xa * Xd[s * e + b]) / n;
+    }
+  }
+  const Gw = new Float64Array(e);
+  for (let r = 0; r < rows; r++) {
+    const w = W.subarray(r * e, r * e + e);
+    for (let a = 0; a < e; a++) {
+      let t = 0;
+      for (let b = 0; b < e; b++) t += G[a * e + b] * w[b];
+      Gw[a] = t;
+    }
+    for (let a = 0; a < e; a++) {
+      let t = 0;
+      for (let b = 0; b < e; b++) t += Hinv[a * e + b] * Gw[b];
+      w[a] = t;
+    }
+  }
 }
 
 /**
  * Prunes `model` in place, layer by layer from the first: layers with a `selection` are pruned by
- * SparseGPT with H from the inputs the already-pruned layers produce; the others are left alone.
+ * SparseGPT with H from the inputs the already-pruned layers produce (first refitted to the outputs
+ * they gave before this step, see refit); the others are left alone.
+ * Each row is [w | b] against inputs [x | 1] (see withOnes): the bias is corrected, never pruned.
  */
 export function obsPrune(model: MLP, selections: (Selection | undefined)[], o: ObsOptions): void {
   const n = o.calibration.nSamples;
   let X = layerInputs(model, o.calibration, 1)[0];
+  let Xd = X; // the same layer's inputs through the model as it was before this step
+  let changed = false;
   model.layers.forEach((L, l) => {
+    const last = l + 1 === model.layers.length;
+    const XdNext = last ? Xd : layerForward(L, Xd, n);
     const sel = selections[l];
     if (sel) {
-      const d = L.inFeatures;
-      const U = inverseCholeskyUpper(layerHessian(X, n, d, o.dampening), d);
-      const W = Float64Array.from(L.weight);
-      const old = L.mask ?? new Uint8Array(W.length).fill(1);
-      const mask = sparseGptLayer(W, L.outFeatures, d, U, old, sel);
-      for (let i = 0; i < W.length; i++) L.weight[i] = mask[i] ? W[i] : 0;
-      L.mask = mask;
+      const d = L.inFeatures, rows = L.outFeatures, e = d + 1;
+      const Xe = withOnes(X, n, d);
+      const H = layerHessian(Xe, n, e, o.dampening);
+      const W = new Float64Array(rows * e);
+      const old = new Uint8Array(rows * e).fill(1);
+      const widen = (m: Uint8Array) => {
+        const out = new Uint8Array(rows * e).fill(1);
+        for (let r = 0; r < rows; r++) out.set(m.subarray(r * d, r * d + d), r * e);
+        return out;
+      };
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < d; i++) W[r * e + i] = L.weight[r * d + i];
+        W[r * e + d] = L.bias[r];
+        if (L.mask) old.set(L.mask.subarray(r * d, r * d + d), r * e);
+      }
+      if (changed) refit(W, rows, e, withOnes(Xd, n, d), Xe, n, inverseFromCholesky(cholesky(H, e), e));
+      const U = inverseCholeskyUpper(H, e);
+      const wide: Selection = sel.kind === 'count' ? { kind: 'count', plan: widen(sel.plan) } : sel.kind === 'fixed' ? { kind: 'fixed', mask: widen(sel.mask) } : sel;
+      const mask = sparseGptLayer(W, rows, e, U, old, wide, BLOCK, d);
+      const kept = new Uint8Array(rows * d);
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < d; i++) {
+          kept[r * d + i] = mask[r * e + i];
+          L.weight[r * d + i] = mask[r * e + i] ? W[r * e + i] : 0;
+        }
+        L.bias[r] = W[r * e + d];
+      }
+      L.mask = kept;
+      changed = true;
     }
-    if (l + 1 < model.layers.length) X = layerForward(L, X, n);
+    if (!last) X = layerForward(L, X, n);
+    Xd = XdNext;
   });
 }
