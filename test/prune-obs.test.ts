@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  cholesky, inverseCholeskyUpper, inverseFromCholesky, layerHessian, layerInputs, obsScores, reconstructionError, sparseGptLayer, type CalibrationSet,
+  cholesky, inverseCholeskyUpper, inverseFromCholesky, layerHessian, layerInputs, obsPrune, obsScores, reconstructionError, sparseGptLayer, type CalibrationSet,
 } from '../src/prune/obs.js';
 import { pruneModel, type PruneContext } from '../src/prune/prune.js';
 import { PRUNING_SCHEDULE_NAMES } from '../src/prune/schedules.js';
@@ -195,6 +195,65 @@ describe('SparseGPT sweep against explicit inverse Hessians (float64)', () => {
     }
     for (let g = 0; g < mask.length; g += 4) expect(mask[g] + mask[g + 1] + mask[g + 2] + mask[g + 3]).toBe(2);
     expect(reconstructionError(before, W, rw, XX, nn, dd)).toBeLessThan(reconstructionError(before, nmMag, rw, XX, nn, dd));
+  });
+});
+
+describe('obsPrune: the bias and the refit, against explicit least squares', () => {
+  const n = 40;
+  const r = rng(31);
+  const calibration: CalibrationSet = { features: r.f32(n * 5, 0, 1), nSamples: n, nFeatures: 5 };
+  /** Explicit H = 2·AᵀA/n + λ·mean(diag)·I and G = 2·AᵀB/n for row-major n × e sample matrices A, B. */
+  const gram = (A: number[][], B: number[][], damp: boolean) => {
+    const e = A[0].length;
+    const M = Array.from({ length: e }, (_, a) => Array.from({ length: e }, (_, b) => A.reduce((t, x, s) => t + (2 * x[a] * B[s][b]) / n, 0)));
+    if (damp) {
+      const mean = M.reduce((t, row, a) => t + row[a], 0) / e;
+      M.forEach((row, a) => { row[a] += 0.01 * mean; });
+    }
+    return M;
+  };
+  const rowsOf = (X: Float64Array, d: number) => Array.from({ length: n }, (_, s) => [...X.subarray(s * d, s * d + d), 1]);
+
+  it('the bias is a never-pruned weight on a constant 1: pruning column 0 is least squares over [w₁…, b]', () => {
+    const m = tinyModel([5, 3], 2);
+    const before = m.layers[0];
+    const W0 = before.weight.slice(), b0 = before.bias.slice();
+    const fixed = new Uint8Array(15).fill(1);
+    for (let j = 0; j < 3; j++) fixed[j * 5] = 0;
+    obsPrune(m, [{ kind: 'fixed', mask: fixed }], { calibration });
+    const A = rowsOf(layerInputs(tinyModel([5, 3], 2), calibration)[0], 5);
+    const H = gram(A, A, true);
+    const K = [1, 2, 3, 4, 5]; // the kept weights and the bias (column 5)
+    const inv = invert(K.map((a) => K.map((b) => H[a][b])));
+    for (let j = 0; j < 3; j++) {
+      const w = [...W0.subarray(j * 5, j * 5 + 5), b0[j]];
+      const rhs = K.map((a) => w.reduce((t, wb, b) => t + H[a][b] * wb, 0));
+      const opt = K.map((_, a) => rhs.reduce((t, v, b) => t + inv[a][b] * v, 0));
+      expect(m.layers[0].weight[j * 5]).toBe(0);
+      for (let k = 0; k < 4; k++) expect(m.layers[0].weight[j * 5 + 1 + k]).toBeCloseTo(opt[k], 5);
+      expect(m.layers[0].bias[j]).toBeCloseTo(opt[4], 5);
+      expect(m.layers[0].bias[j]).not.toBeCloseTo(b0[j], 3); // it was corrected
+    }
+  });
+
+  it('a layer after a pruned one is refitted to its outputs before the step: V = H\'⁻¹·G·w', () => {
+    const m = tinyModel([5, 4, 3], 3, 'tanh');
+    const orig = tinyModel([5, 4, 3], 3, 'tanh');
+    const prune0 = new Uint8Array(20).fill(1);
+    [0, 6, 12, 18].forEach((i) => { prune0[i] = 0; });
+    obsPrune(m, [{ kind: 'fixed', mask: prune0 }, { kind: 'fixed', mask: new Uint8Array(12).fill(1) }], { calibration });
+    const Xd = rowsOf(layerInputs(orig, calibration)[1], 4); // layer 1's inputs before the step
+    const Xp = rowsOf(layerInputs(m, calibration)[1], 4); // … and through the pruned layer 0
+    const Hinv = invert(gram(Xp, Xp, true));
+    const G = gram(Xp, Xd, false);
+    const L = orig.layers[1];
+    for (let j = 0; j < 3; j++) {
+      const w = [...L.weight.subarray(j * 4, j * 4 + 4), L.bias[j]];
+      const Gw = G.map((row) => row.reduce((t, g, b) => t + g * w[b], 0));
+      const v = Hinv.map((row) => row.reduce((t, h, b) => t + h * Gw[b], 0));
+      for (let k = 0; k < 4; k++) expect(m.layers[1].weight[j * 4 + k]).toBeCloseTo(v[k], 5);
+      expect(m.layers[1].bias[j]).toBeCloseTo(v[4], 5);
+    }
   });
 });
 
