@@ -20,13 +20,13 @@ export interface TrainerContextOptions {
   gradBatchSize?: number;
   /** Also evaluate on the training split (train–test gap; one more pass over the training data per record). Default true. */
   trainMetrics?: boolean;
-  /** Training samples drawn (seeded) for obs's layer Hessians (default 256, at most the training set). */
+  /** Training samples drawn (seeded) for obs's layer Hessians (default 1024, at most the training set). */
   calibration?: number;
   kernels?: Kernels;
 }
 
 /** The default number of calibration samples for second-order criteria. */
-export const DEFAULT_CALIBRATION = 256;
+export const DEFAULT_CALIBRATION = 1024;
 
 export function trainerContext(data: SplitDataset, opts: TrainerContextOptions = {}): PruneContext {
   const cfg: Partial<TrainConfig> = { ...opts.train, validationFraction: 0, earlyStopping: false };
