@@ -176,7 +176,7 @@ export function bytesCost(model: MLP, values: CompactOptions['values']): CostFn 
 /**
  * Greedy allocation over the tables: from every layer at density 1, take the move (a layer to any
  * lower grid density) with the least loss increase per unit of cost saved until Σ cost ≤ budget.
- * `loss[l][k]` is the loss with layer l alone at DENSITY_GRID[k]. Throws when no allocation fits.
+ * `loss[l][k]` is the loss with layer l alone at DENSITY_GRID[k] (Infinity: not possible). Throws when no allocation fits.
  */
 export function allocate(nLayers: number, cost: CostFn, loss: number[][], budget: number, overhead = 0): { densities: number[]; cost: number; loss: number } {
   const k = new Array<number>(nLayers).fill(0);
@@ -188,7 +188,7 @@ export function allocate(nLayers: number, cost: CostFn, loss: number[][], budget
       const c0 = cost(l, DENSITY_GRID[k[l]]).cost, s0 = loss[l][k[l]];
       for (let to = k[l] + 1; to < DENSITY_GRID.length; to++) {
         const saved = c0 - cost(l, DENSITY_GRID[to]).cost;
-        if (saved <= 0) continue;
+        if (saved <= 0 || !Number.isFinite(loss[l][to])) continue;
         const ratio = Math.max(0, loss[l][to] - s0) / saved;
         if (!best || ratio < best.ratio) best = { l, to, ratio };
       }
@@ -228,7 +228,13 @@ export async function layerSensitivity(model: MLP, ctx: PruneContext, samples: D
     const row: number[] = [];
     for (const d of DENSITY_GRID) {
       const densities = model.layers.map((_, j) => (j === l ? d : undefined));
-      row.push(evaluate(await pruneLayers(model, ctx, densities, criterion), samples).loss);
+      try {
+        row.push(evaluate(await pruneLayers(model, ctx, densities, criterion), samples).loss);
+      } catch (e) {
+        // A density that would empty a small layer (or cut every input→output path) is not an option.
+        if (!(e instanceof RangeError)) throw e;
+        row.push(Infinity);
+      }
     }
     out.push(row);
   }
