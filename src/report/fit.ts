@@ -34,7 +34,7 @@ import { Rng } from '../util/rng.js';
 import { benchModel } from './model-bench.js';
 
 /** Densities (kept fractions) the tables cover; 1 = dense. */
-export const DENSITY_GRID = [1, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01];
+export const DENSITY_GRID = [1, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01, 0.005];
 
 /** Per-layer latency, µs, at one batch size: dense, and CSR at each density of the grid. */
 export interface LatencyTable {
