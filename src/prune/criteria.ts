@@ -63,7 +63,7 @@ export function withHistory(model: MLP, inputs: CriterionInputs): CriterionInput
   };
 }
 
-export type { Criterion, CriterionInputs, GradFn, Gradients, Need, Scores } from './criteria/types.js';
+export type { Criterion, CriterionInputs, GradFn, Gradients, Need, PrunePlan, Scores } from './criteria/types.js';
 export { accumulateGradients } from './criteria/gradients.js';
 export { magnitudeScores } from './criteria/magnitude.js';
 export { randomScores } from './criteria/random.js';

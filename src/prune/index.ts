@@ -6,7 +6,7 @@ export { planMasks, resolveLayers, hasPath, DEFAULT_MIN_DENSITY, type ScopeKind,
 export {
   accumulateGradients, COMMAND_LINE_CRITERIA, CRITERIA, CRITERION_NAMES, displacementScores, magnitudeScores, movementScores, MovementTracker, obdScores,
   randomScores, RangeTracker, scoreModel, taylorScores, userScores, withHistory,
-  type Criterion, type CriterionInputs, type CriterionName, type Need, type GradFn, type Gradients, type Scores,
+  type Criterion, type CriterionInputs, type CriterionName, type Need, type GradFn, type Gradients, type PrunePlan, type Scores,
 } from './criteria.js';
 export { neuronScores, nmMask, pruneNeurons, removeNeurons, type NeuronPruneOptions } from './structured.js';
 export {
@@ -16,4 +16,5 @@ export {
 export { layerRecords, recordStep, type Evaluate, type LayerRecord, type Metrics, type PruneStep } from './steps.js';
 export { makePruneTo, pruneModel, type PruneContext, type PruneOptions, type PruneResult } from './prune.js';
 export { PRUNING_SCHEDULES, PRUNING_SCHEDULE_NAMES, type PruningSchedule, type PruningScheduleName, type SchedulePlan } from './schedules.js';
-export { trainerContext, type TrainerContextOptions } from './trainer.js';
+export { calibrationSamples, DEFAULT_CALIBRATION, trainerContext, type TrainerContextOptions } from './trainer.js';
+export { DEFAULT_DAMPENING, obsPrune, obsScores, reconstructionError, type CalibrationSet, type ObsOptions, type Selection } from './obs.js';
