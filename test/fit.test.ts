@@ -4,7 +4,7 @@
  * delivered file is measured) and a given latency table. No speed is asserted.
  */
 import { describe, expect, it } from 'vitest';
-import { allocate, bytesCost, checkLatencyTable, DENSITY_GRID, fitToBudget, latencyCost, layerBytes, type LatencyTable } from '../src/report/fit.js';
+import { allocate, bytesCost, checkLatencyTable, DENSITY_GRID, fitToBudget, latencyCost, layerBytes, measureLatencyTable, type LatencyTable } from '../src/report/fit.js';
 import { compact } from '../src/compact/compact.js';
 import { createMLP } from '../src/nn/model.js';
 import { train } from '../src/nn/train.js';
@@ -60,6 +60,19 @@ describe('cost models', () => {
     expect(Math.abs(csr - dense - predicted)).toBeLessThan(64);
     expect(bytesCost(m, 'f32')(0, 0.1).layout).toBe('csr');
     expect(bytesCost(m, 'f32')(0, 1).layout).toBe('dense');
+  });
+
+  it('a measured table: every layer, dense and each CSR density, the per-call cost taken off (no speed asserted)', async () => {
+    const m = createMLP({ sizes: [6, 4, 2], activation: 'relu', seed: 1 });
+    const t = await measureLatencyTable(m, 2, { runs: 1 });
+    expect(t.batch).toBe(2);
+    expect(t.call_us).toBeGreaterThan(0);
+    expect(t.layers.map((x) => [x.inFeatures, x.outFeatures])).toEqual([[6, 4], [4, 2]]);
+    for (const x of t.layers) {
+      expect(x.csr.map((c) => c.density)).toEqual(DENSITY_GRID.filter((d) => d < 1));
+      expect([x.dense_us, ...x.csr.map((c) => c.us)].every((v) => v >= 0 && Number.isFinite(v))).toBe(true);
+    }
+    expect(() => checkLatencyTable(t, m, 'measured')).not.toThrow();
   });
 
   it('a table from elsewhere must match the model, layer by layer', () => {

@@ -41,6 +41,8 @@ export interface LatencyTable {
   batch: number;
   /** Where it was measured (kernel build, engine), for the record. */
   measuredOn?: string;
+  /** The fixed cost of one call, already taken off every layer's times (the dense model's measured total calibrates it back). */
+  call_us?: number;
   layers: { inFeatures: number; outFeatures: number; dense_us: number; csr: { density: number; us: number }[] }[];
 }
 
@@ -111,6 +113,10 @@ function oneLayer(rows: number, cols: number, density: number, layout: 'dense' |
 export async function measureLatencyTable(model: MLP, batch: number, o: { runs?: number; seed?: number; onProgress?: (what: string) => void } = {}): Promise<LatencyTable> {
   const rng = new Rng(o.seed ?? 1);
   const layers: LatencyTable['layers'] = [];
+  // The fixed cost of one call (input copy, softmax, checks), timed on a 1×1 model and taken off every
+  // layer's time: otherwise a model of L layers would be charged it L times (fitToBudget adds it once).
+  const tiny = loadModelSync(encodeModel(oneLayer(1, 1, 1, 'dense', rng)));
+  const call = (await benchModel(tiny, { batches: [batch], runs: o.runs ?? 15, minRunMs: 0.5 })).results[0].median_us;
   let flavor = '';
   for (const [l, L] of model.layers.entries()) {
     o.onProgress?.(`latency table: layer ${l + 1}/${model.layers.length}`);
@@ -121,9 +127,10 @@ export async function measureLatencyTable(model: MLP, batch: number, o: { runs?:
       flavor = m.flavor;
       times.push((await benchModel(m, { batches: [batch], runs: o.runs ?? 15, minRunMs: 0.5 })).results[0].median_us);
     }
-    layers.push({ inFeatures: L.inFeatures, outFeatures: L.outFeatures, dense_us: times[0], csr: variants.slice(1).map((v, i) => ({ density: v.density, us: times[i + 1] })) });
+    const net = (t: number) => Math.max(0, t - call);
+    layers.push({ inFeatures: L.inFeatures, outFeatures: L.outFeatures, dense_us: net(times[0]), csr: variants.slice(1).map((v, i) => ({ density: v.density, us: net(times[i + 1]) })) });
   }
-  return { batch, measuredOn: `${flavor} kernels`, layers };
+  return { batch, measuredOn: `${flavor} kernels`, call_us: call, layers };
 }
 
 /** Checks a latency table read from a file against the model: a clear error naming what differs. */
