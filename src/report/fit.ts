@@ -5,8 +5,8 @@
  * 1. Cost table per layer, at a grid of densities: bytes (computed exactly as the compact file
  *    stores the layer, dense or CSR, for the chosen value encoding) and latency (each layer alone,
  *    random weights of that shape and density, dense and CSR, timed through the runtime's kernels
- *    at the batch size; or a table measured elsewhere, e.g. in a browser). The cheaper layout wins
- *    at each density.
+ *    at the batch size, minus the fixed cost of a call, which is added once per model; or a table
+ *    measured elsewhere, e.g. in a browser). The cheaper layout wins at each density.
  * 2. Sensitivity per layer (Yang et al. 2018, NetAdapt; He et al. 2018, AMC use the same idea):
  *    the loss on training samples when that layer alone is pruned to each density.
  * 3. Allocation, greedy in NetAdapt's spirit but over the precomputed tables (no training inside
@@ -267,10 +267,12 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
   const table = o.latencyTable ?? (byLatency ? await measureLatencyTable(model, batch, { runs: o.runs, seed: o.seed, onProgress: o.onProgress }) : undefined);
   if (table) checkLatencyTable(table, model, 'latency table');
   const cost = table && byLatency ? latencyCost(table) : bytesCost(model, o.values);
-  // What the whole file or forward pass costs beyond the layers' sum (header, metadata; calls), from the dense model.
+  // What the whole file or forward pass costs beyond the layers' sum: the file's header and metadata
+  // (exact, from the dense model's file); a call's fixed cost, as the table measured it (one timing of
+  // the dense model would be as noisy as the machine).
   const dense = await measure(compact(model, { ...compactOpts, layouts: model.layers.map(() => 'dense') }).compact);
   const layerSum = model.layers.reduce((a, _, l) => a + cost(l, 1).cost, 0);
-  const overhead = Math.max(0, (byLatency ? dense.latency : dense.bytes) - layerSum);
+  const overhead = byLatency ? (table?.call_us ?? Math.max(0, dense.latency - layerSum)) : Math.max(0, dense.bytes - layerSum);
   const samples = subset(data.train, o.sensitivitySamples ?? 1024, o.seed ?? 1);
   const loss = await layerSensitivity(model, ctx, samples, criterion, o.onProgress);
 
