@@ -210,3 +210,37 @@ describe('prunekit prune', () => {
     expect(j.steps.map((s: { phase: string }) => s.phase)).toEqual(['dense', 'pruned']);
   });
 });
+
+describe('prunekit prune --criterion obs', () => {
+  it('prunes one-shot with calibration samples and records them', async () => {
+    const r = await run([
+      'prune',
+      '--model',
+      path('iris.st'),
+      '--data',
+      'iris',
+      '--criterion',
+      'obs',
+      '--calibration',
+      '50',
+      '--dampening',
+      '0.05',
+      '--sparsity',
+      '0.5',
+      '--json',
+      '--out',
+      path('obs.st'),
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).sparsity).toBeCloseTo(0.5, 2);
+    expect(loadModel(path('obs.st')).provenance.prune as Record<string, unknown>).toMatchObject({ criterion: 'obs', calibration: 50, dampening: 0.05 });
+  });
+  it('refuses --calibration for a criterion without Hessians, and obs without --data', async () => {
+    const a = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--calibration', '50', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/--calibration and --dampening apply to .*obs.*not to magnitude/);
+    const b = await run(['prune', '--model', path('iris.st'), '--criterion', 'obs', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/--criterion obs needs --data: it builds each layer's Hessian from training samples/);
+  });
+});

@@ -28,12 +28,22 @@ function allInputs(): Required<CriterionInputs> {
   const like = (v: number) => m.layers.map((L) => new Float32Array(L.weight.length).fill(v));
   const movement = new MovementTracker(m);
   movement.observe(like(0.5), like(-0.1));
-  return { seed: 7, initial: w0, tracker, movement, gradients: { grads: like(0.5), sqGrads: like(0.25), fisher: like(0.3) }, userScores: like(1) };
+  const calibration = { features: Float32Array.from({ length: 5 * 4 }, (_, i) => Math.sin(i)), nSamples: 5, nFeatures: 4 };
+  return {
+    seed: 7,
+    initial: w0,
+    tracker,
+    movement,
+    gradients: { grads: like(0.5), sqGrads: like(0.25), fisher: like(0.3) },
+    userScores: like(1),
+    calibration,
+    dampening: 0.01,
+  };
 }
 
 describe('CRITERIA registry: every criterion, one contract', () => {
   it('lists the command-line names (everything but the library-only user scores)', () => {
-    expect([...COMMAND_LINE_CRITERIA].sort()).toEqual(['displacement', 'magnitude', 'movement', 'obd', 'random', 'range', 'taylor']);
+    expect([...COMMAND_LINE_CRITERIA].sort()).toEqual(['displacement', 'magnitude', 'movement', 'obd', 'obs', 'random', 'range', 'taylor']);
     expect(CRITERION_NAMES).toContain('user');
   });
 

@@ -27,6 +27,7 @@ const commands: Record<string, { summary: string }> = {
   merge: { summary: 'join the reports of a sweep run in shards (sweep --shard i/n) into one' },
   demo: { summary: 'the main job: LeNet-300-100 on MNIST, pruned, compacted, benchmarked, reported' },
   import: { summary: 'import an MLP trained elsewhere (ONNX, safetensors state dict)' },
+  fit: { summary: 'prune to a measured latency or file-size budget' },
 };
 
 const mainUsage = `prunekit — neural-network weight pruning that makes models really smaller and faster

@@ -44,6 +44,8 @@ export interface CompactOptions {
   crossover?: number;
   /** Force a layout for every layer. Default 'auto'. */
   layout?: 'auto' | 'dense' | 'csr';
+  /** Force a layout per layer (overrides `layout` where given; 'auto' or undefined: as `layout` says). */
+  layouts?: ('auto' | 'dense' | 'csr' | undefined)[];
   /** The crossover table (batch, sparsity), ascending batch. Default DEFAULT_CROSSOVER. */
   crossoverTable?: ReadonlyArray<readonly [number, number]>;
   /** Called after each layer is stored (`done` of `total` layers), for a progress display. */
@@ -103,7 +105,8 @@ export function compact(model: MLP, opts: CompactOptions = {}): { compact: Compa
     // CSR stores two more tensors (indices, indptr): count their header entries too, so a tiny
     // layer never grows the file by going CSR.
     const csrFileBytes = csrBytes(out, nnz, valueBytes, index) + CSR_HEADER_BYTES;
-    const useCsr = opts.layout === 'csr' || (opts.layout !== 'dense' && sparsity >= threshold && csrFileBytes <= size * valueBytes);
+    const forced = opts.layouts?.[i] && opts.layouts[i] !== 'auto' ? opts.layouts[i] : opts.layout;
+    const useCsr = forced === 'csr' || (forced !== 'dense' && sparsity >= threshold && csrFileBytes <= size * valueBytes);
     const common = { inFeatures: inn, outFeatures: out, activation: l.activation, bias: l.bias };
     let layer: CompactLayer;
     let original: Float32Array;

@@ -11,12 +11,15 @@
  * | range        | max_t w_t − min_t w_t         | range of each weight over training snapshots (w₀ and every epoch) |
  * | taylor       | |w · ∂L/∂w|                   | first-order Taylor: Mozer & Smolensky 1989 (skeletonization), Molchanov et al. 2017/2019; SNIP = this at init (Lee et al. 2019) |
  * | obd          | ½ · F_ii · w²                 | Optimal Brain Damage, LeCun et al. 1990, h_ii ≈ empirical Fisher F_ii = mean_n (∂ℓ_n/∂w)² over single samples |
+ * | obs          | w²/[H⁻¹]_qq, then weight correction | Optimal Brain Surgeon (Hassibi & Stork 1993) layer-wise, H = 2·X·Xᵀ/n of calibration inputs; SparseGPT (Frantar & Alistarh 2023), see obs.ts |
  * | user         | anything the caller supplies  | — |
  *
  * movement, range and displacement read the model's training history (src/nn/history.ts) when
  * the caller does not pass their input: `train` records it and the model file stores it.
  *
- * Each criterion is one file in criteria/ and one line in criteria/registry.ts.
+ * Each criterion is one file in criteria/ and one line in criteria/registry.ts. A criterion may also
+ * carry out the pruning itself (`prune` hook): obs removes the planned number of weights per layer
+ * and corrects the ones it keeps, instead of the plain P ⊙ M.
  */
 import type { MLP } from '../nn/model.js';
 import * as registry from './criteria/registry.js';
@@ -60,7 +63,7 @@ export function withHistory(model: MLP, inputs: CriterionInputs): CriterionInput
   };
 }
 
-export type { Criterion, CriterionInputs, GradFn, Gradients, Need, Scores } from './criteria/types.js';
+export type { Criterion, CriterionInputs, GradFn, Gradients, Need, PrunePlan, Scores } from './criteria/types.js';
 export { accumulateGradients } from './criteria/gradients.js';
 export { magnitudeScores } from './criteria/magnitude.js';
 export { randomScores } from './criteria/random.js';

@@ -25,6 +25,7 @@ export {
   type Need,
   type GradFn,
   type Gradients,
+  type PrunePlan,
   type Scores,
 } from './criteria.js';
 export { neuronScores, nmMask, pruneNeurons, removeNeurons, type NeuronPruneOptions } from './structured.js';
@@ -48,4 +49,5 @@ export {
 export { layerRecords, recordStep, type Evaluate, type LayerRecord, type Metrics, type PruneStep } from './steps.js';
 export { makePruneTo, pruneModel, type PruneContext, type PruneOptions, type PruneResult } from './prune.js';
 export { PRUNING_SCHEDULES, PRUNING_SCHEDULE_NAMES, type PruningSchedule, type PruningScheduleName, type SchedulePlan } from './schedules.js';
-export { trainerContext, type TrainerContextOptions } from './trainer.js';
+export { calibrationSamples, DEFAULT_CALIBRATION, trainerContext, type TrainerContextOptions } from './trainer.js';
+export { DEFAULT_DAMPENING, obsPrune, obsScores, reconstructionError, type CalibrationSet, type ObsOptions, type Selection } from './obs.js';

@@ -16,6 +16,7 @@ import { PRUNING_SCHEDULES, type PruningScheduleName } from './schedules.js';
 import { nmMask, pruneNeurons } from './structured.js';
 import { validateAmount, type Amount } from './threshold.js';
 import { recordStep, type Evaluate, type PruneStep } from './steps.js';
+import type { CalibrationSet } from './obs.js';
 
 export type { PruningScheduleName };
 
@@ -29,6 +30,8 @@ export interface PruneContext {
   gradients?: (model: MLP) => Gradients;
   /** Optimizer steps per epoch; required by the gradual schedule. */
   stepsPerEpoch?: number;
+  /** Training samples for the layer Hessians of second-order criteria (obs). */
+  calibration?: CalibrationSet;
 }
 
 export interface PruneOptions {
@@ -72,9 +75,15 @@ export interface PruneResult {
   steps: PruneStep[];
 }
 
-/** The caller's inputs, with the trackers this run continues (continueHistory) in place of the ones passed in. */
-function runInputs(model: MLP, opts: PruneOptions): CriterionInputs {
-  return { ...opts.inputs, tracker: model.history?.range ?? opts.inputs?.tracker, movement: model.history?.movement ?? opts.inputs?.movement };
+/** The caller's inputs, with the trackers this run continues (continueHistory) in place of the ones passed in, and the context's data. */
+function runInputs(model: MLP, ctx: PruneContext, opts: PruneOptions): CriterionInputs {
+  return {
+    ...opts.inputs,
+    tracker: model.history?.range ?? opts.inputs?.tracker,
+    movement: model.history?.movement ?? opts.inputs?.movement,
+    gradients: ctx.gradients,
+    calibration: opts.inputs?.calibration ?? ctx.calibration,
+  };
 }
 
 /** Scores the model with the chosen criterion and prunes the scope to `amount` (in place). */
@@ -82,12 +91,16 @@ export function makePruneTo(ctx: PruneContext, opts: PruneOptions): (model: MLP,
   const criterion = opts.criterion ?? 'magnitude';
   let round = 0;
   return (model, amount) => {
-    const inputs: CriterionInputs = { ...runInputs(model, opts), seed: (opts.inputs?.seed ?? opts.seed ?? 0) + round++, gradients: ctx.gradients };
+    const inputs: CriterionInputs = { ...runInputs(model, ctx, opts), seed: (opts.inputs?.seed ?? opts.seed ?? 0) + round++ };
     const scores = scoreModel(model, criterion, inputs);
     const masks = planMasks(model, scores, amount, { scope: opts.scope, layers: opts.layers, minDensity: opts.minDensity });
-    masks.forEach((m, l) => {
-      if (m) pruneLayer(model.layers[l], m);
-    });
+    // A criterion that corrects the weights it keeps (obs) carries the plan out itself.
+    const surgeon = CRITERIA[criterion].prune;
+    if (surgeon) surgeon(model, { kind: 'masks', masks }, inputs);
+    else
+      masks.forEach((m, l) => {
+        if (m) pruneLayer(model.layers[l], m);
+      });
   };
 }
 
@@ -190,14 +203,16 @@ async function structured(
     out = pruneNeurons(model, { fraction: opts.amount.sparsity, hidden: opts.layers, norm: s.norm, outgoing: s.outgoing }).model;
   } else {
     const layers = resolveLayers(model, opts.layers);
-    const scores = scoreModel(model, opts.criterion ?? 'magnitude', {
-      ...runInputs(model, opts),
-      seed: opts.inputs?.seed ?? opts.seed,
-      gradients: ctx.gradients,
-    });
-    for (const l of layers) {
-      const L = model.layers[l];
-      pruneLayer(L, nmMask(scores[l], L.outFeatures, L.inFeatures, s.n, s.m, L.mask));
+    const criterion = opts.criterion ?? 'magnitude';
+    const inputs: CriterionInputs = { ...runInputs(model, ctx, opts), seed: opts.inputs?.seed ?? opts.seed };
+    const scores = scoreModel(model, criterion, inputs);
+    const surgeon = CRITERIA[criterion].prune;
+    if (surgeon) surgeon(model, { kind: 'nm', n: s.n, m: s.m, layers }, inputs);
+    else {
+      for (const l of layers) {
+        const L = model.layers[l];
+        pruneLayer(L, nmMask(scores[l], L.outFeatures, L.inFeatures, s.n, s.m, L.mask));
+      }
     }
     target = 1 - s.n / s.m;
   }

@@ -3,12 +3,14 @@
  * fine-tuning is masked SGD (`train`), evaluation is test accuracy/loss plus train accuracy/loss and
  * per-layer gradient norms, gradients for taylor/obd come from `computeGradients` over a few batches.
  */
-import type { SplitDataset } from '../data/types.js';
+import type { Dataset, SplitDataset } from '../data/types.js';
 import type { Kernels } from '../kernels/types.js';
 import type { MLP } from '../nn/model.js';
 import { computeGradients, DEFAULT_TRAIN, evaluate, train, type TrainConfig } from '../nn/train.js';
 import type { PruneContext } from './prune.js';
 import type { Metrics } from './steps.js';
+import type { CalibrationSet } from './obs.js';
+import { Rng } from '../util/rng.js';
 
 export interface TrainerContextOptions {
   /** Fine-tuning configuration (epochs are set per call). Validation hold-out and early stopping are off. */
@@ -18,8 +20,13 @@ export interface TrainerContextOptions {
   gradBatchSize?: number;
   /** Also evaluate on the training split (train–test gap; one more pass over the training data per record). Default true. */
   trainMetrics?: boolean;
+  /** Training samples drawn (seeded) for obs's layer Hessians (default 1024, at most the training set). */
+  calibration?: number;
   kernels?: Kernels;
 }
+
+/** The default number of calibration samples for second-order criteria. */
+export const DEFAULT_CALIBRATION = 1024;
 
 export function trainerContext(data: SplitDataset, opts: TrainerContextOptions = {}): PruneContext {
   const cfg: Partial<TrainConfig> = { ...opts.train, validationFraction: 0, earlyStopping: false };
@@ -32,6 +39,7 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
   };
   let call = 0;
   return {
+    calibration: calibrationSamples(data.train, opts.calibration ?? DEFAULT_CALIBRATION, cfg.seed ?? DEFAULT_TRAIN.seed),
     stepsPerEpoch: Math.ceil(data.train.nSamples / batchSize),
     gradients: (model: MLP) => computeGradients(model, data.train, { ...gradOpts, fisher: true }),
     fineTune: (model, epochs, hooks) =>
@@ -51,4 +59,15 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
       return m;
     },
   };
+}
+
+/** `count` training samples (all of them when there are fewer), drawn without replacement from a seeded shuffle. */
+export function calibrationSamples(ds: Dataset, count: number, seed: number): CalibrationSet {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`calibration must be a whole number of samples ≥ 1, got ${count}`);
+  const n = Math.min(count, ds.nSamples),
+    d = ds.nFeatures;
+  const rows = new Rng(seed).shuffle(Int32Array.from({ length: ds.nSamples }, (_, i) => i)).subarray(0, n);
+  const features = new Float32Array(n * d);
+  rows.forEach((r, k) => features.set(ds.features.subarray(r * d, r * d + d), k * d));
+  return { features, nSamples: n, nFeatures: d };
 }

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { formatBenchReport, runBench, type BenchOptions } from '../../report/bench.js';
 import { formatTrainBench, runTrainBench } from '../../report/bench-train.js';
 import { loadSplit } from '../common.js';
-import { WASM_KERNEL_CHOICES } from '../choices.js';
-import { num, numList, oneOf, parse, RunError, UsageError } from '../args.js';
+import { KERNEL_CHOICES, WASM_KERNEL_CHOICES } from '../choices.js';
+import { inputFile, num, numList, oneOf, parse, required, RunError, UsageError } from '../args.js';
 import { progress } from '../progress.js';
 import { printJson } from '../json.js';
 import type { Command } from '../main.js';
@@ -17,6 +17,7 @@ const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5
        prunekit bench --train [--data mnist] [--layers 784,300,100,10] [--sparsity 0.5,0.9,0.98] [--batch 64]
                      [--runs 5] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}] [--json]
        prunekit bench --peers [--layers 784,300,100,10] [--sparsity …] [--batch 1,64] [--runs 30] [--seed 1] [--json]
+       prunekit bench --model FILE [--batch 1,64] [--runs 30] [--min-run-ms 1] [--kernels NAME] [--json]
 
 Builds random weights (He init, seeded), prunes every layer by magnitude to each sparsity, and times
 a full forward pass (ReLU hidden, identity output; activations feature-major) with the dense and the
@@ -33,7 +34,11 @@ pruned by magnitude to each sparsity, in --runs interleaved rounds; --json gives
 
 --peers runs the same weights (LeNet-300-100, or any shape with --layers) through onnxruntime-web,
 onnxruntime-node and tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout
-with its dev dependencies) and prints every ratio; results go to bench/results/.`;
+with its dev dependencies) and prints every ratio; results go to bench/results/.
+
+--model times a compact model file (from \`prunekit compact\`) through the runtime, as an application
+calls it (\`model.predictLogits(x, batch)\` on seeded random inputs), at each --batch; --json prints
+{"model", "kernels", "runs", "results": [{"batch", "median_us", "min_us"}]}.`;
 
 const command: Command = {
   usage,
@@ -51,7 +56,9 @@ const command: Command = {
       'dram-probe-mib': { type: 'string' },
       train: { type: 'boolean' },
       data: { type: 'string' },
+      model: { type: 'string' },
     });
+    if (values.model !== undefined) return benchModelFile(values);
     if (values.train) return trainBench(values);
     if (values.data !== undefined) throw new UsageError('--data goes with --train');
     if (values.peers) {
@@ -126,6 +133,45 @@ async function trainBench(values: {
   bar.done();
   if (values.json) printJson(report);
   else process.stdout.write(formatTrainBench(report));
+  return 0;
+}
+
+/** `--model FILE`: the runtime's forward pass over the file at each batch size. */
+async function benchModelFile(values: {
+  model?: string;
+  batch?: string;
+  runs?: string;
+  'min-run-ms'?: string;
+  seed?: string;
+  kernels?: string;
+  json?: boolean;
+  layers?: string;
+  sparsity?: string;
+  peers?: boolean;
+}): Promise<number> {
+  const path = required(inputFile(values.model, 'model'), 'model');
+  if (values.layers !== undefined || values.sparsity !== undefined || values.peers)
+    throw new UsageError('--model times the given file: drop --layers, --sparsity and --peers');
+  const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
+  const runs = num(values.runs, 'runs', { int: true, min: 1 }) ?? 30;
+  const minRunMs = num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1;
+  const seed = num(values.seed, 'seed', { int: true }) ?? 1;
+  const flavor = oneOf(values.kernels, 'kernels', KERNEL_CHOICES);
+  const { loadModelSync } = await import('../../runtime/index.js');
+  const { readModelFile } = await import('../../sparse/node.js');
+  const { benchModel, formatModelBench } = await import('../../report/model-bench.js');
+  let model;
+  try {
+    model = loadModelSync(readModelFile(path), flavor ? { flavor } : {});
+  } catch (e) {
+    throw new RunError(`${path}: ${(e as Error).message}`);
+  }
+  const bar = progress('bench rounds', runs);
+  const report = await benchModel(model, { batches, runs, minRunMs, seed, onRound: (done) => bar.update(done) });
+  bar.done();
+  const { flavor: kernels, results } = report;
+  if (values.json) printJson({ model: path, kernels, runs, results });
+  else process.stdout.write(formatModelBench(path, report));
   return 0;
 }
 

@@ -7,6 +7,7 @@ import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules
 import type { MLP } from '../../nn/model.js';
 import type { PruneContext } from '../../prune/prune.js';
 import { progress } from '../progress.js';
+import { DEFAULT_DAMPENING } from '../../prune/obs.js';
 
 const usage = `usage: prunekit prune --model IN [--data SPEC] (--sparsity S | --percentile P | --threshold T) --out FILE [options]
 
@@ -22,6 +23,9 @@ ${DATA_HELP}
   --threshold T        keep weights whose score ≥ T
   --criterion NAME     score that ranks the weights (default magnitude):
 ${criteriaHelp(23)}
+  --calibration N      obs: training samples for each layer's Hessian H = 2XXᵀ/n (default 1024: more than the
+                       784 inputs of an MNIST layer, so H has full rank)
+  --dampening X        obs: H + X·mean(diag H)·I keeps H invertible (default 0.01)
   --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers)
   --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
   --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
@@ -67,6 +71,8 @@ const command: Command = {
       adjust: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      calibration: { type: 'string' },
+      dampening: { type: 'string' },
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = v.data;
@@ -83,6 +89,13 @@ const command: Command = {
     const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 });
     const structuredKind = oneOf(v.structured, 'structured', ['neurons'] as const);
     const nm = parseNM(v.nm);
+    const calibration = num(v.calibration, 'calibration', { int: true, min: 1 });
+    const dampening = num(v.dampening, 'dampening', { min: 0, minExclusive: true });
+    if ((calibration !== undefined || dampening !== undefined) && !CRITERIA[criterion].needs.includes('calibration')) {
+      throw new UsageError(
+        `--calibration and --dampening apply to the criteria that build layer Hessians (${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.includes('calibration')).join(', ')}), not to ${criterion}`,
+      );
+    }
     const rewindPath = inputFile(v.rewind, 'rewind');
     const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 });
     if (rewindEpoch !== undefined && rewindPath) throw new UsageError('give --rewind FILE or --rewind-epoch K, not both');
@@ -168,7 +181,7 @@ const command: Command = {
     const { pruneModel } = await import('../../prune/prune.js');
     const { sparsityOf } = await import('../../nn/model.js');
     // Without data the context is empty: no fine-tuning, no gradients, no evaluation.
-    const ctx: PruneContext = data ? trainerContext(data, { train: cfg }) : {};
+    const ctx: PruneContext = data ? trainerContext(data, { train: cfg, calibration }) : {};
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
     const bar = ctx.fineTune && (epochs ?? 0) > 0 ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs ?? 0, !!(structuredKind || nm)), v.json) : null;
@@ -185,7 +198,7 @@ const command: Command = {
       steps,
       finetuneEpochs: epochs ?? 0,
       seed,
-      inputs: { seed, initial },
+      inputs: { seed, initial, dampening },
       rewindTo: rewindPath ? initial : undefined,
       rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
@@ -205,6 +218,9 @@ const command: Command = {
         data: spec ?? null,
         amount,
         criterion,
+        ...(CRITERIA[criterion].needs.includes('calibration')
+          ? { calibration: ctx.calibration?.nSamples ?? null, dampening: dampening ?? DEFAULT_DAMPENING }
+          : {}),
         scope,
         layers: layers ?? null,
         schedule,
@@ -257,6 +273,7 @@ const command: Command = {
  */
 const NEEDS_DATA: Partial<Record<Need, string>> = {
   gradients: 'it scores weights with gradients on training batches',
+  calibration: "it builds each layer's Hessian from training samples",
 };
 
 /** Without --data only data-free, one-shot pruning can run: say what needs data and what does not. */

@@ -11,3 +11,4 @@ export { range } from './range.js';
 export { taylor } from './taylor.js';
 export { obd } from './obd.js';
 export { user } from './user.js';
+export { obs } from './obs.js';

@@ -6,6 +6,7 @@
  */
 import type { MLP } from '../../nn/model.js';
 import type { MovementTracker, RangeTracker } from '../../nn/history.js';
+import type { CalibrationSet } from '../obs.js';
 
 export type Scores = Float32Array[];
 
@@ -32,10 +33,14 @@ export interface CriterionInputs {
   /** Gradients for taylor/obd: a value, or a provider called with the current model. */
   gradients?: Gradients | ((model: MLP) => Gradients);
   userScores?: ArrayLike<number>[];
+  /** A few hundred training inputs from which second-order criteria (obs) build each layer's Hessian. */
+  calibration?: CalibrationSet;
+  /** λ of the Hessian dampening λ·mean(diag H) (obs; default 0.01). */
+  dampening?: number;
 }
 
 /** An input a criterion cannot score without (`seed` is optional everywhere: it defaults to 0). */
-export type Need = Exclude<keyof CriterionInputs, 'seed'>;
+export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening'>;
 
 /** What `scoreModel` says when a needed input is missing. */
 export const NEED_MESSAGES: Record<Need, string> = {
@@ -45,7 +50,14 @@ export const NEED_MESSAGES: Record<Need, string> = {
   movement: 'the movement accumulated during training or fine-tuning (inputs.movement); the model carries it when trained by prunekit train',
   gradients: 'gradients (inputs.gradients)',
   userScores: 'inputs.userScores',
+  calibration: 'calibration samples from the training data (inputs.calibration)',
 };
+
+/**
+ * The pruning a criterion with a `prune` hook is asked to carry out: the masks thresholding its
+ * scores produced (composed with the old ones; undefined = layer out of scope), or N:M groups.
+ */
+export type PrunePlan = { kind: 'masks'; masks: (Uint8Array | undefined)[] } | { kind: 'nm'; n: number; m: number; layers: number[] };
 
 /** One entry of the CRITERIA registry (src/prune/criteria.ts). */
 export interface Criterion {
@@ -55,6 +67,13 @@ export interface Criterion {
   readonly describe: string;
   /** Scores for `model` as it is now; `inputs` holds every entry of `needs`. */
   score(model: MLP, inputs: CriterionInputs): Scores;
+  /**
+   * Optional, for criteria that also correct the weights they keep (obs): prunes `model` in place as
+   * `plan` says — each planned layer ends with exactly the planned number of pruned weights (or the
+   * N:M pattern), weights pruned before stay pruned — instead of the plain P ⊙ M. The hook may
+   * re-choose which weights inside a layer, and changes the kept ones.
+   */
+  prune?(model: MLP, plan: PrunePlan, inputs: CriterionInputs): void;
 }
 
 export function checkShapes(model: MLP, arrays: ArrayLike<number>[], what: string): void {

@@ -1,0 +1,166 @@
+/** `prunekit fit`: prune a model to a measured latency or size budget (src/report/fit.ts). */
+import { readFileSync } from 'node:fs';
+import type { Command } from '../main.js';
+import { inputFile, num, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
+import { CRITERION_CHOICES } from '../choices.js';
+import { CRITERIA } from '../../prune/criteria.js';
+import type { MLP } from '../../nn/model.js';
+
+const usage = `usage: prunekit fit --model M --data D (--max-latency-us T --batch B | --max-bytes N) --out FILE [options]
+
+Finds the per-layer sparsities (and dense or CSR per layer) that meet a budget with the least
+predicted loss, prunes, fine-tunes, compacts, and re-measures the delivered file; if it misses the
+budget, tightens and tries again. Latency: every layer alone, dense and CSR at a grid of densities,
+timed through the runtime's kernels at batch B on this machine (or --latency-table FILE measured
+elsewhere). Sensitivity: the training loss with each layer alone pruned to each density.
+Allocation: greedy, the move with the least loss increase per µs or byte saved (NetAdapt-style,
+over the tables).
+
+  --model FILE          model file from train
+${DATA_HELP}
+  --max-latency-us T    the forward pass at --batch must take ≤ T µs (median, this machine)
+  --batch B             batch size the latency is for (default 1)
+  --max-bytes N         the compact file must be ≤ N bytes
+  --values f32|f16|kmeans:B   stored values (default f32; kmeans:B = 2^B-entry codebook)
+  --criterion NAME      how each layer is pruned (default magnitude; obs corrects the kept weights)
+  --finetune-epochs N   fine-tuning after pruning (default 2)
+  --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes)
+  --save-latency-table FILE   write the table this run measured
+  --attempts N          prune-and-measure rounds at most (default 4)
+  --out FILE            the compact model file
+  --json                print {accuracy, bytes, latency_us, met, layers: [{sparsity, layout}], …}`;
+
+const command: Command = {
+  usage,
+  async run(argv) {
+    const { values: v } = parse(argv, {
+      ...dataFlags,
+      model: { type: 'string' },
+      'max-latency-us': { type: 'string' },
+      batch: { type: 'string' },
+      'max-bytes': { type: 'string' },
+      values: { type: 'string' },
+      criterion: { type: 'string' },
+      'finetune-epochs': { type: 'string' },
+      'latency-table': { type: 'string' },
+      'save-latency-table': { type: 'string' },
+      attempts: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const modelPath = required(inputFile(v.model, 'model'), 'model');
+    const spec = required(v.data, 'data');
+    const tablePath = inputFile(v['latency-table'], 'latency-table');
+    const out = required(outputFile(v.out, 'out', { '--model': modelPath, '--data': spec, '--latency-table': tablePath }), 'out');
+    const saveTable =
+      v['save-latency-table'] === undefined ? undefined : outputFile(v['save-latency-table'], 'save-latency-table', { '--model': modelPath, '--out': out });
+    const maxLatency = num(v['max-latency-us'], 'max-latency-us', { min: 0, minExclusive: true });
+    const maxBytes = num(v['max-bytes'], 'max-bytes', { int: true, min: 1 });
+    const batch = num(v.batch, 'batch', { int: true, min: 1 }) ?? 1;
+    if ((maxLatency === undefined) === (maxBytes === undefined)) throw new UsageError('give one budget: --max-latency-us T (with --batch B) or --max-bytes N');
+    const [values, bits] = parseValues(v.values);
+    const criterion = oneOf(v.criterion, 'criterion', CRITERION_CHOICES) ?? 'magnitude';
+    if (CRITERIA[criterion].needs.some((n) => n === 'tracker' || n === 'initial' || n === 'movement'))
+      throw new UsageError(
+        `--criterion ${criterion} reads the training history; fit supports ${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => n === 'gradients' || n === 'calibration')).join(', ')}`,
+      );
+    const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 }) ?? 2;
+    const attempts = num(v.attempts, 'attempts', { int: true, min: 1 }) ?? 4;
+
+    const { loadModel } = await import('../../nn/io.js');
+    let model: MLP;
+    try {
+      model = loadModel(modelPath);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+    const fit = await import('../../report/fit.js');
+    let latencyTable;
+    if (tablePath) {
+      try {
+        latencyTable = JSON.parse(readFileSync(tablePath, 'utf8'));
+        fit.checkLatencyTable(latencyTable, model, tablePath);
+      } catch (e) {
+        throw new RunError(`${tablePath}: ${(e as Error).message.replace(`${tablePath}: `, '')}`);
+      }
+      if (maxLatency !== undefined && latencyTable.batch !== batch)
+        throw new UsageError(`${tablePath} was measured at batch ${latencyTable.batch}, --batch is ${batch}`);
+    }
+    const seedArg = num(v.seed, 'seed', { int: true, min: 0 });
+    const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    const data = await loadSplitForModel(spec, model, {
+      label: labelArg(v.label),
+      header: headerArg(v.header),
+      seed: seedArg,
+      testFraction,
+      testData: testDataArg(v),
+      finetunes: epochs > 0,
+    });
+    const trainProv = ((model.provenance as { train?: Record<string, unknown> }).train ?? {}) as Record<string, unknown>;
+    const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
+    const cfg = Object.fromEntries(
+      Object.entries({
+        lr: fromProv('lr'),
+        batchSize: fromProv('batchSize'),
+        momentum: fromProv('momentum'),
+        alpha: fromProv('alpha'),
+        seed: seedArg ?? fromProv('seed'),
+      }).filter(([, x]) => x !== undefined),
+    );
+    const { trainerContext } = await import('../../prune/trainer.js');
+    const ctx = trainerContext(data, { train: cfg, trainMetrics: false });
+    const { writeFileAtomic } = await import('../../util/fs.js');
+    const { encodeModel } = await import('../../sparse/format.js');
+
+    let result;
+    try {
+      result = await fit.fitToBudget(model, data, ctx, {
+        budget: maxLatency !== undefined ? { maxLatencyUs: maxLatency, batch } : { maxBytes: maxBytes!, batch },
+        values,
+        bits,
+        criterion,
+        finetuneEpochs: epochs,
+        latencyTable,
+        attempts,
+        onProgress: (what) => process.stderr.write(`fit: ${what}\n`),
+      });
+    } catch (e) {
+      if (e instanceof RangeError) throw new RunError(e.message);
+      throw e;
+    }
+    writeFileAtomic(out, encodeModel(result.model));
+    if (saveTable && result.latencyTable) writeFileAtomic(saveTable, JSON.stringify(result.latencyTable, null, 2) + '\n');
+    const report = {
+      accuracy: result.accuracy,
+      bytes: result.bytes,
+      latency_us: result.latency_us,
+      batch: result.batch,
+      met: result.met,
+      attempts: result.attempts,
+      budget: maxLatency !== undefined ? { max_latency_us: maxLatency, batch } : { max_bytes: maxBytes },
+      layers: result.layers.map((l) => ({ sparsity: l.sparsity, layout: l.layout })),
+      predicted: result.predicted,
+      criterion,
+      out,
+    };
+    if (v.json) printJson(report);
+    else {
+      process.stdout.write(
+        `fit ${modelPath} to ${maxLatency !== undefined ? `${maxLatency} µs at batch ${batch}` : `${maxBytes} bytes`}: ${result.met ? 'met' : 'MISSED'} after ${result.attempts} attempt(s)\n` +
+          `test accuracy ${pct(result.accuracy)}, ${result.bytes} bytes, ${result.latency_us.toFixed(2)} µs at batch ${result.batch}\n` +
+          `layers: ${result.layers.map((l) => `${pct(l.sparsity, 1)} ${l.layout}`).join(', ')}\nwrote ${out}\n`,
+      );
+    }
+    return result.met ? 0 : 1;
+  },
+};
+
+function parseValues(s: string | undefined): ['f32' | 'f16' | 'kmeans', number | undefined] {
+  if (s === undefined || s === 'f32' || s === 'f16') return [s ?? 'f32', undefined];
+  const m = /^kmeans:(\d+)$/.exec(s);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 8) throw new UsageError(`--values: expected f32, f16 or kmeans:B with 1 ≤ B ≤ 8, got '${s}'`);
+  return ['kmeans', Number(m[1])];
+}
+
+export default command;
