@@ -12,27 +12,9 @@ import { evaluate } from '../src/nn/train.js';
 import { loadData } from '../src/data/index.js';
 import { loadModelSync } from '../src/runtime/index.js';
 import { readModelFile } from '../src/sparse/node.js';
+import { runCli as run } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
-
-async function run(args: string[]) {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'pk-byom-'));
 const p = (f: string) => join(dir, f);

@@ -4,25 +4,7 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { loadModel } from '../src/nn/io.js';
 import { tempDir } from './helpers/tmp.js';
-
-async function run(args: string[]) {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { runCli as run } from './helpers/cli.js';
 
 const tmp = tempDir('dst-cli');
 

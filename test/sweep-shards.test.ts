@@ -10,25 +10,7 @@ import { main } from '../src/cli/main.js';
 import { inShard, sweepUnits } from '../src/report/sweep.js';
 import { mergeSweepReports } from '../src/report/merge.js';
 import type { SweepReport } from '../src/report/report-types.js';
-
-async function run(args: string[]) {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prunekit-shards-'));
 // 2 iterative chains + 2 scopes × 2 sparsities one-shot points = 6 units
