@@ -6,8 +6,7 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { runCli as run } from './helpers/cli.js';
 
 describe('compact --format 2, info and eval of compact files', () => {

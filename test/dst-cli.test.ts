@@ -1,7 +1,6 @@
 /** `prunekit train --sparsity S --method set|rigl`: a sparse network from scratch, its JSON, its file, its refusals. */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { loadModel } from '../src/nn/io.js';
 import { tempDir } from './helpers/tmp.js';
 import { runCli as run } from './helpers/cli.js';

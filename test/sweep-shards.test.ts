@@ -2,11 +2,10 @@
  * Sweeps beyond one process: `sweep --shard i/n` slices + `prunekit merge`, and `sweep --jobs N`,
  * give the points of the one-process sweep (everything but the measured times), on tiny data.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { inShard, sweepUnits } from '../src/report/sweep.js';
 import { mergeSweepReports } from '../src/report/merge.js';
 import type { SweepReport } from '../src/report/report-types.js';
