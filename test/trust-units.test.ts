@@ -86,7 +86,7 @@ describe('networks too big for wasm memory are refused before anything is alloca
       expect(() => createMLP({ sizes, activation: 'relu', seed: 1 })).toThrow(
         /createMLP: layer sizes .* weights; .* needs [\d.]+ GB of WebAssembly memory .*4 GiB limit/,
       );
-      expect(performance.now() - t0).toBeLessThan(5000); // before the check: 91 s and 7 GB;
+      expect(performance.now() - t0).toBeLessThan(5000); // before the check: 91 s and 7 GB
     }
   });
   it('Network refuses a batch whose activations cannot fit, without moving the arena', () => {
