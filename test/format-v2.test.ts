@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { createMLP } from '../src/nn/model.js';
 import { loadModelSync } from '../src/runtime/index.js';
-import { decodeModel, denseWeight, encodeModel } from '../src/sparse/format.js';
+import { type CsrLayer, decodeModel, denseWeight, encodeModel, validate } from '../src/sparse/format.js';
 import { describeModel } from '../src/sparse/info.js';
 import { packBits, unpackBits } from '../src/sparse/v2/bits.js';
 import { decodeGaps, encodeGaps, gapFieldCount } from '../src/sparse/v2/gaps.js';
 import { canonicalCodes, checkLengths, huffmanDecode, huffmanEncode, huffmanLengths } from '../src/sparse/v2/huffman.js';
 import { decodeSafetensors, FormatError } from '../src/util/safetensors.js';
 import { editedFile, smallModel, smallModelV2 } from './helpers/crafted-models.js';
+import { decodeLayersV2 } from '../src/sparse/v2/file.js';
 import { rng } from './helpers/rng.js';
 
 describe('bit packing', () => {
@@ -192,5 +193,28 @@ describe('format_version 2 files', () => {
       t.delete('layers.2.weight.codes.lengths');
       t.set('layers.2.weight.codes', { dtype: 'U8', shape: [Math.ceil((n * 2) / 8)], data: packBits(new Array(n).fill(3), 2) });
     }, /code \[0\] = 3 is ≥ the codebook length 3/);
+  });
+
+  it('checks a CSR structure once: the decoder builds delta layers valid by construction, plain layers are scanned again', () => {
+    // validate skips only the structure of the layers it is told the decoder built
+    const m = smallModel();
+    const L = m.layers[1] as CsrLayer;
+    L.indptr = L.indptr.slice();
+    L.indptr[1] = L.indptr[2] + 1; // decreasing: a structure no decoder would build
+    expect(() => validate(m)).toThrow(/indptr decreases at row 1/);
+    expect(() => validate(m, new Set([L]))).not.toThrow();
+    // decodeModel hands over exactly the delta layers
+    const bytes = encodeModel(smallModelV2());
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    const take = (name: string) => tensors.get(name)!.data;
+    const v2 = decodeLayersV2(JSON.parse(metadata.prunekit).layers, take);
+    expect(v2.layers.map((l) => v2.csrBuilt.has(l))).toEqual([false, true, true]);
+    // a plain-index version 2 layer still gets the full scan
+    const plain = smallModel();
+    const file = editedFile({ ...plain, storage: { version: 2, layers: plain.layers.map(() => ({ index: 'plain', gapBits: 0, entropy: 'none' })) } }, (t) => {
+      (t.get('layers.1.weight.indices')!.data as Uint8Array)[0] = 200;
+    });
+    expect(() => decodeModel(file)).toThrow(/layers\.1\.weight: indices\[0\] = 200 is out of range \(columns: 5\)/);
+    // and a delta layer's codes and values are still checked (codes ≥ the codebook length: above)
   });
 });

@@ -299,7 +299,7 @@ export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
     ...(v2 ? { storage: v2.storage } : {}),
   };
   for (const name of tensors.keys()) if (!used.has(name)) fail(`model file: unexpected tensor '${name}'`);
-  validate(model);
+  validate(model, v2?.csrBuilt);
   checkWidthsPaidFor(model, input.byteLength);
   return model;
 }
@@ -339,8 +339,12 @@ function checkValues(name: string, v: StoredValues, expected: number): void {
  * (indptr length out+1, indptr[0] = 0, non-decreasing, indptr[out] = nnz, indices < in),
  * preprocessing lengths = input width with finite means and finite non-zero scales whose
  * reciprocals are finite in f32.
+ *
+ * `csrBuilt`: CSR layers whose indices and indptr a version 2 decoder built itself from relative
+ * indices, checking every position as it went; their structure is valid by construction, so the
+ * second scan is skipped (their values, codes and lengths are still checked here).
  */
-export function validate(m: CompactModel): void {
+export function validate(m: CompactModel, csrBuilt: ReadonlySet<CompactLayer> = new Set()): void {
   if (m.layers.length === 0) fail('model: no layers');
   m.layers.forEach((L, i) => {
     const w = `layer ${i}`;
@@ -357,6 +361,7 @@ export function validate(m: CompactModel): void {
     } else {
       const name = `layers.${i}.weight`;
       checkValues(`${name}.data`, L.values, L.indices.length);
+      if (csrBuilt.has(L)) return;
       // checkCsr only needs data.length here; the values were checked above
       try {
         checkCsr({ rows: out, cols: inn, data: { length: L.indices.length } as Float32Array, indices: L.indices, indptr: L.indptr }, name);

@@ -28,13 +28,16 @@ export function encodeLayersV2(m: CompactModel, storage: FileStorage): { tensors
 
 type LayerMetaIn = Parameters<typeof decodeLayerV2>[1];
 
-export function decodeLayersV2(layers: LayerMetaIn[], take: Take): { layers: CompactLayer[]; storage: FileStorage } {
+/** The layers, their storage, and the CSR layers whose indices and indptr the decoder built (valid by construction). */
+export function decodeLayersV2(layers: LayerMetaIn[], take: Take): { layers: CompactLayer[]; storage: FileStorage; csrBuilt: Set<CompactLayer> } {
   const storage: FileStorage = { version: 2, layers: [], bytes: [] };
+  const csrBuilt = new Set<CompactLayer>();
   const decoded = layers.map((lm, i) => {
     const r = decodeLayerV2(i, lm, take);
     storage.layers.push(r.storage);
     storage.bytes!.push(r.bytes);
+    if (r.csrBuilt) csrBuilt.add(r.layer);
     return r.layer;
   });
-  return { layers: decoded, storage };
+  return { layers: decoded, storage, csrBuilt };
 }

@@ -134,13 +134,15 @@ function readStream(take: Take, name: string, kind: StreamKind, width: number, c
 /**
  * Layer `i` of a version 2 file as the kernels' arrays (CSR indices and indptr, u8 codes), with the
  * stored size of each part. The caller validates the returned layer as for version 1 (codes < k,
- * finite values, CSR structure).
+ * finite values, CSR structure) — except, when `csrBuilt`, the CSR structure: relative indices are
+ * turned into indices and indptr here, by decodeGaps, whose checks (positions inside the matrix,
+ * exactly nnz nonzeros) make that structure valid by construction.
  */
 export function decodeLayerV2(
   i: number,
   lm: { activation: CompactLayer['activation']; layout: 'dense' | 'csr'; shape: [number, number]; values: StoredValues['encoding'] },
   take: Take,
-): { layer: CompactLayer; storage: LayerStorage; bytes: PartBytes } {
+): { layer: CompactLayer; storage: LayerStorage; bytes: PartBytes; csrBuilt: boolean } {
   const where = `model file: layer ${i}`;
   const m = checkLayerMeta(lm as unknown as Record<string, unknown>, lm.layout, lm.values, where);
   const [out, inn] = lm.shape;
@@ -177,7 +179,7 @@ export function decodeLayerV2(
   const common = { inFeatures: inn, outFeatures: out, activation: lm.activation, bias };
   if (lm.layout === 'dense') {
     const values = readValues(out * inn, [out, inn]);
-    return { layer: { ...common, layout: 'dense', values }, storage, bytes };
+    return { layer: { ...common, layout: 'dense', values }, storage, bytes, csrBuilt: false };
   }
   const nnz = m.nnz!;
   let indices: CsrIndices, indptr: Uint32Array;
@@ -196,5 +198,5 @@ export function decodeLayerV2(
     ({ indices, indptr } = decodeGaps(fields, m.gapBits!, out, inn, nnz, `${w}.gaps`));
   }
   const values = readValues(nnz, [nnz]);
-  return { layer: { ...common, layout: 'csr', indices, indptr, values }, storage, bytes };
+  return { layer: { ...common, layout: 'csr', indices, indptr, values }, storage, bytes, csrBuilt: m.index === 'delta' };
 }
