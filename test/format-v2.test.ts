@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { createMLP } from '../src/nn/model.js';
 import { loadModelSync } from '../src/runtime/index.js';
-import { decodeModel, denseWeight, encodeModel } from '../src/sparse/format.js';
+import { type CsrLayer, decodeModel, denseWeight, encodeModel, validate } from '../src/sparse/format.js';
 import { describeModel } from '../src/sparse/info.js';
 import { packBits, unpackBits } from '../src/sparse/v2/bits.js';
 import { decodeGaps, encodeGaps, gapFieldCount } from '../src/sparse/v2/gaps.js';
 import { canonicalCodes, checkLengths, huffmanDecode, huffmanEncode, huffmanLengths } from '../src/sparse/v2/huffman.js';
 import { decodeSafetensors, FormatError } from '../src/util/safetensors.js';
 import { editedFile, smallModel, smallModelV2 } from './helpers/crafted-models.js';
+import { decodeLayersV2 } from '../src/sparse/v2/file.js';
 import { rng } from './helpers/rng.js';
 
 describe('bit packing', () => {
@@ -192,5 +193,43 @@ describe('format_version 2 files', () => {
       t.delete('layers.2.weight.codes.lengths');
       t.set('layers.2.weight.codes', { dtype: 'U8', shape: [Math.ceil((n * 2) / 8)], data: packBits(new Array(n).fill(3), 2) });
     }, /code \[0\] = 3 is ≥ the codebook length 3/);
+  });
+
+  it('scans once: delta indices and codes from a small enough alphabet are valid by construction, the rest is scanned again', () => {
+    // validate skips only the arrays it is told the decoder built and checked
+    const m = smallModel();
+    const L = m.layers[1] as CsrLayer;
+    L.indptr = L.indptr.slice();
+    L.indptr[1] = L.indptr[2] + 1; // decreasing: a structure no decoder would build
+    expect(() => validate(m)).toThrow(/indptr decreases at row 1/);
+    expect(() => validate(m, new Set([L.indices]))).not.toThrow();
+    // decodeModel hands over the delta layers' indices and the codes whose alphabet fits the codebook
+    const { tensors, metadata } = decodeSafetensors(encodeModel(smallModelV2()));
+    const v2 = decodeLayersV2(JSON.parse(metadata.prunekit).layers, (name) => tensors.get(name)!.data);
+    const has = (a: object | undefined) => (a ? v2.checked.has(a) : null);
+    expect(v2.layers.map((l) => [has(l.layout === 'csr' ? l.indices : undefined), has(l.values.encoding === 'kmeans' ? l.values.codes : undefined)])).toEqual([
+      [null, true], // packed 2-bit codes, 4 centroids
+      [true, null],
+      [true, true], // Huffman codes for 3 symbols, 3 centroids
+    ]);
+    // a plain-index version 2 layer still gets the full scan
+    const plain = smallModel();
+    const file = editedFile({ ...plain, storage: { version: 2, layers: plain.layers.map(() => ({ index: 'plain', gapBits: 0, entropy: 'none' })) } }, (t) => {
+      (t.get('layers.1.weight.indices')!.data as Uint8Array)[0] = 200;
+    });
+    expect(() => decodeModel(file)).toThrow(/layers\.1\.weight: indices\[0\] = 200 is out of range \(columns: 5\)/);
+    // a Huffman table with a code for symbol 3 into a codebook of 3: its codes are scanned again
+    const withCode3 = (code3At: number) =>
+      editedFile(smallModelV2(), (t, meta) => {
+        const n = meta.layers[2].nnz as number;
+        const codes = Uint8Array.from({ length: n }, (_, i) => (i === code3At ? 3 : i % 3));
+        const lengths = huffmanLengths([0, 1, 2, 3].map((s) => codes.filter((c) => c === s).length + (s === 3 ? 1 : 0)));
+        const stream = huffmanEncode(codes, lengths);
+        t.set('layers.2.weight.codes', { dtype: 'U8', shape: [stream.length], data: stream });
+        t.set('layers.2.weight.codes.lengths', { dtype: 'U8', shape: [4], data: lengths });
+      });
+    expect(() => decodeModel(withCode3(5))).toThrow(/layers\.2\.weight\.data code \[5\] = 3 is ≥ the codebook length 3/);
+    const back = decodeModel(withCode3(-1)); // the code is in the table but never used: accepted
+    expect(back.layers[2].values.encoding === 'kmeans' && Math.max(...back.layers[2].values.codes)).toBe(2);
   });
 });

@@ -299,7 +299,7 @@ export function decodeModel(input: Uint8Array | ArrayBuffer): CompactModel {
     ...(v2 ? { storage: v2.storage } : {}),
   };
   for (const name of tensors.keys()) if (!used.has(name)) fail(`model file: unexpected tensor '${name}'`);
-  validate(model);
+  validate(model, v2?.checked);
   checkWidthsPaidFor(model, input.byteLength);
   return model;
 }
@@ -315,7 +315,7 @@ function checkFinite(name: string, a: Float32Array): void {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) fail(`model file: ${name}[${i}] is ${a[i]}, expected a finite number`);
 }
 
-function checkValues(name: string, v: StoredValues, expected: number): void {
+function checkValues(name: string, v: StoredValues, expected: number, checked: ReadonlySet<object>): void {
   const n = storedLength(v);
   if (n !== expected) fail(`model file: ${name} has ${n} values, expected ${expected}`);
   if (v.encoding === 'f32') checkFinite(name, v.values);
@@ -328,7 +328,7 @@ function checkValues(name: string, v: StoredValues, expected: number): void {
     const k = v.codebook.length;
     if (k < 1 || k > MAX_CODEBOOK) fail(`model file: ${name} codebook has ${k} entries, expected 1…${MAX_CODEBOOK}`);
     checkFinite(`${name} codebook`, v.codebook);
-    if (maxOf(v.codes) < k) return;
+    if (checked.has(v.codes) || maxOf(v.codes) < k) return;
     for (let i = 0; i < n; i++) if (v.codes[i] >= k) fail(`model file: ${name} code [${i}] = ${v.codes[i]} is ≥ the codebook length ${k}`);
   }
 }
@@ -339,8 +339,12 @@ function checkValues(name: string, v: StoredValues, expected: number): void {
  * (indptr length out+1, indptr[0] = 0, non-decreasing, indptr[out] = nnz, indices < in),
  * preprocessing lengths = input width with finite means and finite non-zero scales whose
  * reciprocals are finite in f32.
+ *
+ * `checked`: arrays a version 2 decoder built valid by construction, checking as it went, whose
+ * second scan is skipped — CSR indices (with their indptr) built from relative indices, and codes
+ * from a stream that holds no code ≥ the codebook length. Their lengths are still checked here.
  */
-export function validate(m: CompactModel): void {
+export function validate(m: CompactModel, checked: ReadonlySet<object> = new Set()): void {
   if (m.layers.length === 0) fail('model: no layers');
   m.layers.forEach((L, i) => {
     const w = `layer ${i}`;
@@ -353,10 +357,11 @@ export function validate(m: CompactModel): void {
     if (L.bias.length !== out) fail(`model file: layers.${i}.bias has ${L.bias.length} values, expected ${out}`);
     checkFinite(`layers.${i}.bias`, L.bias);
     if (L.layout === 'dense') {
-      checkValues(`layers.${i}.weight`, L.values, out * inn);
+      checkValues(`layers.${i}.weight`, L.values, out * inn, checked);
     } else {
       const name = `layers.${i}.weight`;
-      checkValues(`${name}.data`, L.values, L.indices.length);
+      checkValues(`${name}.data`, L.values, L.indices.length, checked);
+      if (checked.has(L.indices)) return;
       // checkCsr only needs data.length here; the values were checked above
       try {
         checkCsr({ rows: out, cols: inn, data: { length: L.indices.length } as Float32Array, indices: L.indices, indptr: L.indptr }, name);

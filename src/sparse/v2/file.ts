@@ -28,13 +28,16 @@ export function encodeLayersV2(m: CompactModel, storage: FileStorage): { tensors
 
 type LayerMetaIn = Parameters<typeof decodeLayerV2>[1];
 
-export function decodeLayersV2(layers: LayerMetaIn[], take: Take): { layers: CompactLayer[]; storage: FileStorage } {
+/** The layers, their storage, and the arrays the decoder built valid by construction (see decodeLayerV2). */
+export function decodeLayersV2(layers: LayerMetaIn[], take: Take): { layers: CompactLayer[]; storage: FileStorage; checked: Set<object> } {
   const storage: FileStorage = { version: 2, layers: [], bytes: [] };
+  const checked = new Set<object>();
   const decoded = layers.map((lm, i) => {
     const r = decodeLayerV2(i, lm, take);
     storage.layers.push(r.storage);
     storage.bytes!.push(r.bytes);
+    for (const a of r.checked) checked.add(a);
     return r.layer;
   });
-  return { layers: decoded, storage };
+  return { layers: decoded, storage, checked };
 }

@@ -123,24 +123,34 @@ function checkLayerMeta(m: Record<string, unknown>, layout: string, values: stri
   return m as LayerMetaV2;
 }
 
-/** A stream of `count` symbols of `width` bits, checked (a count the stream cannot hold is refused before allocating). */
-function readStream(take: Take, name: string, kind: StreamKind, width: number, count: number): Uint8Array {
+/**
+ * A stream of `count` symbols of `width` bits, checked (a count the stream cannot hold is refused
+ * before allocating), and `alphabet`: every symbol is below it — 2^width for a packed stream, one
+ * past the highest symbol with a code for a Huffman stream.
+ */
+function readStream(take: Take, name: string, kind: StreamKind, width: number, count: number): { symbols: Uint8Array; alphabet: number } {
   const bytes = take(name, ['U8'], [-1]) as Uint8Array;
-  if (kind === 'packed') return unpackBits(bytes, width, count, name);
+  if (kind === 'packed') return { symbols: unpackBits(bytes, width, count, name), alphabet: 2 ** width };
   const lengths = take(`${name}.lengths`, ['U8'], [2 ** width]) as Uint8Array;
-  return huffmanDecode(bytes, lengths, count, name);
+  const symbols = huffmanDecode(bytes, lengths, count, name);
+  let alphabet = lengths.length;
+  while (alphabet > 0 && lengths[alphabet - 1] === 0) alphabet--;
+  return { symbols, alphabet };
 }
 
 /**
  * Layer `i` of a version 2 file as the kernels' arrays (CSR indices and indptr, u8 codes), with the
  * stored size of each part. The caller validates the returned layer as for version 1 (codes < k,
- * finite values, CSR structure).
+ * finite values, CSR structure) — except for the arrays in `checked`, valid by construction:
+ * indices (with their indptr) that decodeGaps built from relative indices, checking every position
+ * (inside the matrix, exactly nnz nonzeros), and codes whose stream cannot hold a code ≥ the
+ * codebook length (its alphabet is no larger than the codebook).
  */
 export function decodeLayerV2(
   i: number,
   lm: { activation: CompactLayer['activation']; layout: 'dense' | 'csr'; shape: [number, number]; values: StoredValues['encoding'] },
   take: Take,
-): { layer: CompactLayer; storage: LayerStorage; bytes: PartBytes } {
+): { layer: CompactLayer; storage: LayerStorage; bytes: PartBytes; checked: object[] } {
   const where = `model file: layer ${i}`;
   const m = checkLayerMeta(lm as unknown as Record<string, unknown>, lm.layout, lm.values, where);
   const [out, inn] = lm.shape;
@@ -148,6 +158,7 @@ export function decodeLayerV2(
   const bias = take(`layers.${i}.bias`, ['F32'], [out]) as Float32Array;
   const bytes: PartBytes = { weight: 0, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: bias.length * 4 };
   const storage: LayerStorage = { index: 'plain', gapBits: 0, entropy: 'none' };
+  const checked: object[] = [];
   const huffman = (kind: StreamKind | undefined, name: string) => {
     if (kind === 'huffman') {
       storage.entropy = 'huffman';
@@ -168,7 +179,8 @@ export function decodeLayerV2(
     }
     const codebook = take(`${w}.codebook`, ['F32'], [-1]) as Float32Array;
     if (codebook.length > 2 ** m.bits!) fail(`${where}: a codebook of ${codebook.length} entries does not fit ${m.bits}-bit codes`);
-    const codes = readStream(take, `${w}.codes`, m.codes!, m.bits!, count);
+    const { symbols: codes, alphabet } = readStream(take, `${w}.codes`, m.codes!, m.bits!, count);
+    if (alphabet <= codebook.length) checked.push(codes);
     bytes.weight = (take(`${w}.codes`, ['U8'], [-1]) as Uint8Array).length;
     bytes.codebook = codebook.length * 4;
     huffman(m.codes, 'codes');
@@ -177,7 +189,7 @@ export function decodeLayerV2(
   const common = { inFeatures: inn, outFeatures: out, activation: lm.activation, bias };
   if (lm.layout === 'dense') {
     const values = readValues(out * inn, [out, inn]);
-    return { layer: { ...common, layout: 'dense', values }, storage, bytes };
+    return { layer: { ...common, layout: 'dense', values }, storage, bytes, checked };
   }
   const nnz = m.nnz!;
   let indices: CsrIndices, indptr: Uint32Array;
@@ -190,11 +202,12 @@ export function decodeLayerV2(
     storage.index = 'delta';
     storage.gapBits = m.gapBits!;
     if (nnz > m.gapFields!) fail(`${where}: ${nnz} nonzeros need at least as many gap fields, got ${m.gapFields}`);
-    const fields = readStream(take, `${w}.gaps`, m.gaps!, m.gapBits!, m.gapFields!);
+    const fields = readStream(take, `${w}.gaps`, m.gaps!, m.gapBits!, m.gapFields!).symbols;
     bytes.indices = (take(`${w}.gaps`, ['U8'], [-1]) as Uint8Array).length;
     huffman(m.gaps, 'gaps');
     ({ indices, indptr } = decodeGaps(fields, m.gapBits!, out, inn, nnz, `${w}.gaps`));
+    checked.push(indices);
   }
   const values = readValues(nnz, [nnz]);
-  return { layer: { ...common, layout: 'csr', indices, indptr, values }, storage, bytes };
+  return { layer: { ...common, layout: 'csr', indices, indptr, values }, storage, bytes, checked };
 }
