@@ -7,7 +7,7 @@ import { loadModel } from '../../nn/io.js';
 import { encodeModel } from '../../sparse/format.js';
 import { writeModelFile } from '../../sparse/node.js';
 import type { MLP } from '../../nn/model.js';
-import { dataFlags, headerArg, labelArg, loadSplitForModel, pct, testDataArg } from '../common.js';
+import { dataFlags, headerArg, labelArg, loadSplitForModel, pct, testDataArg, withDataFeatureNames } from '../common.js';
 import { printJson } from '../json.js';
 import { progress } from '../progress.js';
 
@@ -66,7 +66,7 @@ async function fineTune(mlp: MLP, a: Record<string, string | boolean | undefined
   const before = evaluate(fineTuneCentroids(mlp, data.train, { ...o, epochs: 0 }).model, data.test).accuracy;
   const r = fineTuneCentroids(mlp, data.train, { ...o, onEpoch: (e, loss) => bar.update(e, `loss ${loss.toFixed(4)}`) });
   bar.done();
-  return { ...r, before, after: evaluate(r.model, data.test).accuracy };
+  return { ...r, model: withDataFeatureNames(r.model, data.train), before, after: evaluate(r.model, data.test).accuracy };
 }
 
 async function run(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg, withDataFeatureNames } from '../common.js';
 import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
@@ -210,6 +210,8 @@ const command: Command = {
       const { removeDeadNeurons } = await import('../../compact/adjust.js');
       ({ model: pruned, removed } = removeDeadNeurons(pruned));
     }
+    // An imported model learns its input names from the --data header, for predict to pick by.
+    if (data) pruned = withDataFeatureNames(pruned, data.train);
     const final = ctx.evaluate ? await ctx.evaluate(pruned) : null;
     const sp = sparsityOf(pruned);
     pruned.provenance = {
