@@ -35,6 +35,17 @@ describe('summarize (numbers checked by hand against the fixture)', () => {
     expect(s[2]).toBe('Generalisation: the train–test accuracy gap is 1.5 points for the dense model and 1.1 points at 90% sparsity (narrower by 0.4 points).');
   });
 
+  it('generalisation: a negative gap (test above train) keeps its sign', () => {
+    const neg = sampleReport();
+    const h = pickHeadline(neg)!;
+    // dense gap 99.12 − 97.65 = 1.47; pruned gap −10.0: test 10 points above train; change −11.47
+    h.gap = -0.1;
+    h.trainAccuracy = h.accuracy - 0.1;
+    expect(summarize(neg)[2]).toBe(
+      'Generalisation: the train–test accuracy gap is 1.5 points for the dense model and −10.0 points (test above train) at 90% sparsity (train minus test fell by 11.5 points).',
+    );
+  });
+
   it('memory: 167 kB vs 1.07 MB, and 1,067,000 / 36,900 = 28.9× at 98%', () => {
     expect(s[3]).toBe('Memory: the compact model file is 167 kB at 90% sparsity vs 1.07 MB dense (6.4× smaller), and 36.9 kB at 98% (28.9×).');
   });

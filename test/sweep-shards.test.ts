@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inShard, sweepUnits } from '../src/report/sweep.js';
 import { mergeSweepReports } from '../src/report/merge.js';
+import { renderReport } from '../src/report/html.js';
 import type { SweepReport } from '../src/report/report-types.js';
 import { runCli as run } from './helpers/cli.js';
 
@@ -86,6 +87,24 @@ describe('sweep shards and jobs', () => {
     expect(jobs.code, jobs.err).toBe(0);
     expect(results(read(join(dir, 'jobs')))).toEqual(results(read(join(dir, 'whole'))));
   }, 180_000);
+
+  it("merge keeps the sweep's command (without --shard, --report the merged folder) and records the merge beside it", () => {
+    const sweep = 'prunekit sweep --data iris --sparsities 0.5,0.8';
+    const s1 = { ...read(join(dir, 's1')), command: `${sweep} --shard 1/2 --report out/s1` },
+      s2 = { ...read(join(dir, 's2')), command: `${sweep} --report out/s2 --shard=2/2` };
+    const mergeCmd = 'prunekit merge out/s1 out/s2 --report out/all';
+    const merged = mergeSweepReports(
+      [
+        { source: 'a.json', report: s1 },
+        { source: 'b.json', report: s2 },
+      ],
+      mergeCmd,
+      'out/all',
+    );
+    expect(merged.command).toBe(`${sweep} --report out/all`);
+    expect(merged.merge).toEqual({ command: mergeCmd, shardCommands: [s1.command, s2.command] });
+    expect(renderReport(merged)).toContain('run as 2 shards, joined by:');
+  });
 
   it('merge refuses a missing or repeated shard, a report of no shard, and shards of another sweep', async () => {
     const s1 = read(join(dir, 's1')),

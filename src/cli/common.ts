@@ -356,3 +356,15 @@ function alignLabels(model: MLP, ds: Dataset, spec: string): Dataset {
 export { printJson } from './json.js';
 
 export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;
+
+/**
+ * The model with the data's feature names when it stores none (an imported model): the columns a
+ * CSV header named, in the model's input order, so `predict` can pick them by name and ignore the
+ * label column. Data without a header (generated names x0, x1, …) leaves the model as it is.
+ */
+export function withDataFeatureNames(model: MLP, data: Dataset): MLP {
+  const names = data.featureNames;
+  const generated = names.every((n, j) => n === `x${j}`);
+  if (model.preprocessing.featureNames.length !== 0 || generated || names.length !== model.layers[0].inFeatures) return model;
+  return { ...model, preprocessing: { ...model.preprocessing, featureNames: [...names] } };
+}

@@ -214,6 +214,15 @@ function chooseFeatureColumns(path: string, row0: CsvRecord, header: string[] | 
   }
   let cols = range(row0.fields.length);
   if (header && opts.labelColumn && header.includes(opts.labelColumn)) cols = cols.filter((c) => header[c] !== opts.labelColumn);
+  if (opts.expectFeatures !== undefined && header && !wanted && cols.length === opts.expectFeatures + 1) {
+    // One column too many under a header: most likely the label, but a model without feature
+    // names cannot say which column that is.
+    throw new DataError(
+      `${path}: line ${row0.line}: the header has ${cols.length} columns, the model expects ${opts.expectFeatures} features and stores no feature names, ` +
+        `so the extra column (the label?) cannot be told apart: give a CSV with only the feature columns, in the model's order, ` +
+        `or record the names by pruning the model with --data on a CSV with this header`,
+    );
+  }
   if (opts.expectFeatures !== undefined && cols.length !== opts.expectFeatures) {
     const missing = header && wanted ? wanted.filter((n) => !header.includes(n)) : [];
     const hint = missing.length

@@ -12,7 +12,7 @@ import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
-import { checkFiniteLogits } from '../util/finite.js';
+import { checkFiniteLogits, NonFiniteOutputError } from '../util/finite.js';
 import { Rng } from '../util/rng.js';
 import { createYielder } from '../util/yield.js';
 import { trainValidationSplit } from '../data/split.js';
@@ -120,6 +120,21 @@ export interface LayerGradient {
 /** Training diverged (NaN or Inf loss). */
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
+}
+
+/** The DivergenceError for `what` happened, with the usual remedies. */
+function diverged(what: string, lr: number): DivergenceError {
+  return new DivergenceError(`training diverged: ${what} (learning rate ${lr}). Try a smaller --lr (e.g. ${lr / 10}), less momentum, or standardised inputs.`);
+}
+
+/** The first NaN or ±Infinity weight or bias of the model, or null. */
+function firstNonFiniteWeight(model: MLP): { name: string; value: number } | null {
+  for (let l = 0; l < model.layers.length; l++) {
+    const { weight, bias } = model.layers[l];
+    for (let i = 0; i < weight.length; i++) if (!Number.isFinite(weight[i])) return { name: `weight ${i} of layer ${l}`, value: weight[i] };
+    for (let i = 0; i < bias.length; i++) if (!Number.isFinite(bias[i])) return { name: `bias ${i} of layer ${l}`, value: bias[i] };
+  }
+  return null;
 }
 
 let sharedKernels: Kernels | null = null;
@@ -361,12 +376,7 @@ export async function train(
         net.setInput(trainSet.features, trainSet.nFeatures, rows, n);
         net.forward(n);
         const r = net.lossAndGrad(trainSet.labels, rows, n, true);
-        if (!Number.isFinite(r.lossSum)) {
-          throw new DivergenceError(
-            `training diverged: the loss became ${r.lossSum} at epoch ${epoch + 1}, batch ${batches + 1} ` +
-              `(learning rate ${lr}). Try a smaller --lr (e.g. ${lr / 10}), less momentum, or standardised inputs.`,
-          );
-        }
+        if (!Number.isFinite(r.lossSum)) throw diverged(`the loss became ${r.lossSum} at epoch ${epoch + 1}, batch ${batches + 1}`, lr);
         lossSum += r.lossSum;
         correct += r.correct;
         batches++;
@@ -390,9 +400,21 @@ export async function train(
       samplesSeen += N;
       net.syncToModel();
       const loss = lossSum / N;
+      const where = `after epoch ${epoch + 1}`;
+      const bad = firstNonFiniteWeight(model);
+      if (bad) throw diverged(`${bad.name} became ${bad.value} ${where}`, lr);
       const ev = val || data.test ? evalNet() : null;
-      const valAcc = val && ev ? evaluateOn(ev, val, Math.min(evalB, val.nSamples)).accuracy : null;
-      const test = data.test && ev && data.test.nSamples > 0 ? evaluateOn(ev, data.test, Math.min(evalB, data.test.nSamples)) : null;
+      // Finite weights can still overflow the outputs: that too is divergence, not bad input.
+      const evalOrDiverge = (ds: Dataset) => {
+        try {
+          return evaluateOn(ev!, ds, Math.min(evalB, ds.nSamples));
+        } catch (e) {
+          if (e instanceof NonFiniteOutputError) throw diverged(`the model's output ${e.output} for sample ${e.sample} became ${e.value} ${where}`, lr);
+          throw e;
+        }
+      };
+      const valAcc = val && ev ? evalOrDiverge(val).accuracy : null;
+      const test = data.test && ev && data.test.nSamples > 0 ? evalOrDiverge(data.test) : null;
       const rec: EpochRecord = {
         epoch: epoch + 1,
         loss,

@@ -421,7 +421,8 @@ function configBlock(r: SweepReport): string {
   ];
   return (
     `<dl class="config">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>` +
-    `<p>Produced by:</p><pre data-command><code>${esc(r.command)}</code></pre>`
+    `<p>Produced by:</p><pre data-command><code>${esc(r.command)}</code></pre>` +
+    (r.merge ? `<p>run as ${r.merge.shardCommands.length} shards, joined by:</p><pre data-merge-command><code>${esc(r.merge.command)}</code></pre>` : '')
   );
 }
 

@@ -20,7 +20,30 @@ function fingerprint(r: SweepReport): string {
   return JSON.stringify({ title: r.title, data: r.data, model: r.model, dense: { accuracy, loss, trainAccuracy, trainLoss, bytes, denseFileBytes } });
 }
 
-export function mergeSweepReports(parts: readonly ShardReport[], command = ''): SweepReport {
+/**
+ * The one-process sweep the shards are slices of: their common command without `--shard i/n`,
+ * its --report pointing at the merged folder (each shard wrote to its own). Shards whose commands
+ * differ otherwise give the first shard's; every shard's own command is kept in `merge`.
+ */
+export function unshardedCommand(shardCommands: readonly string[], reportDir?: string): string {
+  const unsharded = shardCommands.map((c) => {
+    const words = c.split(' ');
+    const out: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      if (words[i] === '--shard') i++;
+      else if (words[i].startsWith('--shard=')) continue;
+      else if (reportDir !== undefined && words[i] === '--report' && i + 1 < words.length) {
+        out.push('--report', reportDir);
+        i++;
+      } else if (reportDir !== undefined && words[i].startsWith('--report=')) out.push(`--report=${reportDir}`);
+      else out.push(words[i]);
+    }
+    return out.join(' ');
+  });
+  return unsharded[0] ?? '';
+}
+
+export function mergeSweepReports(parts: readonly ShardReport[], command = '', reportDir?: string): SweepReport {
   if (parts.length === 0) throw new Error('merge: no shard reports given');
   const first = parts[0];
   const count = first.report.shard?.count;
@@ -57,7 +80,16 @@ export function mergeSweepReports(parts: readonly ShardReport[], command = ''): 
   for (const b of Object.keys(first.report.dense.latency)) latency[b] = median(points.map((p) => p.latency[b].dense_us));
 
   const { shard: _shard, ...base } = first.report;
-  const merged: SweepReport = { ...base, createdAt: new Date().toISOString(), command, dense: { ...base.dense, latency }, points, summary: [] };
+  const shardCommands = parts.map((p) => p.report.command);
+  const merged: SweepReport = {
+    ...base,
+    createdAt: new Date().toISOString(),
+    command: unshardedCommand(shardCommands, reportDir),
+    merge: { command, shardCommands },
+    dense: { ...base.dense, latency },
+    points,
+    summary: [],
+  };
   merged.summary = summarize(merged);
   return merged;
 }

@@ -89,4 +89,9 @@ export interface SweepReport {
    * joins the shards back into one report without it.
    */
   shard?: { index: number; count: number; units: number; pointUnits: number[] };
+  /**
+   * A report joined from shards by `prunekit merge`: the merge command and each shard's own sweep
+   * command (`command` is then the shards' sweep without --shard, writing to the merged folder).
+   */
+  merge?: { command: string; shardCommands: string[] };
 }

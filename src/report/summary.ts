@@ -113,11 +113,23 @@ function accuracySentence(r: SweepReport): string {
 function generalisationSentence(r: SweepReport, h: SweepPoint): string {
   const denseGap = r.dense.trainAccuracy - r.dense.accuracy;
   const d = h.gap - denseGap;
-  const verdict = Math.abs(d) < 0.0005 ? 'unchanged' : d < 0 ? `narrower by ${points(d)} points` : `wider by ${points(d)} points`;
+  // "narrower"/"wider" read as sizes, which only holds while train is above test in both.
+  const bothTrainAbove = denseGap >= 0 && h.gap >= 0;
+  const verdict =
+    Math.abs(d) < 0.0005
+      ? 'unchanged'
+      : bothTrainAbove
+        ? `${d < 0 ? 'narrower' : 'wider'} by ${points(d)} points`
+        : `train minus test ${d < 0 ? 'fell' : 'rose'} by ${points(d)} points`;
   return (
-    `Generalisation: the train–test accuracy gap is ${points(denseGap)} points for the dense model ` +
-    `and ${points(h.gap)} points at ${pct(h.sparsity)} sparsity (${verdict}).`
+    `Generalisation: the train–test accuracy gap is ${gapText(denseGap)} for the dense model ` +
+    `and ${gapText(h.gap)} at ${pct(h.sparsity)} sparsity (${verdict}).`
   );
+}
+
+/** A train − test gap with its sign: "1.5 points", or "−10.0 points (test above train)". */
+function gapText(gap: number): string {
+  return gap <= -0.0005 ? `−${points(gap)} points (test above train)` : `${points(gap)} points`;
 }
 
 function memorySentence(r: SweepReport, h: SweepPoint): string {

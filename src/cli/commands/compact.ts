@@ -7,7 +7,7 @@ import { loadModel } from '../../nn/io.js';
 import { encodeModel } from '../../sparse/format.js';
 import { writeModelFile } from '../../sparse/node.js';
 import type { MLP } from '../../nn/model.js';
-import { dataFlags, headerArg, labelArg, loadSplitForModel, pct, testDataArg } from '../common.js';
+import { dataFlags, headerArg, labelArg, loadSplitForModel, pct, testDataArg, withDataFeatureNames } from '../common.js';
 import { printJson } from '../json.js';
 import { progress } from '../progress.js';
 
@@ -20,7 +20,7 @@ const usage = `usage: prunekit compact --model IN --out FILE [--values f32|f16|k
 
 Stores a pruned model compactly: dead neurons removed (their constant outputs folded into the next
 bias), each layer dense or CSR (CSR when smaller and at least as fast at the given batch sizes:
-measured crossover ≈ 80% sparsity at batch 1, ≈ 60% at batch 64; --crossover overrides), CSR
+measured crossover ≈ 80% sparsity at batch 1, ≈ 50% at batch 64; --crossover overrides), CSR
 indices in the narrowest type (u8/u16/u32) unless forced, values f32, f16 or a k-means codebook of
 ≤ 2^BITS shared values (default 5 bits). IN is a model file written by train or prune.
 
@@ -66,7 +66,7 @@ async function fineTune(mlp: MLP, a: Record<string, string | boolean | undefined
   const before = evaluate(fineTuneCentroids(mlp, data.train, { ...o, epochs: 0 }).model, data.test).accuracy;
   const r = fineTuneCentroids(mlp, data.train, { ...o, onEpoch: (e, loss) => bar.update(e, `loss ${loss.toFixed(4)}`) });
   bar.done();
-  return { ...r, before, after: evaluate(r.model, data.test).accuracy };
+  return { ...r, model: withDataFeatureNames(r.model, data.train), before, after: evaluate(r.model, data.test).accuracy };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -130,7 +130,7 @@ async function run(argv: string[]): Promise<number> {
     ? [`k-means centroids fine-tuned for ${finetune.losses.length} epochs: test accuracy ${pct(finetune.before)} → ${pct(finetune.after)}`]
     : [];
   lines.push(
-    `wrote ${out}: ${bytes} bytes (${(bytes / report.dense_bytes).toFixed(3)}× the dense f32 file, ${report.dense_bytes} bytes, format_version ${report.info.format_version}); CSR when sparsity ≥ ${report.crossover.toFixed(2)}`,
+    `wrote ${out}: ${bytes} bytes (${(bytes / report.dense_bytes).toFixed(3)}× the input model as a dense f32 file, before dead-neuron removal: ${report.dense_bytes} bytes, format_version ${report.info.format_version}); CSR when sparsity ≥ ${report.crossover.toFixed(2)}`,
   );
   report.layers.forEach((l, i) => {
     const p = report.info.layers[i].bytes;

@@ -9,8 +9,8 @@ const usage = `usage: prunekit info FILE [--json]
 
 Shows a compact model file (written by \`prunekit compact\`): each layer's format (dense|csr),
 value encoding, index type (plain u8/u16/u32 or relative delta:B), entropy coding, nonzeros and
-bytes per part (Huffman code-length tables included), the file size and the size of the same
-model stored dense f32. --json prints {"bytes", "denseBytes", "layers": [...]} (and "dense_bytes", deprecated).`;
+bytes per part (Huffman code-length tables included), the file size and the size of its layers
+stored dense f32 (after dead-neuron removal: compact's dense size is of its input, before). --json prints {"bytes", "denseBytes", "layers": [...]} (and "dense_bytes", deprecated).`;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
@@ -33,7 +33,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const lines = [
-    `${path}: ${info.bytes} bytes (dense f32: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), format_version ${info.format_version}, ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`,
+    `${path}: ${info.bytes} bytes (its layers as dense f32, after dead-neuron removal: ${info.dense_bytes} bytes, ${(info.bytes / info.dense_bytes).toFixed(3)}×), format_version ${info.format_version}, ${info.features} features → ${info.labels.length || info.layers.at(-1)!.outFeatures} classes`,
   ];
   lines.push('layer  shape        act       format  values  index    entropy  nonzeros  density  bytes (weight+indices+indptr+codebook+tables+bias)');
   info.layers.forEach((l, i) => {

@@ -41,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
   const parts = positionals.map(readShard);
   let merged: SweepReport;
   try {
-    merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`);
+    merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`, values.report);
   } catch (e) {
     throw new RunError((e as Error).message);
   }

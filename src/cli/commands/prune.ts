@@ -1,6 +1,6 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg, withDataFeatureNames } from '../common.js';
 import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
@@ -42,7 +42,8 @@ ${pruningSchedulesHelp(23)}
   --lr X --batch N --momentum X --alpha X   fine-tuning SGD (default: the model's training settings)
   --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
   --out FILE           where to write the pruned model
-  --json               print {accuracy, sparsity, layers, steps, …} as JSON`;
+  --json               print {accuracy, sparsity, layers, steps, …} as JSON (--structured neurons
+                       adds prunedNeurons: removed per layer's outputs, and weightsRemoved)`;
 
 const command: Command = {
   usage,
@@ -205,11 +206,19 @@ const command: Command = {
     });
     bar?.done();
     let pruned = result.model;
+    // Structured pruning takes whole neurons out: their weights are gone, not zeroed, so the
+    // sparsity (zeros among the weights left) stays 0; count what was removed instead.
+    const weightCount = (m: MLP) => m.layers.reduce((n, L) => n + L.weight.length, 0);
+    const structuredRemoval = structuredKind
+      ? { prunedNeurons: model.layers.map((L, l) => L.outFeatures - pruned.layers[l].outFeatures), weightsRemoved: weightCount(model) - weightCount(pruned) }
+      : undefined;
     let removed: number[] | undefined;
     if (v.adjust) {
       const { removeDeadNeurons } = await import('../../compact/adjust.js');
       ({ model: pruned, removed } = removeDeadNeurons(pruned));
     }
+    // An imported model learns its input names from the --data header, for predict to pick by.
+    if (data) pruned = withDataFeatureNames(pruned, data.train);
     const final = ctx.evaluate ? await ctx.evaluate(pruned) : null;
     const sp = sparsityOf(pruned);
     pruned.provenance = {
@@ -250,6 +259,7 @@ const command: Command = {
         nonzeros: Math.round((1 - sp.layers[i]) * L.weight.length),
       })),
       removedNeurons: removed,
+      ...structuredRemoval,
       steps: result.steps,
       criterion,
       scope,
@@ -260,6 +270,9 @@ const command: Command = {
     else {
       process.stdout.write(
         `pruned ${modelPath} (${criterion}, ${scope}, ${schedule}): sparsity ${pct(sp.total)} [${sp.layers.map((s) => pct(s, 1)).join(', ')}]\n` +
+          (structuredRemoval
+            ? `neurons removed per layer: ${structuredRemoval.prunedNeurons.join(', ')} (${structuredRemoval.weightsRemoved} of ${weightCount(model)} weights removed)\n`
+            : '') +
           `${dense && final ? `test accuracy ${pct(dense.accuracy)} → ${pct(final.accuracy)}` : 'accuracy not measured (no --data)'}${removed ? `; dead neurons removed per layer: ${removed.join(', ')}` : ''}\nwrote ${out}\n`,
       );
     }
