@@ -84,7 +84,7 @@ async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean 
   try {
     return await loadData(spec, opts);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
 }
 
@@ -166,7 +166,7 @@ async function identityOf(spec: string): Promise<string> {
   try {
     return dataIdentity(spec);
   } catch (e) {
-    throw new RunError(`${spec}: cannot read the data to identify it (${(e as Error).message})`);
+    throw new RunError(`${spec}: cannot read the data to identify it (${(e as Error).message})`, { cause: e });
   }
 }
 

@@ -72,6 +72,16 @@ function writeJsonError(e: JsonError['error']): void {
   process.stderr.write(JSON.stringify({ error: e }) + '\n');
 }
 
+/**
+ * The class name `--json` reports as `type`: a RunError that rewraps a library error (to add the
+ * file name or to mark it exit 1) reports the error it wraps (FormatError, DataError, …).
+ */
+function errorClass(e: unknown): string {
+  if (!(e instanceof Error)) return typeof e;
+  if (e instanceof RunError && e.cause instanceof Error) return errorClass(e.cause);
+  return e.name;
+}
+
 /** `--json` anywhere among a command's arguments (also `--json=true`): its errors are JSON too. */
 const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.startsWith('--json='));
 
@@ -109,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const type = e instanceof Error ? e.name : typeof e;
+    const type = errorClass(e);
     if (e instanceof UsageError) {
       if (json) writeJsonError({ command: name, message: msg, code: 'usage', exitCode: 2, type, usage: cmd.usage });
       else process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);

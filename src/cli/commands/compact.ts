@@ -103,7 +103,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     mlp = loadModel(modelPath);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
   const epochs = num(a['finetune-epochs'] as string | undefined, 'finetune-epochs', { int: true, min: 0 });
   const lr = num(a.lr as string | undefined, 'lr', { min: 0, minExclusive: true });

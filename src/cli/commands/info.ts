@@ -26,7 +26,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     info = describeModel(decodeModel(bytes), bytes.length);
   } catch (e) {
-    throw new RunError(`${path}: ${(e as Error).message}`);
+    throw new RunError(`${path}: ${(e as Error).message}`, { cause: e });
   }
   if ((values as { json?: boolean }).json) {
     printJson(info);

@@ -30,7 +30,7 @@ function readShard(arg: string): ShardReport {
   try {
     return { source: path, report: JSON.parse(text) as SweepReport };
   } catch (e) {
-    throw new RunError(`${path}: not a sweep report (invalid JSON: ${(e as Error).message})`);
+    throw new RunError(`${path}: not a sweep report (invalid JSON: ${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -43,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`, values.report);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
   await writeSweepReport(merged, dir);
   if (values.json) printJson(merged);

@@ -349,7 +349,7 @@ function loadOrRunError(load: (p: string) => MLP, path: string): MLP {
   try {
     return load(path);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
 }
 
