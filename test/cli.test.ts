@@ -51,6 +51,10 @@ describe('prunekit command', () => {
     [['train', '--data', 'iris', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--data', 'iris', '--out', '/tmp'], /is a directory, expected a file/],
     [['eval', '--model', '/nonexistent/model', '--data', 'iris'], /file not found/],
+    // a missing input is bad usage in every command, named as "FILE: no such …", not a raw ENOENT
+    [['train', '--data', '/nonexistent/data.csv', '--out', '/tmp/x'], /^prunekit train: \/nonexistent\/data\.csv: no such CSV file\n/],
+    [['info', '/nonexistent/model'], /^prunekit info: \/nonexistent\/model: no such file\n/],
+    [['merge', '/nonexistent/shard', '--report', tmpdir()], /^prunekit merge: \/nonexistent\/shard: no such file or folder\n/],
     [['train', '--data', 'iris', '--out', '/tmp/x', '--activation', 'gelu'], /expected one of relu\|tanh\|logistic\|identity/],
   ])('usage error %j exits 2 with one clear line and the usage', async (args, msg) => {
     const r = await run(args as string[]);

@@ -1,4 +1,5 @@
 /** Pieces shared by the subcommands: data for a model, JSON output, number formatting. */
+import { existsSync } from 'node:fs';
 import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
@@ -78,8 +79,12 @@ export interface DataArgs {
   testData?: string;
 }
 
-/** Loads a dataset spec (lazily importing the data module). Data errors become RunErrors (exit 1). */
+/**
+ * Loads a dataset spec (lazily importing the data module). A CSV path that does not exist is bad
+ * usage (exit 2, as a missing --model is); other data errors become RunErrors (exit 1).
+ */
 async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
+  if (/\.(csv|tsv|txt)$/i.test(spec) && !existsSync(spec)) throw new UsageError(`${spec}: no such CSV file`);
   const { loadData } = await import('../data/index.js');
   try {
     return await loadData(spec, opts);

@@ -20,7 +20,8 @@ async function run(argv: string[]): Promise<number> {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new RunError(`cannot read ${path}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${path}: no such file`);
+    throw new RunError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   let info;
   try {

@@ -19,13 +19,15 @@ function readShard(arg: string): ShardReport {
   try {
     if (statSync(arg).isDirectory()) path = join(arg, 'report.json');
   } catch (e) {
-    throw new RunError(`cannot read ${arg}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${arg}: no such file or folder`);
+    throw new RunError(`cannot read ${arg}: ${(e as Error).message}`, { cause: e });
   }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new RunError(`cannot read ${path}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${path}: no such file`);
+    throw new RunError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     return { source: path, report: JSON.parse(text) as SweepReport };
