@@ -145,6 +145,18 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
     expect(errorOf(r.err).error).toMatchObject({ command: null, code: 'unknownCommand', exitCode: 2 });
   });
 
+  it('--json before the command also makes the unknown-command error JSON', async () => {
+    const r = await run(['--json', 'frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(errorOf(r.err).error).toMatchObject({
+      command: null,
+      code: 'unknownCommand',
+      exitCode: 2,
+      message: "unknown command '--json' (the command comes first: prunekit <command> [options])",
+    });
+  });
+
   it('without --json the error stays a line of text', async () => {
     const r = await run(['info', p('junk.prunekit')]);
     expect(r.code).toBe(1);

@@ -87,7 +87,7 @@ const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.start
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const json = wantsJson(rest);
+  const json = wantsJson(argv); // `prunekit --json bogus` too: the unknown command's error is JSON
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainUsage);
     return name ? 0 : 2;
@@ -98,8 +98,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = commands[name];
   if (!entry) {
-    if (json) writeJsonError({ command: null, message: `unknown command '${name}'`, code: 'unknownCommand', exitCode: 2, type: 'UsageError' });
-    else process.stderr.write(`prunekit: unknown command '${name}'\n\n${mainUsage}`);
+    const hint = name.startsWith('-') ? ' (the command comes first: prunekit <command> [options])' : '';
+    const message = `unknown command '${name}'${hint}`;
+    if (json) writeJsonError({ command: null, message, code: 'unknownCommand', exitCode: 2, type: 'UsageError' });
+    else process.stderr.write(`prunekit: ${message}\n\n${mainUsage}`);
     return 2;
   }
   let cmd: Command;
