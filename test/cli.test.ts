@@ -146,6 +146,21 @@ describe('every subcommand end to end on tiny data', () => {
     expect(readFileSync(join(rep, 'report.html'), 'utf8')).toMatch(/<svg/);
   });
 
+  it('sweep --values kmeans:BITS stores the points with a 2^BITS-entry codebook, as compact does', async () => {
+    const bytesAt = async (values: string) => {
+      const rep = join(dir, `rep-${values.replace(':', '-')}`);
+      const argv = ['sweep', '--data', 'iris', '--hidden', '8', '--epochs', '2', '--sparsities', '0.5', '--runs', '1', '--finetune-epochs', '0'];
+      const s = await run([...argv, '--values', values, '--report', rep, '--json']);
+      expect(s.code, s.err).toBe(0);
+      return (JSON.parse(readFileSync(join(rep, 'report.json'), 'utf8')) as { points: { bytes: number }[] }).points[0].bytes;
+    };
+    // 8 hidden × 4 inputs + 3 × 8 weights at half density: 2-bit codes are smaller than 8-bit ones
+    expect(await bytesAt('kmeans:2')).toBeLessThan(await bytesAt('kmeans:8'));
+    const bad = await run(['sweep', '--data', 'iris', '--values', 'kmeans:9', '--report', join(dir, 'never')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--values: k-means bits must be 1…8/);
+  });
+
   it('demo runs the main job (here shrunk by flags) and writes its report and models', async () => {
     const rep = join(dir, 'demo');
     const d = await run(['demo', '--hidden', '16', '--epochs', '1', '--sparsities', '0.9', '--finetune-epochs', '0', '--runs', '2', '--report', rep]);

@@ -1,5 +1,6 @@
 /** Pieces shared by the subcommands: data for a model, JSON output, number formatting. */
 import { existsSync } from 'node:fs';
+import type { CompactOptions } from '../compact/compact.js';
 import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
@@ -50,6 +51,16 @@ export const SGD_BOUNDS = {
   alpha: 'an L2 penalty; a negative one rewards large weights',
   seed: 'seeds are whole numbers ≥ 0',
 } as const;
+
+/** --values of compact and sweep: f32, f16, or kmeans[:BITS] (a 2^BITS-entry codebook, default 5 bits). */
+export function parseValues(v: string | undefined): Pick<CompactOptions, 'values' | 'bits'> {
+  if (v === undefined || v === 'f32' || v === 'f16') return { values: (v ?? 'f32') as 'f32' | 'f16' };
+  const m = /^kmeans(?::(\d+))?$/.exec(v);
+  if (!m) throw new UsageError(`--values: expected f32, f16 or kmeans:BITS, got '${v}'`);
+  const bits = m[1] === undefined ? 5 : Number(m[1]);
+  if (bits < 1 || bits > 8) throw new UsageError(`--values: k-means bits must be 1…8 (u8 codes), got ${bits}`);
+  return { values: 'kmeans', bits };
+}
 
 /** A label given as a column index or a name. */
 export function labelArg(v: string | undefined): string | number | undefined {
