@@ -203,7 +203,7 @@ const command: Command = {
       rewindTo: rewindPath ? initial : undefined,
       rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
-    });
+    }).catch(withFlagNames);
     bar?.done();
     let pruned = result.model;
     // Structured pruning takes whole neurons out: their weights are gone, not zeroed, so the
@@ -343,6 +343,12 @@ function parseNM(s: string | undefined): [number, number] | undefined {
     mm = Number(m[2]);
   if (n < 1 || n >= mm) throw new UsageError(`--nm: need 1 ≤ N < M, got ${n}:${mm}`);
   return [n, mm];
+}
+
+/** The library names its options (minDensity); on the command line they are flags (--min-density). */
+function withFlagNames(e: unknown): never {
+  if (e instanceof RangeError) throw new RunError(e.message.replace(/\bminDensity\b/g, '--min-density'), { cause: e });
+  throw e;
 }
 
 function loadOrRunError(load: (p: string) => MLP, path: string): MLP {
