@@ -124,14 +124,37 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
     writeFileSync(p('junk.prunekit'), 'not a model');
     const r = await run(['info', p('junk.prunekit'), '--json']);
     expect(r.code).toBe(1);
-    expect(errorOf(r.err).error).toMatchObject({ command: 'info', code: 'runtime', exitCode: 1, type: 'RunError' });
+    expect(errorOf(r.err).error).toMatchObject({ command: 'info', code: 'runtime', exitCode: 1, type: 'FormatError' });
     expect(errorOf(r.err).error.message).toMatch(/junk\.prunekit: safetensors/);
+  });
+
+  it('type is the class of the error the command hit, not the wrapper the CLI adds', async () => {
+    writeFileSync(p('junk.prunekit'), 'not a model');
+    const evalJunk = await run(['eval', '--model', p('junk.prunekit'), '--data', 'iris', '--json']);
+    expect(errorOf(evalJunk.err).error).toMatchObject({ command: 'eval', exitCode: 1, type: 'FormatError' });
+    writeFileSync(p('one-class.csv'), 'a,b\n1,x\n2,x\n');
+    const data = await run(['train', '--data', p('one-class.csv'), '--out', p('x.safetensors'), '--json']);
+    expect(errorOf(data.err).error).toMatchObject({ command: 'train', exitCode: 1, type: 'DataError' });
+    const diverged = await run(['train', '--data', 'iris', '--hidden', '4', '--epochs', '3', '--lr', '1e6', '--out', p('x.safetensors'), '--json']);
+    expect(errorOf(diverged.err.split('\n').filter(Boolean).at(-1)!).error).toMatchObject({ command: 'train', exitCode: 1, type: 'DivergenceError' });
   });
 
   it('an unknown command: exit 2, code "unknownCommand"', async () => {
     const r = await run(['frobnicate', '--json']);
     expect(r.code).toBe(2);
     expect(errorOf(r.err).error).toMatchObject({ command: null, code: 'unknownCommand', exitCode: 2 });
+  });
+
+  it('--json before the command also makes the unknown-command error JSON', async () => {
+    const r = await run(['--json', 'frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(errorOf(r.err).error).toMatchObject({
+      command: null,
+      code: 'unknownCommand',
+      exitCode: 2,
+      message: "unknown command '--json' (the command comes first: prunekit <command> [options])",
+    });
   });
 
   it('without --json the error stays a line of text', async () => {

@@ -55,6 +55,9 @@ describe('exit codes and messages', () => {
       path('never.st'),
     ]);
     expect(r.err).toMatch(/collapse a layer/);
+    // the way out is named as the flag the user types, not the library's option
+    expect(r.err).toMatch(/lower the target or --min-density\n/);
+    expect(r.err).not.toMatch(/minDensity/);
     expect(r.code).toBe(1);
     expect(r.err).not.toMatch(/usage:/);
     expect(existsSync(path('never.st'))).toBe(false);

@@ -51,6 +51,10 @@ describe('prunekit command', () => {
     [['train', '--data', 'iris', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--data', 'iris', '--out', '/tmp'], /is a directory, expected a file/],
     [['eval', '--model', '/nonexistent/model', '--data', 'iris'], /file not found/],
+    // a missing input is bad usage in every command, named as "FILE: no such …", not a raw ENOENT
+    [['train', '--data', '/nonexistent/data.csv', '--out', '/tmp/x'], /^prunekit train: \/nonexistent\/data\.csv: no such CSV file\n/],
+    [['info', '/nonexistent/model'], /^prunekit info: \/nonexistent\/model: no such file\n/],
+    [['merge', '/nonexistent/shard', '--report', tmpdir()], /^prunekit merge: \/nonexistent\/shard: no such file or folder\n/],
     [['train', '--data', 'iris', '--out', '/tmp/x', '--activation', 'gelu'], /expected one of relu\|tanh\|logistic\|identity/],
   ])('usage error %j exits 2 with one clear line and the usage', async (args, msg) => {
     const r = await run(args as string[]);
@@ -140,6 +144,21 @@ describe('every subcommand end to end on tiny data', () => {
     expect(r.points[0]).toHaveProperty('latency');
     expect(r.summary.length).toBeGreaterThan(0);
     expect(readFileSync(join(rep, 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it('sweep --values kmeans:BITS stores the points with a 2^BITS-entry codebook, as compact does', async () => {
+    const bytesAt = async (values: string) => {
+      const rep = join(dir, `rep-${values.replace(':', '-')}`);
+      const argv = ['sweep', '--data', 'iris', '--hidden', '8', '--epochs', '2', '--sparsities', '0.5', '--runs', '1', '--finetune-epochs', '0'];
+      const s = await run([...argv, '--values', values, '--report', rep, '--json']);
+      expect(s.code, s.err).toBe(0);
+      return (JSON.parse(readFileSync(join(rep, 'report.json'), 'utf8')) as { points: { bytes: number }[] }).points[0].bytes;
+    };
+    // 8 hidden × 4 inputs + 3 × 8 weights at half density: 2-bit codes are smaller than 8-bit ones
+    expect(await bytesAt('kmeans:2')).toBeLessThan(await bytesAt('kmeans:8'));
+    const bad = await run(['sweep', '--data', 'iris', '--values', 'kmeans:9', '--report', join(dir, 'never')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--values: k-means bits must be 1…8/);
   });
 
   it('demo runs the main job (here shrunk by flags) and writes its report and models', async () => {

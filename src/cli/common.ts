@@ -1,4 +1,6 @@
 /** Pieces shared by the subcommands: data for a model, JSON output, number formatting. */
+import { existsSync } from 'node:fs';
+import type { CompactOptions } from '../compact/compact.js';
 import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
@@ -50,6 +52,16 @@ export const SGD_BOUNDS = {
   seed: 'seeds are whole numbers ≥ 0',
 } as const;
 
+/** --values of compact and sweep: f32, f16, or kmeans[:BITS] (a 2^BITS-entry codebook, default 5 bits). */
+export function parseValues(v: string | undefined): Pick<CompactOptions, 'values' | 'bits'> {
+  if (v === undefined || v === 'f32' || v === 'f16') return { values: (v ?? 'f32') as 'f32' | 'f16' };
+  const m = /^kmeans(?::(\d+))?$/.exec(v);
+  if (!m) throw new UsageError(`--values: expected f32, f16 or kmeans:BITS, got '${v}'`);
+  const bits = m[1] === undefined ? 5 : Number(m[1]);
+  if (bits < 1 || bits > 8) throw new UsageError(`--values: k-means bits must be 1…8 (u8 codes), got ${bits}`);
+  return { values: 'kmeans', bits };
+}
+
 /** A label given as a column index or a name. */
 export function labelArg(v: string | undefined): string | number | undefined {
   if (v === undefined) return undefined;
@@ -78,13 +90,17 @@ export interface DataArgs {
   testData?: string;
 }
 
-/** Loads a dataset spec (lazily importing the data module). Data errors become RunErrors (exit 1). */
+/**
+ * Loads a dataset spec (lazily importing the data module). A CSV path that does not exist is bad
+ * usage (exit 2, as a missing --model is); other data errors become RunErrors (exit 1).
+ */
 async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
+  if (/\.(csv|tsv|txt)$/i.test(spec) && !existsSync(spec)) throw new UsageError(`${spec}: no such CSV file`);
   const { loadData } = await import('../data/index.js');
   try {
     return await loadData(spec, opts);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
 }
 
@@ -166,7 +182,7 @@ async function identityOf(spec: string): Promise<string> {
   try {
     return dataIdentity(spec);
   } catch (e) {
-    throw new RunError(`${spec}: cannot read the data to identify it (${(e as Error).message})`);
+    throw new RunError(`${spec}: cannot read the data to identify it (${(e as Error).message})`, { cause: e });
   }
 }
 

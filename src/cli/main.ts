@@ -72,12 +72,22 @@ function writeJsonError(e: JsonError['error']): void {
   process.stderr.write(JSON.stringify({ error: e }) + '\n');
 }
 
+/**
+ * The class name `--json` reports as `type`: a RunError that rewraps a library error (to add the
+ * file name or to mark it exit 1) reports the error it wraps (FormatError, DataError, …).
+ */
+function errorClass(e: unknown): string {
+  if (!(e instanceof Error)) return typeof e;
+  if (e instanceof RunError && e.cause instanceof Error) return errorClass(e.cause);
+  return e.name;
+}
+
 /** `--json` anywhere among a command's arguments (also `--json=true`): its errors are JSON too. */
 const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.startsWith('--json='));
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const json = wantsJson(rest);
+  const json = wantsJson(argv); // `prunekit --json bogus` too: the unknown command's error is JSON
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainUsage);
     return name ? 0 : 2;
@@ -88,8 +98,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = commands[name];
   if (!entry) {
-    if (json) writeJsonError({ command: null, message: `unknown command '${name}'`, code: 'unknownCommand', exitCode: 2, type: 'UsageError' });
-    else process.stderr.write(`prunekit: unknown command '${name}'\n\n${mainUsage}`);
+    const hint = name.startsWith('-') ? ' (the command comes first: prunekit <command> [options])' : '';
+    const message = `unknown command '${name}'${hint}`;
+    if (json) writeJsonError({ command: null, message, code: 'unknownCommand', exitCode: 2, type: 'UsageError' });
+    else process.stderr.write(`prunekit: ${message}\n\n${mainUsage}`);
     return 2;
   }
   let cmd: Command;
@@ -109,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const type = e instanceof Error ? e.name : typeof e;
+    const type = errorClass(e);
     if (e instanceof UsageError) {
       if (json) writeJsonError({ command: name, message: msg, code: 'usage', exitCode: 2, type, usage: cmd.usage });
       else process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);

@@ -56,6 +56,8 @@ export interface SweepOptions {
   /** Timed runs per latency measurement. Default 30. */
   runs?: number;
   values?: 'f32' | 'f16' | 'kmeans';
+  /** k-means codebook bits (1…8) when values is 'kmeans'; default 5, as compact's. */
+  bits?: number;
   command?: string;
   /** Progress messages. */
   log?: (msg: string) => void;
@@ -219,7 +221,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const test = evaluate(model, data.test),
         trn = evaluate(model, data.train);
       const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
-      const c = compact(model, { values: o.values ?? 'f32', batchSizes: batches });
+      const c = compact(model, { values: o.values ?? 'f32', bits: o.bits, batchSizes: batches });
       const bytes = encodeModel(c.compact);
       const sparseRuntime: Model = loadModelSync(bytes);
       const latency: Record<string, LatencyPair> = {};

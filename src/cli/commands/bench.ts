@@ -164,7 +164,7 @@ async function benchModelFile(values: {
   try {
     model = loadModelSync(readModelFile(path), flavor ? { flavor } : {});
   } catch (e) {
-    throw new RunError(`${path}: ${(e as Error).message}`);
+    throw new RunError(`${path}: ${(e as Error).message}`, { cause: e });
   }
   const bar = progress('bench rounds', runs);
   const report = await benchModel(model, { batches, runs, minRunMs, seed, onRound: (done) => bar.update(done) });

@@ -7,7 +7,7 @@ import { loadModel } from '../../nn/io.js';
 import { encodeModel } from '../../sparse/format.js';
 import { writeModelFile } from '../../sparse/node.js';
 import type { MLP } from '../../nn/model.js';
-import { dataFlags, headerArg, labelArg, loadSplitForModel, pct, testDataArg, withDataFeatureNames } from '../common.js';
+import { dataFlags, headerArg, labelArg, loadSplitForModel, parseValues, pct, testDataArg, withDataFeatureNames } from '../common.js';
 import { printJson } from '../json.js';
 import { progress } from '../progress.js';
 
@@ -32,15 +32,6 @@ Huffman-coded where that is smaller. Version 1 readers cannot read it; prunekit'
 To fine-tune the shared k-means values on data first (Deep Compression's centroid fine-tuning),
 add --data SPEC --finetune-epochs N [--lr X] (default 0.001; the model's own training split is
 used, and the test accuracy before and after is reported).`;
-
-function parseValues(v: string | undefined): Pick<CompactOptions, 'values' | 'bits'> {
-  if (v === undefined || v === 'f32' || v === 'f16') return { values: (v ?? 'f32') as 'f32' | 'f16' };
-  const m = /^kmeans(?::(\d+))?$/.exec(v);
-  if (!m) throw new UsageError(`--values: expected f32, f16 or kmeans:BITS, got '${v}'`);
-  const bits = m[1] === undefined ? 5 : Number(m[1]);
-  if (bits < 1 || bits > 8) throw new UsageError(`--values: k-means bits must be 1…8 (u8 codes), got ${bits}`);
-  return { values: 'kmeans', bits };
-}
 
 /** --format: 1 or 2; relative indices and Huffman need 2 (and imply it when --format is not given). */
 function formatArg(format: string | undefined, index: string | undefined, entropy: string | undefined): 1 | 2 | undefined {
@@ -103,7 +94,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     mlp = loadModel(modelPath);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
   const epochs = num(a['finetune-epochs'] as string | undefined, 'finetune-epochs', { int: true, min: 0 });
   const lr = num(a.lr as string | undefined, 'lr', { min: 0, minExclusive: true });

@@ -29,7 +29,7 @@ async function readAnyModel(path: string): Promise<{ model: MLP; compactBytes: n
     const { decodeMLP } = await import('../../nn/io.js');
     return { model: decodeMLP(bytes, path), compactBytes: null };
   } catch (e) {
-    throw new RunError(`${path}: ${(e as Error).message}`);
+    throw new RunError(`${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -37,13 +37,13 @@ async function run(argv: string[]): Promise<number> {
     model = decodeAnyModel(readFileSync(modelPath), modelPath);
   } catch (e) {
     const msg = (e as Error).message;
-    throw new RunError(msg.startsWith(modelPath) ? msg : `${modelPath}: ${msg}`);
+    throw new RunError(msg.startsWith(modelPath) ? msg : `${modelPath}: ${msg}`, { cause: e });
   }
   let result;
   try {
     result = exportOnnx(model, { sparse: !!v.sparse, op });
   } catch (e) {
-    throw new RunError(`${modelPath}: ${(e as Error).message}`);
+    throw new RunError(`${modelPath}: ${(e as Error).message}`, { cause: e });
   }
   writeFileAtomic(out, result.bytes);
   const { report } = result;

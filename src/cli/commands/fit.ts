@@ -73,7 +73,7 @@ const command: Command = {
     try {
       model = loadModel(modelPath);
     } catch (e) {
-      throw new RunError((e as Error).message);
+      throw new RunError((e as Error).message, { cause: e });
     }
     const fit = await import('../../report/fit.js');
     let latencyTable;
@@ -82,7 +82,7 @@ const command: Command = {
         latencyTable = JSON.parse(readFileSync(tablePath, 'utf8'));
         fit.checkLatencyTable(latencyTable, model, tablePath);
       } catch (e) {
-        throw new RunError(`${tablePath}: ${(e as Error).message.replace(`${tablePath}: `, '')}`);
+        throw new RunError(`${tablePath}: ${(e as Error).message.replace(`${tablePath}: `, '')}`, { cause: e });
       }
       if (maxLatency !== undefined && latencyTable.batch !== batch)
         throw new UsageError(`${tablePath} was measured at batch ${latencyTable.batch}, --batch is ${batch}`);
@@ -126,7 +126,7 @@ const command: Command = {
         onProgress: (what) => process.stderr.write(`fit: ${what}\n`),
       });
     } catch (e) {
-      if (e instanceof RangeError) throw new RunError(e.message);
+      if (e instanceof RangeError) throw new RunError(e.message, { cause: e });
       throw e;
     }
     writeFileAtomic(out, encodeModel(result.model));

@@ -72,7 +72,7 @@ const command: Command = {
     try {
       result = importModel(readFileSync(from), opts);
     } catch (e) {
-      if (e instanceof ImportError) throw new RunError(e.message);
+      if (e instanceof ImportError) throw new RunError(e.message, { cause: e });
       throw e;
     }
     saveModel(out, result.model);

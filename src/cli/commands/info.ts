@@ -20,13 +20,14 @@ async function run(argv: string[]): Promise<number> {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new RunError(`cannot read ${path}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${path}: no such file`);
+    throw new RunError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   let info;
   try {
     info = describeModel(decodeModel(bytes), bytes.length);
   } catch (e) {
-    throw new RunError(`${path}: ${(e as Error).message}`);
+    throw new RunError(`${path}: ${(e as Error).message}`, { cause: e });
   }
   if ((values as { json?: boolean }).json) {
     printJson(info);

@@ -19,18 +19,20 @@ function readShard(arg: string): ShardReport {
   try {
     if (statSync(arg).isDirectory()) path = join(arg, 'report.json');
   } catch (e) {
-    throw new RunError(`cannot read ${arg}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${arg}: no such file or folder`);
+    throw new RunError(`cannot read ${arg}: ${(e as Error).message}`, { cause: e });
   }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new RunError(`cannot read ${path}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${path}: no such file`);
+    throw new RunError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     return { source: path, report: JSON.parse(text) as SweepReport };
   } catch (e) {
-    throw new RunError(`${path}: not a sweep report (invalid JSON: ${(e as Error).message})`);
+    throw new RunError(`${path}: not a sweep report (invalid JSON: ${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -43,7 +45,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`, values.report);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
   await writeSweepReport(merged, dir);
   if (values.json) printJson(merged);

@@ -25,7 +25,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     model = loadModelSync(readModelFile(modelPath));
   } catch (e) {
-    throw new RunError(`${modelPath}: ${(e as Error).message}`);
+    throw new RunError(`${modelPath}: ${(e as Error).message}`, { cause: e });
   }
   const header = oneOf(a.header as string | undefined, 'header', ['yes', 'no', 'auto'] as const);
   const csv = await readCsvFeatures(input, {

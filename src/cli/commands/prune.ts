@@ -203,7 +203,7 @@ const command: Command = {
       rewindTo: rewindPath ? initial : undefined,
       rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
-    });
+    }).catch(withFlagNames);
     bar?.done();
     let pruned = result.model;
     // Structured pruning takes whole neurons out: their weights are gone, not zeroed, so the
@@ -345,11 +345,17 @@ function parseNM(s: string | undefined): [number, number] | undefined {
   return [n, mm];
 }
 
+/** The library names its options (minDensity); on the command line they are flags (--min-density). */
+function withFlagNames(e: unknown): never {
+  if (e instanceof RangeError) throw new RunError(e.message.replace(/\bminDensity\b/g, '--min-density'), { cause: e });
+  throw e;
+}
+
 function loadOrRunError(load: (p: string) => MLP, path: string): MLP {
   try {
     return load(path);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw new RunError((e as Error).message, { cause: e });
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, printJson, testDataArg, trainingFlags } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, parseValues, printJson, testDataArg, trainingFlags } from '../common.js';
 import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
@@ -33,7 +33,8 @@ ${pruningSchedulesHelp(27)}
   --finetune-lr X          fine-tuning learning rate (default: the training --lr, constant)
   --rewind-epoch K         lottery: rewind to the weights after dense epoch K (default 0: w₀)
   --runs N                 timed runs per latency figure (default 30)
-  --values f32|f16|kmeans  compact value encoding (default f32)
+  --values f32|f16|kmeans:BITS  compact value encoding, as compact's --values (default f32;
+                           kmeans:BITS: a 2^BITS-entry codebook, BITS 1…8, default 5)
   --report DIR             output folder (created if missing)
   --json                   print report.json to stdout too
   --jobs N                 run the grid in N child processes (default 1); the points are those of
@@ -112,7 +113,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
     rewindEpoch: num(s('rewind-epoch'), 'rewind-epoch', { int: true, min: 0 }) ?? defaults.rewindEpoch ?? 0,
     fineTune: s('finetune-lr') !== undefined ? { lr: num(s('finetune-lr'), 'finetune-lr', { min: 0, minExclusive: true }) } : defaults.fineTune,
     runs: num(s('runs'), 'runs', { int: true, min: 1 }) ?? defaults.runs ?? 30,
-    values: oneOf(s('values'), 'values', ['f32', 'f16', 'kmeans'] as const) ?? defaults.values ?? 'f32',
+    ...(s('values') !== undefined ? parseValues(s('values')) : { values: defaults.values ?? 'f32', bits: defaults.bits }),
     reportDir: reportDir(s('report') ?? defaults.reportDir ?? required<string>(undefined, 'report')),
     json: (v.json as boolean | undefined) ?? false,
   };

@@ -154,7 +154,7 @@ const command: Command = {
         result = await train(model, data, cfg, { kernels, onGradient: history?.hooks.onGradient, onEpoch });
       }
     } catch (e) {
-      if (e instanceof DivergenceError) throw new RunError(e.message);
+      if (e instanceof DivergenceError) throw new RunError(e.message, { cause: e });
       throw e;
     }
     // the real count: early stopping (or --tol) may end the run before --epochs
