@@ -7,8 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { decodeMLP, encodeMLP } from '../src/nn/io.js';
 import { createMLP, type MLP } from '../src/nn/model.js';
 import { evaluate, predictLabels } from '../src/nn/train.js';
@@ -17,6 +16,7 @@ import { type CompactModel, decodeModel, encodeModel, validate } from '../src/sp
 import { standardizationProblem } from '../src/util/finite.js';
 import { FormatError } from '../src/util/safetensors.js';
 import { attackFiles, smallModel } from './helpers/crafted-models.js';
+import { runCli as cli } from './helpers/cli.js';
 
 /** y = W x (identity, no preprocessing) with W = [[3e38, 0], [0, 1]]: finite weights, x₀ ≥ 2 overflows. */
 function overflowingModel(): CompactModel {
@@ -47,25 +47,6 @@ function irisModel(): MLP {
       labelNames: ['setosa', 'versicolor', 'virginica'],
     },
   );
-}
-
-async function cli(args: string[]) {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
 }
 
 describe('stored standardisation must be usable in f32', () => {

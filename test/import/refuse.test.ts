@@ -5,14 +5,14 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { detectFormat, importModel, ImportError } from '../../src/import/index.js';
 import { naturalCompare } from '../../src/import/statedict.js';
 import { decodeMLP, encodeMLP } from '../../src/nn/io.js';
 import { encodeSafetensors } from '../../src/util/safetensors.js';
 import { rng } from '../helpers/rng.js';
 import { fixture, FIXTURES } from './fixtures.js';
+import { runCli as cli } from '../helpers/cli.js';
 
 const BAD: [string, RegExp][] = [
   ['conv.onnx', /unsupported op Conv '\/conv\/Conv'\. prunekit imports MLPs: Gemm, MatMul \+ Add/],
@@ -33,25 +33,6 @@ const BAD: [string, RegExp][] = [
   ['torch-batchnorm.safetensors', /tensors '1\.running_mean', '1\.running_var', '1\.num_batches_tracked' are not part of a linear layer/],
   ['sd-truncated.safetensors', /tensor '4\.weight': data_offsets \[1664, 1856\] lie outside the data section/],
 ];
-
-async function cli(args: string[]) {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('import refuses what it cannot represent', () => {
   it('every file in fixtures/import/bad is listed here', () => {
