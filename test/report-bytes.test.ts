@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { loadData } from '../src/data/index.js';
 import { renderReport } from '../src/report/html.js';
+import { summarize } from '../src/report/summary.js';
 import { fileParts, SMALL_FILE, smallFile } from '../src/report/file-parts.js';
 import type { FileParts, SweepReport } from '../src/report/report-types.js';
 import { runSweep } from '../src/report/sweep.js';
@@ -82,6 +83,14 @@ describe('the report table', () => {
     expect(table).toContain('4.0×'); // bytes ÷ (bytes / 4)
     expect(table).toContain('(−0.2)'); // 0.2 points lost by the smallest file
     expect(html).toContain('--values kmeans:4 --index auto --entropy huffman');
+  });
+
+  it('the memory sentence says what the smallest file of the headline point weighs and costs', () => {
+    // headline: 90%, 166,700 B → 41,675 B = 41.7 kB; 1,067,000 / 41,675 = 25.6×; 97.35% − 0.2 = 97.15%
+    expect(summarize(withParts())[3]).toContain(
+      'Stored with --values kmeans:4 --index auto --entropy huffman, the 90% model would take 41.7 kB (25.6× smaller than dense) at 97.15% test accuracy (−0.2 points).',
+    );
+    expect(summarize(sampleReport())[3]).not.toContain('Stored with');
   });
 
   it('a report without parts (written before they were recorded) renders without the table', () => {

@@ -8,32 +8,32 @@ import type { FileParts, SweepPoint, SweepReport } from './report-types.js';
 import { escapeXml as esc, PALETTE } from './svg.js';
 import { accPct, comboOf, pct, points, times } from './summary.js';
 
-/** The parts in table order, with their column labels. */
-const PARTS: readonly [keyof FileParts, string][] = [
-  ['weight', 'values / codes'],
-  ['indices', 'column indices'],
-  ['indptr', 'row pointers'],
-  ['codebook', 'codebook'],
-  ['tables', 'Huffman tables'],
-  ['bias', 'biases'],
-  ['header', 'header & metadata'],
+/** The parts in table order, with their column labels and bar colours (the header, overhead, in grey). */
+const PARTS: readonly [keyof FileParts, string, string][] = [
+  ['weight', 'values / codes', PALETTE[0]],
+  ['indices', 'column indices', PALETTE[1]],
+  ['indptr', 'row pointers', PALETTE[2]],
+  ['codebook', 'codebook', PALETTE[3]],
+  ['tables', 'Huffman tables', PALETTE[4]],
+  ['bias', 'biases', PALETTE[5]],
+  ['header', 'header & metadata', PALETTE[7]],
 ];
 
 const int = (n: number) => n.toLocaleString('en-US');
 
 /** One horizontal bar, each part's share of the file as a coloured segment (its name and bytes in the tooltip). */
 function stackedBar(parts: FileParts, total: number): string {
-  const segments = PARTS.map(([key, label], i) => {
+  const segments = PARTS.map(([key, label, color]) => {
     const n = parts[key];
     if (!n || !total) return '';
     const title = `${label}: ${int(n)} bytes (${((n / total) * 100).toFixed(1)}%)`;
-    return `<span style="width:${((n / total) * 100).toFixed(2)}%;background:${PALETTE[i]}" title="${esc(title)}"></span>`;
+    return `<span style="width:${((n / total) * 100).toFixed(2)}%;background:${color}" title="${esc(title)}"></span>`;
   }).join('');
   return `<span class="stack" role="img" aria-label="${esc(PARTS.map(([k, label]) => `${label} ${int(parts[k])}`).join(', '))}">${segments}</span>`;
 }
 
 function legend(): string {
-  return `<p class="note legend">${PARTS.map(([, label], i) => `<span><i style="background:${PALETTE[i]}"></i>${esc(label)}</span>`).join(' ')}</p>`;
+  return `<p class="note legend">${PARTS.map(([, label, color]) => `<span><i style="background:${color}"></i>${esc(label)}</span>`).join(' ')}</p>`;
 }
 
 /** The cells of one row after the configuration and sparsity: file size, bar, parts (— where the report has none). */
