@@ -21,7 +21,7 @@ import { tinyModel } from './helpers/models.js';
 import { sampleReport } from './helpers/report-sample.js';
 import { tempDir } from './helpers/tmp.js';
 
-const sum = (p: FileParts) => p.weight + p.indices + p.indptr + p.codebook + p.tables + p.bias + p.header;
+const sum = (p: FileParts) => p.weight + p.indices + p.indptr + p.codebook + p.tables + p.bias + p.preprocessing + p.header;
 
 /** A 4-8-3 model with every other weight zeroed (50% sparse). */
 function halfPruned() {
@@ -35,7 +35,7 @@ describe('fileParts', () => {
     const c = compact(tinyModel([4, 8, 3], 7), { layout: 'dense', values: 'f32' }).compact;
     const bytes = encodeModel(c);
     const p = fileParts(c, bytes.length);
-    expect(p).toEqual({ weight: 224, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 44, header: bytes.length - 268 });
+    expect(p).toEqual({ weight: 224, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 44, preprocessing: 0, header: bytes.length - 268 });
     expect(p.header).toBeGreaterThan(0);
   });
 
@@ -65,9 +65,9 @@ describe('fileParts', () => {
 describe('the report table', () => {
   const withParts = (): SweepReport => {
     const r = sampleReport();
-    r.dense.parts = { weight: 1_066_160, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 1_640, header: r.dense.bytes - 1_067_800 };
+    r.dense.parts = { weight: 1_066_160, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 1_640, preprocessing: 0, header: r.dense.bytes - 1_067_800 };
     for (const p of r.points) {
-      p.parts = { weight: 1000, indices: 500, indptr: 100, codebook: 0, tables: 0, bias: 40, header: p.bytes - 1640 };
+      p.parts = { weight: 1000, indices: 500, indptr: 100, codebook: 0, tables: 0, bias: 40, preprocessing: 0, header: p.bytes - 1640 };
       p.smallFile = { flags: '--values kmeans:4 --index auto --entropy huffman', bytes: Math.round(p.bytes / 4), parts: p.parts, accuracy: p.accuracy - 0.002 };
     }
     return r;
@@ -110,6 +110,7 @@ describe('sweep and demo: parts in report.json, format_version 2 on request', ()
     expect(s.code, s.err).toBe(0);
     const r = JSON.parse(readFileSync(join(rep, 'report.json'), 'utf8')) as SweepReport;
     expect(sum(r.dense.parts!)).toBe(r.dense.bytes);
+    expect(r.dense.parts!.preprocessing).toBe(32); // iris is standardised: mean and scale, 4 inputs × 4 B each
     for (const p of r.points) {
       expect(sum(p.parts!)).toBe(p.bytes);
       expect(p.formatVersion).toBe(1);

@@ -1,8 +1,9 @@
 /**
  * Where a compact model file's bytes go, for the sweep report: the per-layer part sizes that
- * `prunekit info` prints (`describeModel`, src/sparse/info.ts) summed over the layers, plus the
- * rest of the file — the safetensors header (tensor table and metadata JSON) and alignment
- * padding — so the parts add up to the file size exactly.
+ * `prunekit info` prints (`describeModel`, src/sparse/info.ts) summed over the layers, the input
+ * standardisation tensors (`preprocessing.mean` and `.scale`, F32), and the rest of the file — the
+ * safetensors header (tensor table and metadata JSON) and alignment padding — so the parts add up
+ * to the file size exactly.
  *
  * And the "smaller file" of a point: the same pruned model stored with 4-bit k-means codes,
  * relative indices where smaller and Huffman coding (format_version 2), compacted in memory, with
@@ -19,7 +20,9 @@ import type { FileParts, SmallFile } from './report-types.js';
 
 /** The parts of a model file of `fileBytes` bytes holding `m`; they sum to `fileBytes`. */
 export function fileParts(m: CompactModel, fileBytes: number): FileParts {
-  const parts: FileParts = { weight: 0, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 0, header: 0 };
+  const { mean, scale } = m.preprocessing;
+  const preprocessing = 4 * ((mean?.length ?? 0) + (scale?.length ?? 0));
+  const parts: FileParts = { weight: 0, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 0, preprocessing, header: 0 };
   for (const { bytes: b } of describeModel(m, fileBytes).layers) {
     parts.weight += b.weight;
     parts.indices += b.indices;
@@ -28,7 +31,7 @@ export function fileParts(m: CompactModel, fileBytes: number): FileParts {
     parts.tables += b.tables;
     parts.bias += b.bias;
   }
-  parts.header = fileBytes - (parts.weight + parts.indices + parts.indptr + parts.codebook + parts.tables + parts.bias);
+  parts.header = fileBytes - (parts.weight + parts.indices + parts.indptr + parts.codebook + parts.tables + parts.bias + preprocessing);
   return parts;
 }
 

@@ -29,7 +29,8 @@ export interface LayerPoint {
  * Where a compact file's bytes go (`prunekit info`'s parts, summed over the layers); they sum to
  * the file size. `weight`: f32/f16 values or k-means codes; `indices`: CSR column indices (plain
  * or relative); `indptr`: CSR row pointers; `codebook`: k-means shared values; `tables`: Huffman
- * code lengths; `bias`: biases; `header`: the rest — tensor table, metadata JSON, padding.
+ * code lengths; `bias`: biases; `preprocessing`: the input standardisation (mean and scale, F32);
+ * `header`: the rest — tensor table, metadata JSON, padding.
  */
 export interface FileParts {
   weight: number;
@@ -38,6 +39,7 @@ export interface FileParts {
   codebook: number;
   tables: number;
   bias: number;
+  preprocessing: number;
   header: number;
 }
 
