@@ -18,7 +18,7 @@ import { decodeModel, encodeModel } from '../src/sparse/format.js';
 import { describeModel } from '../src/sparse/info.js';
 import { runCli as run } from './helpers/cli.js';
 import { tinyModel } from './helpers/models.js';
-import { sampleReport } from './helpers/report-sample.js';
+import { sampleReport, sampleReportWithParts } from './helpers/report-sample.js';
 import { tempDir } from './helpers/tmp.js';
 
 const sum = (p: FileParts) => p.weight + p.indices + p.indptr + p.codebook + p.tables + p.bias + p.preprocessing + p.header;
@@ -63,15 +63,7 @@ describe('fileParts', () => {
 });
 
 describe('the report table', () => {
-  const withParts = (): SweepReport => {
-    const r = sampleReport();
-    r.dense.parts = { weight: 1_066_160, indices: 0, indptr: 0, codebook: 0, tables: 0, bias: 1_640, preprocessing: 0, header: r.dense.bytes - 1_067_800 };
-    for (const p of r.points) {
-      p.parts = { weight: 1000, indices: 500, indptr: 100, codebook: 0, tables: 0, bias: 40, preprocessing: 0, header: p.bytes - 1640 };
-      p.smallFile = { flags: '--values kmeans:4 --index auto --entropy huffman', bytes: Math.round(p.bytes / 4), parts: p.parts, accuracy: p.accuracy - 0.002 };
-    }
-    return r;
-  };
+  const withParts = sampleReportWithParts;
 
   it('has a row per point and the dense file, each with its parts and a stacked bar', () => {
     const r = withParts();
