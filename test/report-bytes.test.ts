@@ -111,6 +111,12 @@ describe('sweep and demo: parts in report.json, format_version 2 on request', ()
       expect(p.smallFile!.parts.codebook).toBeGreaterThan(0); // k-means values
     }
     expect(readFileSync(join(rep, 'report.html'), 'utf8')).toContain('data-table="bytes"');
+
+    // the smallest file is what sweep writes with those flags: same bytes, same parts
+    const small = join(dir, 'small');
+    expect((await run(['sweep', ...tiny, ...r.points[0].smallFile!.flags.split(' '), '--report', small, '--json'])).code).toBe(0);
+    const rs = JSON.parse(readFileSync(join(small, 'report.json'), 'utf8')) as SweepReport;
+    expect(rs.points.map((p) => [p.formatVersion, p.bytes, p.parts])).toEqual(r.points.map((p) => [2, p.smallFile!.bytes, p.smallFile!.parts]));
   });
 
   it("the default sweep's files are exactly compact's defaults (format_version 1, f32): nothing changed for existing users", async () => {
