@@ -138,7 +138,8 @@ function memorySentence(r: SweepReport, h: SweepPoint): string {
   if (sparsest !== h) s += `, and ${bytes(sparsest.bytes)} at ${pct(sparsest.sparsity)} (${times(r.dense.bytes / sparsest.bytes)})`;
   s += '.';
   const small = h.smallFile;
-  if (small) {
+  if (small && small.bytes !== h.bytes) {
+    // (equal sizes: the sweep already stores its points that way)
     const d = small.accuracy - h.accuracy;
     s +=
       ` Stored with ${small.flags}, the ${pct(h.sparsity)} model would take ${bytes(small.bytes)} (${times(r.dense.bytes / small.bytes)} smaller than dense)` +
