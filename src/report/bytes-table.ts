@@ -74,7 +74,7 @@ export function bytesTable(r: SweepReport, ordered: readonly SweepPoint[]): stri
     `<div class="table-wrap"><table data-table="bytes"><thead><tr>${th}</tr></thead><tbody>${dense}${rows.join('')}</tbody></table></div>` +
     legend() +
     `<p class="note">Bytes of each compact file by part, as <code>prunekit info</code> reports them per layer (summed here), the input standardisation (mean and scale) and the rest of the file (header &amp; metadata: tensor table, metadata JSON, padding), so each row adds up to its file size. ` +
-    `Smallest file: the same pruned model compacted with <code>${esc(flags)}</code> (format_version 2), and its test accuracy as decoded, without centroid fine-tuning (Δ: percentage points vs the point's own file).</p>`
+    `Smallest file: the same pruned model compacted with <code>${esc(flags)}</code> (format_version 2), and its test accuracy as decoded, without centroid fine-tuning (Δ: percentage points vs the point's test accuracy).</p>`
   );
 }
 
