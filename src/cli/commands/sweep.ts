@@ -2,7 +2,7 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, parseValues, printJson, testDataArg, trainingFlags } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, parseStorage, parseValues, printJson, testDataArg, trainingFlags } from '../common.js';
 import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
@@ -14,8 +14,10 @@ const SCOPES = ['layer', 'global'] as const;
 const usage = `usage: prunekit sweep --data SPEC --report DIR [options]
 
 Trains once, prunes to each sparsity with each criterion × scope × schedule, compacts every pruned
-model, measures accuracy, generalisation gap, bytes, latency (dense vs compact, through the
-runtime), time and gradient norms, and writes DIR/report.html (self-contained) and DIR/report.json.
+model, measures accuracy, generalisation gap, bytes (and where they go, as prunekit info shows
+them), latency (dense vs compact, through the runtime), time and gradient norms, and what the
+smallest storage (--values kmeans:4 --index auto --entropy huffman) would weigh and cost in
+accuracy; writes DIR/report.html (self-contained) and DIR/report.json.
 
 ${DATA_HELP}
   --hidden 300,100         hidden layer widths (default 300,100)
@@ -35,6 +37,10 @@ ${pruningSchedulesHelp(27)}
   --runs N                 timed runs per latency figure (default 30)
   --values f32|f16|kmeans:BITS  compact value encoding, as compact's --values (default f32;
                            kmeans:BITS: a 2^BITS-entry codebook, BITS 1…8, default 5)
+  --index auto|u16|u32|delta:4|delta:5|delta:8   CSR column indices, as compact's (default auto)
+  --entropy none|huffman   Huffman-code code and index streams, as compact's (default none)
+  --format 1|2             compact file format_version, as compact's (default 1; delta:B
+                           indices or huffman imply 2: bit-packed codes, relative indices)
   --report DIR             output folder (created if missing)
   --json                   print report.json to stdout too
   --jobs N                 run the grid in N child processes (default 1); the points are those of
@@ -52,6 +58,9 @@ export const sweepFlags = {
   'finetune-epochs': { type: 'string' },
   runs: { type: 'string' },
   values: { type: 'string' },
+  index: { type: 'string' },
+  entropy: { type: 'string' },
+  format: { type: 'string' },
   report: { type: 'string' },
   json: { type: 'boolean' },
   'finetune-lr': { type: 'string' },
@@ -114,6 +123,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
     fineTune: s('finetune-lr') !== undefined ? { lr: num(s('finetune-lr'), 'finetune-lr', { min: 0, minExclusive: true }) } : defaults.fineTune,
     runs: num(s('runs'), 'runs', { int: true, min: 1 }) ?? defaults.runs ?? 30,
     ...(s('values') !== undefined ? parseValues(s('values')) : { values: defaults.values ?? 'f32', bits: defaults.bits }),
+    ...parseStorage(s('index'), s('entropy'), s('format')),
     reportDir: reportDir(s('report') ?? defaults.reportDir ?? required<string>(undefined, 'report')),
     json: (v.json as boolean | undefined) ?? false,
   };
