@@ -11,7 +11,20 @@
  * Pruned weights are simply absent, so they stay exactly 0, as masked dense training keeps them.
  */
 import { allocF32, type F32Buf, viewF32 } from '../kernels/checked.js';
+import { crossoverAt } from '../kernels/crossover.js';
 import type { Kernels, Ptr } from '../kernels/types.js';
+
+/**
+ * Which masked layers run on the sparse kernels (`TrainConfig.sparse`, the CLI's --sparse-kernels):
+ * 'auto' those past the measured dense/CSR crossover at the batch size, 'on' every one with a pruned weight, 'off' none.
+ */
+export type SparseKernels = 'auto' | 'on' | 'off';
+export const SPARSE_KERNELS: readonly SparseKernels[] = ['auto', 'on', 'off'];
+
+/** The Network option for a choice at a batch size: a masked layer goes sparse when its density is below this. */
+export function sparseBelow(mode: SparseKernels | undefined, batch: number): number {
+  return mode === 'off' ? 0 : mode === 'on' ? 1 : 1 - crossoverAt(batch);
+}
 
 type IndexType = 'u16' | 'u32';
 const indexFor = (n: number): IndexType => (n <= 65536 ? 'u16' : 'u32');

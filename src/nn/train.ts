@@ -6,12 +6,12 @@
  * `alpha` follows sklearn: the penalty is alpha/(2·B)·‖W‖² per batch of B samples, i.e. the
  * gradient gains (alpha/B)·W; biases are not decayed.
  */
-import { crossoverAt } from '../kernels/crossover.js';
 import { loadKernelsSync } from '../kernels/load.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
+import { SPARSE_KERNELS, type SparseKernels, sparseBelow } from './sparse-layer.js';
 import { checkFiniteLogits, NonFiniteOutputError } from '../util/finite.js';
 import { Rng } from '../util/rng.js';
 import { createYielder } from '../util/yield.js';
@@ -49,10 +49,6 @@ export interface TrainConfig {
    */
   sparse?: SparseKernels;
 }
-
-/** Which masked layers run on the sparse kernels (`TrainConfig.sparse`; the CLI's --sparse-kernels). */
-export type SparseKernels = 'auto' | 'on' | 'off';
-export const SPARSE_KERNELS: readonly SparseKernels[] = ['auto', 'on', 'off'];
 
 /** The sparse-kernel choice of the passes outside training (evaluate, predictLabels, computeGradients): default 'auto'. */
 export interface PassOptions {
@@ -322,10 +318,7 @@ function validateConfig(c: TrainConfig): void {
   if (c.sparse !== undefined && !SPARSE_KERNELS.includes(c.sparse)) bad(`sparse must be 'auto', 'on' or 'off', got '${c.sparse}'`);
 }
 
-/** Network option: a masked layer trains sparse when its density is below this (see `TrainConfig.sparse`). */
-export function sparseBelow(mode: SparseKernels | undefined, batch: number): number {
-  return mode === 'off' ? 0 : mode === 'on' ? 1 : 1 - crossoverAt(batch);
-}
+export { SPARSE_KERNELS, type SparseKernels, sparseBelow };
 
 /**
  * Trains `model` in place on `data.train` (evaluating `data.test` after every epoch) and returns
