@@ -274,12 +274,12 @@ export class Network {
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const L = this.layers[i],
         S = L.sparse,
-        D = L.dense!;
+        D = L.dense;
       if (S) S.weightGrad(this.dZ[i].ptr, this.acts[i].ptr, L.db, B);
-      else k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, D.dW.ptr, L.db.ptr, L.out, L.inn, B);
+      else k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, D!.dW.ptr, L.db.ptr, L.out, L.inn, B);
       if (i > 0) {
         if (S) S.inputGrad(this.dZ[i].ptr, this.dA.ptr, B);
-        else k.f32_gemm_tn(D.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
+        else k.f32_gemm_tn(D!.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
         k.f32_act_backward(this.dA.ptr, this.acts[i].ptr, this.dZ[i - 1].ptr, L.inn * B, this.layers[i - 1].act as 0);
       }
     }
