@@ -27,6 +27,7 @@ export const trainingFlags = {
   momentum: { type: 'string' },
   nesterov: { type: 'boolean' },
   alpha: { type: 'string' },
+  'sparse-kernels': { type: 'string' },
 } as const;
 
 /** The --json keys train and eval share: test metrics, training-split metrics and the gap between them. */

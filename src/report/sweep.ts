@@ -173,9 +173,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
   dense.history = history.history;
   dense.provenance = { data: o.dataSpec, sizes, activation: o.activation, train: { ...o.train, seed: o.seed } };
-  const denseTest = evaluate(dense, data.test),
-    denseTrain = evaluate(dense, data.train);
-  const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed };
+  const passes = { sparse: o.train.sparse }; // evaluation and gradients on the kernels training uses
+  const denseTest = evaluate(dense, data.test, undefined, passes),
+    denseTrain = evaluate(dense, data.train, undefined, passes);
+  const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed, ...passes };
   const gradBefore = gradNorms(computeGradients(dense, data.train, gradOpts).sqGrads);
   const denseCompact = compact(dense, { layout: 'dense', values: 'f32' });
   const denseBytes = encodeModel(denseCompact.compact);
@@ -223,8 +224,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const { model, steps } = await pruneModel(start, ctx, base);
       if (schedule === 'iterative') chain = model;
       const pruneSeconds = (performance.now() - t0) / 1000;
-      const test = evaluate(model, data.test),
-        trn = evaluate(model, data.train);
+      const test = evaluate(model, data.test, undefined, passes),
+        trn = evaluate(model, data.train, undefined, passes);
       const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
       const c = compact(model, {
         values: o.values ?? 'f32',

@@ -1,7 +1,7 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg, withDataFeatureNames } from '../common.js';
-import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
+import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp, SPARSE_KERNEL_CHOICES, sparseKernelsHelp } from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
@@ -40,6 +40,7 @@ ${pruningSchedulesHelp(23)}
   --rewind-epoch K     lottery: rewind to the weights after training epoch K (train --rewind-epoch K
                        stores them; default: what the file records, w₀ unless train was told otherwise)
   --lr X --batch N --momentum X --alpha X   fine-tuning SGD (default: the model's training settings)
+${sparseKernelsHelp(2, 23)}
   --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
   --out FILE           where to write the pruned model
   --json               print {accuracy, sparsity, layers, steps, …} as JSON (--structured neurons
@@ -69,6 +70,7 @@ const command: Command = {
       batch: { type: 'string' },
       momentum: { type: 'string' },
       alpha: { type: 'string' },
+      'sparse-kernels': { type: 'string' },
       adjust: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
@@ -153,6 +155,7 @@ const command: Command = {
       alpha: num(v.alpha, 'alpha', { min: 0, why: SGD_BOUNDS.alpha }) ?? fromProv('alpha'),
       nesterov: trainProv.nesterov === true,
       seed,
+      sparse: oneOf(v['sparse-kernels'], 'sparse-kernels', SPARSE_KERNEL_CHOICES),
     };
     const cfg = Object.fromEntries(Object.entries(trainCfg).filter(([, x]) => x !== undefined));
 
@@ -294,7 +297,17 @@ function requireDataFree(o: {
   criterion: CriterionName;
   schedule: string;
   epochs: number | undefined;
-  given: { lr?: string; batch?: string; momentum?: string; alpha?: string; label?: string; header?: string; 'test-data'?: string; 'test-fraction'?: string };
+  given: {
+    lr?: string;
+    batch?: string;
+    momentum?: string;
+    alpha?: string;
+    label?: string;
+    header?: string;
+    'test-data'?: string;
+    'test-fraction'?: string;
+    'sparse-kernels'?: string;
+  };
 }): void {
   const dataFree = CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => !NEEDS_DATA[n]));
   const hint = `without --data use --criterion ${dataFree.join('|')}, --nm N:M or --structured neurons, one-shot, no fine-tuning`;
@@ -302,7 +315,9 @@ function requireDataFree(o: {
   if (why) throw new UsageError(`--criterion ${o.criterion} needs --data: ${why} (${hint})`);
   if (o.schedule !== 'oneshot') throw new UsageError(`--schedule ${o.schedule} fine-tunes between steps and needs --data (${hint})`);
   if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
-  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha'] as const).find((k) => o.given[k] !== undefined);
+  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'sparse-kernels'] as const).find(
+    (k) => o.given[k] !== undefined,
+  );
   if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);
 }
 

@@ -7,7 +7,15 @@ import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 import { parseShard, runSweepJobs } from '../sweep-jobs.js';
-import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
+import {
+  criteriaHelp,
+  CRITERION_CHOICES,
+  LR_SCHEDULE_CHOICES,
+  PRUNING_SCHEDULE_CHOICES,
+  pruningSchedulesHelp,
+  SPARSE_KERNEL_CHOICES,
+  sparseKernelsHelp,
+} from '../choices.js';
 
 const SCOPES = ['layer', 'global'] as const;
 
@@ -33,6 +41,7 @@ ${criteriaHelp(27)}
 ${pruningSchedulesHelp(27)}
   --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
   --finetune-lr X          fine-tuning learning rate (default: the training --lr, constant)
+${sparseKernelsHelp(2, 27)}
   --rewind-epoch K         lottery: rewind to the weights after dense epoch K (default 0: w₀)
   --runs N                 timed runs per latency figure (default 30)
   --values f32|f16|kmeans:BITS  compact value encoding, as compact's --values (default f32;
@@ -113,6 +122,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
       alpha: num(s('alpha'), 'alpha', { min: 0 }) ?? defaults.train?.alpha ?? 1e-4,
       schedule: oneOf(s('lr-schedule'), 'lr-schedule', LR_SCHEDULE_CHOICES) ?? defaults.train?.schedule ?? 'constant',
       nesterov: (v.nesterov as boolean | undefined) ?? defaults.train?.nesterov ?? false,
+      ...sparseKernels(s('sparse-kernels')),
     },
     sparsities,
     criteria: list(s('criteria'), 'criteria', CRITERION_CHOICES, defaults.criteria ?? ['magnitude']),
@@ -129,6 +139,12 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
   };
   if (a.rewindEpoch! > a.train.epochs) throw new UsageError(`--rewind-epoch ${a.rewindEpoch} is after the last training epoch (--epochs ${a.train.epochs})`);
   return a;
+}
+
+/** --sparse-kernels as a training option, absent when not given (the report and files stay as they were). */
+function sparseKernels(v: string | undefined): { sparse?: (typeof SPARSE_KERNEL_CHOICES)[number] } {
+  const mode = oneOf(v, 'sparse-kernels', SPARSE_KERNEL_CHOICES);
+  return mode ? { sparse: mode } : {};
 }
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
