@@ -78,11 +78,11 @@ const command: Command = {
     const fit = await import('../../report/fit.js');
     let latencyTable;
     if (tablePath) {
+      const { parseLatencyTable } = await import('../../report/latency-table.js');
       try {
-        latencyTable = JSON.parse(readFileSync(tablePath, 'utf8'));
-        fit.checkLatencyTable(latencyTable, model, tablePath);
+        latencyTable = parseLatencyTable(readFileSync(tablePath, 'utf8'), model.layers, tablePath);
       } catch (e) {
-        throw new RunError(`${tablePath}: ${(e as Error).message.replace(`${tablePath}: `, '')}`, { cause: e });
+        throw new RunError((e as Error).message, { cause: e });
       }
       if (maxLatency !== undefined && latencyTable.batch !== batch)
         throw new UsageError(`${tablePath} was measured at batch ${latencyTable.batch}, --batch is ${batch}`);
