@@ -16,8 +16,9 @@
  */
 import type { Model } from '../runtime/model.js';
 import { denseToCsr, narrowestIndex } from '../sparse/csr.js';
-import { encodeModel, type CompactModel } from '../sparse/format.js';
+import { decodeModel, encodeModel, type CompactModel } from '../sparse/format.js';
 import { Rng } from '../util/rng.js';
+import { decodeSafetensors, FormatError } from '../util/safetensors.js';
 import { benchModel } from './model-bench.js';
 
 /** Densities (kept fractions) the tables cover; 1 = dense. */
@@ -46,6 +47,36 @@ export interface MeasureOptions {
   /** Appended to "<flavor> kernels" in `measuredOn` (e.g. the browser's user agent). */
   where?: string;
   onProgress?: (what: string) => void;
+}
+
+/**
+ * The layer shapes of a model file, training (`layers.{i}.weight` F32 [out, in]) or compact. For
+ * the latency page, which times a model's layers without needing its weights in a training stack.
+ */
+export function layerShapesOf(bytes: Uint8Array, source: string): LayerShape[] {
+  let st;
+  try {
+    st = decodeSafetensors(bytes);
+  } catch (e) {
+    throw new FormatError(`${source}: ${(e as Error).message}`);
+  }
+  if (st.metadata.format !== 'prunekit')
+    throw new FormatError(`${source}: not a prunekit model file (metadata format is ${JSON.stringify(st.metadata.format)})`);
+  if (st.metadata.kind === 'compact') {
+    try {
+      return decodeModel(bytes).layers.map((L) => ({ inFeatures: L.inFeatures, outFeatures: L.outFeatures }));
+    } catch (e) {
+      throw new FormatError(`${source}: ${(e as Error).message}`);
+    }
+  }
+  const shapes: LayerShape[] = [];
+  for (let t = st.tensors.get('layers.0.weight'); t; t = st.tensors.get(`layers.${shapes.length}.weight`)) {
+    if (t.shape.length !== 2 || t.shape.some((d) => d < 1))
+      throw new FormatError(`${source}: tensor 'layers.${shapes.length}.weight' has shape [${t.shape}], expected [out, in]`);
+    shapes.push({ inFeatures: t.shape[1], outFeatures: t.shape[0] });
+  }
+  if (shapes.length === 0) throw new FormatError(`${source}: no tensor 'layers.0.weight' (is this a model written by prunekit train, prune or compact?)`);
+  return shapes;
 }
 
 /** A one-layer compact model with seeded random weights of the given density. */
