@@ -22,7 +22,7 @@ const FORM = `
 <p>Times every layer of your model on <em>this</em> device — dense, and CSR at a grid of densities — with prunekit's
 WebAssembly kernels, for <code>prunekit fit --latency-table</code>. Keep the tab in front while it runs.</p>
 <fieldset><legend>1. Measure the table</legend>
-  <label>Model file (train, prune or compact output) <input type="file" id="model"></label><br>
+  <label>Training model file (the one you give <code>fit --model</code>) <input type="file" id="model"></label><br>
   <label>or layer sizes <input id="sizes" placeholder="784,300,100,10" size="24"></label><br>
   <label>Batch size <input id="batch" type="number" min="1" value="1" size="6"></label>
   <label>Timing runs <input id="runs" type="number" min="1" value="15" size="6"></label>

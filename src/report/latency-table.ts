@@ -16,7 +16,7 @@
  */
 import type { Model } from '../runtime/model.js';
 import { denseToCsr, narrowestIndex } from '../sparse/csr.js';
-import { decodeModel, encodeModel, type CompactModel } from '../sparse/format.js';
+import { encodeModel, type CompactModel } from '../sparse/format.js';
 import { Rng } from '../util/rng.js';
 import { decodeSafetensors, FormatError } from '../util/safetensors.js';
 import { benchModel } from './model-bench.js';
@@ -50,8 +50,8 @@ export interface MeasureOptions {
 }
 
 /**
- * The layer shapes of a model file, training (`layers.{i}.weight` F32 [out, in]) or compact. For
- * the latency page, which times a model's layers without needing its weights in a training stack.
+ * The layer shapes of a training-model file (`layers.{i}.weight` F32 [out, in]): the shapes `fit
+ * --model` has, which a table must match. For the latency page, which needs only the shapes.
  */
 export function layerShapesOf(bytes: Uint8Array, source: string): LayerShape[] {
   let st;
@@ -62,20 +62,15 @@ export function layerShapesOf(bytes: Uint8Array, source: string): LayerShape[] {
   }
   if (st.metadata.format !== 'prunekit')
     throw new FormatError(`${source}: not a prunekit model file (metadata format is ${JSON.stringify(st.metadata.format)})`);
-  if (st.metadata.kind === 'compact') {
-    try {
-      return decodeModel(bytes).layers.map((L) => ({ inFeatures: L.inFeatures, outFeatures: L.outFeatures }));
-    } catch (e) {
-      throw new FormatError(`${source}: ${(e as Error).message}`);
-    }
-  }
+  if (st.metadata.kind === 'compact')
+    throw new FormatError(`${source}: a compact model file; pick the training model you give \`prunekit fit --model\` (the table must have its layer shapes)`);
   const shapes: LayerShape[] = [];
   for (let t = st.tensors.get('layers.0.weight'); t; t = st.tensors.get(`layers.${shapes.length}.weight`)) {
     if (t.shape.length !== 2 || t.shape.some((d) => d < 1))
       throw new FormatError(`${source}: tensor 'layers.${shapes.length}.weight' has shape [${t.shape}], expected [out, in]`);
     shapes.push({ inFeatures: t.shape[1], outFeatures: t.shape[0] });
   }
-  if (shapes.length === 0) throw new FormatError(`${source}: no tensor 'layers.0.weight' (is this a model written by prunekit train, prune or compact?)`);
+  if (shapes.length === 0) throw new FormatError(`${source}: no tensor 'layers.0.weight' (is this a model written by prunekit train or prune?)`);
   return shapes;
 }
 
