@@ -75,6 +75,9 @@ describe.skipIf(!hasChromium)('the latency page in headless Chromium', () => {
     expect(table.measuredOn).toMatch(/^simd kernels, .*Chrome/);
     for (const row of table.layers) expect(row.csr.map((c) => c.density)).toEqual(DENSITY_GRID.filter((d) => d < 1));
     expect(table.call_us).toBeGreaterThan(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('latency-table.json');
+    expect(readFileSync((await download.path())!, 'utf8')).toBe(await page.inputValue('#table'));
   }, 30_000);
 
   it('the table drives fit, and the delivered model meets the budget when timed on the page', async () => {
