@@ -4,14 +4,15 @@
  * side by side; then one compact model timed on the page and in Node at the same batch.
  *
  *   npm run build && npx tsx bench/latency-page.ts [--sizes 784,300,100,10] [--batch 1] [--runs 15]
- *     [--model bench/fixtures/lenet-90.prunekit.safetensors] [--json]
+ *     [--model bench/fixtures/lenet-90.prunekit.safetensors] [--save-table FILE] [--json]
  *
  * Prints, per layer, dense µs and CSR µs at a few densities (call cost taken off, as fit uses
- * them), the call cost, and the model's median µs per forward pass. Chromium runs first, then
+ * them), the call cost, and the model's median µs per forward pass. --save-table writes the page's
+ * table, for `fit --latency-table`. Chromium runs first, then
  * Node: drift between the two parts is not paired away, so the load average at the start and the
  * end is printed beside.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadModelSync } from '../src/runtime/index.js';
@@ -26,6 +27,7 @@ const { values: v } = parseArgs({
     batch: { type: 'string', default: '1' },
     runs: { type: 'string', default: '15' },
     model: { type: 'string', default: 'bench/fixtures/lenet-90.prunekit.safetensors' },
+    'save-table': { type: 'string' },
     json: { type: 'boolean' },
   },
 });
@@ -54,6 +56,7 @@ try {
   await browser.close();
   await server.close();
 }
+if (v['save-table']) writeFileSync(v['save-table'], JSON.stringify(chromium.table, null, 2) + '\n');
 const nodeTable = await measureLatencyTable(shapes, batch, loadModelSync, { runs, where: `Node ${process.version}` });
 const nodeModel = (await benchModel(loadModelSync(modelBytes), { batches: [batch], runs, minRunMs: 0.5 })).results[0].median_us;
 const load1 = loadavg()[0];

@@ -25,7 +25,8 @@ ${DATA_HELP}
   --values f32|f16|kmeans:B   stored values (default f32; kmeans:B = 2^B-entry codebook)
   --criterion NAME      how each layer is pruned (default magnitude; obs corrects the kept weights)
   --finetune-epochs N   fine-tuning after pruning (default 2)
-  --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes)
+  --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes,
+                        or as the page of \`prunekit latency-page\` measures in a browser)
   --save-latency-table FILE   write the table this run measured
   --attempts N          prune-and-measure rounds at most (default 4)
   --out FILE            the compact model file
