@@ -29,7 +29,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>prunekit latency table</title>
 <style>body { font: 15px/1.4 system-ui, sans-serif; margin: 1.5em; max-width: 60em } textarea { width: 100%; font: 12px monospace }
-fieldset { margin: 1em 0 } label { margin-right: 1em } #status[data-state=error], #timing[data-state=error] { color: #b00 }</style>
+fieldset { margin: 1em 0 } label { margin-right: 1em } input[type=number] { width: 6em } #status[data-state=error], #timing[data-state=error] { color: #b00 }</style>
 <body>
 <noscript>This page needs JavaScript and WebAssembly.</noscript>
 <script type="module">${js}</script>

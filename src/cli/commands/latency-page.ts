@@ -11,7 +11,8 @@ Writes one self-contained HTML page (no server, no network) that measures \`fit\
 latency table on the device that opens it: every layer of your model alone, dense and CSR at a
 grid of densities, timed with prunekit's WebAssembly kernels at batch B — the same grid and
 timing as \`fit\` uses in Node. Open it in the target browser (from disk, or from any static host),
-pick the model file, press Measure, download latency-table.json, then run
+pick the training model file (the one for fit --model), press Measure, download
+latency-table.json, then run
   prunekit fit --model M --data D --max-latency-us T --batch B --latency-table latency-table.json --out F
 and time the delivered model F on the same page (section 2) to check the budget there.
 Query parameters prefill the form: FILE.html?sizes=784,300,100,10&batch=8&runs=15
