@@ -21,8 +21,8 @@ const FORM = `
 <h1>prunekit latency table</h1>
 <p>Times every layer of your model on <em>this</em> device — dense, and CSR at a grid of densities — with prunekit's
 WebAssembly kernels, for <code>prunekit fit --latency-table</code>. Keep the tab in front while it runs.</p>
-<fieldset><legend>1. Measure the table</legend>
-  <label>Training model file (the one you give <code>fit --model</code>) <input type="file" id="model"></label><br>
+<fieldset id="measure-part"><legend>1. Measure the table</legend>
+  <label>Training model file (the one you give <code>fit --model</code>; or drop it here) <input type="file" id="model"></label><br>
   <label>or layer sizes <input id="sizes" placeholder="784,300,100,10" size="24"></label><br>
   <label>Batch size <input id="batch" type="number" min="1" value="1" size="6"></label>
   <label>Timing runs <input id="runs" type="number" min="1" value="15" size="6"></label>
@@ -31,8 +31,8 @@ WebAssembly kernels, for <code>prunekit fit --latency-table</code>. Keep the tab
   <textarea id="table" rows="12" cols="90" readonly></textarea><br>
   <button id="download" disabled>Download latency-table.json</button> <button id="copy" disabled>Copy</button>
 </fieldset>
-<fieldset><legend>2. Check a delivered model</legend>
-  <label>Compact model from fit <input type="file" id="delivered"></label>
+<fieldset id="time-part"><legend>2. Check a delivered model</legend>
+  <label>Compact model from fit (or drop it here) <input type="file" id="delivered"></label>
   <label>Budget, µs (optional) <input id="budget" type="number" min="0" size="8"></label>
   <button id="time">Time it at the batch size above</button>
   <p id="timing"></p>
@@ -66,6 +66,17 @@ export function mountLatencyPage(root: HTMLElement, query: URLSearchParams = new
     $('status'),
     $<HTMLTextAreaElement>('table'),
   ];
+  // A file dropped on a section goes to that section's file field.
+  for (const [part, input] of [
+    ['measure-part', model],
+    ['time-part', $<HTMLInputElement>('delivered')],
+  ] as const) {
+    $(part).ondragover = (e) => e.preventDefault();
+    $(part).ondrop = (e) => {
+      e.preventDefault();
+      if (e.dataTransfer?.files.length) input.files = e.dataTransfer.files;
+    };
+  }
   sizes.value = query.get('sizes') ?? '';
   batch.value = query.get('batch') ?? batch.value;
   runs.value = query.get('runs') ?? runs.value;

@@ -107,7 +107,14 @@ describe.skipIf(!hasChromium)('the latency page in headless Chromium', () => {
     await fresh.goto(`${server.base}/?sizes=8,x`);
     await fresh.click('#measure');
     expect(await settled(fresh, '#status')).toEqual(['error', expect.stringMatching(/layer sizes: expected whole numbers ≥ 1 .*got "8,x"/)]);
-    await fresh.setInputFiles('#model', upload('notes.txt', new TextEncoder().encode('not a model')));
+    // dropped on the first section, as a user drags a file in
+    const drop = await fresh.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['not a model'], 'notes.txt'));
+      return dt;
+    });
+    await fresh.dispatchEvent('#measure-part', 'drop', { dataTransfer: drop });
+    expect(await fresh.$eval('#model', (el) => (el as HTMLInputElement).files?.[0]?.name)).toBe('notes.txt');
     await fresh.click('#measure');
     expect((await settled(fresh, '#status'))[1]).toMatch(/notes\.txt: /);
     await fresh.close();
