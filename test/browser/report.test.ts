@@ -12,19 +12,9 @@ import type { Browser, Page } from 'playwright-core';
 import { renderReport } from '../../src/report/html.js';
 import { summarize } from '../../src/report/summary.js';
 import { sampleReport, sampleReportWithParts } from '../helpers/report-sample.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const haveChromium = existsSync(CHROMIUM);
+const haveChromium = hasChromium;
 if (!haveChromium) console.warn(`browser/report.test: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
 /** One chart as the browser laid it out. */
@@ -45,11 +35,10 @@ describe.skipIf(!haveChromium)('report in headless Chromium', () => {
   const report = sampleReport();
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
     dir = mkdtempSync(join(tmpdir(), 'pk-report-'));
     const file = join(dir, 'report.html');
     writeFileSync(file, renderReport(report));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`);

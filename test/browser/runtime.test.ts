@@ -4,7 +4,6 @@
  * with a model file from a tiny node:http server on 127.0.0.1, and must predict exactly what Node
  * predicts on the same file. Also reports the runtime's JS and wasm sizes (not asserted here).
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +14,8 @@ import { createMLP } from '../../src/nn/model.js';
 import { loadModelSync } from '../../src/runtime/index.js';
 import { encodeModel } from '../../src/sparse/format.js';
 import { rng } from '../helpers/rng.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser runtime test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 let server: Server | undefined;
@@ -68,20 +66,7 @@ afterAll(() => new Promise<void>((ok) => (server ? server.close(() => ok()) : ok
 
 describe('runtime in headless chromium', () => {
   it.skipIf(!hasChromium)('predicts exactly what Node predicts on the same model file', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -8,7 +8,7 @@
  * tarball. A runtime whose binary is missing is skipped with a warning naming it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -20,11 +20,11 @@ import { compact } from '../../src/compact/compact.js';
 import { createMLP } from '../../src/nn/model.js';
 import { encodeModel } from '../../src/sparse/format.js';
 import { rng } from '../helpers/rng.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 import { bundleWorker, freePort, startWorkerd, workerdConfig } from '../../scripts/workerd.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
 const FEATURES = 30;
 
 /** The platform binary of an npm-installed runtime, or null (then the test says why it skips). */
@@ -46,7 +46,6 @@ const bins = { deno: binary('deno'), bun: binary('bun') };
 for (const [name, file] of Object.entries(bins)) {
   if (!file) console.warn(`SKIPPED: the ${name} runtime test — the npm package ${name} installed no binary for ${process.platform}-${process.arch}`);
 }
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED: the Chromium runtime tests — ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 // The model: a compact 30-24-16-5 ReLU net, 80% of its weights pruned (CSR layers).
@@ -153,6 +152,16 @@ describe('the packed tarball', () => {
     expect(reference.flavor).toBe('simd');
     expect(reference.labels.length).toBe(rows.length);
     expect(new Set(reference.labels).size).toBeGreaterThan(1); // a model that tells rows apart
+  });
+
+  it('prunekit latency-page writes the built page from the installed package', () => {
+    const out = execFileSync(join(app, 'node_modules', '.bin', 'prunekit'), ['latency-page', '--out', 'latency.html', '--json'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    const html = readFileSync(join(app, 'latency.html'), 'utf8');
+    expect(JSON.parse(out).bytes).toBe(Buffer.byteLength(html));
+    expect(html).toMatch(/^<!doctype html>[\s\S]*<script type="module">/);
   });
 
   it('Node: the root entry loads without the optional protobufjs, and ONNX import says how to add it', () => {
@@ -277,20 +286,7 @@ describe.skipIf(!hasChromium)('the packed tarball in headless Chromium', () => {
   afterAll(() => new Promise<void>((ok) => (server ? server.close(() => ok()) : ok())));
 
   it('main thread, Web Worker and strict CSP give the same answers; without wasm-unsafe-eval a clear error or the fallback', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       type Result = Answer & { error?: string };
       const visit = async (path: string, opts: object): Promise<Result> => {
