@@ -8,7 +8,7 @@ import { createRuntime } from './core.js';
 
 export * from './api.js';
 
-const runtime = createRuntime(createKernelLoader(wasmInline));
+const runtime = createRuntime(createKernelLoader(wasmInline), undefined, 'browsers yet (Node only: worker_threads)');
 
 export const init = runtime.init;
 export const loadModel = runtime.loadModel;
