@@ -15,7 +15,8 @@ const SOURCE = new URL(
 parentPort.once('message', (init) => (${serveKernels})(init, () => parentPort.postMessage('ready')));`)}`,
 );
 
-function spawnWorker(init: ThreadInit): Promise<ThreadHandle> {
+/** Starts one worker thread serving `init.control`; resolves once it is ready. */
+export function spawnNodeThread(init: ThreadInit): Promise<ThreadHandle> {
   const worker = new Worker(SOURCE, { name: `prunekit kernels ${init.slot}` });
   worker.unref();
   return new Promise((resolve, reject) => {
@@ -27,5 +28,5 @@ function spawnWorker(init: ThreadInit): Promise<ThreadHandle> {
 
 /** Kernels on a shared memory with `threads` − 1 worker threads beside the calling one. */
 export function startNodeThreads(build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number): Promise<ThreadedKernels> {
-  return startThreadedKernels(build, threads, spawnWorker);
+  return startThreadedKernels(build, threads, spawnNodeThread);
 }

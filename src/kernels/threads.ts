@@ -5,7 +5,7 @@
  * once per flavour; the calling thread and every worker instantiate it on the one memory.
  */
 import { wrap } from './instantiate.js';
-import { createParallelForward, createPool, LAYOUT, THREAD_OPS, type ThreadHandle, type ThreadInit, type ThreadPool } from './parallel.js';
+import { createControl, createParallelForward, createPool, LAYOUT, THREAD_OPS, type ThreadHandle, type ThreadInit, type ThreadPool } from './parallel.js';
 import { createSharedMemory, withSharedMemoryImport } from './shared-memory.js';
 import type { Kernels, WasmFlavor } from './types.js';
 
@@ -29,7 +29,7 @@ export async function startThreadedKernels(build: { flavor: WasmFlavor; bytes: U
   if (!module) compiled.set(build.flavor, (module = await WebAssembly.compile(withSharedMemoryImport(build.bytes) as BufferSource)));
   const memory = createSharedMemory();
   const kernels = wrap(await WebAssembly.instantiate(module, { env: { memory } }), memory, build.flavor);
-  const control = new SharedArrayBuffer(threads * LAYOUT.slot * 4);
+  const control = createControl();
   const started = await Promise.allSettled(
     Array.from({ length: threads - 1 }, (_, i) => spawn({ module, memory, control, slot: i + 1, ops: THREAD_OPS, layout: LAYOUT })),
   );
