@@ -31,26 +31,26 @@ export interface ThreadBenchResult {
   batch: number;
   format: 'dense' | 'csr';
   threads: number;
-  median_us: number;
-  min_us: number;
+  medianUs: number;
+  minUs: number;
   /** One thread's time / this one's, median over rounds of the paired ratio (1 for one thread). */
-  speedup_vs_1_thread: number;
+  speedupVsOneThread: number;
   /** One thread's min / this one's min (the fastest runs: least disturbed by background load). */
-  speedup_vs_1_thread_min: number;
+  speedupVsOneThreadMin: number;
 }
 
 export interface ThreadBenchReport {
   kernels: WasmFlavor;
   layers: number[];
   runs: number;
-  min_run_ms: number;
+  minRunMs: number;
   seed: number;
   node: string;
   cpu: string;
   cpus: number;
   /** os.loadavg() before and after the run: other processes competing for the same cores. */
-  loadavg_before: number[];
-  loadavg_after: number[];
+  loadavgBefore: number[];
+  loadavgAfter: number[];
   timing: string;
   results: ThreadBenchResult[];
 }
@@ -107,10 +107,10 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
               batch: b,
               format: f,
               threads: n,
-              median_us: tn.median_us,
-              min_us: tn.min_us,
-              speedup_vs_1_thread: n === 1 ? 1 : pairedRatio(one, tn),
-              speedup_vs_1_thread_min: one.min_us / tn.min_us,
+              medianUs: tn.median_us,
+              minUs: tn.min_us,
+              speedupVsOneThread: n === 1 ? 1 : pairedRatio(one, tn),
+              speedupVsOneThreadMin: one.min_us / tn.min_us,
             });
           }
         }
@@ -118,13 +118,13 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
       kernels: flavor,
       layers: o.layers,
       runs: o.runs,
-      min_run_ms: o.minRunMs,
+      minRunMs: o.minRunMs,
       seed: o.seed,
       node: process.version,
       cpu: cpus()[0]?.model ?? 'unknown',
       cpus: availableParallelism(),
-      loadavg_before: loadBefore,
-      loadavg_after: loadavg(),
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadavg(),
       timing: `each run loops the forward pass ≥ ${o.minRunMs} ms and divides; ${o.runs} runs per variant, interleaved in rounds (order rotated); median and min over runs; speedups are paired per round`,
       results,
     };
@@ -142,7 +142,7 @@ export function formatThreadBench(r: ThreadBenchReport): string {
   const lines = [
     `prunekit bench --threads — kernels: ${r.kernels}, layers ${r.layers.join('-')}, ${r.runs} runs, node ${r.node}, ${r.cpu}`,
     `timing: ${r.timing}`,
-    `load average (1, 5, 15 min) before ${r.loadavg_before.map(f2).join(' ')}, after ${r.loadavg_after.map(f2).join(' ')}, on ${r.cpus} CPUs`,
+    `load average (1, 5, 15 min) before ${r.loadavgBefore.map(f2).join(' ')}, after ${r.loadavgAfter.map(f2).join(' ')}, on ${r.cpus} CPUs`,
     '',
     ['sparsity', ' batch', 'format', ...counts.map((n) => `${n} thread${n > 1 ? 's' : ''} µs (min)`.padStart(26))].join('  '),
   ];
@@ -151,8 +151,8 @@ export function formatThreadBench(r: ThreadBenchReport): string {
     const row = r.results.filter((x) => `${x.sparsity}/${x.batch}/${x.format}` === key);
     const cells = counts.map((n) => {
       const x = row.find((y) => y.threads === n)!;
-      const time = `${f1(x.median_us)} (${f1(x.min_us)})`;
-      return (n === 1 ? time : `${time} ${f2(x.speedup_vs_1_thread)}× (${f2(x.speedup_vs_1_thread_min)}×)`).padStart(26);
+      const time = `${f1(x.medianUs)} (${f1(x.minUs)})`;
+      return (n === 1 ? time : `${time} ${f2(x.speedupVsOneThread)}× (${f2(x.speedupVsOneThreadMin)}×)`).padStart(26);
     });
     lines.push([`${(row[0].sparsity * 100).toFixed(0)}%`.padStart(8), String(row[0].batch).padStart(6), row[0].format.padEnd(6), ...cells].join('  '));
   }

@@ -45,9 +45,9 @@ calls it (\`model.predictLogits(x, batch)\` on seeded random inputs), at each --
 --threads times the same dense and CSR forward passes on one thread and split over each listed
 number of threads (worker threads sharing one wasm memory, as \`loadModel(bytes, { threads })\`
 runs a model), interleaved in the same rounds; the load average before and after is printed (other
-processes take cores from the threads). --json gives {"layers", "loadavg_before", "loadavg_after",
-"results": [{"sparsity", "batch", "format", "threads", "median_us", "min_us", "speedup_vs_1_thread",
-"speedup_vs_1_thread_min"}], ...}.`;
+processes take cores from the threads). --json gives {"layers", "loadavgBefore", "loadavgAfter",
+"results": [{"sparsity", "batch", "format", "threads", "medianUs", "minUs", "speedupVsOneThread",
+"speedupVsOneThreadMin"}], ...}.`;
 
 const command: Command = {
   usage,
