@@ -168,6 +168,22 @@ catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
     expect(JSON.parse(out.trim().split('\n').at(-1)!).error).toMatch(/OnnxUnavailableError: .*npm install protobufjs/);
   });
 
+  it('Node: { threads: 2 } loads the threaded kernels (kept out of the bundle) from the package, same answers, and the process exits', () => {
+    writeFileSync(
+      join(app, 'probe-threads.mjs'),
+      `import { readFileSync } from 'node:fs';
+import { loadModel } from 'prunekit/runtime';
+const bytes = readFileSync(new URL('./model.safetensors', import.meta.url));
+const x = new Float32Array(JSON.parse(readFileSync(new URL('./inputs.json', import.meta.url), 'utf8')));
+const m = await loadModel(bytes, { flavor: 'simd', threads: 2 });
+console.log(JSON.stringify({ flavor: m.flavor, threads: m.threads, labels: Array.from(m.predict(x)), probs: Array.from(m.predictProba(x)) }));
+`,
+    );
+    const got = probe(process.execPath, ['probe-threads.mjs']) as Answer & { threads: number };
+    expect(got.threads).toBe(2);
+    expectSame(got, reference);
+  });
+
   it.skipIf(!bins.deno)('Deno gives the same answers', () => {
     expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe.mjs']), reference);
   });
