@@ -85,7 +85,7 @@ export function serveKernels(init: ThreadInit, ready: () => void): void {
       if (Atomics.compareExchange(c, L.next, cur, cur + 1) !== cur) continue;
       const at = L.table + (cur & 0xffff) * L.call;
       try {
-        kernels[init.ops[c[at]]](...c.subarray(at + 1, at + L.call));
+        kernels[init.ops[c[at]]].apply(null, Array.from(c.subarray(at + 1, at + L.call))); // no spread: a bundler targeting old engines would call a helper outside this function
       } catch {
         Atomics.store(c, L.failed, 1);
       }

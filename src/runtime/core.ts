@@ -32,14 +32,15 @@ export interface LoadModelOptions {
   /**
    * Threads a forward pass runs on (default 1). With N > 1, each layer's output rows are split
    * over the calling thread and N − 1 worker threads sharing one WebAssembly memory; the results
-   * are bit-identical to one thread's. Node only (worker_threads; the workers never keep the
-   * process alive; `model.dispose()` stops them), through the asynchronous `loadModel`; elsewhere
-   * it throws, naming why. Worth it from batch 64 on large layers (BENCHMARKS.md, "Scale").
+   * are bit-identical to one thread's. Node (worker_threads, which never keep the process alive)
+   * and cross-origin isolated browser pages (Web Workers), through the asynchronous `loadModel`;
+   * `model.dispose()` stops them. Elsewhere it throws, naming why. Worth it from batch 64 on large
+   * layers (BENCHMARKS.md, "Scale").
    */
   threads?: number;
 }
 
-/** Starts threaded kernels from a build's bytes (the Node entry's: kernels/threads-node.ts, imported on first use). */
+/** Starts threaded kernels from a build's bytes (kernels/threads-node.ts or threads-web.ts, imported on first use). */
 export type ThreadStarter = (build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number) => Promise<ThreadedKernels>;
 
 export interface Runtime {
@@ -67,8 +68,8 @@ function threadCount(opts: LoadModelOptions): number {
 }
 
 /**
- * `startThreads`: how this environment starts threaded kernels (only the Node entry has it), or
- * `noThreads`, the reason it has none, for the error.
+ * `startThreads`: how this environment starts threaded kernels (the Node and browser entries), or
+ * `noThreads`, the environment without them, for the error.
  */
 export function createRuntime(loader: KernelLoader, startThreads?: ThreadStarter, noThreads = 'this environment'): Runtime {
   let defaultModule: { module: WebAssembly.Module; flavor?: WasmFlavor } | null = null;
