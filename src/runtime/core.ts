@@ -32,7 +32,7 @@ export interface LoadModelOptions {
   /**
    * Threads a forward pass runs on (default 1). With N > 1, each layer's output rows are split
    * over the calling thread and N − 1 worker threads sharing one WebAssembly memory; the results
-   * are bit-identical to one thread's. Node (worker_threads, which never keep the process alive)
+   * are bit-identical to one thread's. Node, Deno, Bun (worker_threads, never keeping the process alive)
    * and cross-origin isolated browser pages (Web Workers), through the asynchronous `loadModel`;
    * `model.dispose()` stops them. Elsewhere it throws, naming why. Worth it from batch 64 on large
    * layers (BENCHMARKS.md, "Scale").
