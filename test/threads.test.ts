@@ -176,6 +176,18 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
     }
   });
 
+  it('a kernel that traps, on the calling thread or a worker, makes the round throw; the pool works afterwards', () => {
+    const s = started[0];
+    const k = s.t.kernels;
+    const bad: KernelCall = { op: 'f32_gemv', args: [0x7ffffff0, 0, 0, 0, 64, 64, 0] }; // weights past the end of memory: a wasm trap
+    expect(() => s.t.pool.run(k, [bad, bad, bad, bad])).toThrow();
+    runOnWorkersOnly(s.control, [bad, bad], round++);
+    expect(Atomics.load(new Int32Array(s.control), LAYOUT.failed)).toBe(1);
+    const w = weights(9, 7, 1, 5);
+    const L = uploadDense(k, w, rng(6).f32(9), 9, 7);
+    expectSame(s, L, allocF32(k, 7 * 5, rng(7).f32(35)), 5, Act.relu, 3);
+  });
+
   it('the pooled forward runs a layer below MIN_PARALLEL_MADDS on the calling thread, above it on all, equal either way', () => {
     const { t } = started[0];
     const k = t.kernels;

@@ -154,16 +154,23 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[]):
       Atomics.store(c, LAYOUT.next, round << 16);
       Atomics.store(c, LAYOUT.round, round);
       Atomics.notify(c, LAYOUT.round);
-      // claim runs like any worker, with this thread's own instance
+      // claim runs like any worker, with this thread's own instance; on an error, still wait for
+      // the workers' runs: the table must not change under a run in progress
+      let error: unknown = null;
       for (let cur = Atomics.load(c, LAYOUT.next); cur >> 16 === round && (cur & 0xffff) < calls.length; cur = Atomics.load(c, LAYOUT.next)) {
         if (Atomics.compareExchange(c, LAYOUT.next, cur, cur + 1) !== cur) continue;
         const call = calls[cur & 0xffff];
-        (k[call.op] as (...args: number[]) => void)(...call.args);
+        try {
+          (k[call.op] as (...args: number[]) => void)(...call.args);
+        } catch (e) {
+          error ??= e;
+        }
         Atomics.add(c, LAYOUT.finished, 1);
       }
       for (let done = Atomics.load(c, LAYOUT.finished); done < calls.length; done = Atomics.load(c, LAYOUT.finished)) {
         if (block) Atomics.wait(c, LAYOUT.finished, done);
       }
+      if (error) throw error;
       if (Atomics.load(c, LAYOUT.failed)) throw new Error('threads: a kernel failed on a worker thread');
     },
     dispose() {
