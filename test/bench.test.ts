@@ -129,7 +129,19 @@ describe('prunekit bench --threads', () => {
       '0.9/csr/2',
     ]);
     for (const x of r.results) {
-      expect(Object.keys(x)).toEqual(['sparsity', 'batch', 'format', 'threads', 'medianUs', 'minUs', 'speedupVsOneThread', 'speedupVsOneThreadMin']);
+      expect(Object.keys(x)).toEqual([
+        'sparsity',
+        'batch',
+        'format',
+        'threads',
+        'medianUs',
+        'minUs',
+        'speedupVsOneThread',
+        'speedupVsOneThreadMin',
+        'cpuUs',
+        'cpuVsOneThread',
+      ]);
+      expect(x.cpuUs).toBeGreaterThan(0);
       expect(x.medianUs).toBeGreaterThan(0);
       if (x.threads === 1) expect(x.speedupVsOneThread).toBe(1);
     }
@@ -138,7 +150,7 @@ describe('prunekit bench --threads', () => {
   it('prints a table with a column per thread count, and rejects bad lists and other modes', async () => {
     const t = await runCli(['bench', '--threads', '1,2', '--layers', '16,8', '--sparsity', '0.5', '--batch', '8', '--runs', '1', '--min-run-ms', '0.1']);
     expect(t.code).toBe(0);
-    expect(t.out).toMatch(/1 thread µs \(min\)\s+2 threads µs \(min\)/);
+    expect(t.out).toMatch(/1 thread: µs \(min\), cpu µs\s+2 threads: µs \(min\) speedup, cpu µs/);
     expect(t.out).toMatch(/load average/);
     await expect(runCli(['bench', '--threads', '0'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--threads', '2', '--train'])).rejects.toThrow(/drop --model, --train/);

@@ -37,6 +37,10 @@ export interface ThreadBenchResult {
   speedupVsOneThread: number;
   /** One thread's min / this one's min (the fastest runs: least disturbed by background load). */
   speedupVsOneThreadMin: number;
+  /** CPU time of the process (all its threads) per forward pass, µs: the work done, whoever waited for a core. */
+  cpuUs: number;
+  /** cpuUs / one thread's cpuUs: the work the split adds (1 = none); with a free core per thread, time ≈ cpuUs / threads. */
+  cpuVsOneThread: number;
 }
 
 export interface ThreadBenchReport {
@@ -53,6 +57,15 @@ export interface ThreadBenchReport {
   loadavgAfter: number[];
   timing: string;
   results: ThreadBenchResult[];
+}
+
+/** Process CPU time per call of `fn`, µs, over enough calls to last about 50 ms at the timed median (at least 3). */
+function cpuPerCall(fn: Variant['fn'], t: Timing): number {
+  const calls = Math.max(3, Math.ceil(50_000 / t.median_us));
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < calls; i++) fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / calls;
 }
 
 export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBenchReport> {
@@ -95,11 +108,13 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
           }
     const timings = await timeInterleaved(variants, { runs: o.runs, minRunMs: o.minRunMs, onRound: o.onRound });
     const T = new Map<string, Timing>(timings.map((x) => [x.name, x]));
+    const cpu = new Map(variants.map((v) => [v.name, cpuPerCall(v.fn, T.get(v.name)!)]));
     const results: ThreadBenchResult[] = [];
     for (const s of o.sparsities)
       for (const b of o.batches)
         for (const f of ['dense', 'csr'] as const) {
-          const one = T.get(`${s}/${b}/${f}/1`)!;
+          const one = T.get(`${s}/${b}/${f}/1`)!,
+            oneCpu = cpu.get(`${s}/${b}/${f}/1`)!;
           for (const n of counts) {
             const tn = T.get(`${s}/${b}/${f}/${n}`)!;
             results.push({
@@ -111,6 +126,8 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
               minUs: tn.min_us,
               speedupVsOneThread: n === 1 ? 1 : pairedRatio(one, tn),
               speedupVsOneThreadMin: one.min_us / tn.min_us,
+              cpuUs: cpu.get(`${s}/${b}/${f}/${n}`)!,
+              cpuVsOneThread: cpu.get(`${s}/${b}/${f}/${n}`)! / oneCpu,
             });
           }
         }
@@ -144,7 +161,9 @@ export function formatThreadBench(r: ThreadBenchReport): string {
     `timing: ${r.timing}`,
     `load average (1, 5, 15 min) before ${r.loadavgBefore.map(f2).join(' ')}, after ${r.loadavgAfter.map(f2).join(' ')}, on ${r.cpus} CPUs`,
     '',
-    ['sparsity', ' batch', 'format', ...counts.map((n) => `${n} thread${n > 1 ? 's' : ''} µs (min)`.padStart(26))].join('  '),
+    ['sparsity', ' batch', 'format', ...counts.map((n) => `${n} thread${n > 1 ? 's' : ''}: µs (min)${n > 1 ? ' speedup' : ''}, cpu µs`.padStart(52))].join(
+      '  ',
+    ),
   ];
   const keys = [...new Set(r.results.map((x) => `${x.sparsity}/${x.batch}/${x.format}`))];
   for (const key of keys) {
@@ -152,10 +171,14 @@ export function formatThreadBench(r: ThreadBenchReport): string {
     const cells = counts.map((n) => {
       const x = row.find((y) => y.threads === n)!;
       const time = `${f1(x.medianUs)} (${f1(x.minUs)})`;
-      return (n === 1 ? time : `${time} ${f2(x.speedupVsOneThread)}× (${f2(x.speedupVsOneThreadMin)}×)`).padStart(26);
+      const cpu = `cpu ${f1(x.cpuUs)}${n === 1 ? '' : ` = ${f2(x.cpuVsOneThread)}×`}`;
+      return (n === 1 ? `${time} ${cpu}` : `${time} ${f2(x.speedupVsOneThread)}× (${f2(x.speedupVsOneThreadMin)}×) ${cpu}`).padStart(52);
     });
     lines.push([`${(row[0].sparsity * 100).toFixed(0)}%`.padStart(8), String(row[0].batch).padStart(6), row[0].format.padEnd(6), ...cells].join('  '));
   }
-  lines.push('', 'speedup: 1 thread / N threads, median of per-round ratios (by min: ratio of the fastest runs)');
+  lines.push(
+    '',
+    "speedup: 1 thread / N threads, median of per-round ratios (by min: ratio of the fastest runs); cpu: process CPU time per forward, all threads (× one thread's)",
+  );
   return lines.join('\n') + '\n';
 }

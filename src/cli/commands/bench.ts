@@ -47,7 +47,8 @@ number of threads (worker threads sharing one wasm memory, as \`loadModel(bytes,
 runs a model), interleaved in the same rounds; the load average before and after is printed (other
 processes take cores from the threads). --json gives {"layers", "loadavgBefore", "loadavgAfter",
 "results": [{"sparsity", "batch", "format", "threads", "medianUs", "minUs", "speedupVsOneThread",
-"speedupVsOneThreadMin"}], ...}.`;
+"speedupVsOneThreadMin", "cpuUs", "cpuVsOneThread"}], ...}; cpuUs is the process's CPU
+time per forward pass over all its threads, so cpuVsOneThread shows the work the split adds.`;
 
 const command: Command = {
   usage,
