@@ -91,9 +91,14 @@ export function createRuntime(loader: KernelLoader, startThreads?: ThreadStarter
       if (threads > 1) {
         if (!startThreads) throw new Error(`loadModel: threads are not available in ${noThreads}; load with threads: 1`);
         const t = await startThreads(loader.build(opts.flavor), threads);
-        const model = new RuntimeModel(t.kernels, compact, bytes.length, { count: threads, forward: t.forward, dispose: t.pool.dispose });
-        if (opts.warmUp) model.warmUp();
-        return model;
+        try {
+          const model = new RuntimeModel(t.kernels, compact, bytes.length, { count: threads, forward: t.forward, dispose: t.pool.dispose });
+          if (opts.warmUp) model.warmUp();
+          return model;
+        } catch (e) {
+          t.pool.dispose(); // no model to dispose them later
+          throw e;
+        }
       }
       const model = new RuntimeModel(await loader.loadKernels(kernelOptions(opts)), compact, bytes.length);
       if (opts.warmUp) model.warmUp();
