@@ -226,7 +226,9 @@ describe('loadModel(bytes, { threads })', () => {
       try {
         expect(one.threads).toBe(1);
         expect(two.threads).toBe(2);
-        expect(two.info().layers.map((l) => l.format)).toEqual(one.info().layers.map((l) => l.format));
+        const formats = two.info().layers.map((l) => l.format);
+        expect(formats).toEqual(one.info().layers.map((l) => l.format));
+        expect(formats.every((f) => f === (sparsity ? 'csr' : 'dense'))).toBe(true); // both kernel families run threaded
         expect(Array.from(new Uint32Array(two.predictLogits(x).buffer))).toEqual(Array.from(new Uint32Array(one.predictLogits(x).buffer)));
         expect(Array.from(two.predict(x.subarray(0, 200)))).toEqual(Array.from(one.predict(x.subarray(0, 200))));
       } finally {
