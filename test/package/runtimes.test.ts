@@ -112,6 +112,17 @@ const m = await loadModel(bytes, { flavor: 'simd' });
 console.log(JSON.stringify({ flavor: m.flavor, labels: Array.from(m.predict(x)), probs: Array.from(m.predictProba(x)) }));
 `,
   );
+  // the same with { threads: 2 }: the threaded kernels load from the installed package, and the process still exits
+  writeFileSync(
+    join(app, 'probe-threads.mjs'),
+    `import { readFileSync } from 'node:fs';
+import { loadModel } from 'prunekit/runtime';
+const bytes = readFileSync(new URL('./model.safetensors', import.meta.url));
+const x = new Float32Array(JSON.parse(readFileSync(new URL('./inputs.json', import.meta.url), 'utf8')));
+const m = await loadModel(bytes, { flavor: 'simd', threads: 2 });
+console.log(JSON.stringify({ flavor: m.flavor, threads: m.threads, labels: Array.from(m.predict(x)), probs: Array.from(m.predictProba(x)) }));
+`,
+  );
   reference = probe(process.execPath, ['probe.mjs']);
 }, 180_000);
 afterAll(() => {
@@ -177,12 +188,20 @@ catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
     expect(JSON.parse(out.trim().split('\n').at(-1)!).error).toMatch(/OnnxUnavailableError: .*npm install protobufjs/);
   });
 
-  it.skipIf(!bins.deno)('Deno gives the same answers', () => {
-    expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe.mjs']), reference);
+  it('Node: { threads: 2 } loads the threaded kernels (kept out of the bundle) from the package, same answers, and the process exits', () => {
+    const got = probe(process.execPath, ['probe-threads.mjs']) as Answer & { threads: number };
+    expect(got.threads).toBe(2);
+    expectSame(got, reference);
   });
 
-  it.skipIf(!bins.bun)('Bun gives the same answers', () => {
+  it.skipIf(!bins.deno)('Deno gives the same answers, with threads too', () => {
+    expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe.mjs']), reference);
+    expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe-threads.mjs']), reference);
+  });
+
+  it.skipIf(!bins.bun)('Bun gives the same answers, with threads too', () => {
     expectSame(probe(bins.bun!, ['probe.mjs']), reference);
+    expectSame(probe(bins.bun!, ['probe-threads.mjs']), reference);
   });
 
   it('workerd: the serving example, bundled as wrangler does, gives the same answers and refuses bad requests', async () => {
