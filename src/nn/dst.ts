@@ -35,6 +35,13 @@ export interface DstOptions {
   dropFraction?: number;
   /** Mask updates stop after this fraction of all steps (T_end / T). Default 0.75. */
   endFraction?: number;
+  /**
+   * Initial weights of the kept connections: 'dense' leaves the model's (scaled for the full
+   * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'dense'.
+   */
+  init?: 'dense' | 'sparse';
+  /** RigL: samples in the mini-batch of the dense gradient at each update. Default: the batch size. */
+  gradientBatch?: number;
 }
 
 export interface DstResult extends TrainResult {
@@ -72,6 +79,27 @@ export function initSparseMasks(model: MLP, densities: number[], rng: Rng): void
     l.mask = mask;
     for (let j = 0; j < n; j++) if (!mask[j]) l.weight[j] = 0;
   });
+}
+
+/**
+ * Sparse initialisation (Evci et al. 2022, "Gradient flow in sparse neural networks"): He/Glorot
+ * scale each neuron's weights for its fan-in n_in, but a sparse neuron sums only its f_r kept
+ * inputs, so its pre-activation variance shrinks by f_r / n_in. Multiplying row r's kept weights
+ * by √(n_in / f_r) restores the variance the dense initialisation was designed for.
+ */
+export function sparseInit(model: MLP): void {
+  for (const l of model.layers) {
+    const mask = l.mask;
+    if (!mask) continue;
+    for (let r = 0; r < l.outFeatures; r++) {
+      const row = r * l.inFeatures;
+      let fanIn = 0;
+      for (let c = 0; c < l.inFeatures; c++) fanIn += mask[row + c];
+      if (fanIn === 0) continue;
+      const s = Math.sqrt(l.inFeatures / fanIn);
+      for (let c = 0; c < l.inFeatures; c++) l.weight[row + c] *= s;
+    }
+  }
 }
 
 /**
@@ -134,8 +162,11 @@ export async function trainSparse(
   const densities = layerDensities(model.layers, o.sparsity, o.distribution ?? 'erk');
   const rng = new Rng(cfg.seed ^ 0xd57);
   initSparseMasks(model, densities, rng);
+  if (o.init === 'sparse') sparseInit(model);
   const train0: Dataset = data.train;
-  const B = Math.min(cfg.batchSize, train0.nSamples);
+  const B = Math.min(cfg.batchSize, train0.nSamples),
+    gB = Math.min(o.gradientBatch ?? B, train0.nSamples);
+  if (!Number.isInteger(gB) || gB < 1) throw new RangeError(`sparse training: the gradient batch must be a whole number ≥ 1, got ${o.gradientBatch}`);
   // the steps train will take (no validation hold-out here: the whole training split)
   const totalSteps = cfg.epochs * Math.ceil(train0.nSamples / B),
     tEnd = Math.floor(endFraction * totalSteps);
@@ -152,17 +183,17 @@ export async function trainSparse(
   // (inside train's kernel arena, released with it) and re-uploaded at each one.
   let cached: { step: number; grads: Float32Array[] } | null = null;
   let dense: Network | null = null;
-  const rows = new Int32Array(B);
+  const rows = new Int32Array(gB);
   const gradientAt = (step: number): Float32Array[] => {
     if (cached?.step === step) return cached.grads;
-    dense ??= new Network(k, model, B);
+    dense ??= new Network(k, model, gB);
     dense.uploadFromModel();
     const pick = new Rng(cfg.seed + step);
-    for (let j = 0; j < B; j++) rows[j] = pick.int(train0.nSamples);
-    dense.setInput(train0.features, train0.nFeatures, rows, B);
-    dense.forward(B);
-    dense.lossAndGrad(train0.labels, rows, B, true);
-    dense.backward(B);
+    for (let j = 0; j < gB; j++) rows[j] = pick.int(train0.nSamples);
+    dense.setInput(train0.features, train0.nFeatures, rows, gB);
+    dense.forward(gB);
+    dense.lossAndGrad(train0.labels, rows, gB, true);
+    dense.backward(gB);
     cached = { step, grads: model.layers.map((_, i) => dense!.weightGrad(i).slice()) };
     return cached.grads;
   };
