@@ -5,9 +5,10 @@
  * --method rigl|set`'s defaults (ERK densities, sparse initialisation, ΔT 100, drop fraction 0.3
  * cosine-decayed to 0 at 75% of training). For each seed (the model's initialisation, the mask and
  * the shuffle; the data split stays seed 42) the three run back to back, in an order rotated per
- * seed. Prints test accuracy and wall-clock training seconds of each run (the whole `train` /
- * `trainSparse` call, mask set-up and updates included), each sparse run's time over its seed's
- * dense run, and a summary.
+ * seed. Prints test accuracy and training seconds of each run (the whole `train` / `trainSparse`
+ * call, mask set-up and updates included), wall-clock and CPU (user + system of this process:
+ * steadier than wall time on a machine shared with other jobs), each sparse run's times over its
+ * seed's dense run's, and a summary.
  *
  *   npx tsx bench/sparse-from-scratch.ts [--seeds 42,1,2] [--sparsity 0.9]
  */
@@ -40,7 +41,8 @@ const runs = {
 type Name = keyof typeof runs;
 const names = Object.keys(runs) as Name[];
 const acc: Record<Name, number[]> = { dense: [], rigl: [], set: [] },
-  seconds: Record<Name, number[]> = { dense: [], rigl: [], set: [] };
+  seconds: Record<Name, number[]> = { dense: [], rigl: [], set: [] },
+  cpuSeconds: Record<Name, number[]> = { dense: [], rigl: [], set: [] };
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(2))
@@ -49,21 +51,28 @@ console.log(`dense vs sparse from scratch at ${sparsity * 100}%, seeds ${seeds.j
 for (const [i, seed] of seeds.entries()) {
   for (let j = 0; j < names.length; j++) {
     const name = names[(i + j) % names.length];
-    const t0 = performance.now();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     const { m, done } = runs[name](seed);
     const r = await done;
+    const c = process.cpuUsage(c0);
     seconds[name].push((performance.now() - t0) / 1000);
+    cpuSeconds[name].push((c.user + c.system) / 1e6);
     acc[name].push(evaluate(m, data.test).accuracy * 100);
-    console.log(`seed ${seed} ${name}: test accuracy ${acc[name].at(-1)!.toFixed(2)}%, ${seconds[name].at(-1)!.toFixed(1)} s for ${r.epochs.length} epochs`);
+    console.log(
+      `seed ${seed} ${name}: test accuracy ${acc[name].at(-1)!.toFixed(2)}%, ${seconds[name].at(-1)!.toFixed(1)} s (${cpuSeconds[name].at(-1)!.toFixed(1)} CPU s) for ${r.epochs.length} epochs`,
+    );
   }
   console.log(`seed ${seed} time vs dense: rigl ${(seconds.rigl[i] / seconds.dense[i]).toFixed(2)}×, set ${(seconds.set[i] / seconds.dense[i]).toFixed(2)}×`);
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const name of names) {
-  const ratios = seconds[name].map((s, i) => s / seconds.dense[i]);
+  const ratios = seconds[name].map((s, i) => s / seconds.dense[i]),
+    cpuRatios = cpuSeconds[name].map((s, i) => s / cpuSeconds.dense[i]);
   console.log(
     `${name}: test accuracy ${acc[name].map((a) => a.toFixed(2)).join(' / ')}% (mean ${mean(acc[name]).toFixed(2)}, min ${Math.min(...acc[name]).toFixed(2)}); ` +
-      `time vs dense ${ratios.map((x) => x.toFixed(2)).join(' / ')}× (max ${Math.max(...ratios).toFixed(2)}×)`,
+      `time vs dense, wall ${ratios.map((x) => x.toFixed(2)).join(' / ')}× (max ${Math.max(...ratios).toFixed(2)}×), ` +
+      `CPU ${cpuRatios.map((x) => x.toFixed(2)).join(' / ')}× (max ${Math.max(...cpuRatios).toFixed(2)}×)`,
   );
 }
 console.log(`load average after: ${load()}`);

@@ -58,6 +58,24 @@ describe('sparse initialisation', () => {
   });
 });
 
+describe('trainSparse: initial scale of the kept weights', () => {
+  it.each([
+    ['sparse (the default)', undefined],
+    ['dense', 'dense'],
+  ] as const)('%s', async (_, initScale) => {
+    const m = createMLP({ sizes: [20, 6, 3], activation: 'relu', seed: 2 });
+    const w0 = m.layers[0].weight.slice();
+    await trainSparse(m, { train: blobs(12, 20, 3, 1) }, { epochs: 0 }, { sparsity: 0.75, method: 'set', distribution: 'uniform', initScale });
+    const l = m.layers[0];
+    for (let r = 0; r < l.outFeatures; r++) {
+      const row = l.mask!.subarray(r * 20, r * 20 + 20),
+        fanIn = kept(row);
+      const s = initScale === 'dense' || fanIn === 0 ? 1 : Math.sqrt(20 / fanIn);
+      row.forEach((on, c) => expect(l.weight[r * 20 + c]).toBeCloseTo(on ? w0[r * 20 + c] * s : 0, 6));
+    }
+  });
+});
+
 describe('one drop/regrow update', () => {
   it('drops the smallest |w| among the active weights and regrows where the grower says, at 0', () => {
     const m = modelFromRows([[0.5, -0.1, 0, 0.3, 0, -0.9]]);
@@ -104,4 +122,6 @@ it('refuses an unknown method and a bad ΔT', async () => {
   const data = { train: blobs(5, 4, 3, 1) };
   await expect(trainSparse(m, data, {}, { sparsity: 0.5, method: 'x' as 'set' })).rejects.toThrow(/method must be 'set' or 'rigl'/);
   await expect(trainSparse(m, data, {}, { sparsity: 0.5, method: 'set', deltaT: 0 })).rejects.toThrow(/ΔT must be a whole number/);
+  await expect(trainSparse(m, data, {}, { sparsity: 0.5, method: 'rigl', gradientBatch: 0 })).rejects.toThrow(/gradient batch must be a whole number/);
+  await expect(trainSparse(m, data, {}, { sparsity: 0.5, method: 'rigl', gradientBatch: 2.5 })).rejects.toThrow(/gradient batch must be a whole number/);
 });

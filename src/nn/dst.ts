@@ -11,7 +11,9 @@
  *
  * Initial densities: 'uniform' gives every layer 1 − s; 'erk' (Erdős–Rényi–Kernel, Evci et al.
  * 2020 §3) gives layer l a density ∝ (n_in + n_out)/(n_in·n_out), scaled so the whole network
- * has sparsity s, layers that would exceed density 1 kept dense and the rest rescaled.
+ * has sparsity s, layers that would exceed density 1 kept dense and the rest rescaled. The kept
+ * weights are then rescaled for their sparse fan-in (`sparseInit`, Evci et al. 2022) unless
+ * `initScale: 'dense'`.
  */
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { Kernels } from '../kernels/types.js';
@@ -36,10 +38,10 @@ export interface DstOptions {
   /** Mask updates stop after this fraction of all steps (T_end / T). Default 0.75. */
   endFraction?: number;
   /**
-   * Initial weights of the kept connections: 'dense' leaves the model's (scaled for the full
-   * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'dense'.
+   * Scale of the kept connections' initial weights: 'dense' leaves the model's (drawn for the full
+   * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'sparse'.
    */
-  init?: 'dense' | 'sparse';
+  initScale?: 'dense' | 'sparse';
   /** RigL: samples in the mini-batch of the dense gradient at each update. Default: the batch size. */
   gradientBatch?: number;
 }
@@ -158,15 +160,18 @@ export async function trainSparse(
   if (!Number.isInteger(deltaT) || deltaT < 1) throw new RangeError(`sparse training: ΔT must be a whole number ≥ 1, got ${deltaT}`);
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`sparse training: the drop fraction must be in [0, 1], got ${alpha}`);
   if (!(endFraction >= 0 && endFraction <= 1)) throw new RangeError(`sparse training: the end fraction must be in [0, 1], got ${endFraction}`);
+  if (o.gradientBatch !== undefined && !(Number.isInteger(o.gradientBatch) && o.gradientBatch >= 1))
+    throw new RangeError(`sparse training: the gradient batch must be a whole number ≥ 1, got ${o.gradientBatch}`);
+  if (o.initScale !== undefined && o.initScale !== 'sparse' && o.initScale !== 'dense')
+    throw new RangeError(`sparse training: initScale must be 'sparse' or 'dense', got '${o.initScale}'`);
   const cfg = { ...DEFAULT_TRAIN, ...config };
   const densities = layerDensities(model.layers, o.sparsity, o.distribution ?? 'erk');
   const rng = new Rng(cfg.seed ^ 0xd57);
   initSparseMasks(model, densities, rng);
-  if (o.init === 'sparse') sparseInit(model);
+  if ((o.initScale ?? 'sparse') === 'sparse') sparseInit(model);
   const train0: Dataset = data.train;
   const B = Math.min(cfg.batchSize, train0.nSamples),
     gB = Math.min(o.gradientBatch ?? B, train0.nSamples);
-  if (!Number.isInteger(gB) || gB < 1) throw new RangeError(`sparse training: the gradient batch must be a whole number ≥ 1, got ${o.gradientBatch}`);
   // the steps train will take (no validation hold-out here: the whole training split)
   const totalSteps = cfg.epochs * Math.ceil(train0.nSamples / B),
     tEnd = Math.floor(endFraction * totalSteps);
