@@ -60,8 +60,8 @@ describe('sparse initialisation', () => {
 
 describe('trainSparse: initial scale of the kept weights', () => {
   it.each([
-    ['sparse (the default)', undefined],
-    ['dense', 'dense'],
+    ['dense (the default)', undefined],
+    ['sparse', 'sparse'],
   ] as const)('%s', async (_, initScale) => {
     const m = createMLP({ sizes: [20, 6, 3], activation: 'relu', seed: 2 });
     const w0 = m.layers[0].weight.slice();
@@ -70,7 +70,7 @@ describe('trainSparse: initial scale of the kept weights', () => {
     for (let r = 0; r < l.outFeatures; r++) {
       const row = l.mask!.subarray(r * 20, r * 20 + 20),
         fanIn = kept(row);
-      const s = initScale === 'dense' || fanIn === 0 ? 1 : Math.sqrt(20 / fanIn);
+      const s = initScale !== 'sparse' || fanIn === 0 ? 1 : Math.sqrt(20 / fanIn);
       row.forEach((on, c) => expect(l.weight[r * 20 + c]).toBeCloseTo(on ? w0[r * 20 + c] * s : 0, 6));
     }
   });

@@ -11,9 +11,9 @@
  *
  * Initial densities: 'uniform' gives every layer 1 − s; 'erk' (Erdős–Rényi–Kernel, Evci et al.
  * 2020 §3) gives layer l a density ∝ (n_in + n_out)/(n_in·n_out), scaled so the whole network
- * has sparsity s, layers that would exceed density 1 kept dense and the rest rescaled. The kept
- * weights are then rescaled for their sparse fan-in (`sparseInit`, Evci et al. 2022) unless
- * `initScale: 'dense'`.
+ * has sparsity s, layers that would exceed density 1 kept dense and the rest rescaled. With
+ * `initScale: 'sparse'` the kept weights are then rescaled for their sparse fan-in (`sparseInit`,
+ * Evci et al. 2022).
  */
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { Kernels } from '../kernels/types.js';
@@ -39,7 +39,7 @@ export interface DstOptions {
   endFraction?: number;
   /**
    * Scale of the kept connections' initial weights: 'dense' leaves the model's (drawn for the full
-   * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'sparse'.
+   * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'dense'.
    */
   initScale?: 'dense' | 'sparse';
   /** RigL: samples in the mini-batch of the dense gradient at each update. Default: the batch size. */
@@ -168,7 +168,7 @@ export async function trainSparse(
   const densities = layerDensities(model.layers, o.sparsity, o.distribution ?? 'erk');
   const rng = new Rng(cfg.seed ^ 0xd57);
   initSparseMasks(model, densities, rng);
-  if ((o.initScale ?? 'sparse') === 'sparse') sparseInit(model);
+  if (o.initScale === 'sparse') sparseInit(model);
   const train0: Dataset = data.train;
   const B = Math.min(cfg.batchSize, train0.nSamples),
     gB = Math.min(o.gradientBatch ?? B, train0.nSamples);

@@ -48,8 +48,8 @@ ${kernelsHelp(23)}
   --distribution NAME  initial layer densities: erk (default) | uniform
   --delta-t N          optimiser steps between drop/regrow updates (default 100)
   --drop-fraction X    initial drop/regrow fraction, cosine-decayed to 0 at 75% of training (default 0.3)
-  --init-scale NAME    kept weights' initial scale: sparse (default: rescaled for each neuron's kept
-                       fan-in, Evci et al. 2022) | dense (as drawn for the full fan-in)
+  --init-scale NAME    kept weights' initial scale: dense (default: as drawn for the full fan-in)
+                       | sparse (rescaled for each neuron's kept fan-in, Evci et al. 2022)
   --gradient-batch N   rigl: samples in the dense gradient of each update (default: --batch)
   --out FILE           where to write the model (safetensors)
   --json               print the result as JSON`;
@@ -88,7 +88,7 @@ const command: Command = {
             distribution: oneOf(v.distribution, 'distribution', ['erk', 'uniform'] as const) ?? 'erk',
             deltaT: num(v['delta-t'], 'delta-t', { int: true, min: 1 }) ?? 100,
             dropFraction: num(v['drop-fraction'], 'drop-fraction', { min: 0, max: 1 }) ?? 0.3,
-            initScale: oneOf(v['init-scale'], 'init-scale', ['sparse', 'dense'] as const) ?? 'sparse',
+            initScale: oneOf(v['init-scale'], 'init-scale', ['dense', 'sparse'] as const) ?? 'dense',
             ...(v['gradient-batch'] !== undefined ? { gradientBatch: num(v['gradient-batch'], 'gradient-batch', { int: true, min: 1 }) } : {}),
           };
     for (const flag of ['method', 'distribution', 'delta-t', 'drop-fraction', 'init-scale', 'gradient-batch'] as const) {
