@@ -117,6 +117,18 @@ describe.each(['set', 'rigl'] as const)('trainSparse, %s', (method) => {
   });
 });
 
+it("RigL's dense gradient uses 256 samples by default", async () => {
+  const train = blobs(100, 12, 3, 4, 0.5); // 300 samples, batch 10
+  const run = async (gradientBatch?: number) => {
+    const m = createMLP({ sizes: [12, 16, 3], activation: 'relu', seed: 5 });
+    await trainSparse(m, { train }, { epochs: 2, batchSize: 10, lr: 0.05, seed: 3 }, { sparsity: 0.7, method: 'rigl', deltaT: 5, gradientBatch });
+    return Array.from(m.layers[0].mask!);
+  };
+  const byDefault = await run();
+  expect(byDefault).toEqual(await run(256));
+  expect(byDefault).not.toEqual(await run(10));
+});
+
 it('refuses an unknown method and a bad ΔT', async () => {
   const m = createMLP({ sizes: [4, 3], activation: 'relu', seed: 1 });
   const data = { train: blobs(5, 4, 3, 1) };

@@ -5,8 +5,8 @@
  * smallest magnitude and regrows as many at inactive positions, with
  *   f_t = α/2 · (1 + cos(π·t / T_end))                     (cosine decay, Evci et al. 2020, eq. 1)
  * SET (Mocanu et al. 2018) regrows at random; RigL (Evci et al. 2020) where the dense gradient
- * |∂L/∂W| is largest, computed on one mini-batch at update steps only. Regrown weights start at 0
- * (with zero momentum); a weight dropped at a step is not regrown at the same step. Between
+ * |∂L/∂W| is largest, computed on one random mini-batch (256 samples by default) at update steps
+ * only. Regrown weights start at 0 (with zero momentum); a weight dropped at a step is not regrown at the same step. Between
  * updates the masked layers train on the sparse kernels (`train`'s 'auto' choice).
  *
  * Initial densities: 'uniform' gives every layer 1 − s; 'erk' (Erdős–Rényi–Kernel, Evci et al.
@@ -42,7 +42,11 @@ export interface DstOptions {
    * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'dense'.
    */
   initScale?: 'dense' | 'sparse';
-  /** RigL: samples in the mini-batch of the dense gradient at each update. Default: the batch size. */
+  /**
+   * RigL: samples in the random mini-batch of the dense gradient at each update. Default 256 (the
+   * training batch if larger; at most the training set): the paper's gradient came from its
+   * training batch of 4,096 images; one of 64 ranks the inactive weights by mostly noise.
+   */
   gradientBatch?: number;
 }
 
@@ -51,6 +55,9 @@ export interface DstResult extends TrainResult {
   updates: { step: number; fraction: number; moved: number }[];
   densities: number[];
 }
+
+/** RigL's default dense-gradient batch (see `DstOptions.gradientBatch`). */
+export const DEFAULT_GRADIENT_BATCH = 256;
 
 /** Layer densities for an overall sparsity (see the file comment). */
 export function layerDensities(shapes: { inFeatures: number; outFeatures: number }[], sparsity: number, distribution: DensityDistribution): number[] {
@@ -171,7 +178,7 @@ export async function trainSparse(
   if (o.initScale === 'sparse') sparseInit(model);
   const train0: Dataset = data.train;
   const B = Math.min(cfg.batchSize, train0.nSamples),
-    gB = Math.min(o.gradientBatch ?? B, train0.nSamples);
+    gB = Math.min(o.gradientBatch ?? Math.max(B, DEFAULT_GRADIENT_BATCH), train0.nSamples);
   // the steps train will take (no validation hold-out here: the whole training split)
   const totalSteps = cfg.epochs * Math.ceil(train0.nSamples / B),
     tEnd = Math.floor(endFraction * totalSteps);

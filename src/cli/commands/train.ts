@@ -50,7 +50,7 @@ ${kernelsHelp(23)}
   --drop-fraction X    initial drop/regrow fraction, cosine-decayed to 0 at 75% of training (default 0.3)
   --init-scale NAME    kept weights' initial scale: dense (default: as drawn for the full fan-in)
                        | sparse (rescaled for each neuron's kept fan-in, Evci et al. 2022)
-  --gradient-batch N   rigl: samples in the dense gradient of each update (default: --batch)
+  --gradient-batch N   rigl: samples in the dense gradient of each update (default 256, or --batch if larger)
   --out FILE           where to write the model (safetensors)
   --json               print the result as JSON`;
 
