@@ -2,14 +2,14 @@
  * Sparse training from scratch against dense training, paired in one process: LeNet-300-100 on the
  * built-in MNIST split with the demo's dense configuration (20 epochs, batch 64, lr 0.1 cosine,
  * Nesterov 0.9, alpha 0.1); RigL and SET at 90% sparsity with `prunekit train --sparsity 0.9
- * --method rigl|set`'s defaults (ERK densities, ΔT 100, drop fraction 0.3, RigL's gradient on 256 samples,
- * cosine-decayed to 0 at 75% of training) and the same configuration at learning rate --sparse-lr
- * (default 0.2: the sparse networks' best of those tried, BENCHMARKS.md). For each seed (the model's initialisation, the mask and
- * the shuffle; the data split stays seed 42) the three run back to back, in an order rotated per
- * seed. Prints test accuracy and training seconds of each run (the whole `train` / `trainSparse`
- * call, mask set-up and updates included), wall-clock and CPU (user + system of this process:
- * steadier than wall time on a machine shared with other jobs), each sparse run's times over its
- * seed's dense run's, and a summary.
+ * --method rigl|set`'s defaults (ERK densities, ΔT 100, drop fraction 0.3 cosine-decayed to 0 at
+ * 75% of training, RigL's dense gradient on 256 samples) in the same configuration at learning
+ * rate --sparse-lr (default 0.2: the sparse networks' best of those tried, BENCHMARKS.md). For
+ * each seed (the model's initialisation, the mask and the shuffle; the data split stays seed 42)
+ * the three run back to back, in an order rotated per seed. Prints test accuracy and training
+ * seconds of each run (the whole `train` / `trainSparse` call, mask set-up and updates included),
+ * wall-clock and CPU (user + system of this process: steadier than wall time on a machine shared
+ * with other jobs), each sparse run's times over its seed's dense run's, and a summary.
  *
  *   npx tsx bench/sparse-from-scratch.ts [--seeds 42,1,2] [--sparsity 0.9] [--sparse-lr 0.2]
  */
