@@ -34,7 +34,7 @@ describe('prunekit train --sparsity', () => {
     ]);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j.sparseTraining).toMatchObject({ sparsity: 0.8, method, distribution: 'erk', deltaT: 10 });
+    expect(j.sparseTraining).toMatchObject({ sparsity: 0.8, method, distribution: 'erk', deltaT: 10, initScale: 'dense' });
     expect(j.sparseTraining.maskUpdates).toBeGreaterThan(0);
     expect(j.accuracy).toBeGreaterThan(0.8);
     const m = loadModel(out);
@@ -49,5 +49,8 @@ describe('prunekit train --sparsity', () => {
     expect((await run(['train', '--data', 'iris', '--sparsity', '0.5', '--rewind-epoch', '1', '--out', out])).code).toBe(2);
     expect((await run(['train', '--data', 'iris', '--sparsity', '1', '--out', out])).code).toBe(2);
     expect((await run(['train', '--data', 'iris', '--sparsity', '0.5', '--method', 'dense', '--out', out])).code).toBe(2);
+    expect((await run(['train', '--data', 'iris', '--init-scale', 'sparse', '--out', out])).code).toBe(2);
+    expect((await run(['train', '--data', 'iris', '--sparsity', '0.5', '--init-scale', 'wide', '--out', out])).code).toBe(2);
+    expect((await run(['train', '--data', 'iris', '--sparsity', '0.5', '--gradient-batch', '0', '--out', out])).code).toBe(2);
   });
 });

@@ -5,13 +5,15 @@
  * smallest magnitude and regrows as many at inactive positions, with
  *   f_t = α/2 · (1 + cos(π·t / T_end))                     (cosine decay, Evci et al. 2020, eq. 1)
  * SET (Mocanu et al. 2018) regrows at random; RigL (Evci et al. 2020) where the dense gradient
- * |∂L/∂W| is largest, computed on one mini-batch at update steps only. Regrown weights start at 0
- * (with zero momentum); a weight dropped at a step is not regrown at the same step. Between
+ * |∂L/∂W| is largest, computed on one random mini-batch (256 samples by default) at update steps
+ * only. Regrown weights start at 0 (with zero momentum); a weight dropped at a step is not regrown at the same step. Between
  * updates the masked layers train on the sparse kernels (`train`'s 'auto' choice).
  *
  * Initial densities: 'uniform' gives every layer 1 − s; 'erk' (Erdős–Rényi–Kernel, Evci et al.
  * 2020 §3) gives layer l a density ∝ (n_in + n_out)/(n_in·n_out), scaled so the whole network
- * has sparsity s, layers that would exceed density 1 kept dense and the rest rescaled.
+ * has sparsity s, layers that would exceed density 1 kept dense and the rest rescaled. With
+ * `initScale: 'sparse'` the kept weights are then rescaled for their sparse fan-in (`sparseInit`,
+ * Evci et al. 2022).
  */
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { Kernels } from '../kernels/types.js';
@@ -35,6 +37,17 @@ export interface DstOptions {
   dropFraction?: number;
   /** Mask updates stop after this fraction of all steps (T_end / T). Default 0.75. */
   endFraction?: number;
+  /**
+   * Scale of the kept connections' initial weights: 'dense' leaves the model's (drawn for the full
+   * fan-in); 'sparse' rescales each neuron's by √(n_in / its kept fan-in) (see `sparseInit`). Default 'dense'.
+   */
+  initScale?: 'dense' | 'sparse';
+  /**
+   * RigL: samples in the random mini-batch of the dense gradient at each update. Default 256 (the
+   * training batch if larger; at most the training set): the paper's gradient came from its
+   * training batch of 4,096 images; one of 64 ranks the inactive weights by mostly noise.
+   */
+  gradientBatch?: number;
 }
 
 export interface DstResult extends TrainResult {
@@ -42,6 +55,9 @@ export interface DstResult extends TrainResult {
   updates: { step: number; fraction: number; moved: number }[];
   densities: number[];
 }
+
+/** RigL's default dense-gradient batch (see `DstOptions.gradientBatch`). */
+export const DEFAULT_GRADIENT_BATCH = 256;
 
 /** Layer densities for an overall sparsity (see the file comment). */
 export function layerDensities(shapes: { inFeatures: number; outFeatures: number }[], sparsity: number, distribution: DensityDistribution): number[] {
@@ -72,6 +88,27 @@ export function initSparseMasks(model: MLP, densities: number[], rng: Rng): void
     l.mask = mask;
     for (let j = 0; j < n; j++) if (!mask[j]) l.weight[j] = 0;
   });
+}
+
+/**
+ * Sparse initialisation (Evci et al. 2022, "Gradient flow in sparse neural networks"): He/Glorot
+ * scale each neuron's weights for its fan-in n_in, but a sparse neuron sums only its f_r kept
+ * inputs, so its pre-activation variance shrinks by f_r / n_in. Multiplying row r's kept weights
+ * by √(n_in / f_r) restores the variance the dense initialisation was designed for.
+ */
+export function sparseInit(model: MLP): void {
+  for (const l of model.layers) {
+    const mask = l.mask;
+    if (!mask) continue;
+    for (let r = 0; r < l.outFeatures; r++) {
+      const row = r * l.inFeatures;
+      let fanIn = 0;
+      for (let c = 0; c < l.inFeatures; c++) fanIn += mask[row + c];
+      if (fanIn === 0) continue;
+      const s = Math.sqrt(l.inFeatures / fanIn);
+      for (let c = 0; c < l.inFeatures; c++) l.weight[row + c] *= s;
+    }
+  }
 }
 
 /**
@@ -130,12 +167,18 @@ export async function trainSparse(
   if (!Number.isInteger(deltaT) || deltaT < 1) throw new RangeError(`sparse training: ΔT must be a whole number ≥ 1, got ${deltaT}`);
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`sparse training: the drop fraction must be in [0, 1], got ${alpha}`);
   if (!(endFraction >= 0 && endFraction <= 1)) throw new RangeError(`sparse training: the end fraction must be in [0, 1], got ${endFraction}`);
+  if (o.gradientBatch !== undefined && !(Number.isInteger(o.gradientBatch) && o.gradientBatch >= 1))
+    throw new RangeError(`sparse training: the gradient batch must be a whole number ≥ 1, got ${o.gradientBatch}`);
+  if (o.initScale !== undefined && o.initScale !== 'sparse' && o.initScale !== 'dense')
+    throw new RangeError(`sparse training: initScale must be 'sparse' or 'dense', got '${o.initScale}'`);
   const cfg = { ...DEFAULT_TRAIN, ...config };
   const densities = layerDensities(model.layers, o.sparsity, o.distribution ?? 'erk');
   const rng = new Rng(cfg.seed ^ 0xd57);
   initSparseMasks(model, densities, rng);
+  if (o.initScale === 'sparse') sparseInit(model);
   const train0: Dataset = data.train;
-  const B = Math.min(cfg.batchSize, train0.nSamples);
+  const B = Math.min(cfg.batchSize, train0.nSamples),
+    gB = Math.min(o.gradientBatch ?? Math.max(B, DEFAULT_GRADIENT_BATCH), train0.nSamples);
   // the steps train will take (no validation hold-out here: the whole training split)
   const totalSteps = cfg.epochs * Math.ceil(train0.nSamples / B),
     tEnd = Math.floor(endFraction * totalSteps);
@@ -153,19 +196,19 @@ export async function trainSparse(
   // layer; its kernel memory is released at once and the host copy when the update is done, so
   // between updates nothing dense is held.
   let cached: { step: number; grads: Float32Array[] } | null = null;
-  const rows = new Int32Array(B);
+  const rows = new Int32Array(gB);
   const gradientAt = (step: number): Float32Array[] => {
     if (cached?.step === step) return cached.grads;
     const mark = k.heapTop();
     try {
-      const net = new Network(k, model, B, { sparseBelow: sparseBelow(cfg.sparse, B) });
+      const net = new Network(k, model, gB, { sparseBelow: sparseBelow(cfg.sparse, gB) });
       const pick = new Rng(cfg.seed + step);
-      for (let j = 0; j < B; j++) rows[j] = pick.int(train0.nSamples);
-      net.setInput(train0.features, train0.nFeatures, rows, B);
-      net.forward(B);
-      net.lossAndGrad(train0.labels, rows, B, true);
-      net.backward(B);
-      cached = { step, grads: model.layers.map((_, i) => net.denseWeightGrad(i, B)) };
+      for (let j = 0; j < gB; j++) rows[j] = pick.int(train0.nSamples);
+      net.setInput(train0.features, train0.nFeatures, rows, gB);
+      net.forward(gB);
+      net.lossAndGrad(train0.labels, rows, gB, true);
+      net.backward(gB);
+      cached = { step, grads: model.layers.map((_, i) => net.denseWeightGrad(i, gB)) };
       return cached.grads;
     } finally {
       k.reset(mark);

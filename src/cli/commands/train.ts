@@ -49,6 +49,9 @@ ${sparseKernelsHelp(2, 23)}
   --distribution NAME  initial layer densities: erk (default) | uniform
   --delta-t N          optimiser steps between drop/regrow updates (default 100)
   --drop-fraction X    initial drop/regrow fraction, cosine-decayed to 0 at 75% of training (default 0.3)
+  --init-scale NAME    kept weights' initial scale: dense (default: as drawn for the full fan-in)
+                       | sparse (rescaled for each neuron's kept fan-in, Evci et al. 2022)
+  --gradient-batch N   rigl: samples in the dense gradient of each update (default 256, or --batch if larger)
   --out FILE           where to write the model (safetensors)
   --json               print the result as JSON`;
 
@@ -73,6 +76,8 @@ const command: Command = {
       distribution: { type: 'string' },
       'delta-t': { type: 'string' },
       'drop-fraction': { type: 'string' },
+      'init-scale': { type: 'string' },
+      'gradient-batch': { type: 'string' },
     });
     const sparsity = num(v.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
     const dst =
@@ -84,8 +89,10 @@ const command: Command = {
             distribution: oneOf(v.distribution, 'distribution', ['erk', 'uniform'] as const) ?? 'erk',
             deltaT: num(v['delta-t'], 'delta-t', { int: true, min: 1 }) ?? 100,
             dropFraction: num(v['drop-fraction'], 'drop-fraction', { min: 0, max: 1 }) ?? 0.3,
+            initScale: oneOf(v['init-scale'], 'init-scale', ['dense', 'sparse'] as const) ?? 'dense',
+            ...(v['gradient-batch'] !== undefined ? { gradientBatch: num(v['gradient-batch'], 'gradient-batch', { int: true, min: 1 }) } : {}),
           };
-    for (const flag of ['method', 'distribution', 'delta-t', 'drop-fraction'] as const) {
+    for (const flag of ['method', 'distribution', 'delta-t', 'drop-fraction', 'init-scale', 'gradient-batch'] as const) {
       if (!dst && v[flag] !== undefined) throw new UsageError(`--${flag} goes with --sparsity (sparse training from scratch)`);
     }
     if (dst && v['rewind-epoch'] !== undefined)
