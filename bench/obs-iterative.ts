@@ -12,6 +12,7 @@
  *   magnitude-masks   global magnitude masks, then obs corrects the kept weights for exactly them
  *   file:RUN.json     per-layer counts of each round copied from a magnitude run's `prune --json`;
  *                     obs chooses and corrects within each layer
+ *   last-round        global magnitude in every round but the last, plain global obs in the last
  * (plain obs and plain magnitude are `prune --criterion obs|magnitude`.)
  */
 import { readFileSync } from 'node:fs';
@@ -45,7 +46,12 @@ function obsWithCounts(m: MLP, counts: number[], inputs: { calibration: typeof c
 let round = 0;
 function pruneTo(m: MLP, amount: Amount): void {
   const inputs = { calibration, seed: prov.seed + round++ };
-  if (variant === 'no-correction') {
+  if (variant === 'last-round') {
+    const name = round === 5 ? 'obs' : 'magnitude';
+    const masks = planMasks(m, scoreModel(m, name, inputs), amount, { scope: 'global' });
+    if (name === 'obs') CRITERIA.obs.prune!(m, { kind: 'masks', masks }, inputs);
+    else masks.forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'no-correction') {
     planMasks(m, scoreModel(m, 'obs', inputs), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
   } else if (variant === 'magnitude-masks') {
     const masks = planMasks(m, scoreModel(m, 'magnitude', inputs), amount, { scope: 'global' });
