@@ -26,7 +26,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { decodeModel } from '../src/sparse/format.js';
@@ -144,6 +144,34 @@ async function bundle(conditions: string[], platform: 'browser' | 'neutral') {
   });
   return r.outputFiles[0].contents;
 }
+/**
+ * The browser runtime as a code-splitting bundler (vite, webpack, rollup, esbuild --splitting)
+ * emits it: what a page loads up front (the entry and the chunks it imports statically) and what
+ * it loads only on `loadModel(bytes, { threads })` (the dynamically imported threaded kernels).
+ */
+async function splitBundle() {
+  const r = await esbuild.build({
+    stdin: { contents: `export { loadModel, loadModelSync, init } from 'prunekit/runtime';`, resolveDir: root, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    write: false,
+    platform: 'browser',
+    target: 'es2022',
+    splitting: true,
+    outdir: join(tmpdir(), 'prunekit-split'),
+    absWorkingDir: root, // the metafile's paths are relative to it
+    metafile: true,
+    logLevel: 'error',
+  });
+  const outputs = r.metafile!.outputs;
+  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint === '<stdin>')!;
+  const eager = new Set([entry]);
+  for (const o of eager) for (const i of outputs[o].imports) if (i.kind === 'import-statement' && !i.external) eager.add(i.path);
+  const bytes = (keep: (path: string) => boolean) =>
+    r.outputFiles.filter((f) => keep(Object.keys(outputs).find((o) => resolve(root, o) === f.path)!)).map((f) => f.contents);
+  return { eager: bytes((o) => eager.has(o)), lazy: bytes((o) => !eager.has(o)) };
+}
 const workerJs = await bundle(['workerd', 'worker', 'browser'], 'neutral');
 const wasm = readFileSync(join(root, 'wasm', 'kernels-simd.wasm'));
 const browserJs = await bundle([], 'browser');
@@ -166,6 +194,9 @@ const sizes: Record<string, { raw: number; gzip: number }> = {
   '  of which kernels-simd.wasm': sizeOf([wasm]),
   'prunekit/runtime for browsers (JS with the SIMD build inlined)': sizeOf([browserJs]),
 };
+const split = await splitBundle();
+sizes['  code split: loaded up front'] = sizeOf(split.eager);
+sizes['  code split: loaded only with { threads } (the threaded kernels)'] = sizeOf(split.lazy);
 for (const [name, paths] of Object.entries(peers)) {
   if (paths.every((p) => existsSync(join(root, 'node_modules', p)))) sizes[name] = sizeOf(files(paths));
   else log(`size: ${name} not in node_modules, skipped`);

@@ -17,6 +17,8 @@ export {
   type EpochRecord,
   type GradientEstimate,
   type LayerGradient,
+  type PassOptions,
+  type SparseKernels,
 } from './nn/train.js';
 export { trainSparse, layerDensities, type DstOptions, type DstResult, type DstMethod, type DensityDistribution } from './nn/dst.js';
 export { encodeMLP, decodeMLP } from './nn/io.js';

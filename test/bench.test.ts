@@ -96,6 +96,68 @@ describe('prunekit bench', () => {
   });
 });
 
+describe('prunekit bench --threads', () => {
+  it('times one thread and N on the same weights; JSON has one result per (sparsity, batch, format, threads)', async () => {
+    const { code, out } = await runCli([
+      'bench',
+      '--threads',
+      '2',
+      '--layers',
+      '24,40,8',
+      '--sparsity',
+      '0,0.9',
+      '--batch',
+      '64',
+      '--runs',
+      '2',
+      '--min-run-ms',
+      '0.1',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.layers).toEqual([24, 40, 8]);
+    expect(r.loadavgBefore).toHaveLength(3);
+    expect(r.results.map((x: { sparsity: number; format: string; threads: number }) => `${x.sparsity}/${x.format}/${x.threads}`)).toEqual([
+      '0/dense/1',
+      '0/dense/2',
+      '0/csr/1',
+      '0/csr/2',
+      '0.9/dense/1',
+      '0.9/dense/2',
+      '0.9/csr/1',
+      '0.9/csr/2',
+    ]);
+    for (const x of r.results) {
+      expect(Object.keys(x)).toEqual([
+        'sparsity',
+        'batch',
+        'format',
+        'threads',
+        'medianUs',
+        'minUs',
+        'speedupVsOneThread',
+        'speedupVsOneThreadMin',
+        'cpuUs',
+        'cpuVsOneThread',
+      ]);
+      expect(x.cpuUs).toBeGreaterThan(0);
+      expect(x.medianUs).toBeGreaterThan(0);
+      if (x.threads === 1) expect(x.speedupVsOneThread).toBe(1);
+    }
+  });
+
+  it('prints a table with a column per thread count, and rejects bad lists and other modes', async () => {
+    const t = await runCli(['bench', '--threads', '1,2', '--layers', '16,8', '--sparsity', '0.5', '--batch', '8', '--runs', '1', '--min-run-ms', '0.1']);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/1 thread: µs \(min\), cpu µs\s+2 threads: µs \(min\) speedup, cpu µs/);
+    expect(t.out).toMatch(/load average/);
+    await expect(runCli(['bench', '--threads', '0'])).rejects.toThrow(UsageError);
+    await expect(runCli(['bench', '--threads', '2', '--train'])).rejects.toThrow(/drop --model, --train/);
+    await expect(runCli(['bench', '--threads', '2', '--sparsity', '1'])).rejects.toThrow(UsageError);
+  });
+});
+
 describe('timing helpers', () => {
   it('median and paired ratio', () => {
     expect(median([3, 1, 2])).toBe(2);

@@ -105,9 +105,11 @@ describe('cost models', () => {
     const m = createMLP({ sizes: [4, 3, 2], activation: 'relu', seed: 1 });
     const row = (i: number, o: number) => ({ inFeatures: i, outFeatures: o, dense_us: 1, csr: [{ density: 0.5, us: 1 }] });
     expect(() => checkLatencyTable({ batch: 1, layers: [row(4, 3)] }, m, 't.json')).toThrow(/t\.json: 1 layers, the model has 2/);
-    expect(() => checkLatencyTable({ batch: 1, layers: [row(4, 3), row(3, 3)] }, m, 't.json')).toThrow(/layers\[1\] is 3×3, the model's is 2×3/);
+    expect(() => checkLatencyTable({ batch: 1, layers: [row(4, 3), row(3, 3)] }, m, 't.json')).toThrow(
+      /layers\[1\] is 3×3 \(outFeatures×inFeatures\), the model's is 2×3/,
+    );
     expect(() => checkLatencyTable({ batch: 1, layers: [row(4, 3), { ...row(3, 2), csr: [{ density: 2, us: 1 }] }] }, m, 't.json')).toThrow(
-      /csr must be a list/,
+      /t\.json: layers\[1\]\.csr\[0\]\.density must be a number in \(0, 1\], got 2/,
     );
     expect(() => checkLatencyTable({ batch: 1, layers: [row(4, 3), row(3, 2)] }, m, 't.json')).not.toThrow();
   });

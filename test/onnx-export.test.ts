@@ -247,6 +247,7 @@ describe('prunekit → ONNX → import', () => {
           });
           const pre = compactModel.preprocessing;
           expect(back.preprocessing.labelNames).toEqual(pre.labelNames);
+          expect(back.preprocessing.featureNames).toEqual(pre.featureNames);
           expect(back.preprocessing.mean).toEqual(pre.mean);
           // 1/scale is stored; 1/(1/scale) may differ from scale by an ulp, but the runtime's
           // f32(1/scale) is recovered exactly, so its outputs are identical bit for bit

@@ -86,6 +86,8 @@ describe('sweep shards and jobs', () => {
     const jobs = await run([...SWEEP, '--jobs', '2', '--report', join(dir, 'jobs')]);
     expect(jobs.code, jobs.err).toBe(0);
     expect(results(read(join(dir, 'jobs')))).toEqual(results(read(join(dir, 'whole'))));
+    // the merged report names the command the user ran, not a child's temporary --report
+    expect(read(join(dir, 'jobs')).command).toContain(`--jobs 2 --report ${join(dir, 'jobs')}`);
   }, 180_000);
 
   it("merge keeps the sweep's command (without --shard, --report the merged folder) and records the merge beside it", () => {

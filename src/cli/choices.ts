@@ -4,6 +4,7 @@
  */
 import { KERNEL_FLAVOR_NAMES, KERNEL_FLAVORS, WASM_FLAVORS } from '../kernels/flavors.js';
 import { LR_SCHEDULE_NAMES, LR_SCHEDULES } from '../nn/lr-schedule.js';
+import { SPARSE_KERNELS } from '../nn/sparse-layer.js';
 import { COMMAND_LINE_CRITERIA, CRITERIA } from '../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../prune/schedules.js';
 
@@ -24,6 +25,14 @@ export const pruningSchedulesHelp = (column: number) => describeChoices(PRUNING_
 
 export const LR_SCHEDULE_CHOICES = LR_SCHEDULE_NAMES;
 export const lrSchedulesHelp = (column: number) => describeChoices(LR_SCHEDULES, LR_SCHEDULE_CHOICES, column);
+
+/** --sparse-kernels: which masked layers train and evaluate on the CSR kernels (`TrainConfig.sparse`). */
+export const SPARSE_KERNEL_CHOICES = SPARSE_KERNELS;
+export const sparseKernelsHelp = (flagColumn: number, column: number) =>
+  `${' '.repeat(flagColumn)}${'--sparse-kernels MODE'.padEnd(column - flagColumn - 2)}  masked layers on the CSR kernels (training, fine-tuning, evaluation):
+${' '.repeat(column)}auto (default): a layer whose sparsity is past the measured dense/CSR crossover;
+${' '.repeat(column)}on: every layer with a pruned weight; off: every layer dense. A layer on the
+${' '.repeat(column)}CSR kernels holds only its nonzeros; results agree to float rounding`;
 
 export const KERNEL_CHOICES = KERNEL_FLAVOR_NAMES;
 export const WASM_KERNEL_CHOICES = WASM_FLAVORS;

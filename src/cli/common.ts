@@ -1,6 +1,7 @@
 /** Pieces shared by the subcommands: data for a model, JSON output, number formatting. */
 import { existsSync } from 'node:fs';
 import type { CompactOptions } from '../compact/compact.js';
+import { INDEX_OPTIONS } from '../compact/storage.js';
 import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
@@ -26,6 +27,7 @@ export const trainingFlags = {
   momentum: { type: 'string' },
   nesterov: { type: 'boolean' },
   alpha: { type: 'string' },
+  'sparse-kernels': { type: 'string' },
 } as const;
 
 /** The --json keys train and eval share: test metrics, training-split metrics and the gap between them. */
@@ -60,6 +62,24 @@ export function parseValues(v: string | undefined): Pick<CompactOptions, 'values
   const bits = m[1] === undefined ? 5 : Number(m[1]);
   if (bits < 1 || bits > 8) throw new UsageError(`--values: k-means bits must be 1…8 (u8 codes), got ${bits}`);
   return { values: 'kmeans', bits };
+}
+
+/**
+ * --index, --entropy and --format of compact, sweep and demo: how a compact file stores its
+ * layers. Relative indices (`delta:B`) and Huffman coding need format_version 2 and imply it
+ * when --format is not given; `--format 1` with either is a usage error.
+ */
+export function parseStorage(
+  index: string | undefined,
+  entropy: string | undefined,
+  format: string | undefined,
+): Pick<CompactOptions, 'index' | 'entropy' | 'formatVersion'> {
+  const idx = oneOf(index, 'index', INDEX_OPTIONS) ?? 'auto';
+  const ent = oneOf(entropy, 'entropy', ['none', 'huffman'] as const) ?? 'none';
+  const v = oneOf(format, 'format', ['1', '2'] as const);
+  const needs2 = idx.startsWith('delta:') ? `--index ${idx}` : ent === 'huffman' ? '--entropy huffman' : null;
+  if (v === '1' && needs2) throw new UsageError(`${needs2} needs --format 2 (format_version 1 stores plain indices and byte codes only)`);
+  return { index: idx, entropy: ent, formatVersion: v === undefined ? undefined : (Number(v) as 1 | 2) };
 }
 
 /** A label given as a column index or a name. */

@@ -28,6 +28,7 @@ const commands: Record<string, { summary: string }> = {
   demo: { summary: 'the main job: LeNet-300-100 on MNIST, pruned, compacted, benchmarked, reported' },
   import: { summary: 'import an MLP trained elsewhere (ONNX, safetensors state dict)' },
   fit: { summary: 'prune to a measured latency or file-size budget' },
+  'latency-page': { summary: 'write the browser page that measures a latency table for fit' },
 };
 
 const mainUsage = `prunekit — neural-network weight pruning that makes models really smaller and faster
@@ -39,7 +40,7 @@ With --json, a command prints its result as JSON on stdout (camelCase keys) and,
 
 commands:
 ${Object.entries(commands)
-  .map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`)
+  .map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`)
   .join('\n')}
 `;
 

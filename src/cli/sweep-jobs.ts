@@ -63,7 +63,9 @@ export async function runSweepJobs(values: Record<string, string | boolean | und
     const dirs = Array.from({ length: jobs }, (_, i) => join(tmp, `shard-${i + 1}`));
     await Promise.all(dirs.map((dir, i) => runChild(['sweep', ...base, '--shard', `${i + 1}/${jobs}`, '--report', dir], `shard ${i + 1}/${jobs}`, log)));
     const parts = dirs.map((dir) => ({ source: join(dir, 'report.json'), report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as SweepReport }));
-    return mergeSweepReports(parts, `prunekit ${process.argv.slice(2).join(' ')}`);
+    // the report is the user's `sweep --jobs N` run: its command is the one typed, not a child's
+    const command = `prunekit ${process.argv.slice(2).join(' ')}`;
+    return { ...mergeSweepReports(parts, command), command };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

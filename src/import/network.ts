@@ -27,6 +27,8 @@ export interface ImportedNetwork {
   scale: Float64Array | null;
   /** Class labels found in the source (a classifier head), or null. */
   labels: string[] | null;
+  /** Input feature names found in the source (`prunekit export` writes them), or null. */
+  features?: string[] | null;
   /** Human-readable notes: what was folded, dropped or converted. */
   notes: string[];
   /** Facts about the source for the provenance (producer, opset, …). */
@@ -86,6 +88,8 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
     }
     labels = opts.labels;
   }
+  const features = net.features ?? null;
+  if (features && features.length !== nIn) throw new ImportError(`${file}: the model names ${features.length} input features but the first layer takes ${nIn}`);
   if ((net.mean && net.mean.length !== nIn) || (net.scale && net.scale.length !== nIn)) {
     throw new ImportError(`${file}: the input transform has ${net.mean?.length ?? net.scale?.length} features, the first layer takes ${nIn}`);
   }
@@ -107,7 +111,7 @@ export function toMLP(net: ImportedNetwork, opts: ToMlpOptions): MLP {
     preprocessing: {
       mean: mean ?? (scale ? new Float32Array(nIn) : null),
       scale: scale ?? (mean ? new Float32Array(nIn).fill(1) : null),
-      featureNames: [],
+      featureNames: features ?? [],
       labelNames: labels ?? Array.from({ length: nOut }, (_, i) => String(i)),
     },
     provenance: {},

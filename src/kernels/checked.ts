@@ -109,7 +109,7 @@ export function uploadCheckedCsr(k: Kernels, m: CsrArrays, b: ArrayLike<number>)
   return { format: 'csr', rows: m.rows, cols: m.cols, nnz, index, data, indices, indptr, b: allocF32(k, m.rows, b) };
 }
 
-function checkActs(X: F32Buf, Y: F32Buf, rows: number, cols: number, batch: number): void {
+export function checkActs(X: F32Buf, Y: F32Buf, rows: number, cols: number, batch: number): void {
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`forward: batch must be a positive integer, got ${batch}`);
   if (X.length < cols * batch) throw new RangeError(`forward: input holds ${X.length} values, the layer needs ${cols}×${batch} = ${cols * batch}`);
   if (Y.length < rows * batch) throw new RangeError(`forward: output holds ${Y.length} values, the layer needs ${rows}×${batch} = ${rows * batch}`);

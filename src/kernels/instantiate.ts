@@ -56,9 +56,12 @@ export interface KernelLoader {
   supportedFlavors(): WasmFlavor[];
   /** How many times this loader has compiled wasm (each build at most once; for tests). */
   readonly compileCount: number;
+  /** The bytes of the build `loadKernels` would pick for `flavor` (the threaded kernels rewrite them: shared-memory.ts). */
+  build(flavor?: KernelFlavor): { flavor: WasmFlavor; bytes: Uint8Array };
 }
 
-function wrap(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavor: WasmFlavor): Kernels {
+/** The `Kernels` object over one instance of a build and its memory. */
+export function wrap(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavor: WasmFlavor): Kernels {
   const e = instance.exports as unknown as Omit<Kernels, 'flavor' | 'memory' | 'alloc' | 'reset' | 'heapTop'>;
   const arena = new Arena(memory);
   return {
@@ -191,6 +194,11 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
 
   return {
     supportedFlavors,
+    build(flavor) {
+      if (flavor === 'reference') throw new KernelLoadError("kernels: the 'reference' kernels have no WebAssembly build");
+      const picked = pick(flavor);
+      return { flavor: picked, bytes: bytesOf(picked) };
+    },
     get compileCount() {
       return compiles;
     },

@@ -6,8 +6,9 @@
  * A Network (src/nn/network.ts) holds per weight W, ∂L/∂W and the momentum v (f32 each) plus, on
  * pruned layers, an f32 mask; per bias b, ∂L/∂b, v; per sample of a batch every layer's
  * activations and ∂L/∂Z, one scratch row as wide as the widest layer and the row-major input
- * staging. A layer trained sparse (src/nn/sparse-layer.ts) adds per nonzero its value, gradient,
- * momentum, transposed value and permutation entry (f32/u32) and two indices (≤ u32 each).
+ * staging. A layer trained sparse (src/nn/sparse-layer.ts) holds instead per nonzero its value, gradient,
+ * momentum, transposed value and permutation entry (f32/u32) and two indices (≤ u32 each); since a
+ * layer may move between the two paths, the estimate with `sparseBelow` counts both (an upper bound).
  */
 import { HEAP_BASE } from '../kernels/arena.js';
 

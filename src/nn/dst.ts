@@ -18,7 +18,7 @@ import type { Kernels } from '../kernels/types.js';
 import { Rng } from '../util/rng.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
-import { DEFAULT_TRAIN, defaultKernels, train, type TrainConfig, type TrainHooks, type TrainResult } from './train.js';
+import { DEFAULT_TRAIN, defaultKernels, sparseBelow, train, type TrainConfig, type TrainHooks, type TrainResult } from './train.js';
 
 export type DstMethod = 'set' | 'rigl';
 export type DensityDistribution = 'uniform' | 'erk';
@@ -148,23 +148,28 @@ export async function trainSparse(
       const g = gradientAt(step)[layer];
       return topK(inactive, (j) => Math.abs(g[j]), count);
     };
-  // RigL's dense gradient: one random mini-batch through a dense network built at the first update
-  // (inside train's kernel arena, released with it) and re-uploaded at each one.
+  // RigL's dense gradient: one random mini-batch through a network built for the update step (its
+  // masked layers on the sparse kernels as in training), the gradient at every weight formed per
+  // layer; its kernel memory is released at once and the host copy when the update is done, so
+  // between updates nothing dense is held.
   let cached: { step: number; grads: Float32Array[] } | null = null;
-  let dense: Network | null = null;
   const rows = new Int32Array(B);
   const gradientAt = (step: number): Float32Array[] => {
     if (cached?.step === step) return cached.grads;
-    dense ??= new Network(k, model, B);
-    dense.uploadFromModel();
-    const pick = new Rng(cfg.seed + step);
-    for (let j = 0; j < B; j++) rows[j] = pick.int(train0.nSamples);
-    dense.setInput(train0.features, train0.nFeatures, rows, B);
-    dense.forward(B);
-    dense.lossAndGrad(train0.labels, rows, B, true);
-    dense.backward(B);
-    cached = { step, grads: model.layers.map((_, i) => dense!.weightGrad(i).slice()) };
-    return cached.grads;
+    const mark = k.heapTop();
+    try {
+      const net = new Network(k, model, B, { sparseBelow: sparseBelow(cfg.sparse, B) });
+      const pick = new Rng(cfg.seed + step);
+      for (let j = 0; j < B; j++) rows[j] = pick.int(train0.nSamples);
+      net.setInput(train0.features, train0.nFeatures, rows, B);
+      net.forward(B);
+      net.lossAndGrad(train0.labels, rows, B, true);
+      net.backward(B);
+      cached = { step, grads: model.layers.map((_, i) => net.denseWeightGrad(i, B)) };
+      return cached.grads;
+    } finally {
+      k.reset(mark);
+    }
   };
   const result = await train(
     model,
@@ -179,6 +184,7 @@ export async function trainSparse(
           if (o.method === 'rigl') gradientAt(step); // the dense gradient at w_t, before any weight moves
           const fraction = (alpha / 2) * (1 + Math.cos((Math.PI * step) / tEnd));
           updates.push({ step, fraction, moved: updateMasks(m, fraction, grow(step)) });
+          cached = null;
         },
       },
     },

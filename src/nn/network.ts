@@ -4,6 +4,9 @@
  * and backward passes and the SGD step are sequences of kernel calls on feature-major activations
  * ([features][batch]). `syncToModel` copies the weights back into the plain `MLP`.
  *
+ * A layer on the sparse path holds its nonzeros only (sparse-layer.ts): it has no dense weight,
+ * gradient, momentum or mask buffers, which are allocated when it moves to the dense path.
+ *
  * Backward pass (softmax + cross-entropy on the mean over the batch), for layer l with input
  * A_l, pre-activation Z_l = W_l A_l + b_l and output A_{l+1} = act(Z_l):
  *   dZ_L = (softmax(Z_L) − onehot(y)) / B
@@ -16,21 +19,27 @@ import type { MLP } from './model.js';
 import { assertNetworkFits, WASM_MEMORY_LIMIT, WASM_PAGE } from './budget.js';
 import { SparseLayer } from './sparse-layer.js';
 
+/** A layer's out × in buffers on the dense path: weights, their gradient and momentum, and the f32 0/1 mask (null while the layer has none). */
+interface DenseBufs {
+  W: F32Buf;
+  dW: F32Buf;
+  vW: F32Buf;
+  mask: F32Buf | null;
+}
+
 interface LayerBufs {
   out: number;
   inn: number;
   act: number;
-  W: F32Buf;
   b: F32Buf;
-  dW: F32Buf;
   db: F32Buf;
-  vW: F32Buf;
   vb: F32Buf;
-  /** f32 0/1 mask, or null while the layer has none. */
-  mask: F32Buf | null;
-  /** Set while the layer trains sparse: its weights, gradient and momentum live here, not in W, dW, vW. */
+  /** Set while the layer trains dense; null on the sparse path. Exactly one of `dense` and `sparse` is set. */
+  dense: DenseBufs | null;
+  /** Set while the layer trains sparse: its weights, gradient and momentum live here, at its nonzeros only. */
   sparse: SparseLayer | null;
-  /** Kept across switches so its buffers are reused. */
+  /** Kept across switches so their buffers are reused (the arena frees only on reset). */
+  denseStore: DenseBufs | null;
   sparseStore: SparseLayer | null;
 }
 
@@ -87,14 +96,12 @@ export class Network {
         out: l.outFeatures,
         inn: l.inFeatures,
         act: Act[l.activation],
-        W: allocF32(k, n),
         b: allocF32(k, l.outFeatures),
-        dW: allocF32(k, n),
         db: allocF32(k, l.outFeatures),
-        vW: allocF32(k, n),
         vb: allocF32(k, l.outFeatures),
-        mask: l.mask ? allocF32(k, n) : null,
+        dense: null,
         sparse: null,
+        denseStore: null,
         sparseStore: null,
       };
     });
@@ -109,49 +116,62 @@ export class Network {
   /**
    * Copies weights, biases and masks from the model; pruned weights and their momentum are set
    * to 0. Other momentum is kept (so a hook may prune mid-training without resetting SGD state).
+   * Each layer goes to the sparse path or the dense one (see `NetworkOptions.sparseBelow`).
    */
   uploadFromModel(): void {
     this.model.layers.forEach((l, i) => {
       const L = this.layers[i];
-      if (this.uploadSparse(l.mask, l.weight, l.bias, L)) return;
-      if (l.mask && !L.mask) L.mask = allocF32(this.k, l.weight.length); // pruned during training (gradual schedule)
-      if (!l.mask) L.mask = null;
-      writeF32(this.k, L.W, l.weight);
       writeF32(this.k, L.b, l.bias);
-      if (l.mask && L.mask) {
-        const m = viewF32(this.k, L.mask),
-          w = viewF32(this.k, L.W),
-          v = viewF32(this.k, L.vW);
-        for (let j = 0; j < m.length; j++) {
-          m[j] = l.mask[j];
-          if (!l.mask[j]) {
-            w[j] = 0;
-            v[j] = 0;
-          }
-        }
-      }
+      if (this.goesSparse(l.mask, L)) this.uploadSparse(l.mask!, l.weight, L);
+      else this.uploadDense(l.mask, l.weight, L);
     });
   }
 
-  /**
-   * Puts a masked layer below the density threshold on the sparse path (true), or moves a layer
-   * that was sparse back to the dense buffers (false; the dense upload follows). Momentum moves with it.
-   */
-  private uploadSparse(mask: ArrayLike<number> | undefined | null, weight: Float32Array, bias: Float32Array, L: LayerBufs): boolean {
+  /** Whether a layer with this mask trains on the sparse path: masked, and its density below `sparseBelow`. */
+  private goesSparse(mask: ArrayLike<number> | undefined | null, L: LayerBufs): boolean {
+    if (!mask || this.sparseBelow <= 0) return false;
     const n = L.out * L.inn;
     let ones = 0;
-    if (mask) for (let j = 0; j < n; j++) if (mask[j] !== 0) ones++;
-    if (mask && ones < this.sparseBelow * n) {
-      const S = (L.sparseStore ??= new SparseLayer(this.k, L.out, L.inn));
-      const wasSparse = L.sparse !== null;
-      S.load(mask, weight, () => (wasSparse ? S.scatter(S.mom, new Float32Array(n)) : viewF32(this.k, L.vW).slice()));
-      L.sparse = S;
-      writeF32(this.k, L.b, bias);
-      return true;
-    }
-    if (L.sparse) L.sparse.scatter(L.sparse.mom, viewF32(this.k, L.vW));
+    for (let j = 0; j < n; j++) if (mask[j] !== 0) ones++;
+    return ones < this.sparseBelow * n;
+  }
+
+  /** The sparse path: the pattern and weights into the layer's CSR; momentum carried over from wherever it lived. */
+  private uploadSparse(mask: ArrayLike<number>, weight: Float32Array, L: LayerBufs): void {
+    const S = (L.sparseStore ??= new SparseLayer(this.k, L.out, L.inn));
+    const from = L.sparse ? 'sparse' : L.dense ? 'dense' : 'none';
+    const n = L.out * L.inn;
+    S.load(mask, weight, () =>
+      from === 'sparse' ? S.scatter(S.mom, new Float32Array(n)) : from === 'dense' ? viewF32(this.k, L.dense!.vW).slice() : new Float32Array(n),
+    );
+    L.sparse = S;
+    L.dense = null; // its buffers stay in the arena (denseStore) for a move back; the layer no longer holds them
+  }
+
+  /** The dense path: weights and mask into out × in buffers (allocated on first use); momentum moves over from the sparse path. */
+  private uploadDense(mask: ArrayLike<number> | undefined | null, weight: Float32Array, L: LayerBufs): void {
+    const k = this.k,
+      n = L.out * L.inn;
+    const D = (L.denseStore ??= { W: allocF32(k, n), dW: allocF32(k, n), vW: allocF32(k, n), mask: null });
+    if (L.sparse) L.sparse.scatter(L.sparse.mom, viewF32(k, D.vW));
+    else if (!L.dense) viewF32(k, D.vW).fill(0); // back from nowhere (first upload): no momentum yet
     L.sparse = null;
-    return false;
+    L.dense = D;
+    if (mask && !D.mask) D.mask = allocF32(k, n); // pruned during training (gradual schedule)
+    if (!mask) D.mask = null;
+    writeF32(k, D.W, weight);
+    if (mask && D.mask) {
+      const m = viewF32(k, D.mask),
+        w = viewF32(k, D.W),
+        v = viewF32(k, D.vW);
+      for (let j = 0; j < m.length; j++) {
+        m[j] = mask[j];
+        if (!mask[j]) {
+          w[j] = 0;
+          v[j] = 0;
+        }
+      }
+    }
   }
 
   /** How many layers train on the sparse path now. */
@@ -159,12 +179,28 @@ export class Network {
     return this.layers.filter((L) => L.sparse).length;
   }
 
+  /**
+   * Bytes layer i holds now: in kernel memory its bias, bias gradient and momentum and either its
+   * out × in weight, gradient, momentum (and mask) buffers on the dense path or its nonzeros'
+   * storage on the sparse path (`SparseLayer.heldBytes`); on the host, a sparse layer's positions.
+   */
+  heldBytes(i: number): { wasm: number; host: number } {
+    const L = this.layers[i],
+      bias = 3 * 4 * L.out;
+    if (L.sparse) {
+      const s = L.sparse.heldBytes();
+      return { wasm: bias + s.wasm, host: s.host };
+    }
+    const D = L.dense!;
+    return { wasm: bias + 4 * (D.W.length + D.dW.length + D.vW.length + (D.mask?.length ?? 0)), host: 0 };
+  }
+
   /** Copies weights and biases back into the model's arrays. */
   syncToModel(): void {
     this.model.layers.forEach((l, i) => {
       const L = this.layers[i];
       if (L.sparse) L.sparse.scatter(L.sparse.data, l.weight);
-      else l.weight.set(viewF32(this.k, L.W));
+      else l.weight.set(viewF32(this.k, L.dense!.W));
       l.bias.set(viewF32(this.k, L.b));
     });
   }
@@ -195,8 +231,8 @@ export class Network {
         X = this.acts[i].ptr,
         Y = this.acts[i + 1].ptr;
       if (L.sparse) L.sparse.forward(L.b, X, Y, B, L.act);
-      else if (B === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, L.act as 0);
-      else k.f32_gemm(L.W.ptr, L.b.ptr, X, Y, L.out, L.inn, B, L.act as 0);
+      else if (B === 1) k.f32_gemv(L.dense!.W.ptr, L.b.ptr, X, Y, L.out, L.inn, L.act as 0);
+      else k.f32_gemm(L.dense!.W.ptr, L.b.ptr, X, Y, L.out, L.inn, B, L.act as 0);
     }
     return new Float32Array(k.memory.buffer, this.acts.at(-1)!.ptr, this.nOut * B);
   }
@@ -237,12 +273,13 @@ export class Network {
     const k = this.k;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const L = this.layers[i],
-        S = L.sparse;
+        S = L.sparse,
+        D = L.dense;
       if (S) S.weightGrad(this.dZ[i].ptr, this.acts[i].ptr, L.db, B);
-      else k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, L.dW.ptr, L.db.ptr, L.out, L.inn, B);
+      else k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, D!.dW.ptr, L.db.ptr, L.out, L.inn, B);
       if (i > 0) {
         if (S) S.inputGrad(this.dZ[i].ptr, this.dA.ptr, B);
-        else k.f32_gemm_tn(L.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
+        else k.f32_gemm_tn(D!.W.ptr, this.dZ[i].ptr, this.dA.ptr, L.out, L.inn, B);
         k.f32_act_backward(this.dA.ptr, this.acts[i].ptr, this.dZ[i - 1].ptr, L.inn * B, this.layers[i - 1].act as 0);
       }
     }
@@ -252,23 +289,47 @@ export class Network {
   step(p: SgdParams): void {
     const nest = p.nesterov ? 1 : 0;
     for (const L of this.layers) {
+      const D = L.dense;
       if (L.sparse) L.sparse.step(p.lr, p.momentum, p.weightDecay, nest);
-      else this.k.f32_sgd_masked(L.W.ptr, L.vW.ptr, L.dW.ptr, L.mask?.ptr ?? 0, L.out * L.inn, p.lr, p.momentum, p.weightDecay, nest);
+      else if (D) this.k.f32_sgd_masked(D.W.ptr, D.vW.ptr, D.dW.ptr, D.mask?.ptr ?? 0, L.out * L.inn, p.lr, p.momentum, p.weightDecay, nest);
       this.k.f32_sgd_masked(L.b.ptr, L.vb.ptr, L.db.ptr, 0, L.out, p.lr, p.momentum, 0, nest);
     }
   }
 
-  /** The weight gradient of layer i from the last backward pass (a fresh view; 0 off the pattern of a sparse layer). */
+  /**
+   * The weight gradient of layer i from the last backward pass: a fresh view of a dense layer's, or
+   * a sparse layer's scattered into a new out × in array (0 off its pattern; see `denseWeightGrad`).
+   */
   weightGrad(i: number): Float32Array {
     const L = this.layers[i];
-    return L.sparse ? L.sparse.scatter(L.sparse.grad, viewF32(this.k, L.dW)) : viewF32(this.k, L.dW);
+    return L.sparse ? L.sparse.scatter(L.sparse.grad, new Float32Array(L.out * L.inn)) : viewF32(this.k, L.dense!.dW);
+  }
+
+  /**
+   * ∂L/∂W of layer i at every weight, pruned ones included, from the last backward pass (a new
+   * array). A sparse layer keeps its gradient at its nonzeros only; here dW = dZ·Aᵀ is formed in a
+   * transient out × in kernel buffer, released before returning (RigL's regrowth scores).
+   */
+  denseWeightGrad(i: number, B: number): Float32Array {
+    const L = this.layers[i];
+    if (!L.sparse) return viewF32(this.k, L.dense!.dW).slice();
+    const k = this.k,
+      mark = k.heapTop();
+    try {
+      const dW = allocF32(k, L.out * L.inn),
+        db = allocF32(k, L.out);
+      k.f32_gemm_nt_grad(this.dZ[i].ptr, this.acts[i].ptr, dW.ptr, db.ptr, L.out, L.inn, B);
+      return viewF32(k, dW).slice();
+    } finally {
+      k.reset(mark);
+    }
   }
 
   /** ‖∂L/∂W‖² of layer i over its trainable weights if it trains sparse, else over all of them (as `weightGrad`). */
   weightGradNormSq(i: number): number {
     const S = this.layers[i].sparse;
     if (S) return S.gradNormSq();
-    const g = viewF32(this.k, this.layers[i].dW);
+    const g = viewF32(this.k, this.layers[i].dense!.dW);
     let s = 0;
     for (let j = 0; j < g.length; j++) s += g[j] * g[j];
     return s;
@@ -279,23 +340,27 @@ export class Network {
     const L = this.layers[i],
       S = L.sparse;
     if (S) return { positions: S.pos, weights: viewF32(this.k, S.data), grads: viewF32(this.k, S.grad) };
-    return { positions: null, weights: viewF32(this.k, L.W), grads: viewF32(this.k, L.dW) };
+    return { positions: null, weights: viewF32(this.k, L.dense!.W), grads: viewF32(this.k, L.dense!.dW) };
   }
 
-  /** The weights of layer i as the device holds them now (a fresh view; it dies when memory grows). */
+  /**
+   * The weights of layer i as the device holds them now: a dense layer's as a fresh view (writes
+   * reach the device; it dies when memory grows), a sparse layer's scattered into a new out × in array.
+   */
   weightView(i: number): Float32Array {
     const L = this.layers[i];
-    return L.sparse ? L.sparse.scatter(L.sparse.data, viewF32(this.k, L.W)) : viewF32(this.k, L.W);
+    return L.sparse ? L.sparse.scatter(L.sparse.data, new Float32Array(L.out * L.inn)) : viewF32(this.k, L.dense!.W);
   }
 
-  /** Scratch for `sumSquaredSampleGrads`, allocated on first use (training never needs it). */
-  private fisher: { dZ2: F32Buf; A2: F32Buf; out: F32Buf[]; db: F32Buf } | null = null;
+  /** Scratch for `sumSquaredSampleGrads`, allocated on first use (training never needs it); `out` per dense layer. */
+  private fisher: { dZ2: F32Buf; A2: F32Buf; out: (F32Buf | null)[]; db: F32Buf } | null = null;
 
   /**
    * Σ_b (dZ_l[r,b] · A_l[c,b])² per weight of layer i, over the batch of the last backward pass
    * (a fresh view). dZ_l[r,b]·A_l[c,b] is sample b's share of dW_l = dZ_l·A_lᵀ, so this is the sum
    * of squared per-sample gradients of the batch-mean loss; multiply by B² for the per-sample
-   * losses' (the batch mean divides each by B). Computed as (dZ⊙dZ)·(A⊙A)ᵀ with the gradient kernel.
+   * losses' (the batch mean divides each by B). Computed as (dZ⊙dZ)·(A⊙A)ᵀ with the gradient kernel;
+   * for a sparse layer at its nonzeros only, with the CSR gradient kernel (a new out × in array, 0 off its pattern).
    */
   sumSquaredSampleGrads(i: number, B: number): Float32Array {
     if (!Number.isInteger(B) || B < 1 || B > this.maxBatch) throw new RangeError(`Network: batch ${B} is outside 1..${this.maxBatch}`);
@@ -305,7 +370,7 @@ export class Network {
       this.fisher = {
         dZ2: allocF32(k, widest * this.maxBatch),
         A2: allocF32(k, widest * this.maxBatch),
-        out: this.layers.map((L) => allocF32(k, L.out * L.inn)),
+        out: this.layers.map(() => null),
         db: allocF32(k, widest),
       };
     }
@@ -318,14 +383,26 @@ export class Network {
     };
     square(this.dZ[i], f.dZ2, L.out * B);
     square(this.acts[i], f.A2, L.inn * B);
-    k.f32_gemm_nt_grad(f.dZ2.ptr, f.A2.ptr, f.out[i].ptr, f.db.ptr, L.out, L.inn, B);
-    return viewF32(k, f.out[i]);
+    const S = L.sparse;
+    if (S) {
+      const mark = k.heapTop();
+      try {
+        const at = allocF32(k, S.nnz);
+        S.weightGrad(f.dZ2.ptr, f.A2.ptr, f.db, B, at);
+        return S.scatter(at, new Float32Array(L.out * L.inn));
+      } finally {
+        k.reset(mark);
+      }
+    }
+    const out = (f.out[i] ??= allocF32(k, L.out * L.inn));
+    k.f32_gemm_nt_grad(f.dZ2.ptr, f.A2.ptr, out.ptr, f.db.ptr, L.out, L.inn, B);
+    return viewF32(k, out);
   }
 
   /** Zeroes the momentum buffers (e.g. after rewinding weights). */
   resetMomentum(): void {
     for (const L of this.layers) {
-      viewF32(this.k, L.vW).fill(0);
+      if (L.dense) viewF32(this.k, L.dense.vW).fill(0);
       viewF32(this.k, L.vb).fill(0);
       if (L.sparse) viewF32(this.k, L.sparse.mom).fill(0);
     }

@@ -11,7 +11,20 @@
  * Pruned weights are simply absent, so they stay exactly 0, as masked dense training keeps them.
  */
 import { allocF32, type F32Buf, viewF32 } from '../kernels/checked.js';
+import { crossoverAt } from '../kernels/crossover.js';
 import type { Kernels, Ptr } from '../kernels/types.js';
+
+/**
+ * Which masked layers run on the sparse kernels (`TrainConfig.sparse`, the CLI's --sparse-kernels):
+ * 'auto' those past the measured dense/CSR crossover at the batch size, 'on' every one with a pruned weight, 'off' none.
+ */
+export type SparseKernels = 'auto' | 'on' | 'off';
+export const SPARSE_KERNELS: readonly SparseKernels[] = ['auto', 'on', 'off'];
+
+/** The Network option for a choice at a batch size: a masked layer goes sparse when its density is below this. */
+export function sparseBelow(mode: SparseKernels | undefined, batch: number): number {
+  return mode === 'off' ? 0 : mode === 'on' ? 1 : 1 - crossoverAt(batch);
+}
 
 type IndexType = 'u16' | 'u32';
 const indexFor = (n: number): IndexType => (n <= 65536 ? 'u16' : 'u32');
@@ -178,11 +191,11 @@ export class SparseLayer {
     }
   }
 
-  /** grad = dW at the nonzeros and db = Σ_b dZ, from dZ [out × B] and the layer input A [in × B]. */
-  weightGrad(dZ: Ptr, A: Ptr, db: F32Buf, B: number): void {
+  /** grad (or `into`, nnz long) = dW at the nonzeros and db = Σ_b dZ, from dZ [out × B] and the layer input A [in × B]. */
+  weightGrad(dZ: Ptr, A: Ptr, db: F32Buf, B: number, into: F32Buf = this.grad): void {
     const k = this.k;
-    if (this.index === 'u16') k.f32_csr_weight_grad_u16(this.indices, this.indptr, dZ, A, this.grad.ptr, db.ptr, this.out, B);
-    else k.f32_csr_weight_grad_u32(this.indices, this.indptr, dZ, A, this.grad.ptr, db.ptr, this.out, B);
+    if (this.index === 'u16') k.f32_csr_weight_grad_u16(this.indices, this.indptr, dZ, A, into.ptr, db.ptr, this.out, B);
+    else k.f32_csr_weight_grad_u32(this.indices, this.indptr, dZ, A, into.ptr, db.ptr, this.out, B);
   }
 
   /** dA [in × B] = Wᵀ·dZ through the transposed copy. */
@@ -205,6 +218,19 @@ export class SparseLayer {
     const v = viewF32(this.k, src);
     for (let q = 0; q < this.pos.length; q++) dst[this.pos[q]] = v[q];
     return dst;
+  }
+
+  /**
+   * Bytes the layer holds: in kernel memory its CSR values and column indices, the transposed copy
+   * and its permutation, one gradient and one momentum per nonzero (all sized for the storage's
+   * capacity), both row-pointer arrays and the zero bias; on the host the nonzeros' positions.
+   */
+  heldBytes(): { wasm: number; host: number } {
+    const idx = (t: IndexType) => (t === 'u16' ? 2 : 4);
+    const cap = this.s?.cap ?? 0;
+    const perNonzero = 4 * 5 + idx(this.index) + idx(this.indexT); // data, grad, mom, dataT, perm; indices, indicesT
+    const rowPointersAndZeroBias = 4 * (this.out + 1) + 4 * (this.inn + 1) + 4 * this.inn;
+    return { wasm: perNonzero * cap + rowPointersAndZeroBias, host: this.pos.byteLength };
   }
 
   /** Σ grad² over the nonzeros. */

@@ -6,12 +6,12 @@
  * `alpha` follows sklearn: the penalty is alpha/(2·B)·‖W‖² per batch of B samples, i.e. the
  * gradient gains (alpha/B)·W; biases are not decayed.
  */
-import { crossoverAt } from '../kernels/crossover.js';
 import { loadKernelsSync } from '../kernels/load.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
+import { SPARSE_KERNELS, type SparseKernels, sparseBelow } from './sparse-layer.js';
 import { checkFiniteLogits, NonFiniteOutputError } from '../util/finite.js';
 import { Rng } from '../util/rng.js';
 import { createYielder } from '../util/yield.js';
@@ -45,8 +45,14 @@ export interface TrainConfig {
    * layer's sparsity is above the measured dense/CSR crossover at this batch size (src/kernels/crossover.ts),
    * 'on' for every masked layer with a pruned weight, 'off' never. Same results as masked dense
    * training up to float rounding; an `onGradient` hook (dense gradients) without `onGradientAt` keeps every layer dense.
+   * A layer on the sparse path holds only its nonzeros (no dense weight, gradient or momentum buffers).
    */
-  sparse?: 'auto' | 'on' | 'off';
+  sparse?: SparseKernels;
+}
+
+/** The sparse-kernel choice of the passes outside training (evaluate, predictLabels, computeGradients): default 'auto'. */
+export interface PassOptions {
+  sparse?: SparseKernels;
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -163,14 +169,21 @@ function withArena<T>(k: Kernels, fn: () => T): T {
   }
 }
 
-/** Accuracy and mean cross-entropy of the model on a dataset. */
-export function evaluate(model: MLP, ds: Dataset, kernels?: Kernels): { accuracy: number; loss: number } {
+/** Checks a pass's `sparse` choice; the Network option for it at batch B. */
+function passSparseBelow(opts: PassOptions, B: number, what: string): number {
+  if (opts.sparse !== undefined && !SPARSE_KERNELS.includes(opts.sparse))
+    throw new RangeError(`${what}: sparse must be 'auto', 'on' or 'off', got '${opts.sparse}'`);
+  return sparseBelow(opts.sparse, B);
+}
+
+/** Accuracy and mean cross-entropy of the model on a dataset (masked layers on the sparse kernels as `opts.sparse` says). */
+export function evaluate(model: MLP, ds: Dataset, kernels?: Kernels, opts: PassOptions = {}): { accuracy: number; loss: number } {
   checkData(model, ds);
   const k = kernels ?? defaultKernels();
   if (ds.nSamples === 0) return { accuracy: 0, loss: 0 };
   return withArena(k, () => {
     const B = Math.min(256, ds.nSamples);
-    const net = new Network(k, model, B);
+    const net = new Network(k, model, B, { sparseBelow: passSparseBelow(opts, B, 'evaluate') });
     return evaluateOn(net, ds, B);
   });
 }
@@ -208,11 +221,11 @@ function evaluateOn(net: Network, ds: Dataset, B: number): { accuracy: number; l
 }
 
 /** Predicted class per sample. */
-export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatures' | 'nSamples'>, kernels?: Kernels): Int32Array {
+export function predictLabels(model: MLP, ds: Pick<Dataset, 'features' | 'nFeatures' | 'nSamples'>, kernels?: Kernels, opts: PassOptions = {}): Int32Array {
   const k = kernels ?? defaultKernels();
   return withArena(k, () => {
     const B = Math.max(1, Math.min(256, ds.nSamples));
-    const net = new Network(k, model, B);
+    const net = new Network(k, model, B, { sparseBelow: passSparseBelow(opts, B, 'predictLabels') });
     const out = new Int32Array(ds.nSamples),
       C = net.nOut;
     forwardInBatches(net, ds, B, (z, _rows, n, start) => {
@@ -244,18 +257,19 @@ export interface GradientEstimate {
 /**
  * Gradient statistics per layer over `batches` random mini-batches of `batchSize` samples: the mean
  * gradient, the mean squared batch gradient and, with `fisher: true`, the per-sample Fisher diagonal
- * (for the Taylor and OBD criteria and the recorded gradient norms).
+ * (for the Taylor and OBD criteria and the recorded gradient norms). A layer on the sparse kernels
+ * (`opts.sparse`, default 'auto') has them at its trainable weights only, 0 at its pruned ones.
  */
 export function computeGradients(
   model: MLP,
   ds: Dataset,
-  opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels; fisher?: boolean },
+  opts: { batches: number; batchSize: number; seed?: number; kernels?: Kernels; fisher?: boolean } & PassOptions,
 ): GradientEstimate {
   checkData(model, ds);
   const k = opts.kernels ?? defaultKernels();
   const B = Math.max(1, Math.min(opts.batchSize, ds.nSamples));
   return withArena(k, () => {
-    const net = new Network(k, model, B);
+    const net = new Network(k, model, B, { sparseBelow: passSparseBelow(opts, B, 'computeGradients') });
     const rng = new Rng(opts.seed ?? 0);
     const order = rng.shuffle(Int32Array.from({ length: ds.nSamples }, (_, i) => i));
     const grads = model.layers.map((l) => new Float64Array(l.weight.length));
@@ -301,13 +315,10 @@ function validateConfig(c: TrainConfig): void {
   if (!(c.alpha >= 0) || !Number.isFinite(c.alpha)) bad(`alpha must be ≥ 0, got ${c.alpha}`);
   if (!(c.validationFraction >= 0 && c.validationFraction < 1)) bad(`validation fraction must be in [0, 1), got ${c.validationFraction}`);
   if (c.nesterov && c.momentum === 0) bad('Nesterov momentum needs momentum > 0');
-  if (c.sparse !== undefined && !['auto', 'on', 'off'].includes(c.sparse)) bad(`sparse must be 'auto', 'on' or 'off', got '${c.sparse}'`);
+  if (c.sparse !== undefined && !SPARSE_KERNELS.includes(c.sparse)) bad(`sparse must be 'auto', 'on' or 'off', got '${c.sparse}'`);
 }
 
-/** Network option: a masked layer trains sparse when its density is below this (see `TrainConfig.sparse`). */
-export function sparseBelow(mode: TrainConfig['sparse'], batch: number): number {
-  return mode === 'off' ? 0 : mode === 'on' ? 1 : 1 - crossoverAt(batch);
-}
+export { SPARSE_KERNELS, type SparseKernels, sparseBelow };
 
 /**
  * Trains `model` in place on `data.train` (evaluating `data.test` after every epoch) and returns

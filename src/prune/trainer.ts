@@ -13,7 +13,7 @@ import type { CalibrationSet } from './obs.js';
 import { Rng } from '../util/rng.js';
 
 export interface TrainerContextOptions {
-  /** Fine-tuning configuration (epochs are set per call). Validation hold-out and early stopping are off. */
+  /** Fine-tuning configuration (epochs are set per call). Validation hold-out and early stopping are off. Its `sparse` also chooses the kernels of evaluation and gradients. */
   train?: Partial<TrainConfig>;
   /** Batches × batch size used for taylor/obd gradients (and obd's per-sample Fisher) and the recorded gradient norms (default 8 × 64). */
   gradBatches?: number;
@@ -36,7 +36,9 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
     batchSize: Math.min(opts.gradBatchSize ?? 64, data.train.nSamples),
     seed: cfg.seed,
     kernels: opts.kernels,
+    sparse: cfg.sparse,
   };
+  const passes = { sparse: cfg.sparse }; // evaluation on the kernels fine-tuning uses
   let call = 0;
   return {
     calibration: calibrationSamples(data.train, opts.calibration ?? DEFAULT_CALIBRATION, cfg.seed ?? DEFAULT_TRAIN.seed),
@@ -46,10 +48,10 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
       // A different shuffle per fine-tuning call, still repeatable from the seed.
       train(model, data, { ...cfg, epochs, seed: (cfg.seed ?? DEFAULT_TRAIN.seed) + ++call }, { ...hooks, kernels: opts.kernels }),
     evaluate: (model: MLP): Metrics => {
-      const test = evaluate(model, data.test, opts.kernels);
+      const test = evaluate(model, data.test, opts.kernels, passes);
       const m: Metrics = { accuracy: test.accuracy, loss: test.loss };
       if (opts.trainMetrics ?? true) {
-        const tr = evaluate(model, data.train, opts.kernels);
+        const tr = evaluate(model, data.train, opts.kernels, passes);
         m.trainAccuracy = tr.accuracy;
         m.trainLoss = tr.loss;
         // ‖∂L/∂W_l‖ as the root mean square over batches of the per-batch gradient norm: √(Σ_i mean_b g_b,i²).

@@ -114,7 +114,7 @@ export function pruneEachLayer(model: MLP, sparsity: number): MLP {
   return m;
 }
 
-interface Net {
+export interface Net {
   layers: LayerOnDevice[];
   weights: number;
   weightBytes: number;
@@ -122,13 +122,14 @@ interface Net {
   index: 'u16' | 'u32' | null;
 }
 
-function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number): void {
+/** The net's forward pass: ReLU hidden layers, identity output; `step` is `layerForward` or its threaded twin. */
+export function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number, step = layerForward): void {
   const last = net.layers.length - 1;
-  for (let l = 0; l <= last; l++) layerForward(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu);
+  for (let l = 0; l <= last; l++) step(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu);
 }
 
 /** The pruned model uploaded twice: every layer dense, and every layer CSR. */
-function uploadBoth(k: Kernels, pruned: MLP, biasBytes: number): { dense: Net; csr: Net } {
+export function uploadBoth(k: Kernels, pruned: MLP, biasBytes: number): { dense: Net; csr: Net } {
   const dense: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: null };
   const csr: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: 'u16' };
   for (const { weight: w, bias, outFeatures: rows, inFeatures: cols } of pruned.layers) {

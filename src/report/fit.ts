@@ -27,24 +27,14 @@ import { pruneModel } from '../prune/prune.js';
 import type { CriterionName } from '../prune/criteria.js';
 import { compact, type CompactOptions } from '../compact/compact.js';
 import { encodeModel, type CompactModel } from '../sparse/format.js';
-import { csrBytes, denseToCsr, narrowestIndex } from '../sparse/csr.js';
+import { csrBytes, narrowestIndex } from '../sparse/csr.js';
 import { VALUE_BYTES } from '../sparse/info.js';
 import { loadModelSync } from '../runtime/index.js';
 import { Rng } from '../util/rng.js';
 import { benchModel } from './model-bench.js';
+import { DENSITY_GRID, measureLatencyTable as measureTable, validateLatencyTable, type LatencyTable, type MeasureOptions } from './latency-table.js';
 
-/** Densities (kept fractions) the tables cover; 1 = dense. */
-export const DENSITY_GRID = [1, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01, 0.005];
-
-/** Per-layer latency, µs, at one batch size: dense, and CSR at each density of the grid. */
-export interface LatencyTable {
-  batch: number;
-  /** Where it was measured (kernel build, engine), for the record. */
-  measuredOn?: string;
-  /** The fixed cost of one call, already taken off every layer's times (the dense model's measured total calibrates it back). */
-  call_us?: number;
-  layers: { inFeatures: number; outFeatures: number; dense_us: number; csr: { density: number; us: number }[] }[];
-}
+export { DENSITY_GRID, type LatencyTable };
 
 export type FitBudget = { maxLatencyUs: number; batch: number } | { maxBytes: number; batch?: number };
 
@@ -95,68 +85,14 @@ export function layerBytes(rows: number, cols: number, density: number, layout: 
   return csrBytes(rows, Math.round(density * rows * cols), vb, narrowestIndex(cols)) + rows * 4 + 160;
 }
 
-/** A one-layer compact model with seeded random weights of the given density. */
-function oneLayer(rows: number, cols: number, density: number, layout: 'dense' | 'csr', rng: Rng): CompactModel {
-  const w = new Float32Array(rows * cols);
-  for (let i = 0; i < w.length; i++) if (rng.next() < density) w[i] = rng.next() - 0.5;
-  const common = { inFeatures: cols, outFeatures: rows, activation: 'relu' as const, bias: new Float32Array(rows) };
-  const layer =
-    layout === 'dense'
-      ? { ...common, layout: 'dense' as const, values: { encoding: 'f32' as const, values: w } }
-      : (() => {
-          const m = denseToCsr(w, rows, cols, narrowestIndex(cols));
-          return { ...common, layout: 'csr' as const, indices: m.indices, indptr: m.indptr, values: { encoding: 'f32' as const, values: m.data } };
-        })();
-  return { layers: [layer], preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {} };
+/** Times every layer of `model` alone, dense and CSR at each grid density, at `batch`, through Node's runtime. */
+export function measureLatencyTable(model: MLP, batch: number, o: MeasureOptions = {}): Promise<LatencyTable> {
+  return measureTable(model.layers, batch, loadModelSync, o);
 }
 
-/** Times every layer of `model` alone, dense and CSR at each grid density, at `batch`, through the runtime. */
-export async function measureLatencyTable(
-  model: MLP,
-  batch: number,
-  o: { runs?: number; seed?: number; onProgress?: (what: string) => void } = {},
-): Promise<LatencyTable> {
-  const rng = new Rng(o.seed ?? 1);
-  const layers: LatencyTable['layers'] = [];
-  // The fixed cost of one call (input copy, softmax, checks), timed on a 1×1 model and taken off every
-  // layer's time: otherwise a model of L layers would be charged it L times (fitToBudget adds it once).
-  const tiny = loadModelSync(encodeModel(oneLayer(1, 1, 1, 'dense', rng)));
-  const call = (await benchModel(tiny, { batches: [batch], runs: o.runs ?? 15, minRunMs: 0.5 })).results[0].median_us;
-  let flavor = '';
-  for (const [l, L] of model.layers.entries()) {
-    o.onProgress?.(`latency table: layer ${l + 1}/${model.layers.length}`);
-    const variants = [{ density: 1, layout: 'dense' as const }, ...DENSITY_GRID.filter((d) => d < 1).map((density) => ({ density, layout: 'csr' as const }))];
-    const times: number[] = [];
-    for (const v of variants) {
-      const m = loadModelSync(encodeModel(oneLayer(L.outFeatures, L.inFeatures, v.density, v.layout, rng)));
-      flavor = m.flavor;
-      times.push((await benchModel(m, { batches: [batch], runs: o.runs ?? 15, minRunMs: 0.5 })).results[0].median_us);
-    }
-    const net = (t: number) => Math.max(0, t - call);
-    layers.push({
-      inFeatures: L.inFeatures,
-      outFeatures: L.outFeatures,
-      dense_us: net(times[0]),
-      csr: variants.slice(1).map((v, i) => ({ density: v.density, us: net(times[i + 1]) })),
-    });
-  }
-  return { batch, measuredOn: `${flavor} kernels`, call_us: call, layers };
-}
-
-/** Checks a latency table read from a file against the model: a clear error naming what differs. */
-export function checkLatencyTable(t: LatencyTable, model: MLP, source: string): void {
-  if (!t || typeof t !== 'object' || !Array.isArray(t.layers))
-    throw new RangeError(`${source}: expected {"batch", "layers": [{"inFeatures", "outFeatures", "dense_us", "csr": [{"density", "us"}]}]}`);
-  if (t.layers.length !== model.layers.length) throw new RangeError(`${source}: ${t.layers.length} layers, the model has ${model.layers.length}`);
-  t.layers.forEach((x, l) => {
-    const L = model.layers[l];
-    if (x.inFeatures !== L.inFeatures || x.outFeatures !== L.outFeatures)
-      throw new RangeError(`${source}: layers[${l}] is ${x.outFeatures}×${x.inFeatures}, the model's is ${L.outFeatures}×${L.inFeatures}`);
-    if (!(Number.isFinite(x.dense_us) && x.dense_us >= 0)) throw new RangeError(`${source}: layers[${l}].dense_us must be a number ≥ 0`);
-    if (!Array.isArray(x.csr) || x.csr.some((c) => !(c.density > 0 && c.density <= 1 && Number.isFinite(c.us) && c.us >= 0))) {
-      throw new RangeError(`${source}: layers[${l}].csr must be a list of {"density" in (0, 1], "us" ≥ 0}`);
-    }
-  });
+/** Checks a latency table (read from a file: anything) against the model: a clear error naming `source` and the field. */
+export function checkLatencyTable(t: unknown, model: MLP, source: string): LatencyTable {
+  return validateLatencyTable(t, model.layers, source);
 }
 
 /** A layer's CSR latency at a density: linear interpolation in the table (clamped at its ends). */

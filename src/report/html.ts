@@ -3,6 +3,7 @@
  * scripts, no network. Sections follow the questions users ask about pruning, each chart with a
  * caption saying what it answers; then a table of every point and the machine/config block.
  */
+import { BYTES_TABLE_CSS, bytesTable } from './bytes-table.js';
 import type { SweepPoint, SweepReport } from './report-types.js';
 import { barChart, escapeXml as esc, lineChart, PALETTE, type LineSeries } from './svg.js';
 import { accPct, batchesOf, bytes, comboOf, denseEpoch, groupByCombo, micros, pct, pickHeadline, points, secs, summarize, times } from './summary.js';
@@ -20,6 +21,8 @@ interface Section {
   id: string;
   question: string;
   figures: Figure[];
+  /** HTML below the figures (a table). */
+  after?: string;
 }
 
 /** Layer labels such as "1: 784→300" from the dense sizes. */
@@ -133,6 +136,7 @@ function memorySection(r: SweepReport, groups: Map<string, SweepPoint[]>): Secti
       },
       { svg: ratio, caption: 'The same sizes as a ratio. Sparse storage also stores an index per nonzero weight, so the ratio can trail 1 ÷ (1 − sparsity).' },
     ],
+    after: bytesTable(r, [...groups.values()].flat()),
   };
 }
 
@@ -481,7 +485,7 @@ export function renderReport(r: SweepReport): string {
       (s) =>
         `<section id="${esc(s.id)}"><h2>${esc(s.question)}</h2><div class="grid">` +
         s.figures.map((fig) => `<figure>${fig.svg}<figcaption>${esc(fig.caption)}</figcaption></figure>`).join('') +
-        '</div></section>',
+        `</div>${s.after ?? ''}</section>`,
     )
     .join('\n');
   const [first, ...rest] = summary;
@@ -491,7 +495,7 @@ export function renderReport(r: SweepReport): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(r.title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${BYTES_TABLE_CSS}</style>
 </head>
 <body>
 <main>

@@ -25,6 +25,34 @@ export interface LayerPoint {
   deadRemoved: number;
 }
 
+/**
+ * Where a compact file's bytes go (`prunekit info`'s parts, summed over the layers); they sum to
+ * the file size. `weight`: f32/f16 values or k-means codes; `indices`: CSR column indices (plain
+ * or relative); `indptr`: CSR row pointers; `codebook`: k-means shared values; `tables`: Huffman
+ * code lengths; `bias`: biases; `preprocessing`: the input standardisation (mean and scale, F32);
+ * `header`: the rest — tensor table, metadata JSON, padding.
+ */
+export interface FileParts {
+  weight: number;
+  indices: number;
+  indptr: number;
+  codebook: number;
+  tables: number;
+  bias: number;
+  preprocessing: number;
+  header: number;
+}
+
+/** A point's model stored in the smallest format (src/report/file-parts.ts), compacted in memory: what it would weigh and keep. */
+export interface SmallFile {
+  /** The `prunekit compact` flags that write it. */
+  flags: string;
+  bytes: number;
+  parts: FileParts;
+  /** Test accuracy of the file as decoded (k-means values, no centroid fine-tuning). */
+  accuracy: number;
+}
+
 /** One pruned-and-compacted model of the sweep. */
 export interface SweepPoint {
   criterion: string;
@@ -41,6 +69,12 @@ export interface SweepPoint {
   gap: number;
   /** Compact model file size in bytes. */
   bytes: number;
+  /** Where those bytes go (absent in reports written before it was recorded). */
+  parts?: FileParts;
+  /** format_version of the compact file (1 unless the sweep ran with --format 2, --index delta:B or --entropy huffman). */
+  formatVersion?: 1 | 2;
+  /** The same model in the smallest storage (absent in older reports). */
+  smallFile?: SmallFile;
   layers: LayerPoint[];
   /** Key: batch size as a string, e.g. "1", "64". */
   latency: Record<string, LatencyPair>;
@@ -74,6 +108,8 @@ export interface SweepReport {
     trainLoss: number;
     /** Size of the dense model stored in the compact format, and of the dense training-model file. */
     bytes: number;
+    /** Where the dense compact file's bytes go (absent in older reports). */
+    parts?: FileParts;
     denseFileBytes: number;
     trainSeconds: number;
     epochs: ReportEpoch[];

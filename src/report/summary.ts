@@ -136,7 +136,16 @@ function memorySentence(r: SweepReport, h: SweepPoint): string {
   const sparsest = r.points.reduce((a, b) => (b.sparsity > a.sparsity ? b : a));
   let s = `Memory: the compact model file is ${bytes(h.bytes)} at ${pct(h.sparsity)} sparsity vs ${bytes(r.dense.bytes)} dense (${times(r.dense.bytes / h.bytes)} smaller)`;
   if (sparsest !== h) s += `, and ${bytes(sparsest.bytes)} at ${pct(sparsest.sparsity)} (${times(r.dense.bytes / sparsest.bytes)})`;
-  return `${s}.`;
+  s += '.';
+  const small = h.smallFile;
+  if (small && small.bytes !== h.bytes) {
+    // (equal sizes: the sweep already stores its points that way)
+    const d = small.accuracy - h.accuracy;
+    s +=
+      ` Stored with ${small.flags}, the ${pct(h.sparsity)} model would take ${bytes(small.bytes)} (${times(r.dense.bytes / small.bytes)} smaller than dense)` +
+      ` at ${accPct(small.accuracy)} test accuracy (${d < 0 ? '−' : '+'}${points(d)} points).`;
+  }
+  return s;
 }
 
 /** Inference speed per batch size, for the headline's configuration: the ratio at the headline and where CSR wins. */

@@ -25,10 +25,11 @@ import type { CriterionName } from '../prune/criteria.js';
 import { HistoryRecorder } from '../nn/history.js';
 import type { ScopeKind } from '../prune/scope.js';
 import { trainerContext } from '../prune/trainer.js';
-import { compact } from '../compact/compact.js';
+import { compact, type CompactOptions } from '../compact/compact.js';
 import { encodeModel } from '../sparse/format.js';
 import { loadModelSync, type Model } from '../runtime/index.js';
 import { median } from '../util/stats.js';
+import { fileParts, smallFile } from './file-parts.js';
 import { timeInterleaved } from './latency.js';
 import { summarize } from './summary.js';
 import type { LatencyPair, ReportEpoch, SweepPoint, SweepReport } from './report-types.js';
@@ -58,6 +59,10 @@ export interface SweepOptions {
   values?: 'f32' | 'f16' | 'kmeans';
   /** k-means codebook bits (1…8) when values is 'kmeans'; default 5, as compact's. */
   bits?: number;
+  /** Column indices, entropy coding and format_version of each point's compact file, as compact's (defaults: auto, none, 1). */
+  index?: CompactOptions['index'];
+  entropy?: CompactOptions['entropy'];
+  formatVersion?: CompactOptions['formatVersion'];
   command?: string;
   /** Progress messages. */
   log?: (msg: string) => void;
@@ -168,9 +173,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     throw new RangeError(`training stopped after ${tr.epochs.length} epochs, before the rewind epoch ${rewindEpoch}`);
   dense.history = history.history;
   dense.provenance = { data: o.dataSpec, sizes, activation: o.activation, train: { ...o.train, seed: o.seed } };
-  const denseTest = evaluate(dense, data.test),
-    denseTrain = evaluate(dense, data.train);
-  const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed };
+  const passes = { sparse: o.train.sparse }; // evaluation and gradients on the kernels training uses
+  const denseTest = evaluate(dense, data.test, undefined, passes),
+    denseTrain = evaluate(dense, data.train, undefined, passes);
+  const gradOpts = { batches: 8, batchSize: Math.min(64, data.train.nSamples), seed: o.seed, ...passes };
   const gradBefore = gradNorms(computeGradients(dense, data.train, gradOpts).sqGrads);
   const denseCompact = compact(dense, { layout: 'dense', values: 'f32' });
   const denseBytes = encodeModel(denseCompact.compact);
@@ -218,10 +224,17 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const { model, steps } = await pruneModel(start, ctx, base);
       if (schedule === 'iterative') chain = model;
       const pruneSeconds = (performance.now() - t0) / 1000;
-      const test = evaluate(model, data.test),
-        trn = evaluate(model, data.train);
+      const test = evaluate(model, data.test, undefined, passes),
+        trn = evaluate(model, data.train, undefined, passes);
       const gradAfter = gradNorms(computeGradients(model, data.train, gradOpts).sqGrads);
-      const c = compact(model, { values: o.values ?? 'f32', bits: o.bits, batchSizes: batches });
+      const c = compact(model, {
+        values: o.values ?? 'f32',
+        bits: o.bits,
+        index: o.index,
+        entropy: o.entropy,
+        formatVersion: o.formatVersion,
+        batchSizes: batches,
+      });
       const bytes = encodeModel(c.compact);
       const sparseRuntime: Model = loadModelSync(bytes);
       const latency: Record<string, LatencyPair> = {};
@@ -250,6 +263,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         trainLoss: trn.loss,
         gap: trn.accuracy - test.accuracy,
         bytes: bytes.length,
+        parts: fileParts(c.compact, bytes.length),
+        formatVersion: c.report.info.format_version,
+        smallFile: smallFile(model, data.test, batches),
         layers: c.report.layers.map((L, i) => ({
           sparsity: sp.layers[i],
           format: L.format,
@@ -299,6 +315,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       trainAccuracy: denseTrain.accuracy,
       trainLoss: denseTrain.loss,
       bytes: denseBytes.length,
+      parts: fileParts(denseCompact.compact, denseBytes.length),
       denseFileBytes: encodeMLP(dense).length,
       trainSeconds: tr.seconds,
       epochs,

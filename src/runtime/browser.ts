@@ -8,7 +8,10 @@ import { createRuntime } from './core.js';
 
 export * from './api.js';
 
-const runtime = createRuntime(createKernelLoader(wasmInline));
+// Threads (Web Workers, cross-origin isolated pages only) are imported on first use: bundlers put them in a chunk of their own.
+const runtime = createRuntime(createKernelLoader(wasmInline), async (build, threads) =>
+  (await import('../kernels/threads-web.js')).startWebThreads(build, threads),
+);
 
 export const init = runtime.init;
 export const loadModel = runtime.loadModel;

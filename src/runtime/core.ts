@@ -4,6 +4,7 @@
  * same functions with the same types.
  */
 import type { KernelLoader, WasmFlavor } from '../kernels/instantiate.js';
+import type { ThreadedKernels } from '../kernels/threads.js';
 import type { KernelFlavor } from '../kernels/types.js';
 import { decodeModel } from '../sparse/format.js';
 import { type Model, RuntimeModel } from './model.js';
@@ -28,7 +29,19 @@ export interface LoadModelOptions {
    * the JavaScript around the kernels on the next call or two whatever happened before).
    */
   warmUp?: boolean;
+  /**
+   * Threads a forward pass runs on (default 1). With N > 1, each layer's output rows are split
+   * over the calling thread and N − 1 worker threads sharing one WebAssembly memory; the results
+   * are bit-identical to one thread's. Node, Deno, Bun (worker_threads, never keeping the process alive)
+   * and cross-origin isolated browser pages (Web Workers), through the asynchronous `loadModel`;
+   * `model.dispose()` stops them. Elsewhere it throws, naming why. Worth it from batch 64 on large
+   * layers (BENCHMARKS.md, "Scale").
+   */
+  threads?: number;
 }
+
+/** Starts threaded kernels from a build's bytes (kernels/threads-node.ts or threads-web.ts, imported on first use). */
+export type ThreadStarter = (build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number) => Promise<ThreadedKernels>;
 
 export interface Runtime {
   /** Sets the kernel module every later `loadModel` uses (for setups that compile the .wasm themselves). */
@@ -45,7 +58,20 @@ function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   throw new TypeError('loadModel: expected the model file as a Uint8Array or an ArrayBuffer');
 }
 
-export function createRuntime(loader: KernelLoader): Runtime {
+/** The thread count asked for, checked: 1 when none was. */
+function threadCount(opts: LoadModelOptions): number {
+  const n = opts.threads ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new RangeError(`loadModel: threads must be a whole number from 1 to 256, got ${n}`);
+  if (n > 1 && (opts.module || opts.flavor === 'reference'))
+    throw new RangeError("loadModel: threads run the package's own wasm builds; drop the `module` option and flavor 'reference'");
+  return n;
+}
+
+/**
+ * `startThreads`: how this environment starts threaded kernels (the Node and browser entries), or
+ * `noThreads`, the environment without them, for the error.
+ */
+export function createRuntime(loader: KernelLoader, startThreads?: ThreadStarter, noThreads = 'this environment'): Runtime {
   let defaultModule: { module: WebAssembly.Module; flavor?: WasmFlavor } | null = null;
 
   function kernelOptions(opts: LoadModelOptions) {
@@ -61,6 +87,19 @@ export function createRuntime(loader: KernelLoader): Runtime {
     async loadModel(input, opts = {}) {
       const bytes = toBytes(input);
       const compact = decodeModel(bytes); // validate before any kernel work
+      const threads = threadCount(opts);
+      if (threads > 1) {
+        if (!startThreads) throw new Error(`loadModel: threads are not available in ${noThreads}; load with threads: 1`);
+        const t = await startThreads(loader.build(opts.flavor), threads);
+        try {
+          const model = new RuntimeModel(t.kernels, compact, bytes.length, { count: threads, forward: t.forward, dispose: t.pool.dispose });
+          if (opts.warmUp) model.warmUp();
+          return model;
+        } catch (e) {
+          t.pool.dispose(); // no model to dispose them later
+          throw e;
+        }
+      }
       const model = new RuntimeModel(await loader.loadKernels(kernelOptions(opts)), compact, bytes.length);
       if (opts.warmUp) model.warmUp();
       return model;
@@ -68,6 +107,7 @@ export function createRuntime(loader: KernelLoader): Runtime {
     loadModelSync(input, opts = {}) {
       const bytes = toBytes(input);
       const compact = decodeModel(bytes);
+      if (threadCount(opts) > 1) throw new Error('loadModelSync: worker threads start asynchronously; use loadModel for threads > 1');
       const model = new RuntimeModel(loader.loadKernelsSync(kernelOptions(opts)), compact, bytes.length);
       if (opts.warmUp) model.warmUp();
       return model;

@@ -16,7 +16,8 @@ import { createRuntime } from './core.js';
 
 export * from './api.js';
 
-const runtime = createRuntime(nodeKernelLoader);
+// The threaded kernels are imported on first use only (and kept out of the bundled dist/runtime/node.js).
+const runtime = createRuntime(nodeKernelLoader, async (build, threads) => (await import('../kernels/threads-node.js')).startNodeThreads(build, threads));
 
 /** Sets the kernel module every later `loadModel` uses. */
 export const init = runtime.init;
@@ -26,6 +27,7 @@ export const init = runtime.init;
  * millisecond, while the asynchronous compile's round trips through the event loop and a
  * background thread made a cold start slower (bench/cold-start.ts). Errors still reject the promise.
  */
-export const loadModel: typeof runtime.loadModel = async (input, opts) => runtime.loadModelSync(input, opts);
+export const loadModel: typeof runtime.loadModel = async (input, opts) =>
+  (opts?.threads ?? 1) === 1 ? runtime.loadModelSync(input, opts) : runtime.loadModel(input, opts);
 /** As `loadModel`, synchronously. */
 export const loadModelSync = runtime.loadModelSync;

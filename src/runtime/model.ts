@@ -33,6 +33,20 @@ export interface Model {
   predictLogits(inputs: Inputs, batch?: number): Float32Array;
   /** Layer formats, nonzeros and bytes per part. */
   info(): ModelInfo;
+  /** Threads a forward pass runs on (1 unless loaded with `{ threads }`). */
+  readonly threads: number;
+  /** Stops the model's worker threads; a threaded model throws on `predict…` afterwards. Does nothing with one thread. */
+  dispose(): void;
+}
+
+/** A layer's forward pass: `layerForward` from checked.ts, or its split over threads (kernels/parallel.ts). */
+export type LayerForward = typeof layerForward;
+
+/** The threads a model runs on, from `startThreadedKernels` (kernels/threads.ts). */
+export interface ModelThreads {
+  readonly count: number;
+  readonly forward: LayerForward;
+  dispose(): void;
 }
 
 /** Samples per kernel call at most; larger inputs are processed in chunks. */
@@ -75,6 +89,7 @@ export class RuntimeModel implements Model {
     private readonly k: Kernels,
     private readonly m: CompactModel,
     private readonly fileBytes: number,
+    private readonly threading: ModelThreads = { count: 1, forward: layerForward, dispose() {} },
   ) {
     this.layers = m.layers.map((L) => {
       const act = Act[L.activation];
@@ -104,6 +119,14 @@ export class RuntimeModel implements Model {
 
   get flavor(): KernelFlavor {
     return this.k.flavor;
+  }
+
+  get threads(): number {
+    return this.threading.count;
+  }
+
+  dispose(): void {
+    this.threading.dispose();
   }
 
   info(): ModelInfo {
@@ -184,7 +207,7 @@ export class RuntimeModel implements Model {
       throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32`);
     }
     for (const L of this.layers) {
-      if (L.dev) layerForward(this.k, L.dev, X, Y, b, L.act);
+      if (L.dev) this.threading.forward(this.k, L.dev, X, Y, b, L.act);
       else {
         const yv = viewF32(this.k, Y); // in = 0: the output is the constant act(bias)
         for (let r = 0; r < L.rows; r++) yv.fill(activate(L.bias[r], L.act), r * b, (r + 1) * b);

@@ -9,7 +9,7 @@ import { createRuntime } from './core.js';
 
 export * from './api.js';
 
-const runtime = createRuntime(createKernelLoader(wasmModule));
+const runtime = createRuntime(createKernelLoader(wasmModule), undefined, 'Workers (one thread per request)');
 
 export const init = runtime.init;
 export const loadModel = runtime.loadModel;

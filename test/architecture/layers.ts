@@ -22,9 +22,10 @@ export const LAYERS: Record<string, readonly string[]> = {
 
 /**
  * The runtime's entry points for browsers and Workers (src/runtime/index.ts is the one for Node,
- * Deno and Bun): nothing they reach may import `node:` modules or npm packages.
+ * Deno and Bun), and the latency page, which runs in a browser: nothing they reach may import
+ * `node:` modules or npm packages.
  */
-export const PORTABLE_ENTRIES = ['src/runtime/browser.ts', 'src/runtime/worker.ts'];
+export const PORTABLE_ENTRIES = ['src/runtime/browser.ts', 'src/runtime/worker.ts', 'src/report/latency-page.ts'];
 
 /** The table as the markdown ARCHITECTURE.md shows (between its `layers:begin/end` comments). */
 export function layersMarkdown(): string {

@@ -11,20 +11,10 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { renderReport } from '../../src/report/html.js';
 import { summarize } from '../../src/report/summary.js';
-import { sampleReport } from '../helpers/report-sample.js';
+import { sampleReport, sampleReportWithParts } from '../helpers/report-sample.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const haveChromium = existsSync(CHROMIUM);
+const haveChromium = hasChromium;
 if (!haveChromium) console.warn(`browser/report.test: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
 /** One chart as the browser laid it out. */
@@ -45,11 +35,10 @@ describe.skipIf(!haveChromium)('report in headless Chromium', () => {
   const report = sampleReport();
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
     dir = mkdtempSync(join(tmpdir(), 'pk-report-'));
     const file = join(dir, 'report.html');
     writeFileSync(file, renderReport(report));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`);
@@ -134,6 +123,22 @@ describe.skipIf(!haveChromium)('report in headless Chromium', () => {
     expect(await page.isVisible('#summary')).toBe(true);
     const items = await page.$$eval('#summary li', (lis) => lis.map((li) => li.textContent));
     expect(items).toEqual(want.slice(1));
+  });
+
+  it("the bytes table's stacked bars fill their track: each segment a part's share of the file", async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const file = join(dir, 'parts.html');
+    writeFileSync(file, renderReport(sampleReportWithParts()));
+    await p.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    const bars = await p.$$eval('table[data-table="bytes"] .stack', (stacks) =>
+      stacks.map((s) => ({ width: s.getBoundingClientRect().width, parts: [...s.children].map((c) => c.getBoundingClientRect().width) })),
+    );
+    await p.close();
+    expect(bars).toHaveLength(sampleReportWithParts().points.length + 1);
+    for (const b of bars) {
+      expect(b.width).toBeGreaterThan(100);
+      expect(b.parts.reduce((x, y) => x + y, 0)).toBeCloseTo(b.width, 0);
+    }
   });
 
   it('takes a screenshot for a human to look at', async () => {

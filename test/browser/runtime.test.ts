@@ -4,7 +4,6 @@
  * with a model file from a tiny node:http server on 127.0.0.1, and must predict exactly what Node
  * predicts on the same file. Also reports the runtime's JS and wasm sizes (not asserted here).
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +14,8 @@ import { createMLP } from '../../src/nn/model.js';
 import { loadModelSync } from '../../src/runtime/index.js';
 import { encodeModel } from '../../src/sparse/format.js';
 import { rng } from '../helpers/rng.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser runtime test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 let server: Server | undefined;
@@ -32,6 +30,15 @@ const model = (() => {
 })();
 const r = rng(4);
 const inputs = Array.from({ length: 9 * 30 }, () => r.uniform(-2, 2));
+// for threads: layers past MIN_PARALLEL_MADDS at this batch, so they really are split; 50% pruned (CSR and dense layers)
+const bigModel = (() => {
+  const m = createMLP({ sizes: [120, 200, 60, 5], activation: 'relu', seed: 3 });
+  m.layers.forEach((l, k) => {
+    if (k === 1) l.weight = l.weight.map((w, i) => (i % 10 < 7 ? 0 : w));
+  });
+  return encodeModel(compact(m, { batchSizes: [64] }).compact);
+})();
+const bigInputs = Array.from({ length: 80 * 120 }, () => r.uniform(-2, 2));
 
 beforeAll(async () => {
   const esbuild = await import('esbuild');
@@ -50,16 +57,38 @@ beforeAll(async () => {
       const m = await loadModel(bytes, flavor ? { flavor } : {});
       return { flavor: m.flavor, labels: Array.from(m.predict(new Float32Array(inputs))), probs: Array.from(m.predictProba(new Float32Array(inputs))), one: Array.from(m.predict([inputs.slice(0, 30)])) };
     };
+    window.runThreads = async (inputs) => {
+      const bytes = await (await fetch('/big.safetensors')).arrayBuffer();
+      try {
+        const m = await loadModel(bytes, { flavor: 'simd', threads: 2 });
+        const logits = m.predictLogits(new Float32Array(inputs));
+        m.dispose();
+        return { isolated: crossOriginIsolated, threads: m.threads, bits: Array.from(new Uint32Array(logits.buffer)) };
+      } catch (e) {
+        return { isolated: crossOriginIsolated, error: e.message };
+      }
+    };
     window.ready = true;
   </script>`;
   server = createServer((req, res) => {
-    const body = req.url === '/runtime.js' ? bundle : req.url === '/model.safetensors' ? model : req.url === '/' ? page : null;
+    const body =
+      req.url === '/runtime.js'
+        ? bundle
+        : req.url === '/model.safetensors'
+          ? model
+          : req.url === '/big.safetensors'
+            ? bigModel
+            : req.url === '/' || req.url === '/isolated'
+              ? page
+              : null;
     if (body === null) {
       res.writeHead(404).end();
       return;
     }
-    const type = req.url === '/runtime.js' ? 'text/javascript' : req.url === '/' ? 'text/html' : 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type }).end(body);
+    const type = req.url === '/runtime.js' ? 'text/javascript' : req.url === '/' || req.url === '/isolated' ? 'text/html' : 'application/octet-stream';
+    // /isolated is the same page, cross-origin isolated: shared memory, hence threads, allowed
+    const isolation = req.url === '/isolated' ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+    res.writeHead(200, { 'content-type': type, ...isolation }).end(body);
   });
   await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -68,20 +97,7 @@ afterAll(() => new Promise<void>((ok) => (server ? server.close(() => ok()) : ok
 
 describe('runtime in headless chromium', () => {
   it.skipIf(!hasChromium)('predicts exactly what Node predicts on the same model file', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
@@ -106,6 +122,32 @@ describe('runtime in headless chromium', () => {
       best.probs.forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(1e-5)); // FMA rounds once fewer
       expect(best.one).toEqual([best.labels[0]]);
       console.log(`browser kernels: ${best.flavor} and simd`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it.skipIf(!hasChromium)('threads: 2 on a cross-origin isolated page gives the one-thread logits bit for bit; elsewhere a clear error', async () => {
+    const browser = await launchChromium();
+    try {
+      type Result = { isolated: boolean; threads?: number; bits?: number[]; error?: string };
+      const open = async (path: string) => {
+        const page = await browser.newPage();
+        await page.goto(base + path);
+        await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, null, { timeout: 20_000 });
+        return page;
+      };
+      const runThreads = (page: Awaited<ReturnType<typeof open>>) =>
+        page.evaluate((x) => (window as unknown as { runThreads: (x: number[]) => Promise<Result> }).runThreads(x), Array.from(Float32Array.from(bigInputs)));
+      const isolated = await runThreads(await open('/isolated'));
+      expect(isolated.error).toBeUndefined();
+      expect(isolated.isolated).toBe(true);
+      expect(isolated.threads).toBe(2);
+      const node = loadModelSync(bigModel, { flavor: 'simd' }).predictLogits(Float32Array.from(bigInputs));
+      expect(isolated.bits).toEqual(Array.from(new Uint32Array(node.buffer)));
+      const plain = await runThreads(await open('/'));
+      expect(plain.isolated).toBe(false);
+      expect(plain.error).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin/);
     } finally {
       await browser.close();
     }

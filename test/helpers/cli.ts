@@ -13,9 +13,13 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
     err += String(s);
     return true;
   });
+  // commands record the command line they were run with (reports, provenance): show them this one
+  const argv = process.argv;
+  process.argv = [argv[0], 'prunekit', ...args];
   try {
     return { code: await main(args), out, err };
   } finally {
+    process.argv = argv;
     o.mockRestore();
     e.mockRestore();
   }

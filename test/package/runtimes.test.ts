@@ -8,7 +8,7 @@
  * tarball. A runtime whose binary is missing is skipped with a warning naming it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -20,11 +20,11 @@ import { compact } from '../../src/compact/compact.js';
 import { createMLP } from '../../src/nn/model.js';
 import { encodeModel } from '../../src/sparse/format.js';
 import { rng } from '../helpers/rng.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 import { bundleWorker, freePort, startWorkerd, workerdConfig } from '../../scripts/workerd.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
 const FEATURES = 30;
 
 /** The platform binary of an npm-installed runtime, or null (then the test says why it skips). */
@@ -46,7 +46,6 @@ const bins = { deno: binary('deno'), bun: binary('bun') };
 for (const [name, file] of Object.entries(bins)) {
   if (!file) console.warn(`SKIPPED: the ${name} runtime test — the npm package ${name} installed no binary for ${process.platform}-${process.arch}`);
 }
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED: the Chromium runtime tests — ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 // The model: a compact 30-24-16-5 ReLU net, 80% of its weights pruned (CSR layers).
@@ -113,6 +112,17 @@ const m = await loadModel(bytes, { flavor: 'simd' });
 console.log(JSON.stringify({ flavor: m.flavor, labels: Array.from(m.predict(x)), probs: Array.from(m.predictProba(x)) }));
 `,
   );
+  // the same with { threads: 2 }: the threaded kernels load from the installed package, and the process still exits
+  writeFileSync(
+    join(app, 'probe-threads.mjs'),
+    `import { readFileSync } from 'node:fs';
+import { loadModel } from 'prunekit/runtime';
+const bytes = readFileSync(new URL('./model.safetensors', import.meta.url));
+const x = new Float32Array(JSON.parse(readFileSync(new URL('./inputs.json', import.meta.url), 'utf8')));
+const m = await loadModel(bytes, { flavor: 'simd', threads: 2 });
+console.log(JSON.stringify({ flavor: m.flavor, threads: m.threads, labels: Array.from(m.predict(x)), probs: Array.from(m.predictProba(x)) }));
+`,
+  );
   reference = probe(process.execPath, ['probe.mjs']);
 }, 180_000);
 afterAll(() => {
@@ -155,6 +165,16 @@ describe('the packed tarball', () => {
     expect(new Set(reference.labels).size).toBeGreaterThan(1); // a model that tells rows apart
   });
 
+  it('prunekit latency-page writes the built page from the installed package', () => {
+    const out = execFileSync(join(app, 'node_modules', '.bin', 'prunekit'), ['latency-page', '--out', 'latency.html', '--json'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    const html = readFileSync(join(app, 'latency.html'), 'utf8');
+    expect(JSON.parse(out).bytes).toBe(Buffer.byteLength(html));
+    expect(html).toMatch(/^<!doctype html>[\s\S]*<script type="module">/);
+  });
+
   it('Node: the root entry loads without the optional protobufjs, and ONNX import says how to add it', () => {
     expect(existsSync(join(app, 'node_modules', 'protobufjs'))).toBe(false);
     writeFileSync(
@@ -168,12 +188,20 @@ catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
     expect(JSON.parse(out.trim().split('\n').at(-1)!).error).toMatch(/OnnxUnavailableError: .*npm install protobufjs/);
   });
 
-  it.skipIf(!bins.deno)('Deno gives the same answers', () => {
-    expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe.mjs']), reference);
+  it('Node: { threads: 2 } loads the threaded kernels (kept out of the bundle) from the package, same answers, and the process exits', () => {
+    const got = probe(process.execPath, ['probe-threads.mjs']) as Answer & { threads: number };
+    expect(got.threads).toBe(2);
+    expectSame(got, reference);
   });
 
-  it.skipIf(!bins.bun)('Bun gives the same answers', () => {
+  it.skipIf(!bins.deno)('Deno gives the same answers, with threads too', () => {
+    expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe.mjs']), reference);
+    expectSame(probe(bins.deno!, ['run', '--allow-read', '--allow-env', 'probe-threads.mjs']), reference);
+  });
+
+  it.skipIf(!bins.bun)('Bun gives the same answers, with threads too', () => {
     expectSame(probe(bins.bun!, ['probe.mjs']), reference);
+    expectSame(probe(bins.bun!, ['probe-threads.mjs']), reference);
   });
 
   it('workerd: the serving example, bundled as wrangler does, gives the same answers and refuses bad requests', async () => {
@@ -277,20 +305,7 @@ describe.skipIf(!hasChromium)('the packed tarball in headless Chromium', () => {
   afterAll(() => new Promise<void>((ok) => (server ? server.close(() => ok()) : ok())));
 
   it('main thread, Web Worker and strict CSP give the same answers; without wasm-unsafe-eval a clear error or the fallback', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       type Result = Answer & { error?: string };
       const visit = async (path: string, opts: object): Promise<Result> => {

@@ -18,6 +18,8 @@ const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5
                      [--runs 5] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}] [--json]
        prunekit bench --peers [--layers 784,300,100,10] [--sparsity …] [--batch 1,64] [--runs 30] [--seed 1] [--json]
        prunekit bench --model FILE [--batch 1,64] [--runs 30] [--min-run-ms 1] [--kernels NAME] [--json]
+       prunekit bench --threads 1,2 [--layers 1024,4096,1024] [--sparsity 0,0.9] [--batch 64] [--runs 20]
+                     [--min-run-ms 1] [--seed 1] [--kernels NAME] [--json]
 
 Builds random weights (He init, seeded), prunes every layer by magnitude to each sparsity, and times
 a full forward pass (ReLU hidden, identity output; activations feature-major) with the dense and the
@@ -38,7 +40,15 @@ with its dev dependencies) and prints every ratio; results go to bench/results/.
 
 --model times a compact model file (from \`prunekit compact\`) through the runtime, as an application
 calls it (\`model.predictLogits(x, batch)\` on seeded random inputs), at each --batch; --json prints
-{"model", "kernels", "runs", "results": [{"batch", "median_us", "min_us"}]}.`;
+{"model", "kernels", "runs", "results": [{"batch", "median_us", "min_us"}]}.
+
+--threads times the same dense and CSR forward passes on one thread and split over each listed
+number of threads (worker threads sharing one wasm memory, as \`loadModel(bytes, { threads })\`
+runs a model), interleaved in the same rounds; the load average before and after is printed (other
+processes take cores from the threads). --json gives {"layers", "loadavgBefore", "loadavgAfter",
+"results": [{"sparsity", "batch", "format", "threads", "medianUs", "minUs", "speedupVsOneThread",
+"speedupVsOneThreadMin", "cpuUs", "cpuVsOneThread"}], ...}; cpuUs is the process's CPU
+time per forward pass over all its threads, so cpuVsOneThread shows the work the split adds.`;
 
 const command: Command = {
   usage,
@@ -57,7 +67,9 @@ const command: Command = {
       train: { type: 'boolean' },
       data: { type: 'string' },
       model: { type: 'string' },
+      threads: { type: 'string' },
     });
+    if (values.threads !== undefined) return threadBench(values);
     if (values.model !== undefined) return benchModelFile(values);
     if (values.train) return trainBench(values);
     if (values.data !== undefined) throw new UsageError('--data goes with --train');
@@ -133,6 +145,33 @@ async function trainBench(values: {
   bar.done();
   if (values.json) printJson(report);
   else process.stdout.write(formatTrainBench(report));
+  return 0;
+}
+
+/** `--threads 1,2`: one thread against N, same weights, same rounds. */
+async function threadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const str = (name: string) => values[name] as string | undefined;
+  if (values.model !== undefined || values.train || values.peers || values.data !== undefined)
+    throw new UsageError('--threads times random pruned weights: drop --model, --train, --peers and --data');
+  const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
+  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
+  const { runThreadBench, formatThreadBench } = await import('../../report/bench-threads.js');
+  const bar = progress('bench --threads rounds', runs);
+  const report = await runThreadBench({
+    layers,
+    threads: required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
+    sparsities: numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9],
+    batches: numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64],
+    runs,
+    minRunMs: num(str('min-run-ms'), 'min-run-ms', { min: 0 }) ?? 1,
+    seed: num(str('seed'), 'seed', { int: true }) ?? 1,
+    kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
+    onRound: (done) => bar.update(done),
+  });
+  bar.done();
+  if (values.json) printJson(report);
+  else process.stdout.write(formatThreadBench(report));
   return 0;
 }
 

@@ -2,12 +2,11 @@
 import { statSync } from 'node:fs';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { compact, type CompactOptions } from '../../compact/compact.js';
-import { INDEX_OPTIONS } from '../../compact/storage.js';
 import { loadModel } from '../../nn/io.js';
 import { encodeModel } from '../../sparse/format.js';
 import { writeModelFile } from '../../sparse/node.js';
 import type { MLP } from '../../nn/model.js';
-import { dataFlags, headerArg, labelArg, loadSplitForModel, parseValues, pct, testDataArg, withDataFeatureNames } from '../common.js';
+import { dataFlags, headerArg, labelArg, loadSplitForModel, parseStorage, parseValues, pct, testDataArg, withDataFeatureNames } from '../common.js';
 import { printJson } from '../json.js';
 import { progress } from '../progress.js';
 
@@ -32,14 +31,6 @@ Huffman-coded where that is smaller. Version 1 readers cannot read it; prunekit'
 To fine-tune the shared k-means values on data first (Deep Compression's centroid fine-tuning),
 add --data SPEC --finetune-epochs N [--lr X] (default 0.001; the model's own training split is
 used, and the test accuracy before and after is reported).`;
-
-/** --format: 1 or 2; relative indices and Huffman need 2 (and imply it when --format is not given). */
-function formatArg(format: string | undefined, index: string | undefined, entropy: string | undefined): 1 | 2 | undefined {
-  const v = oneOf(format, 'format', ['1', '2'] as const);
-  const needs2 = index?.startsWith('delta:') ? `--index ${index}` : entropy === 'huffman' ? '--entropy huffman' : null;
-  if (v === '1' && needs2) throw new UsageError(`${needs2} needs --format 2 (format_version 1 stores plain indices and byte codes only)`);
-  return v === undefined ? undefined : (Number(v) as 1 | 2);
-}
 
 /** Centroid fine-tuning on the model's own training split (the test split only measures it). */
 async function fineTune(mlp: MLP, a: Record<string, string | boolean | undefined>, o: { bits: number; epochs: number; lr?: number; quiet: boolean }) {
@@ -83,9 +74,7 @@ async function run(argv: string[]): Promise<number> {
   if (crossover !== undefined && !(crossover >= 0 && crossover <= 1)) throw new UsageError(`--crossover: expected a sparsity in [0, 1], got '${a.crossover}'`);
   const opts: CompactOptions = {
     ...parseValues(a.values as string | undefined),
-    index: oneOf(a.index as string | undefined, 'index', INDEX_OPTIONS) ?? 'auto',
-    entropy: oneOf(a.entropy as string | undefined, 'entropy', ['none', 'huffman'] as const) ?? 'none',
-    formatVersion: formatArg(a.format as string | undefined, a.index as string | undefined, a.entropy as string | undefined),
+    ...parseStorage(a.index as string | undefined, a.entropy as string | undefined, a.format as string | undefined),
     batchSizes: numList(a.batch as string | undefined, 'batch', { int: true, min: 1 }) ?? [1, 64],
     layout: oneOf(a.layout as string | undefined, 'layout', ['auto', 'dense', 'csr'] as const) ?? 'auto',
     crossover,

@@ -13,7 +13,9 @@ alpha 0.1), pruned iteratively by global magnitude through 50 → 80 → 90 → 
 neurons removed, CSR with narrow indices), benchmarked dense vs compact through the runtime, and
 reported in DIR/report.html and DIR/report.json (default DIR: report/). Also writes
 DIR/model-dense.safetensors, DIR/model-pruned.safetensors (the 90% model, masked) and
-DIR/model-90.prunekit.safetensors (its compact file). Any sweep option overrides the defaults.`;
+DIR/model-90.prunekit.safetensors (its compact file). Any sweep option overrides the defaults;
+--values, --index, --entropy and --format store every point, and that file, as compact would (e.g.
+--values kmeans:4 --entropy huffman: format_version 2, Deep Compression's storage).`;
 
 const command: Command = {
   usage,

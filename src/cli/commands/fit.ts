@@ -25,7 +25,8 @@ ${DATA_HELP}
   --values f32|f16|kmeans:B   stored values (default f32; kmeans:B = 2^B-entry codebook)
   --criterion NAME      how each layer is pruned (default magnitude; obs corrects the kept weights)
   --finetune-epochs N   fine-tuning after pruning (default 2)
-  --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes)
+  --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes,
+                        or as the page of \`prunekit latency-page\` measures in a browser)
   --save-latency-table FILE   write the table this run measured
   --attempts N          prune-and-measure rounds at most (default 4)
   --out FILE            the compact model file
@@ -78,11 +79,11 @@ const command: Command = {
     const fit = await import('../../report/fit.js');
     let latencyTable;
     if (tablePath) {
+      const { parseLatencyTable } = await import('../../report/latency-table.js');
       try {
-        latencyTable = JSON.parse(readFileSync(tablePath, 'utf8'));
-        fit.checkLatencyTable(latencyTable, model, tablePath);
+        latencyTable = parseLatencyTable(readFileSync(tablePath, 'utf8'), model.layers, tablePath);
       } catch (e) {
-        throw new RunError(`${tablePath}: ${(e as Error).message.replace(`${tablePath}: `, '')}`, { cause: e });
+        throw new RunError((e as Error).message, { cause: e });
       }
       if (maxLatency !== undefined && latencyTable.batch !== batch)
         throw new UsageError(`${tablePath} was measured at batch ${latencyTable.batch}, --batch is ${batch}`);

@@ -1,7 +1,15 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg, withDataFeatureNames } from '../common.js';
-import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
+import {
+  criteriaHelp,
+  CRITERION_CHOICES,
+  LR_SCHEDULE_CHOICES,
+  PRUNING_SCHEDULE_CHOICES,
+  pruningSchedulesHelp,
+  SPARSE_KERNEL_CHOICES,
+  sparseKernelsHelp,
+} from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
@@ -54,6 +62,7 @@ ${pruningSchedulesHelp(23)}
   --lr X --batch N --momentum X --alpha X   fine-tuning SGD (default: the model's training settings)
   --lr-schedule NAME   fine-tuning learning rate, restarted at --lr for each round (each fine-tuning run):
                        ${LR_SCHEDULE_CHOICES.join(' | ')} (default ${PRUNE_DEFAULTS.lrSchedule})
+${sparseKernelsHelp(2, 23)}
   --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
   --out FILE           where to write the pruned model
   --json               print {accuracy, sparsity, layers, steps, …} as JSON (--structured neurons
@@ -84,6 +93,7 @@ const command: Command = {
       momentum: { type: 'string' },
       alpha: { type: 'string' },
       'lr-schedule': { type: 'string' },
+      'sparse-kernels': { type: 'string' },
       adjust: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
@@ -172,6 +182,7 @@ const command: Command = {
       nesterov: trainProv.nesterov === true,
       schedule: oneOf(v['lr-schedule'], 'lr-schedule', LR_SCHEDULE_CHOICES) ?? PRUNE_DEFAULTS.lrSchedule,
       seed,
+      sparse: oneOf(v['sparse-kernels'], 'sparse-kernels', SPARSE_KERNEL_CHOICES),
     };
     const cfg = Object.fromEntries(Object.entries(trainCfg).filter(([, x]) => x !== undefined));
 
@@ -324,6 +335,7 @@ function requireDataFree(o: {
     header?: string;
     'test-data'?: string;
     'test-fraction'?: string;
+    'sparse-kernels'?: string;
   };
 }): void {
   const dataFree = CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => !NEEDS_DATA[n]));
@@ -332,7 +344,7 @@ function requireDataFree(o: {
   if (why) throw new UsageError(`--criterion ${o.criterion} needs --data: ${why} (${hint})`);
   if (o.schedule !== 'oneshot') throw new UsageError(`--schedule ${o.schedule} fine-tunes between steps and needs --data (${hint})`);
   if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
-  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'lr-schedule'] as const).find(
+  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'lr-schedule', 'sparse-kernels'] as const).find(
     (k) => o.given[k] !== undefined,
   );
   if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);

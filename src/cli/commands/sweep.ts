@@ -2,20 +2,30 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
 import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, parseValues, printJson, testDataArg, trainingFlags } from '../common.js';
+import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, parseStorage, parseValues, printJson, testDataArg, trainingFlags } from '../common.js';
 import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
 import { parseShard, runSweepJobs } from '../sweep-jobs.js';
-import { criteriaHelp, CRITERION_CHOICES, LR_SCHEDULE_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp } from '../choices.js';
+import {
+  criteriaHelp,
+  CRITERION_CHOICES,
+  LR_SCHEDULE_CHOICES,
+  PRUNING_SCHEDULE_CHOICES,
+  pruningSchedulesHelp,
+  SPARSE_KERNEL_CHOICES,
+  sparseKernelsHelp,
+} from '../choices.js';
 
 const SCOPES = ['layer', 'global'] as const;
 
 const usage = `usage: prunekit sweep --data SPEC --report DIR [options]
 
 Trains once, prunes to each sparsity with each criterion × scope × schedule, compacts every pruned
-model, measures accuracy, generalisation gap, bytes, latency (dense vs compact, through the
-runtime), time and gradient norms, and writes DIR/report.html (self-contained) and DIR/report.json.
+model, measures accuracy, generalisation gap, bytes (and where they go, as prunekit info shows
+them), latency (dense vs compact, through the runtime), time and gradient norms, and what the
+smallest storage (--values kmeans:4 --index auto --entropy huffman) would weigh and cost in
+accuracy; writes DIR/report.html (self-contained) and DIR/report.json.
 
 ${DATA_HELP}
   --hidden 300,100         hidden layer widths (default 300,100)
@@ -31,10 +41,15 @@ ${criteriaHelp(27)}
 ${pruningSchedulesHelp(27)}
   --finetune-epochs N      per step (iterative, lottery) or in total (oneshot, gradual) (default 3)
   --finetune-lr X          fine-tuning learning rate (default: the training --lr, constant)
+${sparseKernelsHelp(2, 27)}
   --rewind-epoch K         lottery: rewind to the weights after dense epoch K (default 0: w₀)
   --runs N                 timed runs per latency figure (default 30)
   --values f32|f16|kmeans:BITS  compact value encoding, as compact's --values (default f32;
                            kmeans:BITS: a 2^BITS-entry codebook, BITS 1…8, default 5)
+  --index auto|u16|u32|delta:4|delta:5|delta:8   CSR column indices, as compact's (default auto)
+  --entropy none|huffman   Huffman-code code and index streams, as compact's (default none)
+  --format 1|2             compact file format_version, as compact's (default 1; delta:B
+                           indices or huffman imply 2: bit-packed codes, relative indices)
   --report DIR             output folder (created if missing)
   --json                   print report.json to stdout too
   --jobs N                 run the grid in N child processes (default 1); the points are those of
@@ -52,6 +67,9 @@ export const sweepFlags = {
   'finetune-epochs': { type: 'string' },
   runs: { type: 'string' },
   values: { type: 'string' },
+  index: { type: 'string' },
+  entropy: { type: 'string' },
+  format: { type: 'string' },
   report: { type: 'string' },
   json: { type: 'boolean' },
   'finetune-lr': { type: 'string' },
@@ -104,6 +122,7 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
       alpha: num(s('alpha'), 'alpha', { min: 0 }) ?? defaults.train?.alpha ?? 1e-4,
       schedule: oneOf(s('lr-schedule'), 'lr-schedule', LR_SCHEDULE_CHOICES) ?? defaults.train?.schedule ?? 'constant',
       nesterov: (v.nesterov as boolean | undefined) ?? defaults.train?.nesterov ?? false,
+      ...sparseKernels(s('sparse-kernels')),
     },
     sparsities,
     criteria: list(s('criteria'), 'criteria', CRITERION_CHOICES, defaults.criteria ?? ['magnitude']),
@@ -114,11 +133,18 @@ export function sweepArgs(v: Record<string, string | boolean | undefined>, defau
     fineTune: s('finetune-lr') !== undefined ? { lr: num(s('finetune-lr'), 'finetune-lr', { min: 0, minExclusive: true }) } : defaults.fineTune,
     runs: num(s('runs'), 'runs', { int: true, min: 1 }) ?? defaults.runs ?? 30,
     ...(s('values') !== undefined ? parseValues(s('values')) : { values: defaults.values ?? 'f32', bits: defaults.bits }),
+    ...parseStorage(s('index'), s('entropy'), s('format')),
     reportDir: reportDir(s('report') ?? defaults.reportDir ?? required<string>(undefined, 'report')),
     json: (v.json as boolean | undefined) ?? false,
   };
   if (a.rewindEpoch! > a.train.epochs) throw new UsageError(`--rewind-epoch ${a.rewindEpoch} is after the last training epoch (--epochs ${a.train.epochs})`);
   return a;
+}
+
+/** --sparse-kernels as a training option, absent when not given (the report and files stay as they were). */
+function sparseKernels(v: string | undefined): { sparse?: (typeof SPARSE_KERNEL_CHOICES)[number] } {
+  const mode = oneOf(v, 'sparse-kernels', SPARSE_KERNEL_CHOICES);
+  return mode ? { sparse: mode } : {};
 }
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */

@@ -15,7 +15,7 @@ import {
   trainingFlags,
 } from '../common.js';
 import { progress } from '../progress.js';
-import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp } from '../choices.js';
+import { KERNEL_CHOICES, kernelsHelp, LR_SCHEDULE_CHOICES, lrSchedulesHelp, SPARSE_KERNEL_CHOICES, sparseKernelsHelp } from '../choices.js';
 
 const usage = `usage: prunekit train --data SPEC --out FILE [options]
 
@@ -37,6 +37,7 @@ ${lrSchedulesHelp(23)}
   --tol X              minimum improvement (default 1e-4); --patience N epochs (default 10)
   --kernels NAME       kernel build (default: the best this engine runs):
 ${kernelsHelp(23)}
+${sparseKernelsHelp(2, 23)}
   --rewind-epoch K     also store the weights after epoch K, the lottery ticket's rewind point
                        (default 0: w₀, stored anyway). The file records the training history —
                        w₀, each weight's range and its movement −Σ w·∂L/∂w — for prune's range,
@@ -94,6 +95,7 @@ const command: Command = {
     const hidden = numList(v.hidden, 'hidden', { int: true, min: 1 }) ?? [300, 100];
     const activation = oneOf(v.activation, 'activation', ['relu', 'tanh', 'logistic', 'identity'] as const) ?? 'relu';
     const seed = num(v.seed, 'seed', { int: true, min: 0, why: SGD_BOUNDS.seed }) ?? 42;
+    const sparseKernels = oneOf(v['sparse-kernels'], 'sparse-kernels', SPARSE_KERNEL_CHOICES);
     const cfg = {
       epochs: num(v.epochs, 'epochs', { int: true, min: 0 }) ?? 20,
       batchSize: num(v.batch, 'batch', { int: true, min: 1 }) ?? 64,
@@ -107,6 +109,7 @@ const command: Command = {
       tol: num(v.tol, 'tol', { min: 0 }) ?? 1e-4,
       nIterNoChange: num(v.patience, 'patience', { int: true, min: 1 }) ?? 10,
       seed,
+      ...(sparseKernels ? { sparse: sparseKernels } : {}), // recorded only when chosen: default files stay as they were
     };
     if (cfg.nesterov && cfg.momentum === 0) throw new UsageError('--nesterov needs --momentum > 0');
     const rewindEpoch = num(v['rewind-epoch'], 'rewind-epoch', { int: true, min: 0 }) ?? 0;
@@ -165,8 +168,8 @@ const command: Command = {
         `training stopped after ${result.epochs.length} epochs (${result.stopReason}), before --rewind-epoch ${rewindEpoch}: use a smaller --rewind-epoch`,
       );
     if (history) model.history = history.history;
-    const test = evaluate(model, data.test, kernels);
-    const trainEval = evaluate(model, data.train, kernels);
+    const test = evaluate(model, data.test, kernels, { sparse: sparseKernels });
+    const trainEval = evaluate(model, data.train, kernels, { sparse: sparseKernels });
     // Only what defines the model: timings would make two runs with the same seed differ byte for byte.
     model.provenance = {
       data: spec,

@@ -28,7 +28,7 @@ import { onnxProto } from '../../onnx/schema.js';
 import { evalShape, type Dim } from './shape.js';
 import { BODY_OPS, CONST_OPS, HEAD_OPS, isDefaultDomain, isMlDomain, ML_OPS, SHAPE_OPS, SUPPORTED } from './ops.js';
 import { DT, dtypeName, isFloatType, type Constant } from './tensor.js';
-import { LABELS_KEY } from '../../onnx/export.js';
+import { FEATURES_KEY, LABELS_KEY } from '../../onnx/export.js';
 
 /** The opsets of the default domain this importer reads. */
 export const MIN_OPSET = 9;
@@ -163,7 +163,8 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
     layers: w.layers,
     mean,
     scale,
-    labels: head.labels ?? metadataLabels(model, file),
+    labels: head.labels ?? metadataNames(model, LABELS_KEY, 'class names', file),
+    features: metadataNames(model, FEATURES_KEY, 'input feature names', file),
     notes: [...w.notes, ...head.notes],
     source: {
       producer: [model.producer_name, model.producer_version].filter(Boolean).join(' ') || undefined,
@@ -176,19 +177,18 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxImportOptions): ImportedNe
   };
 }
 
-/** Class names `prunekit export` wrote into metadata_props (a JSON array of strings), or null. */
-function metadataLabels(model: ModelObject, file: string): string[] | null {
-  const entry = (model.metadata_props ?? []).find((p) => p.key === LABELS_KEY);
+/** Names `prunekit export` wrote into metadata_props under `key` (a JSON array of strings), or null. */
+function metadataNames(model: ModelObject, key: string, what: string, file: string): string[] | null {
+  const entry = (model.metadata_props ?? []).find((p) => p.key === key);
   if (!entry) return null;
-  let labels: unknown;
+  let names: unknown;
   try {
-    labels = JSON.parse(entry.value ?? '');
+    names = JSON.parse(entry.value ?? '');
   } catch {
-    throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not valid JSON (expected an array of class names)`);
+    throw new ImportError(`${file}: metadata_props '${key}' is not valid JSON (expected an array of ${what})`);
   }
-  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string'))
-    throw new ImportError(`${file}: metadata_props '${LABELS_KEY}' is not an array of class names`);
-  return labels;
+  if (!Array.isArray(names) || !names.every((l) => typeof l === 'string')) throw new ImportError(`${file}: metadata_props '${key}' is not an array of ${what}`);
+  return names;
 }
 
 /** The input's shape ['N', d1, …] (null where a dimension is not fixed), or undefined if the graph gives none. */

@@ -1,0 +1,32 @@
+/**
+ * Threads in Node (and Deno, Bun): worker_threads, each running `serveKernels` from parallel.ts,
+ * sent as source text so there is no worker file to locate (in dist/, in a bundle, or in src/
+ * under a test runner). Workers are unref'd: they never keep the process alive, and
+ * `ThreadPool.dispose` terminates them. Loaded only when a caller asks for threads.
+ */
+import { Worker } from 'node:worker_threads';
+import { serveKernels, type ThreadHandle, type ThreadInit } from './parallel.js';
+import { startThreadedKernels, type ThreadedKernels } from './threads.js';
+import type { WasmFlavor } from './types.js';
+
+/** The worker's program, an ES module whatever flags the process runs with (eval'd source would follow --input-type). */
+const SOURCE = new URL(
+  `data:text/javascript,${encodeURIComponent(`import { parentPort } from 'node:worker_threads';
+parentPort.once('message', (init) => (${serveKernels})(init, () => parentPort.postMessage('ready')));`)}`,
+);
+
+/** Starts one worker thread serving `init.control`; resolves once it is ready. */
+export function spawnNodeThread(init: ThreadInit): Promise<ThreadHandle> {
+  const worker = new Worker(SOURCE, { name: `prunekit kernels ${init.slot}` });
+  worker.unref();
+  return new Promise((resolve, reject) => {
+    worker.once('error', (e) => reject(new Error(`threads: worker thread ${init.slot} failed to start: ${e.message}`)));
+    worker.once('message', () => resolve({ terminate: () => void worker.terminate() }));
+    worker.postMessage(init);
+  });
+}
+
+/** Kernels on a shared memory with `threads` − 1 worker threads beside the calling one. */
+export function startNodeThreads(build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number): Promise<ThreadedKernels> {
+  return startThreadedKernels(build, threads, spawnNodeThread);
+}

@@ -1,0 +1,267 @@
+/**
+ * Threads: the shared-memory rewrite of a build, the row split, and the forward pass split over
+ * worker threads — bit-identical to one thread for dense and CSR (u16, u32) layers of odd shapes,
+ * empty rows, batch 1 and odd batches, every activation; then the runtime's `{ threads }` option,
+ * its errors, `dispose`, and a process that exits with a threaded model still loaded.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compact } from '../src/compact/compact.js';
+import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense } from '../src/kernels/checked.js';
+import { supportedFlavors, wasmBytes } from '../src/kernels/load.js';
+import { type KernelCall, LAYOUT, layerCalls, layerSplit, MIN_PARALLEL_MADDS, splitRows, THREAD_OPS } from '../src/kernels/parallel.js';
+import { createSharedMemory, withSharedMemoryImport } from '../src/kernels/shared-memory.js';
+import { startThreadedKernels, type ThreadedKernels } from '../src/kernels/threads.js';
+import { spawnNodeThread } from '../src/kernels/threads-node.js';
+import { Act, type ActCode } from '../src/kernels/types.js';
+import { createMLP } from '../src/nn/model.js';
+import { loadModel, loadModelSync } from '../src/runtime/index.js';
+import { denseToCsr } from '../src/sparse/csr.js';
+import { encodeModel } from '../src/sparse/format.js';
+import { rng } from './helpers/rng.js';
+import { tempDir } from './helpers/tmp.js';
+
+const tmp = tempDir('threads');
+
+describe('withSharedMemoryImport', () => {
+  const simd = wasmBytes('simd');
+
+  it('makes a build that links to a shared memory, which the shipped build refuses', () => {
+    const memory = createSharedMemory();
+    expect(() => new WebAssembly.Instance(new WebAssembly.Module(simd as BufferSource), { env: { memory } })).toThrow(/shared/);
+    const shared = new WebAssembly.Module(withSharedMemoryImport(simd) as BufferSource);
+    const inst = new WebAssembly.Instance(shared, { env: { memory } });
+    expect(Object.keys(inst.exports)).toContain('f32_gemm');
+  });
+
+  it('changes only the memory import (limits 0, 1 → 3, 1, 65536) and the import section size', () => {
+    const out = withSharedMemoryImport(simd);
+    const name = [...'memory'].map((c) => c.charCodeAt(0));
+    const find = (b: Uint8Array, seq: number[]) => b.findIndex((_, i) => seq.every((v, j) => b[i + j] === v));
+    const i = find(simd, [6, ...name, 2, 0x00, 1]),
+      j = find(out, [6, ...name, 2, 0x03, 1, 0x80, 0x80, 0x04]);
+    expect(i).toBeGreaterThan(8);
+    expect(j).toBe(i);
+    const changed = Array.from(out.subarray(0, i)).flatMap((v, at) => (v === simd[at] ? [] : [at]));
+    expect(changed).toHaveLength(1); // the import section's size
+    expect(out[changed[0]]).toBe(simd[changed[0]] + 3);
+    expect(Array.from(out.subarray(j + 13))).toEqual(Array.from(simd.subarray(i + 10)));
+  });
+
+  it('rejects a module without a memory import and one already shared', () => {
+    const empty = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
+    expect(() => withSharedMemoryImport(empty)).toThrow(/imports no memory/);
+    expect(() => withSharedMemoryImport(withSharedMemoryImport(simd))).toThrow(/already imports a shared memory/);
+  });
+});
+
+describe('splitRows', () => {
+  it('covers every row once, in order, with at most `parts` runs', () => {
+    for (const [rows, parts] of [
+      [0, 2],
+      [1, 2],
+      [3, 4],
+      [10, 3],
+      [4096, 2],
+      [1001, 7],
+    ]) {
+      const b = splitRows(rows, parts);
+      expect(b).toHaveLength(parts + 1);
+      expect(b[0]).toBe(0);
+      expect(b.at(-1)).toBe(rows);
+      for (let i = 1; i < b.length; i++) expect(b[i]).toBeGreaterThanOrEqual(b[i - 1]);
+    }
+  });
+
+  it('balances the cost, on `align` boundaries', () => {
+    expect(splitRows(4096, 2, (r) => r, 4)).toEqual([0, 2048, 4096]);
+    expect(splitRows(10, 2, (r) => r, 4)).toEqual([0, 4, 10]);
+    // rows 0–2 hold 90 of 100 units of cost: the first run is rows 0–1
+    const before = [0, 30, 60, 90, 95, 100];
+    expect(splitRows(5, 2, (r) => before[r])).toEqual([0, 2, 5]);
+  });
+});
+
+/** A random weight matrix with about `density` nonzeros and every row in `emptyRows` zero. */
+function weights(rows: number, cols: number, density: number, seed: number, emptyRows: number[] = []): Float32Array {
+  const r = rng(seed);
+  const w = Float32Array.from({ length: rows * cols }, () => (r.next() < density ? r.uniform(-1, 1) : 0));
+  for (const row of emptyRows) w.fill(0, row * cols, (row + 1) * cols);
+  return w;
+}
+
+/**
+ * Posts one round of calls to the workers as the pool does (LAYOUT in parallel.ts), but claims none
+ * on this thread: every run is computed by a worker.
+ */
+function runOnWorkersOnly(control: SharedArrayBuffer, calls: KernelCall[], round: number): void {
+  const c = new Int32Array(control);
+  Atomics.store(c, LAYOUT.next, LAYOUT.closed);
+  calls.forEach((call, i) => {
+    c[LAYOUT.table + i * LAYOUT.call] = THREAD_OPS.indexOf(call.op);
+    c.set(call.args, LAYOUT.table + i * LAYOUT.call + 1);
+  });
+  c[LAYOUT.count] = calls.length;
+  c[LAYOUT.active] = 64;
+  Atomics.store(c, LAYOUT.finished, 0);
+  Atomics.store(c, LAYOUT.next, round << 16);
+  Atomics.store(c, LAYOUT.round, round);
+  Atomics.notify(c, LAYOUT.round);
+  for (let d = Atomics.load(c, LAYOUT.finished); d < calls.length; d = Atomics.load(c, LAYOUT.finished)) Atomics.wait(c, LAYOUT.finished, d);
+}
+
+describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over threads', () => {
+  const started: { t: ThreadedKernels; control: SharedArrayBuffer }[] = [];
+  let round = 0x7000; // past any round the pool itself posts in these tests
+  beforeAll(async () => {
+    for (const flavor of supportedFlavors()) {
+      let control = new SharedArrayBuffer(0);
+      const t = await startThreadedKernels({ flavor, bytes: wasmBytes(flavor) }, 3, (init) => {
+        control = init.control;
+        return spawnNodeThread(init);
+      });
+      started.push({ t, control });
+    }
+  });
+  afterAll(() => {
+    for (const { t } of started) t.pool.dispose();
+  });
+
+  /**
+   * Runs the layer split into `parts` runs over the pool (forced, whatever its size), then on the
+   * workers alone, and on one thread: the outputs must be equal bit for bit.
+   */
+  function expectSame(s: (typeof started)[number], L: LayerOnDevice, X: F32Buf, batch: number, act: ActCode, parts: number): void {
+    const k = s.t.kernels;
+    const one = allocF32(k, L.rows * batch),
+      pooled = allocF32(k, L.rows * batch),
+      workers = allocF32(k, L.rows * batch);
+    const bits = (b: F32Buf) => Array.from(new Uint32Array(k.memory.buffer, b.ptr, b.length));
+    layerForward(k, L, X, one, batch, act);
+    const bounds = layerSplit(k, L, parts);
+    for (const out of [pooled, workers]) new Float32Array(k.memory.buffer, out.ptr, out.length).fill(Number.NaN); // a row no thread wrote stays NaN
+    s.t.pool.run(k, layerCalls(L, bounds, X, pooled, batch, act));
+    runOnWorkersOnly(s.control, layerCalls(L, bounds, X, workers, batch, act), round++);
+    expect(bits(pooled)).toEqual(bits(one));
+    expect(bits(workers)).toEqual(bits(one));
+  }
+
+  it('dense and CSR (u16, u32), odd shapes, empty rows, batch 1 to 67, every activation: bit-identical', () => {
+    const shapes: [rows: number, cols: number, density: number][] = [
+      [1, 5, 1],
+      [7, 13, 0.9],
+      [33, 17, 0.3],
+      [130, 61, 0.1],
+      [9, 300, 0.02],
+    ];
+    let seed = 1;
+    for (const s of started) {
+      const k = s.t.kernels;
+      const mark = k.heapTop();
+      for (const [rows, cols, density] of shapes) {
+        const w = weights(rows, cols, density, seed++, rows > 4 ? [0, 3, rows - 1] : []);
+        const bias = rng(seed++).f32(rows);
+        const layers = [
+          uploadDense(k, w, bias, rows, cols),
+          uploadCsr(k, denseToCsr(w, rows, cols, 'u16'), bias),
+          uploadCsr(k, denseToCsr(w, rows, cols, 'u32'), bias),
+        ];
+        for (const batch of [1, 3, 16, 67]) {
+          const X = allocF32(k, cols * batch, rng(seed++).f32(cols * batch, -2, 2));
+          for (const L of layers) for (const act of Object.values(Act)) for (const parts of [2, 5]) expectSame(s, L, X, batch, act, parts);
+        }
+      }
+      k.reset(mark);
+    }
+  });
+
+  it('a kernel that traps, on the calling thread or a worker, makes the round throw; the pool works afterwards', () => {
+    const s = started[0];
+    const k = s.t.kernels;
+    const bad: KernelCall = { op: 'f32_gemv', args: [0x7ffffff0, 0, 0, 0, 64, 64, 0] }; // weights past the end of memory: a wasm trap
+    expect(() => s.t.pool.run(k, [bad, bad, bad, bad])).toThrow();
+    runOnWorkersOnly(s.control, [bad, bad], round++);
+    expect(Atomics.load(new Int32Array(s.control), LAYOUT.failed)).toBe(1);
+    const w = weights(9, 7, 1, 5);
+    const L = uploadDense(k, w, rng(6).f32(9), 9, 7);
+    expectSame(s, L, allocF32(k, 7 * 5, rng(7).f32(35)), 5, Act.relu, 3);
+  });
+
+  it('the pooled forward runs a layer below MIN_PARALLEL_MADDS on the calling thread, above it on all, equal either way', () => {
+    const { t } = started[0];
+    const k = t.kernels;
+    const rows = 257,
+      cols = 129,
+      batch = 64;
+    expect(rows * cols * batch).toBeGreaterThan(MIN_PARALLEL_MADDS);
+    const w = weights(rows, cols, 0.5, 99, [5]);
+    const L = uploadDense(k, w, rng(7).f32(rows), rows, cols);
+    const X = allocF32(k, cols * batch, rng(8).f32(cols * batch));
+    const one = allocF32(k, rows * batch),
+      pooled = allocF32(k, rows * batch);
+    layerForward(k, L, X, one, batch, Act.relu);
+    t.forward(k, L, X, pooled, batch, Act.relu);
+    expect(Array.from(new Uint32Array(k.memory.buffer, pooled.ptr, pooled.length))).toEqual(Array.from(new Uint32Array(k.memory.buffer, one.ptr, one.length)));
+    expect(() => t.forward(k, L, X, pooled, batch + 1, Act.relu)).toThrow(/input holds/); // layerForward's checks still apply
+  });
+});
+
+/** A compact 200-150-90-7 model, pruned to `sparsity` (CSR layers from 50%). */
+function modelBytes(sparsity: number, seed: number): Uint8Array {
+  const r = rng(seed);
+  const m = createMLP({ sizes: [200, 150, 90, 7], activation: 'relu', seed });
+  for (const l of m.layers) l.weight = l.weight.map((w) => (r.next() < sparsity ? 0 : w));
+  return encodeModel(compact(m, { batchSizes: [64] }).compact);
+}
+
+describe('loadModel(bytes, { threads })', () => {
+  const x = rng(5).f32(150 * 200, -2, 2); // 150 samples: a chunk of 64+ and an odd one
+
+  it('gives the one-thread logits bit for bit, dense and CSR, and says how many threads it runs', async () => {
+    for (const sparsity of [0, 0.9]) {
+      const bytes = modelBytes(sparsity, 3);
+      const one = await loadModel(bytes, { flavor: 'simd' });
+      const two = await loadModel(bytes, { flavor: 'simd', threads: 2 });
+      try {
+        expect(one.threads).toBe(1);
+        expect(two.threads).toBe(2);
+        const formats = two.info().layers.map((l) => l.format);
+        expect(formats).toEqual(one.info().layers.map((l) => l.format));
+        expect(formats.every((f) => f === (sparsity ? 'csr' : 'dense'))).toBe(true); // both kernel families run threaded
+        expect(Array.from(new Uint32Array(two.predictLogits(x).buffer))).toEqual(Array.from(new Uint32Array(one.predictLogits(x).buffer)));
+        expect(Array.from(two.predict(x.subarray(0, 200)))).toEqual(Array.from(one.predict(x.subarray(0, 200))));
+      } finally {
+        two.dispose();
+        one.dispose();
+      }
+      expect(() => two.predict(x)).toThrow(/disposed/);
+    }
+  });
+
+  it('rejects bad counts, the sync loader, and a precompiled module, naming the option', async () => {
+    const bytes = modelBytes(0.5, 4);
+    await expect(loadModel(bytes, { threads: 0 })).rejects.toThrow(/threads must be a whole number from 1 to 256, got 0/);
+    await expect(loadModel(bytes, { threads: 1.5 })).rejects.toThrow(/got 1.5/);
+    expect(() => loadModelSync(bytes, { threads: 2 })).toThrow(/use loadModel for threads > 1/);
+    const module = new WebAssembly.Module(wasmBytes('simd') as BufferSource);
+    await expect(loadModel(bytes, { threads: 2, module })).rejects.toThrow(/drop the `module` option/);
+    await expect(loadModel(bytes, { threads: 2, flavor: 'reference' })).rejects.toThrow(/flavor 'reference'/);
+    expect((await loadModel(bytes, { threads: 1 })).threads).toBe(1);
+  });
+
+  it('never keeps the process alive: a script that loads a threaded model and returns exits at once, status 0', () => {
+    const file = tmp.file(modelBytes(0.5, 6), 'model.safetensors');
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { loadModel } from './src/runtime/index.ts';
+      const bytes = readFileSync(${JSON.stringify(file)});
+      const m = await loadModel(bytes, { threads: 2 });
+      console.log(m.threads, m.predict(new Float32Array(64 * 200)).length);`;
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('2 64');
+  });
+});
