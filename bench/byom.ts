@@ -155,6 +155,8 @@ const pruneArgs = [
   '8',
   '--lr',
   '0.01',
+  '--lr-schedule',
+  'constant',
   '--batch',
   '32',
   '--seed',

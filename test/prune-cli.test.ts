@@ -24,6 +24,7 @@ import trainCommand from '../src/cli/commands/train.js';
 import { loadModel, saveModel } from '../src/nn/io.js';
 import { evaluate, train } from '../src/nn/train.js';
 import { loadData } from '../src/data/index.js';
+import { geometricSparsities } from '../src/prune/schedule.js';
 
 let dir = '';
 const path = (f: string) => join(dir, f);
@@ -94,6 +95,8 @@ describe('prunekit prune: criteria and schedules that need the training history'
       criterion,
       '--sparsity',
       '0.5',
+      '--schedule',
+      'oneshot',
       '--finetune-epochs',
       '1',
       '--out',
@@ -193,7 +196,7 @@ describe('prunekit prune', () => {
     expect(r.err).toMatch(/iris has 4 features, the model expects 5/);
   });
   it('--json reports accuracy, overall and per-layer sparsity and steps; the file holds the pruned model', async () => {
-    const r = await run([...base(), '--sparsity', '0.75', '--scope', 'global', '--json']);
+    const r = await run([...base(), '--sparsity', '0.75', '--scope', 'global', '--schedule', 'oneshot', '--finetune-epochs', '0', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     const m = loadModel(path('out.st'));
@@ -208,6 +211,27 @@ describe('prunekit prune', () => {
     expect(j.sparsity).toBeCloseTo(zeros / N, 12);
     expect(j.layers.map((l: { sparsity: number }) => l.sparsity)).toEqual(m.layers.map((L) => L.weight.filter((w) => w === 0).length / L.weight.length));
     expect(j.steps.map((s: { phase: string }) => s.phase)).toEqual(['dense', 'pruned']);
+  });
+  it('with --data and --sparsity alone it runs the iterative recipe: global, 5 rounds × 5 epochs, cosine lr per round', async () => {
+    const r = await run([...base(), '--sparsity', '0.75', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect([j.criterion, j.scope, j.schedule]).toEqual(['magnitude', 'global', 'iterative']);
+    expect(j.steps.map((s: { phase: string }) => s.phase)).toEqual(['dense', ...Array(5).fill(['pruned', 'finetuned']).flat()]);
+    expect(j.steps.map((s: { targetSparsity: number | null }) => s.targetSparsity).filter((s: number | null) => s !== null)).toEqual(
+      geometricSparsities(0.75, 5).flatMap((s) => [s, s]),
+    );
+    expect(j.steps.at(-1).epochs).toBe(25);
+    const prov = loadModel(path('out.st')).provenance as { prune: Record<string, unknown> };
+    expect(prov.prune).toMatchObject({ scope: 'global', schedule: 'iterative', steps: 5, finetuneEpochs: 5, lrSchedule: 'cosine' });
+  });
+  it('without --data the default is one-shot, global, no fine-tuning', async () => {
+    const r = await run(['prune', '--model', path('iris.st'), '--sparsity', '0.75', '--out', path('nd.st'), '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect([j.scope, j.schedule]).toEqual(['global', 'oneshot']);
+    expect(j.steps.map((s: { phase: string }) => s.phase)).toEqual(['dense', 'pruned']);
+    expect((loadModel(path('nd.st')).provenance as { prune: Record<string, unknown> }).prune).toMatchObject({ finetuneEpochs: 0, lrSchedule: null });
   });
 });
 

@@ -1,7 +1,15 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg, withDataFeatureNames } from '../common.js';
-import { criteriaHelp, CRITERION_CHOICES, PRUNING_SCHEDULE_CHOICES, pruningSchedulesHelp, SPARSE_KERNEL_CHOICES, sparseKernelsHelp } from '../choices.js';
+import {
+  criteriaHelp,
+  CRITERION_CHOICES,
+  LR_SCHEDULE_CHOICES,
+  PRUNING_SCHEDULE_CHOICES,
+  pruningSchedulesHelp,
+  SPARSE_KERNEL_CHOICES,
+  sparseKernelsHelp,
+} from '../choices.js';
 import { CRITERIA, type CriterionName, type Need } from '../../prune/criteria.js';
 import { PRUNING_SCHEDULE_NAMES, PRUNING_SCHEDULES } from '../../prune/schedules.js';
 import type { MLP } from '../../nn/model.js';
@@ -9,10 +17,21 @@ import type { PruneContext } from '../../prune/prune.js';
 import { progress } from '../progress.js';
 import { DEFAULT_DAMPENING } from '../../prune/obs.js';
 
+/**
+ * What prune does when not told. The scope, rounds and epochs are those of the reference recipe
+ * (iterative global magnitude, 5 fine-tuning epochs per step); the learning rate is restarted at
+ * lr₀ and cosine-decayed in each fine-tuning run, which retrains better than a constant or small
+ * rate (learning-rate rewinding, Renda, Frankle & Carbin 2020). BENCHMARKS.md measures them.
+ */
+export const PRUNE_DEFAULTS = { scope: 'global', steps: 5, finetuneEpochs: 5, lrSchedule: 'cosine' } as const;
+
 const usage = `usage: prunekit prune --model IN [--data SPEC] (--sparsity S | --percentile P | --threshold T) --out FILE [options]
 
 Prunes a trained model: scores every weight, cuts those below the threshold (P ⊙ M, shapes kept),
 fine-tunes with masked SGD on a schedule, and records accuracy and sparsity after every step.
+With --data and --sparsity and nothing else it runs the iterative recipe of Han et al. (2015) as the
+PyTorch reference in BENCHMARKS.md does: one global magnitude threshold, ${PRUNE_DEFAULTS.steps} rounds, ${PRUNE_DEFAULTS.finetuneEpochs} fine-tuning
+epochs each, the learning rate restarted and cosine-decayed in every round.
 Without --data (e.g. an imported model and no training set): one-shot pruning with a data-free
 criterion (magnitude, random, movement, --nm N:M, --structured neurons), no fine-tuning, no accuracy.
 
@@ -26,13 +45,14 @@ ${criteriaHelp(23)}
   --calibration N      obs: training samples for each layer's Hessian H = 2XXᵀ/n (default 1024: more than the
                        784 inputs of an MNIST layer, so H has full rank)
   --dampening X        obs: H + X·mean(diag H)·I keeps H invertible (default 0.01)
-  --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers)
+  --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers; default)
   --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
   --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
-  --schedule NAME      when to prune and train (default oneshot):
+  --schedule NAME      when to prune and train (default iterative with --data and --sparsity, else oneshot):
 ${pruningSchedulesHelp(23)}
-  --steps N            rounds (iterative, default 5) or pruning steps (gradual, default 10)
+  --steps N            rounds (iterative, default ${PRUNE_DEFAULTS.steps}) or pruning steps (gradual, default 10)
   --finetune-epochs N  epochs per round (iterative, lottery), total (gradual), after (oneshot)
+                       (default ${PRUNE_DEFAULTS.finetuneEpochs} with --data, 0 without)
   --structured neurons remove whole hidden neurons (L1 norm of incoming weights); --sparsity = fraction
   --nm N:M             N:M semi-structured sparsity (e.g. 2:4) along each row's inputs
   --rewind FILE        lottery/displacement: the weights to rewind to / measure from (default: w₀ as
@@ -40,6 +60,8 @@ ${pruningSchedulesHelp(23)}
   --rewind-epoch K     lottery: rewind to the weights after training epoch K (train --rewind-epoch K
                        stores them; default: what the file records, w₀ unless train was told otherwise)
   --lr X --batch N --momentum X --alpha X   fine-tuning SGD (default: the model's training settings)
+  --lr-schedule NAME   fine-tuning learning rate, restarted at --lr for each round (each fine-tuning run):
+                       ${LR_SCHEDULE_CHOICES.join(' | ')} (default ${PRUNE_DEFAULTS.lrSchedule})
 ${sparseKernelsHelp(2, 23)}
   --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
   --out FILE           where to write the pruned model
@@ -70,6 +92,7 @@ const command: Command = {
       batch: { type: 'string' },
       momentum: { type: 'string' },
       alpha: { type: 'string' },
+      'lr-schedule': { type: 'string' },
       'sparse-kernels': { type: 'string' },
       adjust: { type: 'boolean' },
       out: { type: 'string' },
@@ -84,14 +107,17 @@ const command: Command = {
     const percentile = num(v.percentile, 'percentile', { min: 0, max: 100 });
     const threshold = num(v.threshold, 'threshold');
     const criterion = oneOf(v.criterion, 'criterion', CRITERION_CHOICES) ?? 'magnitude';
-    const scope = oneOf(v.scope, 'scope', ['layer', 'global'] as const) ?? 'layer';
+    const scope = oneOf(v.scope, 'scope', ['layer', 'global'] as const) ?? PRUNE_DEFAULTS.scope;
     const layers = numList(v.layers, 'layers', { int: true, min: 0 });
     const minDensity = num(v['min-density'], 'min-density', { min: 0, max: 1 });
-    const schedule = oneOf(v.schedule, 'schedule', PRUNING_SCHEDULE_CHOICES) ?? 'oneshot';
-    const steps = num(v.steps, 'steps', { int: true, min: 1 });
-    const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 });
     const structuredKind = oneOf(v.structured, 'structured', ['neurons'] as const);
     const nm = parseNM(v.nm);
+    // The iterative recipe needs data to fine-tune on and a sparsity to step towards.
+    const recipe = spec !== undefined && sparsity !== undefined && !structuredKind && !nm;
+    const schedule = oneOf(v.schedule, 'schedule', PRUNING_SCHEDULE_CHOICES) ?? (recipe ? 'iterative' : 'oneshot');
+    const steps = num(v.steps, 'steps', { int: true, min: 1 }) ?? (schedule === 'iterative' ? PRUNE_DEFAULTS.steps : undefined);
+    const givenEpochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 });
+    const epochs = givenEpochs ?? (spec !== undefined ? PRUNE_DEFAULTS.finetuneEpochs : 0);
     const calibration = num(v.calibration, 'calibration', { int: true, min: 1 });
     const dampening = num(v.dampening, 'dampening', { min: 0, minExclusive: true });
     if ((calibration !== undefined || dampening !== undefined) && !CRITERIA[criterion].needs.includes('calibration')) {
@@ -117,7 +143,7 @@ const command: Command = {
       throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
     if ((structuredKind || nm) && schedule !== 'oneshot')
       throw new UsageError('structured and N:M pruning support only --schedule oneshot (plus --finetune-epochs)');
-    if (spec === undefined) requireDataFree({ criterion, schedule, epochs, given: v });
+    if (spec === undefined) requireDataFree({ criterion, schedule, epochs: givenEpochs, given: v });
 
     const { loadModel, saveModel } = await import('../../nn/io.js');
     const model = loadOrRunError(loadModel, modelPath);
@@ -144,7 +170,7 @@ const command: Command = {
             seed: seedArg,
             testFraction,
             testData: testDataArg(v),
-            finetunes: (epochs ?? 0) > 0,
+            finetunes: epochs > 0,
           });
 
     const fromProv = (k: string) => (typeof trainProv[k] === 'number' ? (trainProv[k] as number) : undefined);
@@ -154,6 +180,7 @@ const command: Command = {
       momentum: num(v.momentum, 'momentum', { min: 0, max: 1, maxExclusive: true, why: SGD_BOUNDS.momentum }) ?? fromProv('momentum'),
       alpha: num(v.alpha, 'alpha', { min: 0, why: SGD_BOUNDS.alpha }) ?? fromProv('alpha'),
       nesterov: trainProv.nesterov === true,
+      schedule: oneOf(v['lr-schedule'], 'lr-schedule', LR_SCHEDULE_CHOICES) ?? PRUNE_DEFAULTS.lrSchedule,
       seed,
       sparse: oneOf(v['sparse-kernels'], 'sparse-kernels', SPARSE_KERNEL_CHOICES),
     };
@@ -188,7 +215,7 @@ const command: Command = {
     const ctx: PruneContext = data ? trainerContext(data, { train: cfg, calibration }) : {};
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
-    const bar = ctx.fineTune && (epochs ?? 0) > 0 ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs ?? 0, !!(structuredKind || nm)), v.json) : null;
+    const bar = ctx.fineTune && epochs > 0 ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs, !!(structuredKind || nm)), v.json) : null;
     const dense = ctx.evaluate ? await ctx.evaluate(model) : null;
     // The flags were checked above; what fails in here (a target that would collapse a layer, …)
     // is a runtime failure (exit 1), not bad usage.
@@ -200,7 +227,7 @@ const command: Command = {
       minDensity,
       schedule,
       steps,
-      finetuneEpochs: epochs ?? 0,
+      finetuneEpochs: epochs,
       seed,
       inputs: { seed, initial, dampening },
       rewindTo: rewindPath ? initial : undefined,
@@ -237,7 +264,8 @@ const command: Command = {
         layers: layers ?? null,
         schedule,
         steps: steps ?? null,
-        finetuneEpochs: epochs ?? 0,
+        finetuneEpochs: epochs,
+        lrSchedule: data && epochs > 0 ? trainCfg.schedule : null,
         structured: structuredKind ?? null,
         nm: v.nm ?? null,
         seed,
@@ -299,6 +327,7 @@ function requireDataFree(o: {
   epochs: number | undefined;
   given: {
     lr?: string;
+    'lr-schedule'?: string;
     batch?: string;
     momentum?: string;
     alpha?: string;
@@ -315,7 +344,7 @@ function requireDataFree(o: {
   if (why) throw new UsageError(`--criterion ${o.criterion} needs --data: ${why} (${hint})`);
   if (o.schedule !== 'oneshot') throw new UsageError(`--schedule ${o.schedule} fine-tunes between steps and needs --data (${hint})`);
   if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
-  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'sparse-kernels'] as const).find(
+  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'lr-schedule', 'sparse-kernels'] as const).find(
     (k) => o.given[k] !== undefined,
   );
   if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);

@@ -1,0 +1,81 @@
+/**
+ * Why obs loses to magnitude with the iterative schedule: variants that take obs apart, each run
+ * with `prunekit prune`'s defaults (5 geometric rounds × 5 fine-tuning epochs, lr cosine-decayed in
+ * each round, the model's own SGD settings) on the built-in MNIST split. Prints one JSON line.
+ *
+ *   npx tsx bench/obs-iterative.ts MODEL SPARSITY VARIANT
+ *
+ * VARIANT:
+ *   magnitude-alloc   per-layer counts from a global magnitude threshold on the current weights;
+ *                     obs chooses which weights within each layer and corrects the rest
+ *   no-correction     one global threshold over the obs saliencies w²/[H⁻¹]_qq, plain P ⊙ M
+ *   magnitude-masks   global magnitude masks, then obs corrects the kept weights for exactly them
+ *   file:RUN.json     per-layer counts of each round copied from a magnitude run's `prune --json`;
+ *                     obs chooses and corrects within each layer
+ *   last-round        global magnitude in every round but the last, plain global obs in the last
+ * (plain obs and plain magnitude are `prune --criterion obs|magnitude`.)
+ */
+import { readFileSync } from 'node:fs';
+import { loadSplitForModel } from '../src/cli/common.js';
+import type { MLP } from '../src/nn/model.js';
+import { loadModel } from '../src/nn/io.js';
+import { CRITERIA, scoreModel } from '../src/prune/criteria.js';
+import { pruneLayer } from '../src/prune/mask.js';
+import { obsPrune } from '../src/prune/obs.js';
+import { geometricSparsities, iterative } from '../src/prune/schedule.js';
+import { planMasks } from '../src/prune/scope.js';
+import type { Amount } from '../src/prune/threshold.js';
+import { trainerContext } from '../src/prune/trainer.js';
+
+const [modelPath, sparsity, variant] = [process.argv[2], Number(process.argv[3]), process.argv[4] ?? 'magnitude-alloc'];
+const model = loadModel(modelPath);
+const prov = (model.provenance as { train: Record<string, number> }).train;
+const data = await loadSplitForModel('mnist', model, { finetunes: true });
+const train = { lr: prov.lr, batchSize: prov.batchSize, momentum: prov.momentum, alpha: prov.alpha, schedule: 'cosine' as const, seed: prov.seed };
+const ctx = trainerContext(data, { train });
+const calibration = ctx.calibration!;
+const pruned = (m: Uint8Array) => m.length - m.reduce((a, b) => a + b, 0);
+
+/** obs chooses `counts[l]` pruned weights in layer l (adaptively, per block) and corrects the others. */
+function obsWithCounts(m: MLP, counts: number[], inputs: { calibration: typeof calibration; seed: number }): void {
+  const scores = scoreModel(m, 'obs', inputs);
+  const masks = m.layers.map((_, l) => planMasks(m, scores, { count: counts[l] }, { scope: 'layer', layers: [l] })[l]);
+  CRITERIA.obs.prune!(m, { kind: 'masks', masks }, inputs);
+}
+
+let round = 0;
+function pruneTo(m: MLP, amount: Amount): void {
+  const inputs = { calibration, seed: prov.seed + round++ };
+  if (variant === 'last-round') {
+    const name = round === 5 ? 'obs' : 'magnitude';
+    const masks = planMasks(m, scoreModel(m, name, inputs), amount, { scope: 'global' });
+    if (name === 'obs') CRITERIA.obs.prune!(m, { kind: 'masks', masks }, inputs);
+    else masks.forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'no-correction') {
+    planMasks(m, scoreModel(m, 'obs', inputs), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'magnitude-masks') {
+    const masks = planMasks(m, scoreModel(m, 'magnitude', inputs), amount, { scope: 'global' });
+    obsPrune(
+      m,
+      masks.map((mask) => ({ kind: 'fixed' as const, mask: mask! })),
+      { calibration },
+    );
+  } else if (variant === 'magnitude-alloc') {
+    obsWithCounts(
+      m,
+      planMasks(m, scoreModel(m, 'magnitude', inputs), amount, { scope: 'global' }).map((mask) => pruned(mask!)),
+      inputs,
+    );
+  } else if (variant.startsWith('file:')) {
+    const steps = JSON.parse(readFileSync(variant.slice(5), 'utf8')).steps.filter((s: { phase: string }) => s.phase === 'pruned');
+    obsWithCounts(
+      m,
+      (steps[round - 1].layers as { weights: number; nonzeros: number }[]).map((L) => L.weights - L.nonzeros),
+      inputs,
+    );
+  } else throw new Error(`unknown variant ${variant}`);
+}
+
+const r = await iterative(model, { pruneTo, fineTune: ctx.fineTune, evaluate: ctx.evaluate }, geometricSparsities(sparsity, 5), 5);
+const last = r.steps.at(-1)!;
+console.log(JSON.stringify({ model: modelPath, sparsity, variant, accuracy: last.accuracy, layers: last.layers.map((L) => L.sparsity) }));
