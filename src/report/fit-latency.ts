@@ -8,10 +8,10 @@
  *   computed by pool-adjacent-violators (Barlow et al. 1972): scan left to right, and whenever a
  *   value is below the block before it, merge the two into one block at their weighted mean.
  * - Timing several models the same way (`timeModels`): the interleaved rounds of latency.ts, so
- *   drift hits them alike; per model the median over all rounds, the fastest round, and a noise
- *   band estimated from repeats: the rounds are cut into consecutive blocks, each block has a
- *   median, and the band is half the range of those medians (how far the median moves between
- *   repeats within this one run).
+ *   drift hits them alike, in several repeats spaced apart in time (a burst of load then hits one
+ *   repeat, not all); per model the median over all rounds, the fastest round, and a noise band
+ *   estimated from the repeats: half the range of the repeats' medians (how far the median moves
+ *   between repeats within this one run).
  * - The budget rule (`meetsLatency`): met when median ≤ T + band, i.e. the budget is inside the
  *   run's noise band or above it. Every allocation compared with fit is judged by the same rule,
  *   in the same interleaved timing.
@@ -20,6 +20,8 @@ import type { Model } from '../runtime/model.js';
 import { median } from '../util/stats.js';
 import { Rng } from '../util/rng.js';
 import { timeInterleaved } from './latency.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The non-decreasing least-squares fit of `ys` (in their order), by pool-adjacent-violators. */
 export function isotonic(ys: readonly number[]): number[] {
@@ -53,13 +55,12 @@ export interface ModelTiming {
   samplesUs: number[];
 }
 
-/** Median, min and noise band of per-round samples cut into `blocks` consecutive blocks. */
-export function summarizeTiming(samplesUs: readonly number[], blocks = 5): ModelTiming {
-  if (samplesUs.length === 0) throw new RangeError('summarizeTiming: no samples');
-  const k = Math.max(1, Math.min(blocks, samplesUs.length));
-  const size = Math.floor(samplesUs.length / k);
-  const meds = Array.from({ length: k }, (_, i) => median(samplesUs.slice(i * size, i === k - 1 ? samplesUs.length : (i + 1) * size)));
-  return { medianUs: median(samplesUs), minUs: Math.min(...samplesUs), bandUs: (Math.max(...meds) - Math.min(...meds)) / 2, samplesUs: [...samplesUs] };
+/** Median and min over all samples, and the noise band: half the range of the repeats' medians. */
+export function summarizeTiming(repeats: readonly (readonly number[])[]): ModelTiming {
+  const all = repeats.flat();
+  if (all.length === 0 || repeats.some((r) => r.length === 0)) throw new RangeError('summarizeTiming: a repeat without samples');
+  const meds = repeats.map((r) => median(r));
+  return { medianUs: median(all), minUs: Math.min(...all), bandUs: (Math.max(...meds) - Math.min(...meds)) / 2, samplesUs: all };
 }
 
 /** Met: median ≤ T + band. */
@@ -68,10 +69,11 @@ export function meetsLatency(t: ModelTiming, maxUs: number): boolean {
 }
 
 export interface TimeModelsOptions {
-  /** Interleaved rounds (default 30). */
+  /** Interleaved rounds in all (default 30), split evenly over the repeats. */
   runs?: number;
-  /** Blocks the rounds are cut into for the noise band (default 5). */
-  blocks?: number;
+  /** Repeats, each with its own warm-up, `pauseMs` apart (default 5). */
+  repeats?: number;
+  pauseMs?: number;
   seed?: number;
   minRunMs?: number;
 }
@@ -84,6 +86,13 @@ export async function timeModels(models: readonly Model[], batch: number, o: Tim
     const x = Float32Array.from({ length: batch * m.inFeatures }, () => rng.next());
     return { name: `model ${i}`, fn: () => m.predictLogits(x, batch) };
   });
-  const t = await timeInterleaved(variants, { runs: o.runs ?? 30, minRunMs: o.minRunMs ?? 0.5 });
-  return t.map((x) => summarizeTiming(x.samples_us, o.blocks));
+  const repeats = Math.max(1, o.repeats ?? 5);
+  const perRepeat = Math.max(1, Math.ceil((o.runs ?? 30) / repeats));
+  const samples: number[][][] = models.map(() => []);
+  for (let r = 0; r < repeats; r++) {
+    if (r > 0) await sleep(o.pauseMs ?? 100);
+    const t = await timeInterleaved(variants, { runs: perRepeat, minRunMs: o.minRunMs ?? 0.5 });
+    t.forEach((x, i) => samples[i].push(x.samples_us));
+  }
+  return samples.map((s) => summarizeTiming(s));
 }

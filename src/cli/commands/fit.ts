@@ -1,7 +1,8 @@
 /** `prunekit fit`: prune a model to a measured latency or size budget (src/report/fit.ts). */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
-import { inputFile, num, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
+import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError, writableFolder } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
 import { CRITERION_CHOICES } from '../choices.js';
 import { CRITERIA } from '../../prune/criteria.js';
@@ -28,8 +29,16 @@ ${DATA_HELP}
   --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes)
   --save-latency-table FILE   write the table this run measured
   --attempts N          prune-and-measure rounds at most (default 4)
+  --runs N              interleaved timing rounds per measurement, over 5 repeats (default 30)
+  --report DIR          also prune uniform and global magnitude to each --baseline-sparsities
+                        value (fine-tuned as long), time them with fit's file in the same rounds,
+                        and write DIR/report.json and DIR/report.html (the Pareto front)
+  --baseline-sparsities LIST   default 0.5,0.7,0.8,0.85,0.9,0.92,0.94,0.95,0.96,0.97,0.98,0.99
   --out FILE            the compact model file
-  --json                print {accuracy, bytes, latency_us, met, layers: [{sparsity, layout}], …}`;
+  --json                print {accuracy, bytes, latency_us, latencyBandUs, met, layers: [{sparsity, layout}], …}
+
+A latency budget is met when the median over the rounds is ≤ T plus the run's noise band (half
+the range of the 5 repeats' medians); a size budget exactly.`;
 
 const command: Command = {
   usage,
@@ -46,6 +55,9 @@ const command: Command = {
       'latency-table': { type: 'string' },
       'save-latency-table': { type: 'string' },
       attempts: { type: 'string' },
+      runs: { type: 'string' },
+      report: { type: 'string' },
+      'baseline-sparsities': { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -67,6 +79,10 @@ const command: Command = {
       );
     const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 }) ?? 2;
     const attempts = num(v.attempts, 'attempts', { int: true, min: 1 }) ?? 4;
+    const runs = num(v.runs, 'runs', { int: true, min: 1 });
+    const reportDir = v.report === undefined ? undefined : reportFolder(v.report);
+    const sparsities = numList(v['baseline-sparsities'], 'baseline-sparsities', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    if (sparsities && !reportDir) throw new UsageError('--baseline-sparsities needs --report DIR');
 
     const { loadModel } = await import('../../nn/io.js');
     let model: MLP;
@@ -113,17 +129,20 @@ const command: Command = {
     const { writeFileAtomic } = await import('../../util/fs.js');
     const { encodeModel } = await import('../../sparse/format.js');
 
+    const budget = maxLatency !== undefined ? { maxLatencyUs: maxLatency, batch } : { maxBytes: maxBytes!, batch };
+    const onProgress = (what: string) => process.stderr.write(`fit: ${what}\n`);
     let result;
     try {
       result = await fit.fitToBudget(model, data, ctx, {
-        budget: maxLatency !== undefined ? { maxLatencyUs: maxLatency, batch } : { maxBytes: maxBytes!, batch },
+        budget,
         values,
         bits,
         criterion,
         finetuneEpochs: epochs,
         latencyTable,
         attempts,
-        onProgress: (what) => process.stderr.write(`fit: ${what}\n`),
+        runs,
+        onProgress,
       });
     } catch (e) {
       if (e instanceof RangeError) throw new RunError(e.message, { cause: e });
@@ -131,10 +150,20 @@ const command: Command = {
     }
     writeFileAtomic(out, encodeModel(result.model));
     if (saveTable && result.latencyTable) writeFileAtomic(saveTable, JSON.stringify(result.latencyTable, null, 2) + '\n');
+    let pareto;
+    if (reportDir) {
+      const { buildFitReport, renderFitReport } = await import('../../report/fit-pareto.js');
+      pareto = await buildFitReport(model, data, ctx, result, { budget, values, bits, criterion, finetuneEpochs: epochs, sparsities, runs, onProgress });
+      mkdirSync(reportDir, { recursive: true });
+      writeFileAtomic(join(reportDir, 'report.json'), JSON.stringify(pareto, null, 2) + '\n');
+      writeFileAtomic(join(reportDir, 'report.html'), renderFitReport(pareto));
+    }
     const report = {
       accuracy: result.accuracy,
       bytes: result.bytes,
       latency_us: result.latency_us,
+      latencyMinUs: result.latencyMinUs,
+      latencyBandUs: result.latencyBandUs,
       batch: result.batch,
       met: result.met,
       attempts: result.attempts,
@@ -143,18 +172,30 @@ const command: Command = {
       predicted: result.predicted,
       criterion,
       out,
+      ...(pareto && reportDir
+        ? { report: join(reportDir, 'report.html'), summary: pareto.summary, fitBeats: pareto.fitBeats, loadAverage: pareto.timing.loadAverageBefore }
+        : {}),
     };
     if (v.json) printJson(report);
     else {
       process.stdout.write(
         `fit ${modelPath} to ${maxLatency !== undefined ? `${maxLatency} µs at batch ${batch}` : `${maxBytes} bytes`}: ${result.met ? 'met' : 'MISSED'} after ${result.attempts} attempt(s)\n` +
-          `test accuracy ${pct(result.accuracy)}, ${result.bytes} bytes, ${result.latency_us.toFixed(2)} µs at batch ${result.batch}\n` +
-          `layers: ${result.layers.map((l) => `${pct(l.sparsity, 1)} ${l.layout}`).join(', ')}\nwrote ${out}\n`,
+          `test accuracy ${pct(result.accuracy)}, ${result.bytes} bytes, ${result.latency_us.toFixed(2)} ± ${result.latencyBandUs.toFixed(2)} µs at batch ${result.batch}\n` +
+          `layers: ${result.layers.map((l) => `${pct(l.sparsity, 1)} ${l.layout}`).join(', ')}\nwrote ${out}\n` +
+          (pareto && reportDir ? `${pareto.summary.join('\n')}\nreport: ${join(reportDir, 'report.html')} (and report.json)\n` : ''),
       );
     }
     return result.met ? 0 : 1;
   },
 };
+
+/** The report folder: created at the end; a file of that name, or a missing parent folder, is a usage error now. */
+function reportFolder(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
+  if (!existsSync(dir)) writableFolder(dirname(resolve(dir)), 'report');
+  else writableFolder(dir, 'report');
+  return dir;
+}
 
 function parseValues(s: string | undefined): ['f32' | 'f16' | 'kmeans', number | undefined] {
   if (s === undefined || s === 'f32' || s === 'f16') return [s ?? 'f32', undefined];
