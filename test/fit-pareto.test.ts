@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isotonic, meetsLatency, monotoneCsr, summarizeTiming } from '../src/report/fit-latency.js';
+import { isotonic, meetsLatency, monotoneCsr, poolBands, summarizeTiming } from '../src/report/fit-latency.js';
 import { allocate, latencyCost, type CostFn, type LatencyTable } from '../src/report/fit.js';
 import { buildFitReport, renderFitReport, type FitReport } from '../src/report/fit-pareto.js';
 import { UsageError } from '../src/cli/args.js';
@@ -121,7 +121,7 @@ describe('knapsack allocation', () => {
 });
 
 describe('noise band and the budget rule', () => {
-  it('the band is half the range of the repeats’ medians; met is median ≤ budget + band', () => {
+  it('the band is half the trimmed range of the repeats’ medians, pooled over models; met is median ≤ budget + band', () => {
     const t = summarizeTiming([
       [10, 11, 12],
       [14, 15, 16],
@@ -129,11 +129,23 @@ describe('noise band and the budget rule', () => {
     ]);
     expect(t.medianUs).toBe(13);
     expect(t.minUs).toBe(10);
-    expect(t.bandUs).toBe((15 - 11) / 2);
+    expect(t.bandUs).toBe((15 - 11) / 2); // three repeats: not trimmed
     expect(meetsLatency(t, 11)).toBe(true); // 13 ≤ 11 + 2
     expect(meetsLatency(t, 10.9)).toBe(false);
+    // five repeats, one hit by a burst of load (median 90): trimmed away
+    const burst = summarizeTiming([
+      [10, 10],
+      [11, 11],
+      [12, 12],
+      [90, 90],
+      [10.5, 10.5],
+    ]);
+    expect(burst.bandUs).toBe((12 - 10.5) / 2);
     expect(summarizeTiming([[5, 6, 7]]).bandUs).toBe(0);
     expect(() => summarizeTiming([[1], []])).toThrow(/without samples/);
+    // pooled: the median relative band (here 10%) for every model, one unlucky model does not set it
+    const at = (m: number, b: number) => ({ medianUs: m, minUs: m, bandUs: b, samplesUs: [m] });
+    expect(poolBands([at(10, 1), at(20, 2), at(5, 50)]).map((x) => x.bandUs)).toEqual([1, 2, 0.5]);
   });
 });
 

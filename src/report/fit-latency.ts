@@ -9,9 +9,12 @@
  *   value is below the block before it, merge the two into one block at their weighted mean.
  * - Timing several models the same way (`timeModels`): the interleaved rounds of latency.ts, so
  *   drift hits them alike, in several repeats spaced apart in time (a burst of load then hits one
- *   repeat, not all); per model the median over all rounds, the fastest round, and a noise band
- *   estimated from the repeats: half the range of the repeats' medians (how far the median moves
- *   between repeats within this one run).
+ *   repeat, not all); per model the median over all rounds and the fastest round. The noise band
+ *   is estimated from the repeats: half the range of the repeats' medians, trimmed (with ≥ 4
+ *   repeats the highest and lowest are dropped, so one burst in one repeat does not widen it),
+ *   taken relative to the model's median and pooled over all the models timed together (the
+ *   median of those fractions, times each model's median): it is the run's noise, not one
+ *   model's luck.
  * - The budget rule (`meetsLatency`): met when median ≤ T + band, i.e. the budget is inside the
  *   run's noise band or above it. Every allocation compared with fit is judged by the same rule,
  *   in the same interleaved timing.
@@ -55,12 +58,20 @@ export interface ModelTiming {
   samplesUs: number[];
 }
 
-/** Median and min over all samples, and the noise band: half the range of the repeats' medians. */
+/** Median and min over all samples, and this model's own noise band: half the trimmed range of the repeats' medians. */
 export function summarizeTiming(repeats: readonly (readonly number[])[]): ModelTiming {
   const all = repeats.flat();
   if (all.length === 0 || repeats.some((r) => r.length === 0)) throw new RangeError('summarizeTiming: a repeat without samples');
-  const meds = repeats.map((r) => median(r));
-  return { medianUs: median(all), minUs: Math.min(...all), bandUs: (Math.max(...meds) - Math.min(...meds)) / 2, samplesUs: all };
+  const meds = repeats.map((r) => median(r)).sort((a, b) => a - b);
+  const trim = meds.length >= 4 ? 1 : 0;
+  return { medianUs: median(all), minUs: Math.min(...all), bandUs: (meds[meds.length - 1 - trim] - meds[trim]) / 2, samplesUs: all };
+}
+
+/** The run's band: every model's band as a fraction of its median, pooled by their median, times each model's median. */
+export function poolBands(timings: readonly ModelTiming[]): ModelTiming[] {
+  if (timings.length === 0) return [];
+  const rel = median(timings.map((t) => t.bandUs / t.medianUs));
+  return timings.map((t) => ({ ...t, bandUs: rel * t.medianUs }));
 }
 
 /** Met: median ≤ T + band. */
@@ -94,5 +105,5 @@ export async function timeModels(models: readonly Model[], batch: number, o: Tim
     const t = await timeInterleaved(variants, { runs: perRepeat, minRunMs: o.minRunMs ?? 0.5 });
     t.forEach((x, i) => samples[i].push(x.samples_us));
   }
-  return samples.map((s) => summarizeTiming(s));
+  return poolBands(samples.map((s) => summarizeTiming(s)));
 }

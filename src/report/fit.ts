@@ -67,7 +67,7 @@ export interface FitOptions {
   latencyTable?: LatencyTable;
   /** Training samples for the sensitivity losses (default 1024). */
   sensitivitySamples?: number;
-  /** Allocation → prune → measure rounds at most (default 4). */
+  /** Allocation → prune → measure rounds at most (default 6). */
   attempts?: number;
   /** Interleaved timing rounds per measurement (default 30; the latency table: 15). */
   runs?: number;
@@ -364,9 +364,11 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
   type Attempt = { plan: ReturnType<typeof allocate>; pruned: MLP; layouts: ('dense' | 'csr')[]; met: boolean; measured: number };
   let chosen: Attempt | null = null;
   let budget = target,
-    attempt = 0;
+    attempt = 0,
+    lo = 0,
+    hi = Infinity;
   const seen = new Set<string>();
-  for (attempt = 1; attempt <= (o.attempts ?? 4); attempt++) {
+  for (attempt = 1; attempt <= (o.attempts ?? 6); attempt++) {
     o.onProgress?.(`attempt ${attempt}: allocating for ${budget.toFixed(1)} ${byLatency ? 'µs' : 'bytes'}`);
     const plan = allocate(model.layers.length, cost, loss, budget, overhead, grid);
     const key = plan.densities.join(',');
@@ -380,7 +382,12 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     if (!chosen || (a.met && (!chosen.met || a.plan.loss < chosen.plan.loss)) || (!a.met && !chosen.met && measured < chosen.measured)) chosen = a;
     const slack = got.timing ? got.timing.bandUs : 0;
     if (got.met && measured + slack >= target * 0.98) break; // met, and within 2% of the budget (or its noise band): done
-    budget = byLatency ? budget * (target / measured) : budget + (target - measured);
+    // Bracket the internal budget between the largest that met and the smallest that missed; the
+    // rescaled guess is used while it stays inside the bracket, else the bracket's midpoint.
+    if (got.met) lo = Math.max(lo, budget);
+    else hi = Math.min(hi, budget);
+    const next = byLatency ? budget * (target / measured) : budget + (target - measured);
+    budget = next > lo && next < hi ? next : Number.isFinite(hi) ? (lo + hi) / 2 : next;
   }
   const { plan, pruned, layouts } = chosen!;
   if ((o.finetuneEpochs ?? 0) > 0) {
@@ -401,7 +408,7 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     latencyBandUs: t.bandUs,
     batch,
     met: got.met,
-    attempts: Math.min(attempt, o.attempts ?? 4),
+    attempts: Math.min(attempt, o.attempts ?? 6),
     layers: plan.densities.map((d, l) => ({ density: d, sparsity: 1 - d, layout: layouts[l] })),
     predicted: { cost: plan.cost, loss: plan.loss },
     latencyTable: table,

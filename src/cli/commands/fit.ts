@@ -11,12 +11,11 @@ import type { MLP } from '../../nn/model.js';
 const usage = `usage: prunekit fit --model M --data D (--max-latency-us T --batch B | --max-bytes N) --out FILE [options]
 
 Finds the per-layer sparsities (and dense or CSR per layer) that meet a budget with the least
-predicted loss, prunes, fine-tunes, compacts, and re-measures the delivered file; if it misses the
-budget, tightens and tries again. Latency: every layer alone, dense and CSR at a grid of densities,
+predicted loss, prunes, measures, rescales the budget and tries again; then fine-tunes the best
+plan that met it, compacts, and re-measures the delivered file. Latency: every layer alone, dense and CSR at a grid of densities,
 timed through the runtime's kernels at batch B on this machine (or --latency-table FILE measured
 elsewhere). Sensitivity: the training loss with each layer alone pruned to each density.
-Allocation: greedy, the move with the least loss increase per µs or byte saved (NetAdapt-style,
-over the tables).
+Allocation: a knapsack over the tables (one density per layer, least summed loss increase).
 
   --model FILE          model file from train
 ${DATA_HELP}
@@ -28,7 +27,7 @@ ${DATA_HELP}
   --finetune-epochs N   fine-tuning after pruning (default 2)
   --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes)
   --save-latency-table FILE   write the table this run measured
-  --attempts N          prune-and-measure rounds at most (default 4)
+  --attempts N          allocate-prune-measure rounds at most (default 6)
   --runs N              interleaved timing rounds per measurement, over 5 repeats (default 30)
   --report DIR          also prune uniform and global magnitude to each --baseline-sparsities
                         value (fine-tuned as long), time them with fit's file in the same rounds,
@@ -78,7 +77,7 @@ const command: Command = {
         `--criterion ${criterion} reads the training history; fit supports ${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => n === 'gradients' || n === 'calibration')).join(', ')}`,
       );
     const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 }) ?? 2;
-    const attempts = num(v.attempts, 'attempts', { int: true, min: 1 }) ?? 4;
+    const attempts = num(v.attempts, 'attempts', { int: true, min: 1 }) ?? 6;
     const runs = num(v.runs, 'runs', { int: true, min: 1 });
     const reportDir = v.report === undefined ? undefined : reportFolder(v.report);
     const sparsities = numList(v['baseline-sparsities'], 'baseline-sparsities', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
