@@ -5,8 +5,9 @@
  * 1. Cost table per layer, at a grid of densities: bytes (computed exactly as the compact file
  *    stores the layer, dense or CSR, for the chosen value encoding) and latency (each layer alone,
  *    random weights of that shape and density, dense and CSR, timed through the runtime's kernels
- *    at the batch size in interleaved rounds, fastest round, minus the fixed cost of a call, which
- *    is added once per model; or a table measured elsewhere, e.g. in a browser). CSR times are
+ *    at the batch size in interleaved rounds, fastest round, net of the same layer nearly empty;
+ *    the whole model nearly empty is the cost of a call, added once; or a table measured
+ *    elsewhere, e.g. in a browser). CSR times are
  *    made monotone in density (isotonic regression, fit-latency.ts) before use, and the cheaper
  *    layout wins at each density: the allocation chooses dense or CSR per layer.
  * 2. Sensitivity per layer (Yang et al. 2018, NetAdapt; He et al. 2018, AMC use the same idea):
@@ -49,7 +50,7 @@ export interface LatencyTable {
   batch: number;
   /** Where it was measured (kernel build, engine), for the record. */
   measuredOn?: string;
-  /** The fixed cost of one call, already taken off every layer's times (the dense model's measured total calibrates it back). */
+  /** The fixed cost of one call (this machine: the whole model with every layer nearly empty), already taken off every layer's times and added once per model. */
   call_us?: number;
   layers: { inFeatures: number; outFeatures: number; dense_us: number; csr: { density: number; us: number }[] }[];
 }
@@ -109,25 +110,27 @@ export function layerBytes(rows: number, cols: number, density: number, layout: 
   return csrBytes(rows, Math.round(density * rows * cols), vb, narrowestIndex(cols)) + rows * 4 + 160;
 }
 
-/** A one-layer compact model with seeded random weights of the given density. */
-function oneLayer(rows: number, cols: number, density: number, layout: 'dense' | 'csr', rng: Rng): CompactModel {
+/** A layer with seeded random weights of the given density (density 0: a single weight, "empty"). */
+function randomLayer(rows: number, cols: number, density: number, layout: 'dense' | 'csr', rng: Rng): CompactModel['layers'][number] {
   const w = new Float32Array(rows * cols);
   for (let i = 0; i < w.length; i++) if (rng.next() < density) w[i] = rng.next() - 0.5;
+  if (density === 0) w[0] = 0.5;
   const common = { inFeatures: cols, outFeatures: rows, activation: 'relu' as const, bias: new Float32Array(rows) };
-  const layer =
-    layout === 'dense'
-      ? { ...common, layout: 'dense' as const, values: { encoding: 'f32' as const, values: w } }
-      : (() => {
-          const m = denseToCsr(w, rows, cols, narrowestIndex(cols));
-          return { ...common, layout: 'csr' as const, indices: m.indices, indptr: m.indptr, values: { encoding: 'f32' as const, values: m.data } };
-        })();
-  return { layers: [layer], preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {} };
+  if (layout === 'dense') return { ...common, layout: 'dense', values: { encoding: 'f32', values: w } };
+  const m = denseToCsr(w, rows, cols, narrowestIndex(cols));
+  return { ...common, layout: 'csr', indices: m.indices, indptr: m.indptr, values: { encoding: 'f32', values: m.data } };
 }
+
+const loadLayers = (layers: CompactModel['layers']) =>
+  loadModelSync(encodeModel({ layers, preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {} }));
 
 /**
  * Times every layer of `model` alone, dense and CSR at each grid density, at `batch`, through the
  * runtime: one layer's variants in the same interleaved rounds, each taking its fastest round
- * (load only ever adds time, so the fastest round is the least disturbed estimate of the kernel's cost).
+ * (load only ever adds time, so the fastest round is the least disturbed estimate of the kernel's
+ * cost). Each time is taken net of the same layer nearly empty (one weight, CSR), which removes what
+ * a one-layer model pays for its own input and output — the whole model pays that once, not per
+ * layer; `call_us` is the whole model with every layer nearly empty, added once by fitToBudget.
  */
 export async function measureLatencyTable(
   model: MLP,
@@ -137,26 +140,26 @@ export async function measureLatencyTable(
   const rng = new Rng(o.seed ?? 1);
   const timing = { runs: o.runs ?? 15, seed: o.seed };
   const layers: LatencyTable['layers'] = [];
-  // The fixed cost of one call (input copy, softmax, checks), timed on a 1×1 model and taken off every
-  // layer's time: otherwise a model of L layers would be charged it L times (fitToBudget adds it once).
-  const tiny = loadModelSync(encodeModel(oneLayer(1, 1, 1, 'dense', rng)));
-  const call = (await timeModels([tiny], batch, timing))[0].minUs;
-  let flavor = '';
+  const empty = loadLayers(model.layers.map((L) => randomLayer(L.outFeatures, L.inFeatures, 0, 'csr', rng)));
+  const call = (await timeModels([empty], batch, timing))[0].minUs;
   for (const [l, L] of model.layers.entries()) {
     o.onProgress?.(`latency table: layer ${l + 1}/${model.layers.length}`);
-    const variants = [{ density: 1, layout: 'dense' as const }, ...DENSITY_GRID.filter((d) => d < 1).map((density) => ({ density, layout: 'csr' as const }))];
-    const models = variants.map((v) => loadModelSync(encodeModel(oneLayer(L.outFeatures, L.inFeatures, v.density, v.layout, rng))));
-    flavor = models[0].flavor;
+    const variants = [
+      { density: 1, layout: 'dense' as const },
+      ...DENSITY_GRID.filter((d) => d < 1).map((density) => ({ density, layout: 'csr' as const })),
+      { density: 0, layout: 'csr' as const },
+    ];
+    const models = variants.map((v) => loadLayers([randomLayer(L.outFeatures, L.inFeatures, v.density, v.layout, rng)]));
     const times = (await timeModels(models, batch, timing)).map((t) => t.minUs);
-    const net = (t: number) => Math.max(0, t - call);
+    const net = (t: number) => Math.max(0, t - times[times.length - 1]);
     layers.push({
       inFeatures: L.inFeatures,
       outFeatures: L.outFeatures,
       dense_us: net(times[0]),
-      csr: variants.slice(1).map((v, i) => ({ density: v.density, us: net(times[i + 1]) })),
+      csr: variants.slice(1, -1).map((v, i) => ({ density: v.density, us: net(times[i + 1]) })),
     });
   }
-  return { batch, measuredOn: `${flavor} kernels`, call_us: call, layers };
+  return { batch, measuredOn: `${empty.flavor} kernels`, call_us: call, layers };
 }
 
 /** Checks a latency table read from a file against the model: a clear error naming what differs. */
