@@ -17,9 +17,10 @@
  *    layers' increases taken as additive; exact by dynamic programming (`allocate`).
  * 4. Prune each layer to its density (the chosen criterion, one-shot) and measure the compact file
  *    — its structure is the delivered file's, since fine-tuning keeps the mask. Rescale the internal
- *    budget by target / measured and allocate again (at most `attempts` times), keeping the met
- *    plan with the least predicted loss. A latency counts as met when its median over the
- *    interleaved rounds is ≤ the budget plus the run's noise band (fit-latency.ts).
+ *    budget by target / measured (kept inside the bracket of what met and what missed) and allocate
+ *    again (at most `attempts` times), keeping the plan with the least predicted loss whose median
+ *    was ≤ the budget. The delivered file's latency counts as met when its median is ≤ the budget
+ *    plus the run's noise band (fit-latency.ts): the band is the margin for re-measurement.
  * 5. Fine-tune the chosen plan, compact, and re-measure the delivered file.
  */
 import type { Dataset, SplitDataset } from '../data/types.js';
@@ -339,10 +340,19 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
   const criterion = o.criterion ?? 'magnitude';
   const compactOpts: CompactOptions = { values: o.values, bits: o.bits, batchSizes: [batch] };
   const timing = { runs: o.runs ?? 30, seed: o.seed };
+  // A candidate is timed beside the dense model (its megabyte of weights evicts the caches, as the
+  // other models in the report's shared timing do). Attempts aim at median ≤ T; the delivered file
+  // is accepted within the noise band (median ≤ T + band), so the band is the margin for the re-measurement.
+  const denseRef = loadModelSync(encodeModel(compact(model, { ...compactOpts, layouts: model.layers.map(() => 'dense') }).compact));
   const measure = async (c: CompactModel) => {
     const bytes = encodeModel(c);
-    const [t] = byLatency ? await timeModels([loadModelSync(bytes)], batch, timing) : [undefined];
-    return { bytes: bytes.length, timing: t, met: t ? meetsLatency(t, target) : bytes.length <= target };
+    const [t] = byLatency ? await timeModels([loadModelSync(bytes), denseRef], batch, timing) : [undefined];
+    return {
+      bytes: bytes.length,
+      timing: t,
+      met: t ? meetsLatency(t, target) : bytes.length <= target,
+      aimed: t ? t.medianUs <= target : bytes.length <= target,
+    };
   };
 
   // The latency table is needed for a latency budget only.
@@ -381,13 +391,12 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     const layouts = plan.densities.map((d, l) => cost(l, d).layout);
     const got = await measure(compact(pruned, { ...compactOpts, layouts }).compact);
     const measured = got.timing ? got.timing.medianUs : got.bytes;
-    const a: Attempt = { plan, pruned, layouts, met: got.met, measured };
+    const a: Attempt = { plan, pruned, layouts, met: got.aimed, measured };
     if (!chosen || (a.met && (!chosen.met || a.plan.loss < chosen.plan.loss)) || (!a.met && !chosen.met && measured < chosen.measured)) chosen = a;
-    const slack = got.timing ? got.timing.bandUs : 0;
-    if (got.met && measured + slack >= target * 0.98) break; // met, and within 2% of the budget (or its noise band): done
+    if (got.aimed && measured >= target * 0.97) break; // at most 3% under the budget: done
     // Bracket the internal budget between the largest that met and the smallest that missed; the
     // rescaled guess is used while it stays inside the bracket, else the bracket's midpoint.
-    if (got.met) lo = Math.max(lo, budget);
+    if (got.aimed) lo = Math.max(lo, budget);
     else hi = Math.min(hi, budget);
     const next = byLatency ? budget * (target / measured) : budget + (target - measured);
     budget = next > lo && next < hi ? next : Number.isFinite(hi) ? (lo + hi) / 2 : next;
