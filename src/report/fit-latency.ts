@@ -80,12 +80,13 @@ export function meetsLatency(t: ModelTiming, maxUs: number): boolean {
 }
 
 export interface TimeModelsOptions {
-  /** Interleaved rounds in all (default 30), split evenly over the repeats. */
+  /** Interleaved rounds in all (default 60), split evenly over the repeats. */
   runs?: number;
   /** Repeats, each with its own warm-up, `pauseMs` apart (default 5). */
   repeats?: number;
   pauseMs?: number;
   seed?: number;
+  /** Shortest timed run, ms (default 0.25: a short run is less often cut by the scheduler on a loaded machine). */
   minRunMs?: number;
 }
 
@@ -98,11 +99,11 @@ export async function timeModels(models: readonly Model[], batch: number, o: Tim
     return { name: `model ${i}`, fn: () => m.predictLogits(x, batch) };
   });
   const repeats = Math.max(1, o.repeats ?? 5);
-  const perRepeat = Math.max(1, Math.ceil((o.runs ?? 30) / repeats));
+  const perRepeat = Math.max(1, Math.ceil((o.runs ?? 60) / repeats));
   const samples: number[][][] = models.map(() => []);
   for (let r = 0; r < repeats; r++) {
     if (r > 0) await sleep(o.pauseMs ?? 100);
-    const t = await timeInterleaved(variants, { runs: perRepeat, minRunMs: o.minRunMs ?? 0.5 });
+    const t = await timeInterleaved(variants, { runs: perRepeat, minRunMs: o.minRunMs ?? 0.25 });
     t.forEach((x, i) => samples[i].push(x.samples_us));
   }
   return poolBands(samples.map((s) => summarizeTiming(s)));

@@ -23,7 +23,7 @@ import { bytesCost, latencyCost, type CostFn, type FitBudget, type FitResult } f
 import { escapeXml as esc, lineChart, PALETTE } from './svg.js';
 
 /** Sparsities the baselines are pruned to by default. */
-export const BASELINE_SPARSITIES = [0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99];
+export const BASELINE_SPARSITIES = [0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99];
 
 export type AllocationName = 'dense' | 'fit' | 'uniform' | 'global';
 
@@ -109,7 +109,7 @@ export async function buildFitReport(model: MLP, data: SplitDataset, ctx: PruneC
   const timings = await timeModels(
     encoded.map((x) => loadModelSync(x)),
     batch,
-    { runs: o.runs ?? 30, seed: o.seed },
+    { runs: o.runs ?? 60, seed: o.seed },
   );
   const loadAverageAfter = loadavg();
   const points: ParetoPoint[] = entries.map((e, i) => {
@@ -145,7 +145,7 @@ export async function buildFitReport(model: MLP, data: SplitDataset, ctx: PruneC
     values: o.values === 'kmeans' ? `kmeans:${o.bits ?? 5}` : (o.values ?? 'f32'),
     criterion: o.criterion ?? 'magnitude',
     finetuneEpochs: o.finetuneEpochs,
-    timing: { runs: o.runs ?? 30, cpus: cpus().length, loadAverageBefore, loadAverageAfter },
+    timing: { runs: o.runs ?? 60, cpus: cpus().length, loadAverageBefore, loadAverageAfter },
     dense,
     fit: fitPoint,
     baselines,

@@ -28,11 +28,11 @@ ${DATA_HELP}
   --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes)
   --save-latency-table FILE   write the table this run measured
   --attempts N          allocate-prune-measure rounds at most (default 6)
-  --runs N              interleaved timing rounds per measurement, over 5 repeats (default 30)
+  --runs N              interleaved timing rounds per measurement, over 5 repeats (default 60)
   --report DIR          also prune uniform and global magnitude to each --baseline-sparsities
                         value (fine-tuned as long), time them with fit's file in the same rounds,
                         and write DIR/report.json and DIR/report.html (the Pareto front)
-  --baseline-sparsities LIST   default 0.5,0.7,0.8,0.85,0.9,0.92,0.94,0.95,0.96,0.97,0.98,0.99
+  --baseline-sparsities LIST   default 0.5,0.7,0.8,0.85,0.9,0.92,0.94,0.95,0.96,0.97,0.975,0.98,0.985,0.99
   --out FILE            the compact model file
   --json                print {accuracy, bytes, latency_us, latencyBandUs, met, layers: [{sparsity, layout}], …}
 
