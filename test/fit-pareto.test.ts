@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isotonic, meetsLatency, monotoneCsr, poolBands, summarizeTiming } from '../src/report/fit-latency.js';
 import { allocate, latencyCost, type CostFn, type LatencyTable } from '../src/report/fit.js';
-import { buildFitReport, renderFitReport, type FitReport } from '../src/report/fit-pareto.js';
+import { buildBaselines, renderFitReport, type FitReport } from '../src/report/fit-pareto.js';
 import { UsageError } from '../src/cli/args.js';
 import fitCommand from '../src/cli/commands/fit.js';
 import { Rng } from '../src/util/rng.js';
@@ -213,7 +213,7 @@ describe('prunekit fit --report', () => {
     expect(existsSync(p('r2'))).toBe(false);
     await expect(
       // the check comes before any model is touched
-      buildFitReport(null as never, null as never, {} as never, { batch: 1 } as never, { budget: { maxBytes: 1 }, finetuneEpochs: 0, sparsities: [0] }),
+      buildBaselines(null as never, null as never, {} as never, { batch: 1, finetuneEpochs: 0, sparsities: [0] }),
     ).rejects.toThrow(/baseline sparsities must be in \(0, 1\), got 0/);
   });
 

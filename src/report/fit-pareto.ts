@@ -19,7 +19,7 @@ import { compact, type CompactOptions } from '../compact/compact.js';
 import { encodeModel, type CompactModel } from '../sparse/format.js';
 import { loadModelSync } from '../runtime/index.js';
 import { meetsLatency, timeModels } from './fit-latency.js';
-import { bytesCost, latencyCost, type CostFn, type FitBudget, type FitResult } from './fit.js';
+import { bytesCost, latencyCost, type CostFn, type FitBudget, type FitResult, type LatencyTable } from './fit.js';
 import { escapeXml as esc, lineChart, PALETTE } from './svg.js';
 
 /** Sparsities the baselines are pruned to by default. */
@@ -60,49 +60,82 @@ export interface FitReport {
   summary: string[];
 }
 
-export interface FitReportOptions {
-  budget: FitBudget;
+export interface BaselineOptions {
   values?: CompactOptions['values'];
   bits?: number;
-  criterion?: string;
+  batch: number;
+  /** The table fit allocates a latency budget with: the baselines' layouts come from it too (else from bytes). */
+  latencyTable?: LatencyTable;
   finetuneEpochs: number;
   sparsities?: number[];
+  onProgress?: (what: string) => void;
+}
+
+export interface FitReportOptions extends BaselineOptions {
+  budget: FitBudget;
+  criterion?: string;
   runs?: number;
   seed?: number;
-  onProgress?: (what: string) => void;
+}
+
+/** A baseline, pruned, fine-tuned and stored (not yet timed). */
+export interface Baseline {
+  allocation: 'uniform' | 'global';
+  mlp: MLP;
+  file: CompactModel;
+  accuracy: number;
 }
 
 const layerName = (m: MLP, l: number) => `${l + 1}: ${m.layers[l].inFeatures}→${m.layers[l].outFeatures}`;
 
-/** Prunes, fine-tunes and compacts the baselines, times everything together, and assembles the report. */
-export async function buildFitReport(model: MLP, data: SplitDataset, ctx: PruneContext, fit: FitResult, o: FitReportOptions): Promise<FitReport> {
+/** A pruned model stored with the layout per layer the cost model picks at its densities. */
+function store(model: MLP, m: MLP, o: BaselineOptions): CompactModel {
+  const cost: CostFn = o.latencyTable ? latencyCost(o.latencyTable) : bytesCost(model, o.values);
+  const layouts = sparsityOf(m).layers.map((s, l) => cost(l, 1 - s).layout);
+  return compact(m, { values: o.values, bits: o.bits, batchSizes: [o.batch], layouts }).compact;
+}
+
+/**
+ * Uniform and global magnitude at every sparsity, each fine-tuned `finetuneEpochs` and stored.
+ * Built before fit runs so that fit can time its candidates beside them (`companions`): its
+ * attempts are then measured as the report's verdict will be.
+ */
+export async function buildBaselines(model: MLP, data: SplitDataset, ctx: PruneContext, o: BaselineOptions): Promise<Baseline[]> {
   const sparsities = o.sparsities ?? BASELINE_SPARSITIES;
   for (const s of sparsities) if (!(s > 0 && s < 1)) throw new RangeError(`baseline sparsities must be in (0, 1), got ${s}`);
-  const b = o.budget;
-  const batch = fit.batch;
-  const byLatency = 'maxLatencyUs' in b;
-  const cost: CostFn = byLatency && fit.latencyTable ? latencyCost(fit.latencyTable) : bytesCost(model, o.values);
-  const store = (m: MLP): CompactModel => {
-    const layouts = sparsityOf(m).layers.map((s, l) => cost(l, 1 - s).layout);
-    return compact(m, { values: o.values, bits: o.bits, batchSizes: [batch], layouts }).compact;
-  };
-  type Entry = { allocation: AllocationName; mlp: MLP | null; file: CompactModel; accuracy: number };
-  const entries: Entry[] = [
-    { allocation: 'dense', mlp: model, file: store(model), accuracy: evaluate(model, data.test).accuracy },
-    { allocation: 'fit', mlp: null, file: fit.model, accuracy: fit.accuracy },
-  ];
+  const out: Baseline[] = [];
   for (const scope of ['layer', 'global'] as const) {
     for (const s of sparsities) {
       o.onProgress?.(`baseline: ${scope === 'layer' ? 'uniform' : 'global'} magnitude ${(s * 100).toFixed(1)}%`);
       const r = await pruneModel(model, ctx, { amount: { sparsity: s }, scope, criterion: 'magnitude', finetuneEpochs: o.finetuneEpochs });
-      entries.push({
+      out.push({
         allocation: scope === 'layer' ? 'uniform' : 'global',
         mlp: r.model,
-        file: store(r.model),
+        file: store(model, r.model, o),
         accuracy: evaluate(r.model, data.test).accuracy,
       });
     }
   }
+  return out;
+}
+
+/** Times the dense model, fit's file and the baselines together, and assembles the report. */
+export async function buildFitReport(
+  model: MLP,
+  data: SplitDataset,
+  fit: FitResult,
+  baselineModels: readonly Baseline[],
+  o: FitReportOptions,
+): Promise<FitReport> {
+  const b = o.budget;
+  const batch = fit.batch;
+  const byLatency = 'maxLatencyUs' in b;
+  type Entry = { allocation: AllocationName; mlp: MLP | null; file: CompactModel; accuracy: number };
+  const entries: Entry[] = [
+    { allocation: 'dense', mlp: model, file: store(model, model, o), accuracy: evaluate(model, data.test).accuracy },
+    { allocation: 'fit', mlp: null, file: fit.model, accuracy: fit.accuracy },
+    ...baselineModels,
+  ];
   o.onProgress?.(`timing ${entries.length} models together`);
   const loadAverageBefore = loadavg();
   const encoded = entries.map((e) => encodeModel(e.file));

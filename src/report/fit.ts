@@ -73,6 +73,8 @@ export interface FitOptions {
   attempts?: number;
   /** Interleaved timing rounds per measurement (default 60; the latency table: 15). */
   runs?: number;
+  /** Models timed beside every candidate (the report's baselines): attempts are then measured as the report's verdict is. */
+  companions?: readonly CompactModel[];
   /** Densities the allocation chooses from (default ALLOCATION_GRID). */
   grid?: readonly number[];
   seed?: number;
@@ -343,10 +345,11 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
   // A candidate is timed beside the dense model (its megabyte of weights evicts the caches, as the
   // other models in the report's shared timing do). Attempts aim at median ≤ T; the delivered file
   // is accepted within the noise band (median ≤ T + band), so the band is the margin for the re-measurement.
+  const companions = byLatency ? (o.companions ?? []).map((c) => loadModelSync(encodeModel(c))) : [];
   const denseRef = loadModelSync(encodeModel(compact(model, { ...compactOpts, layouts: model.layers.map(() => 'dense') }).compact));
   const measure = async (c: CompactModel) => {
     const bytes = encodeModel(c);
-    const [t] = byLatency ? await timeModels([loadModelSync(bytes), denseRef], batch, timing) : [undefined];
+    const [t] = byLatency ? await timeModels([loadModelSync(bytes), denseRef, ...companions], batch, timing) : [undefined];
     return {
       bytes: bytes.length,
       timing: t,

@@ -130,8 +130,23 @@ const command: Command = {
 
     const budget = maxLatency !== undefined ? { maxLatencyUs: maxLatency, batch } : { maxBytes: maxBytes!, batch };
     const onProgress = (what: string) => process.stderr.write(`fit: ${what}\n`);
-    let result;
+    const pareto = reportDir ? await import('../../report/fit-pareto.js') : undefined;
+    let result, baselines, report;
     try {
+      // With --report the baselines come first (their own fine-tuning context, so fit's model is the
+      // same with or without --report) and fit times its candidates beside them; a latency budget
+      // then needs the table first, for the baselines' layouts too.
+      if (pareto && maxLatency !== undefined && !latencyTable) latencyTable = await fit.measureLatencyTable(model, batch, { runs, onProgress });
+      const baseOpts = {
+        values,
+        bits,
+        batch,
+        latencyTable: maxLatency !== undefined ? latencyTable : undefined,
+        finetuneEpochs: epochs,
+        sparsities,
+        onProgress,
+      };
+      baselines = pareto && (await pareto.buildBaselines(model, data, trainerContext(data, { train: cfg, trainMetrics: false }), baseOpts));
       result = await fit.fitToBudget(model, data, ctx, {
         budget,
         values,
@@ -142,22 +157,21 @@ const command: Command = {
         attempts,
         runs,
         onProgress,
+        companions: baselines ? baselines.map((b) => b.file) : undefined,
       });
+      if (pareto && baselines) report = await pareto.buildFitReport(model, data, result, baselines, { ...baseOpts, budget, criterion, runs });
     } catch (e) {
       if (e instanceof RangeError) throw new RunError(e.message, { cause: e });
       throw e;
     }
     writeFileAtomic(out, encodeModel(result.model));
     if (saveTable && result.latencyTable) writeFileAtomic(saveTable, JSON.stringify(result.latencyTable, null, 2) + '\n');
-    let pareto;
-    if (reportDir) {
-      const { buildFitReport, renderFitReport } = await import('../../report/fit-pareto.js');
-      pareto = await buildFitReport(model, data, ctx, result, { budget, values, bits, criterion, finetuneEpochs: epochs, sparsities, runs, onProgress });
+    if (pareto && report && reportDir) {
       mkdirSync(reportDir, { recursive: true });
-      writeFileAtomic(join(reportDir, 'report.json'), JSON.stringify(pareto, null, 2) + '\n');
-      writeFileAtomic(join(reportDir, 'report.html'), renderFitReport(pareto));
+      writeFileAtomic(join(reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomic(join(reportDir, 'report.html'), pareto.renderFitReport(report));
     }
-    const report = {
+    const summary = {
       accuracy: result.accuracy,
       bytes: result.bytes,
       latency_us: result.latency_us,
@@ -171,17 +185,17 @@ const command: Command = {
       predicted: result.predicted,
       criterion,
       out,
-      ...(pareto && reportDir
-        ? { report: join(reportDir, 'report.html'), summary: pareto.summary, fitBeats: pareto.fitBeats, loadAverage: pareto.timing.loadAverageBefore }
+      ...(report && reportDir
+        ? { report: join(reportDir, 'report.html'), summary: report.summary, fitBeats: report.fitBeats, loadAverage: report.timing.loadAverageBefore }
         : {}),
     };
-    if (v.json) printJson(report);
+    if (v.json) printJson(summary);
     else {
       process.stdout.write(
         `fit ${modelPath} to ${maxLatency !== undefined ? `${maxLatency} µs at batch ${batch}` : `${maxBytes} bytes`}: ${result.met ? 'met' : 'MISSED'} after ${result.attempts} attempt(s)\n` +
           `test accuracy ${pct(result.accuracy)}, ${result.bytes} bytes, ${result.latency_us.toFixed(2)} ± ${result.latencyBandUs.toFixed(2)} µs at batch ${result.batch}\n` +
           `layers: ${result.layers.map((l) => `${pct(l.sparsity, 1)} ${l.layout}`).join(', ')}\nwrote ${out}\n` +
-          (pareto && reportDir ? `${pareto.summary.join('\n')}\nreport: ${join(reportDir, 'report.html')} (and report.json)\n` : ''),
+          (report && reportDir ? `${report.summary.join('\n')}\nreport: ${join(reportDir, 'report.html')} (and report.json)\n` : ''),
       );
     }
     return result.met ? 0 : 1;
