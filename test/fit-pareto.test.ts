@@ -12,6 +12,7 @@ import { buildBaselines, renderFitReport, type FitReport } from '../src/report/f
 import { UsageError } from '../src/cli/args.js';
 import fitCommand from '../src/cli/commands/fit.js';
 import { Rng } from '../src/util/rng.js';
+import { timeInterleaved } from '../src/report/latency.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -146,6 +147,25 @@ describe('noise band and the budget rule', () => {
     // pooled: the median relative band (here 10%) for every model, one unlucky model does not set it
     const at = (m: number, b: number) => ({ medianUs: m, minUs: m, bandUs: b, samplesUs: [m] });
     expect(poolBands([at(10, 1), at(20, 2), at(5, 50)]).map((x) => x.bandUs)).toEqual([1, 2, 0.5]);
+  });
+});
+
+describe('interleaved order', () => {
+  it('rotation always times variant k right after k − 1; a shuffled order does not', async () => {
+    const n = 6,
+      runs = 8;
+    const rounds = async (shuffleSeed?: number) => {
+      const log: number[] = [];
+      const variants = Array.from({ length: n }, (_, i) => ({ name: String(i), fn: () => log.push(i) }));
+      const t = await timeInterleaved(variants, { runs, minRunMs: 0, warmupMs: 0, settleMs: 0, shuffleSeed });
+      expect(t.every((x) => x.reps === 1 && x.samples_us.length === runs)).toBe(true);
+      return log.slice(-runs * n); // the timed rounds: one call per variant per round
+    };
+    const follows = (log: number[]) => log.slice(1).every((v, i) => i % n === n - 1 || v === (log[i] + 1) % n);
+    expect(follows(await rounds())).toBe(true);
+    const shuffled = await rounds(3);
+    expect(follows(shuffled)).toBe(false);
+    for (let r = 0; r < runs; r++) expect([...shuffled.slice(r * n, r * n + n)].sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
 

@@ -8,7 +8,8 @@
  *   computed by pool-adjacent-violators (Barlow et al. 1972): scan left to right, and whenever a
  *   value is below the block before it, merge the two into one block at their weighted mean.
  * - Timing several models the same way (`timeModels`): the interleaved rounds of latency.ts, so
- *   drift hits them alike, in several repeats spaced apart in time (a burst of load then hits one
+ *   drift hits them alike, in a random order per round (so no model always follows the same one,
+ *   e.g. a megabyte model that leaves the caches cold), in several repeats spaced apart in time (a burst of load then hits one
  *   repeat, not all); per model the median over all rounds and the fastest round. The noise band
  *   is estimated from the repeats: half the range of the repeats' medians, trimmed (with ≥ 4
  *   repeats the highest and lowest are dropped, so one burst in one repeat does not widen it),
@@ -103,7 +104,7 @@ export async function timeModels(models: readonly Model[], batch: number, o: Tim
   const samples: number[][][] = models.map(() => []);
   for (let r = 0; r < repeats; r++) {
     if (r > 0) await sleep(o.pauseMs ?? 100);
-    const t = await timeInterleaved(variants, { runs: perRepeat, minRunMs: o.minRunMs ?? 0.25 });
+    const t = await timeInterleaved(variants, { runs: perRepeat, minRunMs: o.minRunMs ?? 0.25, shuffleSeed: (o.seed ?? 1) + r });
     t.forEach((x, i) => samples[i].push(x.samples_us));
   }
   return poolBands(samples.map((s) => summarizeTiming(s)));
