@@ -351,6 +351,8 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
   // later differs by about that much, more than the band of one timing says.
   const companions = byLatency ? (o.companions ?? []).map((c) => loadModelSync(encodeModel(c))) : [];
   const denseRef = loadModelSync(encodeModel(compact(model, { ...compactOpts, layouts: model.layers.map(() => 'dense') }).compact));
+  const refMedians: number[] = []; // the dense model's median in each timing
+  let refUs = 0;
   const measure = async (c: CompactModel) => {
     const bytes = encodeModel(c);
     let t: ModelTiming | undefined;
@@ -362,8 +364,6 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     if (t) refMedians.push(refUs);
     return { bytes: bytes.length, timing: t, met: t ? meetsLatency(t, target) : bytes.length <= target };
   };
-  const refMedians: number[] = [];
-  let refUs = 0;
   const aim = () => {
     if (!byLatency || refMedians.length < 2) return target * (byLatency ? 0.97 : 1);
     const drift = (Math.max(...refMedians) - Math.min(...refMedians)) / 2 / median(refMedians);
@@ -387,9 +387,8 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
 
   // Attempts: allocate, prune one-shot, compact and measure. Fine-tuning keeps the mask, so this file
   // has the delivered file's structure: its size and speed, without paying for fine-tuning each time.
-  // After each attempt the internal budget is rescaled by target / measured — tightened after a miss,
-  // relaxed after a plan that lands below the budget by more than the noise band — and the met plan
-  // with the least predicted loss is kept.
+  // After each attempt the internal budget is rescaled by aim / measured (bytes: shifted by the
+  // difference) — tightened after a miss, relaxed after a plan more than 3% under the aim.
   type Attempt = { plan: ReturnType<typeof allocate>; pruned: MLP; layouts: ('dense' | 'csr')[]; measured: number };
   const tried: Attempt[] = [];
   let budget = target,
