@@ -268,6 +268,11 @@ describe('prunekit fit --report', () => {
     expect(html).toContain('fit &lt;b&gt;');
     expect(html).toContain('a &lt; b');
     expect(html).not.toContain('<b>');
-    expect(html.match(/data-series="budget"/g)).toHaveLength(1); // latency chart only: no byte budget given
+    expect(html.match(/data-series="budget"/g)).toHaveLength(2); // the latency chart and its zoom: no byte budget given
+    // the zoom keeps models within 5 points of fit's accuracy (80%): uniform at 70% is left out
+    const zoom = /<svg[^>]*data-chart="pareto-latency-zoom"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect(zoom).toContain('data-series="fit"');
+    expect(zoom).not.toContain('data-series="uniform magnitude"');
+    expect(html).toContain('data-series="uniform magnitude"');
   });
 });

@@ -228,23 +228,29 @@ table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}
 tr.fit{font-weight:600}tr.miss{color:#999}`;
 
-/** Accuracy against one cost axis: a line per baseline, fit and dense as points, the budget as a dashed vertical line. */
-function paretoChart(r: FitReport, axis: 'latency' | 'bytes'): string {
+/**
+ * Accuracy against one cost axis: a line per baseline, fit and dense as points, the budget as a
+ * dashed vertical line. `zoom`: only the models up to twice the budget and at most 5 points less
+ * accurate than fit — the part of the front the budget decides.
+ */
+function paretoChart(r: FitReport, axis: 'latency' | 'bytes', zoom = false): string {
   const x = (p: ParetoPoint) => (axis === 'latency' ? p.latencyUs : p.bytes / 1000);
-  const pt = (p: ParetoPoint) => [x(p), p.accuracy * 100] as const;
-  const all = [r.dense, r.fit, ...r.baselines];
-  const accs = all.map((p) => p.accuracy * 100);
   const limit = axis === 'latency' ? r.budget.maxLatencyUs : r.budget.maxBytes !== undefined ? r.budget.maxBytes / 1000 : undefined;
+  const shown = (p: ParetoPoint) => !zoom || (limit !== undefined && x(p) <= 2 * limit && p.accuracy >= r.fit.accuracy - 0.05);
+  const pt = (p: ParetoPoint) => [x(p), p.accuracy * 100] as const;
+  const all = [r.dense, r.fit, ...r.baselines].filter(shown);
+  const accs = all.map((p) => p.accuracy * 100);
+  const baseline = (a: AllocationName) => r.baselines.filter((p) => p.allocation === a && shown(p)).map(pt);
   return lineChart({
-    id: `pareto-${axis}`,
-    title: `Test accuracy vs ${axis === 'latency' ? `latency at batch ${r.budget.batch}` : 'file size'}`,
+    id: `pareto-${axis}${zoom ? '-zoom' : ''}`,
+    title: `${zoom ? 'Near the budget: ' : ''}Test accuracy vs ${axis === 'latency' ? `latency at batch ${r.budget.batch}` : 'file size'}`,
     xLabel: axis === 'latency' ? 'median latency (µs)' : 'compact file (kB)',
     yLabel: 'test accuracy (%)',
     series: [
-      { name: 'uniform magnitude', points: r.baselines.filter((p) => p.allocation === 'uniform').map(pt), color: PALETTE[0] },
-      { name: 'global magnitude', points: r.baselines.filter((p) => p.allocation === 'global').map(pt), color: PALETTE[1] },
+      { name: 'uniform magnitude', points: baseline('uniform'), color: PALETTE[0] },
+      { name: 'global magnitude', points: baseline('global'), color: PALETTE[1] },
       { name: 'fit', points: [pt(r.fit)], color: PALETTE[2] },
-      { name: 'dense', points: [pt(r.dense)], color: PALETTE[6] },
+      { name: 'dense', points: shown(r.dense) ? [pt(r.dense)] : [], color: PALETTE[6] },
       ...(limit !== undefined
         ? [
             {
@@ -298,6 +304,7 @@ export function renderFitReport(r: FitReport): string {
 <section id="pareto"><h2>Accuracy against latency and size</h2><div class="grid">
 <figure>${paretoChart(r, 'latency')}<figcaption>Every model timed together in the same interleaved rounds (median). Uniform and global magnitude: one point per sparsity, fine-tuned as long as fit's model.</figcaption></figure>
 <figure>${paretoChart(r, 'bytes')}<figcaption>The compact file's size, exact; each baseline stored with the layouts the same cost model picks.</figcaption></figure>
+<figure>${paretoChart(r, r.budget.maxLatencyUs !== undefined ? 'latency' : 'bytes', true)}<figcaption>The same models up to twice the budget and within 5 points of fit's accuracy: where the budget decides.</figcaption></figure>
 </div></section>
 <section id="allocation"><h2>Chosen allocation per layer</h2>${allocationTable(r)}</section>
 <section id="points"><h2>All models</h2>${pointsTable(r)}<p>${esc(`values ${r.values}; criterion ${r.criterion}; ${r.finetuneEpochs} fine-tuning epoch(s); ${r.createdAt}`)}</p></section>
