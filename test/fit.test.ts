@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   allocate,
+  ALLOCATION_GRID,
   bytesCost,
   checkLatencyTable,
   DENSITY_GRID,
@@ -133,7 +134,7 @@ describe('fitToBudget on a tiny model', () => {
     expect(r.bytes).toBeLessThanOrEqual(budget);
     expect(r.layers.some((l) => l.sparsity > 0)).toBe(true);
     expect(r.accuracy).toBeGreaterThan(0);
-    r.layers.forEach((l) => expect(DENSITY_GRID).toContain(l.density));
+    r.layers.forEach((l) => expect(ALLOCATION_GRID).toContain(l.density));
   });
 
   it('a latency budget allocates from the given table (a generous budget leaves the model dense)', async () => {

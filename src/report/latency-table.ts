@@ -5,11 +5,13 @@
  * browser's), so both time the same grid through the same harness on their own kernels.
  *
  * For every layer of the model, alone: a one-layer model with seeded random weights of that shape,
- * dense, and CSR at each density of DENSITY_GRID, timed by `benchModel` at the batch size (median
- * µs). The fixed cost of one call (input copy, softmax, checks) is timed on a 1×1 model and taken
- * off every layer's time — otherwise a model of L layers would be charged it L times; `fit` adds
- * it back once per model.
- *
+ * dense, and CSR at each density of DENSITY_GRID, timed at the batch size by `timeModels`
+ * (fit-latency.ts: interleaved rounds in a shuffled order, in repeats spaced apart), each taking its
+ * fastest round — load only ever adds time, so the fastest round is the least disturbed estimate of
+ * the kernel's cost. Each time is net of the same layer nearly empty (one weight, CSR), which removes
+ * what a one-layer model pays for its own input and output: the whole model pays that once, not
+ * per layer. `call_us` is the whole model with every layer nearly empty, added once by `fit`.
+
  * The JSON file (`fit --save-latency-table` writes it, `fit --latency-table` reads it):
  *   { "batch": B, "measuredOn": "simd kernels, …", "call_us": c,
  *     "layers": [{ "inFeatures", "outFeatures", "dense_us", "csr": [{ "density", "us" }, …] }, …] }
@@ -19,7 +21,7 @@ import { denseToCsr, narrowestIndex } from '../sparse/csr.js';
 import { encodeModel, type CompactModel } from '../sparse/format.js';
 import { Rng } from '../util/rng.js';
 import { decodeSafetensors, FormatError } from '../util/safetensors.js';
-import { benchModel } from './model-bench.js';
+import { timeModels } from './fit-latency.js';
 
 /** Densities (kept fractions) the tables cover; 1 = dense. */
 export const DENSITY_GRID = [1, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01, 0.005];
@@ -35,7 +37,7 @@ export interface LatencyTable {
   batch: number;
   /** Where it was measured (kernel build, engine), for the record. */
   measuredOn?: string;
-  /** The fixed cost of one call, already taken off every layer's times (the dense model's measured total calibrates it back). */
+  /** The fixed cost of one call (the whole model with every layer nearly empty), already taken off every layer's times and added once per model. */
   call_us?: number;
   layers: { inFeatures: number; outFeatures: number; dense_us: number; csr: { density: number; us: number }[] }[];
 }
@@ -74,10 +76,11 @@ export function layerShapesOf(bytes: Uint8Array, source: string): LayerShape[] {
   return shapes;
 }
 
-/** A one-layer compact model with seeded random weights of the given density. */
+/** A one-layer compact model with seeded random weights of the given density (0: one weight, "nearly empty"). */
 export function oneLayerModel(rows: number, cols: number, density: number, layout: 'dense' | 'csr', rng: Rng): CompactModel {
   const w = new Float32Array(rows * cols);
   for (let i = 0; i < w.length; i++) if (rng.next() < density) w[i] = rng.next() - 0.5;
+  if (density === 0) w[0] = 0.5;
   const common = { inFeatures: cols, outFeatures: rows, activation: 'relu' as const, bias: new Float32Array(rows) };
   const layer =
     layout === 'dense'
@@ -98,24 +101,29 @@ export async function measureLatencyTable(
 ): Promise<LatencyTable> {
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`the batch size must be a whole number ≥ 1, got ${batch}`);
   const rng = new Rng(o.seed ?? 1);
-  const time = async (m: Model) => (await benchModel(m, { batches: [batch], runs: o.runs ?? 15, minRunMs: 0.5 })).results[0].median_us;
-  const tiny = load(encodeModel(oneLayerModel(1, 1, 1, 'dense', rng)));
-  const call = await time(tiny);
-  const variants = [{ density: 1, layout: 'dense' as const }, ...DENSITY_GRID.filter((d) => d < 1).map((density) => ({ density, layout: 'csr' as const }))];
-  const net = (t: number) => Math.max(0, t - call);
+  const timing = { runs: o.runs ?? 15, seed: o.seed };
+  const nearlyEmpty = shapes.map((L) => oneLayerModel(L.outFeatures, L.inFeatures, 0, 'csr', rng).layers[0]);
+  const empty = load(encodeModel({ layers: nearlyEmpty, preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {} }));
+  const call = (await timeModels([empty], batch, timing))[0].minUs;
+  const variants = [
+    { density: 1, layout: 'dense' as const },
+    ...DENSITY_GRID.filter((d) => d < 1).map((density) => ({ density, layout: 'csr' as const })),
+    { density: 0, layout: 'csr' as const }, // the same layer nearly empty: what every time is net of
+  ];
   const layers: LatencyTable['layers'] = [];
   for (const [l, L] of shapes.entries()) {
     o.onProgress?.(`latency table: layer ${l + 1}/${shapes.length}`);
-    const times: number[] = [];
-    for (const v of variants) times.push(await time(load(encodeModel(oneLayerModel(L.outFeatures, L.inFeatures, v.density, v.layout, rng)))));
+    const models = variants.map((v) => load(encodeModel(oneLayerModel(L.outFeatures, L.inFeatures, v.density, v.layout, rng))));
+    const times = (await timeModels(models, batch, timing)).map((t) => t.minUs);
+    const net = (t: number) => Math.max(0, t - times[times.length - 1]);
     layers.push({
       inFeatures: L.inFeatures,
       outFeatures: L.outFeatures,
       dense_us: net(times[0]),
-      csr: variants.slice(1).map((v, i) => ({ density: v.density, us: net(times[i + 1]) })),
+      csr: variants.slice(1, -1).map((v, i) => ({ density: v.density, us: net(times[i + 1]) })),
     });
   }
-  return { batch, measuredOn: `${tiny.flavor} kernels${o.where ? `, ${o.where}` : ''}`, call_us: call, layers };
+  return { batch, measuredOn: `${empty.flavor} kernels${o.where ? `, ${o.where}` : ''}`, call_us: call, layers };
 }
 
 /**

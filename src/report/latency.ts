@@ -16,6 +16,7 @@
  *   no microtask overhead.
  */
 import { median } from '../util/stats.js';
+import { Rng } from '../util/rng.js';
 
 export { median };
 
@@ -47,6 +48,12 @@ export interface TimingOptions {
   settleMs?: number;
   /** Called after each round (for progress output). */
   onRound?: (round: number, rounds: number) => void;
+  /**
+   * Order within a round: rotated each round (default), or a seeded random permutation per round.
+   * Rotation always times variant k right after variant k − 1, so a variant after a large one always
+   * starts with its weights evicted from the caches; shuffling spreads that over every variant.
+   */
+  shuffleSeed?: number;
 }
 
 const nowMs = (): number => performance.now();
@@ -98,9 +105,11 @@ export async function timeInterleaved(variants: readonly Variant[], opts: Timing
   for (const v of variants) reps.push(await calibrate(v.fn, minRunMs));
   const samples: number[][] = variants.map(() => []);
   const n = variants.length;
+  const rng = opts.shuffleSeed === undefined ? null : new Rng(opts.shuffleSeed);
   for (let r = 0; r < runs; r++) {
+    const order = rng ? rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)) : null;
     for (let i = 0; i < n; i++) {
-      const idx = (i + r) % n; // rotate the order each round: no variant always runs first
+      const idx = order ? order[i] : (i + r) % n; // rotate the order each round: no variant always runs first
       samples[idx].push(((await timeReps(variants[idx].fn, reps[idx])) * 1000) / reps[idx]);
     }
     opts.onRound?.(r + 1, runs);

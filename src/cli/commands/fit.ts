@@ -1,7 +1,8 @@
 /** `prunekit fit`: prune a model to a measured latency or size budget (src/report/fit.ts). */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
-import { inputFile, num, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
+import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError, writableFolder } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, testDataArg } from '../common.js';
 import { CRITERION_CHOICES } from '../choices.js';
 import { CRITERIA } from '../../prune/criteria.js';
@@ -10,12 +11,11 @@ import type { MLP } from '../../nn/model.js';
 const usage = `usage: prunekit fit --model M --data D (--max-latency-us T --batch B | --max-bytes N) --out FILE [options]
 
 Finds the per-layer sparsities (and dense or CSR per layer) that meet a budget with the least
-predicted loss, prunes, fine-tunes, compacts, and re-measures the delivered file; if it misses the
-budget, tightens and tries again. Latency: every layer alone, dense and CSR at a grid of densities,
+predicted loss, prunes, measures, rescales the budget and tries again; then fine-tunes the best
+plan that met it, compacts, and re-measures the delivered file. Latency: every layer alone, dense and CSR at a grid of densities,
 timed through the runtime's kernels at batch B on this machine (or --latency-table FILE measured
 elsewhere). Sensitivity: the training loss with each layer alone pruned to each density.
-Allocation: greedy, the move with the least loss increase per µs or byte saved (NetAdapt-style,
-over the tables).
+Allocation: a knapsack over the tables (one density per layer, least summed loss increase).
 
   --model FILE          model file from train
 ${DATA_HELP}
@@ -28,9 +28,17 @@ ${DATA_HELP}
   --latency-table FILE  per-layer latencies measured elsewhere (JSON, as --save-latency-table writes,
                         or as the page of \`prunekit latency-page\` measures in a browser)
   --save-latency-table FILE   write the table this run measured
-  --attempts N          prune-and-measure rounds at most (default 4)
+  --attempts N          allocate-prune-measure rounds at most (default 6)
+  --runs N              interleaved timing rounds per measurement, over 5 repeats (default 60)
+  --report DIR          also prune uniform and global magnitude to each --baseline-sparsities
+                        value (fine-tuned as long), time them with fit's file in the same rounds,
+                        and write DIR/report.json and DIR/report.html (the Pareto front)
+  --baseline-sparsities LIST   default 0.5,0.7,0.8,0.85,0.9,0.92,0.94,0.95,0.96,0.97,0.975,0.98,0.985,0.99
   --out FILE            the compact model file
-  --json                print {accuracy, bytes, latency_us, met, layers: [{sparsity, layout}], …}`;
+  --json                print {accuracy, bytes, latency_us, latencyBandUs, met, layers: [{sparsity, layout}], …}
+
+A latency budget is met when the median over the rounds is ≤ T plus the run's noise band (half
+the range of the 5 repeats' medians); a size budget exactly.`;
 
 const command: Command = {
   usage,
@@ -47,6 +55,9 @@ const command: Command = {
       'latency-table': { type: 'string' },
       'save-latency-table': { type: 'string' },
       attempts: { type: 'string' },
+      runs: { type: 'string' },
+      report: { type: 'string' },
+      'baseline-sparsities': { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -67,7 +78,11 @@ const command: Command = {
         `--criterion ${criterion} reads the training history; fit supports ${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => n === 'gradients' || n === 'calibration')).join(', ')}`,
       );
     const epochs = num(v['finetune-epochs'], 'finetune-epochs', { int: true, min: 0 }) ?? 2;
-    const attempts = num(v.attempts, 'attempts', { int: true, min: 1 }) ?? 4;
+    const attempts = num(v.attempts, 'attempts', { int: true, min: 1 }) ?? 6;
+    const runs = num(v.runs, 'runs', { int: true, min: 1 });
+    const reportDir = v.report === undefined ? undefined : reportFolder(v.report);
+    const sparsities = numList(v['baseline-sparsities'], 'baseline-sparsities', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    if (sparsities && !reportDir) throw new UsageError('--baseline-sparsities needs --report DIR');
 
     const { loadModel } = await import('../../nn/io.js');
     let model: MLP;
@@ -114,28 +129,55 @@ const command: Command = {
     const { writeFileAtomic } = await import('../../util/fs.js');
     const { encodeModel } = await import('../../sparse/format.js');
 
-    let result;
+    const budget = maxLatency !== undefined ? { maxLatencyUs: maxLatency, batch } : { maxBytes: maxBytes!, batch };
+    const onProgress = (what: string) => process.stderr.write(`fit: ${what}\n`);
+    const pareto = reportDir ? await import('../../report/fit-pareto.js') : undefined;
+    let result, baselines, report;
     try {
+      // With --report the baselines come first (their own fine-tuning context, so fit's model is the
+      // same with or without --report) and fit times its candidates beside them; a latency budget
+      // then needs the table first, for the baselines' layouts too.
+      if (pareto && maxLatency !== undefined && !latencyTable) latencyTable = await fit.measureLatencyTable(model, batch, { runs, onProgress });
+      const baseOpts = {
+        values,
+        bits,
+        batch,
+        latencyTable: maxLatency !== undefined ? latencyTable : undefined,
+        finetuneEpochs: epochs,
+        sparsities,
+        onProgress,
+      };
+      baselines = pareto && (await pareto.buildBaselines(model, data, trainerContext(data, { train: cfg, trainMetrics: false }), baseOpts));
       result = await fit.fitToBudget(model, data, ctx, {
-        budget: maxLatency !== undefined ? { maxLatencyUs: maxLatency, batch } : { maxBytes: maxBytes!, batch },
+        budget,
         values,
         bits,
         criterion,
         finetuneEpochs: epochs,
         latencyTable,
         attempts,
-        onProgress: (what) => process.stderr.write(`fit: ${what}\n`),
+        runs,
+        onProgress,
+        companions: baselines ? baselines.map((b) => b.file) : undefined,
       });
+      if (pareto && baselines) report = await pareto.buildFitReport(model, data, result, baselines, { ...baseOpts, budget, criterion, runs });
     } catch (e) {
       if (e instanceof RangeError) throw new RunError(e.message, { cause: e });
       throw e;
     }
     writeFileAtomic(out, encodeModel(result.model));
     if (saveTable && result.latencyTable) writeFileAtomic(saveTable, JSON.stringify(result.latencyTable, null, 2) + '\n');
-    const report = {
+    if (pareto && report && reportDir) {
+      mkdirSync(reportDir, { recursive: true });
+      writeFileAtomic(join(reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomic(join(reportDir, 'report.html'), pareto.renderFitReport(report));
+    }
+    const summary = {
       accuracy: result.accuracy,
       bytes: result.bytes,
       latency_us: result.latency_us,
+      latencyMinUs: result.latencyMinUs,
+      latencyBandUs: result.latencyBandUs,
       batch: result.batch,
       met: result.met,
       attempts: result.attempts,
@@ -144,18 +186,30 @@ const command: Command = {
       predicted: result.predicted,
       criterion,
       out,
+      ...(report && reportDir
+        ? { report: join(reportDir, 'report.html'), summary: report.summary, fitBeats: report.fitBeats, loadAverage: report.timing.loadAverageBefore }
+        : {}),
     };
-    if (v.json) printJson(report);
+    if (v.json) printJson(summary);
     else {
       process.stdout.write(
         `fit ${modelPath} to ${maxLatency !== undefined ? `${maxLatency} µs at batch ${batch}` : `${maxBytes} bytes`}: ${result.met ? 'met' : 'MISSED'} after ${result.attempts} attempt(s)\n` +
-          `test accuracy ${pct(result.accuracy)}, ${result.bytes} bytes, ${result.latency_us.toFixed(2)} µs at batch ${result.batch}\n` +
-          `layers: ${result.layers.map((l) => `${pct(l.sparsity, 1)} ${l.layout}`).join(', ')}\nwrote ${out}\n`,
+          `test accuracy ${pct(result.accuracy)}, ${result.bytes} bytes, ${result.latency_us.toFixed(2)} ± ${result.latencyBandUs.toFixed(2)} µs at batch ${result.batch}\n` +
+          `layers: ${result.layers.map((l) => `${pct(l.sparsity, 1)} ${l.layout}`).join(', ')}\nwrote ${out}\n` +
+          (report && reportDir ? `${report.summary.join('\n')}\nreport: ${join(reportDir, 'report.html')} (and report.json)\n` : ''),
       );
     }
     return result.met ? 0 : 1;
   },
 };
+
+/** The report folder: created at the end; a file of that name, or a missing parent folder, is a usage error now. */
+function reportFolder(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
+  if (!existsSync(dir)) writableFolder(dirname(resolve(dir)), 'report');
+  else writableFolder(dir, 'report');
+  return dir;
+}
 
 function parseValues(s: string | undefined): ['f32' | 'f16' | 'kmeans', number | undefined] {
   if (s === undefined || s === 'f32' || s === 'f16') return [s ?? 'f32', undefined];
