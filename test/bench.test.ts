@@ -155,6 +155,7 @@ describe('prunekit bench --threads', () => {
     await expect(runCli(['bench', '--threads', '0'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--threads', '2', '--train'])).rejects.toThrow(/drop --model, --train/);
     await expect(runCli(['bench', '--threads', '2', '--sparsity', '1'])).rejects.toThrow(UsageError);
+    await expect(runCli(['bench', '--threads', '2', '--dram-probe-mib', '64'])).rejects.toThrow(/--threads measures no bandwidth: drop --dram-probe-mib/);
   });
 });
 

@@ -167,4 +167,11 @@ describe('prunekit fit: usage', () => {
       fitCommand.run(['--model', 'package.json', '--data', 'iris', '--max-bytes', '10', '--values', 'kmeans:9', '--out', '/tmp/x.safetensors']),
     ).rejects.toThrow(/--values/);
   });
+
+  it('refuses the latency-table flags with a bytes budget, which would ignore them', async () => {
+    for (const flag of ['--latency-table', '--save-latency-table'])
+      await expect(
+        fitCommand.run(['--model', 'package.json', '--data', 'iris', '--max-bytes', '10', flag, 'tsconfig.json', '--out', '/tmp/x.safetensors']),
+      ).rejects.toThrow(new RegExp(`${flag} goes with --max-latency-us`));
+  });
 });

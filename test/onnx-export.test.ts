@@ -218,6 +218,15 @@ describe('exportOnnx structure', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
+  it('import reads the feature names back (summary.features, import --json) and refuses duplicates, as --labels does', () => {
+    const m = randomModel(15, [4, 5, 3], 'relu', 0, false);
+    expect(importModel(exportOnnx(m).bytes, { file: 'named.onnx' }).summary.features).toEqual(['f0', 'f1', 'f2', 'f3']);
+    m.preprocessing.featureNames = ['a', 'b', 'a', 'c'];
+    expect(() => importModel(exportOnnx(m).bytes, { file: 'dup.onnx' })).toThrow(
+      /dup\.onnx: metadata_props 'prunekit\.features' names "a" twice; input feature names must be distinct/,
+    );
+  });
+
   it('decodeAnyModel reads both file kinds and refuses others', () => {
     const m = randomModel(14, [4, 5, 3], 'relu', 0.5, true);
     expect(decodeAnyModel(encodeMLP(m))).toEqual(decodeMLP(encodeMLP(m)));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type Kernels, loadKernelsSync } from '../src/kernels/index.js';
 import { createMLP, type MLP } from '../src/nn/model.js';
 import { Network } from '../src/nn/network.js';
-import { computeGradients, evaluate, predictLabels, sparseBelow } from '../src/nn/train.js';
+import { computeGradients, evaluate, predictLabels, sparseBelow, train } from '../src/nn/train.js';
 import { trainSparse } from '../src/nn/dst.js';
 import { blobs } from './helpers/datasets.js';
 import { rng } from './helpers/rng.js';
@@ -182,10 +182,21 @@ describe('evaluate, predictLabels and computeGradients on the sparse kernels', (
         const scale = Math.max(...b.map(Math.abs));
         for (let j = 0; j < a.length; j++) {
           if (l.mask![j]) expect(Math.abs(a[j] - b[j])).toBeLessThanOrEqual(1e-5 * scale);
-          else expect(a[j]).toBe(0);
+          else expect([a[j], b[j]], `${key}[${i}][${j}] at a pruned weight`).toEqual([0, 0]); // M ⊙ ∂L/∂W on both paths
         }
       }
     });
     expect(() => evaluate(m, ds, k, { sparse: 'always' as 'on' })).toThrow(/evaluate: sparse must be 'auto', 'on' or 'off', got 'always'/);
+  });
+
+  it("train's per-epoch gradient norms are the kept weights' norms on either path ('on' = 'off')", async () => {
+    const norms = async (sparse: 'on' | 'off') => {
+      const copy = pruned([30, 40, 20, 4], 0.9, 11);
+      const r = await train(copy, { train: ds, test: ds }, { epochs: 1, batchSize: 16, seed: 3, sparse }, { kernels: loadKernelsSync() });
+      return r.epochs[0].gradNorms;
+    };
+    const on = await norms('on'),
+      off = await norms('off');
+    on.forEach((v, i) => expect(Math.abs(v - off[i]), `layer ${i}: ${v} vs ${off[i]}`).toBeLessThanOrEqual(1e-4 * off[i]));
   });
 });

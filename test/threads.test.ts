@@ -5,12 +5,24 @@
  * its errors, `dispose`, and a process that exits with a threaded model still loaded.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense } from '../src/kernels/checked.js';
 import { supportedFlavors, wasmBytes } from '../src/kernels/load.js';
-import { type KernelCall, LAYOUT, layerCalls, layerSplit, MIN_PARALLEL_MADDS, splitRows, THREAD_OPS } from '../src/kernels/parallel.js';
+import {
+  type KernelCall,
+  LAYOUT,
+  layerCalls,
+  layerSplit,
+  MIN_PARALLEL_MADDS,
+  splitRows,
+  THREAD_OPS,
+  type ThreadHandle,
+  type ThreadInit,
+} from '../src/kernels/parallel.js';
 import { createSharedMemory, withSharedMemoryImport } from '../src/kernels/shared-memory.js';
 import { startThreadedKernels, type ThreadedKernels } from '../src/kernels/threads.js';
 import { spawnNodeThread } from '../src/kernels/threads-node.js';
@@ -207,6 +219,28 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
   });
 });
 
+describe.skipIf(!supportedFlavors().includes('simd'))('a worker thread that exits', () => {
+  it('before it is ready makes the start reject, naming it, rather than wait forever', async () => {
+    const early = new Worker('process.exit(3)', { eval: true });
+    await expect(spawnNodeThread({ slot: 1 } as ThreadInit, early)).rejects.toThrow(/worker thread 1 exited \(code 3\) before it was ready/);
+  });
+
+  it('after it was ready makes the next round throw, naming it, and dispose still works', async () => {
+    let handle: ThreadHandle | null = null;
+    const t = await startThreadedKernels({ flavor: 'simd', bytes: wasmBytes('simd') }, 2, async (init) => (handle = await spawnNodeThread(init)));
+    const k = t.kernels;
+    const L = uploadDense(k, weights(9, 7, 1, 5), rng(6).f32(9), 9, 7);
+    const X = allocF32(k, 7 * 4, rng(7).f32(28)),
+      Y = allocF32(k, 9 * 4);
+    const calls = layerCalls(L, layerSplit(k, L, 2), X, Y, 4, Act.relu);
+    t.pool.run(k, calls);
+    handle!.terminate();
+    for (let i = 0; i < 200 && handle!.exited!() === null; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(() => t.pool.run(k, calls)).toThrow(/worker thread 1 exited \(code 1\); dispose this model and load it again/);
+    t.pool.dispose();
+  });
+});
+
 /** A compact 200-150-90-7 model, pruned to `sparsity` (CSR layers from 50%). */
 function modelBytes(sparsity: number, seed: number): Uint8Array {
   const r = rng(seed);
@@ -241,13 +275,46 @@ describe('loadModel(bytes, { threads })', () => {
 
   it('rejects bad counts, the sync loader, and a precompiled module, naming the option', async () => {
     const bytes = modelBytes(0.5, 4);
-    await expect(loadModel(bytes, { threads: 0 })).rejects.toThrow(/threads must be a whole number from 1 to 256, got 0/);
+    await expect(loadModel(bytes, { threads: 0 })).rejects.toThrow(/threads must be a whole number from 1 to 64, got 0/);
     await expect(loadModel(bytes, { threads: 1.5 })).rejects.toThrow(/got 1.5/);
+    await expect(loadModel(bytes, { threads: 65 })).rejects.toThrow(/from 1 to 64, got 65/); // a layer is cut into at most LAYOUT.maxCalls runs
+    await expect(loadModel(bytes, { threads: '2' as unknown as number })).rejects.toThrow(/got "2"/);
     expect(() => loadModelSync(bytes, { threads: 2 })).toThrow(/use loadModel for threads > 1/);
     const module = new WebAssembly.Module(wasmBytes('simd') as BufferSource);
     await expect(loadModel(bytes, { threads: 2, module })).rejects.toThrow(/drop the `module` option/);
     await expect(loadModel(bytes, { threads: 2, flavor: 'reference' })).rejects.toThrow(/flavor 'reference'/);
     expect((await loadModel(bytes, { threads: 1 })).threads).toBe(1);
+  });
+
+  it.skipIf(!existsSync('/proc/self/task'))('a model dropped without dispose() has its worker threads stopped when it is garbage-collected', () => {
+    const file = tmp.file(modelBytes(0.5, 7), 'model.safetensors');
+    // Threads of this process now: one directory per thread under /proc/self/task (Linux).
+    const script = `
+      import { readdirSync, readFileSync } from 'node:fs';
+      import { setTimeout as sleep } from 'node:timers/promises';
+      import { loadModel } from './src/runtime/index.ts';
+      const threads = () => readdirSync('/proc/self/task').length;
+      const bytes = readFileSync(${JSON.stringify(file)});
+      const before = threads();
+      for (let i = 0; i < 8; i++) (await loadModel(bytes, { threads: 3 })).predict(new Float32Array(64 * 200));
+      const loaded = threads();
+      let after = loaded;
+      for (let t = 0; t < 100 && after > before; t++) {
+        globalThis.gc();
+        await sleep(50);
+        after = threads();
+      }
+      console.log(JSON.stringify({ before, loaded, after }));`;
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    const { before, loaded, after } = JSON.parse(r.stdout);
+    expect(loaded).toBeGreaterThanOrEqual(before + 16); // 8 models × 2 workers, none disposed
+    expect(after).toBeLessThanOrEqual(before);
   });
 
   it('never keeps the process alive: a script that loads a threaded model and returns exits at once, status 0', () => {

@@ -38,6 +38,8 @@ export interface ImportSummary {
   sizes: number[];
   layers: { in: number; out: number; activation: ActName; from: string }[];
   labels: string[];
+  /** The input feature names the model file now holds ([] when the source names none). */
+  features: string[];
   /** The stored standardisation (x − mean)/scale, or null. */
   preprocessing: { mean: number[]; scale: number[] } | null;
   notes: string[];
@@ -77,6 +79,7 @@ export function importModel(bytes: Uint8Array, opts: ImportOptions): { model: ML
       sizes: layerSizes(model),
       layers: model.layers.map((l, i) => ({ in: l.inFeatures, out: l.outFeatures, activation: l.activation, from: net.layers[i].origin })),
       labels: p.labelNames,
+      features: p.featureNames,
       preprocessing: p.mean && p.scale ? { mean: Array.from(p.mean), scale: Array.from(p.scale) } : null,
       notes: net.notes,
     },

@@ -98,6 +98,8 @@ export function serveKernels(init: ThreadInit, ready: () => void): void {
 /** One started thread, as the pool sees it (worker_threads in Node). */
 export interface ThreadHandle {
   terminate(): void;
+  /** Its exit code once it has exited, else null (left out where the environment does not say). */
+  exited?(): number | null;
 }
 
 export interface ThreadPool {
@@ -135,6 +137,8 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[]):
     run(k, calls, threads = handles.length + 1) {
       if (disposed) throw new Error('threads: this model was disposed');
       if (calls.length > LAYOUT.maxCalls) throw new RangeError(`threads: ${calls.length} calls, at most ${LAYOUT.maxCalls} per round`);
+      const gone = handles.findIndex((h) => h.exited?.() != null);
+      if (gone >= 0) throw new Error(`threads: worker thread ${gone + 1} exited (code ${handles[gone].exited!()}); dispose this model and load it again`);
       if (calls.length <= 1 || threads <= 1) {
         for (const call of calls) (k[call.op] as (...args: number[]) => void)(...call.args);
         return;

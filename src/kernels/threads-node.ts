@@ -15,13 +15,20 @@ const SOURCE = new URL(
 parentPort.once('message', (init) => (${serveKernels})(init, () => parentPort.postMessage('ready')));`)}`,
 );
 
-/** Starts one worker thread serving `init.control`; resolves once it is ready. */
-export function spawnNodeThread(init: ThreadInit): Promise<ThreadHandle> {
-  const worker = new Worker(SOURCE, { name: `prunekit kernels ${init.slot}` });
+/**
+ * Starts one worker thread serving `init.control`; resolves once it is ready, rejects if it fails
+ * or exits before (so a load never waits on a thread that is gone). The handle says if it exited later.
+ */
+export function spawnNodeThread(init: ThreadInit, worker: Worker = new Worker(SOURCE, { name: `prunekit kernels ${init.slot}` })): Promise<ThreadHandle> {
   worker.unref();
+  let exitCode: number | null = null;
   return new Promise((resolve, reject) => {
     worker.once('error', (e) => reject(new Error(`threads: worker thread ${init.slot} failed to start: ${e.message}`)));
-    worker.once('message', () => resolve({ terminate: () => void worker.terminate() }));
+    worker.once('exit', (code) => {
+      exitCode = code;
+      reject(new Error(`threads: worker thread ${init.slot} exited (code ${code}) before it was ready`)); // no-op once resolved
+    });
+    worker.once('message', () => resolve({ terminate: () => void worker.terminate(), exited: () => exitCode }));
     worker.postMessage(init);
   });
 }

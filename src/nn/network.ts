@@ -297,12 +297,21 @@ export class Network {
   }
 
   /**
-   * The weight gradient of layer i from the last backward pass: a fresh view of a dense layer's, or
-   * a sparse layer's scattered into a new out × in array (0 off its pattern; see `denseWeightGrad`).
+   * The weight gradient of the masked objective L(M ⊙ W) for layer i from the last backward pass,
+   * M ⊙ ∂L/∂W, 0 at pruned weights on either path: a dense unmasked layer's as a fresh view, a
+   * dense masked layer's as a new masked copy, a sparse layer's scattered into a new out × in array
+   * (its pattern is the mask). For the gradient at pruned weights too, see `denseWeightGrad`.
    */
   weightGrad(i: number): Float32Array {
     const L = this.layers[i];
-    return L.sparse ? L.sparse.scatter(L.sparse.grad, new Float32Array(L.out * L.inn)) : viewF32(this.k, L.dense!.dW);
+    if (L.sparse) return L.sparse.scatter(L.sparse.grad, new Float32Array(L.out * L.inn));
+    const D = L.dense!,
+      g = viewF32(this.k, D.dW);
+    if (!D.mask) return g;
+    const m = viewF32(this.k, D.mask),
+      out = new Float32Array(g.length);
+    for (let j = 0; j < g.length; j++) out[j] = m[j] ? g[j] : 0;
+    return out;
   }
 
   /**
@@ -325,13 +334,17 @@ export class Network {
     }
   }
 
-  /** ‖∂L/∂W‖² of layer i over its trainable weights if it trains sparse, else over all of them (as `weightGrad`). */
+  /**
+   * ‖M ⊙ ∂L/∂W‖² of layer i: the squared norm over its kept weights only (all of them if it has no
+   * mask), the same on the dense and the sparse path (as `weightGrad`).
+   */
   weightGradNormSq(i: number): number {
-    const S = this.layers[i].sparse;
-    if (S) return S.gradNormSq();
-    const g = viewF32(this.k, this.layers[i].dense!.dW);
+    const L = this.layers[i];
+    if (L.sparse) return L.sparse.gradNormSq();
+    const g = viewF32(this.k, L.dense!.dW),
+      m = L.dense!.mask ? viewF32(this.k, L.dense!.mask) : null;
     let s = 0;
-    for (let j = 0; j < g.length; j++) s += g[j] * g[j];
+    for (let j = 0; j < g.length; j++) if (!m || m[j]) s += g[j] * g[j];
     return s;
   }
 

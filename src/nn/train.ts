@@ -79,7 +79,7 @@ export interface EpochRecord {
   valAccuracy: number | null;
   testAccuracy: number | null;
   testLoss: number | null;
-  /** Per layer: mean over the epoch's batches of ‖∂L/∂W‖₂ (over the trainable weights only for a layer trained sparse). */
+  /** Per layer: mean over the epoch's batches of ‖M ⊙ ∂L/∂W‖₂, over its kept weights only (on either kernel path). */
   gradNorms: number[];
   lr: number;
   seconds: number;
@@ -98,7 +98,7 @@ export interface TrainHooks {
   onStep?: { every: number; fn: (step: number, model: MLP) => void };
   /**
    * Called after every backward pass, before the SGD step, with each layer's weights w_t and
-   * batch-mean data-loss gradient ∂L/∂W at w_t (views into kernel memory, valid during the call
+   * batch-mean data-loss gradient M ⊙ ∂L/∂W at w_t, 0 at pruned weights (valid during the call
    * only). For movement scores (Sanh et al. 2020): src/nn/history.ts.
    */
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
@@ -257,8 +257,9 @@ export interface GradientEstimate {
 /**
  * Gradient statistics per layer over `batches` random mini-batches of `batchSize` samples: the mean
  * gradient, the mean squared batch gradient and, with `fisher: true`, the per-sample Fisher diagonal
- * (for the Taylor and OBD criteria and the recorded gradient norms). A layer on the sparse kernels
- * (`opts.sparse`, default 'auto') has them at its trainable weights only, 0 at its pruned ones.
+ * (for the Taylor and OBD criteria and the recorded gradient norms). grads and sqGrads are those of
+ * the masked objective, M ⊙ ∂L/∂W, and fisher is masked alike: 0 at pruned weights whichever kernels
+ * (`opts.sparse`) run the pass.
  */
 export function computeGradients(
   model: MLP,
@@ -291,8 +292,9 @@ export function computeGradients(
         if (fisher) {
           // The batch-mean loss scales each sample's gradient by 1/B: undo it (B²) before averaging.
           const s = net.sumSquaredSampleGrads(i, B),
-            f = fisher[i];
-          for (let j = 0; j < s.length; j++) f[j] += s[j] * B * B;
+            f = fisher[i],
+            mask = model.layers[i].mask;
+          for (let j = 0; j < s.length; j++) if (!mask || mask[j]) f[j] += s[j] * B * B; // 0 at pruned weights, as grads
         }
       });
     }

@@ -34,8 +34,11 @@ export interface LoadModelOptions {
    * over the calling thread and N − 1 worker threads sharing one WebAssembly memory; the results
    * are bit-identical to one thread's. Node, Deno, Bun (worker_threads, never keeping the process alive)
    * and cross-origin isolated browser pages (Web Workers), through the asynchronous `loadModel`;
-   * `model.dispose()` stops them. Elsewhere it throws, naming why. Worth it from batch 64 on large
-   * layers (BENCHMARKS.md, "Scale").
+   * `model.dispose()` stops them (or, later, garbage collection of the model). Elsewhere it throws,
+   * naming why. At most 64 (a layer is cut into at most 64 runs). Only worth it with an idle core
+   * per thread: on an idle 2-core machine, 2 threads at batch 64 on 1024-4096-1024 layers ran 1.87×
+   * (dense) and 1.92× (CSR, 90% sparse) faster than one (`prunekit bench --threads 1,2 --layers
+   * 1024,4096,1024 --sparsity 0,0.9 --batch 64 --runs 20 --json`); on a busy machine, no faster.
    */
   threads?: number;
 }
@@ -58,14 +61,28 @@ function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   throw new TypeError('loadModel: expected the model file as a Uint8Array or an ArrayBuffer');
 }
 
+/**
+ * The most threads a model runs on: a layer is cut into at most LAYOUT.maxCalls = 64 runs
+ * (kernels/parallel.ts, kept out of this module so that bundles load it only with threads).
+ */
+const MAX_THREADS = 64;
+
 /** The thread count asked for, checked: 1 when none was. */
 function threadCount(opts: LoadModelOptions): number {
   const n = opts.threads ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new RangeError(`loadModel: threads must be a whole number from 1 to 256, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS)
+    throw new RangeError(`loadModel: threads must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(n) ?? String(n)}`);
   if (n > 1 && (opts.module || opts.flavor === 'reference'))
     throw new RangeError("loadModel: threads run the package's own wasm builds; drop the `module` option and flavor 'reference'");
   return n;
 }
+
+/**
+ * Stops a threaded model's workers and frees their shared memory once the model is garbage-
+ * collected without `dispose()` (which stays the way to release them promptly: collection may come
+ * late, or never). The held value is the pool's `dispose`, which does not reference the model.
+ */
+const orphanedThreads = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<() => void>((dispose) => dispose()) : null;
 
 /**
  * `startThreads`: how this environment starts threaded kernels (the Node and browser entries), or
@@ -91,12 +108,18 @@ export function createRuntime(loader: KernelLoader, startThreads?: ThreadStarter
       if (threads > 1) {
         if (!startThreads) throw new Error(`loadModel: threads are not available in ${noThreads}; load with threads: 1`);
         const t = await startThreads(loader.build(opts.flavor), threads);
+        const pool = t.pool;
+        const dispose = () => {
+          orphanedThreads?.unregister(pool);
+          pool.dispose();
+        };
         try {
-          const model = new RuntimeModel(t.kernels, compact, bytes.length, { count: threads, forward: t.forward, dispose: t.pool.dispose });
+          const model = new RuntimeModel(t.kernels, compact, bytes.length, { count: threads, forward: t.forward, dispose });
+          orphanedThreads?.register(model, pool.dispose, pool);
           if (opts.warmUp) model.warmUp();
           return model;
         } catch (e) {
-          t.pool.dispose(); // no model to dispose them later
+          dispose(); // no model to dispose them later
           throw e;
         }
       }

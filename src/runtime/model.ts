@@ -35,7 +35,7 @@ export interface Model {
   info(): ModelInfo;
   /** Threads a forward pass runs on (1 unless loaded with `{ threads }`). */
   readonly threads: number;
-  /** Stops the model's worker threads; a threaded model throws on `predict…` afterwards. Does nothing with one thread. */
+  /** Stops the model's worker threads and frees their memory now (else when the model is garbage-collected); a threaded model throws on `predict…` afterwards. Does nothing with one thread. */
   dispose(): void;
 }
 

@@ -44,7 +44,8 @@ describe('prunekit import (CLI)', () => {
     const imp = await cli(['import', '--from', FIXTURES + name, '--out', model, '--activation', 'relu,tanh', '--labels', 'a,b,c', '--json']);
     expect(imp.code).toBe(0);
     const j = JSON.parse(imp.out);
-    expect(Object.keys(j)).toEqual(['out', 'bytes', 'source', 'sizes', 'layers', 'labels', 'preprocessing', 'notes']);
+    expect(Object.keys(j)).toEqual(['out', 'bytes', 'source', 'sizes', 'layers', 'labels', 'features', 'preprocessing', 'notes']);
+    expect(j.features).toEqual([]); // a state dict names no features
     expect(j.source).toMatchObject({ file: name, format: 'safetensors', layout: 'out-in' });
     expect(j.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(j.sizes).toEqual([8, 16, 12, 3]);

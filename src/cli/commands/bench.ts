@@ -153,6 +153,7 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   const str = (name: string) => values[name] as string | undefined;
   if (values.model !== undefined || values.train || values.peers || values.data !== undefined)
     throw new UsageError('--threads times random pruned weights: drop --model, --train, --peers and --data');
+  if (values['dram-probe-mib'] !== undefined) throw new UsageError('--threads measures no bandwidth: drop --dram-probe-mib');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;

@@ -71,6 +71,9 @@ const command: Command = {
     const maxBytes = num(v['max-bytes'], 'max-bytes', { int: true, min: 1 });
     const batch = num(v.batch, 'batch', { int: true, min: 1 }) ?? 1;
     if ((maxLatency === undefined) === (maxBytes === undefined)) throw new UsageError('give one budget: --max-latency-us T (with --batch B) or --max-bytes N');
+    for (const flag of ['latency-table', 'save-latency-table'] as const)
+      if (maxBytes !== undefined && v[flag] !== undefined)
+        throw new UsageError(`--${flag} goes with --max-latency-us: a --max-bytes budget is counted from the file, not timed`);
     const [values, bits] = parseValues(v.values);
     const criterion = oneOf(v.criterion, 'criterion', CRITERION_CHOICES) ?? 'magnitude';
     if (CRITERIA[criterion].needs.some((n) => n === 'tracker' || n === 'initial' || n === 'movement'))

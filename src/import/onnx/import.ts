@@ -188,6 +188,8 @@ function metadataNames(model: ModelObject, key: string, what: string, file: stri
     throw new ImportError(`${file}: metadata_props '${key}' is not valid JSON (expected an array of ${what})`);
   }
   if (!Array.isArray(names) || !names.every((l) => typeof l === 'string')) throw new ImportError(`${file}: metadata_props '${key}' is not an array of ${what}`);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new ImportError(`${file}: metadata_props '${key}' names ${JSON.stringify(twice)} twice; ${what} must be distinct`);
   return names;
 }
 
