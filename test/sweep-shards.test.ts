@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inShard, sweepUnits } from '../src/report/sweep.js';
+import { shardOfUnits, sweepUnits } from '../src/report/sweep.js';
 import { mergeSweepReports } from '../src/report/merge.js';
 import { renderReport } from '../src/report/html.js';
 import type { SweepReport } from '../src/report/report-types.js';
@@ -60,10 +60,24 @@ describe('sweep shards and jobs', () => {
       'global/oneshot/0.8',
     ]);
     for (const count of [1, 2, 3, 7]) {
-      for (let u = 0; u < units.length; u++) {
-        expect(Array.from({ length: count }, (_, i) => inShard(u, { index: i + 1, count })).filter(Boolean)).toHaveLength(1);
-      }
+      const shards = shardOfUnits(units, count);
+      expect(shards).toHaveLength(units.length);
+      for (const s of shards) expect(s >= 1 && s <= count).toBe(true);
+      expect(shardOfUnits(units, count)).toEqual(shards); // deterministic
     }
+  });
+
+  it('balances the shards by estimated cost: the slow low-sparsity points are spread out', () => {
+    // one-shot points in grid order: layer 0.5, 0.8, 0.9, 0.95, then global the same; u mod 2
+    // would give shard 1 both 50% points and both 90% points
+    const units = sweepUnits({ criteria: ['magnitude'], scopes: ['layer', 'global'], schedules: ['oneshot'], sparsities: [0.5, 0.8, 0.9, 0.95] });
+    const shards = shardOfUnits(units, 2);
+    expect(shards[0]).not.toBe(shards[4]); // the two 50% points
+    expect(shards[2]).not.toBe(shards[6]); // the two 90% points
+    const cost = (s: number) => units.reduce((sum, u, i) => sum + (shards[i] === s ? u.targets.reduce((a, t) => a + (1 - t) + 0.5, 0) : 0), 0);
+    expect(Math.abs(cost(1) - cost(2))).toBeLessThan(1e-9);
+    // more shards than units: every unit still runs once, some shards are empty
+    expect(new Set(shardOfUnits(units.slice(0, 3), 7)).size).toBe(3);
   });
 
   it('--shard 1/2 + --shard 2/2 + merge, and --jobs 2, equal the one-process sweep', async () => {

@@ -103,8 +103,31 @@ export function sweepUnits(o: Pick<SweepOptions, 'criteria' | 'scopes' | 'schedu
   return units;
 }
 
-/** Shard i of n (1-based) takes the units u with u mod n = i − 1: a deterministic, balanced slice. */
-export const inShard = (unit: number, shard: { index: number; count: number }): boolean => unit % shard.count === shard.index - 1;
+/**
+ * A unit's estimated cost: per point, fine-tuning work that shrinks with the density (1 − sparsity)
+ * plus a fixed part (compaction, latency timing, the small-file estimate). Only the ranking matters.
+ */
+const unitCost = (u: SweepUnit): number => u.targets.reduce((sum, t) => sum + (1 - t) + 0.5, 0);
+
+/**
+ * Which shard (1-based) runs each unit when the grid is cut in `count`: longest-processing-time
+ * first (Graham 1969) — units by estimated cost, largest first (ties in grid order), each to the
+ * shard with the least estimated work so far (ties to the lowest index). Deterministic from the
+ * grid alone, so every process of a sharded sweep agrees on the slices; balanced by cost, so the
+ * low-sparsity points, the slowest to fine-tune, do not all land in one shard.
+ */
+export function shardOfUnits(units: readonly SweepUnit[], count: number): number[] {
+  const order = units.map((_, i) => i).sort((a, b) => unitCost(units[b]) - unitCost(units[a]) || a - b);
+  const load = new Array<number>(count).fill(0);
+  const shard = new Array<number>(units.length);
+  for (const u of order) {
+    let best = 0;
+    for (let s = 1; s < count; s++) if (load[s] < load[best]) best = s;
+    shard[u] = best + 1;
+    load[best] += unitCost(units[u]);
+  }
+  return shard;
+}
 
 export interface SweepResult {
   report: SweepReport;
@@ -190,10 +213,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const compactFiles: Uint8Array[] = [];
   const denseLatency: Record<string, number[]> = {};
   const units = sweepUnits(o);
+  const shardOf = o.shard ? shardOfUnits(units, o.shard.count) : null;
   const pointUnits: number[] = [];
 
   for (const [u, { criterion, scope, schedule, targets }] of units.entries()) {
-    if (o.shard && !inShard(u, o.shard)) continue;
+    if (o.shard && shardOf![u] !== o.shard.index) continue;
     let chain = dense; // iterative: each point continues from the previous one
     for (const target of targets) {
       const t0 = performance.now();
