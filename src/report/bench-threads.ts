@@ -5,12 +5,10 @@
  * so each thread count's speedup over one thread is paired per round.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { allocF32, type F32Buf, layerForward, loadKernelsSync, supportedFlavors, wasmBytes, type WasmFlavor } from '../kernels/index.js';
+import { layerForward, loadKernelsSync, supportedFlavors, wasmBytes, type WasmFlavor } from '../kernels/index.js';
 import { createParallelForward } from '../kernels/parallel.js';
 import { startNodeThreads } from '../kernels/threads-node.js';
-import { createMLP } from '../nn/model.js';
-import { Rng } from '../util/rng.js';
-import { forward, type Net, pruneEachLayer, uploadBoth } from './bench.js';
+import { benchNetworks, forward } from './bench.js';
 import { pairedRatio, timeInterleaved, type Timing, type Variant } from './latency.js';
 
 export interface ThreadBenchOptions {
@@ -76,25 +74,7 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
   const t = await startNodeThreads({ flavor, bytes: wasmBytes(flavor) }, counts.at(-1)!);
   try {
     const k = t.kernels;
-    const rng = new Rng(o.seed);
-    const full = createMLP({ sizes: o.layers, activation: 'relu', seed: o.seed });
-    for (const layer of full.layers) layer.bias = Float32Array.from(layer.bias, () => rng.uniform(-0.05, 0.05));
-    const biasBytes = full.layers.reduce((a, layer) => a + 4 * layer.outFeatures, 0);
-    const nets = new Map<string, Net>();
-    for (const s of o.sparsities) {
-      const { dense, csr } = uploadBoth(k, pruneEachLayer(full, s), biasBytes);
-      nets.set(`${s}/dense`, dense);
-      nets.set(`${s}/csr`, csr);
-    }
-    const acts = new Map<number, F32Buf[]>();
-    for (const b of o.batches) {
-      acts.set(
-        b,
-        o.layers.map((n) => allocF32(k, n * b)),
-      );
-      const x = new Float32Array(o.layers[0] * b).map(() => rng.next());
-      new Float32Array(k.memory.buffer, acts.get(b)![0].ptr, x.length).set(x);
-    }
+    const { nets, acts } = benchNetworks(k, o);
     const steps = new Map(counts.map((n) => [n, n === 1 ? layerForward : createParallelForward(t.pool, n)]));
     const variants: Variant[] = [];
     for (const s of o.sparsities)

@@ -197,12 +197,18 @@ function benchResults(o: BenchOptions, nets: Map<string, Net>, T: (name: string)
   return results;
 }
 
-/** Runs the benchmark; all figures come from one set of interleaved rounds. */
-export async function runBench(o: BenchOptions): Promise<BenchReport> {
-  const k = loadKernelsSync(o.kernels ? { flavor: o.kernels } : {});
+/**
+ * The networks and inputs both kernel benchmarks time: He-initialised weights (createMLP's default
+ * for ReLU) with small random biases, magnitude-pruned to each sparsity and uploaded dense and CSR
+ * (`nets`, keyed "sparsity/dense|csr"); per batch size, one activation buffer per layer, the first
+ * holding a seeded random input (`acts`).
+ */
+export function benchNetworks(
+  k: Kernels,
+  o: { layers: readonly number[]; sparsities: readonly number[]; batches: readonly number[]; seed: number },
+): { nets: Map<string, Net>; acts: Map<number, F32Buf[]> } {
   const rng = new Rng(o.seed);
-  // He-initialised weights (createMLP's default for ReLU), small random biases
-  const full = createMLP({ sizes: o.layers, activation: 'relu', seed: o.seed });
+  const full = createMLP({ sizes: [...o.layers], activation: 'relu', seed: o.seed });
   for (const layer of full.layers) layer.bias = Float32Array.from(layer.bias, () => rng.uniform(-0.05, 0.05));
   const biasBytes = full.layers.reduce((a, layer) => a + 4 * layer.outFeatures, 0);
   const nets = new Map<string, Net>();
@@ -218,6 +224,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     new Float32Array(k.memory.buffer, bufs[0].ptr, x.length).set(x);
     acts.set(b, bufs);
   }
+  return { nets, acts };
+}
+
+/** Runs the benchmark; all figures come from one set of interleaved rounds. */
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const k = loadKernelsSync(o.kernels ? { flavor: o.kernels } : {});
+  const { nets, acts } = benchNetworks(k, o);
 
   const variants: Variant[] = [];
   for (const s of o.sparsities)

@@ -3,6 +3,7 @@
  * `renderReport` (html.ts) and `summarize` (summary.ts) read. Plain data only (JSON round-trips).
  */
 import type { EpochRecord } from '../nn/train.js';
+import type { PartBytes } from '../sparse/v2/storage.js';
 
 /** Median µs per forward pass of the whole model, dense kernels vs the compacted (CSR/dense mix) model. */
 export interface LatencyPair {
@@ -32,13 +33,7 @@ export interface LayerPoint {
  * code lengths; `bias`: biases; `preprocessing`: the input standardisation (mean and scale, F32);
  * `header`: the rest — tensor table, metadata JSON, padding.
  */
-export interface FileParts {
-  weight: number;
-  indices: number;
-  indptr: number;
-  codebook: number;
-  tables: number;
-  bias: number;
+export interface FileParts extends PartBytes {
   preprocessing: number;
   header: number;
 }
