@@ -48,6 +48,12 @@ export interface MeasureOptions {
   seed?: number;
   /** Appended to "<flavor> kernels" in `measuredOn` (e.g. the browser's user agent). */
   where?: string;
+  /**
+   * Shortest timed run, ms (default 0.25). Browsers coarsen performance.now() (Chromium: to 100 µs
+   * on a page that is not cross-origin isolated), so the page asks for runs long enough that one
+   * tick is a small fraction of a run; with 0.25 ms a short run can read 0 there.
+   */
+  minRunMs?: number;
   onProgress?: (what: string) => void;
 }
 
@@ -101,7 +107,7 @@ export async function measureLatencyTable(
 ): Promise<LatencyTable> {
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`the batch size must be a whole number ≥ 1, got ${batch}`);
   const rng = new Rng(o.seed ?? 1);
-  const timing = { runs: o.runs ?? 15, seed: o.seed };
+  const timing = { runs: o.runs ?? 15, seed: o.seed, minRunMs: o.minRunMs };
   const nearlyEmpty = shapes.map((L) => oneLayerModel(L.outFeatures, L.inFeatures, 0, 'csr', rng).layers[0]);
   const empty = load(encodeModel({ layers: nearlyEmpty, preprocessing: { mean: null, scale: null, featureNames: [], labelNames: [] }, provenance: {} }));
   const call = (await timeModels([empty], batch, timing))[0].minUs;
