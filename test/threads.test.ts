@@ -61,6 +61,29 @@ describe('withSharedMemoryImport', () => {
     expect(Array.from(out.subarray(j + 13))).toEqual(Array.from(simd.subarray(i + 10)));
   });
 
+  it('falls back to a smaller maximum when the engine cannot reserve 4 GiB, and the rewritten build links to it', () => {
+    const tried: number[] = [];
+    const memory = createSharedMemory(2, (d) => {
+      tried.push(d.maximum!);
+      if (d.maximum! > 16384) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      return new WebAssembly.Memory(d);
+    });
+    expect(tried).toEqual([65536, 16384]);
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(withSharedMemoryImport(simd) as BufferSource), { env: { memory } });
+    expect(Object.keys(inst.exports)).toContain('f32_gemm');
+    // any other failure, or the last size failing too, is the engine's own error
+    expect(() =>
+      createSharedMemory(2, () => {
+        throw new TypeError('no shared memory here');
+      }),
+    ).toThrow(TypeError);
+    expect(() =>
+      createSharedMemory(2, () => {
+        throw new RangeError('out of address space');
+      }),
+    ).toThrow(/out of address space/);
+  });
+
   it('rejects a module without a memory import and one already shared', () => {
     const empty = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
     expect(() => withSharedMemoryImport(empty)).toThrow(/imports no memory/);

@@ -12,9 +12,22 @@
 /** 4 GiB in 64 KiB pages: the wasm32 limit, the Arena's own bound. */
 export const MAX_PAGES = 65536;
 
-/** A shared memory the rewritten builds can import (grows in place; every thread sees the growth). */
-export function createSharedMemory(initialPages = 2): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+/**
+ * A shared memory the rewritten builds can import (grows in place; every thread sees the growth).
+ * A shared memory reserves its whole maximum up front, which a 32-bit or mobile browser may refuse
+ * for 4 GiB (a RangeError): then 1 GiB, then 256 MiB are tried — the import accepts any maximum up
+ * to the one it declares, and a model that outgrows the memory gets the allocator's usual error.
+ */
+export function createSharedMemory(initialPages = 2, create = (d: WebAssembly.MemoryDescriptor) => new WebAssembly.Memory(d)): WebAssembly.Memory {
+  const maxima = [MAX_PAGES, 16384, 4096].filter((m) => m >= initialPages);
+  for (const [i, maximum] of maxima.entries()) {
+    try {
+      return create({ initial: initialPages, maximum, shared: true });
+    } catch (e) {
+      if (!(e instanceof RangeError) || i === maxima.length - 1) throw e;
+    }
+  }
+  throw new RangeError(`shared kernels: ${initialPages} initial pages are more than a shared memory may hold here`);
 }
 
 function readU32(b: Uint8Array, at: number): [value: number, next: number] {
