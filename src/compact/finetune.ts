@@ -83,7 +83,10 @@ export function fineTuneCentroids(model: MLP, train: Dataset, opts: CentroidFine
         seen += B;
         net.backward(B);
         shared.forEach((s, i) => {
-          const g = net.weightGrad(i);
+          // read at the kept positions only: on the dense path the kernel's dW itself (a view),
+          // not weightGrad's masked copy of the whole matrix, made anew every step
+          const at = net.gradientAt(i);
+          const g = at.positions ? net.weightGrad(i) : at.grads;
           const grad = new Float64Array(s.centroids.length);
           for (let n = 0; n < s.positions.length; n++) grad[s.assign[n]] += g[s.positions[n]]; // ∂L/∂c_k = Σ_{a(j)=k} ∂L/∂W_j
           for (let c = 0; c < grad.length; c++) s.centroids[c] -= lr * grad[c];
