@@ -8,8 +8,10 @@
 // for OBS and budget-driven pruning. Raised to 20,000 later that day (19,262 lines) when the
 // runtime's worker threads, the browser latency page and fit's Pareto report landed; the look for
 // what to merge found no dead code to delete, only a candidate: the scatter input-gradient kernel
-// kept for a benchmark (assembly/sparse-train.ts, bench/sparse-input-grad.ts). The next raise
-// needs a look for what to merge or delete first.
+// kept for a benchmark (assembly/sparse-train.ts, bench/sparse-input-grad.ts). Raised to 21,500 on
+// 2026-11-30 evening (19,355 lines) for threaded training, the pooled sweep and iterative OBS's
+// allocation; the look again found exports used only inside their module, no dead code. The next
+// raise needs a look for what to merge or delete first.
 //
 //   node scripts/line-budget.mjs [--budget N]   prints the count per folder; exits 1 over budget
 import { execFileSync } from 'node:child_process';
@@ -17,7 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const at = process.argv.indexOf('--budget');
-const BUDGET = at > 0 ? Number(process.argv[at + 1]) : 20_000;
+const BUDGET = at > 0 ? Number(process.argv[at + 1]) : 21_500;
 const COUNTED = /^(src|assembly)\/.*\.ts$/;
 const GENERATED = new Set(['src/kernels/wasm-simd-base64.ts']);
 
