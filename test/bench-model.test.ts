@@ -71,7 +71,7 @@ describe('prunekit bench --model', () => {
     const training = tmp.file(smallTrainingFile(), 'training.safetensors');
     await expect(runCli(['--model', training])).rejects.toThrow(RunError);
     await expect(runCli(['--model', training])).rejects.toThrow(/prunekit compact/);
-    await expect(runCli(['--model', tmp.dir + '/none.safetensors'])).rejects.toThrow(/file not found/);
+    await expect(runCli(['--model', tmp.dir + '/none.safetensors'])).rejects.toThrow(/none\.safetensors: no such file \(--model\)/);
     await expect(runCli(['--model', file, '--batch', '0'])).rejects.toThrow(UsageError);
     await expect(runCli(['--model', file, '--sparsity', '0.5'])).rejects.toThrow(/drop --layers, --sparsity/);
   });

@@ -30,7 +30,8 @@ describe('prunekit command', () => {
     [['train', '--data', 'iris', '--out', '/tmp/x', '--epochs', 'ten'], /--epochs: expected a number, got 'ten'/],
     [['train', '--data', 'iris', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--data', 'iris', '--out', '/tmp'], /is a directory, expected a file/],
-    [['eval', '--model', '/nonexistent/model', '--data', 'iris'], /file not found/],
+    [['eval', '--model', '/nonexistent/model', '--data', 'iris'], /^prunekit eval: \/nonexistent\/model: no such file \(--model\)\n/],
+    [['train', '--data', 'no-such-set', '--out', '/tmp/x'], /^prunekit train: no-such-set: no such dataset: expected iris/],
     // a missing input is bad usage in every command, named as "FILE: no such …", not a raw ENOENT
     [['train', '--data', '/nonexistent/data.csv', '--out', '/tmp/x'], /^prunekit train: \/nonexistent\/data\.csv: no such CSV file\n/],
     [['info', '/nonexistent/model'], /^prunekit info: \/nonexistent\/model: no such file\n/],

@@ -91,7 +91,7 @@ export function required<T>(value: T | undefined, flag: string): T {
 /** An input file that must exist and be a file. */
 export function inputFile(path: string | undefined, flag: string): string | undefined {
   if (path === undefined) return undefined;
-  if (!existsSync(path)) throw new UsageError(`--${flag}: file not found: ${path}`);
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file (--${flag})`);
   if (statSync(path).isDirectory()) throw new UsageError(`--${flag}: ${path} is a directory, expected a file`);
   return path;
 }

@@ -111,15 +111,17 @@ export interface DataArgs {
 }
 
 /**
- * Loads a dataset spec (lazily importing the data module). A CSV path that does not exist is bad
- * usage (exit 2, as a missing --model is); other data errors become RunErrors (exit 1).
+ * Loads a dataset spec (lazily importing the data module). A CSV path that does not exist, or a spec
+ * that names no dataset, is bad usage (exit 2, as a missing --model is); other data errors become
+ * RunErrors (exit 1).
  */
 async function readSplit(spec: string, opts: DataArgs & { standardize?: boolean }): Promise<SplitDataset> {
   if (/\.(csv|tsv|txt)$/i.test(spec) && !existsSync(spec)) throw new UsageError(`${spec}: no such CSV file`);
-  const { loadData } = await import('../data/index.js');
+  const [{ loadData }, { UnknownDatasetError }] = await Promise.all([import('../data/index.js'), import('../data/errors.js')]);
   try {
     return await loadData(spec, opts);
   } catch (e) {
+    if (e instanceof UnknownDatasetError) throw new UsageError(e.message, { cause: e });
     throw new RunError((e as Error).message, { cause: e });
   }
 }

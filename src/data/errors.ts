@@ -5,3 +5,8 @@
 export class DataError extends Error {
   override name = 'DataError';
 }
+
+/** A dataset spec that names nothing: no built-in set, file or IDX prefix. The CLI treats it as bad usage (exit 2). */
+export class UnknownDatasetError extends DataError {
+  override name = 'UnknownDatasetError';
+}

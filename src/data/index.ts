@@ -13,7 +13,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readCsvDataset, type HeaderMode } from './csv.js';
-import { DataError } from './errors.js';
+import { DataError, UnknownDatasetError } from './errors.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { findIdxFiles } from './idx-files.js';
 import { loadIdxPair } from './idx.js';
@@ -87,7 +87,7 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
   if (existsSync(spec) && statSync(spec).isFile()) {
     return finish({ ...split(await readCsvDataset(spec, csv)), mean: null, scale: null }, opts.standardize ?? true);
   }
-  throw new DataError(
+  throw new UnknownDatasetError(
     `${spec}: no such dataset: expected iris, mnist, fashion-mnist[:DIR], a CSV file, or IDX files ` +
       `(a folder with train-images-idx3-ubyte[.gz], or a prefix P with P-images-idx3-ubyte[.gz] and P-labels-idx1-ubyte[.gz])`,
   );
