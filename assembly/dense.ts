@@ -199,6 +199,40 @@ export function f32_gemm_tn(W: usize, dY: usize, dX: usize, out: i32, inn: i32, 
 }
 
 /**
+ * Rows [c0, c0 + n) of f32_gemm_tn's dX, for splitting it over threads (src/kernels/parallel.ts):
+ * bit for bit what the whole call writes there, when c0 is a multiple of 4 and c0 + n is one too
+ * or is inn (the 4-row tiles then fall where the whole call's do). Writes only those rows.
+ */
+export function f32_gemm_tn_rows(W: usize, dY: usize, dX: usize, out: i32, inn: i32, batch: i32, c0: i32, n: i32): void {
+  const start = W + (<usize>c0 << 2);
+  if (batch == 1) {
+    // as f32_gemm_tn's one-sample axpy, restricted to columns c0…c0+n of each row of W
+    const dx = dX + (<usize>c0 << 2);
+    memory.fill(dx, 0, <usize>n << 2);
+    const rowBytes = <usize>inn << 2;
+    for (let r = 0; r < out; r++) {
+      const g = load<f32>(dY + (<usize>r << 2));
+      if (g == 0) continue;
+      const w0 = start + <usize>r * rowBytes;
+      let c = 0;
+      if (ASC_FEATURE_SIMD) {
+        const gv = f32x4.splat(g);
+        for (; c + 4 <= n; c += 4) {
+          const o = <usize>c << 2;
+          v128.store(dx + o, madd(v128.load(w0 + o), gv, v128.load(dx + o)));
+        }
+      }
+      for (; c < n; c++) {
+        const o = <usize>c << 2;
+        store<f32>(dx + o, load<f32>(dx + o) + load<f32>(w0 + o) * g);
+      }
+    }
+    return;
+  }
+  gemmCore(start, 1, <usize>inn, 0, dY, dX + <usize>c0 * (<usize>batch << 2), n, out, batch, 0);
+}
+
+/**
  * Backward to the weights:  dW[r][c] = Σ_j dY[r][j] · X[c][j]   and   db[r] = Σ_j dY[r][j].
  * Both operands are contiguous along the batch; a tile of 1 row × 4 columns keeps four
  * accumulators, reduced to four outputs with one shuffle-transpose.

@@ -1,0 +1,227 @@
+/**
+ * Threaded training: each training product split over worker threads (src/kernels/split-kernels.ts)
+ * against the same kernel called once, bit for bit, on odd shapes, 1×1 and empty layers, batch 1
+ * and odd batches, dense and CSR (u16, u32); a model trained with threads 1, 2 and 3 encodes to
+ * the same bytes, on the dense and the sparse path; bad `threads` values; and a worker that exits
+ * in the middle of a kernel call fails the round with an error naming it instead of hanging.
+ */
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allocF32, type F32Buf, uploadCsr } from '../src/kernels/checked.js';
+import { supportedFlavors, wasmBytes } from '../src/kernels/load.js';
+import { LAYOUT, MIN_PARALLEL_MADDS } from '../src/kernels/parallel.js';
+import { splitKernels } from '../src/kernels/split-kernels.js';
+import { startThreadedKernels, type ThreadedKernels } from '../src/kernels/threads.js';
+import { spawnNodeThread } from '../src/kernels/threads-node.js';
+import { Act, type Kernels } from '../src/kernels/types.js';
+import { encodeMLP } from '../src/nn/io.js';
+import { createMLP, type MLP } from '../src/nn/model.js';
+import { train } from '../src/nn/train.js';
+import { denseToCsr } from '../src/sparse/csr.js';
+import { blobs } from './helpers/datasets.js';
+import { rng } from './helpers/rng.js';
+
+const simd = supportedFlavors().includes('simd');
+
+/** A random weight matrix with about `density` nonzeros and rows 0 and 3 (when there are more than 4) all zero. */
+function weights(rows: number, cols: number, density: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const w = Float32Array.from({ length: rows * cols }, () => (r.next() < density ? r.uniform(-1, 1) : 0));
+  if (rows > 4) for (const row of [0, 3]) w.fill(0, row * cols, (row + 1) * cols);
+  return w;
+}
+
+describe.skipIf(!simd)('training products split over threads', () => {
+  const started: ThreadedKernels[] = [];
+  beforeAll(async () => {
+    for (const flavor of supportedFlavors()) started.push(await startThreadedKernels({ flavor, bytes: wasmBytes(flavor) }, 3, spawnNodeThread));
+  });
+  afterAll(() => {
+    for (const t of started) t.pool.dispose();
+  });
+
+  /**
+   * Calls `product` once on the plain kernels and once on split kernels (every product split,
+   * into `parts` runs) with fresh outputs of these lengths, NaN-filled so that an element no run
+   * wrote shows; the outputs must be equal bit for bit.
+   */
+  function expectSame(t: ThreadedKernels, outputs: number[], parts: number, product: (k: Kernels, out: F32Buf[]) => void, what: string): void {
+    const k = t.kernels;
+    const split = splitKernels(k, t.pool, { parts, minMadds: 0 });
+    const fresh = () => outputs.map((n) => allocF32(k, n, new Float32Array(n).fill(Number.NaN)));
+    const bits = (bufs: F32Buf[]) => bufs.map((b) => Array.from(new Uint32Array(k.memory.buffer, b.ptr, b.length)));
+    const one = fresh(),
+      many = fresh();
+    product(k, one);
+    product(split, many);
+    expect(bits(many), what).toEqual(bits(one));
+  }
+
+  it('dense: forward, input gradient and weight gradient, odd shapes, 1×1 and empty, batch 1 to 67: bit-identical', () => {
+    const shapes: [out: number, inn: number][] = [
+      [1, 1],
+      [0, 5],
+      [5, 0],
+      [7, 13],
+      [33, 17],
+      [130, 61],
+      [9, 300],
+    ];
+    let seed = 1;
+    for (const t of started) {
+      const k = t.kernels,
+        mark = k.heapTop();
+      for (const [out, inn] of shapes) {
+        const W = allocF32(k, out * inn, weights(out, inn, 0.9, seed++)),
+          b = allocF32(k, out, rng(seed++).f32(out));
+        for (const batch of [1, 3, 16, 67]) {
+          const X = allocF32(k, inn * batch, rng(seed++).f32(inn * batch, -2, 2)),
+            dY = allocF32(k, out * batch, rng(seed++).f32(out * batch, -1, 1));
+          for (const parts of [2, 5]) {
+            const at = `${k.flavor} ${out}×${inn} batch ${batch} in ${parts}`;
+            for (const act of Object.values(Act)) {
+              expectSame(t, [out * batch], parts, (kk, [Y]) => kk.f32_gemm(W.ptr, b.ptr, X.ptr, Y.ptr, out, inn, batch, act), `gemm ${at}`);
+              if (batch === 1) expectSame(t, [out], parts, (kk, [y]) => kk.f32_gemv(W.ptr, b.ptr, X.ptr, y.ptr, out, inn, act), `gemv ${at}`);
+            }
+            expectSame(t, [inn * batch], parts, (kk, [dX]) => kk.f32_gemm_tn(W.ptr, dY.ptr, dX.ptr, out, inn, batch), `gemm_tn ${at}`);
+            expectSame(t, [out * inn, out], parts, (kk, [dW, db]) => kk.f32_gemm_nt_grad(dY.ptr, X.ptr, dW.ptr, db.ptr, out, inn, batch), `nt_grad ${at}`);
+          }
+        }
+      }
+      k.reset(mark);
+    }
+  });
+
+  it('CSR (u16, u32): forward and the weight gradient at the nonzeros, odd shapes, empty rows: bit-identical', () => {
+    const shapes: [out: number, inn: number, density: number][] = [
+      [1, 1, 1],
+      [7, 13, 0.9],
+      [33, 17, 0.3],
+      [130, 61, 0.1],
+      [9, 300, 0.02],
+    ];
+    let seed = 100;
+    for (const t of started) {
+      const k = t.kernels,
+        mark = k.heapTop();
+      for (const [out, inn, density] of shapes) {
+        const w = weights(out, inn, density, seed++),
+          bias = rng(seed++).f32(out);
+        for (const index of ['u16', 'u32'] as const) {
+          const L = uploadCsr(k, denseToCsr(w, out, inn, index), bias);
+          if (L.format !== 'csr') throw new Error('expected a CSR layer');
+          const spmm = index === 'u16' ? 'f32_spmm_csr_u16' : 'f32_spmm_csr_u32',
+            spmv = index === 'u16' ? 'f32_spmv_csr_u16' : 'f32_spmv_csr_u32',
+            grad = index === 'u16' ? 'f32_csr_weight_grad_u16' : 'f32_csr_weight_grad_u32';
+          for (const batch of [1, 3, 16, 67]) {
+            const X = allocF32(k, inn * batch, rng(seed++).f32(inn * batch, -2, 2)),
+              dY = allocF32(k, out * batch, rng(seed++).f32(out * batch, -1, 1));
+            for (const parts of [2, 5]) {
+              const at = `${k.flavor} ${index} ${out}×${inn} batch ${batch} in ${parts}`;
+              expectSame(
+                t,
+                [out * batch],
+                parts,
+                (kk, [Y]) => kk[spmm](L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, out, batch, Act.relu),
+                `spmm ${at}`,
+              );
+              if (batch === 1)
+                expectSame(t, [out], parts, (kk, [y]) => kk[spmv](L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, y.ptr, out, Act.tanh), `spmv ${at}`);
+              expectSame(
+                t,
+                [L.nnz, out],
+                parts,
+                (kk, [dW, db]) => kk[grad](L.indices, L.indptr, dY.ptr, X.ptr, dW.ptr, db.ptr, out, batch),
+                `weight grad ${at}`,
+              );
+            }
+          }
+        }
+      }
+      k.reset(mark);
+    }
+  });
+});
+
+describe.skipIf(!simd)('train({ threads })', () => {
+  // 64 → 256 → 256 → 4 at batch 32: every product is 2 to 16 times MIN_PARALLEL_MADDS, so all of them split
+  const sizes = [64, 256, 256, 4];
+  const data = { train: blobs(50, 64, 4, 3), test: blobs(10, 64, 4, 4) };
+  const trained = async (threads: number, pruned: boolean): Promise<Uint8Array> => {
+    const m: MLP = createMLP({ sizes, activation: 'relu', seed: 7 });
+    if (pruned) {
+      const r = rng(8);
+      for (const l of m.layers) {
+        l.mask = Uint8Array.from(l.weight, () => (r.next() < 0.2 ? 1 : 0));
+        l.weight.forEach((_, j) => {
+          if (!l.mask![j]) l.weight[j] = 0;
+        });
+      }
+    }
+    await train(m, data, { epochs: 2, batchSize: 32, seed: 5, sparse: pruned ? 'on' : 'off', threads });
+    return encodeMLP(m);
+  };
+
+  it('the trained model file is byte-identical with 1, 2 and 3 threads, dense and on the sparse kernels', async () => {
+    expect(64 * 256 * 32).toBeGreaterThanOrEqual(4 * MIN_PARALLEL_MADDS);
+    expect(256 * 256 * 32 * 0.2).toBeGreaterThan(MIN_PARALLEL_MADDS); // the pruned layers' nonzeros too
+    for (const pruned of [false, true]) {
+      const one = await trained(1, pruned);
+      for (const threads of [2, 3])
+        expect(Buffer.from(await trained(threads, pruned)).equals(Buffer.from(one)), `${threads} threads, pruned ${pruned}`).toBe(true);
+    }
+  });
+
+  it('rejects bad thread counts and the reference kernels, naming the option', async () => {
+    const m = createMLP({ sizes: [64, 4], activation: 'relu', seed: 1 });
+    for (const bad of [0, 1.5, 65, Number.NaN])
+      await expect(train(m, data, { epochs: 1, threads: bad })).rejects.toThrow(/threads must be a whole number from 1 to 64/);
+    const { createReferenceKernels } = await import('../src/kernels/reference.js');
+    await expect(train(m, data, { epochs: 1, threads: 2 }, { kernels: createReferenceKernels() })).rejects.toThrow(/'reference' kernels train on one thread/);
+  });
+});
+
+describe.skipIf(!simd)('a worker thread that exits in the middle of a kernel call', () => {
+  it('fails the round within the stall limit, naming the worker, rather than hang; later rounds fail too; dispose works', async () => {
+    // a worker that claims a run the way serveKernels does, then exits without finishing it
+    const source = `const { parentPort } = require('node:worker_threads');
+parentPort.once('message', (init) => {
+  const c = new Int32Array(init.control), L = init.layout;
+  parentPort.postMessage('ready');
+  Atomics.wait(c, L.round, 0);
+  for (;;) {
+    const cur = Atomics.load(c, L.next);
+    if (cur >> 16 === Atomics.load(c, L.round) && Atomics.compareExchange(c, L.next, cur, cur + 1) === cur) {
+      Atomics.store(c, L.owners + (cur & 0xffff), init.slot);
+      process.exit(7);
+    }
+  }
+});`;
+    const t = await startThreadedKernels({ flavor: 'simd', bytes: wasmBytes('simd') }, 2, (init) => spawnNodeThread(init, new Worker(source, { eval: true })), {
+      stallMs: 300,
+    });
+    const k = splitKernels(t.kernels, t.pool, { parts: 64, minMadds: 0 });
+    const W = allocF32(k, 1024 * 256),
+      b = allocF32(k, 1024),
+      X = allocF32(k, 256 * 16),
+      Y = allocF32(k, 1024 * 16);
+    const gemm = () => k.f32_gemm(W.ptr, b.ptr, X.ptr, Y.ptr, 1024, 256, 16, Act.relu);
+    // the calling thread may claim every run of a round before the worker wakes: call until the worker has had one
+    let error: unknown = null,
+      t0 = 0;
+    for (const start = performance.now(); !error && performance.now() - start < 20_000; ) {
+      t0 = performance.now();
+      try {
+        gemm();
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(String(error)).toMatch(/worker thread 1 did not finish its share of a kernel call within \d+ m?s \(it exited, was stopped, or hangs\)/);
+    expect(gemm).toThrow(/worker thread 1 did not finish/);
+    expect(LAYOUT.owners).toBe(LAYOUT.table + LAYOUT.call * LAYOUT.maxCalls);
+    t.pool.dispose();
+    expect(gemm).toThrow(/disposed/);
+  });
+});
