@@ -5,6 +5,8 @@
  * the same bytes, on the dense and the sparse path; bad `threads` values; and a worker that exits
  * in the middle of a kernel call fails the round with an error naming it instead of hanging.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocF32, type F32Buf, uploadCsr } from '../src/kernels/checked.js';
@@ -18,8 +20,10 @@ import { encodeMLP } from '../src/nn/io.js';
 import { createMLP, type MLP } from '../src/nn/model.js';
 import { train } from '../src/nn/train.js';
 import { denseToCsr } from '../src/sparse/csr.js';
+import { runCli } from './helpers/cli.js';
 import { blobs } from './helpers/datasets.js';
 import { rng } from './helpers/rng.js';
+import { tempDir } from './helpers/tmp.js';
 
 const simd = supportedFlavors().includes('simd');
 
@@ -223,5 +227,86 @@ parentPort.once('message', (init) => {
     expect(LAYOUT.owners).toBe(LAYOUT.table + LAYOUT.call * LAYOUT.maxCalls);
     t.pool.dispose();
     expect(gemm).toThrow(/disposed/);
+  });
+});
+
+describe.skipIf(!simd)('prunekit train / prune / bench --threads', () => {
+  const tmp = tempDir('threads-train');
+
+  it('train and prune --threads 2 write the same files byte for byte as --threads 1 (threads stay out of the provenance); train --json says so', async () => {
+    const files = [1, 2].map((n) => join(tmp.dir, `iris-${n}.safetensors`));
+    for (const [i, n] of [1, 2].entries()) {
+      const r = await runCli(['train', '--data', 'iris', '--hidden', '8', '--epochs', '2', '--threads', String(n), '--out', files[i], '--json']);
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(r.out).threads).toBe(n);
+    }
+    expect(readFileSync(files[1]).equals(readFileSync(files[0]))).toBe(true);
+    const pruned = [1, 2].map((n) => join(tmp.dir, `pruned-${n}.safetensors`));
+    for (const [i, n] of [1, 2].entries()) {
+      const r = await runCli([
+        'prune',
+        '--model',
+        files[0],
+        '--data',
+        'iris',
+        '--sparsity',
+        '0.5',
+        '--finetune-epochs',
+        '1',
+        '--threads',
+        String(n),
+        '--out',
+        pruned[i],
+      ]);
+      expect(r.code, r.err).toBe(0);
+    }
+    expect(readFileSync(pruned[1]).equals(readFileSync(pruned[0]))).toBe(true);
+    const r = await runCli(['prune', '--model', files[0], '--sparsity', '0.5', '--threads', '2', '--out', pruned[0]]);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--threads applies to --data/)]);
+  });
+
+  it('refuses bad counts, --kernels reference with threads, and --samples outside bench --train --threads (exit 2)', async () => {
+    const out = join(tmp.dir, 'x.safetensors');
+    for (const [args, msg] of [
+      [['train', '--data', 'iris', '--out', out, '--threads', '0'], /--threads: must be ≥ 1, got 0/],
+      [['train', '--data', 'iris', '--out', out, '--threads', '65'], /--threads: must be ≤ 64, got 65/],
+      [['train', '--data', 'iris', '--out', out, '--threads', '2', '--kernels', 'reference'], /--threads runs the WebAssembly kernels/],
+      [['bench', '--samples', '10'], /--samples goes with --train --threads/],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(msg);
+    }
+  });
+
+  it('bench --train --threads 1,2 prints {"trainThreads": [{sparsity, threads, epoch_s, speedupVsOneThread, cpu_s, cpuVsOneThread}]}', async () => {
+    const r = await runCli([
+      'bench',
+      '--train',
+      '--threads',
+      '1,2',
+      '--layers',
+      '8,16,3',
+      '--samples',
+      '40',
+      '--batch',
+      '8',
+      '--sparsity',
+      '0,0.5',
+      '--runs',
+      '1',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.trainThreads.map((x: { sparsity: number; threads: number }) => [x.sparsity, x.threads])).toEqual([
+      [0, 1],
+      [0, 2],
+      [0.5, 1],
+      [0.5, 2],
+    ]);
+    for (const x of j.trainThreads)
+      for (const key of ['epoch_s', 'epoch_s_min', 'speedupVsOneThread', 'cpu_s', 'cpuVsOneThread']) expect(x[key]).toBeGreaterThan(0);
+    expect(j).toMatchObject({ layers: [8, 16, 3], batch: 8, samples: 40, rounds: 1, data: 'random 40×8' });
   });
 });
