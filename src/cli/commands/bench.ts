@@ -220,8 +220,8 @@ function randomData(features: number, classes: number, n: number, seed: number):
 /** `--threads 1,2`: one thread against N, same weights, same rounds. */
 async function threadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
   const str = (name: string) => values[name] as string | undefined;
-  if (values.model !== undefined || values.train || values.peers || values.data !== undefined)
-    throw new UsageError('--threads times random pruned weights: drop --model, --train, --peers and --data');
+  if (values.model !== undefined || values.peers || values.data !== undefined)
+    throw new UsageError('--threads times forward passes on random pruned weights: drop --model, --peers and --data (--train --threads times training)');
   if (values['dram-probe-mib'] !== undefined) throw new UsageError('--threads measures no bandwidth: drop --dram-probe-mib');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
