@@ -5,7 +5,7 @@
  * the same bytes, on the dense and the sparse path; bad `threads` values; and a worker that exits
  * in the middle of a kernel call fails the round with an error naming it instead of hanging.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +174,27 @@ describe.skipIf(!simd)('train({ threads })', () => {
       for (const threads of [2, 3])
         expect(Buffer.from(await trained(threads, pruned)).equals(Buffer.from(one)), `${threads} threads, pruned ${pruned}`).toBe(true);
     }
+  });
+
+  it.skipIf(!existsSync('/proc/self/task'))('stops its worker threads when training ends, returns, diverges or is aborted', async () => {
+    // threads of this process: one directory per thread under /proc/self/task (Linux); termination is asynchronous
+    const threads = () => readdirSync('/proc/self/task').length;
+    const settled = async (want: number) => {
+      for (let i = 0; i < 100 && threads() > want; i++) await new Promise((r) => setTimeout(r, 20));
+      return threads();
+    };
+    const before = threads();
+    const m = () => createMLP({ sizes, activation: 'relu', seed: 7 });
+    let during = 0;
+    await train(m(), data, { epochs: 1, batchSize: 32, threads: 3 }, { onEpoch: () => void (during = threads()) });
+    expect(during).toBeGreaterThanOrEqual(before + 2);
+    expect(await settled(before)).toBeLessThanOrEqual(before);
+    await expect(train(m(), data, { epochs: 3, batchSize: 32, lr: 1e9, threads: 3 })).rejects.toThrow(/training diverged/);
+    expect(await settled(before)).toBeLessThanOrEqual(before);
+    const stop = new AbortController();
+    const run = train(m(), data, { epochs: 50, batchSize: 32, threads: 3 }, { signal: stop.signal, onEpoch: () => stop.abort(new Error('stopped here')) });
+    await expect(run).rejects.toThrow(/stopped here/);
+    expect(await settled(before)).toBeLessThanOrEqual(before);
   });
 
   it('rejects bad thread counts and the reference kernels, naming the option', async () => {
