@@ -55,7 +55,8 @@ export interface TrainConfig {
    * W·X, the input gradient Wᵀ·dY and the weight gradient dY·Xᵀ of every layer, dense or CSR, are
    * split by output rows over this thread and threads − 1 worker threads sharing one wasm memory
    * (src/kernels/split-kernels.ts). The trained model is bit-identical to one thread's. The
-   * workers start with training and are terminated when it ends; Node, Deno and Bun only.
+   * workers start with training and are terminated when it ends; Node, Deno and Bun only. With
+   * `hooks.kernels`, the threads run that build (not the 'reference' kernels) on their own memory.
    */
   threads?: number;
 }
