@@ -5,8 +5,10 @@
  * the same bytes, on the dense and the sparse path; bad `threads` values; and a worker that exits
  * in the middle of a kernel call fails the round with an error naming it instead of hanging.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocF32, type F32Buf, uploadCsr } from '../src/kernels/checked.js';
@@ -176,25 +178,40 @@ describe.skipIf(!simd)('train({ threads })', () => {
     }
   });
 
-  it.skipIf(!existsSync('/proc/self/task'))('stops its worker threads when training ends, returns, diverges or is aborted', async () => {
-    // threads of this process: one directory per thread under /proc/self/task (Linux); termination is asynchronous
-    const threads = () => readdirSync('/proc/self/task').length;
-    const settled = async (want: number) => {
-      for (let i = 0; i < 100 && threads() > want; i++) await new Promise((r) => setTimeout(r, 20));
-      return threads();
-    };
-    const before = threads();
-    const m = () => createMLP({ sizes, activation: 'relu', seed: 7 });
-    let during = 0;
-    await train(m(), data, { epochs: 1, batchSize: 32, threads: 3 }, { onEpoch: () => void (during = threads()) });
-    expect(during).toBeGreaterThanOrEqual(before + 2);
-    expect(await settled(before)).toBeLessThanOrEqual(before);
-    await expect(train(m(), data, { epochs: 3, batchSize: 32, lr: 1e9, threads: 3 })).rejects.toThrow(/training diverged/);
-    expect(await settled(before)).toBeLessThanOrEqual(before);
-    const stop = new AbortController();
-    const run = train(m(), data, { epochs: 50, batchSize: 32, threads: 3 }, { signal: stop.signal, onEpoch: () => stop.abort(new Error('stopped here')) });
-    await expect(run).rejects.toThrow(/stopped here/);
-    expect(await settled(before)).toBeLessThanOrEqual(before);
+  it.skipIf(!existsSync('/proc/self/task'))('stops its worker threads when training ends, returns, diverges or is aborted', () => {
+    // in a fresh process: this one may hold other tests' workers, still exiting. Threads of a
+    // process: one directory per thread under /proc/self/task (Linux); termination is asynchronous.
+    const script = `
+      import { readdirSync } from 'node:fs';
+      import { setTimeout as sleep } from 'node:timers/promises';
+      import { createMLP } from './src/nn/model.ts';
+      import { train } from './src/nn/train.ts';
+      import { blobs } from './test/helpers/datasets.ts';
+      const threads = () => readdirSync('/proc/self/task').length;
+      const settled = async (want) => {
+        for (let i = 0; i < 100 && threads() > want; i++) await sleep(20);
+        return threads();
+      };
+      const data = { train: blobs(50, 64, 4, 3) };
+      const m = () => createMLP({ sizes: ${JSON.stringify(sizes)}, activation: 'relu', seed: 7 });
+      const before = threads();
+      let during = 0;
+      await train(m(), data, { epochs: 1, batchSize: 32, threads: 3 }, { onEpoch: () => void (during = threads()) });
+      const returned = await settled(before);
+      const diverged = await train(m(), data, { epochs: 3, batchSize: 32, lr: 1e9, threads: 3 }).catch((e) => e.message);
+      const afterDiverged = await settled(before);
+      const stop = new AbortController();
+      const aborted = await train(m(), data, { epochs: 50, batchSize: 32, threads: 3 }, { signal: stop.signal, onEpoch: () => stop.abort(new Error('stopped here')) }).catch((e) => e.message);
+      const afterAborted = await settled(before);
+      console.log(JSON.stringify({ before, during, returned, diverged, afterDiverged, aborted, afterAborted }));`;
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const o = JSON.parse(r.stdout);
+    expect(o.during).toBeGreaterThanOrEqual(o.before + 2);
+    expect(o.diverged).toMatch(/training diverged/);
+    expect(o.aborted).toMatch(/stopped here/);
+    for (const after of [o.returned, o.afterDiverged, o.afterAborted]) expect(after).toBeLessThanOrEqual(o.before);
   });
 
   it('rejects bad thread counts and the reference kernels, naming the option', async () => {
@@ -216,7 +233,8 @@ parentPort.once('message', (init) => {
   Atomics.wait(c, L.round, 0);
   for (;;) {
     const cur = Atomics.load(c, L.next);
-    if (cur >> 16 === Atomics.load(c, L.round) && Atomics.compareExchange(c, L.next, cur, cur + 1) === cur) {
+    if (cur >> 16 !== Atomics.load(c, L.round) || (cur & 0xffff) >= c[L.count]) continue; // no run open: the caller took them all
+    if (Atomics.compareExchange(c, L.next, cur, cur + 1) === cur) {
       Atomics.store(c, L.owners + (cur & 0xffff), init.slot);
       process.exit(7);
     }
