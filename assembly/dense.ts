@@ -170,32 +170,43 @@ export function f32_gemm(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: 
   gemmCore(W, <usize>inn, 1, b, X, Y, out, inn, batch, act);
 }
 
-/** Backward to the input:  dX[in×batch] = Wᵀ · dY[out×batch]. */
+/** Backward to the input:  dX[in×batch] = Wᵀ · dY[out×batch] (all rows of f32_gemm_tn_rows, so a split over threads is bit-identical by construction). */
 export function f32_gemm_tn(W: usize, dY: usize, dX: usize, out: i32, inn: i32, batch: i32): void {
+  f32_gemm_tn_rows(W, dY, dX, out, inn, batch, 0, inn);
+}
+
+/**
+ * Rows [c0, c0 + n) of dX = Wᵀ · dY alone, for splitting it over threads (src/kernels/split-kernels.ts):
+ * bit for bit what the whole call writes there, when c0 is a multiple of 4 and c0 + n is one too
+ * or is inn (the 4-row tiles and the SIMD columns then fall where the whole call's do).
+ */
+export function f32_gemm_tn_rows(W: usize, dY: usize, dX: usize, out: i32, inn: i32, batch: i32, c0: i32, n: i32): void {
+  const start = W + (<usize>c0 << 2);
   if (batch == 1) {
-    // one sample: dX = Σ_r dY[r] · W[r][:], an axpy per row, vectorised along the row
-    memory.fill(dX, 0, <usize>inn << 2);
+    // one sample: dX[c] = Σ_r dY[r] · W[r][c] for c in c0…c0+n, an axpy per row, vectorised along the row
+    const dx = dX + (<usize>c0 << 2);
+    memory.fill(dx, 0, <usize>n << 2);
     const rowBytes = <usize>inn << 2;
     for (let r = 0; r < out; r++) {
       const g = load<f32>(dY + (<usize>r << 2));
       if (g == 0) continue;
-      const w0 = W + <usize>r * rowBytes;
+      const w0 = start + <usize>r * rowBytes;
       let c = 0;
       if (ASC_FEATURE_SIMD) {
         const gv = f32x4.splat(g);
-        for (; c + 4 <= inn; c += 4) {
+        for (; c + 4 <= n; c += 4) {
           const o = <usize>c << 2;
-          v128.store(dX + o, madd(v128.load(w0 + o), gv, v128.load(dX + o)));
+          v128.store(dx + o, madd(v128.load(w0 + o), gv, v128.load(dx + o)));
         }
       }
-      for (; c < inn; c++) {
+      for (; c < n; c++) {
         const o = <usize>c << 2;
-        store<f32>(dX + o, load<f32>(dX + o) + load<f32>(w0 + o) * g);
+        store<f32>(dx + o, load<f32>(dx + o) + load<f32>(w0 + o) * g);
       }
     }
     return;
   }
-  gemmCore(W, 1, <usize>inn, 0, dY, dX, inn, out, batch, 0);
+  gemmCore(start, 1, <usize>inn, 0, dY, dX + <usize>c0 * (<usize>batch << 2), n, out, batch, 0);
 }
 
 /**

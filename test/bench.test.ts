@@ -153,7 +153,9 @@ describe('prunekit bench --threads', () => {
     expect(t.out).toMatch(/1 thread: µs \(min\), cpu µs\s+2 threads: µs \(min\) speedup, cpu µs/);
     expect(t.out).toMatch(/load average/);
     await expect(runCli(['bench', '--threads', '0'])).rejects.toThrow(UsageError);
-    await expect(runCli(['bench', '--threads', '2', '--train'])).rejects.toThrow(/drop --model, --train/);
+    await expect(runCli(['bench', '--threads', '2', '--peers'])).rejects.toThrow(/drop --model, --peers and --data \(--train --threads times training\)/);
+    // --train with --threads is the training mode (test/threads-train.test.ts), which refuses the others
+    await expect(runCli(['bench', '--threads', '2', '--train', '--model', 'm.safetensors'])).rejects.toThrow(/--train --threads times training: drop --model/);
     await expect(runCli(['bench', '--threads', '2', '--sparsity', '1'])).rejects.toThrow(UsageError);
     await expect(runCli(['bench', '--threads', '2', '--dram-probe-mib', '64'])).rejects.toThrow(/--threads measures no bandwidth: drop --dram-probe-mib/);
   });

@@ -5,7 +5,7 @@ import { INDEX_OPTIONS } from '../compact/storage.js';
 import type { HeaderMode } from '../data/csv.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from '../nn/model.js';
-import { inputFile, oneOf, RunError, UsageError } from './args.js';
+import { inputFile, num, oneOf, RunError, UsageError } from './args.js';
 
 /** Flags every data-reading command shares. */
 export const dataFlags = {
@@ -29,6 +29,15 @@ export const trainingFlags = {
   alpha: { type: 'string' },
   'sparse-kernels': { type: 'string' },
 } as const;
+
+/** --threads N of the commands that train (train, prune's fine-tuning). */
+export const THREADS_HELP = `  --threads N          threads computing each batch's products (default 1): worker threads sharing
+                       one wasm memory; the model file is the same byte for byte as with 1`;
+
+/** --threads N, 1 to 64 (default 1): threads for TrainConfig.threads. */
+export function threadsArg(value: string | undefined): number {
+  return num(value, 'threads', { int: true, min: 1, max: 64 }) ?? 1;
+}
 
 /** The --json keys train and eval share: test metrics, training-split metrics and the gap between them. */
 export function fitReport(test: { accuracy: number; loss: number }, train: { accuracy: number; loss: number }) {

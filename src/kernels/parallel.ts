@@ -16,7 +16,19 @@ import { checkActs, type F32Buf, type LayerOnDevice } from './checked.js';
 import type { ActCode, Kernels } from './types.js';
 
 /** The kernels a thread may be asked to run, by op number. */
-export const THREAD_OPS = ['f32_gemv', 'f32_gemm', 'f32_spmv_csr_u16', 'f32_spmv_csr_u32', 'f32_spmm_csr_u16', 'f32_spmm_csr_u32'] as const;
+export const THREAD_OPS = [
+  'f32_gemv',
+  'f32_gemm',
+  'f32_spmv_csr_u16',
+  'f32_spmv_csr_u32',
+  'f32_spmm_csr_u16',
+  'f32_spmm_csr_u32',
+  // training's backward products (split-kernels.ts)
+  'f32_gemm_tn_rows',
+  'f32_gemm_nt_grad',
+  'f32_csr_weight_grad_u16',
+  'f32_csr_weight_grad_u32',
+] as const;
 export type ThreadOp = (typeof THREAD_OPS)[number];
 
 /** One kernel call: its name and its integer arguments (pointers and sizes). */
@@ -47,11 +59,13 @@ export const LAYOUT = {
   table: 8,
   call: 13,
   maxCalls: 64,
+  /** Per run, after the table: 0 unclaimed, the slot of the worker running it, −1 done (names a worker that stalls). */
+  owners: 8 + 13 * 64,
   stop: -1,
   closed: -2,
 } as const;
 
-const CONTROL_INTS = LAYOUT.table + LAYOUT.call * LAYOUT.maxCalls;
+const CONTROL_INTS = LAYOUT.owners + LAYOUT.maxCalls;
 
 /** What a thread is sent once, to start: the shared kernel build, the memory, the control block. */
 export interface ThreadInit {
@@ -84,11 +98,13 @@ export function serveKernels(init: ThreadInit, ready: () => void): void {
     for (let cur = Atomics.load(c, L.next); cur >> 16 === seen && (cur & 0xffff) < c[L.count]; cur = Atomics.load(c, L.next)) {
       if (Atomics.compareExchange(c, L.next, cur, cur + 1) !== cur) continue;
       const at = L.table + (cur & 0xffff) * L.call;
+      Atomics.store(c, L.owners + (cur & 0xffff), init.slot);
       try {
         kernels[init.ops[c[at]]].apply(null, Array.from(c.subarray(at + 1, at + L.call))); // no spread: a bundler targeting old engines would call a helper outside this function
       } catch {
         Atomics.store(c, L.failed, 1);
       }
+      Atomics.store(c, L.owners + (cur & 0xffff), -1);
       Atomics.add(c, L.finished, 1);
       Atomics.notify(c, L.finished);
     }
@@ -126,16 +142,29 @@ export function createControl(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_INTS * 4);
 }
 
+export interface PoolOptions {
+  /**
+   * How long the calling thread waits, with no run finishing, for a worker's run before it fails
+   * the round (the worker has exited, been stopped, or hangs): this many ms or 50 × the calling
+   * thread's own longest run in the round, whichever is longer. Default 30 000.
+   */
+  stallMs?: number;
+}
+
 /** A pool over started threads that all serve `control`. */
-export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[]): ThreadPool {
+export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[], opts: PoolOptions = {}): ThreadPool {
   const c = new Int32Array(control);
   const block = canBlock();
+  const stallMs = opts.stallMs ?? 30_000;
   let round = 0;
   let disposed = false;
+  /** Set when a round failed on a stalled worker: its run may still write, so no round may start. */
+  let broken: string | null = null;
   return {
     threads: handles.length + 1,
     run(k, calls, threads = handles.length + 1) {
       if (disposed) throw new Error('threads: this model was disposed');
+      if (broken) throw new Error(broken);
       if (calls.length > LAYOUT.maxCalls) throw new RangeError(`threads: ${calls.length} calls, at most ${LAYOUT.maxCalls} per round`);
       const gone = handles.findIndex((h) => h.exited?.() != null);
       if (gone >= 0) throw new Error(`threads: worker thread ${gone + 1} exited (code ${handles[gone].exited!()}); dispose this model and load it again`);
@@ -150,6 +179,7 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[]):
         const at = LAYOUT.table + i * LAYOUT.call;
         c[at] = THREAD_OPS.indexOf(call.op);
         c.set(call.args, at + 1);
+        c[LAYOUT.owners + i] = 0;
       });
       c[LAYOUT.count] = calls.length;
       c[LAYOUT.active] = threads;
@@ -161,18 +191,32 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[]):
       // claim runs like any worker, with this thread's own instance; on an error, still wait for
       // the workers' runs: the table must not change under a run in progress
       let error: unknown = null;
+      let longest = 0;
       for (let cur = Atomics.load(c, LAYOUT.next); cur >> 16 === round && (cur & 0xffff) < calls.length; cur = Atomics.load(c, LAYOUT.next)) {
         if (Atomics.compareExchange(c, LAYOUT.next, cur, cur + 1) !== cur) continue;
         const call = calls[cur & 0xffff];
+        const t0 = performance.now();
         try {
           (k[call.op] as (...args: number[]) => void)(...call.args);
         } catch (e) {
           error ??= e;
         }
+        longest = Math.max(longest, performance.now() - t0);
+        Atomics.store(c, LAYOUT.owners + (cur & 0xffff), -1);
         Atomics.add(c, LAYOUT.finished, 1);
       }
-      for (let done = Atomics.load(c, LAYOUT.finished); done < calls.length; done = Atomics.load(c, LAYOUT.finished)) {
-        if (block) Atomics.wait(c, LAYOUT.finished, done);
+      // wait for the workers' runs; a worker that exits mid-run never finishes it, and its 'exit'
+      // event cannot arrive while this thread blocks: give up after a stall, naming the worker
+      const limit = Math.max(stallMs, 50 * longest);
+      let since = performance.now();
+      for (let done = Atomics.load(c, LAYOUT.finished), seen = done; done < calls.length; done = Atomics.load(c, LAYOUT.finished)) {
+        if (done !== seen) [seen, since] = [done, performance.now()];
+        else if (performance.now() - since > limit) {
+          const stuck = calls.flatMap((_, i) => (c[LAYOUT.owners + i] > 0 ? [c[LAYOUT.owners + i]] : []));
+          broken = `threads: worker thread ${stuck.join(', ') || '?'} did not finish its share of a kernel call within ${limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${Math.round(limit)} ms`} (it exited, was stopped, or hangs); dispose and start again`;
+          throw new Error(broken);
+        }
+        if (block) Atomics.wait(c, LAYOUT.finished, done, Math.min(100, limit));
       }
       if (error) throw error;
       if (Atomics.load(c, LAYOUT.failed)) throw new Error('threads: a kernel failed on a worker thread');

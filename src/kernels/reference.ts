@@ -36,6 +36,18 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     return (k) => v[f(indices) + k];
   };
 
+  /** Rows [c0, c0+n) of dX[in×batch] = Wᵀ·dY[out×batch]. */
+  function gemmTnRows(W: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number, c0: number, n: number) {
+    const m = f32();
+    for (let c = c0; c < c0 + n; c++) {
+      for (let j = 0; j < batch; j++) {
+        let s = 0;
+        for (let r = 0; r < out; r++) s += m[f(W) + r * inn + c] * m[f(dY) + r * batch + j];
+        m[f(dX) + c * batch + j] = s;
+      }
+    }
+  }
+
   /** dW[k] = Σ_b dY[r][b]·X[c_k][b] over the nonzeros k = (r, c_k);  db[r] = Σ_b dY[r][b]. */
   function csrWeightGrad(indices: IndexReader, indptr: Ptr, dY: Ptr, X: Ptr, dW: Ptr, db: Ptr, out: number, batch: number) {
     const m = f32(),
@@ -94,16 +106,8 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
         m[f(dZ) + i] = a === 1 ? (y > 0 ? g : 0) : a === 2 ? g * (1 - y * y) : a === 3 ? g * y * (1 - y) : g;
       }
     },
-    f32_gemm_tn(W, dY, dX, out, inn, batch) {
-      const m = f32();
-      for (let c = 0; c < inn; c++) {
-        for (let j = 0; j < batch; j++) {
-          let s = 0;
-          for (let r = 0; r < out; r++) s += m[f(W) + r * inn + c] * m[f(dY) + r * batch + j];
-          m[f(dX) + c * batch + j] = s;
-        }
-      }
-    },
+    f32_gemm_tn: (W, dY, dX, out, inn, batch) => gemmTnRows(W, dY, dX, out, inn, batch, 0, inn),
+    f32_gemm_tn_rows: gemmTnRows,
     f32_gemm_nt_grad(dY, X, dW, db, out, inn, batch) {
       const m = f32();
       for (let r = 0; r < out; r++) {

@@ -5,7 +5,7 @@
  * `ThreadPool.dispose` terminates them. Loaded only when a caller asks for threads.
  */
 import { Worker } from 'node:worker_threads';
-import { serveKernels, type ThreadHandle, type ThreadInit } from './parallel.js';
+import { type PoolOptions, serveKernels, type ThreadHandle, type ThreadInit } from './parallel.js';
 import { startThreadedKernels, type ThreadedKernels } from './threads.js';
 import type { WasmFlavor } from './types.js';
 
@@ -34,6 +34,6 @@ export function spawnNodeThread(init: ThreadInit, worker: Worker = new Worker(SO
 }
 
 /** Kernels on a shared memory with `threads` − 1 worker threads beside the calling one. */
-export function startNodeThreads(build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number): Promise<ThreadedKernels> {
-  return startThreadedKernels(build, threads, spawnNodeThread);
+export function startNodeThreads(build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number, opts: PoolOptions = {}): Promise<ThreadedKernels> {
+  return startThreadedKernels(build, threads, spawnNodeThread, opts);
 }

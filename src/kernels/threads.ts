@@ -5,7 +5,17 @@
  * once per flavour; the calling thread and every worker instantiate it on the one memory.
  */
 import { wrap } from './instantiate.js';
-import { createControl, createParallelForward, createPool, LAYOUT, THREAD_OPS, type ThreadHandle, type ThreadInit, type ThreadPool } from './parallel.js';
+import {
+  createControl,
+  createParallelForward,
+  createPool,
+  LAYOUT,
+  type PoolOptions,
+  THREAD_OPS,
+  type ThreadHandle,
+  type ThreadInit,
+  type ThreadPool,
+} from './parallel.js';
 import { createSharedMemory, withSharedMemoryImport } from './shared-memory.js';
 import type { Kernels, WasmFlavor } from './types.js';
 
@@ -23,7 +33,12 @@ export interface ThreadedKernels {
 const compiled = new Map<WasmFlavor, WebAssembly.Module>();
 
 /** Kernels for `threads` threads (the caller and threads − 1 workers) from one build's bytes. */
-export async function startThreadedKernels(build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number, spawn: SpawnThread): Promise<ThreadedKernels> {
+export async function startThreadedKernels(
+  build: { flavor: WasmFlavor; bytes: Uint8Array },
+  threads: number,
+  spawn: SpawnThread,
+  opts: PoolOptions = {},
+): Promise<ThreadedKernels> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads: expected a whole number ≥ 1, got ${threads}`);
   let module = compiled.get(build.flavor);
   if (!module) compiled.set(build.flavor, (module = await WebAssembly.compile(withSharedMemoryImport(build.bytes) as BufferSource)));
@@ -39,6 +54,6 @@ export async function startThreadedKernels(build: { flavor: WasmFlavor; bytes: U
     for (const h of handles) h.terminate();
     throw failed.reason;
   }
-  const pool = createPool(control, handles);
+  const pool = createPool(control, handles, opts);
   return { kernels, pool, forward: createParallelForward(pool) };
 }

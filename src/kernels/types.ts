@@ -51,6 +51,8 @@ export interface Kernels {
   f32_act_backward(dY: Ptr, Y: Ptr, dZ: Ptr, n: number, act: ActCode): void;
   /** dX[in×batch] = Wᵀ[in×out] · dY[out×batch]  (the product written out as `dX = dY·W` per sample). */
   f32_gemm_tn(W: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number): void;
+  /** Rows [c0, c0+n) of `f32_gemm_tn`'s dX alone, bit for bit as the whole call writes them when c0 and c0+n are multiples of 4 (or c0+n = inn). */
+  f32_gemm_tn_rows(W: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number, c0: number, n: number): void;
   /** dW[out×in] = dY[out×batch] · Xᵀ[batch×in]  and  db[out] = Σ_batch dY. Overwrites dW and db. */
   f32_gemm_nt_grad(dY: Ptr, X: Ptr, dW: Ptr, db: Ptr, out: number, inn: number, batch: number): void;
   /**

@@ -6,8 +6,10 @@
  * `alpha` follows sklearn: the penalty is alpha/(2·B)·‖W‖² per batch of B samples, i.e. the
  * gradient gains (alpha/B)·W; biases are not decayed.
  */
-import { loadKernelsSync } from '../kernels/load.js';
-import type { Kernels } from '../kernels/types.js';
+import { loadKernelsSync, nodeKernelLoader } from '../kernels/load.js';
+import { LAYOUT } from '../kernels/parallel.js';
+import { splitKernels } from '../kernels/split-kernels.js';
+import type { KernelFlavor, Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
 import { Network } from './network.js';
@@ -48,7 +50,19 @@ export interface TrainConfig {
    * A layer on the sparse path holds only its nonzeros (no dense weight, gradient or momentum buffers).
    */
   sparse?: SparseKernels;
+  /**
+   * Threads computing each batch's big products (1, the default: this thread alone): the forward
+   * W·X, the input gradient Wᵀ·dY and the weight gradient dY·Xᵀ of every layer, dense or CSR, are
+   * split by output rows over this thread and threads − 1 worker threads sharing one wasm memory
+   * (src/kernels/split-kernels.ts). The trained model is bit-identical to one thread's. The
+   * workers start with training and are terminated when it ends; Node, Deno and Bun only. With
+   * `hooks.kernels`, the threads run that build (not the 'reference' kernels) on their own memory.
+   */
+  threads?: number;
 }
+
+/** Most threads a training run may use, as `loadModel`: a product is cut into at most LAYOUT.maxCalls = 64 runs. */
+export const MAX_TRAIN_THREADS = LAYOUT.maxCalls;
 
 /** The sparse-kernel choice of the passes outside training (evaluate, predictLabels, computeGradients): default 'auto'. */
 export interface PassOptions {
@@ -318,6 +332,19 @@ function validateConfig(c: TrainConfig): void {
   if (!(c.validationFraction >= 0 && c.validationFraction < 1)) bad(`validation fraction must be in [0, 1), got ${c.validationFraction}`);
   if (c.nesterov && c.momentum === 0) bad('Nesterov momentum needs momentum > 0');
   if (c.sparse !== undefined && !SPARSE_KERNELS.includes(c.sparse)) bad(`sparse must be 'auto', 'on' or 'off', got '${c.sparse}'`);
+  if (c.threads !== undefined && !(Number.isInteger(c.threads) && c.threads >= 1 && c.threads <= MAX_TRAIN_THREADS))
+    bad(`threads must be a whole number from 1 to ${MAX_TRAIN_THREADS}, got ${JSON.stringify(c.threads) ?? String(c.threads)}`);
+}
+
+/**
+ * Kernels of `flavor` (default: the best build, as `defaultKernels`) on a shared memory with
+ * threads − 1 workers, the training products split over them; `dispose` terminates the workers.
+ */
+async function startTrainingThreads(flavor: KernelFlavor | undefined, threads: number): Promise<{ kernels: Kernels; dispose: () => void }> {
+  if (flavor === 'reference') throw new RangeError("train: threads run the WebAssembly kernels; the 'reference' kernels train on one thread (threads: 1)");
+  const { startNodeThreads } = await import('../kernels/threads-node.js');
+  const t = await startNodeThreads(nodeKernelLoader.build(flavor), threads);
+  return { kernels: splitKernels(t.kernels, t.pool), dispose: () => t.pool.dispose() };
 }
 
 export { SPARSE_KERNELS, type SparseKernels, sparseBelow };
@@ -336,7 +363,22 @@ export async function train(
   validateConfig(cfg);
   checkData(model, data.train);
   if (data.test) checkData(model, data.test);
-  const k = hooks.kernels ?? defaultKernels();
+  const threaded = (cfg.threads ?? 1) > 1 ? await startTrainingThreads(hooks.kernels?.flavor, cfg.threads!) : null;
+  try {
+    return await trainOn(threaded?.kernels ?? hooks.kernels ?? defaultKernels(), model, data, cfg, hooks);
+  } finally {
+    threaded?.dispose();
+  }
+}
+
+/** `train` on the kernels `k`. */
+async function trainOn(
+  k: Kernels,
+  model: MLP,
+  data: Pick<SplitDataset, 'train'> & Partial<Pick<SplitDataset, 'test'>>,
+  cfg: TrainConfig,
+  hooks: TrainHooks,
+): Promise<TrainResult> {
   const { train: trainSet, val } =
     cfg.validationFraction > 0 || cfg.earlyStopping
       ? renameVal(trainValidationSplit(data.train, { validationFraction: cfg.validationFraction > 0 ? cfg.validationFraction : 0.1, seed: cfg.seed ^ 0x5eed }))

@@ -4,8 +4,10 @@
  * (src/nn/sparse-layer.ts), on the same magnitude-pruned weights, timed side by side in
  * interleaved rounds. Each run trains a fresh copy of the pruned model for one epoch.
  */
-import { cpus, loadavg } from 'node:os';
-import { loadKernelsSync, type WasmFlavor } from '../kernels/index.js';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadKernelsSync, supportedFlavors, wasmBytes, type WasmFlavor } from '../kernels/index.js';
+import { splitKernels } from '../kernels/split-kernels.js';
+import { startNodeThreads } from '../kernels/threads-node.js';
 import type { Dataset } from '../data/types.js';
 import { cloneMLP, createMLP, type MLP } from '../nn/model.js';
 import { train, type TrainConfig } from '../nn/train.js';
@@ -117,5 +119,152 @@ export function formatTrainBench(r: TrainBenchReport): string {
       ].join('  '),
     );
   }
+  return lines.join('\n') + '\n';
+}
+
+export interface TrainThreadBenchOptions {
+  data: Dataset;
+  /** Layer sizes, input first (the data's features), output last (its classes). */
+  layers: number[];
+  /** 0: every layer dense; above 0: pruned by magnitude, the masked layers on the sparse kernels. */
+  sparsities: number[];
+  batch: number;
+  /** Thread counts to time; 1 (the baseline) is always timed. */
+  threads: number[];
+  rounds: number;
+  seed: number;
+  kernels?: WasmFlavor;
+  onRound?: (round: number, rounds: number) => void;
+}
+
+export interface TrainThreadBenchRow {
+  sparsity: number;
+  threads: number;
+  /** Median and fastest seconds of one epoch. */
+  epoch_s: number;
+  epoch_s_min: number;
+  /** One thread's epoch / this one's: median over rounds of the paired ratio (1 for one thread); by min: the fastest runs' ratio. */
+  speedupVsOneThread: number;
+  speedupVsOneThreadMin: number;
+  /** CPU seconds of the process (all its threads) per epoch, median over rounds: the work done, whoever waited for a core. */
+  cpu_s: number;
+  /** cpu_s / one thread's: the work the split adds (1 = none); with a free core per thread, an epoch takes about cpu_s / threads. */
+  cpuVsOneThread: number;
+}
+
+export interface TrainThreadBenchReport {
+  trainThreads: TrainThreadBenchRow[];
+  layers: number[];
+  batch: number;
+  samples: number;
+  rounds: number;
+  kernels: WasmFlavor;
+  node: string;
+  cpu: string;
+  cpus: number;
+  loadavg: [before: number, after: number];
+  timing: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * `prunekit bench --train --threads 1,2`: one training epoch (as `runTrainBench`) on one thread and
+ * split over N (TrainConfig.threads' kernels, src/kernels/split-kernels.ts), every variant on the
+ * same pool, started once and kept out of the timing; one untimed epoch each, then `rounds`
+ * interleaved rounds with the order rotated. Wall and process CPU time of every epoch.
+ */
+export async function runTrainThreadBench(o: TrainThreadBenchOptions): Promise<TrainThreadBenchReport> {
+  const { data } = o;
+  if (o.layers[0] !== data.nFeatures || o.layers.at(-1) !== data.labelNames.length)
+    throw new RangeError(`bench --train: layers ${o.layers.join(',')} do not fit the data (${data.nFeatures} features, ${data.labelNames.length} classes)`);
+  const counts = [...new Set([1, ...o.threads])].sort((a, b) => a - b);
+  const flavor = o.kernels ?? supportedFlavors()[0];
+  loadKernelsSync({ flavor }); // the usual error when this engine cannot run the build
+  const t = await startNodeThreads({ flavor, bytes: wasmBytes(flavor) }, counts.at(-1)!);
+  try {
+    const full = createMLP({ sizes: o.layers, activation: 'relu', seed: o.seed });
+    const variants = o.sparsities.flatMap((s) => {
+      const m = s > 0 ? pruneEachLayer(full, s) : full;
+      return counts.map((n) => {
+        const kernels = n === 1 ? t.kernels : splitKernels(t.kernels, t.pool, { threads: n });
+        const cfg = { ...EPOCH, batchSize: o.batch, seed: o.seed, sparse: s > 0 ? ('on' as const) : ('off' as const) };
+        return { sparsity: s, threads: n, wall: [] as number[], cpu: [] as number[], fn: () => train(cloneMLP(m), { train: data }, cfg, { kernels }) };
+      });
+    });
+    const before = loadavg()[0];
+    for (const v of variants) await v.fn(); // warm-up: tier-up, and the arena grown to its peak
+    for (let r = 0; r < o.rounds; r++) {
+      for (let i = 0; i < variants.length; i++) {
+        const v = variants[(i + r) % variants.length];
+        const c0 = process.cpuUsage(),
+          t0 = performance.now();
+        await v.fn();
+        v.wall.push((performance.now() - t0) / 1000);
+        const c = process.cpuUsage(c0);
+        v.cpu.push((c.user + c.system) / 1e6);
+      }
+      o.onRound?.(r + 1, o.rounds);
+    }
+    const after = loadavg()[0];
+    const asTiming = (v: (typeof variants)[number]): Timing => ({
+      name: `${v.sparsity}/${v.threads}`,
+      reps: 1,
+      samples_us: v.wall.map((s) => s * 1e6),
+      median_us: median(v.wall) * 1e6,
+      min_us: Math.min(...v.wall) * 1e6,
+    });
+    return {
+      trainThreads: variants.map((v) => {
+        const one = variants.find((x) => x.sparsity === v.sparsity && x.threads === 1)!;
+        return {
+          sparsity: v.sparsity,
+          threads: v.threads,
+          epoch_s: median(v.wall),
+          epoch_s_min: Math.min(...v.wall),
+          speedupVsOneThread: v === one ? 1 : pairedRatio(asTiming(one), asTiming(v)),
+          speedupVsOneThreadMin: Math.min(...one.wall) / Math.min(...v.wall),
+          cpu_s: median(v.cpu),
+          cpuVsOneThread: median(v.cpu) / median(one.cpu),
+        };
+      }),
+      layers: o.layers,
+      batch: o.batch,
+      samples: data.nSamples,
+      rounds: o.rounds,
+      kernels: flavor,
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: availableParallelism(),
+      loadavg: [before, after],
+      timing: `one epoch of SGD per run (fresh copy of the model; worker threads started once, outside the timing); one warm-up epoch each, then ${o.rounds} interleaved rounds with the order rotated; medians; speedups paired per round`,
+    };
+  } finally {
+    t.pool.dispose();
+  }
+}
+
+export function formatTrainThreadBench(r: TrainThreadBenchReport): string {
+  const lines = [
+    `prunekit bench --train --threads — kernels: ${r.kernels}, layers ${r.layers.join('-')}, batch ${r.batch}, ${r.samples} samples per epoch, ${r.rounds} rounds, node ${r.node}, ${r.cpu}, ${r.cpus} CPUs`,
+    `timing: ${r.timing}; load average ${r.loadavg.map((x) => x.toFixed(2)).join(' → ')}`,
+    '',
+    'sparsity  threads  epoch s (min)    speedup (by min)  cpu s per epoch',
+  ];
+  for (const x of r.trainThreads) {
+    lines.push(
+      [
+        `${(x.sparsity * 100).toFixed(0)}%`.padStart(8),
+        String(x.threads).padStart(7),
+        `${x.epoch_s.toFixed(3)} (${x.epoch_s_min.toFixed(3)})`.padEnd(15),
+        `${x.speedupVsOneThread.toFixed(2)}× (${x.speedupVsOneThreadMin.toFixed(2)}×)`.padStart(16),
+        `${x.cpu_s.toFixed(3)}${x.threads > 1 ? ` = ${x.cpuVsOneThread.toFixed(2)}×` : ''}`.padStart(15),
+      ].join('  '),
+    );
+  }
+  lines.push('', "speedup: 1 thread's epoch / N threads', median of per-round ratios; cpu: process CPU seconds per epoch, all threads (× one thread's)");
   return lines.join('\n') + '\n';
 }

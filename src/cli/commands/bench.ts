@@ -10,6 +10,8 @@ import { inputFile, num, numList, oneOf, parse, required, RunError, UsageError }
 import { progress } from '../progress.js';
 import { printJson } from '../json.js';
 import type { Command } from '../main.js';
+import type { Dataset } from '../../data/types.js';
+import { Rng } from '../../util/rng.js';
 
 const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5,0.8,0.9,0.95,0.98] [--batch 1,64]
                      [--runs 30] [--min-run-ms 1] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}]
@@ -18,6 +20,8 @@ const usage = `usage: prunekit bench [--layers 784,300,100,10] [--sparsity 0,0.5
                      [--runs 5] [--seed 1] [--kernels ${WASM_KERNEL_CHOICES.join('|')}] [--json]
        prunekit bench --peers [--layers 784,300,100,10] [--sparsity …] [--batch 1,64] [--runs 30] [--seed 1] [--json]
        prunekit bench --model FILE [--batch 1,64] [--runs 30] [--min-run-ms 1] [--kernels NAME] [--json]
+       prunekit bench --train --threads 1,2 [--layers 1024,4096,1024] [--samples 1024 | --data SPEC] [--sparsity 0]
+                     [--batch 64] [--runs 5] [--seed 1] [--kernels NAME] [--json]
        prunekit bench --threads 1,2 [--layers 1024,4096,1024] [--sparsity 0,0.9] [--batch 64] [--runs 20]
                      [--min-run-ms 1] [--seed 1] [--kernels NAME] [--json]
 
@@ -48,7 +52,12 @@ runs a model), interleaved in the same rounds; the load average before and after
 processes take cores from the threads). --json gives {"layers", "loadavgBefore", "loadavgAfter",
 "results": [{"sparsity", "batch", "format", "threads", "medianUs", "minUs", "speedupVsOneThread",
 "speedupVsOneThreadMin", "cpuUs", "cpuVsOneThread"}], ...}; cpuUs is the process's CPU
-time per forward pass over all its threads, so cpuVsOneThread shows the work the split adds.`;
+time per forward pass over all its threads, so cpuVsOneThread shows the work the split adds.
+--train --threads times one training epoch (as --train; dense, or at each --sparsity > 0 the pruned
+layers on the sparse kernels) on one thread and with each batch's products split over N (as
+\`train --threads N\`), in --runs interleaved rounds, on --samples random samples shaped for --layers
+(default 1024) or on --data. --json gives {"trainThreads": [{"sparsity", "threads", "epoch_s",
+"epoch_s_min", "speedupVsOneThread", "speedupVsOneThreadMin", "cpu_s", "cpuVsOneThread"}], "loadavg", ...}.`;
 
 const command: Command = {
   usage,
@@ -68,7 +77,10 @@ const command: Command = {
       data: { type: 'string' },
       model: { type: 'string' },
       threads: { type: 'string' },
+      samples: { type: 'string' },
     });
+    if (values.threads !== undefined && values.train) return trainThreadBench(values);
+    if (values.samples !== undefined) throw new UsageError('--samples goes with --train --threads');
     if (values.threads !== undefined) return threadBench(values);
     if (values.model !== undefined) return benchModelFile(values);
     if (values.train) return trainBench(values);
@@ -148,11 +160,68 @@ async function trainBench(values: {
   return 0;
 }
 
+/**
+ * `--train --threads 1,2`: one training epoch on one thread against N. On --data, or (default) on
+ * --samples random samples shaped for --layers: random features, one class per sample, seeded.
+ */
+async function trainThreadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const str = (name: string) => values[name] as string | undefined;
+  if (values.model !== undefined || values.peers) throw new UsageError('--train --threads times training: drop --model and --peers');
+  if (values['dram-probe-mib'] !== undefined || values['min-run-ms'] !== undefined)
+    throw new UsageError('--train --threads times whole epochs: drop --dram-probe-mib and --min-run-ms');
+  const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
+  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  const batches = numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
+  if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
+  const seed = num(str('seed'), 'seed', { int: true, min: 0 }) ?? 1;
+  const samples = num(str('samples'), 'samples', { int: true, min: 1, max: 1 << 20 });
+  const spec = str('data');
+  if (spec !== undefined && samples !== undefined) throw new UsageError('--samples sizes the random data: drop it with --data');
+  if ((samples ?? 0) * layers[0] > 2 ** 28) throw new UsageError(`--samples ${samples} × ${layers[0]} features is over 1 GiB of random data: use fewer`);
+  const data = spec === undefined ? randomData(layers[0], layers.at(-1)!, samples ?? 1024, seed) : (await loadSplit(spec, {})).train;
+  if (data.nFeatures !== layers[0] || data.labelNames.length !== layers.at(-1))
+    throw new UsageError(
+      `--layers ${layers.join(',')}: the data ${spec} has ${data.nFeatures} features and ${data.labelNames.length} classes (first and last size)`,
+    );
+  const rounds = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 5;
+  const { runTrainThreadBench, formatTrainThreadBench } = await import('../../report/bench-train.js');
+  const bar = progress('bench --train --threads rounds', rounds);
+  const report = await runTrainThreadBench({
+    data,
+    layers,
+    batch: batches[0],
+    threads: required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
+    sparsities: numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0],
+    rounds,
+    seed,
+    kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
+    onRound: (done) => bar.update(done),
+  });
+  bar.done();
+  if (values.json) printJson({ ...report, data: spec ?? `random ${data.nSamples}×${data.nFeatures}` });
+  else process.stdout.write(formatTrainThreadBench(report));
+  return 0;
+}
+
+/** `n` samples of `features` uniform values in [−1, 1) and a uniform class each, from `seed`: shapes for a timing, nothing to learn. */
+function randomData(features: number, classes: number, n: number, seed: number): Dataset {
+  const r = new Rng(seed);
+  return {
+    features: Float32Array.from({ length: n * features }, () => r.uniform(-1, 1)),
+    labels: Int32Array.from({ length: n }, () => r.int(classes)),
+    nSamples: n,
+    nFeatures: features,
+    featureNames: Array.from({ length: features }, (_, i) => `x${i}`),
+    labelNames: Array.from({ length: classes }, (_, i) => `c${i}`),
+    source: 'random',
+  };
+}
+
 /** `--threads 1,2`: one thread against N, same weights, same rounds. */
 async function threadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
   const str = (name: string) => values[name] as string | undefined;
-  if (values.model !== undefined || values.train || values.peers || values.data !== undefined)
-    throw new UsageError('--threads times random pruned weights: drop --model, --train, --peers and --data');
+  if (values.model !== undefined || values.peers || values.data !== undefined)
+    throw new UsageError('--threads times forward passes on random pruned weights: drop --model, --peers and --data (--train --threads times training)');
   if (values['dram-probe-mib'] !== undefined) throw new UsageError('--threads measures no bandwidth: drop --dram-probe-mib');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');

@@ -1,6 +1,19 @@
 import type { Command } from '../main.js';
 import { inputFile, num, numList, oneOf, outputFile, parse, required, RunError, UsageError } from '../args.js';
-import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplitForModel, pct, printJson, SGD_BOUNDS, testDataArg, withDataFeatureNames } from '../common.js';
+import {
+  DATA_HELP,
+  dataFlags,
+  headerArg,
+  labelArg,
+  loadSplitForModel,
+  pct,
+  printJson,
+  SGD_BOUNDS,
+  testDataArg,
+  THREADS_HELP,
+  threadsArg,
+  withDataFeatureNames,
+} from '../common.js';
 import {
   criteriaHelp,
   CRITERION_CHOICES,
@@ -63,6 +76,7 @@ ${pruningSchedulesHelp(23)}
   --lr-schedule NAME   fine-tuning learning rate, restarted at --lr for each round (each fine-tuning run):
                        ${LR_SCHEDULE_CHOICES.join(' | ')} (default ${PRUNE_DEFAULTS.lrSchedule})
 ${sparseKernelsHelp(2, 23)}
+${THREADS_HELP}
   --adjust             remove dead neurons afterwards (folding constant outputs into the next bias)
   --out FILE           where to write the pruned model
   --json               print {accuracy, sparsity, layers, steps, …} as JSON (--structured neurons
@@ -94,6 +108,7 @@ const command: Command = {
       alpha: { type: 'string' },
       'lr-schedule': { type: 'string' },
       'sparse-kernels': { type: 'string' },
+      threads: { type: 'string' },
       adjust: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
@@ -212,7 +227,7 @@ const command: Command = {
     const { pruneModel } = await import('../../prune/prune.js');
     const { sparsityOf } = await import('../../nn/model.js');
     // Without data the context is empty: no fine-tuning, no gradients, no evaluation.
-    const ctx: PruneContext = data ? trainerContext(data, { train: cfg, calibration }) : {};
+    const ctx: PruneContext = data ? trainerContext(data, { train: { ...cfg, threads: threadsArg(v.threads) }, calibration }) : {};
     const amount = sparsity !== undefined ? { sparsity } : percentile !== undefined ? { percentile } : threshold !== undefined ? { threshold } : undefined;
 
     const bar = ctx.fineTune && epochs > 0 ? fineTuneProgress(ctx, plannedEpochs(schedule, steps, epochs, !!(structuredKind || nm)), v.json) : null;
@@ -336,6 +351,7 @@ function requireDataFree(o: {
     'test-data'?: string;
     'test-fraction'?: string;
     'sparse-kernels'?: string;
+    threads?: string;
   };
 }): void {
   const dataFree = CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.every((n) => !NEEDS_DATA[n]));
@@ -344,9 +360,9 @@ function requireDataFree(o: {
   if (why) throw new UsageError(`--criterion ${o.criterion} needs --data: ${why} (${hint})`);
   if (o.schedule !== 'oneshot') throw new UsageError(`--schedule ${o.schedule} fine-tunes between steps and needs --data (${hint})`);
   if (o.epochs) throw new UsageError(`--finetune-epochs needs --data to fine-tune on (${hint})`);
-  const dataOnly = (['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'lr-schedule', 'sparse-kernels'] as const).find(
-    (k) => o.given[k] !== undefined,
-  );
+  const dataOnly = (
+    ['label', 'header', 'test-data', 'test-fraction', 'lr', 'batch', 'momentum', 'alpha', 'lr-schedule', 'sparse-kernels', 'threads'] as const
+  ).find((k) => o.given[k] !== undefined);
   if (dataOnly) throw new UsageError(`--${dataOnly} applies to --data, and no --data was given`);
 }
 

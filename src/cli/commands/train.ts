@@ -12,6 +12,8 @@ import {
   SGD_BOUNDS,
   splitRecord,
   testDataArg,
+  THREADS_HELP,
+  threadsArg,
   trainingFlags,
 } from '../common.js';
 import { progress } from '../progress.js';
@@ -38,6 +40,7 @@ ${lrSchedulesHelp(23)}
   --kernels NAME       kernel build (default: the best this engine runs):
 ${kernelsHelp(23)}
 ${sparseKernelsHelp(2, 23)}
+${THREADS_HELP}
   --rewind-epoch K     also store the weights after epoch K, the lottery ticket's rewind point
                        (default 0: w₀, stored anyway). The file records the training history —
                        w₀, each weight's range and its movement −Σ w·∂L/∂w — for prune's range,
@@ -67,6 +70,7 @@ const command: Command = {
       tol: { type: 'string' },
       patience: { type: 'string' },
       kernels: { type: 'string' },
+      threads: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
       'rewind-epoch': { type: 'string' },
@@ -124,6 +128,8 @@ const command: Command = {
     const recordHistory = !v['no-history'] && !dst;
     if (!recordHistory && v['rewind-epoch'] !== undefined) throw new UsageError('--rewind-epoch is stored in the training history: drop --no-history');
     const kernelsName = oneOf(v.kernels, 'kernels', KERNEL_CHOICES);
+    const threads = threadsArg(v.threads);
+    if (threads > 1 && kernelsName === 'reference') throw new UsageError('--threads runs the WebAssembly kernels: drop --kernels reference or use --threads 1');
     const testFraction = num(v['test-fraction'], 'test-fraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
 
     const dataArgs = { label: labelArg(v.label), header: headerArg(v.header), seed, testFraction, testData: testDataArg(v) };
@@ -157,11 +163,12 @@ const command: Command = {
     try {
       if (dst) {
         const { trainSparse } = await import('../../nn/dst.js');
-        const r = await trainSparse(model, data, cfg, dst, { kernels, onEpoch });
+        const r = await trainSparse(model, data, { ...cfg, threads }, dst, { kernels, onEpoch });
         sparseInfo = { densities: r.densities, maskUpdates: r.updates.length };
         result = r;
       } else {
-        result = await train(model, data, cfg, { kernels, onGradient: history?.hooks.onGradient, onEpoch });
+        // threads stay out of cfg: it is the file's provenance, the same whatever the thread count
+        result = await train(model, data, { ...cfg, threads }, { kernels, onGradient: history?.hooks.onGradient, onEpoch });
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw new RunError(e.message, { cause: e });
@@ -199,13 +206,14 @@ const command: Command = {
       nTrain: data.train.nSamples,
       nTest: data.test.nSamples,
       kernels: (kernels ?? (await import('../../nn/train.js')).defaultKernels()).flavor,
+      threads,
       out,
     };
     if (v.json) printJson(report);
     else {
       process.stdout.write(
         `trained ${sizes.join('-')} (${activation}) on ${spec}: ${data.train.nSamples} train / ${data.test.nSamples} test samples, ` +
-          `${result.epochs.length} epochs in ${result.seconds.toFixed(2)} s (${Math.round(result.samplesPerSecond)} samples/s, ${report.kernels} kernels)\n` +
+          `${result.epochs.length} epochs in ${result.seconds.toFixed(2)} s (${Math.round(result.samplesPerSecond)} samples/s, ${report.kernels} kernels${threads > 1 ? `, ${threads} threads` : ''})\n` +
           `test accuracy ${pct(test.accuracy)} (loss ${test.loss.toFixed(4)}), train accuracy ${pct(trainEval.accuracy)}\nwrote ${out}\n`,
       );
     }
