@@ -155,6 +155,66 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
+  it.skipIf(flavor === 'relaxed-simd')('f32_gemm and f32_gemm_tn add in k order, bit for bit, across the k blocks', () => {
+    // gemmCore cuts k into blocks and keeps the partial sums in Y between them; without fused
+    // mul-add the result must equal one f32 pass s ← s + w·x over k = 0, 1, …, K−1 exactly, so
+    // training stays bit-identical whatever the block size.
+    const r = rng(21);
+    const inOrder = (
+      A: (m: number, kk: number) => number,
+      bias: (m: number) => number,
+      X: Float32Array,
+      M: number,
+      K: number,
+      batch: number,
+      relu: boolean,
+    ) => {
+      const Y = new Float32Array(M * batch);
+      for (let m = 0; m < M; m++)
+        for (let j = 0; j < batch; j++) {
+          let s = Math.fround(bias(m));
+          for (let kk = 0; kk < K; kk++) s = Math.fround(s + Math.fround(A(m, kk) * X[kk * batch + j]));
+          Y[m * batch + j] = relu ? Math.max(0, s) : s;
+        }
+      return Y;
+    };
+    for (const [out, inn, batch] of [
+      [9, 600, 64],
+      [5, 513, 65],
+      [7, 256, 17],
+      [4, 1, 8],
+    ]) {
+      const W = r.f32(out * inn),
+        b = r.f32(out),
+        X = r.f32(inn * batch);
+      const { got } = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, Act.relu));
+      expect(got[0]).toEqual(
+        inOrder(
+          (m, c) => W[m * inn + c],
+          (m) => b[m],
+          X,
+          out,
+          inn,
+          batch,
+          true,
+        ),
+      );
+      const dY = r.f32(out * batch);
+      const tn = both(k, [W, dY], [inn * batch], (kk, [pW, pdY, pdX]) => kk.f32_gemm_tn(pW, pdY, pdX, out, inn, batch));
+      expect(tn.got[0]).toEqual(
+        inOrder(
+          (c, m) => W[m * inn + c],
+          () => 0,
+          dY,
+          inn,
+          out,
+          batch,
+          false,
+        ),
+      );
+    }
+  });
+
   it('f32_gemm on an all-zero layer gives act(bias)', () => {
     const out = 6,
       inn = 9,
