@@ -58,9 +58,6 @@ export function f32_gemv(W: usize, b: usize, x: usize, y: usize, out: i32, inn: 
   }
 }
 
-/** Rows of k per block in `gemmCore`: KC lines of X (16 KiB) sit in L1 beside 4 rows × KC of A. */
-const KC: i32 = 256;
-
 /**
  * Strided GEMM core, feature-major:  Y[m][j] = act(Σ_k A(m,k) · X[k][j] + bias[m])
  * where A(m,k) is at A + 4·(m·rs + k·cs) (so W uses rs=in, cs=1 and Wᵀ uses rs=1, cs=in).
@@ -82,41 +79,26 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
       const b3: f32 = bias ? load<f32>(bias + (<usize>m << 2), 12) : 0;
       const y0 = Y + <usize>m * xs;
       let j = 0;
-      // k in blocks of KC: the block's rows of X (KC × 64 B lines) stay in L1 while the batch's
-      // 8-sample strips walk them, so both halves of each line are used before it is evicted.
-      // The partial sums wait in Y (in L1: 4 rows × batch) between blocks; the order of the
-      // additions is unchanged, so the result is bit-identical to one pass over all of k.
-      const j8 = batch & ~7;
-      for (let k0 = 0; k0 == 0 || k0 < K; k0 += KC) { // once when K = 0: Y = act(bias)
-        const kn = min(KC, K - k0), last = k0 + kn == K;
-        const ak = <usize>k0 * csB, xk = X + <usize>k0 * xs;
-        for (j = 0; j < j8; j += 8) {
-          const jo = <usize>j << 2;
-          const yp = y0 + jo;
-          let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
-          let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
-          if (k0 > 0) {
-            c00 = v128.load(yp); c01 = v128.load(yp, 16); c10 = v128.load(yp + xs); c11 = v128.load(yp + xs, 16);
-            c20 = v128.load(yp + 2 * xs); c21 = v128.load(yp + 2 * xs, 16); c30 = v128.load(yp + 3 * xs); c31 = v128.load(yp + 3 * xs, 16);
-          }
-          let xp = xk + jo;
-          let ko = ak;
-          for (let k = 0; k < kn; k++) {
-            const x0 = v128.load(xp), x1 = v128.load(xp, 16);
-            let s = v128.load_splat<f32>(a0 + ko); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
-            s = v128.load_splat<f32>(a1 + ko); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
-            s = v128.load_splat<f32>(a2 + ko); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
-            s = v128.load_splat<f32>(a3 + ko); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
-            xp += xs; ko += csB;
-          }
-          const r = last ? act : 0;
-          v128.store(yp, reluIf(c00, r)); v128.store(yp, reluIf(c01, r), 16);
-          v128.store(yp + xs, reluIf(c10, r)); v128.store(yp + xs, reluIf(c11, r), 16);
-          v128.store(yp + 2 * xs, reluIf(c20, r)); v128.store(yp + 2 * xs, reluIf(c21, r), 16);
-          v128.store(yp + 3 * xs, reluIf(c30, r)); v128.store(yp + 3 * xs, reluIf(c31, r), 16);
+      for (; j + 8 <= batch; j += 8) {
+        const jo = <usize>j << 2;
+        let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
+        let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
+        let xp = X + jo;
+        let ko: usize = 0;
+        for (let k = 0; k < K; k++) {
+          const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+          let s = v128.load_splat<f32>(a0 + ko); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
+          s = v128.load_splat<f32>(a1 + ko); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
+          s = v128.load_splat<f32>(a2 + ko); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
+          s = v128.load_splat<f32>(a3 + ko); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
+          xp += xs; ko += csB;
         }
+        const yp = y0 + jo;
+        v128.store(yp, reluIf(c00, act)); v128.store(yp, reluIf(c01, act), 16);
+        v128.store(yp + xs, reluIf(c10, act)); v128.store(yp + xs, reluIf(c11, act), 16);
+        v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
+        v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
       }
-      j = j8;
       for (; j + 4 <= batch; j += 4) {
         const jo = <usize>j << 2;
         let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1), c2 = f32x4.splat(b2), c3 = f32x4.splat(b3);

@@ -155,10 +155,10 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
-  it.skipIf(flavor === 'relaxed-simd')('f32_gemm and f32_gemm_tn add in k order, bit for bit, across the k blocks', () => {
-    // gemmCore cuts k into blocks and keeps the partial sums in Y between them; without fused
-    // mul-add the result must equal one f32 pass s ← s + w·x over k = 0, 1, …, K−1 exactly, so
-    // training stays bit-identical whatever the block size.
+  it.skipIf(flavor === 'relaxed-simd')('f32_gemm and f32_gemm_tn add in k order, bit for bit', () => {
+    // Without fused mul-add the result must equal one f32 pass s ← s + w·x over k = 0, 1, …, K−1
+    // exactly: a kernel change that reorders the sums (split accumulators, pairwise trees) changes the
+    // bytes of every trained model, and this test says so.
     const r = rng(21);
     const inOrder = (
       A: (m: number, kk: number) => number,
