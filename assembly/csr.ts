@@ -72,6 +72,17 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
   v128.store(yp, reluIf(c2, act), 32); v128.store(yp, reluIf(c3, act), 48);
 }
 
+/** Every row of the layer on samples [j, j + 16): one `spmmRow16` per row; xs = bytes per row of X and Y. */
+// @ts-ignore: decorator
+@inline function spmmChunk16<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, j: i32, xs: usize, act: i32): void {
+  const xj = X + (<usize>j << 2);
+  for (let r = 0; r < out; r++) {
+    const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+    const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+    spmmRow16<I>(data, indices, k0, k1, xj, xs, v128.load_splat<f32>(b + (<usize>r << 2)), Y + <usize>r * xs + (<usize>j << 2), act);
+  }
+}
+
 /**
  * SpMM, feature-major:  Y[r][j] = act(Σ_k data[k] · X[indices[k]][j] + b[r]).
  * Vectorised over the batch, not over the nonzeros: each nonzero is one broadcast weight times
@@ -84,12 +95,10 @@ function spmm<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize,
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     for (; j + 16 <= batch; j += 16) {
-      const xj = X + (<usize>j << 2);
-      for (let r = 0; r < out; r++) {
-        const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
-        const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
-        spmmRow16<I>(data, indices, k0, k1, xj, xs, v128.load_splat<f32>(b + (<usize>r << 2)), Y + <usize>r * xs + (<usize>j << 2), act);
-      }
+      // batch 64 (the common case) with the row stride as a constant: X's row address is then a
+      // shift of the column index, not a multiply by a value V8 keeps on the stack
+      if (batch == 64) spmmChunk16<I>(data, indices, indptr, b, X, Y, out, j, 256, act);
+      else spmmChunk16<I>(data, indices, indptr, b, X, Y, out, j, xs, act);
     }
     for (; j + 4 <= batch; j += 4) {
       const xj = X + (<usize>j << 2);

@@ -233,7 +233,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       const r = rng(20 + act + (wide ? 100 : 0));
       for (const [out, inn] of shapes) {
         for (const density of [0, 0.05, 0.3, 1]) {
-          for (const batch of [1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 32, 33, 64]) {
+          for (const batch of [1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 32, 33, 63, 64, 65]) {
             const m = randomCsr(r, out, inn, density, wide);
             const b = r.f32(out),
               X = r.f32(inn * batch);
@@ -273,6 +273,31 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
         for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
         expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `csr big ${wide ? 'u32' : 'u16'} batch ${batch}`);
       }
+    }
+  });
+
+  it('CSR SpMM at batch 64 (its own code path) gives the bits of any other batch, sample by sample', () => {
+    // each sample's sum runs over the row's nonzeros in CSR order whatever the batch, so sample j
+    // of a batch-64 product equals sample j of the same inputs at batch 65, bit for bit
+    const r = rng(9),
+      out = 37,
+      inn = 301;
+    for (const wide of [false, true]) {
+      const m = randomCsr(r, out, inn, 0.2, wide),
+        b = r.f32(out),
+        X64 = r.f32(inn * 64),
+        X65 = new Float32Array(inn * 65);
+      for (let c = 0; c < inn; c++) {
+        X65.set(X64.subarray(c * 64, c * 64 + 64), c * 65);
+        X65[c * 65 + 64] = r.uniform();
+      }
+      const spmm = (batch: number, X: Float32Array) =>
+        both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
+          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, Act.relu),
+        ).got[0];
+      const y64 = spmm(64, X64),
+        y65 = spmm(65, X65);
+      for (let i = 0; i < out; i++) expect(y64.subarray(i * 64, i * 64 + 64)).toEqual(y65.subarray(i * 65, i * 65 + 64));
     }
   });
 
