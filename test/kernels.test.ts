@@ -276,12 +276,14 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
-  it('CSR SpMM at batch 64 (its own code path) gives the bits of any other batch, sample by sample', () => {
-    // each sample's sum runs over the row's nonzeros in CSR order whatever the batch, so sample j
-    // of a batch-64 product equals sample j of the same inputs at batch 65, bit for bit
-    const r = rng(9),
-      out = 37,
-      inn = 301;
+  it.each([
+    [37, 301],
+    [9, 2300],
+  ])('CSR SpMM at batch 64 (its own loop orders) gives the bits of any other batch, %i × %i', (out, inn) => {
+    // each sample's sum runs over the row's nonzeros in CSR order whatever the batch and loop order
+    // (rows outside the chunks up to 2048 columns, chunks outside past them), so sample j of a
+    // batch-64 product equals sample j of the same inputs at batch 65, bit for bit
+    const r = rng(9 + inn);
     for (const wide of [false, true]) {
       const m = randomCsr(r, out, inn, 0.2, wide),
         b = r.f32(out),
@@ -298,6 +300,12 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       const y64 = spmm(64, X64),
         y65 = spmm(65, X65);
       for (let i = 0; i < out; i++) expect(y64.subarray(i * 64, i * 64 + 64)).toEqual(y65.subarray(i * 65, i * 65 + 64));
+      const W = new Float32Array(out * inn);
+      for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
+      const want = both(k, [m.data, m.indices, m.indptr, b, X64], [out * 64], (kk, [pd, pi, pp, pb, pX, pY]) =>
+        (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, 64, Act.relu),
+      ).want[0];
+      expectClose(y64, want, denseBound(W, b, X64, out, inn, 64), `csr batch 64 ${out}×${inn}`);
     }
   });
 
