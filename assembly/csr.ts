@@ -100,8 +100,9 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
 /**
  * Batch 64 with rows outside the four 16-sample chunks: each row's nonzeros come from memory once
  * (then from L1) and its 256 bytes of Y are written together. Pays off while X (columns × 256 B)
- * stays in L2 in any order. A function of its own (not inlined), so that it leaves V8's register
- * allocation of the chunk loops in `spmm` as it was.
+ * stays in L2 in any order (2048 columns, 512 KiB: a quarter of this machine's 2 MiB L2; past it
+ * rows outside lost 3–9% here, BENCHMARKS.md). A function of its own (not inlined), so that it
+ * leaves V8's register allocation of the chunk loops in `spmm` as it was.
  */
 function spmm64RowsOuter<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, act: i32): void {
   for (let r = 0; r < out; r++) {
