@@ -73,23 +73,69 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
 }
 
 /**
+ * 1 + the largest column index of the layer, read from each row's last nonzero (rows are sorted
+ * by column; if one were not, only the loop order chosen below would change, not the result).
+ */
+// @ts-ignore: decorator
+@inline function columnsUsed<I>(indices: usize, indptr: usize, out: i32): usize {
+  let n: usize = 0;
+  for (let r = 0; r < out; r++) {
+    const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+    if (k1 > <usize>load<u32>(indptr + (<usize>r << 2))) n = max(n, idx<I>(indices, k1 - 1) + 1);
+  }
+  return n;
+}
+
+/** Every row of the layer on samples [j, j + 16): one `spmmRow16` per row; xs = bytes per row of X and Y. */
+// @ts-ignore: decorator
+@inline function spmmChunk16<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, j: i32, xs: usize, act: i32): void {
+  const xj = X + (<usize>j << 2);
+  for (let r = 0; r < out; r++) {
+    const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+    const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+    spmmRow16<I>(data, indices, k0, k1, xj, xs, v128.load_splat<f32>(b + (<usize>r << 2)), Y + <usize>r * xs + (<usize>j << 2), act);
+  }
+}
+
+/**
+ * Batch 64 with rows outside the four 16-sample chunks: each row's nonzeros come from memory once
+ * (then from L1) and its 256 bytes of Y are written together. Pays off while X (columns × 256 B)
+ * stays in L2 in any order (2048 columns, 512 KiB: a quarter of this machine's 2 MiB L2; past it
+ * rows outside lost 3–9% here, BENCHMARKS.md). A function of its own (not inlined), so that it
+ * leaves V8's register allocation of the chunk loops in `spmm` as it was.
+ */
+function spmm64RowsOuter<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, act: i32): void {
+  for (let r = 0; r < out; r++) {
+    const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+    const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+    const bv = v128.load_splat<f32>(b + (<usize>r << 2)), yr = Y + <usize>r * 256;
+    for (let h: usize = 0; h < 256; h += 64) spmmRow16<I>(data, indices, k0, k1, X + h, 256, bv, yr + h, act);
+  }
+}
+
+/**
  * SpMM, feature-major:  Y[r][j] = act(Σ_k data[k] · X[indices[k]][j] + b[r]).
  * Vectorised over the batch, not over the nonzeros: each nonzero is one broadcast weight times
  * contiguous rows of X (no gather). The batch is cut into chunks of 16 samples (one 64-byte cache
  * line of each X row); the chunk loop is outside the row loop, so one chunk's slab of X stays in
- * L1/L2 while every row of the layer reads it.
+ * L1/L2 while every row of the layer reads it (at batch 64 with X small enough for L2, the other
+ * way round: `spmm64RowsOuter`).
  */
 function spmm<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
   const xs = <usize>batch << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
+    // Batch 64 (the common case) runs with the row stride a constant: X's row address is then a
+    // shift of the column index, not a multiply by a value V8 keeps on the stack. Up to 2048
+    // columns (X ≤ 512 KiB) the rows go outside the chunks. Every loop order here adds each
+    // row's nonzeros in CSR order, so all give the same bits.
+    if (batch == 64 && columnsUsed<I>(indices, indptr, out) <= 2048) {
+      spmm64RowsOuter<I>(data, indices, indptr, b, X, Y, out, act);
+      j = 64;
+    }
     for (; j + 16 <= batch; j += 16) {
-      const xj = X + (<usize>j << 2);
-      for (let r = 0; r < out; r++) {
-        const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
-        const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
-        spmmRow16<I>(data, indices, k0, k1, xj, xs, v128.load_splat<f32>(b + (<usize>r << 2)), Y + <usize>r * xs + (<usize>j << 2), act);
-      }
+      if (batch == 64) spmmChunk16<I>(data, indices, indptr, b, X, Y, out, j, 256, act);
+      else spmmChunk16<I>(data, indices, indptr, b, X, Y, out, j, xs, act);
     }
     for (; j + 4 <= batch; j += 4) {
       const xj = X + (<usize>j << 2);

@@ -7,6 +7,10 @@
  *
  *   npx tsx bench/kernel-ab.ts OLD.wasm [NEW.wasm] [--flavor simd] [--layers 1024,4096,1024]
  *                              [--sparsity 0,0.9] [--batch 1,64] [--format dense,csr] [--runs 15] [--min-run-ms 5]
+ *                              [--clock wall|cpu]
+ *
+ * --clock cpu times each run by this process's CPU time (process.cpuUsage) instead of wall time:
+ * on a machine shared with other busy processes it leaves out the time they held the core.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +43,7 @@ const { values: a, positionals } = parseArgs({
     runs: { type: 'string', default: '15' },
     format: { type: 'string', default: 'dense,csr' },
     'min-run-ms': { type: 'string', default: '5' },
+    clock: { type: 'string', default: 'wall' },
   },
 });
 const flavor = a.flavor as WasmFlavor;
@@ -94,9 +99,16 @@ for (const s of sparsities) {
     }
   }
 }
-const timings = await timeInterleaved(variants, { runs: Number(a.runs), minRunMs: Number(a['min-run-ms']) });
+if (a.clock !== 'wall' && a.clock !== 'cpu') throw new Error(`--clock: expected wall or cpu, got ${a.clock}`);
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const timings = await timeInterleaved(variants, { runs: Number(a.runs), minRunMs: Number(a['min-run-ms']), clock: a.clock === 'cpu' ? cpuMs : undefined });
 const T = (n: string) => timings.find((t) => t.name === n)!;
-console.log(`A = ${fileA}\nB = ${fileB}\nlayers ${layers.join('-')}, flavour ${flavor}; speed-up = A time / B time, paired per round (> 1: B faster)`);
+console.log(
+  `A = ${fileA}\nB = ${fileB}\nlayers ${layers.join('-')}, flavour ${flavor}, ${a.clock} clock; speed-up = A time / B time, paired per round (> 1: B faster)`,
+);
 for (const p of pairs) {
   const A = T(`${p}/A`),
     B = T(`${p}/B`);

@@ -155,6 +155,66 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
+  it.skipIf(flavor === 'relaxed-simd')('f32_gemm and f32_gemm_tn add in k order, bit for bit', () => {
+    // Without fused mul-add the result must equal one f32 pass s ← s + w·x over k = 0, 1, …, K−1
+    // exactly: a kernel change that reorders the sums (split accumulators, pairwise trees) changes the
+    // bytes of every trained model, and this test says so.
+    const r = rng(21);
+    const inOrder = (
+      A: (m: number, kk: number) => number,
+      bias: (m: number) => number,
+      X: Float32Array,
+      M: number,
+      K: number,
+      batch: number,
+      relu: boolean,
+    ) => {
+      const Y = new Float32Array(M * batch);
+      for (let m = 0; m < M; m++)
+        for (let j = 0; j < batch; j++) {
+          let s = Math.fround(bias(m));
+          for (let kk = 0; kk < K; kk++) s = Math.fround(s + Math.fround(A(m, kk) * X[kk * batch + j]));
+          Y[m * batch + j] = relu ? Math.max(0, s) : s;
+        }
+      return Y;
+    };
+    for (const [out, inn, batch] of [
+      [9, 600, 64],
+      [5, 513, 65],
+      [7, 256, 17],
+      [4, 1, 8],
+    ]) {
+      const W = r.f32(out * inn),
+        b = r.f32(out),
+        X = r.f32(inn * batch);
+      const { got } = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, Act.relu));
+      expect(got[0]).toEqual(
+        inOrder(
+          (m, c) => W[m * inn + c],
+          (m) => b[m],
+          X,
+          out,
+          inn,
+          batch,
+          true,
+        ),
+      );
+      const dY = r.f32(out * batch);
+      const tn = both(k, [W, dY], [inn * batch], (kk, [pW, pdY, pdX]) => kk.f32_gemm_tn(pW, pdY, pdX, out, inn, batch));
+      expect(tn.got[0]).toEqual(
+        inOrder(
+          (c, m) => W[m * inn + c],
+          () => 0,
+          dY,
+          inn,
+          out,
+          batch,
+          false,
+        ),
+      );
+    }
+  });
+
   it('f32_gemm on an all-zero layer gives act(bias)', () => {
     const out = 6,
       inn = 9,
@@ -173,7 +233,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       const r = rng(20 + act + (wide ? 100 : 0));
       for (const [out, inn] of shapes) {
         for (const density of [0, 0.05, 0.3, 1]) {
-          for (const batch of [1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 32, 33, 64]) {
+          for (const batch of [1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 32, 33, 63, 64, 65]) {
             const m = randomCsr(r, out, inn, density, wide);
             const b = r.f32(out),
               X = r.f32(inn * batch);
@@ -213,6 +273,39 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
         for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
         expectClose(got[0], want[0], denseBound(W, b, X, out, inn, batch), `csr big ${wide ? 'u32' : 'u16'} batch ${batch}`);
       }
+    }
+  });
+
+  it.each([
+    [37, 301],
+    [9, 2300],
+  ])('CSR SpMM at batch 64 (its own loop orders) gives the bits of any other batch, %i × %i', (out, inn) => {
+    // each sample's sum runs over the row's nonzeros in CSR order whatever the batch and loop order
+    // (rows outside the chunks up to 2048 columns, chunks outside past them), so sample j of a
+    // batch-64 product equals sample j of the same inputs at batch 65, bit for bit
+    const r = rng(9 + inn);
+    for (const wide of [false, true]) {
+      const m = randomCsr(r, out, inn, 0.2, wide),
+        b = r.f32(out),
+        X64 = r.f32(inn * 64),
+        X65 = new Float32Array(inn * 65);
+      for (let c = 0; c < inn; c++) {
+        X65.set(X64.subarray(c * 64, c * 64 + 64), c * 65);
+        X65[c * 65 + 64] = r.uniform();
+      }
+      const spmm = (batch: number, X: Float32Array) =>
+        both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
+          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, Act.relu),
+        ).got[0];
+      const y64 = spmm(64, X64),
+        y65 = spmm(65, X65);
+      for (let i = 0; i < out; i++) expect(y64.subarray(i * 64, i * 64 + 64)).toEqual(y65.subarray(i * 65, i * 65 + 64));
+      const W = new Float32Array(out * inn);
+      for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
+      const want = both(k, [m.data, m.indices, m.indptr, b, X64], [out * 64], (kk, [pd, pi, pp, pb, pX, pY]) =>
+        (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, 64, Act.relu),
+      ).want[0];
+      expectClose(y64, want, denseBound(W, b, X64, out, inn, 64), `csr batch 64 ${out}×${inn}`);
     }
   });
 

@@ -54,6 +54,12 @@ export interface TimingOptions {
    * starts with its weights evicted from the caches; shuffling spreads that over every variant.
    */
   shuffleSeed?: number;
+  /**
+   * The clock of the timed runs, ms (default: wall time, `performance.now`). A CPU-time clock
+   * (Node: `process.cpuUsage`) leaves out the time other processes held the core, which is most
+   * of the noise on a shared machine; cache and memory contention stay in.
+   */
+  clock?: () => number;
 }
 
 const nowMs = (): number => performance.now();
@@ -62,13 +68,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const isPromise = (x: unknown): x is Promise<unknown> => typeof (x as Promise<unknown> | undefined)?.then === 'function';
 
 /** Calls `fn` `reps` times (awaiting each call only if it returns a Promise); returns the elapsed ms. */
-async function timeReps(fn: Variant['fn'], reps: number): Promise<number> {
-  const t0 = nowMs();
+async function timeReps(fn: Variant['fn'], reps: number, clock: () => number = nowMs): Promise<number> {
+  const t0 = clock();
   for (let i = 0; i < reps; i++) {
     const r = fn();
     if (isPromise(r)) await r;
   }
-  return nowMs() - t0;
+  return clock() - t0;
 }
 
 /** Calls `fn` repeatedly for about `ms` milliseconds. */
@@ -110,7 +116,7 @@ export async function timeInterleaved(variants: readonly Variant[], opts: Timing
     const order = rng ? rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)) : null;
     for (let i = 0; i < n; i++) {
       const idx = order ? order[i] : (i + r) % n; // rotate the order each round: no variant always runs first
-      samples[idx].push(((await timeReps(variants[idx].fn, reps[idx])) * 1000) / reps[idx]);
+      samples[idx].push(((await timeReps(variants[idx].fn, reps[idx], opts.clock)) * 1000) / reps[idx]);
     }
     opts.onRound?.(r + 1, runs);
   }
