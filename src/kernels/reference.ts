@@ -128,6 +128,16 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
         m[f(v) + i] = keep ? vi : 0;
       }
     },
+    f32_movement_step(S, W, G, n) {
+      const m = f32();
+      for (let i = 0; i < n; i++) m[f(S) + i] -= m[f(W) + i] * m[f(G) + i];
+    },
+    f32_sum_squares_masked(g, mask, n) {
+      const m = f32();
+      let s = 0;
+      for (let i = 0; i < n; i++) if (mask === 0 || m[f(mask) + i] !== 0) s += m[f(g) + i] ** 2;
+      return s;
+    },
     f32_csr_weight_grad_u16: (indices, indptr, dY, X, dW, db, out, batch) => csrWeightGrad(idx16(indices), indptr, dY, X, dW, db, out, batch),
     f32_csr_weight_grad_u32: (indices, indptr, dY, X, dW, db, out, batch) => csrWeightGrad(idx32(indices), indptr, dY, X, dW, db, out, batch),
     f32_csr_input_grad_u16: (data, indices, indptr, dY, dX, out, inn, batch) => csrInputGrad(data, idx16(indices), indptr, dY, dX, out, inn, batch),

@@ -10,6 +10,8 @@ import { loadKernelsSync } from '../kernels/load.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
+import type { MovementTracker } from './history.js';
+import { allocF32, viewF32, writeF32, type F32Buf } from '../kernels/checked.js';
 import { Network } from './network.js';
 import { SPARSE_KERNELS, type SparseKernels, sparseBelow } from './sparse-layer.js';
 import { checkFiniteLogits, NonFiniteOutputError } from '../util/finite.js';
@@ -108,6 +110,13 @@ export interface TrainHooks {
    * at dense index positions[q]). Given this, `onGradient` is not called and layers may train sparse.
    */
   onGradientAt?: (layers: LayerGradient[]) => void;
+  /**
+   * Movement scores to continue (Sanh et al. 2020, src/nn/history.ts): every step adds −w_t ⊙ ∂L/∂w_t
+   * at each layer's trainable weights, as `observeAt` would from `onGradientAt`, but summed in
+   * kernel memory by a wasm kernel (the same f32 values bit for bit); the tracker is brought up to
+   * date before every `onStep` and `onEpoch` call and when training ends. Layers may train sparse.
+   */
+  movement?: MovementTracker;
   /** Called after each epoch with its record; the model's arrays are synced. */
   onEpoch?: (rec: EpochRecord, model: MLP) => void;
   /** Kernel backend (default: the best wasm build). */
@@ -347,9 +356,11 @@ export async function train(
   const rng = new Rng(cfg.seed);
 
   const mark = k.heapTop();
+  let movement: KernelMovement | null = null;
   try {
     const below = hooks.onGradient && !hooks.onGradientAt ? 0 : sparseBelow(cfg.sparse, B);
     const net = new Network(k, model, B, { sparseBelow: below });
+    if (hooks.movement) movement = new KernelMovement(k, hooks.movement, model);
     const evalB = Math.min(256, Math.max(data.test?.nSamples ?? 1, val?.nSamples ?? 1));
     let evalNetwork: Network | null = null;
     const evalNet = () => {
@@ -395,6 +406,7 @@ export async function train(
         batches++;
         net.backward(n);
         for (let i = 0; i < model.layers.length; i++) gradNormSums[i] += Math.sqrt(net.weightGradNormSq(i));
+        if (movement) movement.step(net);
         if (hooks.onGradientAt) hooks.onGradientAt(model.layers.map((_, i) => net.gradientAt(i)));
         else if (hooks.onGradient)
           hooks.onGradient(
@@ -405,8 +417,10 @@ export async function train(
         step++;
         if (hooks.onStep && step % hooks.onStep.every === 0) {
           net.syncToModel();
+          movement?.download();
           hooks.onStep.fn(step, model);
           net.uploadFromModel();
+          movement?.upload();
         }
         await pause();
       }
@@ -440,8 +454,12 @@ export async function train(
         seconds: (performance.now() - te) / 1000,
       };
       records.push(rec);
-      hooks.onEpoch?.(rec, model);
-      if (hooks.onEpoch) net.uploadFromModel();
+      if (hooks.onEpoch) {
+        movement?.download();
+        hooks.onEpoch(rec, model);
+        net.uploadFromModel();
+        movement?.upload();
+      }
 
       // sklearn's _update_no_improvement_count: validation score if early stopping, else training loss
       if (cfg.earlyStopping && valAcc !== null) {
@@ -478,6 +496,46 @@ export async function train(
     const seconds = (performance.now() - t0) / 1000;
     return { epochs: records, stopReason, seconds, samplesPerSecond: (samplesSeen || 0) / Math.max(seconds, 1e-9) };
   } finally {
+    movement?.download(); // also when training stops early (divergence, abort): the steps taken are counted
     k.reset(mark);
+  }
+}
+
+/**
+ * A MovementTracker's scores held in kernel memory while `train` runs (one out × in f32 buffer per
+ * layer), so each step's S ← S − W ⊙ ∂L/∂W is one wasm pass (Network.accumulateMovement) instead of
+ * a JavaScript loop; `download` writes them back to the tracker, `upload` reads them from it.
+ */
+class KernelMovement {
+  private readonly bufs: F32Buf[];
+  private pending = 0;
+
+  constructor(
+    private readonly k: Kernels,
+    private readonly tracker: MovementTracker,
+    model: MLP,
+  ) {
+    if (tracker.scores.length !== model.layers.length)
+      throw new RangeError(`train: the movement tracker has ${tracker.scores.length} layers, the model ${model.layers.length}`);
+    model.layers.forEach((L, l) => {
+      if (tracker.scores[l].length !== L.weight.length)
+        throw new RangeError(`train: the movement tracker's layer ${l} has ${tracker.scores[l].length} scores, expected ${L.weight.length}`);
+    });
+    this.bufs = tracker.scores.map((s) => allocF32(k, s.length, s));
+  }
+
+  step(net: Network): void {
+    for (let i = 0; i < this.bufs.length; i++) net.accumulateMovement(i, this.bufs[i]);
+    this.pending++;
+  }
+
+  download(): void {
+    this.bufs.forEach((b, l) => this.tracker.scores[l].set(viewF32(this.k, b)));
+    this.tracker.steps += this.pending;
+    this.pending = 0;
+  }
+
+  upload(): void {
+    this.bufs.forEach((b, l) => writeF32(this.k, b, this.tracker.scores[l]));
   }
 }

@@ -183,7 +183,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     data,
     { seed: o.seed, ...o.train },
     {
-      onGradient: history.hooks.onGradient,
+      movement: history.hooks.movement,
       onEpoch: (r, m) => {
         history.onEpoch(r.epoch, m);
         log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`);

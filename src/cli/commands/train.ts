@@ -161,7 +161,7 @@ const command: Command = {
         sparseInfo = { densities: r.densities, maskUpdates: r.updates.length };
         result = r;
       } else {
-        result = await train(model, data, cfg, { kernels, onGradient: history?.hooks.onGradient, onEpoch });
+        result = await train(model, data, cfg, { kernels, movement: history?.hooks.movement, onEpoch });
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw new RunError(e.message, { cause: e });
