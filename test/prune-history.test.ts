@@ -185,6 +185,23 @@ describe('range: max − min over training', () => {
   });
 });
 
+describe('trainerContext: epochMetrics', () => {
+  it('off: fine-tuning skips the per-epoch test pass and leaves the same weights', async () => {
+    const { model, data } = await trainedWithHistory();
+    const tune = async (epochMetrics: boolean) => {
+      const m = cloneMLP(model);
+      const ctx = trainerContext(data, { train: { batchSize: 8, lr: 0.05, seed: 1 }, epochMetrics });
+      const r = (await ctx.fineTune!(m, 2)) as Awaited<ReturnType<typeof train>>;
+      return { m, r };
+    };
+    const on = await tune(true),
+      off = await tune(false);
+    expect(on.r.epochs.map((e) => e.testAccuracy)).not.toContain(null);
+    expect(off.r.epochs.map((e) => e.testAccuracy)).toEqual([null, null]);
+    expect(flat(off.m.layers.map((L) => L.weight))).toEqual(flat(on.m.layers.map((L) => L.weight)));
+  });
+});
+
 describe('every pruning run keeps its own history', () => {
   it('a tracker passed in is copied, not extended with the run’s fine-tuning', async () => {
     const { model, data } = await trainedWithHistory();

@@ -233,7 +233,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       };
       const start = schedule === 'iterative' ? chain : dense;
       // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
-      const trainer = trainerContext(data, { train: ftCfg, trainMetrics: false });
+      // Each point is evaluated below: its fine-tuning epochs need no test pass of their own.
+      const trainer = trainerContext(data, { train: ftCfg, trainMetrics: false, epochMetrics: false });
       let ftSeconds = 0,
         ftEpochs = 0;
       const ctx = {
