@@ -4,4 +4,6 @@ export { f32_spmv_csr_u16, f32_spmv_csr_u32, f32_spmm_csr_u16, f32_spmm_csr_u32 
 export { f32_act_backward, f32_sgd_masked, f32_movement_step, f32_sum_squares_masked } from "./train";
 export { probe_read_bw, probe_madd_peak } from "./probe";
 export { f32_standardize_transpose } from "./layout";
-export { f32_csr_weight_grad_u16, f32_csr_weight_grad_u32, f32_csr_input_grad_u16, f32_csr_input_grad_u32, f32_gather_u32 } from "./sparse-train";
+export {
+  f32_csr_weight_grad_u16, f32_csr_weight_grad_u32, f32_csr_input_grad_u16, f32_csr_input_grad_u32, f32_gather_u32, f32_csr_movement_u16, f32_csr_movement_u32,
+} from "./sparse-train";

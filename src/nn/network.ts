@@ -358,11 +358,8 @@ export class Network {
       this.k.f32_movement_step(S.ptr, L.dense!.W.ptr, L.dense!.dW.ptr, S.length);
       return;
     }
-    const s = viewF32(this.k, S),
-      w = viewF32(this.k, P.data),
-      g = viewF32(this.k, P.grad),
-      pos = P.pos;
-    for (let q = 0; q < pos.length; q++) s[pos[q]] -= w[q] * g[q];
+    const movement = P.index === 'u16' ? this.k.f32_csr_movement_u16 : this.k.f32_csr_movement_u32;
+    if (P.nnz) movement(S.ptr, P.data.ptr, P.grad.ptr, P.indices, P.indptr, L.out, L.inn);
   }
 
   /** Layer i's weights and gradient now: every weight, or a sparse layer's trainable ones with their dense positions (views). */
