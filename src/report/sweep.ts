@@ -239,6 +239,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         ftEpochs = 0;
       const ctx = {
         ...trainer,
+        evaluate: undefined, // each point is measured below: the pruning steps' own test passes would go unread
         fineTune: async (...a: Parameters<NonNullable<typeof trainer.fineTune>>) => {
           const r = (await trainer.fineTune!(...a)) as TrainResult;
           ftSeconds += r.epochs.reduce((s, e) => s + e.seconds, 0);
