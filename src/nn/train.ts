@@ -292,12 +292,9 @@ export function computeGradients(
       net.forward(B);
       net.lossAndGrad(ds.labels, rows, B, true);
       net.backward(B);
-      model.layers.forEach((_, i) => {
-        const g = net.weightGrad(i);
-        for (let j = 0; j < g.length; j++) {
-          grads[i][j] += g[j];
-          sq[i][j] += g[j] * g[j];
-        }
+      model.layers.forEach((L, i) => {
+        const { positions, grads: g } = net.gradientAt(i); // no masked copy: the kept weights' gradients only
+        addGradient(grads[i], sq[i], g, positions, positions ? null : L.mask);
         if (fisher) {
           // The batch-mean loss scales each sample's gradient by 1/B: undo it (B²) before averaging.
           const s = net.sumSquaredSampleGrads(i, B),
@@ -308,11 +305,41 @@ export function computeGradients(
       });
     }
     return {
-      grads: grads.map((g) => Float32Array.from(g, (v) => v / nb)),
-      sqGrads: sq.map((g) => Float32Array.from(g, (v) => v / nb)),
-      fisher: fisher?.map((f) => Float32Array.from(f, (v) => v / (nb * B))),
+      grads: grads.map((g) => dividedBy(g, nb)),
+      sqGrads: sq.map((g) => dividedBy(g, nb)),
+      fisher: fisher?.map((f) => dividedBy(f, nb * B)),
     };
   });
+}
+
+/**
+ * sum += g and sumSq += g² at the kept weights of one layer: `g` at dense index positions[q]
+ * (a sparse layer's trainable weights) or at every index where the mask (if any) is nonzero.
+ * Pruned weights add nothing, as the masked gradient M ⊙ ∂L/∂W adds 0 there.
+ */
+function addGradient(sum: Float64Array, sumSq: Float64Array, g: Float32Array, positions: Int32Array | null, mask: ArrayLike<number> | null | undefined): void {
+  if (positions) {
+    for (let q = 0; q < positions.length; q++) {
+      const j = positions[q],
+        v = g[q];
+      sum[j] += v;
+      sumSq[j] += v * v;
+    }
+    return;
+  }
+  for (let j = 0; j < sum.length; j++) {
+    if (mask && !mask[j]) continue;
+    const v = g[j];
+    sum[j] += v;
+    sumSq[j] += v * v;
+  }
+}
+
+/** a / d element by element, rounded to f32. */
+function dividedBy(a: Float64Array, d: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let j = 0; j < a.length; j++) out[j] = a[j] / d;
+  return out;
 }
 
 function validateConfig(c: TrainConfig): void {
