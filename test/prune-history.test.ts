@@ -64,7 +64,7 @@ describe('computeGradients on a masked model', () => {
     const ds = blobs(6, 5, 3, 2);
     const m = createMLP({ sizes: [5, 7, 3], activation: 'tanh', seed: 4 });
     m.layers.forEach((L, l) => {
-      L.mask = Float32Array.from(L.weight, (_, j) => ((j * 7 + l) % 3 === 0 ? 0 : 1));
+      L.mask = Uint8Array.from(L.weight, (_, j) => ((j * 7 + l) % 3 === 0 ? 0 : 1));
       L.weight.forEach((_, j) => {
         if (!L.mask![j]) L.weight[j] = 0;
       });
