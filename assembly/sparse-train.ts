@@ -102,3 +102,28 @@ export function f32_csr_input_grad_u16(data: usize, indices: usize, indptr: usiz
 export function f32_csr_input_grad_u32(data: usize, indices: usize, indptr: usize, dY: usize, dX: usize, out: i32, inn: i32, batch: i32): void {
   inputGradScatter<u32>(data, indices, indptr, dY, dX, out, inn, batch);
 }
+
+/**
+ * Movement scores at the nonzeros (Sanh et al. 2020): S[r·in + c] ← S[r·in + c] − data[q]·grad[q]
+ * for each nonzero q at (r, c); S is out × in, dense. In f64 and rounded once to f32, as
+ * f32_movement_step (train.ts): bit for bit JavaScript's `S[pos[q]] -= data[q] * grad[q]`.
+ */
+// @ts-ignore: decorator
+@inline function movementCsr<I>(S: usize, data: usize, grad: usize, indices: usize, indptr: usize, out: i32, inn: i32): void {
+  for (let r = 0; r < out; r++) {
+    const row = S + ((<usize>r * <usize>inn) << 2);
+    const end = load<u32>(indptr + ((<usize>r + 1) << 2));
+    for (let q = load<u32>(indptr + (<usize>r << 2)); q < end; q++) {
+      const at = row + (<usize>load<I>(indices + (<usize>q) * sizeof<I>()) << 2);
+      const o = <usize>q << 2;
+      store<f32>(at, <f32>(<f64>load<f32>(at) - <f64>load<f32>(data + o) * <f64>load<f32>(grad + o)));
+    }
+  }
+}
+
+export function f32_csr_movement_u16(S: usize, data: usize, grad: usize, indices: usize, indptr: usize, out: i32, inn: i32): void {
+  movementCsr<u16>(S, data, grad, indices, indptr, out, inn);
+}
+export function f32_csr_movement_u32(S: usize, data: usize, grad: usize, indices: usize, indptr: usize, out: i32, inn: i32): void {
+  movementCsr<u32>(S, data, grad, indices, indptr, out, inn);
+}

@@ -4,10 +4,13 @@
  * transpose), in alternating fresh processes (order swapped every round). Same options as
  * bench/sparse-train-demo.ts (those of `prunekit demo`). Prints each run's wall-clock and CPU
  * seconds (user + system of the child process), its points' accuracies, and the paired ratios.
+ * With --in-process both trees' modules load into this one process (each with its own kernel
+ * instance) and the runs alternate there: on a shared machine a round's two runs then sit closer
+ * in time; --before may name any other checkout (e.g. the previous commit, to time one change).
  *
  *   git archive 1a92473^1 | tar -x -C /tmp/before && ln -s "$PWD/node_modules" /tmp/before/node_modules
  *   (cd /tmp/before && npm run build:wasm)
- *   npx tsx bench/sparse-train-demo-before.ts --before /tmp/before [--rounds 3] [--runs 5]
+ *   npx tsx bench/sparse-train-demo-before.ts --before /tmp/before [--rounds 3] [--runs 5] [--in-process]
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -16,7 +19,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values: flags } = parseArgs({
-  options: { before: { type: 'string' }, rounds: { type: 'string' }, runs: { type: 'string' }, child: { type: 'string' } },
+  options: {
+    before: { type: 'string' },
+    rounds: { type: 'string' },
+    runs: { type: 'string' },
+    child: { type: 'string' },
+    'in-process': { type: 'boolean' },
+  },
 });
 const runs = Number(flags.runs ?? 5);
 
@@ -27,8 +36,8 @@ interface RunResult {
   accuracies: number[];
 }
 
-/** One demo run with the modules of the tree at `root`; prints its RunResult as JSON. */
-async function child(root: string): Promise<void> {
+/** One demo run with the modules of the tree at `root`. */
+async function demoRun(root: string): Promise<RunResult> {
   const { loadData } = await import(pathToFileURL(resolve(root, 'src/data/index.ts')).href);
   const { runSweep } = await import(pathToFileURL(resolve(root, 'src/report/sweep.ts')).href);
   const data = await loadData('mnist', { seed: 42 });
@@ -50,16 +59,15 @@ async function child(root: string): Promise<void> {
     fineTune: { lr: 0.05 },
   });
   const c = process.cpuUsage(c0);
-  const out: RunResult = {
+  return {
     wall: (performance.now() - t0) / 1000,
     cpu: (c.user + c.system) / 1e6,
     denseTrain: report.dense.trainSeconds,
     accuracies: report.points.map((p: { accuracy: number }) => p.accuracy),
   };
-  console.log(JSON.stringify(out));
 }
 
-if (flags.child) await child(flags.child);
+if (flags.child) console.log(JSON.stringify(await demoRun(flags.child)));
 else {
   if (!flags.before) throw new Error('--before DIR (a checkout of the code before sparse training) is required');
   const trees = { before: resolve(flags.before), now: resolve(fileURLToPath(new URL('..', import.meta.url))) };
@@ -68,18 +76,12 @@ else {
     loadavg()
       .map((x) => x.toFixed(2))
       .join(' ');
-  console.log(`demo schedule, before sparse training vs now, fresh processes; load average ${load()}`);
+  const where = flags['in-process'] ? 'in one process' : 'fresh processes';
+  console.log(`demo schedule, ${trees.before} vs now, ${where}; load average ${load()}`);
   const res: Record<'before' | 'now', RunResult[]> = { before: [], now: [] };
   for (let r = 0; r < rounds; r++) {
     for (const which of (r % 2 ? ['now', 'before'] : ['before', 'now']) as ('before' | 'now')[]) {
-      const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', trees[which], '--runs', String(runs)], {
-        encoding: 'utf8',
-        cwd: trees[which],
-        maxBuffer: 1 << 26,
-      });
-      const line = p.stdout.trim().split('\n').at(-1) ?? '';
-      if (p.status !== 0 || !line.startsWith('{')) throw new Error(`the ${which} run failed (exit ${p.status}): ${p.stderr.slice(-2000)}`);
-      const x = JSON.parse(line) as RunResult;
+      const x = flags['in-process'] ? await demoRun(trees[which]) : freshProcess(trees[which], which);
       res[which].push(x);
       console.log(
         `round ${r + 1}, ${which}: ${x.wall.toFixed(1)} s end to end, ${x.cpu.toFixed(1)} CPU s (dense training ${x.denseTrain.toFixed(1)} s); ` +
@@ -99,4 +101,16 @@ else {
     );
   }
   console.log(`load average after: ${load()}`);
+}
+
+/** One demo run in a fresh process with the tree at `root`. */
+function freshProcess(root: string, which: string): RunResult {
+  const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', root, '--runs', String(runs)], {
+    encoding: 'utf8',
+    cwd: root,
+    maxBuffer: 1 << 26,
+  });
+  const line = p.stdout.trim().split('\n').at(-1) ?? '';
+  if (p.status !== 0 || !line.startsWith('{')) throw new Error(`the ${which} run failed (exit ${p.status}): ${p.stderr.slice(-2000)}`);
+  return JSON.parse(line) as RunResult;
 }

@@ -427,6 +427,40 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
               }
         }
   });
+
+  it('f32_movement_step equals S[i] -= W[i] * G[i] on Float32Arrays bit for bit (f64 product, one rounding)', () => {
+    const r = rng(71);
+    for (const n of [1, 3, 4, 5, 13, 1001]) {
+      const S = r.f32(n).map((x) => x * 3),
+        w = r.f32(n),
+        g = r.f32(n);
+      const expected = S.slice();
+      for (let step = 0; step < 4; step++) for (let i = 0; i < n; i++) expected[i] -= w[i] * g[i];
+      const { ptrs, mark } = place(k, [S, w, g]);
+      for (let step = 0; step < 4; step++) k.f32_movement_step(ptrs[0], ptrs[1], ptrs[2], n);
+      const got = readBack(k, ptrs[0], n);
+      k.reset(mark);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer)), `movement n=${n}`).toBe(true);
+    }
+  });
+
+  it('f32_sum_squares_masked sums g² over the kept entries only', () => {
+    const r = rng(72);
+    for (const n of [0, 1, 3, 4, 5, 13, 1001])
+      for (const masked of [false, true]) {
+        const g = r.f32(n);
+        const mask = Float32Array.from({ length: n }, () => (r.next() < 0.4 ? 0 : 1));
+        if (n > 2) g[1] = Number.NaN; // a pruned position's value never reaches the sum
+        if (n > 2) mask[1] = 0;
+        let expected = 0;
+        for (let i = 0; i < n; i++) if (!masked || mask[i]) expected += g[i] * g[i];
+        const { ptrs, mark } = place(k, [g, mask]);
+        const got = k.f32_sum_squares_masked(ptrs[0], masked ? ptrs[1] : 0, n);
+        k.reset(mark);
+        if (!masked && n > 2) expect(got).toBeNaN();
+        else expect(Math.abs(got - expected)).toBeLessThanOrEqual(1e-12 * Math.max(1, expected));
+      }
+  });
 });
 
 describe('the SIMD build is what this engine runs by default', () => {

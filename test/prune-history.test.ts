@@ -59,6 +59,35 @@ describe('the float64 reference MLP', () => {
   });
 });
 
+describe('computeGradients on a masked model', () => {
+  it('M ⊙ ∂L/∂W: the float64 reference at kept weights, exactly 0 at pruned ones, on the dense and the sparse path', () => {
+    const ds = blobs(6, 5, 3, 2);
+    const m = createMLP({ sizes: [5, 7, 3], activation: 'tanh', seed: 4 });
+    m.layers.forEach((L, l) => {
+      L.mask = Uint8Array.from(L.weight, (_, j) => ((j * 7 + l) % 3 === 0 ? 0 : 1));
+      L.weight.forEach((_, j) => {
+        if (!L.mask![j]) L.weight[j] = 0;
+      });
+    });
+    const N = ds.nSamples;
+    const ref = batchGrad64(m, params64(m), ds.features, ds.labels, all(N)).gW;
+    for (const sparse of ['off', 'on'] as const) {
+      const { grads, sqGrads } = computeGradients(m, ds, { batches: 1, batchSize: N, seed: 1, sparse });
+      m.layers.forEach((L, l) =>
+        L.mask!.forEach((keep, j) => {
+          if (!keep) {
+            expect(Object.is(grads[l][j], 0) && Object.is(sqGrads[l][j], 0), `${sparse}: layer ${l} weight ${j}`).toBe(true);
+            return;
+          }
+          expect(Math.abs(grads[l][j] - ref[l][j])).toBeLessThan(1e-6 + 1e-4 * Math.abs(ref[l][j]));
+          expect(Math.abs(sqGrads[l][j] - ref[l][j] ** 2)).toBeLessThan(1e-9 + 1e-3 * ref[l][j] ** 2);
+        }),
+      );
+      expect(ref[0].some((v, j) => m.layers[0].mask![j] === 0 && Math.abs(v) > 1e-4)).toBe(true); // the raw gradient is not 0 there
+    }
+  });
+});
+
 describe('obd: the per-sample (empirical) Fisher', () => {
   const ds = blobs(6, 5, 3, 2);
   const m = createMLP({ sizes: [5, 7, 3], activation: 'tanh', seed: 4 });
@@ -182,6 +211,23 @@ describe('range: max − min over training', () => {
     range.forEach((r, i) => expect(r).toBeGreaterThanOrEqual(disp[i]));
     expect(range.filter((r, i) => r > disp[i] + 1e-6).length).toBeGreaterThan(0);
     expect(model.history!.range!.snapshots).toBe(7); // w₀ + 6 epochs
+  });
+});
+
+describe('trainerContext: epochMetrics', () => {
+  it('off: fine-tuning skips the per-epoch test pass and leaves the same weights', async () => {
+    const { model, data } = await trainedWithHistory();
+    const tune = async (epochMetrics: boolean) => {
+      const m = cloneMLP(model);
+      const ctx = trainerContext(data, { train: { batchSize: 8, lr: 0.05, seed: 1 }, epochMetrics });
+      const r = (await ctx.fineTune!(m, 2)) as Awaited<ReturnType<typeof train>>;
+      return { m, r };
+    };
+    const on = await tune(true),
+      off = await tune(false);
+    expect(on.r.epochs.map((e) => e.testAccuracy)).not.toContain(null);
+    expect(off.r.epochs.map((e) => e.testAccuracy)).toEqual([null, null]);
+    expect(flat(off.m.layers.map((L) => L.weight))).toEqual(flat(on.m.layers.map((L) => L.weight)));
   });
 });
 

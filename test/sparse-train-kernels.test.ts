@@ -152,6 +152,36 @@ describe.each(backends.map((k) => [k.flavor, k] as const))('sparse-training kern
     for (let i = 0; i < want.dX.length; i++) expectWithin(got.dX[i], want.dX[i], 16 * U * rows, `dX[${i}]`);
   });
 
+  it('f32_csr_movement_u16/u32 equal S[r·in + c] -= data·grad on Float32Arrays bit for bit, off the pattern untouched', () => {
+    const r = rng(81);
+    for (const wide of [false, true])
+      for (const [rows, cols, density] of [
+        [1, 1, 1],
+        [7, 13, 0.3],
+        [30, 40, 0.6],
+        [5, 9, 0],
+      ] as [number, number, number][]) {
+        const m = randomCsr(r, rows, cols, density, wide);
+        const grad = r.f32(m.data.length),
+          S = r.f32(rows * cols);
+        const expected = S.slice();
+        for (let step = 0; step < 3; step++)
+          for (let i = 0; i < rows; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) expected[i * cols + m.indices[q]] -= m.data[q] * grad[q];
+        const mark = k.heapTop();
+        const put = (a: Float32Array | Uint16Array | Uint32Array) => {
+          const p = k.alloc(Math.max(4, a.byteLength));
+          new Uint8Array(k.memory.buffer, p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+          return p;
+        };
+        const [pS, pd, pg, pi, pp] = [S, m.data, grad, m.indices, m.indptr].map(put);
+        const movement = wide ? k.f32_csr_movement_u32 : k.f32_csr_movement_u16;
+        for (let step = 0; step < 3; step++) movement(pS, pd, pg, pi, pp, rows, cols);
+        const got = new Float32Array(k.memory.buffer, pS, S.length).slice();
+        k.reset(mark);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer)), `${wide ? 'u32' : 'u16'} ${rows}×${cols}`).toBe(true);
+      }
+  });
+
   it('f32_gather_u32 copies through a permutation', () => {
     const mark = k.heapTop();
     const src = allocF32(k, 5, [10, 11, 12, 13, 14]),

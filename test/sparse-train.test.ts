@@ -217,4 +217,54 @@ describe('movement scores while fine-tuning sparse', () => {
     dense.forEach((S, l) => S.forEach((v, j) => expect(Math.abs(sparse[l][j] - v)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(v)))));
     expect(dense[0].some((v) => v !== 0)).toBe(true);
   });
+
+  it('the movement hook (summed in kernel memory) gives the scores observe / observeAt give, bit for bit, up to date at every hook', async () => {
+    const ds = blobs(30, 20, 3, 2, 1.5);
+    for (const sparse of ['off', 'on'] as const)
+      for (const base of [createMLP({ sizes: [20, 30, 3], activation: 'relu', seed: 3 }), masked([20, 30, 3], [0.2, 0.6], 8)]) {
+        const cfg = { epochs: 2, batchSize: 8, lr: 0.05, momentum: 0.9, alpha: 0.01, seed: 4, sparse };
+        const steps = Math.ceil(ds.nSamples / 8);
+        const m1 = cloneMLP(base),
+          t1 = new MovementTracker(m1);
+        t1.scores[0][0] = 0.25; // continued, not restarted
+        const t2 = t1.clone();
+        const seen1: Float32Array[] = [],
+          seen2: Float32Array[] = [];
+        await train(m1, { train: ds }, cfg, {
+          onGradientAt: (layers) => observeAt(t1, layers),
+          onStep: { every: 3, fn: () => seen1.push(t1.scores[1].slice()) },
+          onEpoch: () => seen1.push(t1.scores[0].slice()),
+        });
+        const m2 = cloneMLP(base);
+        await train(m2, { train: ds }, cfg, {
+          movement: t2,
+          onStep: {
+            every: 3,
+            fn: (step) => {
+              expect(t2.steps).toBe(step);
+              seen2.push(t2.scores[1].slice());
+            },
+          },
+          onEpoch: (rec) => {
+            expect(t2.steps).toBe(rec.epoch * steps);
+            seen2.push(t2.scores[0].slice());
+          },
+        });
+        expect(t2.steps).toBe(t1.steps);
+        expect(t2.steps).toBe(2 * steps);
+        t1.scores.forEach((S, l) => expect(Buffer.from(t2.scores[l].buffer).equals(Buffer.from(S.buffer)), `${sparse} layer ${l}`).toBe(true));
+        expect(seen2.length).toBe(seen1.length);
+        seen1.forEach((S, i) => expect(Buffer.from(seen2[i].buffer).equals(Buffer.from(S.buffer))).toBe(true));
+        expect(t2.scores[0].some((v, j) => j > 0 && v !== 0)).toBe(true);
+      }
+  });
+
+  it('the movement hook refuses a tracker of another shape', async () => {
+    const ds = blobs(30, 20, 3, 2, 1.5);
+    const m = createMLP({ sizes: [20, 30, 3], activation: 'relu', seed: 3 });
+    const other = new MovementTracker(createMLP({ sizes: [20, 31, 3], activation: 'relu', seed: 3 }));
+    await expect(train(m, { train: ds }, { epochs: 1, batchSize: 8 }, { movement: other })).rejects.toThrow(
+      /movement tracker's layer 0 has 620 scores, expected 600/,
+    );
+  });
 });

@@ -64,6 +64,14 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     }
   }
   /** dX[c][b] = Σ_{nonzeros (r, c)} W[r][c]·dY[r][b], summed in f64 per output element. */
+  /** S[r·in + c_k] −= data[k]·grad[k] over the nonzeros k = (r, c_k). */
+  function csrMovement(S: Ptr, data: Ptr, grad: Ptr, indices: IndexReader, indptr: Ptr, out: number, inn: number) {
+    const m = f32(),
+      ip = u32();
+    for (let r = 0; r < out; r++)
+      for (let k = ip[f(indptr) + r]; k < ip[f(indptr) + r + 1]; k++) m[f(S) + r * inn + indices(k)] -= m[f(data) + k] * m[f(grad) + k];
+  }
+
   function csrInputGrad(data: Ptr, indices: IndexReader, indptr: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number) {
     const m = f32(),
       ip = u32();
@@ -131,6 +139,18 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
         m[f(w) + i] = keep ? m[f(w) + i] - lr * step : 0;
         m[f(v) + i] = keep ? vi : 0;
       }
+    },
+    f32_movement_step(S, W, G, n) {
+      const m = f32();
+      for (let i = 0; i < n; i++) m[f(S) + i] -= m[f(W) + i] * m[f(G) + i];
+    },
+    f32_csr_movement_u16: (S, data, grad, indices, indptr, out, inn) => csrMovement(S, data, grad, idx16(indices), indptr, out, inn),
+    f32_csr_movement_u32: (S, data, grad, indices, indptr, out, inn) => csrMovement(S, data, grad, idx32(indices), indptr, out, inn),
+    f32_sum_squares_masked(g, mask, n) {
+      const m = f32();
+      let s = 0;
+      for (let i = 0; i < n; i++) if (mask === 0 || m[f(mask) + i] !== 0) s += m[f(g) + i] ** 2;
+      return s;
     },
     f32_csr_weight_grad_u16: (indices, indptr, dY, X, dW, db, out, batch) => csrWeightGrad(idx16(indices), indptr, dY, X, dW, db, out, batch),
     f32_csr_weight_grad_u32: (indices, indptr, dY, X, dW, db, out, batch) => csrWeightGrad(idx32(indices), indptr, dY, X, dW, db, out, batch),

@@ -61,6 +61,17 @@ export interface Kernels {
    * then, where mask[i] == 0 (mask is f32 0/1, or pointer 0 for "no mask"), w[i] = v[i] = +0 exactly.
    */
   f32_sgd_masked(w: Ptr, v: Ptr, g: Ptr, mask: Ptr, n: number, lr: number, momentum: number, wd: number, nesterov: number): void;
+  /**
+   * Movement scores (Sanh et al. 2020), one step: S[i] ← S[i] − W[i]·G[i] over n weights, in f64 and
+   * rounded once to f32 — bit for bit JavaScript's `S[i] -= W[i] * G[i]` on Float32Arrays.
+   */
+  f32_movement_step(S: Ptr, W: Ptr, G: Ptr, n: number): void;
+  /** Σ g[i]² over the n entries with mask[i] ≠ 0 (mask pointer 0: all), accumulated in f64 (in any order). */
+  f32_sum_squares_masked(g: Ptr, mask: Ptr, n: number): number;
+  /** `f32_movement_step` at the nonzeros of a CSR W (u16 indices): S[r·in + c] ← S[r·in + c] − data[q]·grad[q]; S is out × in. */
+  f32_csr_movement_u16(S: Ptr, data: Ptr, grad: Ptr, indices: Ptr, indptr: Ptr, out: number, inn: number): void;
+  /** As `f32_csr_movement_u16` with u32 column indices. */
+  f32_csr_movement_u32(S: Ptr, data: Ptr, grad: Ptr, indices: Ptr, indptr: Ptr, out: number, inn: number): void;
 
   // ---- sparse training (W in CSR: data f32[nnz], indices u16/u32[nnz], indptr u32[out+1]) ----------
   /** dW[k] = Σ_b dY[r][b]·X[indices[k]][b] for each nonzero k of row r (nnz values, aligned with the CSR data);

@@ -207,7 +207,8 @@ export function cloneHistory(h: TrainingHistory): TrainingHistory {
 
 /**
  * Records a TrainingHistory while `train` runs: construct it before training (it snapshots w₀),
- * pass `hooks.onEpoch` / `hooks.onGradient` to `train`, then read `history`.
+ * pass `hooks` (onEpoch and the movement tracker) to `train`, then read `history`. A training loop
+ * of one's own calls `onEpoch` after every epoch and `onGradient` after every backward pass.
  *
  *   const rec = new HistoryRecorder(model, { rewindEpoch: 2 });
  *   await train(model, data, cfg, rec.hooks);
@@ -235,8 +236,11 @@ export class HistoryRecorder {
     this.history.movement!.observe(weights, grads);
   }
 
-  /** Hooks for `train` (src/nn/train.ts). */
-  get hooks(): { onEpoch: (rec: { epoch: number }, model: MLP) => void; onGradient: (w: Float32Array[], g: Float32Array[]) => void } {
-    return { onEpoch: (rec, model) => this.onEpoch(rec.epoch, model), onGradient: (w, g) => this.onGradient(w, g) };
+  /**
+   * Hooks for `train` (src/nn/train.ts): `onEpoch`, and the movement tracker, which `train` sums in
+   * kernel memory (the same scores as calling `onGradient` every step, without a JavaScript pass).
+   */
+  get hooks(): { onEpoch: (rec: { epoch: number }, model: MLP) => void; movement: MovementTracker } {
+    return { onEpoch: (rec, model) => this.onEpoch(rec.epoch, model), movement: this.history.movement! };
   }
 }

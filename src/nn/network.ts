@@ -341,16 +341,25 @@ export class Network {
   weightGradNormSq(i: number): number {
     const L = this.layers[i];
     if (L.sparse) return L.sparse.gradNormSq();
-    const g = viewF32(this.k, L.dense!.dW),
-      n = g.length;
-    let s = 0;
-    // two loops, not one testing `!m ||` per weight: the same sum in the same order, twice as fast
-    // (every batch pays this, on the calling thread only, whatever TrainConfig.threads says)
-    if (L.dense!.mask) {
-      const m = viewF32(this.k, L.dense!.mask);
-      for (let j = 0; j < n; j++) if (m[j]) s += g[j] * g[j];
-    } else for (let j = 0; j < n; j++) s += g[j] * g[j];
-    return s;
+    const D = L.dense!;
+    return this.k.f32_sum_squares_masked(D.dW.ptr, D.mask?.ptr ?? 0, D.dW.length);
+  }
+
+  /**
+   * One step of layer i's movement scores (Sanh et al. 2020; src/nn/history.ts), S ← S − W ⊙ ∂L/∂W
+   * at its trainable weights, from the last backward pass: `S` holds out × in scores in kernel
+   * memory. A pruned weight is 0 on either path, so S changes only where w ≠ 0.
+   */
+  accumulateMovement(i: number, S: F32Buf): void {
+    const L = this.layers[i];
+    if (S.length !== L.out * L.inn) throw new RangeError(`Network.accumulateMovement: ${S.length} scores for layer ${i}'s ${L.out}×${L.inn} weights`);
+    const P = L.sparse;
+    if (!P) {
+      this.k.f32_movement_step(S.ptr, L.dense!.W.ptr, L.dense!.dW.ptr, S.length);
+      return;
+    }
+    const movement = P.index === 'u16' ? this.k.f32_csr_movement_u16 : this.k.f32_csr_movement_u32;
+    if (P.nnz) movement(S.ptr, P.data.ptr, P.grad.ptr, P.indices, P.indptr, L.out, L.inn);
   }
 
   /** Layer i's weights and gradient now: every weight, or a sparse layer's trainable ones with their dense positions (views). */

@@ -235,9 +235,6 @@ export class SparseLayer {
 
   /** Σ grad² over the nonzeros. */
   gradNormSq(): number {
-    const g = viewF32(this.k, this.grad);
-    let s = 0;
-    for (let q = 0; q < this.nnz; q++) s += g[q] * g[q];
-    return s;
+    return this.nnz ? this.k.f32_sum_squares_masked(this.grad.ptr, 0, this.nnz) : 0;
   }
 }

@@ -12,6 +12,8 @@ import { splitKernels } from '../kernels/split-kernels.js';
 import type { KernelFlavor, Kernels } from '../kernels/types.js';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import type { MLP } from './model.js';
+import type { MovementTracker } from './history.js';
+import { allocF32, viewF32, writeF32, type F32Buf } from '../kernels/checked.js';
 import { Network } from './network.js';
 import { SPARSE_KERNELS, type SparseKernels, sparseBelow } from './sparse-layer.js';
 import { checkFiniteLogits, NonFiniteOutputError } from '../util/finite.js';
@@ -122,6 +124,13 @@ export interface TrainHooks {
    * at dense index positions[q]). Given this, `onGradient` is not called and layers may train sparse.
    */
   onGradientAt?: (layers: LayerGradient[]) => void;
+  /**
+   * Movement scores to continue (Sanh et al. 2020, src/nn/history.ts): every step adds −w_t ⊙ ∂L/∂w_t
+   * at each layer's trainable weights, as `observeAt` would from `onGradientAt`, but summed in
+   * kernel memory by a wasm kernel (the same f32 values bit for bit); the tracker is brought up to
+   * date before every `onStep` and `onEpoch` call and when training ends. Layers may train sparse.
+   */
+  movement?: MovementTracker;
   /** Called after each epoch with its record; the model's arrays are synced. */
   onEpoch?: (rec: EpochRecord, model: MLP) => void;
   /** Kernel backend (default: the best wasm build). */
@@ -297,12 +306,9 @@ export function computeGradients(
       net.forward(B);
       net.lossAndGrad(ds.labels, rows, B, true);
       net.backward(B);
-      model.layers.forEach((_, i) => {
-        const g = net.weightGrad(i);
-        for (let j = 0; j < g.length; j++) {
-          grads[i][j] += g[j];
-          sq[i][j] += g[j] * g[j];
-        }
+      model.layers.forEach((L, i) => {
+        const { positions, grads: g } = net.gradientAt(i); // no masked copy: the kept weights' gradients only
+        addGradient(grads[i], sq[i], g, positions, positions ? null : L.mask);
         if (fisher) {
           // The batch-mean loss scales each sample's gradient by 1/B: undo it (B²) before averaging.
           const s = net.sumSquaredSampleGrads(i, B),
@@ -313,11 +319,41 @@ export function computeGradients(
       });
     }
     return {
-      grads: grads.map((g) => Float32Array.from(g, (v) => v / nb)),
-      sqGrads: sq.map((g) => Float32Array.from(g, (v) => v / nb)),
-      fisher: fisher?.map((f) => Float32Array.from(f, (v) => v / (nb * B))),
+      grads: grads.map((g) => dividedBy(g, nb)),
+      sqGrads: sq.map((g) => dividedBy(g, nb)),
+      fisher: fisher?.map((f) => dividedBy(f, nb * B)),
     };
   });
+}
+
+/**
+ * sum += g and sumSq += g² at the kept weights of one layer: `g` at dense index positions[q]
+ * (a sparse layer's trainable weights) or at every index where the mask (if any) is nonzero.
+ * Pruned weights add nothing, as the masked gradient M ⊙ ∂L/∂W adds 0 there.
+ */
+function addGradient(sum: Float64Array, sumSq: Float64Array, g: Float32Array, positions: Int32Array | null, mask: ArrayLike<number> | null | undefined): void {
+  if (positions) {
+    for (let q = 0; q < positions.length; q++) {
+      const j = positions[q],
+        v = g[q];
+      sum[j] += v;
+      sumSq[j] += v * v;
+    }
+    return;
+  }
+  for (let j = 0; j < sum.length; j++) {
+    if (mask && !mask[j]) continue;
+    const v = g[j];
+    sum[j] += v;
+    sumSq[j] += v * v;
+  }
+}
+
+/** a / d element by element, rounded to f32. */
+function dividedBy(a: Float64Array, d: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let j = 0; j < a.length; j++) out[j] = a[j] / d;
+  return out;
 }
 
 function validateConfig(c: TrainConfig): void {
@@ -389,9 +425,11 @@ async function trainOn(
   const rng = new Rng(cfg.seed);
 
   const mark = k.heapTop();
+  let movement: KernelMovement | null = null;
   try {
     const below = hooks.onGradient && !hooks.onGradientAt ? 0 : sparseBelow(cfg.sparse, B);
     const net = new Network(k, model, B, { sparseBelow: below });
+    if (hooks.movement) movement = new KernelMovement(k, hooks.movement, model);
     const evalB = Math.min(256, Math.max(data.test?.nSamples ?? 1, val?.nSamples ?? 1));
     let evalNetwork: Network | null = null;
     const evalNet = () => {
@@ -437,6 +475,7 @@ async function trainOn(
         batches++;
         net.backward(n);
         for (let i = 0; i < model.layers.length; i++) gradNormSums[i] += Math.sqrt(net.weightGradNormSq(i));
+        if (movement) movement.step(net);
         if (hooks.onGradientAt) hooks.onGradientAt(model.layers.map((_, i) => net.gradientAt(i)));
         else if (hooks.onGradient)
           hooks.onGradient(
@@ -447,8 +486,10 @@ async function trainOn(
         step++;
         if (hooks.onStep && step % hooks.onStep.every === 0) {
           net.syncToModel();
+          movement?.download();
           hooks.onStep.fn(step, model);
           net.uploadFromModel();
+          movement?.upload();
         }
         await pause();
       }
@@ -482,8 +523,12 @@ async function trainOn(
         seconds: (performance.now() - te) / 1000,
       };
       records.push(rec);
-      hooks.onEpoch?.(rec, model);
-      if (hooks.onEpoch) net.uploadFromModel();
+      if (hooks.onEpoch) {
+        movement?.download();
+        hooks.onEpoch(rec, model);
+        net.uploadFromModel();
+        movement?.upload();
+      }
 
       // sklearn's _update_no_improvement_count: validation score if early stopping, else training loss
       if (cfg.earlyStopping && valAcc !== null) {
@@ -520,6 +565,46 @@ async function trainOn(
     const seconds = (performance.now() - t0) / 1000;
     return { epochs: records, stopReason, seconds, samplesPerSecond: (samplesSeen || 0) / Math.max(seconds, 1e-9) };
   } finally {
+    movement?.download(); // also when training stops early (divergence, abort): the steps taken are counted
     k.reset(mark);
+  }
+}
+
+/**
+ * A MovementTracker's scores held in kernel memory while `train` runs (one out × in f32 buffer per
+ * layer), so each step's S ← S − W ⊙ ∂L/∂W is one wasm pass (Network.accumulateMovement) instead of
+ * a JavaScript loop; `download` writes them back to the tracker, `upload` reads them from it.
+ */
+class KernelMovement {
+  private readonly bufs: F32Buf[];
+  private pending = 0;
+
+  constructor(
+    private readonly k: Kernels,
+    private readonly tracker: MovementTracker,
+    model: MLP,
+  ) {
+    if (tracker.scores.length !== model.layers.length)
+      throw new RangeError(`train: the movement tracker has ${tracker.scores.length} layers, the model ${model.layers.length}`);
+    model.layers.forEach((L, l) => {
+      if (tracker.scores[l].length !== L.weight.length)
+        throw new RangeError(`train: the movement tracker's layer ${l} has ${tracker.scores[l].length} scores, expected ${L.weight.length}`);
+    });
+    this.bufs = tracker.scores.map((s) => allocF32(k, s.length, s));
+  }
+
+  step(net: Network): void {
+    for (let i = 0; i < this.bufs.length; i++) net.accumulateMovement(i, this.bufs[i]);
+    this.pending++;
+  }
+
+  download(): void {
+    this.bufs.forEach((b, l) => this.tracker.scores[l].set(viewF32(this.k, b)));
+    this.tracker.steps += this.pending;
+    this.pending = 0;
+  }
+
+  upload(): void {
+    this.bufs.forEach((b, l) => writeF32(this.k, b, this.tracker.scores[l]));
   }
 }

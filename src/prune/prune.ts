@@ -7,7 +7,7 @@
  */
 import type { MLP } from '../nn/model.js';
 import { cloneMLP } from '../nn/model.js';
-import { modelAt, MovementTracker, observeAt } from '../nn/history.js';
+import { modelAt, MovementTracker } from '../nn/history.js';
 import { CRITERIA, scoreModel, type CriterionInputs, type CriterionName, type Gradients } from './criteria.js';
 import { pruneLayer } from './mask.js';
 import { planMasks, resolveLayers, type ScopeKind } from './scope.js';
@@ -150,10 +150,7 @@ function continueHistory(model: MLP, opts: PruneOptions): FineTuneHooks {
     movement = model.history?.movement;
   const hooks: FineTuneHooks = {};
   if (range) hooks.onEpoch = (_rec, m) => range.observe(m);
-  if (movement) {
-    hooks.onGradient = (w, g) => movement.observe(w, g);
-    hooks.onGradientAt = (layers) => observeAt(movement, layers); // pruned weights are 0: S changes only where w ≠ 0
-  }
+  if (movement) hooks.movement = movement; // the trainer sums it in kernel memory; pruned weights are 0: S changes only where w ≠ 0
   return hooks;
 }
 

@@ -13,6 +13,7 @@
  * injected too (`PruneTo`: score + threshold + mask, built by `pruneModel`).
  */
 import type { MLP } from '../nn/model.js';
+import type { MovementTracker } from '../nn/history.js';
 import type { Amount } from './threshold.js';
 import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps.js';
 
@@ -25,6 +26,8 @@ import { layerRecords, recordStep, type Evaluate, type PruneStep } from './steps
  * - `onEpoch(rec, model)` after each epoch, weights synced (e.g. `RangeTracker.observe`).
  * - `onGradient(weights, grads)` after each backward pass, before the step: every layer's w_t and
  *   ∂L/∂w_t as views valid during the call (e.g. `MovementTracker.observe`).
+ * - `movement`: a MovementTracker to continue every step (S ← S − w_t ⊙ ∂L/∂w_t; the trainer sums it
+ *   in kernel memory and brings the tracker up to date before each `onStep` / `onEpoch` call).
  * - `signal`: training stops at the next batch once it is aborted.
  */
 export interface FineTuneHooks {
@@ -33,6 +36,7 @@ export interface FineTuneHooks {
   onGradient?: (weights: Float32Array[], grads: Float32Array[]) => void;
   /** `onGradient` at the trainable weights of layers trained sparse (src/nn/train.ts `TrainHooks`). */
   onGradientAt?: (layers: { positions: Int32Array | null; weights: Float32Array; grads: Float32Array }[]) => void;
+  movement?: MovementTracker;
   signal?: AbortSignal;
 }
 

@@ -20,6 +20,12 @@ export interface TrainerContextOptions {
   gradBatchSize?: number;
   /** Also evaluate on the training split (train–test gap; one more pass over the training data per record). Default true. */
   trainMetrics?: boolean;
+  /**
+   * Evaluate the test split after every fine-tuning epoch (the `train` records' testAccuracy and
+   * testLoss), default true. A caller that evaluates each pruned model itself (the sweep) turns it
+   * off and saves one pass over the test split per epoch; the fine-tuned weights are the same.
+   */
+  epochMetrics?: boolean;
   /** Training samples drawn (seeded) for obs's layer Hessians (default 1024, at most the training set). */
   calibration?: number;
   kernels?: Kernels;
@@ -39,6 +45,7 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
     sparse: cfg.sparse,
   };
   const passes = { sparse: cfg.sparse }; // evaluation on the kernels fine-tuning uses
+  const ftData = (opts.epochMetrics ?? true) ? data : { train: data.train };
   let call = 0;
   return {
     calibration: calibrationSamples(data.train, opts.calibration ?? DEFAULT_CALIBRATION, cfg.seed ?? DEFAULT_TRAIN.seed),
@@ -46,7 +53,7 @@ export function trainerContext(data: SplitDataset, opts: TrainerContextOptions =
     gradients: (model: MLP) => computeGradients(model, data.train, { ...gradOpts, fisher: true }),
     fineTune: (model, epochs, hooks) =>
       // A different shuffle per fine-tuning call, still repeatable from the seed.
-      train(model, data, { ...cfg, epochs, seed: (cfg.seed ?? DEFAULT_TRAIN.seed) + ++call }, { ...hooks, kernels: opts.kernels }),
+      train(model, ftData, { ...cfg, epochs, seed: (cfg.seed ?? DEFAULT_TRAIN.seed) + ++call }, { ...hooks, kernels: opts.kernels }),
     evaluate: (model: MLP): Metrics => {
       const test = evaluate(model, data.test, opts.kernels, passes);
       const m: Metrics = { accuracy: test.accuracy, loss: test.loss };

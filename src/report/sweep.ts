@@ -183,7 +183,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     data,
     { seed: o.seed, ...o.train },
     {
-      onGradient: history.hooks.onGradient,
+      movement: history.hooks.movement,
       onEpoch: (r, m) => {
         history.onEpoch(r.epoch, m);
         log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${((r.testAccuracy ?? 0) * 100).toFixed(2)}%`);
@@ -233,11 +233,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       };
       const start = schedule === 'iterative' ? chain : dense;
       // A fresh context per point: its fine-tuning shuffles do not depend on which points ran before.
-      const trainer = trainerContext(data, { train: ftCfg, trainMetrics: false });
+      // Each point is evaluated below: its fine-tuning epochs need no test pass of their own.
+      const trainer = trainerContext(data, { train: ftCfg, trainMetrics: false, epochMetrics: false });
       let ftSeconds = 0,
         ftEpochs = 0;
       const ctx = {
         ...trainer,
+        evaluate: undefined, // each point is measured below: the pruning steps' own test passes would go unread
         fineTune: async (...a: Parameters<NonNullable<typeof trainer.fineTune>>) => {
           const r = (await trainer.fineTune!(...a)) as TrainResult;
           ftSeconds += r.epochs.reduce((s, e) => s + e.seconds, 0);

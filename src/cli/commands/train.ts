@@ -168,7 +168,7 @@ const command: Command = {
         result = r;
       } else {
         // threads stay out of cfg: it is the file's provenance, the same whatever the thread count
-        result = await train(model, data, { ...cfg, threads }, { kernels, onGradient: history?.hooks.onGradient, onEpoch });
+        result = await train(model, data, { ...cfg, threads }, { kernels, movement: history?.hooks.movement, onEpoch });
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw new RunError(e.message, { cause: e });
