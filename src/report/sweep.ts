@@ -81,7 +81,9 @@ interface DenseRun {
 
 /**
  * Step 1: train the dense model, recording its history (each weight's range, movement, w₀, the
- * rewind point). The sweep's one call of `train`: a multi-threaded training option goes here.
+ * rewind point). The sweep's one call of `train`, made before any worker thread of a pooled sweep
+ * starts: while it runs every core but this one is idle, so a multi-threaded training option
+ * (`threads: o.jobs`) is to be passed here once training takes one.
  */
 async function trainDense(o: SweepOptions, data: SplitDataset, onEpoch: (note: string) => void): Promise<DenseRun> {
   const sizes = [data.train.nFeatures, ...o.hidden, data.train.labelNames.length];
