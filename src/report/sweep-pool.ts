@@ -20,8 +20,9 @@ export class SweepWorkerError extends Error {
   override name = 'SweepWorkerError';
 }
 
-/** A copy of `a` in a SharedArrayBuffer: worker threads read it without a copy of their own. */
+/** `a` in a SharedArrayBuffer (copied there unless it is already): worker threads read it without a copy of their own. */
 function shared<T extends Float32Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
   const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
   copy.set(a);
   return copy;
