@@ -3,10 +3,12 @@
  * give the points of the one-process sweep (everything but the measured times), on tiny data.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shardOfUnits, sweepUnits } from '../src/report/sweep.js';
+import { longestFirst, runSweep, shardOfUnits, sweepUnits, type SweepOptions } from '../src/report/sweep.js';
+import { SweepWorkerError } from '../src/report/sweep-pool.js';
+import { loadData } from '../src/data/index.js';
 import { mergeSweepReports } from '../src/report/merge.js';
 import { renderReport } from '../src/report/html.js';
 import type { SweepReport } from '../src/report/report-types.js';
@@ -150,4 +152,56 @@ describe('sweep shards and jobs', () => {
     expect((await run([...SWEEP, '--shard', '3/2', '--report', join(dir, 'never')])).code).toBe(2);
     expect((await run([...SWEEP, '--shard', '1/2', '--jobs', '2', '--report', join(dir, 'never')])).code).toBe(2);
   });
+
+  it('takes the units longest-estimated-first: the low-sparsity points and the chains before the rest', () => {
+    const units = sweepUnits({ criteria: ['magnitude'], scopes: ['layer'], schedules: ['iterative', 'oneshot'], sparsities: [0.9, 0.5] });
+    // 0: the chain 50% + 90% (cost 2.6), 1: one-shot 50% (1.0), 2: one-shot 90% (0.6)
+    expect(longestFirst(units)).toEqual([0, 1, 2]);
+    expect(longestFirst(units, [2, 1])).toEqual([1, 2]);
+    const ties = sweepUnits({ criteria: ['magnitude'], scopes: ['layer', 'global'], schedules: ['oneshot'], sparsities: [0.9, 0.5] });
+    expect(longestFirst(ties)).toEqual([0, 2, 1, 3]); // equal costs keep grid order
+  });
+
+  // The library's pooled sweep, on criteria and a schedule that read the dense model's history
+  // (range, movement, the lottery rewind point): the workers must get the history, not only the weights.
+  const LIB: Omit<SweepOptions, 'data'> = {
+    dataSpec: 'iris',
+    hidden: [6],
+    activation: 'relu',
+    seed: 3,
+    train: { epochs: 3, batchSize: 16 },
+    sparsities: [0.5, 0.8],
+    criteria: ['range', 'movement'],
+    scopes: ['layer'],
+    schedules: ['iterative', 'lottery'],
+    finetuneEpochs: 1,
+    rewindEpoch: 1,
+    runs: 1,
+    batches: [1],
+  };
+
+  it('jobs 2 (worker threads) gives the points of jobs 1, history-based criteria and lottery included', async () => {
+    const data = await loadData('iris', { seed: 3 });
+    const one = await runSweep({ ...LIB, data });
+    const two = await runSweep({ ...LIB, data, jobs: 2 });
+    expect(one.report.points).toHaveLength(8);
+    expect(results(two.report)).toEqual(results(one.report));
+    // a shard can run in threads too: its points are the same slice
+    const shard = await runSweep({ ...LIB, data, jobs: 2, shard: { index: 2, count: 2 } });
+    const alone = await runSweep({ ...LIB, data, shard: { index: 2, count: 2 } });
+    expect(results(shard.report)).toEqual(results(alone.report));
+    expect(shard.report.shard).toEqual(alone.report.shard);
+  }, 120_000);
+
+  it('a unit that fails in a worker thread rejects with an error naming it, and leaves no thread behind', async () => {
+    const data = await loadData('iris', { seed: 3 });
+    const threads = () => (existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : 0);
+    const before = threads();
+    // 99-bit codebooks: the dense model's compact file (f32) is fine, every point's fails in compact
+    const bad = runSweep({ ...LIB, data, jobs: 2, values: 'kmeans', bits: 99 });
+    await expect(bad).rejects.toThrow(SweepWorkerError);
+    await expect(bad).rejects.toThrow(/sweep: (range|movement)\/layer\/iterative 50\.0%, 80\.0% failed in a worker thread: kmeans: bits must be 1…8/);
+    expect(threads()).toBe(before);
+    await expect(runSweep({ ...LIB, data, jobs: 2, keepModels: true })).rejects.toThrow(/keepModels needs jobs 1/);
+  }, 120_000);
 });

@@ -1,12 +1,11 @@
 import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.js';
-import { num, numList, oneOf, parse, required, UsageError, writableFolder } from '../args.js';
+import { num, numList, oneOf, parse, required, RunError, UsageError, writableFolder } from '../args.js';
 import { DATA_HELP, dataFlags, headerArg, labelArg, loadSplit, parseStorage, parseValues, printJson, testDataArg, trainingFlags } from '../common.js';
 import { progress } from '../progress.js';
 import type { HeaderMode } from '../../data/csv.js';
 import type { SweepOptions, SweepResult } from '../../report/sweep.js';
-import { parseShard, runSweepJobs } from '../sweep-jobs.js';
 import {
   criteriaHelp,
   CRITERION_CHOICES,
@@ -52,8 +51,9 @@ ${sparseKernelsHelp(2, 27)}
                            indices or huffman imply 2: bit-packed codes, relative indices)
   --report DIR             output folder (created if missing)
   --json                   print report.json to stdout too
-  --jobs N                 run the grid in N child processes (default 1); the points are those of
-                           --jobs 1 (latencies are measured while the jobs share the machine)
+  --jobs N                 run the grid in N worker threads after training once (default 1); the
+                           points are those of --jobs 1 (latencies are measured while the
+                           threads share the machine)
   --shard i/n              run only slice i of n of the grid (1-based; e.g. one task of a cluster
                            array job); join the slices with prunekit merge DIR… --report DIR`;
 
@@ -149,7 +149,11 @@ function sparseKernels(v: string | undefined): { sparse?: (typeof SPARSE_KERNEL_
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
 export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}, label = 'sweep'): Promise<SweepResult> {
-  const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData });
+  const { shareDataset } = await import('../../report/sweep-pool.js');
+  // worker threads read the data in shared memory: moved there as soon as it is loaded, so the loaded copy can go
+  const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData }).then((d) =>
+    (extra.jobs ?? 1) > 1 ? shareDataset(d) : d,
+  );
   const { runSweep } = await import('../../report/sweep.js');
   // A bar on a terminal; elsewhere (CI logs, pipes) a line per epoch and per point; nothing with --json.
   const bar = !a.json && process.stderr.isTTY ? progress(label, 0) : null;
@@ -212,6 +216,16 @@ export async function writeSweepReport(report: SweepResult['report'], dir: strin
   writeFileAtomic(join(dir, 'report.html'), renderReport(report));
 }
 
+/** `--shard i/n` (1-based): which slice of the grid this process runs. */
+export function parseShard(value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = m ? Number(m[1]) : NaN,
+    count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected i/n with 1 ≤ i ≤ n (e.g. 1/4), got '${value}'`);
+  return { index, count };
+}
+
 const command: Command = {
   usage,
   async run(argv) {
@@ -219,15 +233,13 @@ const command: Command = {
     const a = sweepArgs(v);
     const jobs = num(v.jobs, 'jobs', { int: true, min: 1 }) ?? 1;
     const shard = parseShard(v.shard);
-    if (jobs > 1 && shard) throw new UsageError('--jobs and --shard: choose one (--jobs N runs N shards itself)');
+    if (jobs > 1 && shard) throw new UsageError('--jobs and --shard: choose one (--jobs N runs the whole grid in N threads)');
+    const { SweepWorkerError } = await import('../../report/sweep-pool.js');
     let report: SweepResult['report'];
-    const { sweepUnits } = await import('../../report/sweep.js');
-    const processes = Math.min(jobs, sweepUnits(a).length); // more would get no work
-    if (processes > 1) {
-      report = await runSweepJobs(v, processes, a.json ? undefined : (line) => process.stderr.write(line + '\n'));
-      await writeSweepReport(report, a.reportDir);
-    } else {
-      report = (await runSweepAndWrite(a, shard ? { shard } : {})).report;
+    try {
+      report = (await runSweepAndWrite(a, shard ? { shard } : { jobs })).report;
+    } catch (e) {
+      throw e instanceof SweepWorkerError ? new RunError(e.message, { cause: e.cause }) : e;
     }
     if (a.json) printJson(report);
     else printSummary(report, a.reportDir);

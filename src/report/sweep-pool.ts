@@ -1,0 +1,83 @@
+/**
+ * The pooled sweep (`sweep --jobs N`): the parent has trained the dense model once; a pool of N
+ * worker threads (tinypool) runs the grid's units, taken from one queue longest-estimated-first,
+ * so a free thread always takes the next biggest unit and the tail is short. Each worker is set up
+ * once (src/report/sweep-worker.ts) with the data — in SharedArrayBuffers, one copy for every
+ * thread — and a clone of the dense model and its history, and runs each unit with the same
+ * `unitRunner` as the one-thread sweep, so the points are the same; only measured times differ.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Tinypool from 'tinypool';
+import type { Dataset, SplitDataset } from '../data/types.js';
+import { longestFirst, type SweepUnit, type UnitPoint, type UnitSetup } from './sweep-unit.js';
+
+/** A point as a worker sends it back: the point and its progress line (the models stay in the worker). */
+export type PooledPoint = Pick<UnitPoint, 'point' | 'line'>;
+
+/** A unit failed in a worker thread (the message names the unit and the worker's error). */
+export class SweepWorkerError extends Error {
+  override name = 'SweepWorkerError';
+}
+
+/** `a` in a SharedArrayBuffer (copied there unless it is already): worker threads read it without a copy of their own. */
+function shared<T extends Float32Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
+  return copy;
+}
+
+/** The dataset with its samples and labels in shared memory (the big arrays; the rest is small and cloned). */
+export function shareDataset(data: SplitDataset): SplitDataset {
+  const share = (d: Dataset): Dataset => ({ ...d, features: shared(d.features), labels: shared(d.labels) });
+  return { ...data, train: share(data.train), test: share(data.test) };
+}
+
+/** The worker's module: built (dist/), or in a source checkout (tests) a shim that loads its TypeScript through tsx. */
+function workerEntry(): string {
+  const js = fileURLToPath(new URL('./sweep-worker.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('./sweep-worker-tsx.mjs', import.meta.url));
+}
+
+const describeUnit = (u: SweepUnit) => `${u.criterion}/${u.scope}/${u.schedule} ${u.targets.map((t) => `${(t * 100).toFixed(1)}%`).join(', ')}`;
+
+/**
+ * Runs units `todo` (indices into `units`) in `threads` worker threads from `setup` (its data
+ * already shared: `shareDataset`) and returns their points, one list per unit of `todo`, in that
+ * order. `onPoint` sees each point as its unit finishes. The first failure rejects with a
+ * SweepWorkerError; the pool's threads are ended before this returns or throws.
+ *
+ * The parent thread only hands out units and collects points. Making it one of the N (N − 1
+ * workers) would save one worker's start-up, 0.13–0.19 s measured, but a worker that finishes
+ * while the parent is in a synchronous stretch of its own unit (evaluating the training set,
+ * compacting) would wait for its next unit until the parent yields — see BENCHMARKS.md.
+ */
+export async function runUnitsInPool(
+  setup: UnitSetup,
+  units: readonly SweepUnit[],
+  todo: readonly number[],
+  threads: number,
+  onPoint: (p: PooledPoint) => void,
+): Promise<PooledPoint[][]> {
+  const pool = new Tinypool({ filename: workerEntry(), minThreads: threads, maxThreads: threads, workerData: setup });
+  const results = new Map<number, PooledPoint[]>();
+  try {
+    // all units queued at once, biggest first: the pool hands the next one to whichever thread is free
+    await Promise.all(
+      longestFirst(units, todo).map(async (u) => {
+        let points: PooledPoint[];
+        try {
+          points = await pool.run(units[u]);
+        } catch (e) {
+          throw new SweepWorkerError(`sweep: ${describeUnit(units[u])} failed in a worker thread: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
+        results.set(u, points);
+        for (const p of points) onPoint(p);
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+  return todo.map((u) => results.get(u)!);
+}
