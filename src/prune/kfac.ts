@@ -94,17 +94,20 @@ export function outputFisherFactors(model: MLP, calib: CalibrationSet): Float64A
       }
     }
   }
-  for (const M of G) for (let i = 0; i < M.length; i++) M[i] /= n;
+  G.forEach((M, l) => {
+    const r = layers[l].outFeatures;
+    for (let a = 0; a < r; a++) for (let b = a; b < r; b++) M[b * r + a] = M[a * r + b] /= n;
+  });
   return G;
 }
 
-/** M += g gᵀ (r × r, both triangles). */
+/** M += g gᵀ on the upper triangle (r × r; outputFisherFactors mirrors it at the end). */
 function addOuter(M: Float64Array, g: Float64Array, r: number): void {
   for (let a = 0; a < r; a++) {
     const ga = g[a];
-    if (ga === 0) continue;
+    if (ga === 0) continue; // ReLU's inactive units
     const row = a * r;
-    for (let b = 0; b < r; b++) M[row + b] += ga * g[b];
+    for (let b = a; b < r; b++) M[row + b] += ga * g[b];
   }
 }
 
