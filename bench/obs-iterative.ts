@@ -13,6 +13,10 @@
  *   file:RUN.json     per-layer counts of each round copied from a magnitude run's `prune --json`;
  *                     obs chooses and corrects within each layer
  *   last-round        global magnitude in every round but the last, plain global obs in the last
+ *   kfac, kfac-diag   obs with its saliency carried to the loss by K-FAC's output factor G (src/prune/kfac.ts):
+ *                     ε = w²/(2[G⁻¹]_rr[A⁻¹]_cc), or G_rr·w²/(2[A⁻¹]_cc); global threshold, corrected
+ *   kfac-no-correction, kfac-diag-no-correction   the same thresholds, plain P ⊙ M
+ *   energy            the layer-wise saliency divided by the layer's mean output energy ‖Wx + b‖², corrected
  * (plain obs and plain magnitude are `prune --criterion obs|magnitude`.)
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +25,8 @@ import type { MLP } from '../src/nn/model.js';
 import { loadModel } from '../src/nn/io.js';
 import { CRITERIA, scoreModel } from '../src/prune/criteria.js';
 import { pruneLayer } from '../src/prune/mask.js';
-import { obsPrune } from '../src/prune/obs.js';
+import type { ObsCurvature } from '../src/prune/kfac.js';
+import { layerInputs, obsPrune } from '../src/prune/obs.js';
 import { geometricSparsities, iterative } from '../src/prune/schedule.js';
 import { planMasks } from '../src/prune/scope.js';
 import type { Amount } from '../src/prune/threshold.js';
@@ -43,6 +48,24 @@ function obsWithCounts(m: MLP, counts: number[], inputs: { calibration: typeof c
   CRITERIA.obs.prune!(m, { kind: 'masks', masks }, inputs);
 }
 
+/** Divides each layer's saliencies by its mean output energy ‖W x + b‖² on the calibration inputs (per row). */
+function normaliseByOutputEnergy(m: MLP, scores: Float32Array[]): void {
+  const X = layerInputs(m, calibration);
+  const n = calibration.nSamples;
+  m.layers.forEach((L, l) => {
+    let e = 0;
+    const d = L.inFeatures;
+    for (let s = 0; s < n; s++)
+      for (let r = 0; r < L.outFeatures; r++) {
+        let z = L.bias[r];
+        for (let i = 0; i < d; i++) z += L.weight[r * d + i] * X[l][s * d + i];
+        e += z * z;
+      }
+    const scale = (n * L.outFeatures) / e;
+    for (let i = 0; i < scores[l].length; i++) scores[l][i] *= scale;
+  });
+}
+
 let round = 0;
 function pruneTo(m: MLP, amount: Amount): void {
   const inputs = { calibration, seed: prov.seed + round++ };
@@ -51,6 +74,14 @@ function pruneTo(m: MLP, amount: Amount): void {
     const masks = planMasks(m, scoreModel(m, name, inputs), amount, { scope: 'global' });
     if (name === 'obs') CRITERIA.obs.prune!(m, { kind: 'masks', masks }, inputs);
     else masks.forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'kfac' || variant === 'kfac-diag' || variant === 'energy') {
+    const curved = { ...inputs, obsCurvature: (variant === 'energy' ? 'layer' : variant) as ObsCurvature };
+    const scores = scoreModel(m, 'obs', curved);
+    if (variant === 'energy') normaliseByOutputEnergy(m, scores);
+    CRITERIA.obs.prune!(m, { kind: 'masks', masks: planMasks(m, scores, amount, { scope: 'global' }) }, curved);
+  } else if (variant === 'kfac-no-correction' || variant === 'kfac-diag-no-correction') {
+    const curved = { ...inputs, obsCurvature: variant === 'kfac-no-correction' ? ('kfac' as const) : ('kfac-diag' as const) };
+    planMasks(m, scoreModel(m, 'obs', curved), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
   } else if (variant === 'no-correction') {
     planMasks(m, scoreModel(m, 'obs', inputs), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
   } else if (variant === 'magnitude-masks') {

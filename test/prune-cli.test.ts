@@ -259,6 +259,37 @@ describe('prunekit prune --criterion obs', () => {
     expect(JSON.parse(r.out).sparsity).toBeCloseTo(0.5, 2);
     expect(loadModel(path('obs.st')).provenance.prune as Record<string, unknown>).toMatchObject({ criterion: 'obs', calibration: 50, dampening: 0.05 });
   });
+  it('carries the saliency to the loss with --obs-curvature and records it', async () => {
+    const base = [
+      'prune',
+      '--model',
+      path('iris.st'),
+      '--data',
+      'iris',
+      '--criterion',
+      'obs',
+      '--sparsity',
+      '0.5',
+      '--schedule',
+      'oneshot',
+      '--finetune-epochs',
+      '0',
+    ];
+    const r = await run([...base, '--obs-curvature', 'kfac-diag', '--json', '--out', path('kfac.st')]);
+    expect(r.code, r.err).toBe(0);
+    const masks = loadModel(path('kfac.st')).layers.map((L) => L.mask!);
+    expect(masks.reduce((n, m) => n + m.length - m.reduce((a, b) => a + b, 0), 0)).toBe(49); // round(0.5 · 98) pruned
+    expect(loadModel(path('kfac.st')).provenance.prune as Record<string, unknown>).toMatchObject({ criterion: 'obs', obsCurvature: 'kfac-diag' });
+    const plain = await run([...base, '--out', path('layer.st')]);
+    expect(plain.code, plain.err).toBe(0);
+    expect(loadModel(path('layer.st')).provenance.prune as Record<string, unknown>).not.toHaveProperty('obsCurvature');
+    const bad = await run([...base, '--obs-curvature', 'full', '--out', path('x.st')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/obs-curvature/);
+    const other = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--obs-curvature', 'kfac', '--sparsity', '0.5', '--out', path('x.st')]);
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/--obs-curvature applies to --criterion obs, not to magnitude/);
+  });
   it('refuses --calibration for a criterion without Hessians, and obs without --data', async () => {
     const a = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--calibration', '50', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(a.code).toBe(2);

@@ -38,6 +38,7 @@ function allInputs(): Required<CriterionInputs> {
     userScores: like(1),
     calibration,
     dampening: 0.01,
+    obsCurvature: 'layer',
   };
 }
 

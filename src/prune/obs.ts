@@ -173,6 +173,7 @@ export function sparseGptLayer(
   sel: Selection,
   block = BLOCK,
   prunable = d,
+  rowWeight?: Float64Array,
 ): Uint8Array {
   const mask = old.slice();
   if (sel.kind === 'fixed') for (let i = 0; i < mask.length; i++) mask[i] &= sel.mask[i];
@@ -180,7 +181,7 @@ export function sparseGptLayer(
   for (let c0 = 0; c0 < d; c0 += step) {
     const c1 = Math.min(d, c0 + step);
     // Columns from `prunable` on (the bias) are never candidates, only corrected.
-    if (sel.kind === 'count') selectByCount(W, d, U, mask, sel.plan, c0, Math.min(c1, prunable), rows);
+    if (sel.kind === 'count') selectByCount(W, d, U, mask, sel.plan, c0, Math.min(c1, prunable), rows, rowWeight);
     else if (sel.kind === 'nm') selectNM(W, d, U, mask, sel.n, c0, Math.min(c1, prunable), rows);
     for (let q = c0; q < c1; q++) {
       const uqq = U[q * d + q];
@@ -198,8 +199,18 @@ export function sparseGptLayer(
   return mask;
 }
 
-/** Prunes, among the still-kept entries of columns [c0, c1), as many as `plan` prunes there: the lowest w²/U_qq². */
-function selectByCount(W: Float64Array, d: number, U: Float64Array, mask: Uint8Array, plan: Uint8Array, c0: number, c1: number, rows: number): void {
+/** Prunes, among the still-kept entries of columns [c0, c1), as many as `plan` prunes there: the lowest ρ_r·w²/U_qq² (ρ: rowWeight, default 1). */
+function selectByCount(
+  W: Float64Array,
+  d: number,
+  U: Float64Array,
+  mask: Uint8Array,
+  plan: Uint8Array,
+  c0: number,
+  c1: number,
+  rows: number,
+  rowWeight?: Float64Array,
+): void {
   const cand: number[] = [];
   let want = 0;
   for (let r = 0; r < rows; r++) {
@@ -211,7 +222,7 @@ function selectByCount(W: Float64Array, d: number, U: Float64Array, mask: Uint8A
     }
   }
   if (want === 0) return;
-  const score = (i: number) => (W[i] * W[i]) / U[(i % d) * (d + 1)] ** 2;
+  const score = (i: number) => ((rowWeight ? rowWeight[Math.floor(i / d)] : 1) * W[i] * W[i]) / U[(i % d) * (d + 1)] ** 2;
   const s = new Float64Array(W.length);
   for (const i of cand) s[i] = score(i);
   cand.sort((a, b) => s[a] - s[b] || a - b);
@@ -247,6 +258,12 @@ export function reconstructionError(before: ArrayLike<number>, after: ArrayLike<
 export interface ObsOptions {
   calibration: CalibrationSet;
   dampening?: number;
+  /**
+   * A factor per output row of each layer that carries the layer-wise saliency to the loss (kfac.ts):
+   * scores become ρ_r·w²/[H⁻¹]_cc, and the adaptive selection inside a layer weighs rows the same way.
+   * Absent: every ρ_r = 1 (plain layer-wise OBS).
+   */
+  rowFactors?: Float64Array[];
 }
 
 /**
@@ -263,14 +280,15 @@ export function withOnes(X: Float64Array, n: number, d: number): Float64Array {
   return out;
 }
 
-/** OBS saliencies w²/[H⁻¹]_qq of every layer, H from the current model's layer inputs (and the bias's 1) on the calibration set. */
+/** OBS saliencies ρ_r·w²/[H⁻¹]_qq of every layer, H from the current model's layer inputs (and the bias's 1) on the calibration set; ρ: o.rowFactors or 1. */
 export function obsScores(model: MLP, o: ObsOptions): Float32Array[] {
   const n = o.calibration.nSamples;
   const X = layerInputs(model, o.calibration);
   return model.layers.map((L, l) => {
     const d = L.inFeatures;
     const inv = inverseFromCholesky(cholesky(layerHessian(withOnes(X[l], n, d), n, d + 1, o.dampening), d + 1), d + 1);
-    return L.weight.map((w, i) => (w * w) / inv[(i % d) * (d + 2)]);
+    const rho = o.rowFactors?.[l];
+    return L.weight.map((w, i) => ((rho ? rho[Math.floor(i / d)] : 1) * w * w) / inv[(i % d) * (d + 2)]);
   });
 }
 
@@ -343,7 +361,7 @@ export function obsPrune(model: MLP, selections: (Selection | undefined)[], o: O
       const U = inverseCholeskyUpper(H, e);
       const wide: Selection =
         sel.kind === 'count' ? { kind: 'count', plan: widen(sel.plan) } : sel.kind === 'fixed' ? { kind: 'fixed', mask: widen(sel.mask) } : sel;
-      const mask = sparseGptLayer(W, rows, e, U, old, wide, BLOCK, d);
+      const mask = sparseGptLayer(W, rows, e, U, old, wide, BLOCK, d, o.rowFactors?.[l]);
       const kept = new Uint8Array(rows * d);
       for (let r = 0; r < rows; r++) {
         for (let i = 0; i < d; i++) {

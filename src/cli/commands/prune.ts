@@ -29,6 +29,7 @@ import type { MLP } from '../../nn/model.js';
 import type { PruneContext } from '../../prune/prune.js';
 import { progress } from '../progress.js';
 import { DEFAULT_DAMPENING } from '../../prune/obs.js';
+import { OBS_CURVATURES } from '../../prune/kfac.js';
 
 /**
  * What prune does when not told. The scope, rounds and epochs are those of the reference recipe
@@ -58,6 +59,8 @@ ${criteriaHelp(23)}
   --calibration N      obs: training samples for each layer's Hessian H = 2XXᵀ/n (default 1024: more than the
                        784 inputs of an MNIST layer, so H has full rank)
   --dampening X        obs: H + X·mean(diag H)·I keeps H invertible (default 0.01)
+  --obs-curvature C    obs: layer (each layer's output error, default) | kfac | kfac-diag (the saliency carried
+                       to the loss by K-FAC's output factor G: w²/(2[G⁻¹]_rr[H⁻¹]_cc) or G_rr·w²/(2[H⁻¹]_cc))
   --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers; default)
   --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
   --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
@@ -114,6 +117,7 @@ const command: Command = {
       json: { type: 'boolean' },
       calibration: { type: 'string' },
       dampening: { type: 'string' },
+      'obs-curvature': { type: 'string' },
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = v.data;
@@ -135,6 +139,8 @@ const command: Command = {
     const epochs = givenEpochs ?? (spec !== undefined ? PRUNE_DEFAULTS.finetuneEpochs : 0);
     const calibration = num(v.calibration, 'calibration', { int: true, min: 1 });
     const dampening = num(v.dampening, 'dampening', { min: 0, minExclusive: true });
+    const obsCurvature = oneOf(v['obs-curvature'], 'obs-curvature', OBS_CURVATURES);
+    if (obsCurvature !== undefined && criterion !== 'obs') throw new UsageError(`--obs-curvature applies to --criterion obs, not to ${criterion}`);
     if ((calibration !== undefined || dampening !== undefined) && !CRITERIA[criterion].needs.includes('calibration')) {
       throw new UsageError(
         `--calibration and --dampening apply to the criteria that build layer Hessians (${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.includes('calibration')).join(', ')}), not to ${criterion}`,
@@ -244,7 +250,7 @@ const command: Command = {
       steps,
       finetuneEpochs: epochs,
       seed,
-      inputs: { seed, initial, dampening },
+      inputs: { seed, initial, dampening, obsCurvature },
       rewindTo: rewindPath ? initial : undefined,
       rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
@@ -273,7 +279,7 @@ const command: Command = {
         amount,
         criterion,
         ...(CRITERIA[criterion].needs.includes('calibration')
-          ? { calibration: ctx.calibration?.nSamples ?? null, dampening: dampening ?? DEFAULT_DAMPENING }
+          ? { calibration: ctx.calibration?.nSamples ?? null, dampening: dampening ?? DEFAULT_DAMPENING, ...(obsCurvature ? { obsCurvature } : {}) }
           : {}),
         scope,
         layers: layers ?? null,

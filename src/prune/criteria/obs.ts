@@ -1,17 +1,20 @@
-import { obsPrune, obsScores, type Selection } from '../obs.js';
-import type { Criterion } from './types.js';
+import type { MLP } from '../../nn/model.js';
+import { modelRowFactors } from '../kfac.js';
+import { obsPrune, obsScores, type ObsOptions, type Selection } from '../obs.js';
+import type { Criterion, CriterionInputs } from './types.js';
 
 /**
  * Optimal Brain Surgeon, layer-wise, with weight correction (Hassibi & Stork 1993; OBC, Frantar &
  * Alistarh 2022; SparseGPT, Frantar & Alistarh 2023; the algorithm is in ../obs.ts). The score is the
  * OBS saliency w_q²/[H⁻¹]_qq with H = 2·X·Xᵀ/n + λ·mean(diag H)·I from each layer's calibration
- * inputs X: thresholds over it decide how many weights each layer loses (layer by layer or globally);
- * `prune` then removes that many per layer and corrects the weights it keeps.
+ * inputs X, times a factor per output row with `obsCurvature` 'kfac' or 'kfac-diag' (the saliency
+ * carried to the loss, ../kfac.ts): thresholds over it decide how many weights each layer loses
+ * (layer by layer or globally); `prune` then removes that many per layer and corrects the weights it keeps.
  */
 export const obs: Criterion = {
   needs: ['calibration'],
   describe: 'w²/[H⁻¹]_qq with weight correction, layer-wise OBS (SparseGPT, Frantar 2023)',
-  score: (model, inputs) => obsScores(model, { calibration: inputs.calibration!, dampening: inputs.dampening }),
+  score: (model, inputs) => obsScores(model, obsOptions(model, inputs)),
   prune: (model, plan, inputs) => {
     if (plan.kind === 'nm' && !(Number.isInteger(plan.n) && Number.isInteger(plan.m) && plan.n >= 1 && plan.n < plan.m)) {
       throw new RangeError(`N:M needs whole numbers 1 ≤ N < M, got ${plan.n}:${plan.m}`);
@@ -20,6 +23,12 @@ export const obs: Criterion = {
       plan.kind === 'masks'
         ? plan.masks.map((m) => (m ? { kind: 'count', plan: m } : undefined))
         : model.layers.map((_, l) => (plan.layers.includes(l) ? { kind: 'nm', n: plan.n, m: plan.m } : undefined));
-    obsPrune(model, selections, { calibration: inputs.calibration!, dampening: inputs.dampening });
+    obsPrune(model, selections, obsOptions(model, inputs));
   },
 };
+
+function obsOptions(model: MLP, inputs: CriterionInputs): ObsOptions {
+  const calibration = inputs.calibration!;
+  const rowFactors = modelRowFactors(model, calibration, inputs.obsCurvature ?? 'layer', inputs.dampening);
+  return { calibration, dampening: inputs.dampening, rowFactors };
+}

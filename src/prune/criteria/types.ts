@@ -7,6 +7,7 @@
 import type { MLP } from '../../nn/model.js';
 import type { MovementTracker, RangeTracker } from '../../nn/history.js';
 import type { CalibrationSet } from '../obs.js';
+import type { ObsCurvature } from '../kfac.js';
 
 export type Scores = Float32Array[];
 
@@ -37,10 +38,12 @@ export interface CriterionInputs {
   calibration?: CalibrationSet;
   /** λ of the Hessian dampening λ·mean(diag H) (obs; default 0.01). */
   dampening?: number;
+  /** How obs makes saliencies comparable across layers: 'layer' (default; each layer's output error), 'kfac', 'kfac-diag' (the loss, ../kfac.ts). */
+  obsCurvature?: ObsCurvature;
 }
 
 /** An input a criterion cannot score without (`seed` is optional everywhere: it defaults to 0). */
-export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening'>;
+export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening' | 'obsCurvature'>;
 
 /** What `scoreModel` says when a needed input is missing. */
 export const NEED_MESSAGES: Record<Need, string> = {
