@@ -5,10 +5,13 @@
  * once (src/report/sweep-worker.ts) with the data — in SharedArrayBuffers, one copy for every
  * thread — and a clone of the dense model and its history, and runs each unit with the same
  * `unitRunner` as the one-thread sweep, so the points are the same; only measured times differ.
+ *
+ * tinypool is an optional peer dependency (the runtime and a one-thread sweep never need it, and the
+ * installed package stays under 3 MB without it): loaded on first use, with a message that says how
+ * to add it when it is missing.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Tinypool from 'tinypool';
 import type { Dataset, SplitDataset } from '../data/types.js';
 import { longestFirst, type SweepUnit, type UnitPoint, type UnitSetup } from './sweep-unit.js';
 
@@ -60,6 +63,14 @@ export async function runUnitsInPool(
   threads: number,
   onPoint: (p: PooledPoint) => void,
 ): Promise<PooledPoint[][]> {
+  let Tinypool: typeof import('tinypool').default;
+  try {
+    Tinypool = (await import('tinypool')).default;
+  } catch {
+    throw new SweepWorkerError(
+      'sweep: running in several threads (--jobs N) needs the tinypool package, an optional dependency of prunekit: npm install tinypool@2',
+    );
+  }
   const pool = new Tinypool({ filename: workerEntry(), minThreads: threads, maxThreads: threads, workerData: setup });
   const results = new Map<number, PooledPoint[]>();
   try {

@@ -188,6 +188,33 @@ catch (e) { console.log(JSON.stringify({ error: e.name + ': ' + e.message })); }
     expect(JSON.parse(out.trim().split('\n').at(-1)!).error).toMatch(/OnnxUnavailableError: .*npm install protobufjs/);
   });
 
+  it('prunekit sweep --jobs 2 without the optional tinypool says how to add it (exit 1); --jobs 1 needs nothing', () => {
+    expect(existsSync(join(app, 'node_modules', 'tinypool'))).toBe(false);
+    const bin = join(app, 'node_modules', '.bin', 'prunekit');
+    const sweep = [
+      'sweep',
+      '--data',
+      'iris',
+      '--hidden',
+      '4',
+      '--epochs',
+      '1',
+      '--sparsities',
+      '0.5,0.8',
+      '--schedule',
+      'oneshot',
+      '--finetune-epochs',
+      '0',
+      '--runs',
+      '1',
+    ];
+    const pooled = spawnSync(bin, [...sweep, '--jobs', '2', '--report', 'sweep-j2'], { cwd: app, encoding: 'utf8' });
+    expect(pooled.status).toBe(1);
+    expect(pooled.stderr).toMatch(/--jobs N\) needs the tinypool package, an optional dependency of prunekit: npm install tinypool/);
+    const serial = spawnSync(bin, [...sweep, '--report', 'sweep-j1', '--json'], { cwd: app, encoding: 'utf8' });
+    expect(serial.status, serial.stderr).toBe(0);
+  });
+
   it('Node: { threads: 2 } loads the threaded kernels (kept out of the bundle) from the package, same answers, and the process exits', () => {
     const got = probe(process.execPath, ['probe-threads.mjs']) as Answer & { threads: number };
     expect(got.threads).toBe(2);
