@@ -193,6 +193,19 @@ describe('sweep shards and jobs', () => {
     expect(shard.report.shard).toEqual(alone.report.shard);
   }, 120_000);
 
+  it('a shard that gets no unit (more shards than units) reports the dense model and no point; jobs past the cores or 64 still train', async () => {
+    const data = await loadData('iris', { seed: 3 });
+    const one = { ...LIB, criteria: ['magnitude'] as SweepOptions['criteria'], schedules: ['iterative'] as SweepOptions['schedules'] }; // one unit: one chain
+    const empty = await runSweep({ ...one, data, shard: { index: 2, count: 2 } });
+    expect(empty.report.points).toEqual([]);
+    expect(empty.report.dense.latency).toEqual({});
+    expect(empty.report.dense.accuracy).toBeGreaterThan(0);
+    // --jobs 100: the dense training's threads are capped (cores, 64), the model is the same
+    const many = await runSweep({ ...one, data, jobs: 100 });
+    const serial = await runSweep({ ...one, data });
+    expect(results(many.report)).toEqual(results(serial.report));
+  }, 120_000);
+
   it('a unit that fails in a worker thread rejects with an error naming it, and leaves no thread behind', async () => {
     const data = await loadData('iris', { seed: 3 });
     const threads = () => (existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : 0);

@@ -43,6 +43,17 @@ function workerEntry(): string {
   return existsSync(js) ? js : fileURLToPath(new URL('./sweep-worker-tsx.mjs', import.meta.url));
 }
 
+/** tinypool, the optional peer the pooled sweep needs: a clear error, before any work, when it is missing. */
+export async function loadTinypool(): Promise<typeof import('tinypool').default> {
+  try {
+    return (await import('tinypool')).default;
+  } catch {
+    throw new SweepWorkerError(
+      'sweep: running in several threads (--jobs N) needs the tinypool package, an optional dependency of prunekit: npm install tinypool@2',
+    );
+  }
+}
+
 const describeUnit = (u: SweepUnit) => `${u.criterion}/${u.scope}/${u.schedule} ${u.targets.map((t) => `${(t * 100).toFixed(1)}%`).join(', ')}`;
 
 /**
@@ -63,14 +74,7 @@ export async function runUnitsInPool(
   threads: number,
   onPoint: (p: PooledPoint) => void,
 ): Promise<PooledPoint[][]> {
-  let Tinypool: typeof import('tinypool').default;
-  try {
-    Tinypool = (await import('tinypool')).default;
-  } catch {
-    throw new SweepWorkerError(
-      'sweep: running in several threads (--jobs N) needs the tinypool package, an optional dependency of prunekit: npm install tinypool@2',
-    );
-  }
+  const Tinypool = await loadTinypool();
   const pool = new Tinypool({ filename: workerEntry(), minThreads: threads, maxThreads: threads, workerData: setup });
   const results = new Map<number, PooledPoint[]>();
   try {

@@ -18,7 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import type { SplitDataset } from '../data/types.js';
 import { createMLP, layerSizes, type MLP } from '../nn/model.js';
 import type { ActName } from '../kernels/types.js';
-import { computeGradients, defaultKernels, evaluate, train } from '../nn/train.js';
+import { computeGradients, defaultKernels, evaluate, MAX_TRAIN_THREADS, train } from '../nn/train.js';
 import { encodeMLP } from '../nn/io.js';
 import type { PruningScheduleName } from '../prune/prune.js';
 import type { CriterionName } from '../prune/criteria.js';
@@ -31,7 +31,7 @@ import { fileParts } from './file-parts.js';
 import { summarize } from './summary.js';
 import type { ReportEpoch, SweepPoint, SweepReport } from './report-types.js';
 import { gradNorms, gradOptions, passesOf, shardOfUnits, sweepUnits, unitRunner, type UnitOptions, type UnitPoint, type UnitSetup } from './sweep-unit.js';
-import { runUnitsInPool, shareDataset } from './sweep-pool.js';
+import { loadTinypool, runUnitsInPool, shareDataset } from './sweep-pool.js';
 
 export { longestFirst, shardOfUnits, sweepUnits, type SweepUnit } from './sweep-unit.js';
 
@@ -98,7 +98,7 @@ async function trainDense(o: SweepOptions, data: SplitDataset, onEpoch: (note: s
   const tr = await train(
     dense,
     data,
-    { seed: o.seed, ...o.train, threads: Math.max(1, o.jobs ?? 1) },
+    { seed: o.seed, ...o.train, threads: Math.max(1, Math.min(o.jobs ?? 1, cpus().length, MAX_TRAIN_THREADS)) },
     {
       movement: history.hooks.movement,
       onEpoch: (r, m) => {
@@ -135,6 +135,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const todo = units.flatMap((_, u) => (!shardOf || shardOf[u] === o.shard!.index ? [u] : []));
   const threads = Math.min(jobs, todo.length); // more would get no work
   // the worker threads read the data where the parent does: one copy, in shared memory
+  if (threads > 1) await loadTinypool(); // missing: say so before training, not after
   const data = threads > 1 ? shareDataset(o.data) : o.data;
   const k = defaultKernels();
 
@@ -170,7 +171,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   }
   const points: SweepPoint[] = results.flatMap((r) => r.map((p) => p.point));
   const pointUnits = todo.flatMap((u, i) => results[i].map(() => u));
-  const denseLatency = Object.fromEntries((o.batches ?? [1, 64]).map((b) => [String(b), median(points.map((p) => p.latency[String(b)].dense_us))]));
+  // a shard may get no unit (more shards than units): its report then has no dense latency either
+  const denseLatency = !points.length
+    ? {}
+    : Object.fromEntries((o.batches ?? [1, 64]).map((b) => [String(b), median(points.map((p) => p.latency[String(b)].dense_us))]));
 
   const sizes = layerSizes(dense);
   const report: SweepReport = {
@@ -190,7 +194,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       denseFileBytes: encodeMLP(dense).length,
       trainSeconds,
       epochs,
-      latency: points.length ? denseLatency : {},
+      latency: denseLatency,
     },
     points,
     summary: [],
