@@ -13,6 +13,7 @@ import { cloneMLP, createMLP, type MLP } from '../nn/model.js';
 import { train, type TrainConfig } from '../nn/train.js';
 import { pruneEachLayer } from './bench.js';
 import { pairedRatio, timeInterleaved, type Timing } from './latency.js';
+import { median } from '../util/stats.js';
 
 export interface TrainBenchOptions {
   data: Dataset;
@@ -165,11 +166,6 @@ export interface TrainThreadBenchReport {
   loadavg: [before: number, after: number];
   timing: string;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * `prunekit bench --train --threads 1,2`: one training epoch (as `runTrainBench`) on one thread and

@@ -24,11 +24,23 @@ export const obs: Criterion = {
         ? plan.masks.map((m) => (m ? { kind: 'count', plan: m } : undefined))
         : model.layers.map((_, l) => (plan.layers.includes(l) ? { kind: 'nm', n: plan.n, m: plan.m } : undefined));
     obsPrune(model, selections, obsOptions(model, inputs));
+    stepFactors.delete(inputs); // the model has changed: a later call with these inputs works them out again
   },
 };
 
+/**
+ * A pruning step scores and then prunes with one inputs object and the model unchanged in between
+ * (src/prune/prune.ts): the K-FAC row factors (a pass over the calibration set per class, then an
+ * r × r inverse per layer) are worked out once for the pair, not once for each.
+ */
+const stepFactors = new WeakMap<CriterionInputs, { model: MLP; factors: Float64Array[] | undefined }>();
+
 function obsOptions(model: MLP, inputs: CriterionInputs): ObsOptions {
   const calibration = inputs.calibration!;
-  const rowFactors = modelRowFactors(model, calibration, inputs.obsCurvature ?? 'layer', inputs.dampening);
-  return { calibration, dampening: inputs.dampening, rowFactors };
+  let step = stepFactors.get(inputs);
+  if (step?.model !== model) {
+    step = { model, factors: modelRowFactors(model, calibration, inputs.obsCurvature ?? 'layer', inputs.dampening) };
+    stepFactors.set(inputs, step);
+  }
+  return { calibration, dampening: inputs.dampening, rowFactors: step.factors };
 }
