@@ -252,3 +252,112 @@ export function f32_gemm_nt_grad(dY: usize, X: usize, dW: usize, db: usize, out:
     }
   }
 }
+
+// ---- the packed inference layout ---------------------------------------------------------------
+// W's rows in blocks of four, block p stored as Wp[p][k][4] (rows 4p…4p+3's k-th weights side by
+// side), the out mod 4 last rows row-major after the blocks (packDense, src/kernels/checked.ts).
+// Block p starts where row 4p starts in row-major W, so rows from a multiple of 4 on are at the
+// same offset in both layouts (the threaded row split, src/kernels/parallel.ts). The GEMM's four
+// broadcasts per k then come from one pointer with immediate offsets. Every output is summed in
+// the order f32_gemv / f32_gemm use on row-major W: bit-identical to them.
+
+/** ReLU of one value exactly as gemmCore's scalar paths apply it (a NaN becomes 0). */
+// @ts-ignore: decorator
+@inline function relu1(s: f32, act: i32): f32 {
+  return act == 1 ? (s > 0 ? s : 0) : s;
+}
+
+/** One 4-row block of the packed GEMM, SIMD: gemmCore's tiles (8, 4, then 1 sample) on Wp[k][4]. */
+function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i32, act: i32): void {
+  const xs = <usize>batch << 2, wEnd = w + (<usize>K << 4);
+  const b0 = load<f32>(bias), b1 = load<f32>(bias, 4), b2 = load<f32>(bias, 8), b3 = load<f32>(bias, 12);
+  let j = 0;
+  for (; j + 8 <= batch; j += 8) {
+    const jo = <usize>j << 2;
+    let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
+    let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
+    let xp = X + jo;
+    for (let wp = w; wp < wEnd; wp += 16) {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      let s = v128.load_splat<f32>(wp); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
+      s = v128.load_splat<f32>(wp, 4); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
+      s = v128.load_splat<f32>(wp, 8); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
+      s = v128.load_splat<f32>(wp, 12); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
+      xp += xs;
+    }
+    const yp = Y + jo;
+    v128.store(yp, reluIf(c00, act)); v128.store(yp, reluIf(c01, act), 16);
+    v128.store(yp + xs, reluIf(c10, act)); v128.store(yp + xs, reluIf(c11, act), 16);
+    v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
+    v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
+  }
+  for (; j + 4 <= batch; j += 4) {
+    const jo = <usize>j << 2;
+    let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1), c2 = f32x4.splat(b2), c3 = f32x4.splat(b3);
+    let xp = X + jo;
+    for (let wp = w; wp < wEnd; wp += 16) {
+      const x0 = v128.load(xp);
+      c0 = madd(v128.load_splat<f32>(wp), x0, c0); c1 = madd(v128.load_splat<f32>(wp, 4), x0, c1);
+      c2 = madd(v128.load_splat<f32>(wp, 8), x0, c2); c3 = madd(v128.load_splat<f32>(wp, 12), x0, c3);
+      xp += xs;
+    }
+    const yp = Y + jo;
+    v128.store(yp, reluIf(c0, act)); v128.store(yp + xs, reluIf(c1, act));
+    v128.store(yp + 2 * xs, reluIf(c2, act)); v128.store(yp + 3 * xs, reluIf(c3, act));
+  }
+  for (; j < batch; j++) {
+    // leftover samples: the four rows' sums in the lanes, s ← s + w·x unfused as gemmCore's scalar loop
+    let c = v128.load(bias);
+    let xp = X + (<usize>j << 2);
+    for (let wp = w; wp < wEnd; wp += 16) { c = f32x4.add(c, f32x4.mul(v128.load(wp), v128.load_splat<f32>(xp))); xp += xs; }
+    const yp = Y + (<usize>j << 2);
+    store<f32>(yp, relu1(f32x4.extract_lane(c, 0), act)); store<f32>(yp + xs, relu1(f32x4.extract_lane(c, 1), act));
+    store<f32>(yp + 2 * xs, relu1(f32x4.extract_lane(c, 2), act)); store<f32>(yp + 3 * xs, relu1(f32x4.extract_lane(c, 3), act));
+  }
+}
+
+/** f32_gemm on the packed layout: Y[out×batch] = act(W · X[in×batch] + b), bit for bit f32_gemm's result. */
+export function f32_gemm_packed(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: i32, batch: i32, act: i32): void {
+  const M4 = out & ~3, xs = <usize>batch << 2, blockBytes = <usize>inn << 4;
+  for (let m = 0; m < M4; m += 4) {
+    const w = W + <usize>(m >> 2) * blockBytes, bm = b + (<usize>m << 2), ym = Y + <usize>m * xs;
+    if (ASC_FEATURE_SIMD) gemmBlock4(w, bm, X, ym, inn, batch, act);
+    else gemmCore(w, 1, 4, bm, X, ym, 4, inn, batch, act); // A(m,k) at w + 4·(m + 4k): the block's layout
+  }
+  if (ASC_FEATURE_SIMD) actPass(Y, M4 * batch, act);
+  if (M4 < out) f32_gemm(W + <usize>M4 * (<usize>inn << 2), b + (<usize>M4 << 2), X, Y + <usize>M4 * xs, out - M4, inn, batch, act);
+}
+
+/**
+ * f32_gemv on the packed layout, bit for bit f32_gemv's result. f32_gemv keeps per row four lane
+ * sums over the columns c ≡ 0, 1, 2, 3 (mod 4); here a_i holds sum i of the block's four rows in
+ * its lanes, so the same sums in the same order, and hsum4's reduction (s0 + s2) + (s1 + s3) is
+ * two lane-wise adds.
+ */
+export function f32_gemv_packed(W: usize, b: usize, x: usize, y: usize, out: i32, inn: i32, act: i32): void {
+  const M4 = out & ~3, blockBytes = <usize>inn << 4;
+  for (let r = 0; r < M4; r += 4) {
+    const w = W + <usize>(r >> 2) * blockBytes;
+    if (ASC_FEATURE_SIMD) {
+      const in4 = inn & ~3;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let c = 0;
+      for (; c < in4; c += 4) {
+        const wp = w + (<usize>c << 4), xp = x + (<usize>c << 2);
+        a0 = madd(v128.load(wp), v128.load_splat<f32>(xp), a0); a1 = madd(v128.load(wp, 16), v128.load_splat<f32>(xp, 4), a1);
+        a2 = madd(v128.load(wp, 32), v128.load_splat<f32>(xp, 8), a2); a3 = madd(v128.load(wp, 48), v128.load_splat<f32>(xp, 12), a3);
+      }
+      let s = f32x4.add(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3)), v128.load(b + (<usize>r << 2)));
+      for (; c < inn; c++) s = f32x4.add(s, f32x4.mul(v128.load(w + (<usize>c << 4)), v128.load_splat<f32>(x + (<usize>c << 2))));
+      v128.store(y + (<usize>r << 2), reluIf(s, act));
+    } else {
+      for (let i = 0; i < 4; i++) {
+        let s: f32 = 0;
+        for (let c = 0; c < inn; c++) s += load<f32>(w + (<usize>c << 4) + (<usize>i << 2)) * load<f32>(x + (<usize>c << 2));
+        store<f32>(y + (<usize>(r + i) << 2), actScalar(s + load<f32>(b + (<usize>(r + i) << 2)), act));
+      }
+    }
+  }
+  if (ASC_FEATURE_SIMD) actPass(y, M4, act);
+  if (M4 < out) f32_gemv(W + <usize>M4 * (<usize>inn << 2), b + (<usize>M4 << 2), x, y + (<usize>M4 << 2), out - M4, inn, act);
+}

@@ -9,7 +9,7 @@
  * one f32 ulp of the result for the activation (Mathf tanh/exp are within 1 ulp).
  */
 import { describe, expect, it } from 'vitest';
-import { Act, type ActCode, createReferenceKernels, loadKernelsSync, supportedFlavors, type Kernels } from '../src/kernels/index.js';
+import { Act, type ActCode, createReferenceKernels, loadKernelsSync, packDense, supportedFlavors, type Kernels } from '../src/kernels/index.js';
 import { rng } from './helpers/rng.js';
 
 const U = 2 ** -24;
@@ -97,6 +97,13 @@ function randomCsr(r: ReturnType<typeof rng>, rows: number, cols: number, densit
   }
   return { indptr, data: Float32Array.from(data), indices: wide ? Uint32Array.from(indices) : Uint16Array.from(indices) };
 }
+
+it('packDense: 4-row blocks W[p][k][4], the rows mod 4 last rows row-major after them', () => {
+  const W = Float32Array.from({ length: 6 * 3 }, (_, i) => i), // 6 rows × 3 columns, W[r][c] = 3r + c
+    dst = new Float32Array(6 * 3);
+  packDense(W, 6, 3, dst);
+  expect(Array.from(dst)).toEqual([0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, 12, 13, 14, 15, 16, 17]);
+});
 
 describe.each(flavors)('wasm kernels, %s build', (flavor) => {
   const k = loadKernelsSync({ flavor });
@@ -212,6 +219,44 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
           false,
         ),
       );
+    }
+  });
+
+  it('the packed kernels give the bits of f32_gemv / f32_gemm on row-major W (odd shapes, batch 1–65, every activation)', () => {
+    const r = rng(31);
+    const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+    for (const [out, inn] of [
+      [1, 1],
+      [1, 5],
+      [3, 3],
+      [4, 4],
+      [5, 7],
+      [7, 13],
+      [9, 8],
+      [13, 31],
+      [33, 65],
+      [64, 100],
+      [10, 300],
+    ]) {
+      const W = r.f32(out * inn),
+        b = r.f32(out),
+        Wp = new Float32Array(out * inn);
+      packDense(W, out, inn, Wp);
+      for (const batch of [1, 2, 3, 4, 5, 8, 9, 12, 63, 64, 65]) {
+        const X = r.f32(inn * batch);
+        for (const [name, act] of acts) {
+          const at = `${out}×${inn} batch ${batch} ${name}`;
+          const plain = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, act));
+          const packed = both(k, [Wp, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm_packed(pW, pb, pX, pY, out, inn, batch, act));
+          expect(bits(packed.got[0]), `gemm ${at}`).toEqual(bits(plain.got[0]));
+          expect(bits(packed.want[0]), `reference gemm ${at}`).toEqual(bits(plain.want[0])); // the reference reads the packed layout
+          if (batch > 1) continue;
+          const gemv = both(k, [W, b, X], [out], (kk, [pW, pb, px, py]) => kk.f32_gemv(pW, pb, px, py, out, inn, act));
+          const gemvPacked = both(k, [Wp, b, X], [out], (kk, [pW, pb, px, py]) => kk.f32_gemv_packed(pW, pb, px, py, out, inn, act));
+          expect(bits(gemvPacked.got[0]), `gemv ${at}`).toEqual(bits(gemv.got[0]));
+          expect(bits(gemvPacked.want[0]), `reference gemv ${at}`).toEqual(bits(gemv.want[0]));
+        }
+      }
     }
   });
 
