@@ -330,34 +330,49 @@ export function f32_gemm_packed(W: usize, b: usize, X: usize, Y: usize, out: i32
 
 /**
  * f32_gemv on the packed layout, bit for bit f32_gemv's result. f32_gemv keeps per row four lane
- * sums over the columns c ≡ 0, 1, 2, 3 (mod 4); here a_i holds sum i of the block's four rows in
- * its lanes, so the same sums in the same order, and hsum4's reduction (s0 + s2) + (s1 + s3) is
- * two lane-wise adds.
+ * sums over the columns c ≡ 0, 1, 2, 3 (mod 4); here a_i holds sum i of a block's four rows in its
+ * lanes (the same sums in the same order), and hsum4's reduction (s0 + s2) + (s1 + s3) is two
+ * lane-wise adds. Two blocks at a time (a, e) share each broadcast of x[c], and two streams of W
+ * are read at once.
  */
 export function f32_gemv_packed(W: usize, b: usize, x: usize, y: usize, out: i32, inn: i32, act: i32): void {
   const M4 = out & ~3, blockBytes = <usize>inn << 4;
-  for (let r = 0; r < M4; r += 4) {
-    const w = W + <usize>(r >> 2) * blockBytes;
-    if (ASC_FEATURE_SIMD) {
-      const in4 = inn & ~3;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const in4 = inn & ~3;
+    for (; r < M4; r += 4) {
+      const w = W + <usize>(r >> 2) * blockBytes, two = r + 8 <= M4, v = two ? w + blockBytes : w; // a lone last block is read twice, stored once
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
       let c = 0;
       for (; c < in4; c += 4) {
-        const wp = w + (<usize>c << 4), xp = x + (<usize>c << 2);
-        a0 = madd(v128.load(wp), v128.load_splat<f32>(xp), a0); a1 = madd(v128.load(wp, 16), v128.load_splat<f32>(xp, 4), a1);
-        a2 = madd(v128.load(wp, 32), v128.load_splat<f32>(xp, 8), a2); a3 = madd(v128.load(wp, 48), v128.load_splat<f32>(xp, 12), a3);
+        const o = <usize>c << 4, xp = x + (<usize>c << 2);
+        let s = v128.load_splat<f32>(xp); a0 = madd(v128.load(w + o), s, a0); e0 = madd(v128.load(v + o), s, e0);
+        s = v128.load_splat<f32>(xp, 4); a1 = madd(v128.load(w + o, 16), s, a1); e1 = madd(v128.load(v + o, 16), s, e1);
+        s = v128.load_splat<f32>(xp, 8); a2 = madd(v128.load(w + o, 32), s, a2); e2 = madd(v128.load(v + o, 32), s, e2);
+        s = v128.load_splat<f32>(xp, 12); a3 = madd(v128.load(w + o, 48), s, a3); e3 = madd(v128.load(v + o, 48), s, e3);
       }
-      let s = f32x4.add(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3)), v128.load(b + (<usize>r << 2)));
-      for (; c < inn; c++) s = f32x4.add(s, f32x4.mul(v128.load(w + (<usize>c << 4)), v128.load_splat<f32>(x + (<usize>c << 2))));
-      v128.store(y + (<usize>r << 2), reluIf(s, act));
-    } else {
-      for (let i = 0; i < 4; i++) {
-        let s: f32 = 0;
-        for (let c = 0; c < inn; c++) s += load<f32>(w + (<usize>c << 4) + (<usize>i << 2)) * load<f32>(x + (<usize>c << 2));
-        store<f32>(y + (<usize>(r + i) << 2), actScalar(s + load<f32>(b + (<usize>(r + i) << 2)), act));
+      const bp = b + (<usize>r << 2);
+      let sa = f32x4.add(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3)), v128.load(bp));
+      let se = f32x4.add(f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3)), v128.load(two ? bp + 16 : bp));
+      for (; c < inn; c++) {
+        const o = <usize>c << 4, s = v128.load_splat<f32>(x + (<usize>c << 2));
+        sa = f32x4.add(sa, f32x4.mul(v128.load(w + o), s));
+        se = f32x4.add(se, f32x4.mul(v128.load(v + o), s));
+      }
+      v128.store(y + (<usize>r << 2), reluIf(sa, act));
+      if (two) {
+        v128.store(y + (<usize>r << 2), reluIf(se, act), 16);
+        r += 4;
       }
     }
+    actPass(y, M4, act);
+  } else {
+    for (; r < M4; r++) {
+      const w = W + <usize>(r >> 2) * blockBytes + (<usize>(r & 3) << 2);
+      let s: f32 = 0;
+      for (let c = 0; c < inn; c++) s += load<f32>(w + (<usize>c << 4)) * load<f32>(x + (<usize>c << 2));
+      store<f32>(y + (<usize>r << 2), actScalar(s + load<f32>(b + (<usize>r << 2)), act));
+    }
   }
-  if (ASC_FEATURE_SIMD) actPass(y, M4, act);
   if (M4 < out) f32_gemv(W + <usize>M4 * (<usize>inn << 2), b + (<usize>M4 << 2), x, y + (<usize>M4 << 2), out - M4, inn, act);
 }
