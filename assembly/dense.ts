@@ -254,12 +254,13 @@ export function f32_gemm_nt_grad(dY: usize, X: usize, dW: usize, db: usize, out:
 }
 
 // ---- the packed inference layout ---------------------------------------------------------------
-// W's rows in blocks of four, block p stored as Wp[p][k][4] (rows 4p…4p+3's k-th weights side by
-// side), the out mod 4 last rows row-major after the blocks (packDense, src/kernels/checked.ts).
+// W's rows in blocks of four; in block p (rows 4p…4p+3) the columns in 4×4 tiles, tile g holding
+// rows 4p…4p+3 × columns 4g…4g+3 row by row (16 floats), then the in mod 4 last columns as
+// [c][4 rows]; the out mod 4 last rows row-major after the blocks (packDense, src/kernels/checked.ts).
 // Block p starts where row 4p starts in row-major W, so rows from a multiple of 4 on are at the
 // same offset in both layouts (the threaded row split, src/kernels/parallel.ts). The GEMM's four
-// broadcasts per k then come from one pointer with immediate offsets. Every output is summed in
-// the order f32_gemv / f32_gemm use on row-major W: bit-identical to them.
+// broadcasts per k then come from one pointer with immediate offsets, and the GEMV's four rows
+// too. Every output is summed in the order f32_gemv / f32_gemm use on row-major W: bit-identical.
 
 /** ReLU of one value exactly as gemmCore's scalar paths apply it (a NaN becomes 0). */
 // @ts-ignore: decorator
@@ -267,9 +268,9 @@ export function f32_gemm_nt_grad(dY: usize, X: usize, dW: usize, db: usize, out:
   return act == 1 ? (s > 0 ? s : 0) : s;
 }
 
-/** One 4-row block of the packed GEMM, SIMD: gemmCore's tiles (8, 4, then 1 sample) on Wp[k][4]. */
+/** One 4-row block of the packed GEMM, SIMD: gemmCore's tiles (8, 4, then 1 sample), the same sums. */
 function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i32, act: i32): void {
-  const xs = <usize>batch << 2, wEnd = w + (<usize>K << 4);
+  const xs = <usize>batch << 2, wTiles = w + (<usize>(K & ~3) << 4), wEnd = w + (<usize>K << 4);
   const b0 = load<f32>(bias), b1 = load<f32>(bias, 4), b2 = load<f32>(bias, 8), b3 = load<f32>(bias, 12);
   let j = 0;
   for (; j + 8 <= batch; j += 8) {
@@ -277,7 +278,20 @@ function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i3
     let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
     let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
     let xp = X + jo;
-    for (let wp = w; wp < wEnd; wp += 16) {
+    let wp = w;
+    for (; wp < wTiles; wp += 64) {
+      // four k in one tile: row i's weight for k = 4g + t at wp + 16i + 4t
+      for (let wq = wp; wq < wp + 16; wq += 4) {
+        const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+        let s = v128.load_splat<f32>(wq); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
+        s = v128.load_splat<f32>(wq, 16); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
+        s = v128.load_splat<f32>(wq, 32); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
+        s = v128.load_splat<f32>(wq, 48); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
+        xp += xs;
+      }
+    }
+    for (; wp < wEnd; wp += 16) {
+      // the last K mod 4 columns: the four rows' weights side by side
       const x0 = v128.load(xp), x1 = v128.load(xp, 16);
       let s = v128.load_splat<f32>(wp); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
       s = v128.load_splat<f32>(wp, 4); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
@@ -291,14 +305,15 @@ function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i3
     v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
     v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
   }
+  // 4 samples, then 1: k by k, the step to the next k's weights 4 bytes in a tile (16 past its end)
   for (; j + 4 <= batch; j += 4) {
     const jo = <usize>j << 2;
     let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1), c2 = f32x4.splat(b2), c3 = f32x4.splat(b3);
     let xp = X + jo;
-    for (let wp = w; wp < wEnd; wp += 16) {
-      const x0 = v128.load(xp);
-      c0 = madd(v128.load_splat<f32>(wp), x0, c0); c1 = madd(v128.load_splat<f32>(wp, 4), x0, c1);
-      c2 = madd(v128.load_splat<f32>(wp, 8), x0, c2); c3 = madd(v128.load_splat<f32>(wp, 12), x0, c3);
+    for (let k = 0; k < K; k++) {
+      const x0 = v128.load(xp), wk = packedAt(w, k, K), rs: usize = k < (K & ~3) ? 16 : 4;
+      c0 = madd(v128.load_splat<f32>(wk), x0, c0); c1 = madd(v128.load_splat<f32>(wk + rs), x0, c1);
+      c2 = madd(v128.load_splat<f32>(wk + 2 * rs), x0, c2); c3 = madd(v128.load_splat<f32>(wk + 3 * rs), x0, c3);
       xp += xs;
     }
     const yp = Y + jo;
@@ -306,14 +321,23 @@ function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i3
     v128.store(yp + 2 * xs, reluIf(c2, act)); v128.store(yp + 3 * xs, reluIf(c3, act));
   }
   for (; j < batch; j++) {
-    // leftover samples: the four rows' sums in the lanes, s ← s + w·x unfused as gemmCore's scalar loop
-    let c = v128.load(bias);
+    // leftover samples: s ← s + w·x unfused, as gemmCore's scalar loop
+    let s0 = b0, s1 = b1, s2 = b2, s3 = b3;
     let xp = X + (<usize>j << 2);
-    for (let wp = w; wp < wEnd; wp += 16) { c = f32x4.add(c, f32x4.mul(v128.load(wp), v128.load_splat<f32>(xp))); xp += xs; }
+    for (let k = 0; k < K; k++) {
+      const xv = load<f32>(xp), wk = packedAt(w, k, K), rs: usize = k < (K & ~3) ? 16 : 4;
+      s0 += load<f32>(wk) * xv; s1 += load<f32>(wk + rs) * xv; s2 += load<f32>(wk + 2 * rs) * xv; s3 += load<f32>(wk + 3 * rs) * xv;
+      xp += xs;
+    }
     const yp = Y + (<usize>j << 2);
-    store<f32>(yp, relu1(f32x4.extract_lane(c, 0), act)); store<f32>(yp + xs, relu1(f32x4.extract_lane(c, 1), act));
-    store<f32>(yp + 2 * xs, relu1(f32x4.extract_lane(c, 2), act)); store<f32>(yp + 3 * xs, relu1(f32x4.extract_lane(c, 3), act));
+    store<f32>(yp, relu1(s0, act)); store<f32>(yp + xs, relu1(s1, act)); store<f32>(yp + 2 * xs, relu1(s2, act)); store<f32>(yp + 3 * xs, relu1(s3, act));
   }
+}
+
+/** Address of the block's first row's weight for column k (row i: + 4i·16 bytes in a tile, + 4i bytes past the tiles). */
+// @ts-ignore: decorator
+@inline function packedAt(w: usize, k: i32, K: i32): usize {
+  return k < (K & ~3) ? w + (<usize>(k >> 2) << 6) + (<usize>(k & 3) << 2) : w + (<usize>k << 4);
 }
 
 /** f32_gemm on the packed layout: Y[out×batch] = act(W · X[in×batch] + b), bit for bit f32_gemm's result. */
@@ -322,57 +346,63 @@ export function f32_gemm_packed(W: usize, b: usize, X: usize, Y: usize, out: i32
   for (let m = 0; m < M4; m += 4) {
     const w = W + <usize>(m >> 2) * blockBytes, bm = b + (<usize>m << 2), ym = Y + <usize>m * xs;
     if (ASC_FEATURE_SIMD) gemmBlock4(w, bm, X, ym, inn, batch, act);
-    else gemmCore(w, 1, 4, bm, X, ym, 4, inn, batch, act); // A(m,k) at w + 4·(m + 4k): the block's layout
+    else {
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < batch; j++) {
+          let s = load<f32>(bm + (<usize>i << 2));
+          let xp = X + (<usize>j << 2);
+          for (let k = 0; k < inn; k++) {
+            s += load<f32>(packedAt(w, k, inn) + (<usize>i << (k < (inn & ~3) ? 4 : 2))) * load<f32>(xp);
+            xp += xs;
+          }
+          store<f32>(ym + <usize>i * xs + (<usize>j << 2), actScalar(s, act));
+        }
+    }
   }
   if (ASC_FEATURE_SIMD) actPass(Y, M4 * batch, act);
   if (M4 < out) f32_gemm(W + <usize>M4 * (<usize>inn << 2), b + (<usize>M4 << 2), X, Y + <usize>M4 * xs, out - M4, inn, batch, act);
 }
 
 /**
- * f32_gemv on the packed layout, bit for bit f32_gemv's result. f32_gemv keeps per row four lane
- * sums over the columns c ≡ 0, 1, 2, 3 (mod 4); here a_i holds sum i of a block's four rows in its
- * lanes (the same sums in the same order), and hsum4's reduction (s0 + s2) + (s1 + s3) is two
- * lane-wise adds. Two blocks at a time (a, e) share each broadcast of x[c], and two streams of W
- * are read at once.
+ * f32_gemv on the packed layout, bit for bit f32_gemv's result: the same four lane sums per row
+ * (a tile's rows are f32_gemv's four 16-byte loads, now from one pointer), the same reduction.
+ * Two blocks at a time, so that two streams of W are read at once and each load of x serves both.
  */
 export function f32_gemv_packed(W: usize, b: usize, x: usize, y: usize, out: i32, inn: i32, act: i32): void {
-  const M4 = out & ~3, blockBytes = <usize>inn << 4;
-  let r = 0;
-  if (ASC_FEATURE_SIMD) {
-    const in4 = inn & ~3;
-    for (; r < M4; r += 4) {
-      const w = W + <usize>(r >> 2) * blockBytes, two = r + 8 <= M4, v = two ? w + blockBytes : w; // a lone last block is read twice, stored once
+  const M4 = out & ~3, in4 = inn & ~3, blockBytes = <usize>inn << 4;
+  for (let r = 0; r < M4; r += 4) {
+    const w = W + <usize>(r >> 2) * blockBytes;
+    if (ASC_FEATURE_SIMD) {
+      const two = r + 8 <= M4, v = two ? w + blockBytes : w; // a lone last block is read twice, stored once
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
       let c = 0;
       for (; c < in4; c += 4) {
-        const o = <usize>c << 4, xp = x + (<usize>c << 2);
-        let s = v128.load_splat<f32>(xp); a0 = madd(v128.load(w + o), s, a0); e0 = madd(v128.load(v + o), s, e0);
-        s = v128.load_splat<f32>(xp, 4); a1 = madd(v128.load(w + o, 16), s, a1); e1 = madd(v128.load(v + o, 16), s, e1);
-        s = v128.load_splat<f32>(xp, 8); a2 = madd(v128.load(w + o, 32), s, a2); e2 = madd(v128.load(v + o, 32), s, e2);
-        s = v128.load_splat<f32>(xp, 12); a3 = madd(v128.load(w + o, 48), s, a3); e3 = madd(v128.load(v + o, 48), s, e3);
+        const o = <usize>c << 4, xv = v128.load(x + (<usize>c << 2));
+        a0 = madd(v128.load(w + o), xv, a0); a1 = madd(v128.load(w + o, 16), xv, a1);
+        a2 = madd(v128.load(w + o, 32), xv, a2); a3 = madd(v128.load(w + o, 48), xv, a3);
+        e0 = madd(v128.load(v + o), xv, e0); e1 = madd(v128.load(v + o, 16), xv, e1);
+        e2 = madd(v128.load(v + o, 32), xv, e2); e3 = madd(v128.load(v + o, 48), xv, e3);
       }
       const bp = b + (<usize>r << 2);
-      let sa = f32x4.add(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3)), v128.load(bp));
-      let se = f32x4.add(f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3)), v128.load(two ? bp + 16 : bp));
+      let sa = f32x4.add(hsum4(a0, a1, a2, a3), v128.load(bp)), se = f32x4.add(hsum4(e0, e1, e2, e3), v128.load(two ? bp + 16 : bp));
       for (; c < inn; c++) {
-        const o = <usize>c << 4, s = v128.load_splat<f32>(x + (<usize>c << 2));
-        sa = f32x4.add(sa, f32x4.mul(v128.load(w + o), s));
-        se = f32x4.add(se, f32x4.mul(v128.load(v + o), s));
+        const xc = f32x4.splat(load<f32>(x + (<usize>c << 2)));
+        sa = f32x4.add(sa, f32x4.mul(v128.load(w + (<usize>c << 4)), xc));
+        se = f32x4.add(se, f32x4.mul(v128.load(v + (<usize>c << 4)), xc));
       }
       v128.store(y + (<usize>r << 2), reluIf(sa, act));
       if (two) {
         v128.store(y + (<usize>r << 2), reluIf(se, act), 16);
         r += 4;
       }
-    }
-    actPass(y, M4, act);
-  } else {
-    for (; r < M4; r++) {
-      const w = W + <usize>(r >> 2) * blockBytes + (<usize>(r & 3) << 2);
-      let s: f32 = 0;
-      for (let c = 0; c < inn; c++) s += load<f32>(w + (<usize>c << 4)) * load<f32>(x + (<usize>c << 2));
-      store<f32>(y + (<usize>r << 2), actScalar(s + load<f32>(b + (<usize>r << 2)), act));
+    } else {
+      for (let i = 0; i < 4; i++) {
+        let s: f32 = 0;
+        for (let c = 0; c < inn; c++) s += load<f32>(packedAt(w, c, inn) + (<usize>i << (c < in4 ? 4 : 2))) * load<f32>(x + (<usize>c << 2));
+        store<f32>(y + (<usize>(r + i) << 2), actScalar(s + load<f32>(b + (<usize>(r + i) << 2)), act));
+      }
     }
   }
+  if (ASC_FEATURE_SIMD) actPass(y, M4, act);
   if (M4 < out) f32_gemv(W + <usize>M4 * (<usize>inn << 2), b + (<usize>M4 << 2), x, y + (<usize>M4 << 2), out - M4, inn, act);
 }

@@ -98,11 +98,15 @@ function randomCsr(r: ReturnType<typeof rng>, rows: number, cols: number, densit
   return { indptr, data: Float32Array.from(data), indices: wide ? Uint32Array.from(indices) : Uint16Array.from(indices) };
 }
 
-it('packDense: 4-row blocks W[p][k][4], the rows mod 4 last rows row-major after them', () => {
-  const W = Float32Array.from({ length: 6 * 3 }, (_, i) => i), // 6 rows × 3 columns, W[r][c] = 3r + c
-    dst = new Float32Array(6 * 3);
-  packDense(W, 6, 3, dst);
-  expect(Array.from(dst)).toEqual([0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, 12, 13, 14, 15, 16, 17]);
+it('packDense: 4-row blocks of 4×4 tiles, then the last columns [c][4 rows]; the rows mod 4 last rows row-major', () => {
+  const W = Float32Array.from({ length: 6 * 5 }, (_, i) => i), // 6 rows × 5 columns, W[r][c] = 5r + c
+    dst = new Float32Array(6 * 5);
+  packDense(W, 6, 5, dst);
+  expect(Array.from(dst)).toEqual([
+    ...[0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18], // tile 0: rows 0–3 × columns 0–3, row by row
+    ...[4, 9, 14, 19], // column 4 of rows 0–3
+    ...[20, 21, 22, 23, 24, 25, 26, 27, 28, 29], // rows 4 and 5, row-major
+  ]);
 });
 
 describe.each(flavors)('wasm kernels, %s build', (flavor) => {

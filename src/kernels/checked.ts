@@ -80,21 +80,20 @@ export type LayerOnDevice =
 
 /**
  * Row-major W (rows × cols) into `dst` in the inference kernels' packed layout: the rows in blocks
- * of four, block p as W[p][k][4] (rows 4p…4p+3's k-th weights side by side, so the GEMM's four
- * broadcasts per k come from one pointer), the rows mod 4 last rows row-major after the blocks.
- * Block p starts where row 4p does, so the threaded row split (runs from multiples of 4) is unchanged.
+ * of four; in a block the columns in 4×4 tiles (tile g: the four rows' columns 4g…4g+3, row by
+ * row), then the cols mod 4 last columns as [column][4 rows]; the rows mod 4 last rows row-major
+ * after the blocks. The GEMM's four broadcasts per k and the GEMV's four row loads then come from
+ * one pointer. Block p starts where row 4p does, so the threaded row split (runs from multiples of
+ * 4) is unchanged.
  */
 export function packDense(W: ArrayLike<number>, rows: number, cols: number, dst: Float32Array): void {
-  const r4 = rows & ~3;
+  const r4 = rows & ~3,
+    c4 = cols & ~3;
   for (let p = 0; p < r4 * cols; p += 4 * cols) {
-    const r1 = p + cols,
-      r2 = r1 + cols,
-      r3 = r2 + cols;
-    for (let c = 0, o = p; c < cols; c++, o += 4) {
-      dst[o] = W[p + c];
-      dst[o + 1] = W[r1 + c];
-      dst[o + 2] = W[r2 + c];
-      dst[o + 3] = W[r3 + c];
+    for (let i = 0; i < 4; i++) {
+      const from = p + i * cols;
+      for (let c = 0; c < c4; c++) dst[p + 4 * c - 3 * (c & 3) + 4 * i] = W[from + c]; // tile c >> 2: p + 16·(c >> 2) + 4i + (c & 3)
+      for (let c = c4; c < cols; c++) dst[p + 4 * c + i] = W[from + c];
     }
   }
   for (let i = r4 * cols; i < rows * cols; i++) dst[i] = W[i];

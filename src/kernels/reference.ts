@@ -108,9 +108,19 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     f32_gemv_packed(W, b, x, y, out, inn, a) {
       k.f32_gemm_packed(W, b, x, y, out, inn, 1, a);
     },
-    // W[r][c] of a 4-row block at block·4·inn + 4c + r mod 4; the out mod 4 last rows row-major
+    // W[r][c] of a 4-row block (at 4·block·inn) in 4×4 tiles (at 16·tile + 4·(r mod 4) + c mod 4), the last inn mod 4
+    // columns at 4c + r mod 4; the out mod 4 last rows row-major (checked.ts, packDense)
     f32_gemm_packed: (W, b, X, Y, out, inn, batch, a) =>
-      gemm((r, c) => f(W) + (r < (out & ~3) ? (r & ~3) * inn + 4 * c + (r & 3) : r * inn + c), b, X, Y, out, inn, batch, a),
+      gemm(
+        (r, c) => f(W) + (r >= (out & ~3) ? r * inn + c : (r & ~3) * inn + (c < (inn & ~3) ? 16 * (c >> 2) + 4 * (r & 3) + (c & 3) : 4 * c + (r & 3))),
+        b,
+        X,
+        Y,
+        out,
+        inn,
+        batch,
+        a,
+      ),
     f32_spmv_csr_u16: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx16(indices), indptr, b, x, y, out, 1, a),
     f32_spmv_csr_u32: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx32(indices), indptr, b, x, y, out, 1, a),
     f32_spmm_csr_u16: (data, indices, indptr, b, X, Y, out, batch, a) => spmm(data, idx16(indices), indptr, b, X, Y, out, batch, a),
