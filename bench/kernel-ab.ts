@@ -7,13 +7,10 @@
  *
  *   npx tsx bench/kernel-ab.ts OLD.wasm [NEW.wasm] [--flavor simd] [--layers 1024,4096,1024]
  *                              [--sparsity 0,0.9] [--batch 1,64] [--format dense,csr] [--runs 15] [--min-run-ms 5]
- *                              [--clock wall|cpu] [--layout-a rows|packed] [--layout-b rows|packed]
+ *                              [--clock wall|cpu]
  *
  * --clock cpu times each run by this process's CPU time (process.cpuUsage) instead of wall time:
  * on a machine shared with other busy processes it leaves out the time they held the core.
- * --layout-a / --layout-b: dense layers' W on the device row-major or packed (checked.ts, `packDense`);
- * default packed where the build has the packed kernels. One build with `--layout-a rows` against
- * itself with the default times the packed layout alone.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +44,6 @@ const { values: a, positionals } = parseArgs({
     format: { type: 'string', default: 'dense,csr' },
     'min-run-ms': { type: 'string', default: '5' },
     clock: { type: 'string', default: 'wall' },
-    'layout-a': { type: 'string' },
-    'layout-b': { type: 'string' },
   },
 });
 const flavor = a.flavor as WasmFlavor;
@@ -61,11 +56,10 @@ const layers = a.layers!.split(',').map(Number),
   batches = a.batch!.split(',').map(Number);
 
 /** One model on one build: its layers in one format, and activation buffers per batch. */
-function upload(k: Kernels, m: MLP, format: 'dense' | 'csr', layout = typeof k.f32_gemm_packed === 'function' ? 'packed' : 'rows'): LayerOnDevice[] {
-  if (layout !== 'rows' && layout !== 'packed') throw new Error(`--layout-a/-b: expected rows or packed, got ${layout}`);
+function upload(k: Kernels, m: MLP, format: 'dense' | 'csr'): LayerOnDevice[] {
   return m.layers.map((L) =>
     format === 'dense'
-      ? uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures, layout === 'packed')
+      ? uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures)
       : uploadCsr(k, denseToCsr(L.weight, L.outFeatures, L.inFeatures, L.inFeatures <= 65536 ? 'u16' : 'u32'), L.bias),
   );
 }
@@ -87,7 +81,7 @@ for (const s of sparsities) {
     for (const format of a.format!.split(',') as ('dense' | 'csr')[]) {
       const outs: Float32Array[] = [];
       for (const [name, k] of Object.entries(builds)) {
-        const net = upload(k, m, format, name === 'A' ? a['layout-a'] : a['layout-b']);
+        const net = upload(k, m, format);
         const acts = layers.map((n, i) => allocF32(k, n * batch, i === 0 ? x : undefined));
         const fn = forward(k, net, acts, batch);
         fn();

@@ -9,7 +9,7 @@
  * one f32 ulp of the result for the activation (Mathf tanh/exp are within 1 ulp).
  */
 import { describe, expect, it } from 'vitest';
-import { Act, type ActCode, createReferenceKernels, loadKernelsSync, packDense, supportedFlavors, type Kernels } from '../src/kernels/index.js';
+import { Act, type ActCode, createReferenceKernels, loadKernelsSync, supportedFlavors, type Kernels } from '../src/kernels/index.js';
 import { rng } from './helpers/rng.js';
 
 const U = 2 ** -24;
@@ -97,17 +97,6 @@ function randomCsr(r: ReturnType<typeof rng>, rows: number, cols: number, densit
   }
   return { indptr, data: Float32Array.from(data), indices: wide ? Uint32Array.from(indices) : Uint16Array.from(indices) };
 }
-
-it('packDense: 4-row blocks of 4×4 tiles, then the last columns [c][4 rows]; the rows mod 4 last rows row-major', () => {
-  const W = Float32Array.from({ length: 6 * 5 }, (_, i) => i), // 6 rows × 5 columns, W[r][c] = 5r + c
-    dst = new Float32Array(6 * 5);
-  packDense(W, 6, 5, dst);
-  expect(Array.from(dst)).toEqual([
-    ...[0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18], // tile 0: rows 0–3 × columns 0–3, row by row
-    ...[4, 9, 14, 19], // column 4 of rows 0–3
-    ...[20, 21, 22, 23, 24, 25, 26, 27, 28, 29], // rows 4 and 5, row-major
-  ]);
-});
 
 describe.each(flavors)('wasm kernels, %s build', (flavor) => {
   const k = loadKernelsSync({ flavor });
@@ -223,44 +212,6 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
           false,
         ),
       );
-    }
-  });
-
-  it('the packed kernels give the bits of f32_gemv / f32_gemm on row-major W (odd shapes, batch 1–65, every activation)', () => {
-    const r = rng(31);
-    const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-    for (const [out, inn] of [
-      [1, 1],
-      [1, 5],
-      [3, 3],
-      [4, 4],
-      [5, 7],
-      [7, 13],
-      [9, 8],
-      [13, 31],
-      [33, 65],
-      [64, 100],
-      [10, 300],
-    ]) {
-      const W = r.f32(out * inn),
-        b = r.f32(out),
-        Wp = new Float32Array(out * inn);
-      packDense(W, out, inn, Wp);
-      for (const batch of [1, 2, 3, 4, 5, 8, 9, 12, 63, 64, 65]) {
-        const X = r.f32(inn * batch);
-        for (const [name, act] of acts) {
-          const at = `${out}×${inn} batch ${batch} ${name}`;
-          const plain = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, act));
-          const packed = both(k, [Wp, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm_packed(pW, pb, pX, pY, out, inn, batch, act));
-          expect(bits(packed.got[0]), `gemm ${at}`).toEqual(bits(plain.got[0]));
-          expect(bits(packed.want[0]), `reference gemm ${at}`).toEqual(bits(plain.want[0])); // the reference reads the packed layout
-          if (batch > 1) continue;
-          const gemv = both(k, [W, b, X], [out], (kk, [pW, pb, px, py]) => kk.f32_gemv(pW, pb, px, py, out, inn, act));
-          const gemvPacked = both(k, [Wp, b, X], [out], (kk, [pW, pb, px, py]) => kk.f32_gemv_packed(pW, pb, px, py, out, inn, act));
-          expect(bits(gemvPacked.got[0]), `gemv ${at}`).toEqual(bits(gemv.got[0]));
-          expect(bits(gemvPacked.want[0]), `reference gemv ${at}`).toEqual(bits(gemv.want[0]));
-        }
-      }
     }
   });
 

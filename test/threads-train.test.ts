@@ -88,9 +88,6 @@ describe.skipIf(!simd)('training products split over threads', () => {
             for (const act of Object.values(Act)) {
               expectSame(t, [out * batch], parts, (kk, [Y]) => kk.f32_gemm(W.ptr, b.ptr, X.ptr, Y.ptr, out, inn, batch, act), `gemm ${at}`);
               if (batch === 1) expectSame(t, [out], parts, (kk, [y]) => kk.f32_gemv(W.ptr, b.ptr, X.ptr, y.ptr, out, inn, act), `gemv ${at}`);
-              // W read as the packed layout: runs start at its 4-row blocks
-              expectSame(t, [out * batch], parts, (kk, [Y]) => kk.f32_gemm_packed(W.ptr, b.ptr, X.ptr, Y.ptr, out, inn, batch, act), `gemm_packed ${at}`);
-              if (batch === 1) expectSame(t, [out], parts, (kk, [y]) => kk.f32_gemv_packed(W.ptr, b.ptr, X.ptr, y.ptr, out, inn, act), `gemv_packed ${at}`);
             }
             expectSame(t, [inn * batch], parts, (kk, [dX]) => kk.f32_gemm_tn(W.ptr, dY.ptr, dX.ptr, out, inn, batch), `gemm_tn ${at}`);
             expectSame(t, [out * inn, out], parts, (kk, [dW, db]) => kk.f32_gemm_nt_grad(dY.ptr, X.ptr, dW.ptr, db.ptr, out, inn, batch), `nt_grad ${at}`);

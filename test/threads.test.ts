@@ -211,38 +211,6 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
     }
   });
 
-  it('dense W packed, split over 2 and 3 threads, gives the bits of row-major W on one thread', () => {
-    let seed = 40;
-    for (const s of started) {
-      const k = s.t.kernels;
-      const mark = k.heapTop();
-      for (const [rows, cols] of [
-        [1, 1],
-        [7, 13],
-        [33, 17],
-        [130, 61],
-      ]) {
-        const w = weights(rows, cols, 0.9, seed++),
-          bias = rng(seed++).f32(rows);
-        const packed = uploadDense(k, w, bias, rows, cols),
-          plain = uploadDense(k, w, bias, rows, cols, false);
-        for (const batch of [1, 2, 3, 63, 64, 65]) {
-          const X = allocF32(k, cols * batch, rng(seed++).f32(cols * batch, -2, 2));
-          const want = allocF32(k, rows * batch),
-            got = allocF32(k, rows * batch);
-          const bits = (b: F32Buf) => Array.from(new Uint32Array(k.memory.buffer, b.ptr, b.length));
-          layerForward(k, plain, X, want, batch, Act.relu);
-          for (const threads of [2, 3]) {
-            new Float32Array(k.memory.buffer, got.ptr, got.length).fill(Number.NaN);
-            s.t.pool.run(k, layerCalls(packed, layerSplit(k, packed, 2 * threads), X, got, batch, Act.relu), threads);
-            expect(bits(got), `${k.flavor} ${rows}×${cols} batch ${batch} on ${threads} threads`).toEqual(bits(want));
-          }
-        }
-      }
-      k.reset(mark);
-    }
-  });
-
   it('a kernel that traps, on the calling thread or a worker, makes the round throw; the pool works afterwards', () => {
     const s = started[0];
     const k = s.t.kernels;

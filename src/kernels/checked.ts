@@ -75,38 +75,13 @@ export function checkCsr(m: CsrArrays, name = 'CSR matrix'): void {
 
 /** Weights of one layer uploaded to kernel memory, dense or CSR. */
 export type LayerOnDevice =
-  | { format: 'dense'; rows: number; cols: number; W: F32Buf; b: F32Buf /** W in `packDense`'s layout, else row-major. */; packed: boolean }
+  | { format: 'dense'; rows: number; cols: number; W: F32Buf; b: F32Buf }
   | { format: 'csr'; rows: number; cols: number; nnz: number; index: 'u16' | 'u32'; data: F32Buf; indices: Ptr; indptr: Ptr; b: F32Buf };
 
-/**
- * Row-major W (rows × cols) into `dst` in the inference kernels' packed layout: the rows in blocks
- * of four; in a block the columns in 4×4 tiles (tile g: the four rows' columns 4g…4g+3, row by
- * row), then the cols mod 4 last columns as [column][4 rows]; the rows mod 4 last rows row-major
- * after the blocks. The GEMM's four broadcasts per k and the GEMV's four row loads then come from
- * one pointer. Block p starts where row 4p does, so the threaded row split (runs from multiples of
- * 4) is unchanged.
- */
-export function packDense(W: ArrayLike<number>, rows: number, cols: number, dst: Float32Array): void {
-  const r4 = rows & ~3,
-    c4 = cols & ~3;
-  for (let p = 0; p < r4 * cols; p += 4 * cols) {
-    for (let i = 0; i < 4; i++) {
-      const from = p + i * cols;
-      for (let c = 0; c < c4; c++) dst[p + 4 * c - 3 * (c & 3) + 4 * i] = W[from + c]; // tile c >> 2: p + 16·(c >> 2) + 4i + (c & 3)
-      for (let c = c4; c < cols; c++) dst[p + 4 * c + i] = W[from + c];
-    }
-  }
-  for (let i = r4 * cols; i < rows * cols; i++) dst[i] = W[i];
-}
-
-/** A dense layer for inference: W packed (`packDense`, the `_packed` kernels), or row-major with `packed` false. */
-export function uploadDense(k: Kernels, W: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number, packed = true): LayerOnDevice {
+export function uploadDense(k: Kernels, W: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number): LayerOnDevice {
   if (W.length !== rows * cols) throw new RangeError(`dense layer: weight has ${W.length} values, expected ${rows}×${cols} = ${rows * cols}`);
   if (b.length !== rows) throw new RangeError(`dense layer: bias has ${b.length} values, expected ${rows}`);
-  const dev = allocF32(k, W.length);
-  if (packed) packDense(W, rows, cols, viewF32(k, dev));
-  else writeF32(k, dev, W);
-  return { format: 'dense', rows, cols, W: dev, b: allocF32(k, rows, b), packed };
+  return { format: 'dense', rows, cols, W: allocF32(k, W.length, W), b: allocF32(k, rows, b) };
 }
 
 /** Uploads a CSR layer after `checkCsr`; u8 indices (a storage format) are widened to u16. */
@@ -147,8 +122,8 @@ export function checkActs(X: F32Buf, Y: F32Buf, rows: number, cols: number, batc
 export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode): void {
   checkActs(X, Y, L.rows, L.cols, batch);
   if (L.format === 'dense') {
-    if (batch === 1) (L.packed ? k.f32_gemv_packed : k.f32_gemv)(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, act);
-    else (L.packed ? k.f32_gemm_packed : k.f32_gemm)(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act);
+    if (batch === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, act);
+    else k.f32_gemm(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act);
   } else if (L.index === 'u16') {
     if (batch === 1) k.f32_spmv_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
     else k.f32_spmm_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act);

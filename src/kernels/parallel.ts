@@ -19,8 +19,6 @@ import type { ActCode, Kernels } from './types.js';
 export const THREAD_OPS = [
   'f32_gemv',
   'f32_gemm',
-  'f32_gemv_packed',
-  'f32_gemm_packed',
   'f32_spmv_csr_u16',
   'f32_spmv_csr_u32',
   'f32_spmm_csr_u16',
@@ -259,10 +257,7 @@ export function splitRows(rows: number, parts: number, costBefore: (r: number) =
 /** Below this many multiply-adds a layer runs on the calling thread alone: waking the others costs more than it saves. */
 export const MIN_PARALLEL_MADDS = 1 << 17;
 
-/**
- * The row boundaries of a layer cut into `parts` runs: equal rows (dense, in 4-row tiles, which are
- * also the packed layout's blocks: a run then starts at a block) or equal nonzeros + rows (CSR).
- */
+/** The row boundaries of a layer cut into `parts` runs: equal rows (dense, in 4-row tiles) or equal nonzeros + rows (CSR). */
 export function layerSplit(k: Kernels, L: LayerOnDevice, parts: number): number[] {
   if (L.format === 'dense') return splitRows(L.rows, parts, (r) => r, 4);
   const indptr = new Uint32Array(k.memory.buffer, L.indptr, L.rows + 1);
@@ -280,8 +275,7 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
       y = Y.ptr + 4 * r0 * batch;
     if (L.format === 'dense') {
       const W = L.W.ptr + 4 * r0 * L.cols;
-      const op = batch === 1 ? (L.packed ? 'f32_gemv_packed' : 'f32_gemv') : L.packed ? 'f32_gemm_packed' : 'f32_gemm';
-      calls.push({ op, args: batch === 1 ? [W, b, X.ptr, y, n, L.cols, act] : [W, b, X.ptr, y, n, L.cols, batch, act] });
+      calls.push(batch === 1 ? { op: 'f32_gemv', args: [W, b, X.ptr, y, n, L.cols, act] } : { op: 'f32_gemm', args: [W, b, X.ptr, y, n, L.cols, batch, act] });
     } else {
       const indptr = L.indptr + 4 * r0;
       const op = batch === 1 ? (L.index === 'u16' ? 'f32_spmv_csr_u16' : 'f32_spmv_csr_u32') : L.index === 'u16' ? 'f32_spmm_csr_u16' : 'f32_spmm_csr_u32';

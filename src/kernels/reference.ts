@@ -36,18 +36,6 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     return (k) => v[f(indices) + k];
   };
 
-  /** Y[out×batch] = act(W·X + b) with W[r][c] the f32 at element index `at(r, c)`. */
-  function gemm(at: (r: number, c: number) => number, b: Ptr, X: Ptr, Y: Ptr, out: number, inn: number, batch: number, a: ActCode) {
-    const m = f32();
-    for (let r = 0; r < out; r++) {
-      for (let j = 0; j < batch; j++) {
-        let s = 0;
-        for (let c = 0; c < inn; c++) s += m[at(r, c)] * m[f(X) + c * batch + j];
-        m[f(Y) + r * batch + j] = activate(s + m[f(b) + r], a);
-      }
-    }
-  }
-
   /** Rows [c0, c0+n) of dX[in×batch] = Wᵀ·dY[out×batch]. */
   function gemmTnRows(W: Ptr, dY: Ptr, dX: Ptr, out: number, inn: number, batch: number, c0: number, n: number) {
     const m = f32();
@@ -104,23 +92,16 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     f32_gemv(W, b, x, y, out, inn, a) {
       k.f32_gemm(W, b, x, y, out, inn, 1, a);
     },
-    f32_gemm: (W, b, X, Y, out, inn, batch, a) => gemm((r, c) => f(W) + r * inn + c, b, X, Y, out, inn, batch, a),
-    f32_gemv_packed(W, b, x, y, out, inn, a) {
-      k.f32_gemm_packed(W, b, x, y, out, inn, 1, a);
+    f32_gemm(W, b, X, Y, out, inn, batch, a) {
+      const m = f32();
+      for (let r = 0; r < out; r++) {
+        for (let j = 0; j < batch; j++) {
+          let s = 0;
+          for (let c = 0; c < inn; c++) s += m[f(W) + r * inn + c] * m[f(X) + c * batch + j];
+          m[f(Y) + r * batch + j] = activate(s + m[f(b) + r], a);
+        }
+      }
     },
-    // W[r][c] of a 4-row block (at 4·block·inn) in 4×4 tiles (at 16·tile + 4·(r mod 4) + c mod 4), the last inn mod 4
-    // columns at 4c + r mod 4; the out mod 4 last rows row-major (checked.ts, packDense)
-    f32_gemm_packed: (W, b, X, Y, out, inn, batch, a) =>
-      gemm(
-        (r, c) => f(W) + (r >= (out & ~3) ? r * inn + c : (r & ~3) * inn + (c < (inn & ~3) ? 16 * (c >> 2) + 4 * (r & 3) + (c & 3) : 4 * c + (r & 3))),
-        b,
-        X,
-        Y,
-        out,
-        inn,
-        batch,
-        a,
-      ),
     f32_spmv_csr_u16: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx16(indices), indptr, b, x, y, out, 1, a),
     f32_spmv_csr_u32: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx32(indices), indptr, b, x, y, out, 1, a),
     f32_spmm_csr_u16: (data, indices, indptr, b, X, Y, out, batch, a) => spmm(data, idx16(indices), indptr, b, X, Y, out, batch, a),

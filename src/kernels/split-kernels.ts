@@ -68,14 +68,6 @@ export function splitKernels(k: Kernels, pool: ThreadPool, opts: SplitOptions = 
         op: 'f32_gemm',
         args: [W + 4 * r0 * inn, b + 4 * r0, X, Y + 4 * r0 * batch, n, inn, batch, act],
       })),
-    // the packed layout's 4-row blocks start where the rows do: the same runs, the same offsets
-    f32_gemv_packed: (W, b, x, y, out, inn, act) =>
-      run(denseBounds(out, out * inn), (r0, n) => ({ op: 'f32_gemv_packed', args: [W + 4 * r0 * inn, b + 4 * r0, x, y + 4 * r0, n, inn, act] })),
-    f32_gemm_packed: (W, b, X, Y, out, inn, batch, act) =>
-      run(denseBounds(out, out * inn * batch), (r0, n) => ({
-        op: 'f32_gemm_packed',
-        args: [W + 4 * r0 * inn, b + 4 * r0, X, Y + 4 * r0 * batch, n, inn, batch, act],
-      })),
     // dX's rows are W's columns, strided in W: the _rows kernel takes the whole W and the row range
     f32_gemm_tn: (W, dY, dX, out, inn, batch) =>
       run(denseBounds(inn, out * inn * batch), (c0, n) => ({ op: 'f32_gemm_tn_rows', args: [W, dY, dX, out, inn, batch, c0, n] })),

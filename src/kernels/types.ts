@@ -5,8 +5,7 @@
  * Validation happens once, in TypeScript, before a pointer reaches a kernel (see `checked.ts`).
  *
  * Layout conventions:
- * - weights are row-major `out × in` (`y = W x + b`), or for the `_packed` inference kernels in
- *   4-row blocks (checked.ts, `packDense`); a CSR row is one output neuron;
+ * - weights are row-major `out × in` (`y = W x + b`); a CSR row is one output neuron;
  * - batched activations are feature-major: `X[feature][sample]`, i.e. `features × batch`,
  *   so dense and CSR kernels both vectorise across the batch.
  */
@@ -38,10 +37,6 @@ export interface Kernels {
   f32_gemv(W: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, inn: number, act: ActCode): void;
   /** Y[out×batch] = act(W[out×in] · X[in×batch] + b[out]), activations feature-major. */
   f32_gemm(W: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, inn: number, batch: number, act: ActCode): void;
-  /** `f32_gemv` on W packed for inference (`packDense`, checked.ts: 4-row blocks W[p][k][4], the out mod 4 last rows row-major): the same bits. */
-  f32_gemv_packed(W: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, inn: number, act: ActCode): void;
-  /** `f32_gemm` on W packed for inference, as `f32_gemv_packed`: the same bits. */
-  f32_gemm_packed(W: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, inn: number, batch: number, act: ActCode): void;
   /** y[out] = act(A·x + b) with A in CSR (data f32[nnz], indices u16[nnz], indptr u32[out+1]). */
   f32_spmv_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
   /** As `f32_spmv_csr_u16` with u32 column indices. */

@@ -154,9 +154,9 @@ function rawDenseForward(k: Kernels, net: Net, bufs: F32Buf[], batch: number): (
     const a = l === last ? Act.identity : Act.relu,
       X = bufs[l].ptr,
       Y = bufs[l + 1].ptr;
-    const gemv = Ld.packed ? k.f32_gemv_packed : k.f32_gemv,
-      gemm = Ld.packed ? k.f32_gemm_packed : k.f32_gemm;
-    return batch === 1 ? () => gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a) : () => gemm(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, batch, a);
+    return batch === 1
+      ? () => k.f32_gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a)
+      : () => k.f32_gemm(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, batch, a);
   });
   return () => {
     for (const f of calls) f();
