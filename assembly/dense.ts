@@ -252,3 +252,98 @@ export function f32_gemm_nt_grad(dY: usize, X: usize, dW: usize, db: usize, out:
     }
   }
 }
+
+// ---- the inference GEMM on a per-block copy of W ----------------------------------------------
+
+/** ReLU of one value exactly as gemmCore's scalar paths apply it (a NaN becomes 0). */
+// @ts-ignore: decorator
+@inline function relu1(s: f32, act: i32): f32 {
+  return act == 1 ? (s > 0 ? s : 0) : s;
+}
+
+/**
+ * One 4-row block of W·X + b, SIMD, from the block copied as w[k][4] (the four rows' k-th weights
+ * side by side): gemmCore's tiles (8, 4, then 1 sample) and sums, but the four broadcasts per k
+ * come from one pointer with immediate offsets, where gemmCore computes four row addresses.
+ */
+function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i32, act: i32): void {
+  const xs = <usize>batch << 2, wEnd = w + (<usize>K << 4);
+  const b0 = load<f32>(bias), b1 = load<f32>(bias, 4), b2 = load<f32>(bias, 8), b3 = load<f32>(bias, 12);
+  let j = 0;
+  for (; j + 8 <= batch; j += 8) {
+    const jo = <usize>j << 2;
+    let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
+    let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
+    let xp = X + jo;
+    for (let wp = w; wp < wEnd; wp += 16) {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      let s = v128.load_splat<f32>(wp); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
+      s = v128.load_splat<f32>(wp, 4); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
+      s = v128.load_splat<f32>(wp, 8); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
+      s = v128.load_splat<f32>(wp, 12); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
+      xp += xs;
+    }
+    const yp = Y + jo;
+    v128.store(yp, reluIf(c00, act)); v128.store(yp, reluIf(c01, act), 16);
+    v128.store(yp + xs, reluIf(c10, act)); v128.store(yp + xs, reluIf(c11, act), 16);
+    v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
+    v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
+  }
+  for (; j + 4 <= batch; j += 4) {
+    const jo = <usize>j << 2;
+    let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1), c2 = f32x4.splat(b2), c3 = f32x4.splat(b3);
+    let xp = X + jo;
+    for (let wp = w; wp < wEnd; wp += 16) {
+      const x0 = v128.load(xp);
+      c0 = madd(v128.load_splat<f32>(wp), x0, c0); c1 = madd(v128.load_splat<f32>(wp, 4), x0, c1);
+      c2 = madd(v128.load_splat<f32>(wp, 8), x0, c2); c3 = madd(v128.load_splat<f32>(wp, 12), x0, c3);
+      xp += xs;
+    }
+    const yp = Y + jo;
+    v128.store(yp, reluIf(c0, act)); v128.store(yp + xs, reluIf(c1, act));
+    v128.store(yp + 2 * xs, reluIf(c2, act)); v128.store(yp + 3 * xs, reluIf(c3, act));
+  }
+  for (; j < batch; j++) {
+    // leftover samples: the four rows' sums in the lanes, s ← s + w·x unfused as gemmCore's scalar loop
+    let c = v128.load(bias);
+    let xp = X + (<usize>j << 2);
+    for (let wp = w; wp < wEnd; wp += 16) { c = f32x4.add(c, f32x4.mul(v128.load(wp), v128.load_splat<f32>(xp))); xp += xs; }
+    const yp = Y + (<usize>j << 2);
+    store<f32>(yp, relu1(f32x4.extract_lane(c, 0), act)); store<f32>(yp + xs, relu1(f32x4.extract_lane(c, 1), act));
+    store<f32>(yp + 2 * xs, relu1(f32x4.extract_lane(c, 2), act)); store<f32>(yp + 3 * xs, relu1(f32x4.extract_lane(c, 3), act));
+  }
+}
+
+
+/**
+ * f32_gemm, bit for bit, for the inference forward pass: each 4-row block of W is first copied
+ * into `scratch` (16·inn bytes, the caller's) as [k][4] — four rows in, one 4×4 shuffle-transpose
+ * per four k — then gemmBlock4 runs on the copy. The copy costs about one pass over the block; the
+ * 8-sample tiles then read it batch/8 times with fewer µops per step. Below 8 samples, f32_gemm.
+ */
+export function f32_gemm_scratch(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: i32, batch: i32, act: i32, scratch: usize): void {
+  if (!ASC_FEATURE_SIMD || batch < 8) {
+    f32_gemm(W, b, X, Y, out, inn, batch, act);
+    return;
+  }
+  const M4 = out & ~3, xs = <usize>batch << 2, rsB = <usize>inn << 2, in4 = inn & ~3;
+  for (let m = 0; m < M4; m += 4) {
+    const a0 = W + <usize>m * rsB, a1 = a0 + rsB, a2 = a1 + rsB, a3 = a2 + rsB;
+    let c = 0;
+    for (; c < in4; c += 4) {
+      const o = <usize>c << 2, d = scratch + (<usize>c << 4);
+      const r0 = v128.load(a0 + o), r1 = v128.load(a1 + o), r2 = v128.load(a2 + o), r3 = v128.load(a3 + o);
+      const lo01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), hi01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const lo23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), hi23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(d, v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5)); v128.store(d, v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), 16);
+      v128.store(d, v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), 32); v128.store(d, v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), 48);
+    }
+    for (; c < inn; c++) {
+      const o = <usize>c << 2, d = scratch + (<usize>c << 4);
+      store<f32>(d, load<f32>(a0 + o)); store<f32>(d, load<f32>(a1 + o), 4); store<f32>(d, load<f32>(a2 + o), 8); store<f32>(d, load<f32>(a3 + o), 12);
+    }
+    gemmBlock4(scratch, b + (<usize>m << 2), X, Y + <usize>m * xs, inn, batch, act);
+  }
+  actPass(Y, M4 * batch, act);
+  if (M4 < out) f32_gemm(W + <usize>M4 * rsB, b + (<usize>M4 << 2), X, Y + <usize>M4 * xs, out - M4, inn, batch, act);
+}
