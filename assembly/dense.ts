@@ -293,10 +293,12 @@ function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i3
  * f32_gemm, bit for bit, for the inference forward pass: each 4-row block of W is first copied
  * into `scratch` (16·inn bytes, the caller's) as [k][4] — four rows in, one 4×4 shuffle-transpose
  * per four k — then gemmBlock4 runs on the copy. The copy costs about one pass over the block; the
- * 8-sample tiles then read it batch/8 times with fewer µops per step. Below 8 samples, f32_gemm.
+ * 8-sample tiles then read it batch/8 times with fewer µops per step. Below 8 samples, and in the
+ * relaxed-SIMD build, f32_gemm.
  */
 export function f32_gemm_scratch(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: i32, batch: i32, act: i32, scratch: usize): void {
-  if (!ASC_FEATURE_SIMD || batch < 8) {
+  if (!ASC_FEATURE_SIMD || ASC_FEATURE_RELAXED_SIMD || batch < 8) {
+    // with fused mul-add V8 allocates the copy's loop worse than gemmCore's (moves between the FMAs): 0.93-0.95x
     f32_gemm(W, b, X, Y, out, inn, batch, act);
     return;
   }
