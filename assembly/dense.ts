@@ -59,13 +59,15 @@ export function f32_gemv(W: usize, b: usize, x: usize, y: usize, out: i32, inn: 
 }
 
 /**
- * Strided GEMM core, feature-major:  Y[m][j] = act(Σ_k A(m,k) · X[k][j] + bias[m])
- * where A(m,k) is at A + 4·(m·rs + k·cs) (so W uses rs=in, cs=1 and Wᵀ uses rs=1, cs=in).
+ * Strided GEMM core, feature-major:  Y[m][j] = act(Σ_k A(m,k) · X[k][j] + bias[m]) for the samples
+ * j < n of rows X[k] and Y[m] `batch` floats long, where A(m,k) is at A + 4·(m·rs + k·cs) (so W
+ * uses rs=in, cs=1 and Wᵀ uses rs=1, cs=in). The SIMD builds fuse ReLU only: the caller applies
+ * tanh and logistic (actPass).
  * Register tile: 4 rows of A × 8 samples = 8 accumulators; each A element is broadcast
  * (v128.load_splat) and X rows are loaded contiguously, so there is no gather and no transpose.
  * bias may be 0 (none).
  */
-function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usize, M: i32, K: i32, batch: i32, act: i32): void {
+function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usize, M: i32, K: i32, batch: i32, n: i32, act: i32): void {
   const xs = <usize>batch << 2;        // bytes between rows of X / Y
   const csB = cs << 2, rsB = rs << 2;
   if (ASC_FEATURE_SIMD) {
@@ -79,7 +81,7 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
       const b3: f32 = bias ? load<f32>(bias + (<usize>m << 2), 12) : 0;
       const y0 = Y + <usize>m * xs;
       let j = 0;
-      for (; j + 8 <= batch; j += 8) {
+      for (; j + 8 <= n; j += 8) {
         const jo = <usize>j << 2;
         let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
         let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
@@ -99,7 +101,7 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
         v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
         v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
       }
-      for (; j + 4 <= batch; j += 4) {
+      for (; j + 4 <= n; j += 4) {
         const jo = <usize>j << 2;
         let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1), c2 = f32x4.splat(b2), c3 = f32x4.splat(b3);
         let xp = X + jo;
@@ -114,7 +116,7 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
         v128.store(yp, reluIf(c0, act)); v128.store(yp + xs, reluIf(c1, act));
         v128.store(yp + 2 * xs, reluIf(c2, act)); v128.store(yp + 3 * xs, reluIf(c3, act));
       }
-      for (; j < batch; j++) {
+      for (; j < n; j++) {
         // leftover samples: four dot products along k, scalar
         let s0 = b0, s1 = b1, s2 = b2, s3 = b3;
         let xp = X + (<usize>j << 2);
@@ -135,14 +137,14 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
       const b0: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
       const y0 = Y + <usize>m * xs;
       let j = 0;
-      for (; j + 4 <= batch; j += 4) {
+      for (; j + 4 <= n; j += 4) {
         let c0 = f32x4.splat(b0);
         let xp = X + (<usize>j << 2);
         let ko: usize = 0;
         for (let k = 0; k < K; k++) { c0 = madd(v128.load_splat<f32>(a0 + ko), v128.load(xp), c0); xp += xs; ko += csB; }
         v128.store(y0 + (<usize>j << 2), reluIf(c0, act));
       }
-      for (; j < batch; j++) {
+      for (; j < n; j++) {
         let s0 = b0;
         let xp = X + (<usize>j << 2);
         let ko: usize = 0;
@@ -150,11 +152,10 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
         store<f32>(y0 + (<usize>j << 2), act == 1 ? (s0 > 0 ? s0 : 0) : s0);
       }
     }
-    actPass(Y, M * batch, act);
   } else {
     for (let m = 0; m < M; m++) {
       const b0: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
-      for (let j = 0; j < batch; j++) {
+      for (let j = 0; j < n; j++) {
         let s = b0;
         for (let k = 0; k < K; k++) {
           s += load<f32>(A + <usize>m * rsB + <usize>k * csB) * load<f32>(X + <usize>k * xs + (<usize>j << 2));
@@ -167,7 +168,8 @@ function gemmCore(A: usize, rs: usize, cs: usize, bias: usize, X: usize, Y: usiz
 
 /** GEMM, feature-major:  Y[out×batch] = act(W[out×in] · X[in×batch] + b). */
 export function f32_gemm(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: i32, batch: i32, act: i32): void {
-  gemmCore(W, <usize>inn, 1, b, X, Y, out, inn, batch, act);
+  gemmCore(W, <usize>inn, 1, b, X, Y, out, inn, batch, batch, act);
+  if (ASC_FEATURE_SIMD) actPass(Y, out * batch, act);
 }
 
 /** Backward to the input:  dX[in×batch] = Wᵀ · dY[out×batch] (all rows of f32_gemm_tn_rows, so a split over threads is bit-identical by construction). */
@@ -206,7 +208,7 @@ export function f32_gemm_tn_rows(W: usize, dY: usize, dX: usize, out: i32, inn: 
     }
     return;
   }
-  gemmCore(start, 1, <usize>inn, 0, dY, dX + <usize>c0 * (<usize>batch << 2), n, out, batch, 0);
+  gemmCore(start, 1, <usize>inn, 0, dY, dX + <usize>c0 * (<usize>batch << 2), n, out, batch, batch, 0);
 }
 
 /**
@@ -251,4 +253,73 @@ export function f32_gemm_nt_grad(dY: usize, X: usize, dW: usize, db: usize, out:
       store<f32>(wrow + (<usize>c << 2), s);
     }
   }
+}
+
+// ---- the inference GEMM on a per-block copy of W ----------------------------------------------
+
+/**
+ * One 4-row block of W·X + b, SIMD, from the block copied as w[k][4] (the four rows' k-th weights
+ * side by side): gemmCore's 8-sample tiles and sums, but the four broadcasts per k come from one
+ * pointer with immediate offsets, where gemmCore computes four row addresses.
+ */
+function gemmBlock4(w: usize, bias: usize, X: usize, Y: usize, K: i32, batch: i32, act: i32): void {
+  const xs = <usize>batch << 2, wEnd = w + (<usize>K << 4);
+  const b0 = load<f32>(bias), b1 = load<f32>(bias, 4), b2 = load<f32>(bias, 8), b3 = load<f32>(bias, 12);
+  let j = 0;
+  for (; j + 8 <= batch; j += 8) {
+    const jo = <usize>j << 2;
+    let c00 = f32x4.splat(b0), c01 = c00, c10 = f32x4.splat(b1), c11 = c10;
+    let c20 = f32x4.splat(b2), c21 = c20, c30 = f32x4.splat(b3), c31 = c30;
+    let xp = X + jo;
+    for (let wp = w; wp < wEnd; wp += 16) {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      let s = v128.load_splat<f32>(wp); c00 = madd(s, x0, c00); c01 = madd(s, x1, c01);
+      s = v128.load_splat<f32>(wp, 4); c10 = madd(s, x0, c10); c11 = madd(s, x1, c11);
+      s = v128.load_splat<f32>(wp, 8); c20 = madd(s, x0, c20); c21 = madd(s, x1, c21);
+      s = v128.load_splat<f32>(wp, 12); c30 = madd(s, x0, c30); c31 = madd(s, x1, c31);
+      xp += xs;
+    }
+    const yp = Y + jo;
+    v128.store(yp, reluIf(c00, act)); v128.store(yp, reluIf(c01, act), 16);
+    v128.store(yp + xs, reluIf(c10, act)); v128.store(yp + xs, reluIf(c11, act), 16);
+    v128.store(yp + 2 * xs, reluIf(c20, act)); v128.store(yp + 2 * xs, reluIf(c21, act), 16);
+    v128.store(yp + 3 * xs, reluIf(c30, act)); v128.store(yp + 3 * xs, reluIf(c31, act), 16);
+  }
+  // the last batch mod 8 samples as f32_gemm does them (4, then 1 at a time), from the copy: A(m,k) at w + 4·(m + 4k)
+  if (j < batch) gemmCore(w, 1, 4, bias, X + (<usize>j << 2), Y + (<usize>j << 2), 4, K, batch, batch - j, act);
+}
+
+/**
+ * f32_gemm, bit for bit, for the inference forward pass: each 4-row block of W is first copied
+ * into `scratch` (16·inn bytes, the caller's) as [k][4] — four rows in, one 4×4 shuffle-transpose
+ * per four k — then gemmBlock4 runs on the copy. The copy costs about one pass over the block; the
+ * 8-sample tiles then read it batch/8 times with fewer µops per step. Below 8 samples, and in the
+ * relaxed-SIMD build, f32_gemm.
+ */
+export function f32_gemm_scratch(W: usize, b: usize, X: usize, Y: usize, out: i32, inn: i32, batch: i32, act: i32, scratch: usize): void {
+  if (!ASC_FEATURE_SIMD || ASC_FEATURE_RELAXED_SIMD || batch < 8) {
+    // with fused mul-add V8 allocates the copy's loop worse than gemmCore's (moves between the FMAs): 0.93-0.95x
+    f32_gemm(W, b, X, Y, out, inn, batch, act);
+    return;
+  }
+  const M4 = out & ~3, xs = <usize>batch << 2, rsB = <usize>inn << 2, in4 = inn & ~3;
+  for (let m = 0; m < M4; m += 4) {
+    const a0 = W + <usize>m * rsB, a1 = a0 + rsB, a2 = a1 + rsB, a3 = a2 + rsB;
+    let c = 0;
+    for (; c < in4; c += 4) {
+      const o = <usize>c << 2, d = scratch + (<usize>c << 4);
+      const r0 = v128.load(a0 + o), r1 = v128.load(a1 + o), r2 = v128.load(a2 + o), r3 = v128.load(a3 + o);
+      const lo01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), hi01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const lo23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), hi23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(d, v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5)); v128.store(d, v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), 16);
+      v128.store(d, v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), 32); v128.store(d, v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), 48);
+    }
+    for (; c < inn; c++) {
+      const o = <usize>c << 2, d = scratch + (<usize>c << 4);
+      store<f32>(d, load<f32>(a0 + o)); store<f32>(d, load<f32>(a1 + o), 4); store<f32>(d, load<f32>(a2 + o), 8); store<f32>(d, load<f32>(a3 + o), 12);
+    }
+    gemmBlock4(scratch, b + (<usize>m << 2), X, Y + <usize>m * xs, inn, batch, act);
+  }
+  actPass(Y, M4 * batch, act);
+  if (M4 < out) f32_gemm(W + <usize>M4 * rsB, b + (<usize>M4 << 2), X, Y + <usize>M4 * xs, out - M4, inn, batch, act);
 }

@@ -7,10 +7,12 @@
  *
  *   npx tsx bench/kernel-ab.ts OLD.wasm [NEW.wasm] [--flavor simd] [--layers 1024,4096,1024]
  *                              [--sparsity 0,0.9] [--batch 1,64] [--format dense,csr] [--runs 15] [--min-run-ms 5]
- *                              [--clock wall|cpu]
+ *                              [--clock wall|cpu] [--plain-a]
  *
  * --clock cpu times each run by this process's CPU time (process.cpuUsage) instead of wall time:
  * on a machine shared with other busy processes it leaves out the time they held the core.
+ * Dense layers run the inference GEMM `f32_gemm_scratch` where a build has it, else `f32_gemm`;
+ * --plain-a makes build A run `f32_gemm` (one build against itself then times the scratch copy alone).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,7 @@ const { values: a, positionals } = parseArgs({
     format: { type: 'string', default: 'dense,csr' },
     'min-run-ms': { type: 'string', default: '5' },
     clock: { type: 'string', default: 'wall' },
+    'plain-a': { type: 'boolean', default: false },
   },
 });
 const flavor = a.flavor as WasmFlavor;
@@ -56,10 +59,11 @@ const layers = a.layers!.split(',').map(Number),
   batches = a.batch!.split(',').map(Number);
 
 /** One model on one build: its layers in one format, and activation buffers per batch. */
-function upload(k: Kernels, m: MLP, format: 'dense' | 'csr'): LayerOnDevice[] {
+function upload(k: Kernels, m: MLP, format: 'dense' | 'csr', plain: boolean): LayerOnDevice[] {
+  const runs = plain || typeof k.f32_gemm_scratch !== 'function' ? 0 : 1;
   return m.layers.map((L) =>
     format === 'dense'
-      ? uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures)
+      ? uploadDense(k, L.weight, L.bias, L.outFeatures, L.inFeatures, runs)
       : uploadCsr(k, denseToCsr(L.weight, L.outFeatures, L.inFeatures, L.inFeatures <= 65536 ? 'u16' : 'u32'), L.bias),
   );
 }
@@ -81,7 +85,7 @@ for (const s of sparsities) {
     for (const format of a.format!.split(',') as ('dense' | 'csr')[]) {
       const outs: Float32Array[] = [];
       for (const [name, k] of Object.entries(builds)) {
-        const net = upload(k, m, format);
+        const net = upload(k, m, format, name === 'A' && a['plain-a']!);
         const acts = layers.map((n, i) => allocF32(k, n * batch, i === 0 ? x : undefined));
         const fn = forward(k, net, acts, batch);
         fn();

@@ -5,7 +5,11 @@
  * |w| > 0.45, about 10% of the weights), checks every build's output against the first build's,
  * and prints each build's median and min time and its paired speed-up over the first.
  *
- *   npx tsx bench/layer-ab.ts --kind gemm|spmm|spmm-packed --out 1024 --in 4096 [--batch 64] [--rounds 15] A.wasm B.wasm …
+ *   npx tsx bench/layer-ab.ts --kind gemm|gemm-scratch|spmm|spmm-packed --out 1024 --in 4096 [--batch 64] [--rounds 15] A.wasm B.wasm …
+ *
+ * `gemm-scratch` times the inference GEMM, `f32_gemm_scratch`, on builds that have it and `f32_gemm`
+ * on the others; the same file twice, as `--kind gemm` and `--kind gemm-scratch`, is not a pair:
+ * give two builds.
  *
  * `spmm-packed` times the same SpMM on X already copied into 16-sample panels (each panel
  * in × 16 contiguous floats, one call per panel at batch 16): what a packed layout of X would
@@ -25,7 +29,8 @@ const { values: a, positionals: files } = parseArgs({
   },
 });
 const kind = a.kind!;
-if (!['gemm', 'spmm', 'spmm-packed'].includes(kind) || files.length === 0) throw new Error('usage: see the comment at the top of bench/layer-ab.ts');
+if (!['gemm', 'gemm-scratch', 'spmm', 'spmm-packed'].includes(kind) || files.length === 0)
+  throw new Error('usage: see the comment at the top of bench/layer-ab.ts');
 const M = Number(a.out),
   K = Number(a.in),
   B = Number(a.batch),
@@ -66,7 +71,8 @@ const pW = place(4 * M * K),
   pb = place(4 * M),
   pd = place(4 * nnz),
   pi = place(2 * nnz),
-  pp = place(4 * (M + 1));
+  pp = place(4 * (M + 1)),
+  pS = place(16 * K);
 
 type Exports = Record<string, (...args: number[]) => number>;
 const builds = files.map((file) => {
@@ -81,13 +87,15 @@ const builds = files.map((file) => {
   new Uint16Array(buf, pi, nnz).set(cols);
   new Uint32Array(buf, pp, M + 1).set(indptr);
   const run =
-    kind === 'gemm'
+    kind === 'gemm' || (kind === 'gemm-scratch' && !e.f32_gemm_scratch)
       ? () => e.f32_gemm(pW, pb, pX, pY, M, K, B, 1)
-      : kind === 'spmm'
-        ? () => e.f32_spmm_csr_u16(pd, pi, pp, pb, pX, pY, M, B, 1)
-        : () => {
-            for (let q = 0; q < B / 16; q++) e.f32_spmm_csr_u16(pd, pi, pp, pb, pXp + q * K * 64, pY + q * M * 64, M, 16, 1);
-          };
+      : kind === 'gemm-scratch'
+        ? () => e.f32_gemm_scratch(pW, pb, pX, pY, M, K, B, 1, pS)
+        : kind === 'spmm'
+          ? () => e.f32_spmm_csr_u16(pd, pi, pp, pb, pX, pY, M, B, 1)
+          : () => {
+              for (let q = 0; q < B / 16; q++) e.f32_spmm_csr_u16(pd, pi, pp, pb, pXp + q * K * 64, pY + q * M * 64, M, 16, 1);
+            };
   run();
   return { file, run, out: new Float32Array(buf, pY, M * B).slice() };
 });
@@ -97,7 +105,7 @@ for (const b of builds.slice(1)) {
   if (!(diff <= 1e-4)) throw new Error(`${b.file} disagrees with ${builds[0].file} by ${diff}`);
 }
 
-const flops = 2 * (kind === 'gemm' ? M * K : nnz) * B;
+const flops = 2 * (kind.startsWith('gemm') ? M * K : nnz) * B;
 const reps = Math.max(1, Math.ceil(2e8 / flops));
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -114,7 +122,7 @@ for (let r = 0; r < rounds; r++)
   }
 const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1];
 console.log(
-  `${kind} ${M}×${K} batch ${B}${kind === 'gemm' ? '' : `, ${nnz} nonzeros`}; CPU ms per call, ${rounds} rounds; speed-up over the first build, paired per round`,
+  `${kind} ${M}×${K} batch ${B}${kind.startsWith('gemm') ? '' : `, ${nnz} nonzeros`}; CPU ms per call, ${rounds} rounds; speed-up over the first build, paired per round`,
 );
 builds.forEach((b, i) => {
   const min = Math.min(...times[i]);

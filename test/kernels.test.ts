@@ -215,6 +215,39 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
+  it('f32_gemm_scratch gives the bits of f32_gemm (odd shapes, batch 1–65, every activation) and writes only its scratch', () => {
+    const r = rng(31);
+    const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+    const shapes = [
+      [1, 1],
+      [3, 5],
+      [4, 4],
+      [5, 7],
+      [7, 13],
+      [9, 8],
+      [13, 31],
+      [33, 65],
+      [64, 100],
+      [10, 300],
+    ];
+    for (const [out, inn] of shapes) {
+      const W = r.f32(out * inn),
+        b = r.f32(out);
+      for (const batch of [1, 2, 3, 7, 8, 9, 12, 16, 63, 64, 65]) {
+        const X = r.f32(inn * batch);
+        for (const [name, act] of acts) {
+          const plain = both(k, [W, b, X], [out * batch], (kk, [pW, pb, pX, pY]) => kk.f32_gemm(pW, pb, pX, pY, out, inn, batch, act)).got[0];
+          // the scratch, 4·inn floats, with 8 NaN floats either side that must stay NaN
+          const { got } = both(k, [W, b, X], [out * batch, 4 * inn + 16], (kk, [pW, pb, pX, pY, pS]) =>
+            kk.f32_gemm_scratch(pW, pb, pX, pY, out, inn, batch, act, pS + 32),
+          );
+          expect(bits(got[0]), `${out}×${inn} batch ${batch} ${name}`).toEqual(bits(plain));
+          for (const i of [0, 7, 4 * inn + 8, 4 * inn + 15]) expect(got[1][i]).toBeNaN();
+        }
+      }
+    }
+  });
+
   it('f32_gemm on an all-zero layer gives act(bias)', () => {
     const out = 6,
       inn = 9,

@@ -211,6 +211,42 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
     }
   });
 
+  it('dense layers with scratch per run (f32_gemm_scratch), split over 2 and 3 threads: the bits of f32_gemm on one thread', () => {
+    let seed = 40;
+    for (const s of started) {
+      const k = s.t.kernels;
+      const mark = k.heapTop();
+      const bits = (b: F32Buf) => Array.from(new Uint32Array(k.memory.buffer, b.ptr, b.length));
+      for (const [rows, cols] of [
+        [1, 1],
+        [7, 13],
+        [33, 17],
+        [130, 61],
+      ]) {
+        const w = weights(rows, cols, 0.9, seed++),
+          bias = rng(seed++).f32(rows);
+        const plain = uploadDense(k, w, bias, rows, cols, 0),
+          withScratch = uploadDense(k, w, bias, rows, cols, 4);
+        for (const batch of [1, 2, 3, 8, 63, 64, 65]) {
+          const X = allocF32(k, cols * batch, rng(seed++).f32(cols * batch, -2, 2));
+          const want = allocF32(k, rows * batch),
+            got = allocF32(k, rows * batch);
+          layerForward(k, plain, X, want, batch, Act.relu);
+          for (const threads of [2, 3])
+            for (const parts of [2, 6]) {
+              // 6 runs: the last two have no scratch of their own and run f32_gemm
+              const calls = layerCalls(withScratch, layerSplit(k, withScratch, parts), X, got, batch, Act.relu);
+              if (parts === 2) expect(calls.some((c) => c.op === 'f32_gemm_scratch')).toBe(batch > 1);
+              new Float32Array(k.memory.buffer, got.ptr, got.length).fill(Number.NaN);
+              s.t.pool.run(k, calls, threads);
+              expect(bits(got), `${k.flavor} ${rows}×${cols} batch ${batch}, ${parts} runs on ${threads} threads`).toEqual(bits(want));
+            }
+        }
+      }
+      k.reset(mark);
+    }
+  });
+
   it('a kernel that traps, on the calling thread or a worker, makes the round throw; the pool works afterwards', () => {
     const s = started[0];
     const k = s.t.kernels;

@@ -75,13 +75,26 @@ export function checkCsr(m: CsrArrays, name = 'CSR matrix'): void {
 
 /** Weights of one layer uploaded to kernel memory, dense or CSR. */
 export type LayerOnDevice =
-  | { format: 'dense'; rows: number; cols: number; W: F32Buf; b: F32Buf }
+  | {
+      format: 'dense';
+      rows: number;
+      cols: number;
+      W: F32Buf;
+      b: F32Buf;
+      /** `f32_gemm_scratch`'s scratch, 4·cols floats per run of the layer's threaded row split (parallel.ts), or null. */
+      scratch: F32Buf | null;
+    }
   | { format: 'csr'; rows: number; cols: number; nnz: number; index: 'u16' | 'u32'; data: F32Buf; indices: Ptr; indptr: Ptr; b: F32Buf };
 
-export function uploadDense(k: Kernels, W: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number): LayerOnDevice {
+/**
+ * A dense layer for inference, with scratch for `f32_gemm_scratch` in each of `runs` runs of a
+ * threaded row split (1: one thread; 0: none, the plain `f32_gemm`).
+ */
+export function uploadDense(k: Kernels, W: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number, runs = 1): LayerOnDevice {
   if (W.length !== rows * cols) throw new RangeError(`dense layer: weight has ${W.length} values, expected ${rows}×${cols} = ${rows * cols}`);
   if (b.length !== rows) throw new RangeError(`dense layer: bias has ${b.length} values, expected ${rows}`);
-  return { format: 'dense', rows, cols, W: allocF32(k, W.length, W), b: allocF32(k, rows, b) };
+  const scratch = runs > 0 ? allocF32(k, 4 * cols * runs) : null;
+  return { format: 'dense', rows, cols, W: allocF32(k, W.length, W), b: allocF32(k, rows, b), scratch };
 }
 
 /** Uploads a CSR layer after `checkCsr`; u8 indices (a storage format) are widened to u16. */
@@ -123,6 +136,7 @@ export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf,
   checkActs(X, Y, L.rows, L.cols, batch);
   if (L.format === 'dense') {
     if (batch === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, act);
+    else if (L.scratch) k.f32_gemm_scratch(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act, L.scratch.ptr);
     else k.f32_gemm(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act);
   } else if (L.index === 'u16') {
     if (batch === 1) k.f32_spmv_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);

@@ -19,6 +19,7 @@ import type { ActCode, Kernels } from './types.js';
 export const THREAD_OPS = [
   'f32_gemv',
   'f32_gemm',
+  'f32_gemm_scratch',
   'f32_spmv_csr_u16',
   'f32_spmv_csr_u32',
   'f32_spmm_csr_u16',
@@ -264,7 +265,11 @@ export function layerSplit(k: Kernels, L: LayerOnDevice, parts: number): number[
   return splitRows(L.rows, parts, (r) => indptr[r] + r);
 }
 
-/** The kernel calls computing rows [bounds[t], bounds[t+1]) of one layer, one per non-empty run. */
+/**
+ * The kernel calls computing rows [bounds[t], bounds[t+1]) of one layer, one per non-empty run;
+ * dense run t uses scratch t of the layer's (a run of its own: runs run at once), or, past them,
+ * the plain f32_gemm (the same bits).
+ */
 export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32Buf, batch: number, act: ActCode): KernelCall[] {
   const calls: KernelCall[] = [];
   for (let t = 0; t + 1 < bounds.length; t++) {
@@ -275,7 +280,10 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
       y = Y.ptr + 4 * r0 * batch;
     if (L.format === 'dense') {
       const W = L.W.ptr + 4 * r0 * L.cols;
-      calls.push(batch === 1 ? { op: 'f32_gemv', args: [W, b, X.ptr, y, n, L.cols, act] } : { op: 'f32_gemm', args: [W, b, X.ptr, y, n, L.cols, batch, act] });
+      const scratch = L.scratch && 4 * L.cols * (t + 1) <= L.scratch.length ? L.scratch.ptr + 16 * L.cols * t : 0;
+      if (batch === 1) calls.push({ op: 'f32_gemv', args: [W, b, X.ptr, y, n, L.cols, act] });
+      else if (scratch) calls.push({ op: 'f32_gemm_scratch', args: [W, b, X.ptr, y, n, L.cols, batch, act, scratch] });
+      else calls.push({ op: 'f32_gemm', args: [W, b, X.ptr, y, n, L.cols, batch, act] });
     } else {
       const indptr = L.indptr + 4 * r0;
       const op = batch === 1 ? (L.index === 'u16' ? 'f32_spmv_csr_u16' : 'f32_spmv_csr_u32') : L.index === 'u16' ? 'f32_spmm_csr_u16' : 'f32_spmm_csr_u32';

@@ -128,12 +128,12 @@ export function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number, ste
   for (let l = 0; l <= last; l++) step(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu);
 }
 
-/** The pruned model uploaded twice: every layer dense, and every layer CSR. */
-export function uploadBoth(k: Kernels, pruned: MLP, biasBytes: number): { dense: Net; csr: Net } {
+/** The pruned model uploaded twice: every layer dense (scratch for `runs` runs of a threaded split), and every layer CSR. */
+export function uploadBoth(k: Kernels, pruned: MLP, biasBytes: number, runs = 1): { dense: Net; csr: Net } {
   const dense: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: null };
   const csr: Net = { layers: [], weights: 0, weightBytes: 0, biasBytes, index: 'u16' };
   for (const { weight: w, bias, outFeatures: rows, inFeatures: cols } of pruned.layers) {
-    dense.layers.push(uploadDense(k, w, bias, rows, cols));
+    dense.layers.push(uploadDense(k, w, bias, rows, cols, runs));
     dense.weights += rows * cols;
     dense.weightBytes += 4 * rows * cols;
     const m = denseToCsr(w, rows, cols, benchIndex(cols));
@@ -154,8 +154,10 @@ function rawDenseForward(k: Kernels, net: Net, bufs: F32Buf[], batch: number): (
     const a = l === last ? Act.identity : Act.relu,
       X = bufs[l].ptr,
       Y = bufs[l + 1].ptr;
-    return batch === 1
-      ? () => k.f32_gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a)
+    const scratch = Ld.scratch?.ptr;
+    if (batch === 1) return () => k.f32_gemv(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, a);
+    return scratch
+      ? () => k.f32_gemm_scratch(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, batch, a, scratch)
       : () => k.f32_gemm(Ld.W.ptr, Ld.b.ptr, X, Y, Ld.rows, Ld.cols, batch, a);
   });
   return () => {
@@ -206,6 +208,7 @@ function benchResults(o: BenchOptions, nets: Map<string, Net>, T: (name: string)
 export function benchNetworks(
   k: Kernels,
   o: { layers: readonly number[]; sparsities: readonly number[]; batches: readonly number[]; seed: number },
+  runs = 1,
 ): { nets: Map<string, Net>; acts: Map<number, F32Buf[]> } {
   const rng = new Rng(o.seed);
   const full = createMLP({ sizes: [...o.layers], activation: 'relu', seed: o.seed });
@@ -213,7 +216,7 @@ export function benchNetworks(
   const biasBytes = full.layers.reduce((a, layer) => a + 4 * layer.outFeatures, 0);
   const nets = new Map<string, Net>();
   for (const s of o.sparsities) {
-    const { dense, csr } = uploadBoth(k, pruneEachLayer(full, s), biasBytes);
+    const { dense, csr } = uploadBoth(k, pruneEachLayer(full, s), biasBytes, runs);
     nets.set(`${s}/dense`, dense);
     nets.set(`${s}/csr`, csr);
   }

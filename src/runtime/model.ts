@@ -91,6 +91,8 @@ export class RuntimeModel implements Model {
     private readonly fileBytes: number,
     private readonly threading: ModelThreads = { count: 1, forward: layerForward, dispose() {} },
   ) {
+    // scratch for the inference GEMM in every run of a layer's threaded split (RUNS_PER_THREAD = 4 per thread, at most 64: kernels/parallel.ts)
+    const runs = Math.min(64, threading.count === 1 ? 1 : 4 * threading.count);
     this.layers = m.layers.map((L) => {
       const act = Act[L.activation];
       const base = { rows: L.outFeatures, cols: L.inFeatures, act, bias: L.bias };
@@ -98,7 +100,7 @@ export class RuntimeModel implements Model {
       const vals = valuesF32(L.values);
       const dev =
         L.layout === 'dense'
-          ? uploadDense(k, vals, L.bias, L.outFeatures, L.inFeatures)
+          ? uploadDense(k, vals, L.bias, L.outFeatures, L.inFeatures, runs)
           : uploadCheckedCsr(k, { rows: L.outFeatures, cols: L.inFeatures, data: vals, indices: L.indices, indptr: L.indptr }, L.bias);
       return { ...base, dev };
     });
