@@ -40,10 +40,12 @@ export interface CriterionInputs {
   dampening?: number;
   /** How obs makes saliencies comparable across layers: 'layer' (default; each layer's output error), 'kfac', 'kfac-diag' (the loss, ../kfac.ts). */
   obsCurvature?: ObsCurvature;
+  /** Weights per block of the empirical Fisher (obsCurvature 'fisher', ../fisher.ts; default 16). */
+  obsBlock?: number;
 }
 
 /** An input a criterion cannot score without (`seed` is optional everywhere: it defaults to 0). */
-export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening' | 'obsCurvature'>;
+export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening' | 'obsCurvature' | 'obsBlock'>;
 
 /** What `scoreModel` says when a needed input is missing. */
 export const NEED_MESSAGES: Record<Need, string> = {

@@ -1,0 +1,223 @@
+/**
+ * OBS under the loss's own curvature, in blocks: the empirical Fisher, block-diagonal over B
+ * consecutive weights of a row (WoodFisher, Singh & Alistarh 2020; the Optimal BERT Surgeon, oBERT,
+ * Kurtic et al. 2022). Unlike obs.ts (H = 2XXᵀ: each layer's own output error) and kfac.ts (A ⊗ G),
+ * the curvature is the loss's, from m per-sample gradients, with no Kronecker factorisation.
+ *
+ * For z = W x + b the per-sample gradient of W[r, c] is δ_{n,r}·x_{n,c} (δ = ∂ℓ_n/∂z, ℓ_n the
+ * cross-entropy of sample n against its label), so a block of row r's weights has
+ *
+ *   F_blk = (1/m) Σ_n δ_{n,r}² · x_{n,blk} x_{n,blk}ᵀ + λ·I     (B × B; λ = dampening × the layer's mean diag F)
+ *
+ * restricted to the block's weights not yet pruned (a pruned weight is held at 0: it leaves the problem).
+ * Saliency (units of the loss, so one threshold over all layers): ρ_q = w_q² / (2·[F_blk⁻¹]_qq).
+ * Pruning the set Q of a block, keeping K, is the multi-weight OBS step (oBERT eq. 3):
+ * δw = −F⁻¹ E_Qᵀ (E_Q F⁻¹ E_Qᵀ)⁻¹ E_Q w, which is the same as w_Q ← 0, w_K ← w_K + F_KK⁻¹ F_KQ w_Q
+ * (the minimiser of ½ δwᵀ F δw with δw_Q = −w_Q); solved here in that second form. B = 1 is the
+ * diagonal empirical Fisher, ρ = ½·(F_qq + λ)·w² (OBD's saliency), with no correction.
+ * Memory: the layer inputs and δ (samples × width) and one B × B block at a time.
+ */
+import type { MLP } from '../nn/model.js';
+import { derivativeFromOutput } from './kfac.js';
+import { type CalibrationSet, cholesky, inverseFromCholesky, layerForward, layerInputs, DEFAULT_DAMPENING } from './obs.js';
+
+/** Block size (weights of a row) when none is given. */
+export const DEFAULT_FISHER_BLOCK = 16;
+
+/** Every layer's input X_ℓ (n × in) and δ_ℓ = ∂ℓ_n/∂z_ℓ per sample (n × out), softmax cross-entropy against the calibration labels. */
+export function sampleGradients(model: MLP, calib: CalibrationSet): { X: Float64Array[]; D: Float64Array[] } {
+  const labels = calib.labels;
+  if (!labels) throw new RangeError('the empirical Fisher needs the calibration samples’ labels');
+  const n = calib.nSamples,
+    layers = model.layers,
+    nl = layers.length;
+  const X = layerInputs(model, calib);
+  const logits = layerForward(layers[nl - 1], X[nl - 1], n);
+  const D = layers.map((L) => new Float64Array(n * L.outFeatures));
+  const k = layers[nl - 1].outFeatures;
+  for (let s = 0; s < n; s++) {
+    // At the logits δ = softmax − e_y; then δ_ℓ = act'(z_ℓ) ⊙ W_{ℓ+1}ᵀ δ_{ℓ+1}.
+    const z = logits.subarray(s * k, s * k + k),
+      top = D[nl - 1].subarray(s * k, s * k + k);
+    const max = Math.max(...z);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += top[j] = Math.exp(z[j] - max);
+    for (let j = 0; j < k; j++) top[j] /= sum;
+    top[labels[s]] -= 1;
+    for (let l = nl - 1; l > 0; l--) {
+      const W = layers[l].weight,
+        r = layers[l].outFeatures,
+        d = layers[l].inFeatures;
+      const g = D[l].subarray(s * r, s * r + r),
+        below = D[l - 1].subarray(s * d, s * d + d),
+        y = X[l].subarray(s * d, s * d + d);
+      for (let j = 0; j < r; j++) if (g[j] !== 0) for (let i = 0; i < d; i++) below[i] += W[j * d + i] * g[j];
+      for (let i = 0; i < d; i++) below[i] *= derivativeFromOutput(y[i], layers[l - 1].activation);
+    }
+  }
+  return { X, D };
+}
+
+/**
+ * Visits every block of every row of layer l: `visit(r, cols, F)` with the block's kept columns and
+ * F_blk on them (|cols| × |cols|, damped, row-major). `kept(r, c)` says whether W[r, c] is still a weight.
+ */
+function forEachBlock(
+  model: MLP,
+  X: Float64Array[],
+  D: Float64Array[],
+  l: number,
+  block: number,
+  dampening: number,
+  kept: (i: number) => boolean,
+  visit: (r: number, cols: number[], F: Float64Array) => void,
+): void {
+  const L = model.layers[l],
+    d = L.inFeatures,
+    rows = L.outFeatures,
+    n = D[l].length / rows;
+  const x = X[l],
+    delta = D[l];
+  // λ relative to the layer's mean Fisher diagonal: Σ_n (Σ_r δ²)(Σ_c x²) / (m·rows·d).
+  let trace = 0;
+  for (let s = 0; s < n; s++) {
+    let dd = 0,
+      xx = 0;
+    for (let r = 0; r < rows; r++) dd += delta[s * rows + r] ** 2;
+    for (let c = 0; c < d; c++) xx += x[s * d + c] ** 2;
+    trace += dd * xx;
+  }
+  const damp = dampening * (trace > 0 ? trace / (n * rows * d) : 1);
+  const samples: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    samples.length = 0;
+    for (let s = 0; s < n; s++) if (delta[s * rows + r] !== 0) samples.push(s); // ReLU's inactive units: no gradient
+    for (let c0 = 0; c0 < d; c0 += block) {
+      const cols: number[] = [];
+      for (let c = c0; c < Math.min(d, c0 + block); c++) if (kept(r * d + c)) cols.push(c);
+      if (cols.length === 0) continue;
+      const b = cols.length,
+        F = new Float64Array(b * b);
+      for (const s of samples) {
+        const w = delta[s * rows + r] ** 2 / n,
+          o = s * d;
+        for (let a = 0; a < b; a++) {
+          const xa = x[o + cols[a]];
+          if (xa === 0) continue; // blank pixels, inactive units
+          for (let e = a; e < b; e++) F[a * b + e] += w * xa * x[o + cols[e]];
+        }
+      }
+      for (let a = 0; a < b; a++) {
+        F[a * b + a] += damp;
+        for (let e = a + 1; e < b; e++) F[e * b + a] = F[a * b + e];
+      }
+      visit(r, cols, F);
+    }
+  }
+}
+
+/** Options of fisherScores / fisherPrune. */
+export interface FisherOptions {
+  calibration: CalibrationSet;
+  /** Weights per block of a row (default DEFAULT_FISHER_BLOCK). */
+  block?: number;
+  dampening?: number;
+}
+
+function checkBlock(block: number): void {
+  if (!Number.isInteger(block) || block < 1) throw new RangeError(`the Fisher block size must be a whole number ≥ 1, got ${block}`);
+}
+
+/** ρ_q = w_q² / (2·[F_blk⁻¹]_qq) for every weight (already-pruned ones score 0). */
+export function fisherScores(model: MLP, o: FisherOptions): Float32Array[] {
+  const block = o.block ?? DEFAULT_FISHER_BLOCK;
+  checkBlock(block);
+  const { X, D } = sampleGradients(model, o.calibration);
+  return model.layers.map((L, l) => {
+    const out = new Float32Array(L.weight.length),
+      d = L.inFeatures;
+    forEachBlock(
+      model,
+      X,
+      D,
+      l,
+      block,
+      o.dampening ?? DEFAULT_DAMPENING,
+      (i) => !L.mask || L.mask[i] === 1,
+      (r, cols, F) => {
+        const inv = inverseFromCholesky(cholesky(F, cols.length), cols.length);
+        cols.forEach((c, a) => {
+          out[r * d + c] = L.weight[r * d + c] ** 2 / (2 * inv[a * (cols.length + 1)]);
+        });
+      },
+    );
+    return out;
+  });
+}
+
+/**
+ * Prunes in place where `masks[l]` is 0 (composed with each layer's old mask; undefined: layer left
+ * alone), each block with the multi-weight OBS step above: w_Q ← 0, w_K ← w_K + F_KK⁻¹ F_KQ w_Q.
+ */
+export function fisherPrune(model: MLP, masks: (Uint8Array | undefined)[], o: FisherOptions): void {
+  const block = o.block ?? DEFAULT_FISHER_BLOCK;
+  checkBlock(block);
+  const { X, D } = sampleGradients(model, o.calibration);
+  model.layers.forEach((L, l) => {
+    const plan = masks[l];
+    if (!plan) return;
+    const d = L.inFeatures,
+      old = L.mask;
+    const W = L.weight;
+    forEachBlock(
+      model,
+      X,
+      D,
+      l,
+      block,
+      o.dampening ?? DEFAULT_DAMPENING,
+      (i) => !old || old[i] === 1,
+      (r, cols, F) => {
+        const b = cols.length;
+        const K = [...cols.keys()].filter((a) => plan[r * d + cols[a]] === 1);
+        if (K.length === b) return;
+        if (K.length > 0) {
+          // y = F_KK⁻¹ (F_KQ w_Q), by the Cholesky factor of F_KK.
+          const k = K.length,
+            FKK = new Float64Array(k * k),
+            rhs = new Float64Array(k);
+          K.forEach((a, i) => {
+            K.forEach((e, j) => {
+              FKK[i * k + j] = F[a * b + e];
+            });
+            for (let q = 0; q < b; q++) if (plan[r * d + cols[q]] === 0) rhs[i] += F[a * b + q] * W[r * d + cols[q]];
+          });
+          const y = solveCholesky(cholesky(FKK, k), rhs, k);
+          K.forEach((a, i) => {
+            W[r * d + cols[a]] += y[i];
+          });
+        }
+      },
+    );
+    const mask = new Uint8Array(W.length);
+    for (let i = 0; i < W.length; i++) {
+      mask[i] = plan[i] && (!old || old[i]) ? 1 : 0;
+      if (!mask[i]) W[i] = 0;
+    }
+    L.mask = mask;
+  });
+}
+
+/** Solves L·Lᵀ·y = v (L lower, k × k). */
+function solveCholesky(L: Float64Array, v: Float64Array, k: number): Float64Array {
+  const y = v.slice();
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < i; j++) y[i] -= L[i * k + j] * y[j];
+    y[i] /= L[i * k + i];
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    for (let j = i + 1; j < k; j++) y[i] -= L[j * k + i] * y[j];
+    y[i] /= L[i * k + i];
+  }
+  return y;
+}
