@@ -288,7 +288,7 @@ describe('prunekit prune --criterion obs', () => {
     expect(loadModel(path('fisher.st')).provenance.prune as Record<string, unknown>).toMatchObject({ obsCurvature: 'fisher', obsBlock: 2 });
     const noBlock = await run([...base, '--obs-block', '2', '--out', path('x.st')]);
     expect(noBlock.code).toBe(2);
-    expect(noBlock.err).toMatch(/--obs-block applies to --obs-curvature fisher/);
+    expect(noBlock.err).toMatch(/--obs-block applies to --obs-curvature fisher and fisher-true/);
     const bad = await run([...base, '--obs-curvature', 'full', '--out', path('x.st')]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/obs-curvature/);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MLP } from '../src/nn/model.js';
-import { fisherPrune, fisherScores, sampleGradients } from '../src/prune/fisher.js';
+import { fisherPrune, fisherScores, sampleGradients, sampleWeights } from '../src/prune/fisher.js';
+import { outputFisherFactors } from '../src/prune/kfac.js';
 import { CRITERIA, scoreModel } from '../src/prune/criteria.js';
 import type { CalibrationSet } from '../src/prune/obs.js';
 import { rng } from './helpers/rng.js';
@@ -88,6 +89,25 @@ describe('sampleGradients: δ_{n,r}·x_{n,c} is each sample’s gradient of W[r,
   it('refuses calibration samples without labels', () => {
     const c = calib(3, 5, 3, 1);
     expect(() => sampleGradients(tinyModel([5, 3], 1), { ...c, labels: undefined })).toThrow(/labels/);
+  });
+});
+
+describe('sampleWeights: each sample’s weight in a row’s Fisher', () => {
+  it('true: averages to the diagonal of K-FAC’s output factor G (its expectation over y ~ p(y|x)); empirical: δ²', () => {
+    const m = tinyModel([5, 4, 3, 3], 3, 'tanh');
+    const c = calib(6, 5, 3, 7);
+    const { S } = sampleWeights(m, c, 'true');
+    const G = outputFisherFactors(m, c);
+    m.layers.forEach((L, l) => {
+      const r = L.outFeatures;
+      for (let j = 0; j < r; j++) {
+        let mean = 0;
+        for (let s = 0; s < c.nSamples; s++) mean += S[l][s * r + j] / c.nSamples;
+        expect(mean).toBeCloseTo(G[l][j * r + j], 10);
+      }
+    });
+    const { D } = sampleGradients(m, c);
+    sampleWeights(m, c, 'empirical').S.forEach((Sl, l) => Sl.forEach((v, i) => expect(v).toBe(D[l][i] ** 2)));
   });
 });
 

@@ -24,38 +24,76 @@ import { type CalibrationSet, cholesky, inverseFromCholesky, layerForward, layer
 /** Block size (weights of a row) when none is given. */
 export const DEFAULT_FISHER_BLOCK = 16;
 
+/** Softmax of the logits, shifted by their maximum. */
+function softmax(z: Float64Array): Float64Array {
+  const max = Math.max(...z),
+    p = z.map((v) => Math.exp(v - max));
+  const sum = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / sum);
+}
+
+/** Backpropagates g (∂/∂logits of sample s) down the layers: visit(l, δ_ℓ) with δ_ℓ = act'(z_ℓ) ⊙ W_{ℓ+1}ᵀ δ_{ℓ+1}. */
+function backprop(model: MLP, X: Float64Array[], s: number, g: Float64Array, visit: (l: number, delta: Float64Array) => void): void {
+  const layers = model.layers;
+  for (let l = layers.length - 1; ; l--) {
+    visit(l, g);
+    if (l === 0) return;
+    const W = layers[l].weight,
+      d = layers[l].inFeatures,
+      y = X[l].subarray(s * d, s * d + d),
+      below = new Float64Array(d);
+    for (let j = 0; j < g.length; j++) if (g[j] !== 0) for (let i = 0; i < d; i++) below[i] += W[j * d + i] * g[j];
+    for (let i = 0; i < d; i++) below[i] *= derivativeFromOutput(y[i], layers[l - 1].activation);
+    g = below;
+  }
+}
+
 /** Every layer's input X_ℓ (n × in) and δ_ℓ = ∂ℓ_n/∂z_ℓ per sample (n × out), softmax cross-entropy against the calibration labels. */
 export function sampleGradients(model: MLP, calib: CalibrationSet): { X: Float64Array[]; D: Float64Array[] } {
   const labels = calib.labels;
   if (!labels) throw new RangeError('the empirical Fisher needs the calibration samples’ labels');
   const n = calib.nSamples,
-    layers = model.layers,
-    nl = layers.length;
+    nl = model.layers.length,
+    k = model.layers[nl - 1].outFeatures;
   const X = layerInputs(model, calib);
-  const logits = layerForward(layers[nl - 1], X[nl - 1], n);
-  const D = layers.map((L) => new Float64Array(n * L.outFeatures));
-  const k = layers[nl - 1].outFeatures;
+  const logits = layerForward(model.layers[nl - 1], X[nl - 1], n);
+  const D = model.layers.map((L) => new Float64Array(n * L.outFeatures));
   for (let s = 0; s < n; s++) {
-    // At the logits δ = softmax − e_y; then δ_ℓ = act'(z_ℓ) ⊙ W_{ℓ+1}ᵀ δ_{ℓ+1}.
-    const z = logits.subarray(s * k, s * k + k),
-      top = D[nl - 1].subarray(s * k, s * k + k);
-    const max = Math.max(...z);
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += top[j] = Math.exp(z[j] - max);
-    for (let j = 0; j < k; j++) top[j] /= sum;
+    const top = softmax(logits.subarray(s * k, s * k + k)); // δ at the logits: softmax − e_y
     top[labels[s]] -= 1;
-    for (let l = nl - 1; l > 0; l--) {
-      const W = layers[l].weight,
-        r = layers[l].outFeatures,
-        d = layers[l].inFeatures;
-      const g = D[l].subarray(s * r, s * r + r),
-        below = D[l - 1].subarray(s * d, s * d + d),
-        y = X[l].subarray(s * d, s * d + d);
-      for (let j = 0; j < r; j++) if (g[j] !== 0) for (let i = 0; i < d; i++) below[i] += W[j * d + i] * g[j];
-      for (let i = 0; i < d; i++) below[i] *= derivativeFromOutput(y[i], layers[l - 1].activation);
-    }
+    backprop(model, X, s, top, (l, delta) => D[l].set(delta, s * delta.length));
   }
   return { X, D };
+}
+
+/** Which Fisher: 'empirical' (the labels' gradients, WoodFisher / oBERT) or 'true' (y ~ p(y|x), its expectation taken exactly). */
+export type FisherKind = 'empirical' | 'true';
+
+/**
+ * Each sample's weight in row r's Fisher, S_ℓ[n, r] (n × out): δ_{n,r}² (empirical), or
+ * E_{y~p}[δ_{n,r}²] = Σ_c (J_c)_r² with J_c the backpropagated √p_c·(e_c − p) (true: the diagonal of
+ * kfac.ts's per-sample G; Kunstner et al. 2019 on why the empirical one can mislead).
+ */
+export function sampleWeights(model: MLP, calib: CalibrationSet, kind: FisherKind): { X: Float64Array[]; S: Float64Array[] } {
+  if (kind === 'empirical') {
+    const { X, D } = sampleGradients(model, calib);
+    return { X, S: D.map((d) => d.map((v) => v * v)) };
+  }
+  const n = calib.nSamples,
+    nl = model.layers.length,
+    k = model.layers[nl - 1].outFeatures;
+  const X = layerInputs(model, calib);
+  const logits = layerForward(model.layers[nl - 1], X[nl - 1], n);
+  const S = model.layers.map((L) => new Float64Array(n * L.outFeatures));
+  for (let s = 0; s < n; s++) {
+    const p = softmax(logits.subarray(s * k, s * k + k));
+    for (let c = 0; c < k; c++) {
+      if (p[c] === 0) continue;
+      const g = p.map((pj, j) => Math.sqrt(p[c]) * ((j === c ? 1 : 0) - pj));
+      backprop(model, X, s, g, (l, delta) => delta.forEach((v, r) => (S[l][s * delta.length + r] += v * v)));
+    }
+  }
+  return { X, S };
 }
 
 /**
@@ -65,7 +103,7 @@ export function sampleGradients(model: MLP, calib: CalibrationSet): { X: Float64
 function forEachBlock(
   model: MLP,
   X: Float64Array[],
-  D: Float64Array[],
+  S: Float64Array[],
   l: number,
   block: number,
   dampening: number,
@@ -75,15 +113,15 @@ function forEachBlock(
   const L = model.layers[l],
     d = L.inFeatures,
     rows = L.outFeatures,
-    n = D[l].length / rows;
+    n = S[l].length / rows;
   const x = X[l],
-    delta = D[l];
+    weight = S[l];
   // λ relative to the layer's mean Fisher diagonal: Σ_n (Σ_r δ²)(Σ_c x²) / (m·rows·d).
   let trace = 0;
   for (let s = 0; s < n; s++) {
     let dd = 0,
       xx = 0;
-    for (let r = 0; r < rows; r++) dd += delta[s * rows + r] ** 2;
+    for (let r = 0; r < rows; r++) dd += weight[s * rows + r];
     for (let c = 0; c < d; c++) xx += x[s * d + c] ** 2;
     trace += dd * xx;
   }
@@ -91,7 +129,7 @@ function forEachBlock(
   const samples: number[] = [];
   for (let r = 0; r < rows; r++) {
     samples.length = 0;
-    for (let s = 0; s < n; s++) if (delta[s * rows + r] !== 0) samples.push(s); // ReLU's inactive units: no gradient
+    for (let s = 0; s < n; s++) if (weight[s * rows + r] !== 0) samples.push(s); // ReLU's inactive units: no gradient
     for (let c0 = 0; c0 < d; c0 += block) {
       const cols: number[] = [];
       for (let c = c0; c < Math.min(d, c0 + block); c++) if (kept(r * d + c)) cols.push(c);
@@ -99,7 +137,7 @@ function forEachBlock(
       const b = cols.length,
         F = new Float64Array(b * b);
       for (const s of samples) {
-        const w = delta[s * rows + r] ** 2 / n,
+        const w = weight[s * rows + r] / n,
           o = s * d;
         for (let a = 0; a < b; a++) {
           const xa = x[o + cols[a]];
@@ -122,6 +160,7 @@ export interface FisherOptions {
   /** Weights per block of a row (default DEFAULT_FISHER_BLOCK). */
   block?: number;
   dampening?: number;
+  kind?: FisherKind;
 }
 
 function checkBlock(block: number): void {
@@ -132,14 +171,14 @@ function checkBlock(block: number): void {
 export function fisherScores(model: MLP, o: FisherOptions): Float32Array[] {
   const block = o.block ?? DEFAULT_FISHER_BLOCK;
   checkBlock(block);
-  const { X, D } = sampleGradients(model, o.calibration);
+  const { X, S } = sampleWeights(model, o.calibration, o.kind ?? 'empirical');
   return model.layers.map((L, l) => {
     const out = new Float32Array(L.weight.length),
       d = L.inFeatures;
     forEachBlock(
       model,
       X,
-      D,
+      S,
       l,
       block,
       o.dampening ?? DEFAULT_DAMPENING,
@@ -162,7 +201,7 @@ export function fisherScores(model: MLP, o: FisherOptions): Float32Array[] {
 export function fisherPrune(model: MLP, masks: (Uint8Array | undefined)[], o: FisherOptions): void {
   const block = o.block ?? DEFAULT_FISHER_BLOCK;
   checkBlock(block);
-  const { X, D } = sampleGradients(model, o.calibration);
+  const { X, S } = sampleWeights(model, o.calibration, o.kind ?? 'empirical');
   model.layers.forEach((L, l) => {
     const plan = masks[l];
     if (!plan) return;
@@ -172,7 +211,7 @@ export function fisherPrune(model: MLP, masks: (Uint8Array | undefined)[], o: Fi
     forEachBlock(
       model,
       X,
-      D,
+      S,
       l,
       block,
       o.dampening ?? DEFAULT_DAMPENING,
