@@ -17,7 +17,7 @@
  * diagonal empirical Fisher, ρ = ½·(F_qq + λ)·w² (OBD's saliency), with no correction.
  * Memory: the layer inputs and δ (samples × width) and one B × B block at a time.
  */
-import type { MLP } from '../nn/model.js';
+import type { Layer, MLP } from '../nn/model.js';
 import { derivativeFromOutput } from './kfac.js';
 import { type CalibrationSet, cholesky, inverseFromCholesky, layerForward, layerInputs, DEFAULT_DAMPENING } from './obs.js';
 
@@ -97,52 +97,36 @@ export function sampleWeights(model: MLP, calib: CalibrationSet, kind: FisherKin
 }
 
 /**
- * Visits every block of every row of layer l: `visit(r, cols, F)` with the block's kept columns and
- * F_blk on them (|cols| × |cols|, damped, row-major). `kept(r, c)` says whether W[r, c] is still a weight.
+ * Visits every block of every row of layer L: `visit(r, cols, F)` with the block's kept columns
+ * (`kept` 1, or all without a mask) and F_blk on them (|cols|², damped, row-major). x: the layer's
+ * inputs (n × in); S: each sample's weight per row (n × out, sampleWeights).
  */
-function forEachBlock(
-  model: MLP,
-  X: Float64Array[],
-  S: Float64Array[],
-  l: number,
-  block: number,
-  dampening: number,
-  kept: (i: number) => boolean,
-  visit: (r: number, cols: number[], F: Float64Array) => void,
-): void {
-  const L = model.layers[l],
-    d = L.inFeatures,
+function forEachBlock(L: Layer, x: Float64Array, S: Float64Array, o: FisherOptions, kept: Uint8Array | undefined, visit: Visit): void {
+  const d = L.inFeatures,
     rows = L.outFeatures,
-    n = S[l].length / rows;
-  const x = X[l],
-    weight = S[l];
-  // λ relative to the layer's mean Fisher diagonal: Σ_n (Σ_r δ²)(Σ_c x²) / (m·rows·d).
+    n = S.length / rows,
+    block = o.block ?? DEFAULT_FISHER_BLOCK;
+  if (!Number.isInteger(block) || block < 1) throw new RangeError(`the Fisher block size must be a whole number ≥ 1, got ${block}`);
+  // λ relative to the layer's mean Fisher diagonal: Σ_n (Σ_r S_nr)(Σ_c x_nc²) / (m·rows·d).
   let trace = 0;
-  for (let s = 0; s < n; s++) {
-    let dd = 0,
-      xx = 0;
-    for (let r = 0; r < rows; r++) dd += weight[s * rows + r];
-    for (let c = 0; c < d; c++) xx += x[s * d + c] ** 2;
-    trace += dd * xx;
-  }
-  const damp = dampening * (trace > 0 ? trace / (n * rows * d) : 1);
-  const samples: number[] = [];
+  for (let s = 0; s < n; s++)
+    trace += S.subarray(s * rows, s * rows + rows).reduce((t, v) => t + v, 0) * x.subarray(s * d, s * d + d).reduce((t, v) => t + v ** 2, 0);
+  const damp = (o.dampening ?? DEFAULT_DAMPENING) * (trace > 0 ? trace / (n * rows * d) : 1);
   for (let r = 0; r < rows; r++) {
-    samples.length = 0;
-    for (let s = 0; s < n; s++) if (weight[s * rows + r] !== 0) samples.push(s); // ReLU's inactive units: no gradient
+    const samples: number[] = [];
+    for (let s = 0; s < n; s++) if (S[s * rows + r] !== 0) samples.push(s); // ReLU's inactive units: no gradient
     for (let c0 = 0; c0 < d; c0 += block) {
       const cols: number[] = [];
-      for (let c = c0; c < Math.min(d, c0 + block); c++) if (kept(r * d + c)) cols.push(c);
-      if (cols.length === 0) continue;
+      for (let c = c0; c < Math.min(d, c0 + block); c++) if (!kept || kept[r * d + c]) cols.push(c);
       const b = cols.length,
         F = new Float64Array(b * b);
+      if (b === 0) continue;
       for (const s of samples) {
-        const w = weight[s * rows + r] / n,
+        const w = S[s * rows + r] / n,
           o = s * d;
         for (let a = 0; a < b; a++) {
           const xa = x[o + cols[a]];
-          if (xa === 0) continue; // blank pixels, inactive units
-          for (let e = a; e < b; e++) F[a * b + e] += w * xa * x[o + cols[e]];
+          if (xa !== 0) for (let e = a; e < b; e++) F[a * b + e] += w * xa * x[o + cols[e]]; // skips blank pixels, inactive units
         }
       }
       for (let a = 0; a < b; a++) {
@@ -154,6 +138,8 @@ function forEachBlock(
   }
 }
 
+type Visit = (r: number, cols: number[], F: Float64Array) => void;
+
 /** Options of fisherScores / fisherPrune. */
 export interface FisherOptions {
   calibration: CalibrationSet;
@@ -163,33 +149,16 @@ export interface FisherOptions {
   kind?: FisherKind;
 }
 
-function checkBlock(block: number): void {
-  if (!Number.isInteger(block) || block < 1) throw new RangeError(`the Fisher block size must be a whole number ≥ 1, got ${block}`);
-}
-
 /** ρ_q = w_q² / (2·[F_blk⁻¹]_qq) for every weight (already-pruned ones score 0). */
 export function fisherScores(model: MLP, o: FisherOptions): Float32Array[] {
-  const block = o.block ?? DEFAULT_FISHER_BLOCK;
-  checkBlock(block);
   const { X, S } = sampleWeights(model, o.calibration, o.kind ?? 'empirical');
   return model.layers.map((L, l) => {
     const out = new Float32Array(L.weight.length),
       d = L.inFeatures;
-    forEachBlock(
-      model,
-      X,
-      S,
-      l,
-      block,
-      o.dampening ?? DEFAULT_DAMPENING,
-      (i) => !L.mask || L.mask[i] === 1,
-      (r, cols, F) => {
-        const inv = inverseFromCholesky(cholesky(F, cols.length), cols.length);
-        cols.forEach((c, a) => {
-          out[r * d + c] = L.weight[r * d + c] ** 2 / (2 * inv[a * (cols.length + 1)]);
-        });
-      },
-    );
+    forEachBlock(L, X[l], S[l], o, L.mask, (r, cols, F) => {
+      const inv = inverseFromCholesky(cholesky(F, cols.length), cols.length);
+      cols.forEach((c, a) => (out[r * d + c] = L.weight[r * d + c] ** 2 / (2 * inv[a * (cols.length + 1)])));
+    });
     return out;
   });
 }
@@ -199,57 +168,31 @@ export function fisherScores(model: MLP, o: FisherOptions): Float32Array[] {
  * alone), each block with the multi-weight OBS step above: w_Q ← 0, w_K ← w_K + F_KK⁻¹ F_KQ w_Q.
  */
 export function fisherPrune(model: MLP, masks: (Uint8Array | undefined)[], o: FisherOptions): void {
-  const block = o.block ?? DEFAULT_FISHER_BLOCK;
-  checkBlock(block);
   const { X, S } = sampleWeights(model, o.calibration, o.kind ?? 'empirical');
   model.layers.forEach((L, l) => {
-    const plan = masks[l];
+    const plan = masks[l],
+      d = L.inFeatures,
+      W = L.weight;
     if (!plan) return;
-    const d = L.inFeatures,
-      old = L.mask;
-    const W = L.weight;
-    forEachBlock(
-      model,
-      X,
-      S,
-      l,
-      block,
-      o.dampening ?? DEFAULT_DAMPENING,
-      (i) => !old || old[i] === 1,
-      (r, cols, F) => {
-        const b = cols.length;
-        const K = [...cols.keys()].filter((a) => plan[r * d + cols[a]] === 1);
-        if (K.length === b) return;
-        if (K.length > 0) {
-          // y = F_KK⁻¹ (F_KQ w_Q), by the Cholesky factor of F_KK.
-          const k = K.length,
-            FKK = new Float64Array(k * k),
-            rhs = new Float64Array(k);
-          K.forEach((a, i) => {
-            K.forEach((e, j) => {
-              FKK[i * k + j] = F[a * b + e];
-            });
-            for (let q = 0; q < b; q++) if (plan[r * d + cols[q]] === 0) rhs[i] += F[a * b + q] * W[r * d + cols[q]];
-          });
-          const y = solveCholesky(cholesky(FKK, k), rhs, k);
-          K.forEach((a, i) => {
-            W[r * d + cols[a]] += y[i];
-          });
-        }
-      },
-    );
-    const mask = new Uint8Array(W.length);
-    for (let i = 0; i < W.length; i++) {
-      mask[i] = plan[i] && (!old || old[i]) ? 1 : 0;
-      if (!mask[i]) W[i] = 0;
-    }
+    forEachBlock(L, X[l], S[l], o, L.mask, (r, cols, F) => {
+      const b = cols.length,
+        K = [...cols.keys()].filter((a) => plan[r * d + cols[a]] === 1),
+        k = K.length;
+      if (k === b || k === 0) return;
+      // δw_K = F_KK⁻¹ (F_KQ w_Q).
+      const FKK = Float64Array.from({ length: k * k }, (_, i) => F[K[Math.floor(i / k)] * b + K[i % k]]);
+      const rhs = K.map((a) => cols.reduce((t, c, q) => t + (plan[r * d + c] ? 0 : F[a * b + q] * W[r * d + c]), 0));
+      const y = solveCholesky(cholesky(FKK, k), Float64Array.from(rhs), k);
+      K.forEach((a, i) => (W[r * d + cols[a]] += y[i]));
+    });
+    const mask = Uint8Array.from(W, (_, i) => (plan[i] && (!L.mask || L.mask[i]) ? 1 : 0));
+    mask.forEach((m, i) => m || (W[i] = 0));
     L.mask = mask;
   });
 }
 
-/** Solves L·Lᵀ·y = v (L lower, k × k). */
-function solveCholesky(L: Float64Array, v: Float64Array, k: number): Float64Array {
-  const y = v.slice();
+/** Solves L·Lᵀ·y = v in place (L lower, k × k): forward, then back substitution. */
+function solveCholesky(L: Float64Array, y: Float64Array, k: number): Float64Array {
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < i; j++) y[i] -= L[i * k + j] * y[j];
     y[i] /= L[i * k + i];
