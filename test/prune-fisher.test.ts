@@ -1,12 +1,12 @@
 /**
- * The empirical block Fisher of src/prune/fisher.ts against plain references: per-sample gradients
+ * The block Fisher of src/prune/fisher.ts against plain references: per-sample gradients
  * from central differences of each sample's cross-entropy, the Fisher block formed from them by hand
  * and inverted explicitly (Gauss–Jordan), the saliencies, and the multi-weight OBS step checked by
  * its optimality condition F_KK·δw_K + F_KQ·δw_Q = 0.
  */
 import { describe, expect, it } from 'vitest';
 import type { MLP } from '../src/nn/model.js';
-import { fisherPrune, fisherScores, sampleGradients, sampleWeights } from '../src/prune/fisher.js';
+import { fisherPrune, fisherScores, sampleWeights } from '../src/prune/fisher.js';
 import { outputFisherFactors } from '../src/prune/kfac.js';
 import { CRITERIA, scoreModel } from '../src/prune/criteria.js';
 import type { CalibrationSet } from '../src/prune/obs.js';
@@ -72,28 +72,29 @@ function referenceF(g: number[][], idx: number[], dampening: number): number[][]
 
 const close = (a: number, b: number, rel = 1e-4) => expect(Math.abs(a - b)).toBeLessThanOrEqual(rel * Math.max(Math.abs(b), 1e-12));
 
-describe('sampleGradients: δ_{n,r}·x_{n,c} is each sample’s gradient of W[r, c]', () => {
+describe('sampleWeights (empirical): δ_{n,r}²·x_{n,c}² is the square of each sample’s gradient of W[r, c]', () => {
   for (const act of ['tanh', 'relu'] as const) {
     it(`matches central differences of the per-sample cross-entropy (${act})`, () => {
       const m = tinyModel([5, 4, 3, 3], 3, act);
       const c = calib(6, 5, 3, 7);
-      const { X, D } = sampleGradients(m, c);
+      const { X, S } = sampleWeights(m, c, 'empirical');
       m.layers.forEach((L, l) => {
         const g = fdGradients(m, c, l);
         for (let s = 0; s < c.nSamples; s++)
           for (let r = 0; r < L.outFeatures; r++)
-            for (let q = 0; q < L.inFeatures; q++) expect(D[l][s * L.outFeatures + r] * X[l][s * L.inFeatures + q]).toBeCloseTo(g[s][r * L.inFeatures + q], 6);
+            for (let q = 0; q < L.inFeatures; q++)
+              expect(S[l][s * L.outFeatures + r] * X[l][s * L.inFeatures + q] ** 2).toBeCloseTo(g[s][r * L.inFeatures + q] ** 2, 6);
       });
     });
   }
   it('refuses calibration samples without labels', () => {
     const c = calib(3, 5, 3, 1);
-    expect(() => sampleGradients(tinyModel([5, 3], 1), { ...c, labels: undefined })).toThrow(/labels/);
+    expect(() => sampleWeights(tinyModel([5, 3], 1), { ...c, labels: undefined }, 'empirical')).toThrow(/labels/);
   });
 });
 
-describe('sampleWeights: each sample’s weight in a row’s Fisher', () => {
-  it('true: averages to the diagonal of K-FAC’s output factor G (its expectation over y ~ p(y|x)); empirical: δ²', () => {
+describe('sampleWeights (true): each sample’s weight in a row’s Fisher', () => {
+  it('averages to the diagonal of K-FAC’s output factor G (its expectation over y ~ p(y|x))', () => {
     const m = tinyModel([5, 4, 3, 3], 3, 'tanh');
     const c = calib(6, 5, 3, 7);
     const { S } = sampleWeights(m, c, 'true');
@@ -106,8 +107,6 @@ describe('sampleWeights: each sample’s weight in a row’s Fisher', () => {
         expect(mean).toBeCloseTo(G[l][j * r + j], 10);
       }
     });
-    const { D } = sampleGradients(m, c);
-    sampleWeights(m, c, 'empirical').S.forEach((Sl, l) => Sl.forEach((v, i) => expect(v).toBe(D[l][i] ** 2)));
   });
 });
 

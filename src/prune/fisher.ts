@@ -1,21 +1,6 @@
 /**
- * OBS under the loss's own curvature, in blocks: the empirical Fisher, block-diagonal over B
- * consecutive weights of a row (WoodFisher, Singh & Alistarh 2020; the Optimal BERT Surgeon, oBERT,
- * Kurtic et al. 2022). Unlike obs.ts (H = 2XXᵀ: each layer's own output error) and kfac.ts (A ⊗ G),
- * the curvature is the loss's, from m per-sample gradients, with no Kronecker factorisation.
- *
- * For z = W x + b the per-sample gradient of W[r, c] is δ_{n,r}·x_{n,c} (δ = ∂ℓ_n/∂z, ℓ_n the
- * cross-entropy of sample n against its label), so a block of row r's weights has
- *
- *   F_blk = (1/m) Σ_n δ_{n,r}² · x_{n,blk} x_{n,blk}ᵀ + λ·I     (B × B; λ = dampening × the layer's mean diag F)
- *
- * restricted to the block's weights not yet pruned (a pruned weight is held at 0: it leaves the problem).
- * Saliency (units of the loss, so one threshold over all layers): ρ_q = w_q² / (2·[F_blk⁻¹]_qq).
- * Pruning the set Q of a block, keeping K, is the multi-weight OBS step (oBERT eq. 3):
- * δw = −F⁻¹ E_Qᵀ (E_Q F⁻¹ E_Qᵀ)⁻¹ E_Q w, which is the same as w_Q ← 0, w_K ← w_K + F_KK⁻¹ F_KQ w_Q
- * (the minimiser of ½ δwᵀ F δw with δw_Q = −w_Q); solved here in that second form. B = 1 is the
- * diagonal empirical Fisher, ρ = ½·(F_qq + λ)·w² (OBD's saliency), with no correction.
- * Memory: the layer inputs and δ (samples × width) and one B × B block at a time.
+ * OBS under the loss's empirical Fisher in blocks of B weights of a row (WoodFisher, Singh & Alistarh
+ * 2020; oBERT, Kurtic et al. 2022): the formulas are at forEachBlock.
  */
 import type { Layer, MLP } from '../nn/model.js';
 import { derivativeFromOutput } from './kfac.js';
@@ -48,58 +33,49 @@ function backprop(model: MLP, X: Float64Array[], s: number, g: Float64Array, vis
   }
 }
 
-/** Every layer's input X_ℓ (n × in) and δ_ℓ = ∂ℓ_n/∂z_ℓ per sample (n × out), softmax cross-entropy against the calibration labels. */
-export function sampleGradients(model: MLP, calib: CalibrationSet): { X: Float64Array[]; D: Float64Array[] } {
-  const labels = calib.labels;
-  if (!labels) throw new RangeError('the empirical Fisher needs the calibration samples’ labels');
-  const n = calib.nSamples,
-    nl = model.layers.length,
-    k = model.layers[nl - 1].outFeatures;
-  const X = layerInputs(model, calib);
-  const logits = layerForward(model.layers[nl - 1], X[nl - 1], n);
-  const D = model.layers.map((L) => new Float64Array(n * L.outFeatures));
-  for (let s = 0; s < n; s++) {
-    const top = softmax(logits.subarray(s * k, s * k + k)); // δ at the logits: softmax − e_y
-    top[labels[s]] -= 1;
-    backprop(model, X, s, top, (l, delta) => D[l].set(delta, s * delta.length));
-  }
-  return { X, D };
-}
-
 /** Which Fisher: 'empirical' (the labels' gradients, WoodFisher / oBERT) or 'true' (y ~ p(y|x), its expectation taken exactly). */
 export type FisherKind = 'empirical' | 'true';
 
 /**
- * Each sample's weight in row r's Fisher, S_ℓ[n, r] (n × out): δ_{n,r}² (empirical), or
- * E_{y~p}[δ_{n,r}²] = Σ_c (J_c)_r² with J_c the backpropagated √p_c·(e_c − p) (true: the diagonal of
- * kfac.ts's per-sample G; Kunstner et al. 2019 on why the empirical one can mislead).
+ * Every layer's inputs X_ℓ (n × in) and each sample's weight in row r's Fisher, S_ℓ[n, r] (n × out):
+ * δ_{n,r}² with δ = ∂ℓ_n/∂z the cross-entropy's gradient against the label (empirical), or
+ * E_{y~p}[δ_{n,r}²], the diagonal of kfac.ts's per-sample G (true).
  */
 export function sampleWeights(model: MLP, calib: CalibrationSet, kind: FisherKind): { X: Float64Array[]; S: Float64Array[] } {
-  if (kind === 'empirical') {
-    const { X, D } = sampleGradients(model, calib);
-    return { X, S: D.map((d) => d.map((v) => v * v)) };
-  }
+  const labels = calib.labels;
+  if (kind === 'empirical' && !labels) throw new RangeError('the empirical Fisher needs the calibration samples’ labels');
   const n = calib.nSamples,
     nl = model.layers.length,
     k = model.layers[nl - 1].outFeatures;
   const X = layerInputs(model, calib);
   const logits = layerForward(model.layers[nl - 1], X[nl - 1], n);
   const S = model.layers.map((L) => new Float64Array(n * L.outFeatures));
+  const add = (s: number, g: Float64Array) => backprop(model, X, s, g, (l, delta) => delta.forEach((v, r) => (S[l][s * delta.length + r] += v * v)));
   for (let s = 0; s < n; s++) {
     const p = softmax(logits.subarray(s * k, s * k + k));
-    for (let c = 0; c < k; c++) {
-      if (p[c] === 0) continue;
-      const g = p.map((pj, j) => Math.sqrt(p[c]) * ((j === c ? 1 : 0) - pj));
-      backprop(model, X, s, g, (l, delta) => delta.forEach((v, r) => (S[l][s * delta.length + r] += v * v)));
-    }
+    if (kind === 'empirical') {
+      p[labels![s]] -= 1; // δ at the logits: softmax − e_y
+      add(s, p);
+    } else
+      for (let c = 0; c < k; c++)
+        if (p[c] > 0)
+          add(
+            s,
+            p.map((pj, j) => Math.sqrt(p[c]) * ((j === c ? 1 : 0) - pj)),
+          );
   }
   return { X, S };
 }
 
 /**
- * Visits every block of every row of layer L: `visit(r, cols, F)` with the block's kept columns
- * (`kept` 1, or all without a mask) and F_blk on them (|cols|², damped, row-major). x: the layer's
- * inputs (n × in); S: each sample's weight per row (n × out, sampleWeights).
+ * The per-sample gradient of W[r, c] is δ_{n,r}·x_{n,c} (δ = ∂ℓ_n/∂z), so a block of row r has
+ *   F_blk = (1/m) Σ_n δ_{n,r}² x_{n,blk} x_{n,blk}ᵀ + λ·I   (λ = dampening × the layer's mean diag F)
+ * on its weights not yet pruned (a pruned weight is held at 0: it leaves the problem). Saliency, in
+ * units of the loss: ρ_q = w_q²/(2[F_blk⁻¹]_qq). Pruning the set Q of a block, keeping K, is the
+ * multi-weight OBS step δw = −F⁻¹E_Qᵀ(E_Q F⁻¹E_Qᵀ)⁻¹E_Q w (oBERT), i.e. w_Q ← 0, w_K ← w_K + F_KK⁻¹F_KQ w_Q
+ * (the minimiser of ½δwᵀFδw with δw_Q = −w_Q). B = 1: OBD's ½(F_qq + λ)w², no correction.
+ * Visits every block: `visit(r, cols, F)` with the kept columns (`kept` 1, all without a mask) and
+ * F_blk on them (row-major). x: the inputs (n × in); S: the samples' weights per row (sampleWeights).
  */
 function forEachBlock(L: Layer, x: Float64Array, S: Float64Array, o: FisherOptions, kept: Uint8Array | undefined, visit: Visit): void {
   const d = L.inFeatures,
