@@ -38,9 +38,9 @@ export interface CriterionInputs {
   calibration?: CalibrationSet;
   /** λ of the Hessian dampening λ·mean(diag H) (obs; default 0.01). */
   dampening?: number;
-  /** How obs makes saliencies comparable across layers: 'layer' (default; each layer's output error), 'kfac', 'kfac-diag' (the loss, ../kfac.ts). */
+  /** How obs makes saliencies comparable across layers: 'layer' (default; each layer's output error), 'kfac', 'kfac-diag' (the loss, ../kfac.ts), 'fisher', 'fisher-true' (the loss's block Fisher, ../fisher.ts). */
   obsCurvature?: ObsCurvature;
-  /** Weights per block of the empirical Fisher (obsCurvature 'fisher', ../fisher.ts; default 16). */
+  /** Weights per block of the Fisher (obsCurvature 'fisher' and 'fisher-true', ../fisher.ts; default 16). */
   obsBlock?: number;
 }
 
