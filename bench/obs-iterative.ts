@@ -19,6 +19,7 @@
  *   energy            the layer-wise saliency divided by the layer's mean output energy ‖Wx + b‖², corrected
  *   fisher-no-correction   global threshold on the empirical block-Fisher saliency (src/prune/fisher.ts,
  *                     blocks of BLOCK weights, default 16), plain P ⊙ M (`prune --obs-curvature fisher` corrects)
+ *   fisher-alloc      per-layer counts from that global threshold; magnitude chooses within each layer
  * (plain obs and plain magnitude are `prune --criterion obs|magnitude`.)
  */
 import { readFileSync } from 'node:fs';
@@ -87,6 +88,11 @@ function pruneTo(m: MLP, amount: Amount): void {
   } else if (variant === 'fisher-no-correction') {
     const curved = { ...inputs, obsCurvature: 'fisher' as const, obsBlock: process.argv[5] ? Number(process.argv[5]) : undefined };
     planMasks(m, scoreModel(m, 'obs', curved), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'fisher-alloc') {
+    const curved = { ...inputs, obsCurvature: 'fisher' as const, obsBlock: process.argv[5] ? Number(process.argv[5]) : undefined };
+    const counts = planMasks(m, scoreModel(m, 'obs', curved), amount, { scope: 'global' }).map((mask) => pruned(mask!));
+    const mag = scoreModel(m, 'magnitude', inputs);
+    m.layers.forEach((L, l) => pruneLayer(L, planMasks(m, mag, { count: counts[l] }, { scope: 'layer', layers: [l] })[l]!));
   } else if (variant === 'no-correction') {
     planMasks(m, scoreModel(m, 'obs', inputs), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
   } else if (variant === 'magnitude-masks') {
