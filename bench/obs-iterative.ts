@@ -3,7 +3,7 @@
  * with `prunekit prune`'s defaults (5 geometric rounds × 5 fine-tuning epochs, lr cosine-decayed in
  * each round, the model's own SGD settings) on the built-in MNIST split. Prints one JSON line.
  *
- *   npx tsx bench/obs-iterative.ts MODEL SPARSITY VARIANT
+ *   npx tsx bench/obs-iterative.ts MODEL SPARSITY VARIANT [BLOCK]
  *
  * VARIANT:
  *   magnitude-alloc   per-layer counts from a global magnitude threshold on the current weights;
@@ -17,6 +17,9 @@
  *                     ε = w²/(2[G⁻¹]_rr[A⁻¹]_cc), or G_rr·w²/(2[A⁻¹]_cc); global threshold, corrected
  *   kfac-no-correction, kfac-diag-no-correction   the same thresholds, plain P ⊙ M
  *   energy            the layer-wise saliency divided by the layer's mean output energy ‖Wx + b‖², corrected
+ *   fisher-no-correction   global threshold on the empirical block-Fisher saliency (src/prune/fisher.ts,
+ *                     blocks of BLOCK weights, default 16), plain P ⊙ M (`prune --obs-curvature fisher` corrects)
+ *   fisher-alloc      per-layer counts from that global threshold; magnitude chooses within each layer
  * (plain obs and plain magnitude are `prune --criterion obs|magnitude`.)
  */
 import { readFileSync } from 'node:fs';
@@ -82,6 +85,14 @@ function pruneTo(m: MLP, amount: Amount): void {
   } else if (variant === 'kfac-no-correction' || variant === 'kfac-diag-no-correction') {
     const curved = { ...inputs, obsCurvature: variant === 'kfac-no-correction' ? ('kfac' as const) : ('kfac-diag' as const) };
     planMasks(m, scoreModel(m, 'obs', curved), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'fisher-no-correction') {
+    const curved = { ...inputs, obsCurvature: 'fisher' as const, obsBlock: process.argv[5] ? Number(process.argv[5]) : undefined };
+    planMasks(m, scoreModel(m, 'obs', curved), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
+  } else if (variant === 'fisher-alloc') {
+    const curved = { ...inputs, obsCurvature: 'fisher' as const, obsBlock: process.argv[5] ? Number(process.argv[5]) : undefined };
+    const counts = planMasks(m, scoreModel(m, 'obs', curved), amount, { scope: 'global' }).map((mask) => pruned(mask!));
+    const mag = scoreModel(m, 'magnitude', inputs);
+    m.layers.forEach((L, l) => pruneLayer(L, planMasks(m, mag, { count: counts[l] }, { scope: 'layer', layers: [l] })[l]!));
   } else if (variant === 'no-correction') {
     planMasks(m, scoreModel(m, 'obs', inputs), amount, { scope: 'global' }).forEach((mask, l) => pruneLayer(m.layers[l], mask!));
   } else if (variant === 'magnitude-masks') {

@@ -283,6 +283,12 @@ describe('prunekit prune --criterion obs', () => {
     const plain = await run([...base, '--out', path('layer.st')]);
     expect(plain.code, plain.err).toBe(0);
     expect(loadModel(path('layer.st')).provenance.prune as Record<string, unknown>).not.toHaveProperty('obsCurvature');
+    const fisher = await run([...base, '--obs-curvature', 'fisher', '--obs-block', '2', '--out', path('fisher.st')]);
+    expect(fisher.code, fisher.err).toBe(0);
+    expect(loadModel(path('fisher.st')).provenance.prune as Record<string, unknown>).toMatchObject({ obsCurvature: 'fisher', obsBlock: 2 });
+    const noBlock = await run([...base, '--obs-block', '2', '--out', path('x.st')]);
+    expect(noBlock.code).toBe(2);
+    expect(noBlock.err).toMatch(/--obs-block applies to --obs-curvature fisher and fisher-true/);
     const bad = await run([...base, '--obs-curvature', 'full', '--out', path('x.st')]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/obs-curvature/);

@@ -39,6 +39,7 @@ function allInputs(): Required<CriterionInputs> {
     calibration,
     dampening: 0.01,
     obsCurvature: 'layer',
+    obsBlock: 16,
   };
 }
 

@@ -13,6 +13,7 @@
  * | obd          | ½ · F_ii · w²                 | Optimal Brain Damage, LeCun et al. 1990, h_ii ≈ empirical Fisher F_ii = mean_n (∂ℓ_n/∂w)² over single samples |
  * | obs          | w²/[H⁻¹]_qq, then weight correction | Optimal Brain Surgeon (Hassibi & Stork 1993) layer-wise, H = 2·X·Xᵀ/n of calibration inputs; SparseGPT (Frantar & Alistarh 2023), see obs.ts |
  * |              | × ρ_r per output row (obsCurvature) | ρ_r = 1/[G⁻¹]_rr or G_rr, K-FAC's output factor G (Martens & Grosse 2015; EigenDamage, Wang et al. 2019), see kfac.ts |
+ * |              | or w²/(2[F_blk⁻¹]_qq) (obsCurvature fisher) | the loss's Fisher in blocks (WoodFisher, oBERT), see fisher.ts |
  * | user         | anything the caller supplies  | — |
  *
  * movement, range and displacement read the model's training history (src/nn/history.ts) when

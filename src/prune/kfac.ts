@@ -31,11 +31,11 @@ import type { MLP } from '../nn/model.js';
 import { type CalibrationSet, cholesky, inverseFromCholesky, layerInputs, layerForward, DEFAULT_DAMPENING } from './obs.js';
 
 /** How obs makes its saliency comparable across layers (see the module comment). */
-export type ObsCurvature = 'layer' | 'kfac' | 'kfac-diag';
-export const OBS_CURVATURES: readonly ObsCurvature[] = ['layer', 'kfac', 'kfac-diag'];
+export type ObsCurvature = 'layer' | 'kfac' | 'kfac-diag' | 'fisher' | 'fisher-true';
+export const OBS_CURVATURES: readonly ObsCurvature[] = ['layer', 'kfac', 'kfac-diag', 'fisher', 'fisher-true'];
 
 /** act'(z) from the activation's output y = act(z). */
-function derivativeFromOutput(y: number, activation: string): number {
+export function derivativeFromOutput(y: number, activation: string): number {
   switch (activation) {
     case 'relu':
       return y > 0 ? 1 : 0;
@@ -132,8 +132,8 @@ export function rowFactors(G: Float64Array, r: number, curvature: 'kfac' | 'kfac
   return out;
 }
 
-/** Every layer's row factors (see rowFactors) for the model as it is now; undefined for 'layer' (all 1). */
+/** Every layer's row factors (see rowFactors) for the model as it is now; undefined for 'layer' (all 1) and the block Fishers (fisher.ts). */
 export function modelRowFactors(model: MLP, calib: CalibrationSet, curvature: ObsCurvature, dampening?: number): Float64Array[] | undefined {
-  if (curvature === 'layer') return undefined;
+  if (curvature === 'layer' || curvature === 'fisher' || curvature === 'fisher-true') return undefined;
   return outputFisherFactors(model, calib).map((G, l) => rowFactors(G, model.layers[l].outFeatures, curvature, dampening));
 }

@@ -42,6 +42,8 @@ export interface CalibrationSet {
   features: Float32Array;
   nSamples: number;
   nFeatures: number;
+  /** Their class labels (the empirical Fisher of fisher.ts needs them). */
+  labels?: Int32Array;
 }
 
 /** λ in the dampening H + λ·mean(diag H)·I (SparseGPT's default, 1%). */

@@ -78,5 +78,5 @@ export function calibrationSamples(ds: Dataset, count: number, seed: number): Ca
   const rows = new Rng(seed).shuffle(Int32Array.from({ length: ds.nSamples }, (_, i) => i)).subarray(0, n);
   const features = new Float32Array(n * d);
   rows.forEach((r, k) => features.set(ds.features.subarray(r * d, r * d + d), k * d));
-  return { features, nSamples: n, nFeatures: d };
+  return { features, nSamples: n, nFeatures: d, labels: Int32Array.from(rows, (r) => ds.labels[r]) };
 }

@@ -29,6 +29,7 @@ import type { MLP } from '../../nn/model.js';
 import type { PruneContext } from '../../prune/prune.js';
 import { progress } from '../progress.js';
 import { DEFAULT_DAMPENING } from '../../prune/obs.js';
+import { DEFAULT_FISHER_BLOCK } from '../../prune/fisher.js';
 import { OBS_CURVATURES } from '../../prune/kfac.js';
 
 /**
@@ -61,6 +62,8 @@ ${criteriaHelp(23)}
   --dampening X        obs: H + X·mean(diag H)·I keeps H invertible (default 0.01)
   --obs-curvature C    obs: layer (each layer's output error, default) | kfac | kfac-diag (the saliency carried
                        to the loss by K-FAC's output factor G: w²/(2[G⁻¹]_rr[H⁻¹]_cc) or G_rr·w²/(2[H⁻¹]_cc))
+                       | fisher | fisher-true (the loss's empirical / true Fisher in blocks of a row, WoodFisher / oBERT)
+  --obs-block B        obs, fisher curvatures: weights per Fisher block (default ${DEFAULT_FISHER_BLOCK}; 1: diagonal)
   --scope NAME         layer (a threshold per layer) | global (one threshold over all chosen layers; default)
   --layers 0,1         only these layers (default all; for --structured neurons: hidden layers)
   --min-density F      each pruned layer keeps ≥ max(1, ⌈F·N⌉) weights (default 0.005)
@@ -118,6 +121,7 @@ const command: Command = {
       calibration: { type: 'string' },
       dampening: { type: 'string' },
       'obs-curvature': { type: 'string' },
+      'obs-block': { type: 'string' },
     });
     const modelPath = required(inputFile(v.model, 'model'), 'model');
     const spec = v.data;
@@ -141,6 +145,9 @@ const command: Command = {
     const dampening = num(v.dampening, 'dampening', { min: 0, minExclusive: true });
     const obsCurvature = oneOf(v['obs-curvature'], 'obs-curvature', OBS_CURVATURES);
     if (obsCurvature !== undefined && criterion !== 'obs') throw new UsageError(`--obs-curvature applies to --criterion obs, not to ${criterion}`);
+    const obsBlock = num(v['obs-block'], 'obs-block', { int: true, min: 1 });
+    const fisher = obsCurvature === 'fisher' || obsCurvature === 'fisher-true';
+    if (obsBlock !== undefined && !fisher) throw new UsageError('--obs-block applies to --obs-curvature fisher and fisher-true');
     if ((calibration !== undefined || dampening !== undefined) && !CRITERIA[criterion].needs.includes('calibration')) {
       throw new UsageError(
         `--calibration and --dampening apply to the criteria that build layer Hessians (${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.includes('calibration')).join(', ')}), not to ${criterion}`,
@@ -250,7 +257,7 @@ const command: Command = {
       steps,
       finetuneEpochs: epochs,
       seed,
-      inputs: { seed, initial, dampening, obsCurvature },
+      inputs: { seed, initial, dampening, obsCurvature, obsBlock },
       rewindTo: rewindPath ? initial : undefined,
       rewindEpoch,
       structured: structuredKind ? { kind: 'neurons' } : nm ? { kind: 'nm', n: nm[0], m: nm[1] } : undefined,
@@ -279,7 +286,12 @@ const command: Command = {
         amount,
         criterion,
         ...(CRITERIA[criterion].needs.includes('calibration')
-          ? { calibration: ctx.calibration?.nSamples ?? null, dampening: dampening ?? DEFAULT_DAMPENING, ...(obsCurvature ? { obsCurvature } : {}) }
+          ? {
+              calibration: ctx.calibration?.nSamples ?? null,
+              dampening: dampening ?? DEFAULT_DAMPENING,
+              ...(obsCurvature ? { obsCurvature } : {}),
+              ...(fisher ? { obsBlock: obsBlock ?? DEFAULT_FISHER_BLOCK } : {}),
+            }
           : {}),
         scope,
         layers: layers ?? null,

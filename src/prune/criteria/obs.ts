@@ -1,4 +1,5 @@
 import type { MLP } from '../../nn/model.js';
+import { fisherPrune, fisherScores } from '../fisher.js';
 import { modelRowFactors } from '../kfac.js';
 import { obsPrune, obsScores, type ObsOptions, type Selection } from '../obs.js';
 import type { Criterion, CriterionInputs } from './types.js';
@@ -10,12 +11,18 @@ import type { Criterion, CriterionInputs } from './types.js';
  * inputs X, times a factor per output row with `obsCurvature` 'kfac' or 'kfac-diag' (the saliency
  * carried to the loss, ../kfac.ts): thresholds over it decide how many weights each layer loses
  * (layer by layer or globally); `prune` then removes that many per layer and corrects the weights it keeps.
+ * With `obsCurvature` 'fisher' ('fisher-true') the curvature is the loss's empirical (true) Fisher in blocks of `obsBlock`
+ * weights of a row instead (WoodFisher / oBERT, ../fisher.ts): `prune` removes exactly the planned weights.
  */
 export const obs: Criterion = {
   needs: ['calibration'],
   describe: 'w²/[H⁻¹]_qq with weight correction, layer-wise OBS (SparseGPT, Frantar 2023)',
-  score: (model, inputs) => obsScores(model, obsOptions(model, inputs)),
+  score: (model, inputs) => (isFisher(inputs) ? fisherScores(model, fisherOptions(inputs)) : obsScores(model, obsOptions(model, inputs))),
   prune: (model, plan, inputs) => {
+    if (isFisher(inputs)) {
+      if (plan.kind === 'nm') throw new RangeError('the Fisher curvature prunes to masks, not N:M: use the layer-wise curvature for N:M');
+      return fisherPrune(model, plan.masks, fisherOptions(inputs));
+    }
     if (plan.kind === 'nm' && !(Number.isInteger(plan.n) && Number.isInteger(plan.m) && plan.n >= 1 && plan.n < plan.m)) {
       throw new RangeError(`N:M needs whole numbers 1 ≤ N < M, got ${plan.n}:${plan.m}`);
     }
@@ -34,6 +41,14 @@ export const obs: Criterion = {
  * r × r inverse per layer) are worked out once for the pair, not once for each.
  */
 const stepFactors = new WeakMap<CriterionInputs, { model: MLP; factors: Float64Array[] | undefined }>();
+
+const isFisher = (inputs: CriterionInputs) => inputs.obsCurvature === 'fisher' || inputs.obsCurvature === 'fisher-true';
+const fisherOptions = (inputs: CriterionInputs) => ({
+  calibration: inputs.calibration!,
+  block: inputs.obsBlock,
+  dampening: inputs.dampening,
+  kind: inputs.obsCurvature === 'fisher-true' ? ('true' as const) : ('empirical' as const),
+});
 
 function obsOptions(model: MLP, inputs: CriterionInputs): ObsOptions {
   const calibration = inputs.calibration!;

@@ -38,12 +38,14 @@ export interface CriterionInputs {
   calibration?: CalibrationSet;
   /** λ of the Hessian dampening λ·mean(diag H) (obs; default 0.01). */
   dampening?: number;
-  /** How obs makes saliencies comparable across layers: 'layer' (default; each layer's output error), 'kfac', 'kfac-diag' (the loss, ../kfac.ts). */
+  /** How obs makes saliencies comparable across layers: 'layer' (default; each layer's output error), 'kfac', 'kfac-diag' (the loss, ../kfac.ts), 'fisher', 'fisher-true' (the loss's block Fisher, ../fisher.ts). */
   obsCurvature?: ObsCurvature;
+  /** Weights per block of the Fisher (obsCurvature 'fisher' and 'fisher-true', ../fisher.ts; default 16). */
+  obsBlock?: number;
 }
 
 /** An input a criterion cannot score without (`seed` is optional everywhere: it defaults to 0). */
-export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening' | 'obsCurvature'>;
+export type Need = Exclude<keyof CriterionInputs, 'seed' | 'dampening' | 'obsCurvature' | 'obsBlock'>;
 
 /** What `scoreModel` says when a needed input is missing. */
 export const NEED_MESSAGES: Record<Need, string> = {
