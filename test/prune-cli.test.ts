@@ -289,6 +289,13 @@ describe('prunekit prune --criterion obs', () => {
     const noBlock = await run([...base, '--obs-block', '2', '--out', path('x.st')]);
     expect(noBlock.code).toBe(2);
     expect(noBlock.err).toMatch(/--obs-block applies to --obs-curvature fisher and fisher-true/);
+    const huge = await run([...base, '--obs-curvature', 'fisher', '--obs-block', '1000000', '--out', path('x.st')]);
+    expect(huge.code).toBe(2);
+    expect(huge.err).toMatch(/--obs-block: must be ≤ 4096/);
+    const nmArgs = base.filter((a, i) => a !== '--sparsity' && base[i - 1] !== '--sparsity');
+    const fisherNm = await run([...nmArgs, '--obs-curvature', 'fisher', '--nm', '2:4', '--out', path('x.st')]);
+    expect(fisherNm.code, fisherNm.err).toBe(2);
+    expect(fisherNm.err).toMatch(/Fisher curvatures prune to masks/);
     const bad = await run([...base, '--obs-curvature', 'full', '--out', path('x.st')]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/obs-curvature/);

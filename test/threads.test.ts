@@ -222,6 +222,7 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
         [7, 13],
         [33, 17],
         [130, 61],
+        [512, 512], // long enough that runs sharing one scratch would overlap in time
       ]) {
         const w = weights(rows, cols, 0.9, seed++),
           bias = rng(seed++).f32(rows);
@@ -236,7 +237,7 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
             for (const parts of [2, 6]) {
               // 6 runs: the last two have no scratch of their own and run f32_gemm
               const calls = layerCalls(withScratch, layerSplit(k, withScratch, parts), X, got, batch, Act.relu);
-              if (parts === 2) expect(calls.some((c) => c.op === 'f32_gemm_scratch')).toBe(batch > 1);
+              if (parts === 2) expect(calls.some((c) => c.op === 'f32_gemm_scratch')).toBe(batch > 1 && rows >= 4);
               new Float32Array(k.memory.buffer, got.ptr, got.length).fill(Number.NaN);
               s.t.pool.run(k, calls, threads);
               expect(bits(got), `${k.flavor} ${rows}×${cols} batch ${batch}, ${parts} runs on ${threads} threads`).toEqual(bits(want));
@@ -245,6 +246,18 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
       }
       k.reset(mark);
     }
+  });
+
+  it('scratch per run stays within the layer: none under 4 rows, at most ⌈rows/4⌉ runs whatever the thread count', () => {
+    const k = started[0].t.kernels;
+    const mark = k.heapTop();
+    const L = (rows: number, cols: number, runs: number) => uploadDense(k, new Float32Array(rows * cols), new Float32Array(rows), rows, cols, runs);
+    const scratchOf = (l: LayerOnDevice) => (l.format === 'dense' ? (l.scratch?.length ?? 0) : -1);
+    expect(scratchOf(L(2, 100_000, 64))).toBe(0); // was 4·cols·64 floats: 100 MB for an 800 KB layer
+    expect(scratchOf(L(9, 50, 64))).toBe(4 * 50 * 3);
+    expect(scratchOf(L(64, 50, 4))).toBe(4 * 50 * 4);
+    expect(scratchOf(L(64, 50, 0))).toBe(0);
+    k.reset(mark);
   });
 
   it('a kernel that traps, on the calling thread or a worker, makes the round throw; the pool works afterwards', () => {

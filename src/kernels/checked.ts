@@ -88,12 +88,15 @@ export type LayerOnDevice =
 
 /**
  * A dense layer for inference, with scratch for `f32_gemm_scratch` in each of `runs` runs of a
- * threaded row split (1: one thread; 0: none, the plain `f32_gemm`).
+ * threaded row split (1: one thread; 0: none, the plain `f32_gemm`). A run is at least one 4-row
+ * block and a layer under 4 rows never uses the copy, so at most ⌈rows/4⌉ runs get scratch: it
+ * stays within the layer's own size (4·cols·⌈rows/4⌉ floats), whatever the thread count.
  */
 export function uploadDense(k: Kernels, W: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number, runs = 1): LayerOnDevice {
   if (W.length !== rows * cols) throw new RangeError(`dense layer: weight has ${W.length} values, expected ${rows}×${cols} = ${rows * cols}`);
   if (b.length !== rows) throw new RangeError(`dense layer: bias has ${b.length} values, expected ${rows}`);
-  const scratch = runs > 0 ? allocF32(k, 4 * cols * runs) : null;
+  const usable = rows < 4 ? 0 : Math.min(runs, Math.ceil(rows / 4));
+  const scratch = usable > 0 ? allocF32(k, 4 * cols * usable) : null;
   return { format: 'dense', rows, cols, W: allocF32(k, W.length, W), b: allocF32(k, rows, b), scratch };
 }
 

@@ -145,9 +145,10 @@ const command: Command = {
     const dampening = num(v.dampening, 'dampening', { min: 0, minExclusive: true });
     const obsCurvature = oneOf(v['obs-curvature'], 'obs-curvature', OBS_CURVATURES);
     if (obsCurvature !== undefined && criterion !== 'obs') throw new UsageError(`--obs-curvature applies to --criterion obs, not to ${criterion}`);
-    const obsBlock = num(v['obs-block'], 'obs-block', { int: true, min: 1 });
+    const obsBlock = num(v['obs-block'], 'obs-block', { int: true, min: 1, max: 4096, why: 'its cost grows as the block size times the weights' });
     const fisher = obsCurvature === 'fisher' || obsCurvature === 'fisher-true';
     if (obsBlock !== undefined && !fisher) throw new UsageError('--obs-block applies to --obs-curvature fisher and fisher-true');
+    if (fisher && nm) throw new UsageError('--nm: the Fisher curvatures prune to masks; for N:M use --obs-curvature layer, kfac or kfac-diag');
     if ((calibration !== undefined || dampening !== undefined) && !CRITERIA[criterion].needs.includes('calibration')) {
       throw new UsageError(
         `--calibration and --dampening apply to the criteria that build layer Hessians (${CRITERION_CHOICES.filter((c) => CRITERIA[c].needs.includes('calibration')).join(', ')}), not to ${criterion}`,

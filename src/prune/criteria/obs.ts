@@ -20,7 +20,7 @@ export const obs: Criterion = {
   score: (model, inputs) => (isFisher(inputs) ? fisherScores(model, fisherOptions(inputs)) : obsScores(model, obsOptions(model, inputs))),
   prune: (model, plan, inputs) => {
     if (isFisher(inputs)) {
-      if (plan.kind === 'nm') throw new RangeError('the Fisher curvature prunes to masks, not N:M: use the layer-wise curvature for N:M');
+      if (plan.kind === 'nm') throw new RangeError('the Fisher curvature prunes to masks, not N:M: use the curvature layer, kfac or kfac-diag for N:M');
       return fisherPrune(model, plan.masks, fisherOptions(inputs));
     }
     if (plan.kind === 'nm' && !(Number.isInteger(plan.n) && Number.isInteger(plan.m) && plan.n >= 1 && plan.n < plan.m)) {
