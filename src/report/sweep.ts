@@ -30,18 +30,7 @@ import { median } from '../util/stats.js';
 import { fileParts } from './file-parts.js';
 import { summarize } from './summary.js';
 import type { ReportEpoch, SweepPoint, SweepReport } from './report-types.js';
-import {
-  gradNorms,
-  gradOptions,
-  passesOf,
-  shardOfUnits,
-  sweepUnits,
-  unitRunner,
-  type SweepUnit,
-  type UnitOptions,
-  type UnitPoint,
-  type UnitSetup,
-} from './sweep-unit.js';
+import { gradNorms, gradOptions, passesOf, shardOfUnits, sweepUnits, unitRunner, type UnitOptions, type UnitPoint, type UnitSetup } from './sweep-unit.js';
 import { startPool, type SweepPool } from './sweep-pool.js';
 
 export { longestFirst, shardOfUnits, sweepUnits, type SweepUnit } from './sweep-unit.js';
@@ -155,7 +144,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
 }
 
 /** `runSweep` from its units on: units `todo` run here, one after another, or in `pool`. */
-async function sweepWith(o: SweepOptions, units: SweepUnit[], todo: number[], pool: SweepPool | null): Promise<SweepResult> {
+async function sweepWith(o: SweepOptions, units: ReturnType<typeof sweepUnits>, todo: number[], pool: SweepPool | null): Promise<SweepResult> {
   const data = o.data;
   const k = defaultKernels();
 
