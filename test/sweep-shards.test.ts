@@ -206,7 +206,7 @@ describe('sweep shards and jobs', () => {
     expect(results(many.report)).toEqual(results(serial.report));
   }, 120_000);
 
-  it('a unit that fails in a worker thread rejects with an error naming it, and leaves no thread behind', async () => {
+  it('a unit that fails in a worker thread rejects with an error naming it, and leaves no thread behind; so does a failed training', async () => {
     const data = await loadData('iris', { seed: 3 });
     const threads = () => (existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : 0);
     const before = threads();
@@ -214,6 +214,9 @@ describe('sweep shards and jobs', () => {
     const bad = runSweep({ ...LIB, data, jobs: 2, values: 'kmeans', bits: 99 });
     await expect(bad).rejects.toThrow(SweepWorkerError);
     await expect(bad).rejects.toThrow(/sweep: (range|movement)\/layer\/iterative 50\.0%, 80\.0% failed in a worker thread: kmeans: bits must be 1…8/);
+    expect(threads()).toBe(before);
+    // the pool starts before the dense training: a training that fails ends its threads too
+    await expect(runSweep({ ...LIB, data, jobs: 2, rewindEpoch: 9 })).rejects.toThrow(/rewind epoch 9 is after the last training epoch/);
     expect(threads()).toBe(before);
     await expect(runSweep({ ...LIB, data, jobs: 2, keepModels: true })).rejects.toThrow(/keepModels needs jobs 1/);
   }, 120_000);

@@ -30,11 +30,18 @@ function pickRows(w: Float32Array, cols: number, keep: number[]): Float32Array {
 /** Keeps columns `keep` of a row-major matrix (rows × cols). */
 function pickCols(w: Float32Array, rows: number, cols: number, keep: number[]): Float32Array {
   const out = new Float32Array(rows * keep.length);
-  for (let r = 0; r < rows; r++)
-    keep.forEach((c, i) => {
-      out[r * keep.length + i] = w[r * cols + c];
-    });
+  for (let r = 0, o = 0; r < rows; r++) for (const c of keep) out[o++] = w[r * cols + c];
   return out;
+}
+
+/**
+ * Whether any of `count` entries of `w`, from `start` and `stride` apart, is nonzero. The hot scan
+ * as a small function of its own: compiled once per thread, where inside `removeDeadNeurons` it made
+ * V8 recompile that whole function on every call.
+ */
+function anyNonzero(w: Float32Array, start: number, count: number, stride: number): boolean {
+  for (let i = 0, p = start; i < count; i++, p += stride) if (w[p] !== 0) return true;
+  return false;
 }
 
 export interface AdjustResult {
@@ -45,11 +52,11 @@ export interface AdjustResult {
 
 export function removeDeadNeurons(input: MLP): AdjustResult {
   const model = cloneMLP(input);
-  const L = model.layers;
-  for (const l of L) {
-    l.weight = effective(l);
-    delete l.mask;
-  }
+  // the layers without their masks, as new objects (`delete` would give each layer a map of its own)
+  const L = (model.layers = model.layers.map((l) => {
+    const { mask: _mask, ...rest } = l;
+    return { ...rest, weight: effective(l) };
+  }));
   const removed = L.map(() => 0);
   let changed = true;
   while (changed) {
@@ -62,12 +69,8 @@ export function removeDeadNeurons(input: MLP): AdjustResult {
         nOut = next.outFeatures;
       const keep: number[] = [];
       for (let j = 0; j < n; j++) {
-        let hasIn = false,
-          hasOut = false;
-        for (let c = 0; c < inn && !hasIn; c++) hasIn = cur.weight[j * inn + c] !== 0;
-        for (let r = 0; r < nOut && !hasOut; r++) hasOut = next.weight[r * n + j] !== 0;
-        if (!hasOut) continue; // no reader: drop
-        if (!hasIn) {
+        if (!anyNonzero(next.weight, j, nOut, n)) continue; // no reader: drop
+        if (!anyNonzero(cur.weight, j * inn, inn, 1)) {
           // constant output act(b_j): fold act(b_j)·W_next[:, j] into b_next (accumulated in f64)
           const c = activate(cur.bias[j], Act[cur.activation]);
           if (c !== 0) for (let r = 0; r < nOut; r++) next.bias[r] = next.bias[r] + c * next.weight[r * n + j];

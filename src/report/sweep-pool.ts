@@ -1,10 +1,10 @@
 /**
- * The pooled sweep (`sweep --jobs N`): the parent has trained the dense model once; a pool of N
- * worker threads (tinypool) runs the grid's units, taken from one queue longest-estimated-first,
- * so a free thread always takes the next biggest unit and the tail is short. Each worker is set up
- * once (src/report/sweep-worker.ts) with the data — in SharedArrayBuffers, one copy for every
- * thread — and a clone of the dense model and its history, and runs each unit with the same
- * `unitRunner` as the one-thread sweep, so the points are the same; only measured times differ.
+ * The pooled sweep (`sweep --jobs N`): a pool of N worker threads (tinypool), started while the
+ * parent trains the dense model once, runs the grid's units, taken from one queue
+ * longest-estimated-first, so a free thread always takes the next biggest unit and the tail is
+ * short. Each worker is set up once (src/report/sweep-worker.ts) with the data and the dense model
+ * and its history — in SharedArrayBuffers, one copy for every thread — and runs each unit with the
+ * same `unitRunner` as the one-thread sweep, so the points are the same; only measured times differ.
  *
  * tinypool is an optional peer dependency (the runtime and a one-thread sweep never need it, and the
  * installed package stays under 3 MB without it): loaded on first use, with a message that says how
@@ -12,7 +12,6 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Dataset, SplitDataset } from '../data/types.js';
 import { longestFirst, type SweepUnit, type UnitPoint, type UnitSetup } from './sweep-unit.js';
 
 /** A point as a worker sends it back: the point and its progress line (the models stay in the worker). */
@@ -31,10 +30,16 @@ function shared<T extends Float32Array | Int32Array>(a: T): T {
   return copy;
 }
 
-/** The dataset with its samples and labels in shared memory (the big arrays; the rest is small and cloned). */
-export function shareDataset(data: SplitDataset): SplitDataset {
-  const share = (d: Dataset): Dataset => ({ ...d, features: shared(d.features), labels: shared(d.labels) });
-  return { ...data, train: share(data.train), test: share(data.test) };
+/**
+ * `x` with every Float32Array and Int32Array in it moved to shared memory (the big arrays: samples,
+ * labels, weights, the history's trackers), copied as a structured clone would copy it (own fields,
+ * classes as plain objects). Sent to a worker thread, it costs a clone of the small rest only.
+ */
+export function shareArrays<T>(x: T): T {
+  if (x instanceof Float32Array || x instanceof Int32Array) return shared(x) as T;
+  if (Array.isArray(x)) return x.map(shareArrays) as T;
+  if (x && typeof x === 'object' && !ArrayBuffer.isView(x)) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, shareArrays(v)])) as T;
+  return x;
 }
 
 /** The worker's module: built (dist/), or in a source checkout (tests) a shim that loads its TypeScript through tsx. */
@@ -44,7 +49,7 @@ function workerEntry(): string {
 }
 
 /** tinypool, the optional peer the pooled sweep needs: a clear error, before any work, when it is missing. */
-export async function loadTinypool(): Promise<typeof import('tinypool').default> {
+async function loadTinypool(): Promise<typeof import('tinypool').default> {
   try {
     return (await import('tinypool')).default;
   } catch {
@@ -56,43 +61,58 @@ export async function loadTinypool(): Promise<typeof import('tinypool').default>
 
 const describeUnit = (u: SweepUnit) => `${u.criterion}/${u.scope}/${u.schedule} ${u.targets.map((t) => `${(t * 100).toFixed(1)}%`).join(', ')}`;
 
+/** A task of the pool: a unit, and the setup to run it from (its big arrays shared: `shareArrays`). */
+export interface PooledTask {
+  unit: SweepUnit;
+  setup: UnitSetup;
+}
+
+/** A pool of worker threads for the units of one sweep; `destroy` ends its threads. */
+export interface SweepPool {
+  run(setup: UnitSetup, units: readonly SweepUnit[], todo: readonly number[], onPoint: (p: PooledPoint) => void): Promise<PooledPoint[][]>;
+  destroy(): Promise<void>;
+}
+
 /**
- * Runs units `todo` (indices into `units`) in `threads` worker threads from `setup` (its data
- * already shared: `shareDataset`) and returns their points, one list per unit of `todo`, in that
- * order. `onPoint` sees each point as its unit finishes. The first failure rejects with a
- * SweepWorkerError; the pool's threads are ended before this returns or throws.
+ * Starts `threads` worker threads: each loads its modules and the wasm kernels at once, so a pool
+ * started before the dense training is ready when the units are. The setup comes with each task
+ * (one sweep per pool: a thread sets itself up from its first task), its big arrays in shared
+ * memory, so that a task's clone is small.
  *
  * The parent thread only hands out units and collects points. Making it one of the N (N − 1
  * workers) would save one worker's start-up, 0.13–0.19 s measured, but a worker that finishes
  * while the parent is in a synchronous stretch of its own unit (evaluating the training set,
  * compacting) would wait for its next unit until the parent yields — see BENCHMARKS.md.
  */
-export async function runUnitsInPool(
-  setup: UnitSetup,
-  units: readonly SweepUnit[],
-  todo: readonly number[],
-  threads: number,
-  onPoint: (p: PooledPoint) => void,
-): Promise<PooledPoint[][]> {
+export async function startPool(threads: number): Promise<SweepPool> {
   const Tinypool = await loadTinypool();
-  const pool = new Tinypool({ filename: workerEntry(), minThreads: threads, maxThreads: threads, workerData: setup });
-  const results = new Map<number, PooledPoint[]>();
-  try {
-    // all units queued at once, biggest first: the pool hands the next one to whichever thread is free
-    await Promise.all(
-      longestFirst(units, todo).map(async (u) => {
-        let points: PooledPoint[];
-        try {
-          points = await pool.run(units[u]);
-        } catch (e) {
-          throw new SweepWorkerError(`sweep: ${describeUnit(units[u])} failed in a worker thread: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-        }
-        results.set(u, points);
-        for (const p of points) onPoint(p);
-      }),
-    );
-  } finally {
-    await pool.destroy();
-  }
-  return todo.map((u) => results.get(u)!);
+  const pool = new Tinypool({ filename: workerEntry(), minThreads: threads, maxThreads: threads });
+  return {
+    /**
+     * Runs units `todo` (indices into `units`) and returns their points, one list per unit of
+     * `todo`, in that order. `onPoint` sees each point as its unit finishes. The first failure
+     * rejects with a SweepWorkerError.
+     */
+    async run(setup, units, todo, onPoint) {
+      const shared = shareArrays(setup);
+      const results = new Map<number, PooledPoint[]>();
+      // all units queued at once, biggest first: the pool hands the next one to whichever thread is free
+      await Promise.all(
+        longestFirst(units, todo).map(async (u) => {
+          let points: PooledPoint[];
+          try {
+            points = await pool.run({ unit: units[u], setup: shared } satisfies PooledTask);
+          } catch (e) {
+            throw new SweepWorkerError(`sweep: ${describeUnit(units[u])} failed in a worker thread: ${e instanceof Error ? e.message : String(e)}`, {
+              cause: e,
+            });
+          }
+          results.set(u, points);
+          for (const p of points) onPoint(p);
+        }),
+      );
+      return todo.map((u) => results.get(u)!);
+    },
+    destroy: () => pool.destroy(),
+  };
 }

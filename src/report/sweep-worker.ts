@@ -1,12 +1,11 @@
 /**
- * A worker thread of the pooled sweep (src/report/sweep-pool.ts). Set up once from the pool's
- * workerData (the data in shared memory, the dense model and its history cloned); then each task
- * is one unit of the grid, run by the same `unitRunner` as the one-thread sweep.
+ * A worker thread of the pooled sweep (src/report/sweep-pool.ts). Set up once, from its first task's
+ * setup (the data, the dense model and its history in shared memory); then each task is one unit of
+ * the grid, run by the same `unitRunner` as the one-thread sweep.
  */
-import Tinypool from 'tinypool';
 import { MovementTracker, RangeTracker, type TrainingHistory } from '../nn/history.js';
-import { unitRunner, type SweepUnit, type UnitSetup } from './sweep-unit.js';
-import type { PooledPoint } from './sweep-pool.js';
+import { unitRunner } from './sweep-unit.js';
+import type { PooledPoint, PooledTask } from './sweep-pool.js';
 
 /** The history's trackers again (a structured clone keeps their fields, not their classes). */
 function restoreHistory(h: TrainingHistory | undefined): TrainingHistory | undefined {
@@ -20,9 +19,9 @@ function restoreHistory(h: TrainingHistory | undefined): TrainingHistory | undef
 
 let run: ReturnType<typeof unitRunner> | undefined;
 
-export default async function runUnit(unit: SweepUnit): Promise<PooledPoint[]> {
+/** Runs one unit; the first task's setup sets this thread up (a pool serves one sweep: every task's setup is the same). */
+export default async function runUnit({ unit, setup }: PooledTask): Promise<PooledPoint[]> {
   if (!run) {
-    const setup = Tinypool.workerData as UnitSetup;
     run = unitRunner({ ...setup, dense: { ...setup.dense, history: restoreHistory(setup.dense.history) } });
   }
   return (await run(unit)).map(({ point, line }) => ({ point, line }));

@@ -31,7 +31,7 @@ import { fileParts } from './file-parts.js';
 import { summarize } from './summary.js';
 import type { ReportEpoch, SweepPoint, SweepReport } from './report-types.js';
 import { gradNorms, gradOptions, passesOf, shardOfUnits, sweepUnits, unitRunner, type UnitOptions, type UnitPoint, type UnitSetup } from './sweep-unit.js';
-import { loadTinypool, runUnitsInPool, shareDataset } from './sweep-pool.js';
+import { startPool, type SweepPool } from './sweep-pool.js';
 
 export { longestFirst, shardOfUnits, sweepUnits, type SweepUnit } from './sweep-unit.js';
 
@@ -134,9 +134,18 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const shardOf = o.shard ? shardOfUnits(units, o.shard.count) : null;
   const todo = units.flatMap((_, u) => (!shardOf || shardOf[u] === o.shard!.index ? [u] : []));
   const threads = Math.min(jobs, todo.length); // more would get no work
-  // the worker threads read the data where the parent does: one copy, in shared memory
-  if (threads > 1) await loadTinypool(); // missing: say so before training, not after
-  const data = threads > 1 ? shareDataset(o.data) : o.data;
+  // the pool's threads start (modules, wasm kernels) while the dense model trains: ready when the units are
+  const pool = threads > 1 ? await startPool(threads) : null;
+  try {
+    return await sweepWith(o, units, todo, pool);
+  } finally {
+    await pool?.destroy();
+  }
+}
+
+/** `runSweep` from its units on: units `todo` run here, one after another, or in `pool`. */
+async function sweepWith(o: SweepOptions, units: ReturnType<typeof sweepUnits>, todo: number[], pool: SweepPool | null): Promise<SweepResult> {
+  const data = o.data;
   const k = defaultKernels();
 
   const nPoints = todo.reduce((n, u) => n + units[u].targets.length, 0);
@@ -144,28 +153,32 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     progressTotal = o.train.epochs + nPoints;
   const tick = (note: string) => o.progress?.(++progressDone, progressTotal, note);
 
-  // 1. train the dense model, measure it
+  // 1. train the dense model, compact it (every point's latency baseline)
   const { dense, epochs, trainSeconds } = await trainDense(o, data, tick);
   progressTotal = epochs.length + nPoints; // the epochs training really ran
-  const passes = passesOf(o);
-  const denseTest = evaluate(dense, data.test, undefined, passes),
-    denseTrain = evaluate(dense, data.train, undefined, passes);
-  const gradBefore = gradNorms(computeGradients(dense, data.train, gradOptions(o, data)).sqGrads);
   const denseCompact = compact(dense, { layout: 'dense', values: 'f32' });
   const denseBytes = encodeModel(denseCompact.compact);
 
-  // 2. prune, compact, measure: unit by unit here, or in a pool of worker threads
+  // 2. prune, compact, measure: in the pool, where the units start now and the dense model is measured
+  // here beside them (each point's gradNormsBefore filled in after), or unit by unit here
   const { data: _data, log: _log, progress: _progress, ...options } = o; // what a worker thread can be sent
-  const setup: UnitSetup = { options, data, dense, gradBefore, denseBytes };
+  const setup: UnitSetup = { options, data, dense, gradBefore: [], denseBytes };
   const onPoint = ({ point: p, line }: Pick<UnitPoint, 'point' | 'line'>) => {
     o.log?.(line);
     tick(`${p.criterion}/${p.scope}/${p.schedule} ${(p.targetSparsity * 100).toFixed(1)}%: accuracy ${(p.accuracy * 100).toFixed(2)}%`);
   };
+  const pooled = pool?.run(setup, units, todo, onPoint);
+  pooled?.catch(() => undefined); // awaited below; should the measurement here throw first, the pool's end is not unhandled
+  const passes = passesOf(o);
+  const denseTest = evaluate(dense, data.test, undefined, passes),
+    denseTrain = evaluate(dense, data.train, undefined, passes);
+  const gradBefore = gradNorms(computeGradients(dense, data.train, gradOptions(o, data)).sqGrads);
   let results: (Pick<UnitPoint, 'point'> & Partial<UnitPoint>)[][];
-  if (threads > 1) {
-    results = await runUnitsInPool(setup, units, todo, threads, onPoint);
+  if (pooled) {
+    results = await pooled;
+    for (const p of results.flat()) p.point.gradNormsBefore = gradBefore;
   } else {
-    const run = unitRunner(setup);
+    const run = unitRunner({ ...setup, gradBefore });
     results = [];
     for (const u of todo) results.push(await run(units[u], onPoint));
   }

@@ -149,10 +149,10 @@ function sparseKernels(v: string | undefined): { sparse?: (typeof SPARSE_KERNEL_
 
 /** Loads the data, runs the sweep, writes DIR/report.json and DIR/report.html atomically. */
 export async function runSweepAndWrite(a: SweepArgs, extra: Partial<SweepOptions> = {}, label = 'sweep'): Promise<SweepResult> {
-  const { shareDataset } = await import('../../report/sweep-pool.js');
+  const { shareArrays } = await import('../../report/sweep-pool.js');
   // worker threads read the data in shared memory: moved there as soon as it is loaded, so the loaded copy can go
   const data = await loadSplit(a.dataSpec, { label: a.label, header: a.header, seed: a.seed, testFraction: a.testFraction, testData: a.testData }).then((d) =>
-    (extra.jobs ?? 1) > 1 ? shareDataset(d) : d,
+    (extra.jobs ?? 1) > 1 ? shareArrays(d) : d,
   );
   const { runSweep } = await import('../../report/sweep.js');
   // A bar on a terminal; elsewhere (CI logs, pipes) a line per epoch and per point; nothing with --json.
