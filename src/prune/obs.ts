@@ -111,7 +111,8 @@ export function cholesky(A: Float64Array, d: number): Float64Array {
   for (let j = 0; j < d; j++) {
     let s = A[j * d + j];
     for (let k = 0; k < j; k++) s -= L[j * d + k] * L[j * d + k];
-    if (!(s > 0)) throw new RangeError(`the curvature matrix (layer Hessian or Fisher block) is not positive definite (pivot ${j} is ${s}): raise the dampening`);
+    if (!(s > 0))
+      throw new RangeError(`the curvature matrix (layer Hessian or Fisher block) is not positive definite (pivot ${j} is ${s}): raise the dampening`);
     const ljj = Math.sqrt(s);
     L[j * d + j] = ljj;
     for (let i = j + 1; i < d; i++) {
