@@ -208,16 +208,26 @@ describe('sweep shards and jobs', () => {
 
   it('a unit that fails in a worker thread rejects with an error naming it, and leaves no thread behind; so does a failed training', async () => {
     const data = await loadData('iris', { seed: 3 });
+    // the process's OS threads; Node and V8 start some of their own lazily (libuv's pool, compiler
+    // threads), and a terminated worker's thread exits a moment after terminate() resolves: so the
+    // baseline is taken after one pooled sweep has run, and each count waits up to 3 s to settle
     const threads = () => (existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : 0);
-    const before = threads();
+    const settled = async (want: number) => {
+      for (let i = 0; i < 60 && threads() > want; i++) await new Promise((r) => setTimeout(r, 50));
+      return threads();
+    };
     // 99-bit codebooks: the dense model's compact file (f32) is fine, every point's fails in compact
-    const bad = runSweep({ ...LIB, data, jobs: 2, values: 'kmeans', bits: 99 });
+    const failing = () => runSweep({ ...LIB, data, jobs: 2, values: 'kmeans', bits: 99 });
+    await expect(failing()).rejects.toThrow(SweepWorkerError);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = threads();
+    const bad = failing();
     await expect(bad).rejects.toThrow(SweepWorkerError);
     await expect(bad).rejects.toThrow(/sweep: (range|movement)\/layer\/iterative 50\.0%, 80\.0% failed in a worker thread: kmeans: bits must be 1…8/);
-    expect(threads()).toBe(before);
+    expect(await settled(before)).toBe(before);
     // the pool starts before the dense training: a training that fails ends its threads too
     await expect(runSweep({ ...LIB, data, jobs: 2, rewindEpoch: 9 })).rejects.toThrow(/rewind epoch 9 is after the last training epoch/);
-    expect(threads()).toBe(before);
+    expect(await settled(before)).toBe(before);
     await expect(runSweep({ ...LIB, data, jobs: 2, keepModels: true })).rejects.toThrow(/keepModels needs jobs 1/);
   }, 120_000);
 });
