@@ -3,35 +3,11 @@
  * 2020; oBERT, Kurtic et al. 2022): the formulas are at forEachBlock.
  */
 import type { Layer, MLP } from '../nn/model.js';
-import { derivativeFromOutput } from './kfac.js';
+import { backprop, softmax, trueFisherColumns } from './kfac.js';
 import { type CalibrationSet, cholesky, inverseFromCholesky, layerForward, layerInputs, DEFAULT_DAMPENING } from './obs.js';
 
 /** Block size (weights of a row) when none is given. */
 export const DEFAULT_FISHER_BLOCK = 16;
-
-/** Softmax of the logits, shifted by their maximum. */
-function softmax(z: Float64Array): Float64Array {
-  const max = Math.max(...z),
-    p = z.map((v) => Math.exp(v - max));
-  const sum = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / sum);
-}
-
-/** Backpropagates g (∂/∂logits of sample s) down the layers: visit(l, δ_ℓ) with δ_ℓ = act'(z_ℓ) ⊙ W_{ℓ+1}ᵀ δ_{ℓ+1}. */
-function backprop(model: MLP, X: Float64Array[], s: number, g: Float64Array, visit: (l: number, delta: Float64Array) => void): void {
-  const layers = model.layers;
-  for (let l = layers.length - 1; ; l--) {
-    visit(l, g);
-    if (l === 0) return;
-    const W = layers[l].weight,
-      d = layers[l].inFeatures,
-      y = X[l].subarray(s * d, s * d + d),
-      below = new Float64Array(d);
-    for (let j = 0; j < g.length; j++) if (g[j] !== 0) for (let i = 0; i < d; i++) below[i] += W[j * d + i] * g[j];
-    for (let i = 0; i < d; i++) below[i] *= derivativeFromOutput(y[i], layers[l - 1].activation);
-    g = below;
-  }
-}
 
 /** Which Fisher: 'empirical' (the labels' gradients, WoodFisher / oBERT) or 'true' (y ~ p(y|x), its expectation taken exactly). */
 export type FisherKind = 'empirical' | 'true';
@@ -56,13 +32,7 @@ export function sampleWeights(model: MLP, calib: CalibrationSet, kind: FisherKin
     if (kind === 'empirical') {
       p[labels![s]] -= 1; // δ at the logits: softmax − e_y
       add(s, p);
-    } else
-      for (let c = 0; c < k; c++)
-        if (p[c] > 0)
-          add(
-            s,
-            p.map((pj, j) => Math.sqrt(p[c]) * ((j === c ? 1 : 0) - pj)),
-          );
+    } else trueFisherColumns(p, (g) => add(s, g));
   }
   return { X, S };
 }

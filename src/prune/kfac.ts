@@ -57,48 +57,50 @@ export function outputFisherFactors(model: MLP, calib: CalibrationSet): Float64A
     layers = model.layers,
     nl = layers.length;
   const X = layerInputs(model, calib);
-  const Y = layers.map((L, l) => (l + 1 < nl ? X[l + 1] : layerForward(L, X[l], n))); // act(z_ℓ); the last: logits
+  const logits = layerForward(layers[nl - 1], X[nl - 1], n);
   const G = layers.map((L) => new Float64Array(L.outFeatures * L.outFeatures));
   const k = layers[nl - 1].outFeatures;
-  const p = new Float64Array(k);
   for (let s = 0; s < n; s++) {
-    // Softmax of the logits, shifted by their maximum.
-    const logits = Y[nl - 1].subarray(s * k, s * k + k);
-    let max = -Infinity,
-      sum = 0;
-    for (let j = 0; j < k; j++) max = Math.max(max, logits[j]);
-    for (let j = 0; j < k; j++) sum += p[j] = Math.exp(logits[j] - max);
-    for (let j = 0; j < k; j++) p[j] /= sum;
-    for (let c = 0; c < k; c++) {
-      if (p[c] === 0) continue;
-      // g at the logits: √p_c·(e_c − p); then down through the layers.
-      const rc = Math.sqrt(p[c]);
-      let g = new Float64Array(k);
-      for (let j = 0; j < k; j++) g[j] = rc * ((j === c ? 1 : 0) - p[j]);
-      for (let l = nl - 1; l >= 0; l--) {
-        const r = layers[l].outFeatures;
-        addOuter(G[l], g, r);
-        if (l === 0) break;
-        const below = layers[l - 1],
-          W = layers[l].weight,
-          d = layers[l].inFeatures;
-        const next = new Float64Array(d);
-        for (let j = 0; j < r; j++) {
-          const gj = g[j];
-          if (gj === 0) continue;
-          for (let i = 0; i < d; i++) next[i] += W[j * d + i] * gj;
-        }
-        const y = Y[l - 1].subarray(s * d, s * d + d);
-        for (let i = 0; i < d; i++) next[i] *= derivativeFromOutput(y[i], below.activation);
-        g = next;
-      }
-    }
+    const p = softmax(logits.subarray(s * k, s * k + k));
+    trueFisherColumns(p, (g) => backprop(model, X, s, g, (l, delta) => addOuter(G[l], delta, layers[l].outFeatures)));
   }
   G.forEach((M, l) => {
     const r = layers[l].outFeatures;
     for (let a = 0; a < r; a++) for (let b = a; b < r; b++) M[b * r + a] = M[a * r + b] /= n;
   });
   return G;
+}
+
+/** Softmax of the logits, shifted by their maximum. */
+export function softmax(z: Float64Array): Float64Array {
+  const max = Math.max(...z),
+    p = z.map((v) => Math.exp(v - max));
+  const sum = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / sum);
+}
+
+/** The columns s_c = √p_c·(e_c − p) (p_c > 0) of S, S Sᵀ = diag(p) − p pᵀ: the true Fisher at the logits (module comment). */
+export function trueFisherColumns(p: Float64Array, visit: (g: Float64Array) => void): void {
+  for (let c = 0; c < p.length; c++) if (p[c] > 0) visit(p.map((pj, j) => Math.sqrt(p[c]) * ((j === c ? 1 : 0) - pj)));
+}
+
+/**
+ * Backpropagates g (∂/∂logits of calibration sample s) down the layers: visit(ℓ, δ_ℓ) from the last
+ * layer to the first, δ_ℓ = act'(z_ℓ) ⊙ W_{ℓ+1}ᵀ δ_{ℓ+1}. X: every layer's inputs (layerInputs).
+ */
+export function backprop(model: MLP, X: Float64Array[], s: number, g: Float64Array, visit: (l: number, delta: Float64Array) => void): void {
+  const layers = model.layers;
+  for (let l = layers.length - 1; ; l--) {
+    visit(l, g);
+    if (l === 0) return;
+    const W = layers[l].weight,
+      d = layers[l].inFeatures,
+      y = X[l].subarray(s * d, s * d + d),
+      below = new Float64Array(d);
+    for (let j = 0; j < g.length; j++) if (g[j] !== 0) for (let i = 0; i < d; i++) below[i] += W[j * d + i] * g[j];
+    for (let i = 0; i < d; i++) below[i] *= derivativeFromOutput(y[i], layers[l - 1].activation);
+    g = below;
+  }
 }
 
 /** M += g gᵀ on the upper triangle (r × r; outputFisherFactors mirrors it at the end). */
