@@ -12,6 +12,7 @@ import { CRITERIA, scoreModel } from '../src/prune/criteria.js';
 import type { CalibrationSet } from '../src/prune/obs.js';
 import { rng } from './helpers/rng.js';
 import { tinyModel } from './helpers/models.js';
+import { invert } from './helpers/linalg.js';
 
 function calib(n: number, d: number, k: number, seed: number): CalibrationSet {
   const r = rng(seed);
@@ -44,20 +45,6 @@ function fdGradients(m: MLP, c: CalibrationSet, l: number): number[][] {
   return Array.from({ length: c.nSamples }, (_, s) =>
     Array.from(m.layers[l].weight, (_, i) => (sampleLoss(m, c, s, l, i, h) - sampleLoss(m, c, s, l, i, -h)) / (2 * h)),
   );
-}
-
-/** Explicit inverse by Gauss–Jordan with partial pivoting. */
-function invert(A: number[][]): number[][] {
-  const n = A.length,
-    M = A.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    const p = M.reduce((best, row, i) => (i >= c && Math.abs(row[c]) > Math.abs(M[best][c]) ? i : best), c);
-    [M[c], M[p]] = [M[p], M[c]];
-    const piv = M[c][c];
-    M[c] = M[c].map((v) => v / piv);
-    for (let i = 0; i < n; i++) if (i !== c) M[i] = M[i].map((v, j) => v - M[i][c] * M[c][j]);
-  }
-  return M.map((row) => row.slice(n));
 }
 
 /** The hand-made Fisher of layer l on weights `idx` (flat indices), damped as fisher.ts damps: λ·mean diag over the whole layer. */

@@ -10,6 +10,7 @@ import { modelRowFactors, outputFisherFactors, rowFactors } from '../src/prune/k
 import { inverseCholeskyUpper, layerHessian, layerInputs, obsScores, sparseGptLayer, withOnes, type CalibrationSet } from '../src/prune/obs.js';
 import { rng } from './helpers/rng.js';
 import { tinyModel } from './helpers/models.js';
+import { invert } from './helpers/linalg.js';
 
 function calib(n: number, d: number, seed: number): CalibrationSet {
   const r = rng(seed);
@@ -148,7 +149,7 @@ describe('the carried saliency', () => {
       const F = Array.from({ length: n }, (_, i) =>
         Array.from({ length: n }, (_, j) => A[Math.floor(i / r) * e + Math.floor(j / r)] * Gd[(i % r) * r + (j % r)]),
       );
-      const Finv = gaussJordan(F);
+      const Finv = invert(F);
       for (let row = 0; row < r; row++) {
         for (let col = 0; col < d; col++) {
           const w = L.weight[row * d + col];
@@ -190,22 +191,3 @@ describe('sparseGptLayer with row weights', () => {
     expect(prunedIn(unweighted, 2)).toBeLessThan(4); // without the weights the choice is not that
   });
 });
-
-/** Explicit inverse by Gauss–Jordan elimination with partial pivoting. */
-function gaussJordan(A: number[][]): number[][] {
-  const d = A.length;
-  const M = A.map((row, i) => [...row, ...Array.from({ length: d }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < d; c++) {
-    let p = c;
-    for (let r = c + 1; r < d; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    [M[c], M[p]] = [M[p], M[c]];
-    const piv = M[c][c];
-    for (let j = 0; j < 2 * d; j++) M[c][j] /= piv;
-    for (let r = 0; r < d; r++) {
-      if (r === c) continue;
-      const f = M[r][c];
-      for (let j = 0; j < 2 * d; j++) M[r][j] -= f * M[c][j];
-    }
-  }
-  return M.map((row) => row.slice(d));
-}

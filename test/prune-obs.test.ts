@@ -22,6 +22,7 @@ import { maskForAmount } from '../src/prune/threshold.js';
 import { calibrationSamples } from '../src/prune/trainer.js';
 import { rng } from './helpers/rng.js';
 import { tinyModel } from './helpers/models.js';
+import { invert } from './helpers/linalg.js';
 
 /** n samples of d correlated features (a random mixing of d/2 sources plus noise), row-major. */
 function correlated(n: number, d: number, seed: number): Float64Array {
@@ -38,25 +39,6 @@ function correlated(n: number, d: number, seed: number): Float64Array {
     }
   }
   return X;
-}
-
-/** Explicit inverse of a d × d matrix by Gauss–Jordan elimination with partial pivoting, float64. */
-function invert(A: number[][]): number[][] {
-  const d = A.length;
-  const M = A.map((row, i) => [...row, ...Array.from({ length: d }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < d; c++) {
-    let p = c;
-    for (let r = c + 1; r < d; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    [M[c], M[p]] = [M[p], M[c]];
-    const piv = M[c][c];
-    for (let j = 0; j < 2 * d; j++) M[c][j] /= piv;
-    for (let r = 0; r < d; r++) {
-      if (r === c) continue;
-      const f = M[r][c];
-      for (let j = 0; j < 2 * d; j++) M[r][j] -= f * M[c][j];
-    }
-  }
-  return M.map((row) => row.slice(d));
 }
 
 const at = (H: Float64Array, d: number) => (i: number, j: number) => H[i * d + j];
