@@ -103,8 +103,6 @@ export interface UnitSetup {
   options: UnitOptions;
   data: SplitDataset;
   dense: MLP;
-  /** ‖∂L/∂W‖ per layer of the dense model (every point reports it as its "before"). */
-  gradBefore: number[];
   /** The dense model's compact file (the latency baseline every point is timed against). */
   denseBytes: Uint8Array;
 }
@@ -136,7 +134,7 @@ function sampleBatch(data: SplitDataset, batch: number): Float32Array {
 
 /** A function that runs one unit from `setup`, calling `onPoint` after each of its points. */
 export function unitRunner(setup: UnitSetup): (unit: SweepUnit, onPoint?: (p: UnitPoint) => void) => Promise<UnitPoint[]> {
-  const { options: o, data, dense, gradBefore, denseBytes } = setup;
+  const { options: o, data, dense, denseBytes } = setup;
   const batches = o.batches ?? [1, 64];
   const runs = o.runs ?? 30;
   const rewindEpoch = o.rewindEpoch ?? 0;
@@ -233,7 +231,7 @@ export function unitRunner(setup: UnitSetup): (unit: SweepUnit, onPoint?: (p: Un
         pruneSeconds,
         fineTuneEpochs: steps.at(-1)?.epochs ?? 0,
         ...(ftEpochs > 0 ? { fineTuneEpochSeconds: ftSeconds / ftEpochs } : {}),
-        gradNormsBefore: gradBefore,
+        gradNormsBefore: [], // the dense model's ‖∂L/∂W‖ per layer: runSweep fills it in, measured once for every point
         gradNormsAfter: gradAfter,
       };
       const line =

@@ -160,9 +160,9 @@ async function sweepWith(o: SweepOptions, units: ReturnType<typeof sweepUnits>, 
   const denseBytes = encodeModel(denseCompact.compact);
 
   // 2. prune, compact, measure: in the pool, where the units start now and the dense model is measured
-  // here beside them (each point's gradNormsBefore filled in after), or unit by unit here
+  // here beside them, or unit by unit here; each point's gradNormsBefore (the dense model's) filled in after
   const { data: _data, log: _log, progress: _progress, ...options } = o; // what a worker thread can be sent
-  const setup: UnitSetup = { options, data, dense, gradBefore: [], denseBytes };
+  const setup: UnitSetup = { options, data, dense, denseBytes };
   const onPoint = ({ point: p, line }: Pick<UnitPoint, 'point' | 'line'>) => {
     o.log?.(line);
     tick(`${p.criterion}/${p.scope}/${p.schedule} ${(p.targetSparsity * 100).toFixed(1)}%: accuracy ${(p.accuracy * 100).toFixed(2)}%`);
@@ -174,14 +174,13 @@ async function sweepWith(o: SweepOptions, units: ReturnType<typeof sweepUnits>, 
     denseTrain = evaluate(dense, data.train, undefined, passes);
   const gradBefore = gradNorms(computeGradients(dense, data.train, gradOptions(o, data)).sqGrads);
   let results: (Pick<UnitPoint, 'point'> & Partial<UnitPoint>)[][];
-  if (pooled) {
-    results = await pooled;
-    for (const p of results.flat()) p.point.gradNormsBefore = gradBefore;
-  } else {
-    const run = unitRunner({ ...setup, gradBefore });
+  if (pooled) results = await pooled;
+  else {
+    const run = unitRunner(setup);
     results = [];
     for (const u of todo) results.push(await run(units[u], onPoint));
   }
+  for (const p of results.flat()) p.point.gradNormsBefore = gradBefore;
   const points: SweepPoint[] = results.flatMap((r) => r.map((p) => p.point));
   const pointUnits = todo.flatMap((u, i) => results[i].map(() => u));
   // a shard may get no unit (more shards than units): its report then has no dense latency either
