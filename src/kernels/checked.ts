@@ -86,6 +86,13 @@ export type LayerOnDevice =
     }
   | { format: 'csr'; rows: number; cols: number; nnz: number; index: 'u16' | 'u32'; data: F32Buf; indices: Ptr; indptr: Ptr; b: F32Buf };
 
+/** Runs per thread in a layer's threaded split: more than one, so that a thread held up by other processes leaves its share to the others. */
+export const RUNS_PER_THREAD = 4;
+/** The most runs one product is cut into: the thread pool's call table holds 64 (parallel.ts, LAYOUT.maxCalls). */
+export const MAX_RUNS = 64;
+/** Runs of a layer's (or a training product's) split over `threads` threads. */
+export const splitRuns = (threads: number): number => Math.min(MAX_RUNS, RUNS_PER_THREAD * threads);
+
 /**
  * A dense layer for inference, with scratch for `f32_gemm_scratch` in each of `runs` runs of a
  * threaded row split (1: one thread; 0: none, the plain `f32_gemm`). A run is at least one 4-row

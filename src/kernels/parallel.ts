@@ -12,7 +12,7 @@
  * most the run it holds: the others take the rest. Only the calling thread allocates; the workers
  * only run kernels on pointers it gives them.
  */
-import { checkActs, type F32Buf, type LayerOnDevice } from './checked.js';
+import { checkActs, type F32Buf, type LayerOnDevice, MAX_RUNS, splitRuns } from './checked.js';
 import type { ActCode, Kernels } from './types.js';
 
 /** The kernels a thread may be asked to run, by op number. */
@@ -59,7 +59,7 @@ export const LAYOUT = {
   /** The table: `call` Int32 values per run (the op, as an index into THREAD_OPS, then up to 12 arguments). */
   table: 8,
   call: 13,
-  maxCalls: 64,
+  maxCalls: MAX_RUNS,
   /** Per run, after the table: 0 unclaimed, the slot of the worker running it, −1 done (names a worker that stalls). */
   owners: 8 + 13 * 64,
   stop: -1,
@@ -296,13 +296,10 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
   return calls;
 }
 
-/** Runs per thread in a layer's split: more than one, so that a thread held up by other processes leaves its share to the others. */
-export const RUNS_PER_THREAD = 4;
-
 /**
  * `layerForward` (checked.ts) over `threads` of the pool's threads (default all): the same
  * checks, the same result bit for bit; a layer under MIN_PARALLEL_MADDS runs on the calling thread
- * only. Each layer's split (RUNS_PER_THREAD runs per thread) is computed once and kept.
+ * only. Each layer's split (splitRuns(threads) runs, checked.ts) is computed once and kept.
  */
 export function createParallelForward(
   pool: ThreadPool,
@@ -313,7 +310,7 @@ export function createParallelForward(
     checkActs(X, Y, L.rows, L.cols, batch);
     const madds = (L.format === 'dense' ? L.rows * L.cols : L.nnz) * batch;
     let bounds = splits.get(L);
-    if (!bounds) splits.set(L, (bounds = layerSplit(k, L, Math.min(LAYOUT.maxCalls, RUNS_PER_THREAD * threads))));
+    if (!bounds) splits.set(L, (bounds = layerSplit(k, L, splitRuns(threads))));
     pool.run(k, layerCalls(L, madds < MIN_PARALLEL_MADDS ? [0, L.rows] : bounds, X, Y, batch, act), threads);
   };
 }

@@ -8,7 +8,8 @@
  * (nn/network.ts, nn/sparse-layer.ts) runs threaded unchanged. A product under MIN_PARALLEL_MADDS
  * runs on the calling thread alone, as one call.
  */
-import { type KernelCall, MIN_PARALLEL_MADDS, RUNS_PER_THREAD, splitRows, type ThreadPool, LAYOUT } from './parallel.js';
+import { MAX_RUNS, splitRuns } from './checked.js';
+import { type KernelCall, MIN_PARALLEL_MADDS, splitRows, type ThreadPool } from './parallel.js';
 import type { ActCode, Kernels, Ptr } from './types.js';
 
 type CsrIndex = 'u16' | 'u32';
@@ -16,7 +17,7 @@ type CsrIndex = 'u16' | 'u32';
 export interface SplitOptions {
   /** Threads of the pool taking part (default all). */
   threads?: number;
-  /** Runs per product (default RUNS_PER_THREAD per thread, at most LAYOUT.maxCalls). */
+  /** Runs per product (default splitRuns(threads): RUNS_PER_THREAD per thread, at most MAX_RUNS). */
   parts?: number;
   /** Products with fewer multiply-adds run as one call on the calling thread (default MIN_PARALLEL_MADDS). */
   minMadds?: number;
@@ -25,7 +26,7 @@ export interface SplitOptions {
 /** The kernels of `k` (on the pool's shared memory) with the training products split over the pool's threads. */
 export function splitKernels(k: Kernels, pool: ThreadPool, opts: SplitOptions = {}): Kernels {
   const threads = opts.threads ?? pool.threads;
-  const parts = Math.min(LAYOUT.maxCalls, opts.parts ?? RUNS_PER_THREAD * threads);
+  const parts = Math.min(MAX_RUNS, opts.parts ?? splitRuns(threads));
   const minMadds = opts.minMadds ?? MIN_PARALLEL_MADDS;
 
   /** Runs `call(r0, n)` for each run of a `rows`-row product cut at `bounds`, over the pool. */

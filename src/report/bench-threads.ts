@@ -6,7 +6,8 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { layerForward, loadKernelsSync, supportedFlavors, wasmBytes, type WasmFlavor } from '../kernels/index.js';
-import { createParallelForward, LAYOUT, RUNS_PER_THREAD } from '../kernels/parallel.js';
+import { splitRuns } from '../kernels/checked.js';
+import { createParallelForward } from '../kernels/parallel.js';
 import { startNodeThreads } from '../kernels/threads-node.js';
 import { benchNetworks, forward } from './bench.js';
 import { pairedRatio, timeInterleaved, type Timing, type Variant } from './latency.js';
@@ -74,7 +75,7 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
   const t = await startNodeThreads({ flavor, bytes: wasmBytes(flavor) }, counts.at(-1)!);
   try {
     const k = t.kernels;
-    const { nets, acts } = benchNetworks(k, o, Math.min(LAYOUT.maxCalls, RUNS_PER_THREAD * counts.at(-1)!));
+    const { nets, acts } = benchNetworks(k, o, splitRuns(counts.at(-1)!));
     const steps = new Map(counts.map((n) => [n, n === 1 ? layerForward : createParallelForward(t.pool, n)]));
     const variants: Variant[] = [];
     for (const s of o.sparsities)

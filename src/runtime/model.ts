@@ -4,7 +4,7 @@
  * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
  * every logit checked finite, softmax on the way out.
  */
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCheckedCsr, uploadDense, viewF32 } from '../kernels/checked.js';
+import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCheckedCsr, splitRuns, uploadDense, viewF32 } from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
 import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
@@ -91,8 +91,8 @@ export class RuntimeModel implements Model {
     private readonly fileBytes: number,
     private readonly threading: ModelThreads = { count: 1, forward: layerForward, dispose() {} },
   ) {
-    // scratch for the inference GEMM in every run of a layer's threaded split (RUNS_PER_THREAD = 4 per thread, at most 64: kernels/parallel.ts)
-    const runs = Math.min(64, threading.count === 1 ? 1 : 4 * threading.count);
+    // scratch for the inference GEMM in every run of a layer's threaded split (one run on one thread)
+    const runs = threading.count === 1 ? 1 : splitRuns(threading.count);
     this.layers = m.layers.map((L) => {
       const act = Act[L.activation];
       const base = { rows: L.outFeatures, cols: L.inFeatures, act, bias: L.bias };
