@@ -8,31 +8,9 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, packageVersion } from '../src/cli/main.js';
+import { packageVersion } from '../src/cli/main.js';
 import { progress } from '../src/cli/progress.js';
-
-async function run(args: string[], opts: { tty?: boolean } = {}) {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  const tty = process.stderr.isTTY;
-  if (opts.tty !== undefined) process.stderr.isTTY = opts.tty;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stderr.isTTY = tty;
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { runCli } from './helpers/cli.js';
 
 /** Every key of a JSON value, with its path; snake_case keys must have their camelCase twin beside them. */
 function keyProblems(value: unknown, path = '$'): string[] {
@@ -60,7 +38,7 @@ describe('--json: camelCase keys in every command', () => {
   it('train, eval, prune, compact, info, predict, export, import, bench, sweep', async () => {
     const outputs: Record<string, unknown> = {};
     const json = async (name: string, args: string[]) => {
-      const r = await run([name, ...args, '--json']);
+      const r = await runCli([name, ...args, '--json']);
       expect(r.code, `${name}: ${r.err}`).toBe(0);
       outputs[name] = JSON.parse(r.out);
     };
@@ -112,7 +90,7 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
   const errorOf = (err: string) => JSON.parse(err.trim()) as { error: Record<string, unknown> };
 
   it('bad usage: exit 2, code "usage", the usage text, nothing on stdout', async () => {
-    const r = await run(['train', '--data', 'iris', '--out', p('x.safetensors'), '--epochs', 'ten', '--json']);
+    const r = await runCli(['train', '--data', 'iris', '--out', p('x.safetensors'), '--epochs', 'ten', '--json']);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     const e = errorOf(r.err).error;
@@ -122,7 +100,7 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
 
   it('a runtime failure: exit 1, code "runtime", the error class', async () => {
     writeFileSync(p('junk.prunekit'), 'not a model');
-    const r = await run(['info', p('junk.prunekit'), '--json']);
+    const r = await runCli(['info', p('junk.prunekit'), '--json']);
     expect(r.code).toBe(1);
     expect(errorOf(r.err).error).toMatchObject({ command: 'info', code: 'runtime', exitCode: 1, type: 'FormatError' });
     expect(errorOf(r.err).error.message).toMatch(/junk\.prunekit: safetensors/);
@@ -130,23 +108,23 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
 
   it('type is the class of the error the command hit, not the wrapper the CLI adds', async () => {
     writeFileSync(p('junk.prunekit'), 'not a model');
-    const evalJunk = await run(['eval', '--model', p('junk.prunekit'), '--data', 'iris', '--json']);
+    const evalJunk = await runCli(['eval', '--model', p('junk.prunekit'), '--data', 'iris', '--json']);
     expect(errorOf(evalJunk.err).error).toMatchObject({ command: 'eval', exitCode: 1, type: 'FormatError' });
     writeFileSync(p('one-class.csv'), 'a,b\n1,x\n2,x\n');
-    const data = await run(['train', '--data', p('one-class.csv'), '--out', p('x.safetensors'), '--json']);
+    const data = await runCli(['train', '--data', p('one-class.csv'), '--out', p('x.safetensors'), '--json']);
     expect(errorOf(data.err).error).toMatchObject({ command: 'train', exitCode: 1, type: 'DataError' });
-    const diverged = await run(['train', '--data', 'iris', '--hidden', '4', '--epochs', '3', '--lr', '1e6', '--out', p('x.safetensors'), '--json']);
+    const diverged = await runCli(['train', '--data', 'iris', '--hidden', '4', '--epochs', '3', '--lr', '1e6', '--out', p('x.safetensors'), '--json']);
     expect(errorOf(diverged.err.split('\n').filter(Boolean).at(-1)!).error).toMatchObject({ command: 'train', exitCode: 1, type: 'DivergenceError' });
   });
 
   it('an unknown command: exit 2, code "unknownCommand"', async () => {
-    const r = await run(['frobnicate', '--json']);
+    const r = await runCli(['frobnicate', '--json']);
     expect(r.code).toBe(2);
     expect(errorOf(r.err).error).toMatchObject({ command: null, code: 'unknownCommand', exitCode: 2 });
   });
 
   it('--json before the command also makes the unknown-command error JSON', async () => {
-    const r = await run(['--json', 'frobnicate']);
+    const r = await runCli(['--json', 'frobnicate']);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(errorOf(r.err).error).toMatchObject({
@@ -158,7 +136,7 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
   });
 
   it('without --json the error stays a line of text', async () => {
-    const r = await run(['info', p('junk.prunekit')]);
+    const r = await runCli(['info', p('junk.prunekit')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^prunekit info: /);
   });
@@ -166,7 +144,7 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
 
 describe('-v, progress and stored names', () => {
   it('-v prints the version, as --version does', async () => {
-    const r = await run(['-v']);
+    const r = await runCli(['-v']);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`prunekit ${packageVersion()}\n`);
   });
@@ -195,7 +173,7 @@ describe('-v, progress and stored names', () => {
   });
 
   it('train: the bar ends at the real epoch count when early stopping ends the run', async () => {
-    const r = await run([
+    const r = await runCli([
       'train',
       '--data',
       'iris',
@@ -221,7 +199,7 @@ describe('-v, progress and stored names', () => {
   });
 
   it('sweep on a terminal: one bar counting epochs and points (3 epochs + 2 points)', async () => {
-    const r = await run(
+    const r = await runCli(
       [
         'sweep',
         '--data',
@@ -249,7 +227,7 @@ describe('-v, progress and stored names', () => {
   }, 60_000);
 
   it('prune: a bar counts the fine-tuning epochs (iterative: rounds × epochs)', async () => {
-    const r = await run([
+    const r = await runCli([
       'prune',
       '--model',
       p('m.safetensors'),
@@ -283,9 +261,10 @@ describe('-v, progress and stored names', () => {
     writeFileSync(p('b.csv'), labelFirst(rows.filter((_, i) => i % 2 === 1)));
     const label = header.at(-1)!;
     expect(
-      (await run(['train', '--data', p('a.csv'), '--label', label, '--hidden', '6', '--epochs', '20', '--batch', '16', '--out', p('named.safetensors')])).code,
+      (await runCli(['train', '--data', p('a.csv'), '--label', label, '--hidden', '6', '--epochs', '20', '--batch', '16', '--out', p('named.safetensors')]))
+        .code,
     ).toBe(0);
-    const r = await run(['eval', '--model', p('named.safetensors'), '--data', p('b.csv'), '--json']);
+    const r = await runCli(['eval', '--model', p('named.safetensors'), '--data', p('b.csv'), '--json']);
     expect(r.code, r.err).toBe(0);
     const accuracy = JSON.parse(r.out).accuracy;
     expect(accuracy).toBeGreaterThan(0.5);
@@ -298,7 +277,7 @@ describe('-v, progress and stored names', () => {
         return [c[0], ...c.slice(1).reverse()].join(',');
       });
     writeFileSync(p('b-reversed.csv'), reversed.join('\n') + '\n');
-    const rr = await run(['eval', '--model', p('named.safetensors'), '--data', p('b-reversed.csv'), '--json']);
+    const rr = await runCli(['eval', '--model', p('named.safetensors'), '--data', p('b-reversed.csv'), '--json']);
     expect(rr.code, rr.err).toBe(0);
     expect(JSON.parse(rr.out).accuracy).toBe(accuracy);
   }, 60_000);

@@ -2,51 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import prune from '../src/cli/commands/prune.js';
-import { UsageError } from '../src/cli/args.js';
 
-// src/cli/main.ts cannot be imported under vitest (its shebang line breaks vite's dynamic-import
-// transform), so this mirrors its dispatch: UsageError → exit 2 with the message on stderr.
-async function main(argv: string[]): Promise<number> {
-  try {
-    return await prune.run(argv.slice(1));
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`prunekit prune: ${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`prunekit prune: ${(e as Error).message}\n`);
-    return 1;
-  }
-}
 import { createMLP } from '../src/nn/model.js';
 import trainCommand from '../src/cli/commands/train.js';
 import { loadModel, saveModel } from '../src/nn/io.js';
 import { evaluate, train } from '../src/nn/train.js';
 import { loadData } from '../src/data/index.js';
 import { geometricSparsities } from '../src/prune/schedule.js';
+import { runCli } from './helpers/cli.js';
 
 let dir = '';
 const path = (f: string) => join(dir, f);
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '',
-    err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'prunekit-prune-'));
@@ -85,7 +51,7 @@ describe('prunekit prune: criteria and schedules that need the training history'
     expect(h.rewind!.epoch).toBe(2);
   });
   it.each(['range', 'movement', 'displacement'])('--criterion %s prunes a trained model, and the output continues its history', async (criterion) => {
-    const r = await run([
+    const r = await runCli([
       'prune',
       '--model',
       trained,
@@ -118,22 +84,22 @@ describe('prunekit prune: criteria and schedules that need the training history'
       for (const q of quiet) q.mockRestore();
     }
     expect(loadModel(path('bare.st')).history).toBeUndefined();
-    const r = await run(['prune', '--model', path('bare.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
+    const r = await runCli(['prune', '--model', path('bare.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);
   });
   it.each(['range', 'movement', 'displacement'])('--criterion %s needs no --data: it reads the history in the file', async (criterion) => {
-    const r = await run(['prune', '--model', trained, '--criterion', criterion, '--sparsity', '0.5', '--out', path(`nodata-${criterion}.st`)]);
+    const r = await runCli(['prune', '--model', trained, '--criterion', criterion, '--sparsity', '0.5', '--out', path(`nodata-${criterion}.st`)]);
     expect(r.code, r.err).toBe(0);
     const a = loadModel(path(`nodata-${criterion}.st`));
     expect(a.layers.reduce((n, L) => n + L.weight.filter((w) => w === 0).length, 0)).toBe(Math.round(0.5 * a.layers.reduce((n, L) => n + L.weight.length, 0)));
   });
   it('range on a model file without a recorded range is refused (not silently |w − w₀|)', async () => {
-    const r = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
+    const r = await runCli(['prune', '--model', path('iris.st'), '--data', 'iris', '--criterion', 'range', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/needs the weight range recorded during training, and .*iris\.st has none.*retrain/);
   });
   it('--rewind-epoch must match what train recorded', async () => {
-    const ok = await run([
+    const ok = await runCli([
       'prune',
       '--model',
       trained,
@@ -151,7 +117,7 @@ describe('prunekit prune: criteria and schedules that need the training history'
       path('lt.st'),
     ]);
     expect(ok.code, ok.err).toBe(0);
-    const bad = await run([
+    const bad = await runCli([
       'prune',
       '--model',
       trained,
@@ -170,7 +136,7 @@ describe('prunekit prune: criteria and schedules that need the training history'
     ]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/recorded epoch 2 .*--rewind-epoch 3/);
-    const notLottery = await run(['prune', '--model', trained, '--data', 'iris', '--sparsity', '0.5', '--rewind-epoch', '1', '--out', path('lt.st')]);
+    const notLottery = await runCli(['prune', '--model', trained, '--data', 'iris', '--sparsity', '0.5', '--rewind-epoch', '1', '--out', path('lt.st')]);
     expect(notLottery.code).toBe(2);
   });
 });
@@ -186,17 +152,17 @@ describe('prunekit prune', () => {
     [['--sparsity', '0.5', '--percentile', '3'], /only one of/],
     [['--percentile', '50', '--schedule', 'iterative'], /needs --sparsity/],
   ])('usage error %j → exit 2', async (extra, msg) => {
-    const r = await run([...base(), ...extra]);
+    const r = await runCli([...base(), ...extra]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg);
   });
   it('rejects a model whose feature count does not match the data', async () => {
-    const r = await run(['prune', '--model', path('wide.st'), '--data', 'iris', '--sparsity', '0.5', '--out', path('x.st')]);
+    const r = await runCli(['prune', '--model', path('wide.st'), '--data', 'iris', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/iris has 4 features, the model expects 5/);
   });
   it('--json reports accuracy, overall and per-layer sparsity and steps; the file holds the pruned model', async () => {
-    const r = await run([...base(), '--sparsity', '0.75', '--scope', 'global', '--schedule', 'oneshot', '--finetune-epochs', '0', '--json']);
+    const r = await runCli([...base(), '--sparsity', '0.75', '--scope', 'global', '--schedule', 'oneshot', '--finetune-epochs', '0', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     const m = loadModel(path('out.st'));
@@ -213,7 +179,7 @@ describe('prunekit prune', () => {
     expect(j.steps.map((s: { phase: string }) => s.phase)).toEqual(['dense', 'pruned']);
   });
   it('with --data and --sparsity alone it runs the iterative recipe: global, 5 rounds × 5 epochs, cosine lr per round', async () => {
-    const r = await run([...base(), '--sparsity', '0.75', '--json']);
+    const r = await runCli([...base(), '--sparsity', '0.75', '--json']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect([j.criterion, j.scope, j.schedule]).toEqual(['magnitude', 'global', 'iterative']);
@@ -226,7 +192,7 @@ describe('prunekit prune', () => {
     expect(prov.prune).toMatchObject({ scope: 'global', schedule: 'iterative', steps: 5, finetuneEpochs: 5, lrSchedule: 'cosine' });
   });
   it('without --data the default is one-shot, global, no fine-tuning', async () => {
-    const r = await run(['prune', '--model', path('iris.st'), '--sparsity', '0.75', '--out', path('nd.st'), '--json']);
+    const r = await runCli(['prune', '--model', path('iris.st'), '--sparsity', '0.75', '--out', path('nd.st'), '--json']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect([j.scope, j.schedule]).toEqual(['global', 'oneshot']);
@@ -237,7 +203,7 @@ describe('prunekit prune', () => {
 
 describe('prunekit prune --criterion obs', () => {
   it('prunes one-shot with calibration samples and records them', async () => {
-    const r = await run([
+    const r = await runCli([
       'prune',
       '--model',
       path('iris.st'),
@@ -275,39 +241,39 @@ describe('prunekit prune --criterion obs', () => {
       '--finetune-epochs',
       '0',
     ];
-    const r = await run([...base, '--obs-curvature', 'kfac-diag', '--json', '--out', path('kfac.st')]);
+    const r = await runCli([...base, '--obs-curvature', 'kfac-diag', '--json', '--out', path('kfac.st')]);
     expect(r.code, r.err).toBe(0);
     const masks = loadModel(path('kfac.st')).layers.map((L) => L.mask!);
     expect(masks.reduce((n, m) => n + m.length - m.reduce((a, b) => a + b, 0), 0)).toBe(49); // round(0.5 · 98) pruned
     expect(loadModel(path('kfac.st')).provenance.prune as Record<string, unknown>).toMatchObject({ criterion: 'obs', obsCurvature: 'kfac-diag' });
-    const plain = await run([...base, '--out', path('layer.st')]);
+    const plain = await runCli([...base, '--out', path('layer.st')]);
     expect(plain.code, plain.err).toBe(0);
     expect(loadModel(path('layer.st')).provenance.prune as Record<string, unknown>).not.toHaveProperty('obsCurvature');
-    const fisher = await run([...base, '--obs-curvature', 'fisher', '--obs-block', '2', '--out', path('fisher.st')]);
+    const fisher = await runCli([...base, '--obs-curvature', 'fisher', '--obs-block', '2', '--out', path('fisher.st')]);
     expect(fisher.code, fisher.err).toBe(0);
     expect(loadModel(path('fisher.st')).provenance.prune as Record<string, unknown>).toMatchObject({ obsCurvature: 'fisher', obsBlock: 2 });
-    const noBlock = await run([...base, '--obs-block', '2', '--out', path('x.st')]);
+    const noBlock = await runCli([...base, '--obs-block', '2', '--out', path('x.st')]);
     expect(noBlock.code).toBe(2);
     expect(noBlock.err).toMatch(/--obs-block applies to --obs-curvature fisher and fisher-true/);
-    const huge = await run([...base, '--obs-curvature', 'fisher', '--obs-block', '1000000', '--out', path('x.st')]);
+    const huge = await runCli([...base, '--obs-curvature', 'fisher', '--obs-block', '1000000', '--out', path('x.st')]);
     expect(huge.code).toBe(2);
     expect(huge.err).toMatch(/--obs-block: must be ≤ 4096/);
     const nmArgs = base.filter((a, i) => a !== '--sparsity' && base[i - 1] !== '--sparsity');
-    const fisherNm = await run([...nmArgs, '--obs-curvature', 'fisher', '--nm', '2:4', '--out', path('x.st')]);
+    const fisherNm = await runCli([...nmArgs, '--obs-curvature', 'fisher', '--nm', '2:4', '--out', path('x.st')]);
     expect(fisherNm.code, fisherNm.err).toBe(2);
     expect(fisherNm.err).toMatch(/Fisher curvatures prune to masks/);
-    const bad = await run([...base, '--obs-curvature', 'full', '--out', path('x.st')]);
+    const bad = await runCli([...base, '--obs-curvature', 'full', '--out', path('x.st')]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/obs-curvature/);
-    const other = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--obs-curvature', 'kfac', '--sparsity', '0.5', '--out', path('x.st')]);
+    const other = await runCli(['prune', '--model', path('iris.st'), '--data', 'iris', '--obs-curvature', 'kfac', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(other.code).toBe(2);
     expect(other.err).toMatch(/--obs-curvature applies to --criterion obs, not to magnitude/);
   });
   it('refuses --calibration for a criterion without Hessians, and obs without --data', async () => {
-    const a = await run(['prune', '--model', path('iris.st'), '--data', 'iris', '--calibration', '50', '--sparsity', '0.5', '--out', path('x.st')]);
+    const a = await runCli(['prune', '--model', path('iris.st'), '--data', 'iris', '--calibration', '50', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(a.code).toBe(2);
     expect(a.err).toMatch(/--calibration and --dampening apply to .*obs.*not to magnitude/);
-    const b = await run(['prune', '--model', path('iris.st'), '--criterion', 'obs', '--sparsity', '0.5', '--out', path('x.st')]);
+    const b = await runCli(['prune', '--model', path('iris.st'), '--criterion', 'obs', '--sparsity', '0.5', '--out', path('x.st')]);
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/--criterion obs needs --data: it builds each layer's Hessian from training samples/);
   });
