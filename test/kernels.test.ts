@@ -307,6 +307,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
         }
         for (; q < end; q++) s = f(s + p(q));
         const v = f(s + bias);
+        // biome-ignore lint/complexity/useMathMinMax: ReLU of NaN is 0 here (Math.max would give NaN)
         return relu ? (v > 0 ? v : 0) : v;
       });
     const r = rng(31);
