@@ -16,9 +16,9 @@ import { madd, actScalar, reluIf, actPass, ACT_IDENTITY, ACT_RELU } from "./comm
 
 /**
  * [x[i[o]], x[i[o+1]], x[i[o+2]], x[i[o+3]]] for the indices i at ip: WebAssembly SIMD has no
- * gather. Four loads into lane 0 of zeroed vectors (plain loads, no shuffle port), joined by two
- * 32-bit and one 64-bit interleave (punpckldq, punpcklqdq: x64 runs these on two ports), instead
- * of a broadcast and three lane inserts (insertps, one port). BENCHMARKS.md, "CSR SpMV at batch 1".
+ * gather. Four loads into lane 0 of zeroed vectors (on x64 plain `vmovss` loads), joined by two
+ * 32-bit and one 64-bit interleave: one instruction fewer per four nonzeros than a broadcast and
+ * three lane inserts, in a loop bound by instructions issued. BENCHMARKS.md, "CSR SpMV at batch 1".
  */
 // @ts-ignore: decorator
 @inline function gather4<I>(x: usize, ip: usize, o: usize): v128 {
@@ -208,4 +208,3 @@ export function f32_spmm_csr_u16(data: usize, indices: usize, indptr: usize, b: 
 export function f32_spmm_csr_u32(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
   spmm<u32>(data, indices, indptr, b, X, Y, out, batch, act);
 }
-
