@@ -1,17 +1,58 @@
 // CSR-sparse f32 kernels. A CSR row is one output neuron: its nonzeros are
 // data[indptr[r] .. indptr[r+1]) with column indices in `indices` (u16 or u32).
 // Indices are trusted here: the TypeScript side validated every one (< in) beforehand.
-import { madd, actScalar, reluIf, actPass } from "./common";
+import { madd, actScalar, reluIf, actPass, ACT_IDENTITY, ACT_RELU } from "./common";
 
 // @ts-ignore: decorator
 @inline function idx<I>(indices: usize, k: usize): usize {
   return <usize>load<I>(indices + k * sizeof<I>());
 }
 
+/** x[indices[k]], byte address. `o` is an element offset, folded into the load's immediate. */
+// @ts-ignore: decorator
+@inline function xAt<I>(x: usize, ip: usize, o: usize): usize {
+  return x + (<usize>load<I>(ip + o * sizeof<I>()) << 2);
+}
+
+/**
+ * [x[i[o]], x[i[o+1]], x[i[o+2]], x[i[o+3]]] for the indices i at ip: WebAssembly SIMD has no
+ * gather. Four loads into lane 0 of zeroed vectors (on x64 plain `vmovss` loads), joined by two
+ * 32-bit and one 64-bit interleave: one instruction fewer per four nonzeros than a broadcast and
+ * three lane inserts, in a loop bound by instructions issued. BENCHMARKS.md, "CSR SpMV at batch 1".
+ */
+// @ts-ignore: decorator
+@inline function gather4<I>(x: usize, ip: usize, o: usize): v128 {
+  const a = v128.load32_zero(xAt<I>(x, ip, o)), b = v128.load32_zero(xAt<I>(x, ip, o + 1));
+  const c = v128.load32_zero(xAt<I>(x, ip, o + 2)), d = v128.load32_zero(xAt<I>(x, ip, o + 3));
+  return v128.shuffle<u64>(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 0, 4, 1, 5), 0, 2);
+}
+
+/**
+ * y[i] = act(y[i]) for n floats, after the row loop (which then holds no call and no branch on
+ * the sign: a call there made V8 spill registers around it for every row). ReLU runs four lanes
+ * at a time with pmax(0, v) = 0 < v ? v : 0, the scalar `actScalar` bit for bit (NaN → 0, -0 → +0).
+ */
+// @ts-ignore: decorator
+@inline function activateInPlace(y: usize, n: i32, act: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD && act == ACT_RELU) {
+    for (; i + 4 <= n; i += 4) {
+      const p = y + (<usize>i << 2);
+      v128.store(p, f32x4.pmax(f32x4.splat(0), v128.load(p)));
+    }
+  }
+  if (act == ACT_IDENTITY) return;
+  for (; i < n; i++) {
+    const p = y + (<usize>i << 2);
+    store<f32>(p, actScalar(load<f32>(p), act));
+  }
+}
+
 /**
  * SpMV, batch 1:  y[r] = act(Σ_k data[k] · x[indices[k]] + b[r]).
- * Only fewer bytes help at batch 1; a 4-wide emulated gather (four scalar loads into one
- * vector) shaves the loop overhead.
+ * Each row is summed in 8 lanes (two vectors, 4-wide emulated gathers), lanes 4–7 folded onto
+ * 0–3, one more run of 4, (l0 + l2) + (l1 + l3), then the last 0–3 nonzeros one by one: this
+ * order fixes the bits of every prediction (test/kernels.test.ts models it).
  */
 function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize, y: usize, out: i32, act: i32): void {
   for (let r = 0; r < out; r++) {
@@ -22,28 +63,20 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
       let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (; k + 8 <= end; k += 8) {
         const ip = indices + k * sizeof<I>(), dp = data + (k << 2);
-        const xv = f32x4(
-          load<f32>(x + (<usize>load<I>(ip) << 2)), load<f32>(x + (<usize>load<I>(ip, sizeof<I>()) << 2)),
-          load<f32>(x + (<usize>load<I>(ip, 2 * sizeof<I>()) << 2)), load<f32>(x + (<usize>load<I>(ip, 3 * sizeof<I>()) << 2)));
-        const xw = f32x4(
-          load<f32>(x + (<usize>load<I>(ip, 4 * sizeof<I>()) << 2)), load<f32>(x + (<usize>load<I>(ip, 5 * sizeof<I>()) << 2)),
-          load<f32>(x + (<usize>load<I>(ip, 6 * sizeof<I>()) << 2)), load<f32>(x + (<usize>load<I>(ip, 7 * sizeof<I>()) << 2)));
-        acc = madd(v128.load(dp), xv, acc);
-        acc1 = madd(v128.load(dp, 16), xw, acc1);
+        acc = madd(v128.load(dp), gather4<I>(x, ip, 0), acc);
+        acc1 = madd(v128.load(dp, 16), gather4<I>(x, ip, 4), acc1);
       }
       acc = f32x4.add(acc, acc1);
       for (; k + 4 <= end; k += 4) {
-        const xv = f32x4(
-          load<f32>(x + (idx<I>(indices, k) << 2)), load<f32>(x + (idx<I>(indices, k + 1) << 2)),
-          load<f32>(x + (idx<I>(indices, k + 2) << 2)), load<f32>(x + (idx<I>(indices, k + 3) << 2)));
-        acc = madd(v128.load(data + (k << 2)), xv, acc);
+        acc = madd(v128.load(data + (k << 2)), gather4<I>(x, indices + k * sizeof<I>(), 0), acc);
       }
       const h = f32x4.add(acc, v128.shuffle<f32>(acc, acc, 2, 3, 0, 1));
       s = f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1);
     }
     for (; k < end; k++) s += load<f32>(data + (k << 2)) * load<f32>(x + (idx<I>(indices, k) << 2));
-    store<f32>(y + (<usize>r << 2), actScalar(s + load<f32>(b + (<usize>r << 2)), act));
+    store<f32>(y + (<usize>r << 2), s + load<f32>(b + (<usize>r << 2)));
   }
+  activateInPlace(y, out, act);
 }
 
 /** One row × 16 samples: 4 accumulators, nonzeros [k0, k1), two per loop turn. Returns via store. */

@@ -284,6 +284,54 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     });
   }
 
+  it.skipIf(flavor === 'relaxed-simd')('f32_spmv_csr adds each row in its fixed lane order, bit for bit (ReLU of NaN is 0)', () => {
+    // The SIMD SpMV sums a row in 8 lanes (nonzero k of a run of 8 into lane k mod 8), folds lanes
+    // 4–7 onto 0–3, adds one more run of 4, then (l0 + l2) + (l1 + l3), then the last 0–3 nonzeros
+    // one by one, then the bias; the scalar build sums in k order. This model of that order must match
+    // the kernel's bits: a kernel change that reorders the sums changes every prediction, and this
+    // test says so. Rows of 0–40 nonzeros reach every remainder mod 8; NaN inputs check that ReLU
+    // stays `v > 0 ? v : 0` (NaN → 0), whatever instruction applies it.
+    const f = Math.fround;
+    const model = (m: ReturnType<typeof randomCsr>, b: Float32Array, x: Float32Array, relu: boolean) =>
+      Float32Array.from(b, (bias, r) => {
+        const end = m.indptr[r + 1],
+          p = (q: number) => f(m.data[q] * x[m.indices[q]]);
+        let q = m.indptr[r],
+          s = 0;
+        if (flavor === 'simd') {
+          const lane = new Float32Array(8);
+          for (; q + 8 <= end; q += 8) for (let j = 0; j < 8; j++) lane[j] = f(lane[j] + p(q + j));
+          for (let j = 0; j < 4; j++) lane[j] = f(lane[j] + lane[j + 4]);
+          for (; q + 4 <= end; q += 4) for (let j = 0; j < 4; j++) lane[j] = f(lane[j] + p(q + j));
+          s = f(f(lane[0] + lane[2]) + f(lane[1] + lane[3]));
+        }
+        for (; q < end; q++) s = f(s + p(q));
+        const v = f(s + bias);
+        // biome-ignore lint/complexity/useMathMinMax: ReLU of NaN is 0 here (Math.max would give NaN)
+        return relu ? (v > 0 ? v : 0) : v;
+      });
+    const r = rng(31);
+    for (const wide of [false, true])
+      for (const [out, inn] of [
+        [1, 1],
+        [7, 40],
+        [41, 45],
+        [30, 300],
+      ]) {
+        const m = randomCsr(r, out, inn, 0.1 + 0.8 * r.next(), wide),
+          b = r.f32(out),
+          x = r.f32(inn);
+        if (inn > 1) x[r.int(inn)] = Number.NaN;
+        for (const act of [Act.identity, Act.relu]) {
+          const { got } = both(k, [m.data, m.indices, m.indptr, b, x], [out], (kk, [pd, pi, pp, pb, px, py]) =>
+            (wide ? kk.f32_spmv_csr_u32 : kk.f32_spmv_csr_u16)(pd, pi, pp, pb, px, py, out, act),
+          );
+          // toEqual on numbers: exact values, +0 ≠ -0, NaN = NaN (whatever its payload)
+          expect(Array.from(got[0]), `${wide ? 'u32' : 'u16'} ${out}×${inn} act ${act}`).toEqual(Array.from(model(m, b, x, act === Act.relu)));
+        }
+      }
+  });
+
   it('CSR SpMM on a layer past L2 (over 1 MiB of nonzeros), u16 and u32, ragged batches', () => {
     // 200 × 1500 at density 0.9 (some rows empty): ~230k nonzeros, over 1 MiB of values + indices
     const r = rng(8),
