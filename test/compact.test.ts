@@ -10,6 +10,7 @@ import { kmeansQuantize } from '../src/compact/kmeans.js';
 import { createMLP, type MLP } from '../src/nn/model.js';
 import { decodeModel, denseWeight, encodeModel, type CompactModel } from '../src/sparse/format.js';
 import { rng } from './helpers/rng.js';
+import { kmeansReference } from './helpers/kmeans-reference.js';
 
 const ACT = { identity: (x: number) => x, relu: (x: number) => Math.max(0, x), tanh: Math.tanh, logistic: (x: number) => 1 / (1 + Math.exp(-x)) };
 type Net = { W: ArrayLike<number>; b: ArrayLike<number>; inn: number; out: number; act: keyof typeof ACT }[];
@@ -139,6 +140,28 @@ describe('k-means weight sharing', () => {
     for (let i = 0; i < vals.length; i++) expect(vals[i] === 0).toBe(codes[i] === 0);
     // quantisation error of a uniform spread with 7 centroids over [−1, 1] is about 1/7
     for (let i = 0; i < vals.length; i++) expect(Math.abs(codebook[codes[i]] - vals[i])).toBeLessThan(0.2);
+  });
+  it('gives the plain k-means bit for bit: every width, exact and clustered codebooks, ties, zeros, NaN, ±∞', () => {
+    const r = rng(11);
+    const draws: (() => number)[] = [
+      () => r.uniform(), // all distinct
+      () => Math.round(r.uniform() * 10) / 10, // ≤ 21 distinct: the exact codebook at the wider widths
+      () => (r.next() < 0.1 ? 10 : 0.01) * r.uniform(), // a few large among many small
+      () => (r.next() < 0.7 ? 0 : r.next()), // mostly zeros
+      () => [-1, -0.5, 0.5, 1][Math.floor(r.next() * 4)] * (r.next() < 0.5 ? 1 : 1 + 2 ** -20), // values at the midpoints' edge
+      () => [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0][Math.floor(r.next() * 5)] ?? 0, // non-finite and signed zeros
+    ];
+    for (let t = 0; t < 120; t++) {
+      const draw = draws[t % draws.length];
+      const vals = Float32Array.from({ length: 1 + Math.floor(r.next() * 2000) }, draw);
+      for (const bits of [1, 2, 4, 5, 8])
+        for (const fixedZero of [false, true]) {
+          const got = kmeansQuantize(vals, bits, { fixedZero }),
+            want = kmeansReference(vals, bits, fixedZero);
+          expect(new Uint8Array(got.codebook.buffer)).toEqual(new Uint8Array(want.codebook.buffer));
+          expect(got.codes).toEqual(want.codes);
+        }
+    }
   });
 });
 
