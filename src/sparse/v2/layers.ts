@@ -18,12 +18,22 @@ interface Stream {
   lengths: Uint8Array | null;
 }
 
-/** Symbols of `width` bits as a packed stream, or Huffman-coded when `entropy` asks and it is smaller (its table counted). */
+/** How often each of the 2^width symbols occurs. */
+function symbolCounts(symbols: Uint8Array, width: number): Float64Array {
+  const freqs = new Float64Array(2 ** width);
+  for (let i = 0; i < symbols.length; i++) freqs[symbols[i]]++;
+  return freqs;
+}
+
+/**
+ * Symbols of `width` bits as a packed stream, or Huffman-coded when `entropy` asks and it is smaller
+ * (its table counted). The loops live in the helpers: a loop here made V8 compile this function
+ * on the stack (OSR) with every helper inlined, and throw that away again at nearly every call.
+ */
 export function encodeStream(symbols: Uint8Array, width: number, entropy: LayerStorage['entropy']): Stream {
   const packed: Stream = { kind: 'packed', bytes: packBits(symbols, width), lengths: null };
   if (entropy !== 'huffman') return packed;
-  const freqs = new Float64Array(2 ** width);
-  for (const s of symbols) freqs[s]++;
+  const freqs = symbolCounts(symbols, width);
   const lengths = huffmanLengths(freqs);
   if (Math.ceil(huffmanBits(freqs, lengths) / 8) + lengths.length >= packed.bytes.length) return packed;
   return { kind: 'huffman', bytes: huffmanEncode(symbols, lengths), lengths };
