@@ -52,7 +52,9 @@ import { madd, actScalar, reluIf, actPass, ACT_IDENTITY, ACT_RELU } from "./comm
  * SpMV, batch 1:  y[r] = act(Σ_k data[k] · x[indices[k]] + b[r]).
  * Each row is summed in 8 lanes (two vectors, 4-wide emulated gathers), lanes 4–7 folded onto
  * 0–3, one more run of 4, (l0 + l2) + (l1 + l3), then the last 0–3 nonzeros one by one: this
- * order fixes the bits of every prediction (test/kernels.test.ts models it).
+ * order fixes the bits of every prediction (test/kernels.test.ts models it), but for the sign and
+ * payload of a NaN, which WebAssembly leaves to the engine. y must not overlap x: each row stores
+ * its sum, and the activation runs over all rows after them.
  */
 function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize, y: usize, out: i32, act: i32): void {
   for (let r = 0; r < out; r++) {

@@ -141,7 +141,7 @@ describe('k-means weight sharing', () => {
     // quantisation error of a uniform spread with 7 centroids over [−1, 1] is about 1/7
     for (let i = 0; i < vals.length; i++) expect(Math.abs(codebook[codes[i]] - vals[i])).toBeLessThan(0.2);
   });
-  it('gives the plain k-means bit for bit: every width, exact and clustered codebooks, ties, zeros, NaN, ±∞', () => {
+  it('gives the plain k-means bit for bit: every width, exact and clustered codebooks, ties, zeros, empty pools, NaN, ±∞', () => {
     const r = rng(11);
     const draws: (() => number)[] = [
       () => r.uniform(), // all distinct
@@ -151,10 +151,10 @@ describe('k-means weight sharing', () => {
       () => [-1, -0.5, 0.5, 1][Math.floor(r.next() * 4)] * (r.next() < 0.5 ? 1 : 1 + 2 ** -20), // values at the midpoints' edge
       () => [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0][Math.floor(r.next() * 5)] ?? 0, // non-finite and signed zeros
     ];
-    for (let t = 0; t < 120; t++) {
-      const draw = draws[t % draws.length];
-      const vals = Float32Array.from({ length: 1 + Math.floor(r.next() * 2000) }, draw);
-      for (const bits of [1, 2, 4, 5, 8])
+    const arrays = [new Float32Array(0), new Float32Array(50), Float32Array.of(0, -0, 0)]; // empty; an empty pool with fixedZero
+    for (let t = 0; t < 120; t++) arrays.push(Float32Array.from({ length: 1 + Math.floor(r.next() * 2000) }, draws[t % draws.length]));
+    for (const vals of arrays) {
+      for (const bits of [1, 2, 3, 4, 5, 6, 7, 8])
         for (const fixedZero of [false, true]) {
           const got = kmeansQuantize(vals, bits, { fixedZero }),
             want = kmeansReference(vals, bits, fixedZero);

@@ -14,7 +14,8 @@ export interface Codebook {
 
 /**
  * The midpoints (c[j] + c[j+1]) / 2 between neighbouring centroids of `c` (sorted ascending) into
- * `m`, whose length is a power of two ≥ c.length: the entries past the last midpoint stay +∞.
+ * `m`, whose length is a power of two ≥ c.length (not c.length − 1: the search below must be able
+ * to end at index c.length − 1): the entries past the last midpoint stay +∞, below no x.
  */
 function midpoints(c: Float64Array, m: Float64Array): Float64Array {
   for (let j = 0; j + 1 < c.length; j++) m[j] = (c[j] + c[j + 1]) / 2;
@@ -29,11 +30,15 @@ function midpoints(c: Float64Array, m: Float64Array): Float64Array {
  */
 function nearest(m: Float64Array, x: number): number {
   let a = 0;
+  // -(true) is -1, all bits set, so h & -1 = h; -(false) is -0, and h & -0 = 0
   for (let h = m.length >> 1; h > 0; h >>= 1) a += h & -(x > m[a + h - 1]);
   return a;
 }
 
-/** How many distinct values `a` holds (as a Set counts them), counted only up to `limit` + 1: past the codebook's size the exact count does not matter. */
+/**
+ * How many distinct values `a` holds (as a Set counts them), counted only up to `limit` + 1 (one
+ * more than the codebook can hold): past that the exact count does not matter.
+ */
 function distinctUpTo(a: Float32Array, limit: number): number {
   const seen = new Set<number>();
   for (let i = 0; i < a.length && seen.size <= limit; i++) seen.add(a[i]);

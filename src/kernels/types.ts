@@ -42,7 +42,10 @@ export interface Kernels {
    * rows' k-th weights side by side; faster from 8 samples on (the inference forward pass: checked.ts, `layerForward`).
    */
   f32_gemm_scratch(W: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, inn: number, batch: number, act: ActCode, scratch: Ptr): void;
-  /** y[out] = act(A·x + b) with A in CSR (data f32[nnz], indices u16[nnz], indptr u32[out+1]). */
+  /**
+   * y[out] = act(A·x + b) with A in CSR (data f32[nnz], indices u16[nnz], indptr u32[out+1]). y must not overlap x:
+   * the rows are summed first and the activation applied in one pass after them.
+   */
   f32_spmv_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
   /** As `f32_spmv_csr_u16` with u32 column indices. */
   f32_spmv_csr_u32(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
