@@ -80,9 +80,9 @@ export interface SweepPool {
  * memory, so that a task's clone is small.
  *
  * The parent thread only hands out units and collects points. Making it one of the N (N − 1
- * workers) would save one worker's start-up, 0.13–0.19 s measured, but a worker that finishes
- * while the parent is in a synchronous stretch of its own unit (evaluating the training set,
- * compacting) would wait for its next unit until the parent yields — see BENCHMARKS.md.
+ * workers, units claimed from a counter in shared memory so that no worker waits on the parent's
+ * event loop) was measured on the quiet machine: one isolate fewer to start and compile, but the
+ * parent's own units ran slower, and a 20-point sweep lost 2–10% — see BENCHMARKS.md.
  */
 export async function startPool(threads: number): Promise<SweepPool> {
   const Tinypool = await loadTinypool();
