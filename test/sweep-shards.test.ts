@@ -142,7 +142,34 @@ describe('sweep shards and jobs', () => {
         { source: 'b.json', report: other },
       ]),
     ).toThrow(/b.json differs from a.json/);
+    // another grid with as many units (0.9 for 0.8): the dense model agrees, the settings do not
+    const otherGrid = SWEEP.map((a) => (a === '0.5,0.8' ? '0.5,0.9' : a));
+    const g = await run([...otherGrid, '--shard', '2/2', '--report', join(dir, 'g2')]);
+    expect(g.code, g.err).toBe(0);
+    expect(read(join(dir, 'g2')).shard!.units).toBe(s2.shard!.units);
+    expect(() =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 'g.json', report: read(join(dir, 'g2')) },
+      ]),
+    ).toThrow(/g.json was run with other sweep settings than a.json \(sparsities\)/);
+    const { grid: _grid, ...noGrid } = s2.shard!;
+    expect(() =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 'old.json', report: { ...s2, shard: noGrid } },
+      ]),
+    ).toThrow(/old.json was run with other sweep settings than a.json \(grid/);
     // through the command: a runtime failure (exit 1) naming the problem, nothing written
+    for (const [name, text] of [
+      ['null.json', 'null'],
+      ['list.json', '[1, 2]'],
+    ]) {
+      writeFileSync(join(dir, name), text);
+      const r = await run(['merge', join(dir, 's1'), join(dir, name), '--report', join(dir, 'never')]);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toContain(`${name} is not a sweep report (expected an object with "dense" and "points")`);
+    }
     writeFileSync(join(dir, 'bad.json'), '{ not json');
     const bad = await run(['merge', join(dir, 'bad.json'), '--report', join(dir, 'never')]);
     expect(bad.code).toBe(1);
@@ -151,7 +178,8 @@ describe('sweep shards and jobs', () => {
     expect((await run(['merge', '--report', join(dir, 'never')])).code).toBe(2);
     expect((await run([...SWEEP, '--shard', '3/2', '--report', join(dir, 'never')])).code).toBe(2);
     expect((await run([...SWEEP, '--shard', '1/2', '--jobs', '2', '--report', join(dir, 'never')])).code).toBe(2);
-  });
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  }, 60_000);
 
   it('takes the units longest-estimated-first: the low-sparsity points and the chains before the rest', () => {
     const units = sweepUnits({ criteria: ['magnitude'], scopes: ['layer'], schedules: ['iterative', 'oneshot'], sparsities: [0.9, 0.5] });

@@ -20,6 +20,34 @@ function fingerprint(r: SweepReport): string {
   return JSON.stringify({ title: r.title, data: r.data, model: r.model, dense: { accuracy, loss, trainAccuracy, trainLoss, bytes, denseFileBytes } });
 }
 
+/** `x` as JSON with every object's keys sorted: equal settings give equal text whatever order they were built in. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  if (x && typeof x === 'object')
+    return `{${Object.keys(x)
+      .sort()
+      .filter((k) => (x as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(x) ?? 'null';
+}
+
+/** The settings two shards' grids disagree on (`sweepGrid`'s keys), or null when they agree; a grid missing on one side is a disagreement. */
+function gridDifference(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): string[] | null {
+  if (!a || !b) return a === b ? null : ['grid (one report was written by a prunekit that did not record it)'];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const differ = keys.filter((k) => canonical(a[k]) !== canonical(b[k]));
+  return differ.length ? differ : null;
+}
+
+/** A parsed report.json that is not a shard report at all (null, an array, no points) is named, not dereferenced. */
+function checkShape(source: string, report: unknown): asserts report is SweepReport {
+  const r = report as Partial<SweepReport> | null;
+  if (!r || typeof r !== 'object' || Array.isArray(r) || !Array.isArray(r.points) || !r.dense || typeof r.dense !== 'object') {
+    throw new Error(`merge: ${source} is not a sweep report (expected an object with "dense" and "points")`);
+  }
+}
+
 /**
  * The one-process sweep the shards are slices of: their common command without `--shard i/n`,
  * its --report pointing at the merged folder (each shard wrote to its own). Shards whose commands
@@ -45,6 +73,7 @@ export function unshardedCommand(shardCommands: readonly string[], reportDir?: s
 
 export function mergeSweepReports(parts: readonly ShardReport[], command = '', reportDir?: string): SweepReport {
   if (parts.length === 0) throw new Error('merge: no shard reports given');
+  for (const { source, report } of parts) checkShape(source, report);
   const first = parts[0];
   const count = first.report.shard?.count;
   for (const { source, report } of parts) {
@@ -54,6 +83,10 @@ export function mergeSweepReports(parts: readonly ShardReport[], command = '', r
       throw new Error(
         `merge: ${source} is shard ${s.index}/${s.count} of a ${s.units}-unit grid, but ${first.source} is of ${count} shards and ${first.report.shard!.units} units`,
       );
+    }
+    const differ = gridDifference(s.grid, first.report.shard!.grid);
+    if (differ) {
+      throw new Error(`merge: ${source} was run with other sweep settings than ${first.source} (${differ.join(', ')}): the shards are not of one sweep`);
     }
     if (fingerprint(report) !== fingerprint(first.report)) {
       throw new Error(`merge: ${source} differs from ${first.source} in its data, model or dense run: the shards are not of one sweep (same flags and seed)`);

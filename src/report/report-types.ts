@@ -117,9 +117,10 @@ export interface SweepReport {
   /**
    * Only in the report of one shard of a sweep (`sweep --shard i/n`): which shard, how many units
    * the whole grid has, and the grid unit of each point (same order as points); `prunekit merge`
-   * joins the shards back into one report without it.
+   * joins the shards back into one report without it. `grid`: the settings that decide the points
+   * (`sweepGrid`), which every shard of one sweep shares; absent in reports of prunekit before 2026-12-01.
    */
-  shard?: { index: number; count: number; units: number; pointUnits: number[] };
+  shard?: { index: number; count: number; units: number; pointUnits: number[]; grid?: Record<string, unknown> };
   /**
    * A report joined from shards by `prunekit merge`: the merge command and each shard's own sweep
    * command (`command` is then the shards' sweep without --shard, writing to the merged folder).

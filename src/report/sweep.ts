@@ -123,6 +123,32 @@ async function trainDense(o: SweepOptions, data: SplitDataset, onEpoch: (note: s
   return { dense, epochs, trainSeconds: tr.seconds };
 }
 
+/**
+ * The settings that decide a sweep's points, beside the data and the dense model (which the report
+ * records anyway): the grid, the fine-tuning and what each point's file stores. Two shards are of one
+ * sweep only if they agree on all of it (`prunekit merge` checks); `runs` is left out, as it changes
+ * only the measured times.
+ */
+export function sweepGrid(o: SweepOptions): Record<string, unknown> {
+  return {
+    criteria: o.criteria,
+    scopes: o.scopes,
+    schedules: o.schedules,
+    sparsities: [...o.sparsities].sort((a, b) => a - b),
+    seed: o.seed,
+    train: o.train,
+    fineTune: o.fineTune ?? null,
+    finetuneEpochs: o.finetuneEpochs,
+    rewindEpoch: o.rewindEpoch ?? 0,
+    batches: o.batches ?? [1, 64],
+    values: o.values ?? 'f32',
+    bits: o.bits ?? null,
+    index: o.index ?? null,
+    entropy: o.entropy ?? null,
+    formatVersion: o.formatVersion ?? null,
+  };
+}
+
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   if (o.shard && !(Number.isInteger(o.shard.count) && Number.isInteger(o.shard.index) && o.shard.index >= 1 && o.shard.index <= o.shard.count)) {
     throw new RangeError(`sweep shard ${o.shard.index}/${o.shard.count}: expected i/n with 1 ≤ i ≤ n`);
@@ -210,7 +236,7 @@ async function sweepWith(o: SweepOptions, units: ReturnType<typeof sweepUnits>, 
     },
     points,
     summary: [],
-    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, units: units.length, pointUnits } } : {}),
+    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, units: units.length, pointUnits, grid: sweepGrid(o) } } : {}),
   };
   report.summary = summarize(report);
   const kept = o.keepModels ? results.flat() : [];
