@@ -45,6 +45,19 @@ describe('allocate (greedy over the tables)', () => {
     expect(r.densities[0]).toBeLessThan(0.5);
   });
 
+  it('a budget equal to the exact cost of the densest or the sparsest plan gets that plan (the rounding to units loses neither)', () => {
+    // costs that are not whole numbers of the budget's units
+    const cost = (l: number, d: number) => ({ cost: (l + 1) * 7.3 * d, layout: 'dense' as const });
+    const loss = [DENSITY_GRID.map((d) => 1 - d), DENSITY_GRID.map((d) => 1 - d), DENSITY_GRID.map((d) => 1 - d)];
+    const sum = (d: number) => [0, 1, 2].reduce((a, l) => a + cost(l, d).cost, 0);
+    const dense = allocate(3, cost, loss, 1.7 + sum(1), 1.7);
+    expect(dense.densities).toEqual([1, 1, 1]);
+    const dMin = Math.min(...DENSITY_GRID);
+    const sparsest = allocate(3, cost, loss, 1.7 + sum(dMin), 1.7);
+    expect(sparsest.densities).toEqual([dMin, dMin, dMin]);
+    expect(sparsest.cost).toBeLessThanOrEqual(1.7 + sum(dMin));
+  });
+
   it('says so when even the sparsest allocation misses the budget', () => {
     const cost = () => ({ cost: 5, layout: 'dense' as const });
     expect(() => allocate(2, cost, [new Array(G).fill(0), new Array(G).fill(0)], 9)).toThrow(/no allocation .* meets the budget/);
@@ -135,6 +148,20 @@ describe('fitToBudget on a tiny model', () => {
     expect(r.layers.some((l) => l.sparsity > 0)).toBe(true);
     expect(r.accuracy).toBeGreaterThan(0);
     r.layers.forEach((l) => expect(ALLOCATION_GRID).toContain(l.density));
+  });
+
+  it('a bytes budget below the predicted cost of the sparsest plan is met when that plan, compacted, fits; one below its file is refused, naming both', async () => {
+    const m = await trained();
+    const ctx = trainerContext(data, { trainMetrics: false });
+    let why = '';
+    await fitToBudget(m, data, ctx, { budget: { maxBytes: 10 }, runs: 2 }).catch((e: Error) => (why = e.message));
+    const got = /the sparsest one was predicted to cost ([\d.]+) and measures ([\d.]+) bytes \(budget 10 bytes\)/.exec(why);
+    expect(got, why).not.toBeNull();
+    const [predicted, measured] = [Number(got![1]), Number(got![2])];
+    expect(measured).toBeLessThan(predicted); // compaction removed the neurons the sparse plan leaves dead
+    const r = await fitToBudget(m, data, ctx, { budget: { maxBytes: measured }, runs: 2 });
+    expect(r.met).toBe(true);
+    expect(r.bytes).toBeLessThanOrEqual(measured);
   });
 
   it('a latency budget allocates from the given table (a generous budget leaves the model dense)', async () => {

@@ -149,7 +149,7 @@ export function bytesCost(model: MLP, values: CompactOptions['values']): CostFn 
   };
 }
 
-/** Cost units the knapsack divides the budget into: each option's cost is rounded up to a unit, so the plan never exceeds the budget. */
+/** Cost units the knapsack divides the budget into (each option's cost rounded up to a whole unit). */
 const KNAPSACK_UNITS = 2000;
 
 /**
@@ -180,17 +180,22 @@ export function allocate(
       `no allocation on the density grid meets the budget: the sparsest one still costs ${cheapest.toFixed(1)} (budget ${budget.toFixed(1)})`,
     );
   const unit = room / KNAPSACK_UNITS;
+  const units = (l: number, d: number) => Math.ceil(cost(l, d).cost / unit - 1e-9);
+  // Rounding each layer's cost up costs at most one unit per layer: the table runs that far past the
+  // budget, and the walk back below keeps the fullest plan whose exact cost fits (a plan costing
+  // exactly the budget, the dense model's or the sparsest one's, is not lost to the rounding).
+  const top = KNAPSACK_UNITS + nLayers;
   // best[u]: least loss increase of the layers so far within u units; choice[l][u]: layer l's grid index there.
-  let best = new Float64Array(KNAPSACK_UNITS + 1);
+  let best = new Float64Array(top + 1);
   const choice: Int16Array[] = [];
   for (let l = 0; l < nLayers; l++) {
-    const next = new Float64Array(KNAPSACK_UNITS + 1).fill(Infinity);
-    const pick = new Int16Array(KNAPSACK_UNITS + 1).fill(-1);
+    const next = new Float64Array(top + 1).fill(Infinity);
+    const pick = new Int16Array(top + 1).fill(-1);
     grid.forEach((d, k) => {
       if (!Number.isFinite(loss[l][k])) return;
-      const w = Math.ceil(cost(l, d).cost / unit - 1e-9);
+      const w = units(l, d);
       const gain = Math.max(0, loss[l][k] - loss[l][0]);
-      for (let u = w; u <= KNAPSACK_UNITS; u++) {
+      for (let u = w; u <= top; u++) {
         const v = best[u - w] + gain;
         if (v < next[u]) [next[u], pick[u]] = [v, k];
       }
@@ -198,17 +203,27 @@ export function allocate(
     best = next;
     choice.push(pick);
   }
-  if (!Number.isFinite(best[KNAPSACK_UNITS]))
+  // Walk back from u units: each layer's pick, then the units it used.
+  const planAt = (u: number): number[] => {
+    const k = new Array<number>(nLayers);
+    for (let l = nLayers - 1; l >= 0; l--) {
+      k[l] = choice[l][u];
+      u -= units(l, grid[k[l]]);
+    }
+    return k;
+  };
+  const exactCost = (k: number[]) => overhead + k.reduce((a, ki, l) => a + cost(l, grid[ki]).cost, 0);
+  let k: number[] | undefined;
+  for (let u = top; u >= 0 && !k; u--) {
+    if (!Number.isFinite(best[u])) break; // best[] only grows as u falls: nothing fits below
+    const plan = planAt(u);
+    if (exactCost(plan) <= budget * (1 + 1e-12)) k = plan; // (a sum of the same costs in another order may differ in the last bit)
+  }
+  if (!k)
     throw new RangeError(
       `no allocation on the density grid meets the budget: the sparsest one still costs ${cheapest.toFixed(1)} (budget ${budget.toFixed(1)})`,
     );
-  // Walk back from the full budget: each layer's pick, then the units it used.
-  const k = new Array<number>(nLayers);
-  for (let l = nLayers - 1, u = KNAPSACK_UNITS; l >= 0; l--) {
-    k[l] = choice[l][u];
-    u -= Math.ceil(cost(l, grid[k[l]]).cost / unit - 1e-9);
-  }
-  const total = overhead + k.reduce((a, ki, l) => a + cost(l, grid[ki]).cost, 0);
+  const total = exactCost(k);
   // Predicted loss: the base loss plus each layer's own increase (layers taken as independent).
   const predicted = (loss[0]?.[0] ?? 0) + k.reduce((a, ki, l) => a + (loss[l][ki] - loss[l][0]), 0);
   return { densities: k.map((ki) => grid[ki]), cost: total, loss: predicted };
@@ -328,9 +343,12 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     lo = 0,
     hi = Infinity;
   const seen = new Set<string>();
+  // The prediction leaves out what compaction removes (dead neurons), so a budget below the sparsest
+  // plan's predicted cost is not refused before that plan is measured.
+  const belowSparsest = target < sparsest;
   for (attempt = 1; attempt <= (o.attempts ?? 6); attempt++) {
-    // A rescaled budget below the sparsest plan's predicted cost asks for that plan (the user's own budget, if infeasible, throws).
-    if (attempt > 1) budget = Math.max(budget, sparsest * 1.01);
+    // A budget below the sparsest plan's predicted cost asks for that plan.
+    if (attempt > 1 || belowSparsest) budget = Math.max(budget, sparsest * 1.01);
     o.onProgress?.(`attempt ${attempt}: allocating for ${budget.toFixed(1)} ${byLatency ? 'µs' : 'bytes'}`);
     const plan = allocate(model.layers.length, cost, loss, budget, overhead, grid);
     const key = plan.densities.join(',');
@@ -344,6 +362,12 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
       `attempt ${attempt}: predicted ${plan.cost.toFixed(1)}, measured ${measured.toFixed(1)}${got.timing ? ` ± ${got.timing.bandUs.toFixed(2)} µs (aiming at ≤ ${aim().toFixed(2)})` : ' bytes'}`,
     );
     tried.push({ plan, pruned, layouts, measured });
+    if (belowSparsest && attempt === 1 && !got.met) {
+      const unit = byLatency ? `µs at batch ${batch}` : 'bytes';
+      throw new RangeError(
+        `no allocation on the density grid meets the budget: the sparsest one was predicted to cost ${sparsest.toFixed(1)} and measures ${measured.toFixed(1)} ${unit} (budget ${target} ${unit})`,
+      );
+    }
     const A = aim();
     if (measured <= A && measured >= A * 0.97) break; // at most 3% under the aim: done
     // Bracket the internal budget between the largest that met the aim and the smallest that missed;

@@ -38,7 +38,9 @@ ${DATA_HELP}
   --json                print {accuracy, bytes, latency_us, latencyBandUs, met, layers: [{sparsity, layout}], …}
 
 A latency budget is met when the median over the rounds is ≤ T plus the run's noise band (half
-the range of the 5 repeats' medians); a size budget exactly.`;
+the range of the 5 repeats' medians); a size budget exactly. A budget below the predicted cost of
+the sparsest plan is refused (exit 1, nothing written) only once that plan, compacted, measures over it:
+compaction removes the neurons a sparse plan leaves dead, which the prediction counts.`;
 
 const command: Command = {
   usage,
