@@ -24,6 +24,15 @@ describe('prune --structured neurons', () => {
     expect(j.layers.map((l: { out: number }) => l.out)).toEqual([5, 4, 3]);
   });
 
+  it("refuses a --criterion it would not use (neurons are ranked by their weights' norm), and writes nothing", async () => {
+    for (const c of ['obs', 'taylor', 'random']) {
+      const r = await run([...args.slice(0, -1), join(dir, `never-${c}.safetensors`), '--criterion', c, '--data', 'iris']);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toContain(`--structured neurons ranks whole neurons by the norm of their weights: --criterion ${c} does not apply`);
+    }
+    expect((await run([...args, '--criterion', 'magnitude'])).code).toBe(0);
+  });
+
   it('text: names the neurons removed per layer', async () => {
     const r = await run(args);
     expect(r.code, r.err).toBe(0);

@@ -171,6 +171,8 @@ const command: Command = {
       throw new UsageError('--nm sets the sparsity itself (1 − N/M): drop --sparsity/--percentile/--threshold and --structured');
     if (!nm && given === 0) throw new UsageError('give one of --sparsity, --percentile, --threshold (or --nm N:M)');
     if (structuredKind && sparsity === undefined) throw new UsageError('--structured neurons needs --sparsity (the fraction of hidden neurons to remove)');
+    if (structuredKind && criterion !== 'magnitude')
+      throw new UsageError(`--structured neurons ranks whole neurons by the norm of their weights: --criterion ${criterion} does not apply (leave it out)`);
     if (PRUNING_SCHEDULES[schedule].needsSparsity && sparsity === undefined)
       throw new UsageError(`--schedule ${schedule} needs --sparsity (a final target), not a percentile or threshold`);
     if ((structuredKind || nm) && schedule !== 'oneshot')
