@@ -63,6 +63,32 @@ describe('exit codes and messages', () => {
     expect(existsSync(path('never.st'))).toBe(false);
   });
 
+  it('the same in a sweep, which has no --min-density: the way out named is the target', async () => {
+    const r = await run([
+      'sweep',
+      '--data',
+      'iris',
+      ...tinyTrain,
+      '--hidden',
+      '4',
+      '--sparsities',
+      '0.999',
+      '--schedule',
+      'oneshot',
+      '--finetune-epochs',
+      '0',
+      '--runs',
+      '1',
+      '--report',
+      path('never-sweep'),
+    ]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/collapse a layer/);
+    expect(r.err).toMatch(/lower the target sparsity\n/);
+    expect(r.err).not.toMatch(/minDensity|usage:/);
+    expect(existsSync(path('never-sweep'))).toBe(false);
+  });
+
   it.each([[['--lr', '-1']], [['--lr=-1']], [['--lr', '-.5']]])('a negative learning rate %j is read as a value and refused with the reason', async (flag) => {
     const r = await run(['train', '--data', 'iris', ...flag, '--out', path('never.st')]);
     expect(r.code).toBe(2);

@@ -50,6 +50,16 @@ describe('summarize (numbers checked by hand against the fixture)', () => {
     expect(s[3]).toBe('Memory: the compact model file is 167 kB at 90% sparsity vs 1.07 MB dense (6.4× smaller), and 36.9 kB at 98% (28.9×).');
   });
 
+  it('memory: a compact file larger than the dense one says "larger", not "0.9× smaller"', () => {
+    const big = sampleReport();
+    const h = pickHeadline(big)!;
+    h.bytes = Math.round(big.dense.bytes * 1.25);
+    const said = summarize(big);
+    expect(said[0]).toContain('this model is 1.3× larger, ');
+    expect(said[3]).toContain('dense (1.3× larger)');
+    expect(said.join(' ')).not.toMatch(/0\.\d× smaller/);
+  });
+
   it('speed: says where the compact model is slower (batch 1 at 50%: 38 µs vs 31 µs dense)', () => {
     const b1 = s.find((x) => x.startsWith('Inference at batch 1:'))!;
     expect(b1).toContain('10.0 µs per forward pass at 90% sparsity vs 31.0 µs dense (3.1× faster)');

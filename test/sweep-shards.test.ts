@@ -169,7 +169,18 @@ describe('sweep shards and jobs', () => {
       const r = await run(['merge', join(dir, 's1'), join(dir, name), '--report', join(dir, 'never')]);
       expect(r.code, r.err).toBe(1);
       expect(r.err).toContain(`${name} is not a sweep report (expected an object with "dense" and "points")`);
+      expect(r.err).toMatch(/^prunekit merge: /);
+      expect(r.err).not.toMatch(/merge: merge:/); // the command is named once
     }
+    // the merged report may not go where a shard's report is read from: it would be overwritten
+    const before = readFileSync(join(dir, 's1', 'report.json'), 'utf8');
+    const over = await run(['merge', join(dir, 's1'), join(dir, 's2'), '--report', join(dir, 's1')]);
+    expect(over.code).toBe(2);
+    expect(over.err).toContain(`holds the shard report ${join(dir, 's1', 'report.json')}: the merge would write over it`);
+    expect(readFileSync(join(dir, 's1', 'report.json'), 'utf8')).toBe(before);
+    const empty = await run(['merge', join(dir, 's1'), join(dir, 's2'), '--report', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toContain('--report: expected a folder, got an empty name');
     writeFileSync(join(dir, 'bad.json'), '{ not json');
     const bad = await run(['merge', join(dir, 'bad.json'), '--report', join(dir, 'never')]);
     expect(bad.code).toBe(1);

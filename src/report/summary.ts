@@ -23,6 +23,8 @@ export const points = (d: number): string => (Math.round(Math.abs(d) * 1000 + 1e
 
 /** A ratio: 6.43 → "6.4×", 123.4 → "123×". */
 export const times = (r: number): string => `${r >= 100 ? r.toFixed(0) : r.toFixed(1)}×`;
+/** A file of `b` bytes against the dense model's `dense`: "3.2× smaller", or "1.1× larger" (a CSR file of a barely pruned model). */
+const sizeVsDense = (dense: number, b: number): string => (b <= dense ? `${times(dense / b)} smaller` : `${times(b / dense)} larger`);
 
 /** Bytes in SI units: 1066000 → "1.07 MB", 91234 → "91.2 kB", 812 → "812 B". */
 export function bytes(n: number): string {
@@ -83,7 +85,7 @@ function accuracyPhrase(diff: number): string {
 }
 
 function headline(r: SweepReport, h: SweepPoint): string {
-  const parts = [`${times(r.dense.bytes / h.bytes)} smaller`];
+  const parts = [sizeVsDense(r.dense.bytes, h.bytes)];
   const b = batchesOf(h.latency)[0];
   if (b !== undefined) parts.push(`${speedPhrase(h.latency[b])} at batch ${b}`);
   parts.push(accuracyPhrase(h.accuracy - r.dense.accuracy));
@@ -134,7 +136,7 @@ function gapText(gap: number): string {
 
 function memorySentence(r: SweepReport, h: SweepPoint): string {
   const sparsest = r.points.reduce((a, b) => (b.sparsity > a.sparsity ? b : a));
-  let s = `Memory: the compact model file is ${bytes(h.bytes)} at ${pct(h.sparsity)} sparsity vs ${bytes(r.dense.bytes)} dense (${times(r.dense.bytes / h.bytes)} smaller)`;
+  let s = `Memory: the compact model file is ${bytes(h.bytes)} at ${pct(h.sparsity)} sparsity vs ${bytes(r.dense.bytes)} dense (${sizeVsDense(r.dense.bytes, h.bytes)})`;
   if (sparsest !== h) s += `, and ${bytes(sparsest.bytes)} at ${pct(sparsest.sparsity)} (${times(r.dense.bytes / sparsest.bytes)})`;
   s += '.';
   const small = h.smallFile;
@@ -178,7 +180,7 @@ function speedSentences(r: SweepReport, h: SweepPoint): string[] {
 function timeSentence(r: SweepReport, h: SweepPoint): string {
   const extra = r.dense.trainSeconds > 0 ? ` (+${Math.round((h.pruneSeconds / r.dense.trainSeconds) * 100)}%)` : '';
   return (
-    `Training time: dense training took ${secs(r.dense.trainSeconds)} (${r.dense.epochs.length} epochs); pruning to ${pct(h.sparsity)} ` +
+    `Training time: dense training took ${secs(r.dense.trainSeconds)} (${r.dense.epochs.length} epoch${r.dense.epochs.length === 1 ? '' : 's'}); pruning to ${pct(h.sparsity)} ` +
     `with ${h.fineTuneEpochs} fine-tuning epoch${h.fineTuneEpochs === 1 ? '' : 's'} took a further ${secs(h.pruneSeconds)}${extra}` +
     (h.fineTuneEpochSeconds !== undefined && denseEpoch(r) > 0
       ? `; one fine-tuning epoch cost ${(h.fineTuneEpochSeconds / denseEpoch(r)).toFixed(2)}× a dense training epoch (pruned layers train on the sparse kernels).`

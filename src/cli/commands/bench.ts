@@ -79,6 +79,10 @@ const command: Command = {
       threads: { type: 'string' },
       samples: { type: 'string' },
     });
+    if (values.model !== undefined) {
+      const unused = (['train', 'data', 'dram-probe-mib', 'threads', 'samples'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
+      if (unused.length) throw new UsageError(`--model times the given file: drop ${unused.map((f) => `--${f}`).join(', ')}`);
+    }
     if (values.threads !== undefined && values.train) return trainThreadBench(values);
     if (values.samples !== undefined) throw new UsageError('--samples goes with --train --threads');
     if (values.threads !== undefined) return threadBench(values);

@@ -1,6 +1,6 @@
 /** `prunekit merge DIR… --report DIR`: join the reports of a sharded sweep into one (src/report/merge.ts). */
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { mergeSweepReports, type ShardReport } from '../../report/merge.js';
 import type { SweepReport } from '../../report/report-types.js';
 import { parse, required, RunError, UsageError } from '../args.js';
@@ -41,6 +41,9 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("expected the shards' report folders");
   const dir = reportDir(required(values.report, 'report'));
   const parts = positionals.map(readShard);
+  const into = resolve(dir, 'report.json');
+  const clash = parts.find((p) => resolve(p.source) === into);
+  if (clash) throw new UsageError(`--report ${dir} holds the shard report ${clash.source}: the merge would write over it; give another folder`);
   let merged: SweepReport;
   try {
     merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`, values.report);

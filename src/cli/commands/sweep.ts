@@ -53,7 +53,7 @@ ${sparseKernelsHelp(2, 27)}
   --json                   print report.json to stdout too
   --jobs N                 run the grid in N worker threads after training once (default 1); the
                            points are those of --jobs 1 (latencies are measured while the
-                           threads share the machine)
+                           threads share the machine); not with --shard
   --shard i/n              run only slice i of n of the grid (1-based; e.g. one task of a cluster
                            array job); join the slices with prunekit merge DIR… --report DIR`;
 
@@ -86,6 +86,7 @@ function list<T extends string>(v: string | undefined, flag: string, choices: re
 
 /** Output folder: created if missing (its nearest existing parent must be writable); an existing file there is a usage error. */
 export function reportDir(dir: string): string {
+  if (dir.trim() === '') throw new UsageError('--report: expected a folder, got an empty name');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
   let parent = resolve(dir);
   while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
@@ -239,7 +240,10 @@ const command: Command = {
     try {
       report = (await runSweepAndWrite(a, shard ? { shard } : { jobs })).report;
     } catch (e) {
-      throw e instanceof SweepWorkerError ? new RunError(e.message, { cause: e.cause }) : e;
+      if (e instanceof SweepWorkerError) throw new RunError(e.message, { cause: e.cause });
+      // a target that would collapse a layer: prune has --min-density for the way out the library names; sweep keeps the default
+      if (e instanceof RangeError) throw new RunError(e.message.replace(/ or minDensity\b/, ' sparsity'), { cause: e });
+      throw e;
     }
     if (a.json) printJson(report);
     else printSummary(report, a.reportDir);
