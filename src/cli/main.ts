@@ -21,7 +21,7 @@ const commands: Record<string, { summary: string }> = {
   compact: { summary: 'store a pruned model compactly (CSR, narrow indices, f16/k-means values)' },
   predict: { summary: 'predict labels for a CSV with a model file' },
   export: { summary: 'write a model as ONNX (dense or with sparse initializers)' },
-  info: { summary: 'show a model file: layers, formats, nonzeros, bytes' },
+  info: { summary: 'show a compact model file (from compact or fit): layers, formats, nonzeros, bytes' },
   bench: { summary: 'time dense vs CSR forward passes on random pruned weights' },
   sweep: { summary: 'train once, prune to several sparsities, measure and report' },
   merge: { summary: 'join the reports of a sweep run in shards (sweep --shard i/n) into one' },

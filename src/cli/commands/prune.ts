@@ -76,7 +76,8 @@ ${pruningSchedulesHelp(23)}
   --finetune-epochs N  epochs per round (iterative, lottery), total (gradual), after (oneshot)
                        (default ${PRUNE_DEFAULTS.finetuneEpochs} with --data, 0 without)
   --structured neurons remove whole hidden neurons (L1 norm of incoming weights); --sparsity = fraction
-  --nm N:M             N:M semi-structured sparsity (e.g. 2:4) along each row's inputs
+  --nm N:M             N:M semi-structured sparsity (e.g. 2:4) along each row's inputs; when a row's
+                       input count is not a multiple of M, its last, shorter group also keeps N (all, if it has ≤ N)
   --rewind FILE        lottery/displacement: the weights to rewind to / measure from (default: w₀ as
                        recorded by train; older files: re-created from the model's training seed)
   --rewind-epoch K     lottery: rewind to the weights after training epoch K (train --rewind-epoch K
