@@ -352,7 +352,10 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     o.onProgress?.(`attempt ${attempt}: allocating for ${budget.toFixed(1)} ${byLatency ? 'µs' : 'bytes'}`);
     const plan = allocate(model.layers.length, cost, loss, budget, overhead, grid);
     const key = plan.densities.join(',');
-    if (seen.has(key)) break; // the rescaled budget gives a plan already measured: no new information
+    if (seen.has(key)) {
+      o.onProgress?.(`attempt ${attempt}: the plan of an earlier attempt (${key}); stopping`);
+      break; // the rescaled budget gives a plan already measured: no new information
+    }
     seen.add(key);
     const pruned = await pruneLayers(model, ctx, plan.densities, criterion);
     const layouts = plan.densities.map((d, l) => cost(l, d).layout);
