@@ -58,6 +58,18 @@ describe('allocate (greedy over the tables)', () => {
     expect(sparsest.cost).toBeLessThanOrEqual(1.7 + sum(dMin));
   });
 
+  it('a budget equal to the sparsest plan still gets it when a layer has two options less than a knapsack unit apart', () => {
+    const grid = [1, 0.5, 0.25];
+    const s = [40.3, 71.9, 55.1];
+    // the 0.5 option costs a hair more than the 0.25 one (a latency table flat at low density), and loses less
+    const cost = (l: number, d: number) => ({ cost: d === 1 ? 3 * s[l] : d === 0.5 ? s[l] * (1 + 1e-4) : s[l], layout: 'csr' as const });
+    const loss = s.map(() => [0, 0.1, 0.5]);
+    const budget = s.reduce((a, b) => a + b, 0);
+    const r = allocate(3, cost, loss, budget, 0, grid);
+    expect(r.densities).toEqual([0.25, 0.25, 0.25]);
+    expect(r.cost).toBeLessThanOrEqual(budget);
+  });
+
   it('says so when even the sparsest allocation misses the budget', () => {
     const cost = () => ({ cost: 5, layout: 'dense' as const });
     expect(() => allocate(2, cost, [new Array(G).fill(0), new Array(G).fill(0)], 9)).toThrow(/no allocation .* meets the budget/);
@@ -150,18 +162,27 @@ describe('fitToBudget on a tiny model', () => {
     r.layers.forEach((l) => expect(ALLOCATION_GRID).toContain(l.density));
   });
 
-  it('a bytes budget below the predicted cost of the sparsest plan is met when that plan, compacted, fits; one below its file is refused, naming both', async () => {
+  it('a bytes budget below the predicted cost of the cheapest plan is met when that plan, compacted, fits; one below its file is refused, naming both', async () => {
     const m = await trained();
     const ctx = trainerContext(data, { trainMetrics: false });
     let why = '';
-    await fitToBudget(m, data, ctx, { budget: { maxBytes: 10 }, runs: 2 }).catch((e: Error) => (why = e.message));
-    const got = /the sparsest one was predicted to cost ([\d.]+) and measures ([\d.]+) bytes \(budget 10 bytes\)/.exec(why);
+    const log: string[] = [];
+    await fitToBudget(m, data, ctx, { budget: { maxBytes: 10 }, runs: 2, onProgress: (s) => log.push(s) }).catch((e: Error) => (why = e.message));
+    const got =
+      /the cheapest plan that could be pruned \(densities [\d.,]+\) was predicted to cost ([\d.]+) and measures ([\d.]+) bytes \(budget 10 bytes\)/.exec(why);
     expect(got, why).not.toBeNull();
     const [predicted, measured] = [Number(got![1]), Number(got![2])];
     expect(measured).toBeLessThan(predicted); // compaction removed the neurons the sparse plan leaves dead
     const r = await fitToBudget(m, data, ctx, { budget: { maxBytes: measured }, runs: 2 });
     expect(r.met).toBe(true);
     expect(r.bytes).toBeLessThanOrEqual(measured);
+    // On this model the sparsest plan of the grid cuts every input→output path, though each of its
+    // densities alone does not: a budget of exactly its predicted cost moves on to the next plan.
+    expect(log.some((s) => /cannot be pruned together/.test(s))).toBe(true);
+    const sparsest = Number(/attempt 1: allocating for ([\d.]+) bytes/.exec(log.join('\n'))![1]);
+    const edge = await fitToBudget(m, data, ctx, { budget: { maxBytes: sparsest }, runs: 2 });
+    expect(edge.met).toBe(true);
+    expect(edge.bytes).toBeLessThanOrEqual(sparsest);
   });
 
   it('a latency budget allocates from the given table (a generous budget leaves the model dense)', async () => {

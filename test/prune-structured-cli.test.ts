@@ -1,6 +1,6 @@
 // `prune --structured neurons` removes whole neurons (their weights are gone, not zeroed, so the
 // sparsity stays 0): the command reports how many neurons and weights it removed.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ describe('prune --structured neurons', () => {
       const r = await run([...args.slice(0, -1), join(dir, `never-${c}.safetensors`), '--criterion', c, '--data', 'iris']);
       expect(r.code, r.err).toBe(2);
       expect(r.err).toContain(`--structured neurons ranks whole neurons by the norm of their weights: --criterion ${c} does not apply`);
+      expect(existsSync(join(dir, `never-${c}.safetensors`))).toBe(false);
     }
     expect((await run([...args, '--criterion', 'magnitude'])).code).toBe(0);
   });

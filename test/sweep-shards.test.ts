@@ -152,7 +152,13 @@ describe('sweep shards and jobs', () => {
         { source: 'a.json', report: s1 },
         { source: 'g.json', report: read(join(dir, 'g2')) },
       ]),
-    ).toThrow(/g.json was run with other sweep settings than a.json \(sparsities\)/);
+    ).toThrow(/g.json was run with other sweep settings than a.json \(--sparsities\)/);
+    expect(() =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 'bad.json', report: { ...s2, shard: { ...s2.shard!, pointUnits: null as unknown as number[] } } },
+      ]),
+    ).toThrow(/bad.json has a malformed "shard" field/);
     const { grid: _grid, ...noGrid } = s2.shard!;
     expect(() =>
       mergeSweepReports([
@@ -164,6 +170,7 @@ describe('sweep shards and jobs', () => {
     for (const [name, text] of [
       ['null.json', 'null'],
       ['list.json', '[1, 2]'],
+      ['nolatency.json', '{"dense": {}, "points": [], "shard": {"index": 2, "count": 2, "units": 6, "pointUnits": []}}'],
     ]) {
       writeFileSync(join(dir, name), text);
       const r = await run(['merge', join(dir, 's1'), join(dir, name), '--report', join(dir, 'never')]);

@@ -123,15 +123,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const type = errorClass(e);
-    // the library names its function ("merge: …"); the line below already names the command
-    const said = msg.startsWith(`${name}: `) ? msg.slice(name.length + 2) : msg;
     if (e instanceof UsageError) {
       if (json) writeJsonError({ command: name, message: msg, code: 'usage', exitCode: 2, type, usage: cmd.usage });
-      else process.stderr.write(`prunekit ${name}: ${printableLines(said)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
+      else process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n\n${cmd.usage}${cmd.usage.endsWith('\n') ? '' : '\n'}`);
       return 2;
     }
     if (json) writeJsonError({ command: name, message: msg, code: 'runtime', exitCode: 1, type });
-    else process.stderr.write(`prunekit ${name}: ${printableLines(said)}\n`);
+    else process.stderr.write(`prunekit ${name}: ${printableLines(msg)}\n`);
     if (!(e instanceof RunError) && process.env.PRUNEKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }

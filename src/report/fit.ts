@@ -219,10 +219,12 @@ export function allocate(
     const plan = planAt(u);
     if (exactCost(plan) <= budget * (1 + 1e-12)) k = plan; // (a sum of the same costs in another order may differ in the last bit)
   }
-  if (!k)
-    throw new RangeError(
-      `no allocation on the density grid meets the budget: the sparsest one still costs ${cheapest.toFixed(1)} (budget ${budget.toFixed(1)})`,
-    );
+  // Ties: two options of a layer less than a unit apart round to the same units, and the table keeps
+  // the one with less loss; at the bottom of the table that may be the dearer one. The plan that takes
+  // every layer's cheapest option then still fits (cheapest ≤ budget, checked above).
+  k ??= Array.from({ length: nLayers }, (_, l) =>
+    grid.reduce((b, d, i) => (Number.isFinite(loss[l][i]) && (b < 0 || cost(l, d).cost < cost(l, grid[b]).cost) ? i : b), -1),
+  );
   const total = exactCost(k);
   // Predicted loss: the base loss plus each layer's own increase (layers taken as independent).
   const predicted = (loss[0]?.[0] ?? 0) + k.reduce((a, ki, l) => a + (loss[l][ki] - loss[l][0]), 0);
@@ -346,9 +348,12 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
   // The prediction leaves out what compaction removes (dead neurons), so a budget below the sparsest
   // plan's predicted cost is not refused before that plan is measured.
   const belowSparsest = target < sparsest;
+  let unprunable = ''; // the last plan whose densities could not be pruned together
   for (attempt = 1; attempt <= (o.attempts ?? 6); attempt++) {
-    // A budget below the sparsest plan's predicted cost asks for that plan.
-    if (attempt > 1 || belowSparsest) budget = Math.max(budget, sparsest * 1.01);
+    // Below the sparsest plan's predicted cost, that plan is measured first; later a rescaled budget
+    // below it asks for it (or the next plan up).
+    if (belowSparsest && tried.length === 0) budget = Math.max(budget, sparsest);
+    else if (attempt > 1) budget = Math.max(budget, sparsest * 1.01);
     o.onProgress?.(`attempt ${attempt}: allocating for ${budget.toFixed(1)} ${byLatency ? 'µs' : 'bytes'}`);
     const plan = allocate(model.layers.length, cost, loss, budget, overhead, grid);
     const key = plan.densities.join(',');
@@ -357,7 +362,18 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
       break; // the rescaled budget gives a plan already measured: no new information
     }
     seen.add(key);
-    const pruned = await pruneLayers(model, ctx, plan.densities, criterion);
+    let pruned: MLP;
+    try {
+      pruned = await pruneLayers(model, ctx, plan.densities, criterion);
+    } catch (e) {
+      // Each density was possible for its layer alone (the sensitivity table), but together they cut
+      // every input→output path: a dearer plan is tried.
+      if (!(e instanceof RangeError)) throw e;
+      unprunable = key;
+      o.onProgress?.(`attempt ${attempt}: densities ${key} cannot be pruned together (no input→output path would be left); trying a larger budget`);
+      budget = plan.cost * 1.02;
+      continue;
+    }
     const layouts = plan.densities.map((d, l) => cost(l, d).layout);
     const got = await measure(compact(pruned, { ...compactOpts, layouts }).compact);
     const measured = got.timing ? got.timing.medianUs : got.bytes;
@@ -365,10 +381,10 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
       `attempt ${attempt}: predicted ${plan.cost.toFixed(1)}, measured ${measured.toFixed(1)}${got.timing ? ` ± ${got.timing.bandUs.toFixed(2)} µs (aiming at ≤ ${aim().toFixed(2)})` : ' bytes'}`,
     );
     tried.push({ plan, pruned, layouts, measured });
-    if (belowSparsest && attempt === 1 && !got.met) {
+    if (belowSparsest && tried.length === 1 && !got.met) {
       const unit = byLatency ? `µs at batch ${batch}` : 'bytes';
       throw new RangeError(
-        `no allocation on the density grid meets the budget: the sparsest one was predicted to cost ${sparsest.toFixed(1)} and measures ${measured.toFixed(1)} ${unit} (budget ${target} ${unit})`,
+        `no allocation on the density grid meets the budget: the cheapest plan that could be pruned (densities ${key}) was predicted to cost ${plan.cost.toFixed(1)} and measures ${measured.toFixed(1)} ${unit} (budget ${target} ${unit})`,
       );
     }
     const A = aim();
@@ -380,6 +396,10 @@ export async function fitToBudget(model: MLP, data: SplitDataset, ctx: PruneCont
     const next = byLatency ? budget * (A / measured) : budget + (target - measured);
     budget = next > lo && next < hi ? next : Number.isFinite(hi) ? (lo + hi) / 2 : next;
   }
+  if (!tried.length)
+    throw new RangeError(
+      `no allocation on the density grid could be pruned in ${o.attempts ?? 6} attempts: each plan tried (the last: densities ${unprunable}) leaves no input→output path; give a larger budget`,
+    );
   // The plan with the least predicted loss among those that met the final aim; if none did, the cheapest measured.
   const A = aim();
   const ok = tried.filter((a) => a.measured <= A);

@@ -32,19 +32,45 @@ function canonical(x: unknown): string {
   return JSON.stringify(x) ?? 'null';
 }
 
-/** The settings two shards' grids disagree on (`sweepGrid`'s keys), or null when they agree; a grid missing on one side is a disagreement. */
+/** `sweepGrid`'s keys as the sweep's flags, for messages. */
+const GRID_FLAGS: Record<string, string> = {
+  criteria: '--criteria',
+  scopes: '--scope',
+  schedules: '--schedule',
+  sparsities: '--sparsities',
+  seed: '--seed',
+  train: 'the dense training flags (--epochs, --batch, --lr, …)',
+  fineTune: '--finetune-lr',
+  finetuneEpochs: '--finetune-epochs',
+  rewindEpoch: '--rewind-epoch',
+  batches: 'the latency batch sizes',
+  values: '--values',
+  bits: '--values kmeans:BITS',
+  index: '--index',
+  entropy: '--entropy',
+  formatVersion: '--format',
+};
+
+/** The settings two shards' grids disagree on (as flags: `GRID_FLAGS`), or null when they agree; a grid missing on one side is a disagreement. */
 function gridDifference(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): string[] | null {
   if (!a || !b) return a === b ? null : ['grid (one report was written by a prunekit that did not record it)'];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  const differ = keys.filter((k) => canonical(a[k]) !== canonical(b[k]));
+  const differ = keys.filter((k) => canonical(a[k]) !== canonical(b[k])).map((k) => GRID_FLAGS[k] ?? k);
   return differ.length ? differ : null;
 }
 
-/** A parsed report.json that is not a shard report at all (null, an array, no points) is named, not dereferenced. */
+const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+
+/** A parsed report.json that is not a sweep report (null, an array, no points) or whose shard field is malformed is named, not dereferenced. */
 function checkShape(source: string, report: unknown): asserts report is SweepReport {
   const r = report as Partial<SweepReport> | null;
-  if (!r || typeof r !== 'object' || Array.isArray(r) || !Array.isArray(r.points) || !r.dense || typeof r.dense !== 'object') {
+  if (!isObject(r) || !Array.isArray(r.points) || !isObject(r.dense) || !isObject(r.dense.latency)) {
     throw new Error(`merge: ${source} is not a sweep report (expected an object with "dense" and "points")`);
+  }
+  const s: unknown = r.shard;
+  if (s === undefined) return;
+  if (!isObject(s) || ![s.index, s.count, s.units].every(Number.isInteger) || !Array.isArray(s.pointUnits) || (s.grid !== undefined && !isObject(s.grid))) {
+    throw new Error(`merge: ${source} has a malformed "shard" field (expected whole numbers index, count, units, a pointUnits list and a grid object)`);
   }
 }
 

@@ -79,14 +79,14 @@ const command: Command = {
       threads: { type: 'string' },
       samples: { type: 'string' },
     });
-    if (values.model !== undefined) {
-      const unused = (['train', 'data', 'dram-probe-mib', 'threads', 'samples'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
-      if (unused.length) throw new UsageError(`--model times the given file: drop ${unused.map((f) => `--${f}`).join(', ')}`);
-    }
     if (values.threads !== undefined && values.train) return trainThreadBench(values);
     if (values.samples !== undefined) throw new UsageError('--samples goes with --train --threads');
     if (values.threads !== undefined) return threadBench(values);
-    if (values.model !== undefined) return benchModelFile(values);
+    if (values.model !== undefined) {
+      const unused = (['train', 'data', 'dram-probe-mib'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
+      if (unused.length) throw new UsageError(`--model times the given file: drop ${unused.map((f) => `--${f}`).join(', ')}`);
+      return benchModelFile(values);
+    }
     if (values.train) return trainBench(values);
     if (values.data !== undefined) throw new UsageError('--data goes with --train');
     if (values.peers) {

@@ -39,8 +39,9 @@ ${DATA_HELP}
 
 A latency budget is met when the median over the rounds is ≤ T plus the run's noise band (half
 the range of the 5 repeats' medians); a size budget exactly. A budget below the predicted cost of
-the sparsest plan is refused (exit 1, nothing written) only once that plan, compacted, measures over it:
-compaction removes the neurons a sparse plan leaves dead, which the prediction counts.`;
+the sparsest plan is refused (exit 1, nothing written) only once the cheapest plan that can be pruned,
+compacted, measures over it: compaction removes the neurons a sparse plan leaves dead, which the
+prediction counts.`;
 
 const command: Command = {
   usage,

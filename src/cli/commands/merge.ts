@@ -1,5 +1,5 @@
 /** `prunekit merge DIR… --report DIR`: join the reports of a sharded sweep into one (src/report/merge.ts). */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mergeSweepReports, type ShardReport } from '../../report/merge.js';
 import type { SweepReport } from '../../report/report-types.js';
@@ -41,14 +41,16 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("expected the shards' report folders");
   const dir = reportDir(required(values.report, 'report'));
   const parts = positionals.map(readShard);
-  const into = resolve(dir, 'report.json');
-  const clash = parts.find((p) => resolve(p.source) === into);
+  // the same file by any path to it (a symlinked folder included)
+  const real = (f: string) => (existsSync(f) ? realpathSync(f) : resolve(f));
+  const into = join(real(dir), 'report.json');
+  const clash = parts.find((p) => real(p.source) === into);
   if (clash) throw new UsageError(`--report ${dir} holds the shard report ${clash.source}: the merge would write over it; give another folder`);
   let merged: SweepReport;
   try {
     merged = mergeSweepReports(parts, `prunekit merge ${argv.join(' ')}`, values.report);
   } catch (e) {
-    throw new RunError((e as Error).message, { cause: e });
+    throw new RunError((e as Error).message.replace(/^merge: /, ''), { cause: e }); // "prunekit merge: " says it already
   }
   await writeSweepReport(merged, dir);
   if (values.json) printJson(merged);

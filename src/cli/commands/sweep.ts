@@ -86,7 +86,7 @@ function list<T extends string>(v: string | undefined, flag: string, choices: re
 
 /** Output folder: created if missing (its nearest existing parent must be writable); an existing file there is a usage error. */
 export function reportDir(dir: string): string {
-  if (dir.trim() === '') throw new UsageError('--report: expected a folder, got an empty name');
+  if (dir === '') throw new UsageError('--report: expected a folder, got an empty name');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report: ${dir} is a file, expected a folder`);
   let parent = resolve(dir);
   while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
@@ -240,9 +240,11 @@ const command: Command = {
     try {
       report = (await runSweepAndWrite(a, shard ? { shard } : { jobs })).report;
     } catch (e) {
-      if (e instanceof SweepWorkerError) throw new RunError(e.message, { cause: e.cause });
-      // a target that would collapse a layer: prune has --min-density for the way out the library names; sweep keeps the default
-      if (e instanceof RangeError) throw new RunError(e.message.replace(/ or minDensity\b/, ' sparsity'), { cause: e });
+      // "prunekit sweep: " is said already; a target that would collapse a layer names the way out as
+      // "the target or minDensity" (prune's --min-density), which sweep leaves at its default
+      const said = (m: string) => m.replace(/^sweep: /, '').replace(/ or minDensity\b/, ' sparsity');
+      if (e instanceof SweepWorkerError) throw new RunError(said(e.message), { cause: e.cause });
+      if (e instanceof RangeError) throw new RunError(said(e.message), { cause: e });
       throw e;
     }
     if (a.json) printJson(report);
