@@ -21,6 +21,7 @@ import { denseToCsr, narrowestIndex } from '../sparse/csr.js';
 import { encodeModel, type CompactModel } from '../sparse/format.js';
 import { Rng } from '../util/rng.js';
 import { decodeSafetensors, FormatError } from '../util/safetensors.js';
+import { isPlainObject } from '../util/json.js';
 import { timeModels } from './fit-latency.js';
 
 /** Densities (kept fractions) the tables cover; 1 = dense. */
@@ -142,9 +143,9 @@ export function validateLatencyTable(t: unknown, shapes: readonly LayerShape[], 
   const fail = (field: string, expected: string, got: unknown): never => {
     throw new RangeError(`${source}: ${field} must be ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(got)}`);
   };
-  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
   const time = (x: unknown, field: string) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : fail(field, 'a finite number ≥ 0 (µs)', x));
-  if (!isObject(t)) return fail('the table', 'a JSON object {"batch", "layers": [{"inFeatures", "outFeatures", "dense_us", "csr": [{"density", "us"}]}]}', t);
+  if (!isPlainObject(t))
+    return fail('the table', 'a JSON object {"batch", "layers": [{"inFeatures", "outFeatures", "dense_us", "csr": [{"density", "us"}]}]}', t);
   if (!(typeof t.batch === 'number' && Number.isInteger(t.batch) && t.batch >= 1)) fail('batch', 'a whole number ≥ 1', t.batch);
   if (t.measuredOn !== undefined && typeof t.measuredOn !== 'string') fail('measuredOn', 'a string', t.measuredOn);
   if (t.call_us !== undefined) time(t.call_us, 'call_us');
@@ -153,7 +154,7 @@ export function validateLatencyTable(t: unknown, shapes: readonly LayerShape[], 
   if (layers.length !== shapes.length) throw new RangeError(`${source}: ${layers.length} layers, the model has ${shapes.length}`);
   layers.forEach((x, l) => {
     const at = `layers[${l}]`;
-    if (!isObject(x)) return fail(at, 'an object {"inFeatures", "outFeatures", "dense_us", "csr"}', x);
+    if (!isPlainObject(x)) return fail(at, 'an object {"inFeatures", "outFeatures", "dense_us", "csr"}', x);
     const L = shapes[l];
     if (x.inFeatures !== L.inFeatures || x.outFeatures !== L.outFeatures) {
       const shape = `${JSON.stringify(x.outFeatures)}×${JSON.stringify(x.inFeatures)}`;
@@ -163,7 +164,7 @@ export function validateLatencyTable(t: unknown, shapes: readonly LayerShape[], 
     if (!Array.isArray(x.csr) || x.csr.length === 0) fail(`${at}.csr`, 'a non-empty list of {"density", "us"}', x.csr);
     const seen = new Set<number>();
     (x.csr as unknown[]).forEach((c, k) => {
-      if (!isObject(c)) return fail(`${at}.csr[${k}]`, 'an object {"density", "us"}', c);
+      if (!isPlainObject(c)) return fail(`${at}.csr[${k}]`, 'an object {"density", "us"}', c);
       const d = c.density;
       if (!(typeof d === 'number' && d > 0 && d <= 1)) fail(`${at}.csr[${k}].density`, 'a number in (0, 1]', d);
       if (seen.has(d as number)) fail(`${at}.csr[${k}].density`, 'different from the entries before it', d);

@@ -5,6 +5,7 @@
  * the shards must agree on it; anything else (another grid, a missing or repeated shard) is refused.
  */
 import { median } from '../util/stats.js';
+import { isPlainObject } from '../util/json.js';
 import type { SweepPoint, SweepReport } from './report-types.js';
 import { summarize } from './summary.js';
 
@@ -59,17 +60,20 @@ function gridDifference(a: Record<string, unknown> | undefined, b: Record<string
   return differ.length ? differ : null;
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
-
 /** A parsed report.json that is not a sweep report (null, an array, no points) or whose shard field is malformed is named, not dereferenced. */
 function checkShape(source: string, report: unknown): asserts report is SweepReport {
   const r = report as Partial<SweepReport> | null;
-  if (!isObject(r) || !Array.isArray(r.points) || !isObject(r.dense) || !isObject(r.dense.latency)) {
+  if (!isPlainObject(r) || !Array.isArray(r.points) || !isPlainObject(r.dense) || !isPlainObject(r.dense.latency)) {
     throw new Error(`merge: ${source} is not a sweep report (expected an object with "dense" and "points")`);
   }
   const s: unknown = r.shard;
   if (s === undefined) return;
-  if (!isObject(s) || ![s.index, s.count, s.units].every(Number.isInteger) || !Array.isArray(s.pointUnits) || (s.grid !== undefined && !isObject(s.grid))) {
+  if (
+    !isPlainObject(s) ||
+    ![s.index, s.count, s.units].every(Number.isInteger) ||
+    !Array.isArray(s.pointUnits) ||
+    (s.grid !== undefined && !isPlainObject(s.grid))
+  ) {
     throw new Error(`merge: ${source} has a malformed "shard" field (expected whole numbers index, count, units, a pointUnits list and a grid object)`);
   }
 }

@@ -15,6 +15,7 @@
  * The decoder validates everything and never allocates more than the file size justifies: it
  * returns views into the given bytes (a copy only when the caller's buffer itself is misaligned).
  */
+import { isPlainObject } from './json.js';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'U8' | 'U16' | 'U32' | 'I32';
 /**
@@ -145,8 +146,6 @@ export interface DecodeOptions {
   /** Reject tensors whose offset is not a multiple of their item size (true: our own files). */
   requireAligned?: boolean;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeOptions = {}): Safetensors {
   assertLittleEndian();
