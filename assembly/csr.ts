@@ -149,6 +149,42 @@ function spmm64RowsOuter<I>(data: usize, indices: usize, indptr: usize, b: usize
 }
 
 /**
+ * Samples [j, j + 16) of X (rows of xs bytes, `cols` of them) copied into `panel`, 64 bytes per
+ * column, contiguous: 4 v128 loads and stores per column.
+ */
+// @ts-ignore: decorator
+@inline function packPanel16(X: usize, xs: usize, j: i32, cols: usize, panel: usize): void {
+  let src = X + (<usize>j << 2);
+  const end = panel + (cols << 6);
+  for (let dst = panel; dst < end; dst += 64, src += xs) {
+    v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+    v128.store(dst, v128.load(src, 32), 32); v128.store(dst, v128.load(src, 48), 48);
+  }
+}
+
+/**
+ * The chunks of 16 samples, each first packed into `panel` (`cols` × 64 bytes): every row then
+ * reads X at the constant stride of 64 bytes from one compact block (at 4096 columns 256 KiB,
+ * where the rows of X at batch 64 spread the same lines over 1 MiB, four times the pages), and
+ * the copy costs one pass over X per chunk. Same additions in the same order as the other loop
+ * orders: the same bits. A function of its own, like `spmm64RowsOuter`. Returns the samples done.
+ */
+function spmmPanels<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32, cols: usize, panel: usize): i32 {
+  const ys = <usize>batch << 2;
+  let j = 0;
+  for (; j + 16 <= batch; j += 16) {
+    packPanel16(X, ys, j, cols, panel);
+    const yj = Y + (<usize>j << 2);
+    for (let r = 0; r < out; r++) {
+      const k0 = <usize>load<u32>(indptr + (<usize>r << 2));
+      const k1 = <usize>load<u32>(indptr + (<usize>r << 2), 4);
+      spmmRow16<I>(data, indices, k0, k1, panel, 64, v128.load_splat<f32>(b + (<usize>r << 2)), yj + <usize>r * ys, act);
+    }
+  }
+  return j;
+}
+
+/**
  * SpMM, feature-major:  Y[r][j] = act(Σ_k data[k] · X[indices[k]][j] + b[r]).
  * Vectorised over the batch, not over the nonzeros: each nonzero is one broadcast weight times
  * contiguous rows of X (no gather). The batch is cut into chunks of 16 samples (one 64-byte cache
@@ -156,18 +192,24 @@ function spmm64RowsOuter<I>(data: usize, indices: usize, indptr: usize, b: usize
  * L1/L2 while every row of the layer reads it (at batch 64 with X small enough for L2, the other
  * way round: `spmm64RowsOuter`).
  */
-function spmm<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
+function spmm<I>(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32, panel: usize): void {
   const xs = <usize>batch << 2;
   let j = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && batch >= 16) {
     // Batch 64 (the common case) runs with the row stride a constant: X's row address is then a
     // shift of the column index, not a multiply by a value V8 keeps on the stack. Up to 2048
-    // columns (X ≤ 512 KiB) the rows go outside the chunks. Every loop order here adds each
-    // row's nonzeros in CSR order, so all give the same bits.
-    if (batch == 64 && columnsUsed<I>(indices, indptr, out) <= 2048) {
+    // columns (X ≤ 512 KiB) the rows go outside the chunks. Past that, or at another batch, the
+    // chunks go outside, read from a packed panel when the caller gave one (`spmmPanels`).
+    // Every loop order here adds each row's nonzeros in CSR order, so all give the same bits.
+    const cols = columnsUsed<I>(indices, indptr, out);
+    if (batch == 64 && cols <= 2048) {
       spmm64RowsOuter<I>(data, indices, indptr, b, X, Y, out, act);
       j = 64;
+    } else if (panel != 0) {
+      j = spmmPanels<I>(data, indices, indptr, b, X, Y, out, batch, act, cols, panel);
     }
+  }
+  if (ASC_FEATURE_SIMD) {
     for (; j + 16 <= batch; j += 16) {
       if (batch == 64) spmmChunk16<I>(data, indices, indptr, b, X, Y, out, j, 256, act);
       else spmmChunk16<I>(data, indices, indptr, b, X, Y, out, j, xs, act);
@@ -204,9 +246,10 @@ export function f32_spmv_csr_u16(data: usize, indices: usize, indptr: usize, b: 
 export function f32_spmv_csr_u32(data: usize, indices: usize, indptr: usize, b: usize, x: usize, y: usize, out: i32, act: i32): void {
   spmv<u32>(data, indices, indptr, b, x, y, out, act);
 }
-export function f32_spmm_csr_u16(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
-  spmm<u16>(data, indices, indptr, b, X, Y, out, batch, act);
+/** `panel`: 0, or scratch of 64 bytes per column (1 + the largest column index) for `spmmPanels`. */
+export function f32_spmm_csr_u16(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32, panel: usize): void {
+  spmm<u16>(data, indices, indptr, b, X, Y, out, batch, act, panel);
 }
-export function f32_spmm_csr_u32(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32): void {
-  spmm<u32>(data, indices, indptr, b, X, Y, out, batch, act);
+export function f32_spmm_csr_u32(data: usize, indices: usize, indptr: usize, b: usize, X: usize, Y: usize, out: i32, batch: i32, act: i32, panel: usize): void {
+  spmm<u32>(data, indices, indptr, b, X, Y, out, batch, act, panel);
 }

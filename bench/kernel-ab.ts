@@ -21,6 +21,7 @@ import {
   Act,
   allocF32,
   layerForward,
+  panelFloats,
   loadKernelsSync,
   uploadCsr,
   uploadDense,
@@ -68,8 +69,10 @@ function upload(k: Kernels, m: MLP, format: 'dense' | 'csr', plain: boolean): La
   );
 }
 function forward(k: Kernels, net: LayerOnDevice[], acts: F32Buf[], batch: number): () => void {
+  // the CSR SpMM's packing scratch (builds before it ignore the argument)
+  const panel = allocF32(k, panelFloats(Math.max(...layers.slice(0, -1))));
   return () => {
-    for (let l = 0; l < net.length; l++) layerForward(k, net[l], acts[l], acts[l + 1], batch, l === net.length - 1 ? Act.identity : Act.relu);
+    for (let l = 0; l < net.length; l++) layerForward(k, net[l], acts[l], acts[l + 1], batch, l === net.length - 1 ? Act.identity : Act.relu, panel);
   };
 }
 

@@ -85,7 +85,7 @@ for (const sparsity of [0.5, 0.9, 0.98]) {
   const transposed = () => {
     for (const s of setups) {
       k.f32_gather_u32(s.data.ptr, s.perm, s.dataT.ptr, s.nnz);
-      k.f32_spmm_csr_u16(s.dataT.ptr, s.indT, s.ptrT, s.zero.ptr, s.dY.ptr, s.dX.ptr, s.inn, B, 0);
+      k.f32_spmm_csr_u16(s.dataT.ptr, s.indT, s.ptrT, s.zero.ptr, s.dY.ptr, s.dX.ptr, s.inn, B, 0, 0);
     }
   };
   const times: Record<string, number[]> = { scatter: [], transposed: [] };

@@ -9,7 +9,18 @@
  * one f32 ulp of the result for the activation (Mathf tanh/exp are within 1 ulp).
  */
 import { describe, expect, it } from 'vitest';
-import { Act, type ActCode, createReferenceKernels, loadKernelsSync, supportedFlavors, type Kernels } from '../src/kernels/index.js';
+import {
+  Act,
+  type ActCode,
+  allocF32,
+  createReferenceKernels,
+  layerForward,
+  loadKernelsSync,
+  panelFloats,
+  supportedFlavors,
+  uploadCsr,
+  type Kernels,
+} from '../src/kernels/index.js';
 import { rng } from './helpers/rng.js';
 
 const U = 2 ** -24;
@@ -272,7 +283,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
               X = r.f32(inn * batch);
             const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) => {
               if (batch === 1) (wide ? kk.f32_spmv_csr_u32 : kk.f32_spmv_csr_u16)(pd, pi, pp, pb, pX, pY, out, act);
-              else (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act);
+              else (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act, 0);
             });
             // densify for the bound
             const W = new Float32Array(out * inn);
@@ -348,7 +359,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
         const b = r.f32(out),
           X = r.f32(inn * batch);
         const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
-          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act),
+          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, act, 0),
         );
         const W = new Float32Array(out * inn);
         for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
@@ -376,7 +387,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       }
       const spmm = (batch: number, X: Float32Array) =>
         both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
-          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, Act.relu),
+          (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, batch, Act.relu, 0),
         ).got[0];
       const y64 = spmm(64, X64),
         y65 = spmm(65, X65);
@@ -384,10 +395,77 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       const W = new Float32Array(out * inn);
       for (let i = 0; i < out; i++) for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) W[i * inn + m.indices[q]] = m.data[q];
       const want = both(k, [m.data, m.indices, m.indptr, b, X64], [out * 64], (kk, [pd, pi, pp, pb, pX, pY]) =>
-        (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, 64, Act.relu),
+        (wide ? kk.f32_spmm_csr_u32 : kk.f32_spmm_csr_u16)(pd, pi, pp, pb, pX, pY, out, 64, Act.relu, 0),
       ).want[0];
       expectClose(y64, want, denseBound(W, b, X64, out, inn, 64), `csr batch 64 ${out}×${inn}`);
     }
+  });
+
+  it.each([
+    [37, 301],
+    [9, 2300],
+    [1, 1],
+  ])("CSR SpMM through a packing panel gives the plain SpMM's bits, and packs X into it, %i × %i", (out, inn) => {
+    // the panel only moves where X is read from: each sum still runs over the row's nonzeros in CSR
+    // order, so the product equals the plain one bit for bit, at every batch and on both sides of
+    // the batch-64 loop order's 2048 columns; the panel holds the last full 16-sample chunk after
+    const r = rng(40 + inn);
+    for (const wide of [false, true])
+      for (const batch of [2, 15, 16, 17, 31, 32, 48, 64, 65, 100]) {
+        const m = randomCsr(r, out, inn, 0.3, wide);
+        if (m.data.length) m.indices[m.indices.length - 1] = inn - 1; // the widest column is read
+        const b = r.f32(out),
+          X = r.f32(inn * batch);
+        const spmm = wide ? k.f32_spmm_csr_u32 : k.f32_spmm_csr_u16;
+        const { ptrs, mark } = place(k, [m.data, m.indices, m.indptr, b, X, new Float32Array(out * batch), new Float32Array(16 * inn).fill(Number.NaN)]);
+        const [pd, pi, pp, pb, pX, pY, pP] = ptrs;
+        spmm(pd, pi, pp, pb, pX, pY, out, batch, Act.relu, 0);
+        const plain = readBack(k, pY, out * batch);
+        spmm(pd, pi, pp, pb, pX, pY, out, batch, Act.relu, pP);
+        const packed = readBack(k, pY, out * batch),
+          panel = readBack(k, pP, 16 * inn);
+        k.reset(mark);
+        expect(packed).toEqual(plain);
+        const rowsOutside = batch === 64 && inn <= 2048; // the batch-64 loop order reads X where it lies
+        if (flavor === 'scalar' || batch < 16 || rowsOutside || m.data.length === 0) {
+          expect(panel.every(Number.isNaN)).toBe(true);
+          continue;
+        }
+        const j = 16 * (Math.floor(batch / 16) - 1);
+        for (let c = 0; c < inn; c++) expect(panel.subarray(16 * c, 16 * c + 16)).toEqual(X.subarray(c * batch + j, c * batch + j + 16));
+      }
+  });
+
+  it('layerForward gives a CSR layer its panel where packing pays, checks its size, and keeps the bits', () => {
+    const r = rng(77),
+      out = 30,
+      inn = 50,
+      batch = 20;
+    const run = (density: number, panelLen: number | null) => {
+      const mark = k.heapTop();
+      const m = randomCsr(r, out, inn, density, false);
+      const L = uploadCsr(k, { rows: out, cols: inn, ...m }, r.f32(out));
+      const X = allocF32(k, inn * batch, r.f32(inn * batch)),
+        Y = allocF32(k, out * batch);
+      const panel = panelLen === null ? null : allocF32(k, panelLen, new Float32Array(panelLen).fill(Number.NaN));
+      try {
+        layerForward(k, L, X, Y, batch, Act.relu);
+        const plain = readBack(k, Y.ptr, out * batch);
+        layerForward(k, L, X, Y, batch, Act.relu, panel);
+        return { nnz: m.data.length, plain, packed: readBack(k, Y.ptr, out * batch), panel: panel && readBack(k, panel.ptr, panelLen!) };
+      } finally {
+        k.reset(mark);
+      }
+    };
+    const dense = run(0.9, panelFloats(inn)); // nnz ≥ 8·cols: packed
+    expect(dense.nnz).toBeGreaterThanOrEqual(8 * inn);
+    expect(dense.packed).toEqual(dense.plain);
+    expect(dense.panel!.every(Number.isNaN)).toBe(flavor === 'scalar');
+    const sparse = run(0.05, panelFloats(inn)); // a few reads per column: the copy would not pay
+    expect(sparse.nnz).toBeLessThan(8 * inn);
+    expect(sparse.packed).toEqual(sparse.plain);
+    expect(sparse.panel!.every(Number.isNaN)).toBe(true);
+    expect(() => run(0.9, panelFloats(inn) - 1)).toThrow(/panel holds 799 floats, the 50-column layer needs 800/);
   });
 
   it('CSR with u32 indices beyond 65,535 columns', () => {
@@ -400,7 +478,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       const b = r.f32(out),
         X = r.f32(inn * batch);
       const { got, want } = both(k, [m.data, m.indices, m.indptr, b, X], [out * batch], (kk, [pd, pi, pp, pb, pX, pY]) =>
-        batch === 1 ? kk.f32_spmv_csr_u32(pd, pi, pp, pb, pX, pY, out, 0) : kk.f32_spmm_csr_u32(pd, pi, pp, pb, pX, pY, out, batch, 0),
+        batch === 1 ? kk.f32_spmv_csr_u32(pd, pi, pp, pb, pX, pY, out, 0) : kk.f32_spmm_csr_u32(pd, pi, pp, pb, pX, pY, out, batch, 0, 0),
       );
       expectClose(got[0], want[0], 1e-5, `csr u32 wide batch ${batch}`);
     }

@@ -128,7 +128,7 @@ describe.skipIf(!simd)('training products split over threads', () => {
                 t,
                 [out * batch],
                 parts,
-                (kk, [Y]) => kk[spmm](L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, out, batch, Act.relu),
+                (kk, [Y]) => kk[spmm](L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, out, batch, Act.relu, 0),
                 `spmm ${at}`,
               );
               if (batch === 1)

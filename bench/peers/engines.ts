@@ -8,7 +8,18 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Act, layerForward, allocF32, readF32, uploadCsr, uploadDense, type F32Buf, type Kernels, type LayerOnDevice } from '../../src/kernels/index.js';
+import {
+  Act,
+  layerForward,
+  allocF32,
+  panelFloats,
+  readF32,
+  uploadCsr,
+  uploadDense,
+  type F32Buf,
+  type Kernels,
+  type LayerOnDevice,
+} from '../../src/kernels/index.js';
 import type { MLP } from '../../src/nn/model.js';
 import { encodeMlpOnnx, PEER_INPUT, PEER_OUTPUT, transpose } from './onnx.js';
 import { toCsr } from './models.js';
@@ -58,8 +69,10 @@ export function prunekitEngine(k: Kernels, format: 'dense' | 'csr'): Engine {
       const acts: F32Buf[] = [allocF32(k, m.layers[0].inFeatures * batch, toFeatureMajor(x, batch, m.layers[0].inFeatures))];
       for (const L of m.layers) acts.push(allocF32(k, L.outFeatures * batch));
       const codes = m.layers.map((L) => Act[L.activation]);
+      // the SpMM's packing scratch, as the runtime allocates it beside the activations from batch 16 on
+      const panel = format === 'csr' && batch >= 16 ? allocF32(k, panelFloats(Math.max(...m.layers.map((L) => L.inFeatures)))) : null;
       const fn = () => {
-        for (let i = 0; i < layers.length; i++) layerForward(k, layers[i], acts[i], acts[i + 1], batch, codes[i]);
+        for (let i = 0; i < layers.length; i++) layerForward(k, layers[i], acts[i], acts[i + 1], batch, codes[i], panel);
       };
       return {
         fn,

@@ -138,23 +138,44 @@ export function checkActs(X: F32Buf, Y: F32Buf, rows: number, cols: number, batc
   if (Y.length < rows * batch) throw new RangeError(`forward: output holds ${Y.length} values, the layer needs ${rows}×${batch} = ${rows * batch}`);
 }
 
+/** Floats of `layerForward`'s `panel` that a CSR layer of `cols` columns needs: 16 samples × 4 bytes per column. */
+export const panelFloats = (cols: number): number => 16 * cols;
+
+/**
+ * Whether a CSR SpMM packs its input into a panel: from 16 samples on, and only where each
+ * column is read at least 8 times on average (nnz ≥ 8·cols), so that the copy of X (one pass
+ * per 16 samples) is paid back. The kernel itself keeps its batch-64 loop order, which reads X
+ * where it lies, for layers of up to 2048 columns.
+ */
+const packs = (L: CsrOnDevice, batch: number): boolean => batch >= 16 && L.nnz >= 8 * L.cols;
+
 /**
  * One layer forward on feature-major activations: Y[rows×batch] = act(A · X[cols×batch] + b).
- * Batch 1 takes the GEMV / SpMV path, larger batches the GEMM / SpMM path.
+ * Batch 1 takes the GEMV / SpMV path, larger batches the GEMM / SpMM path. `panel` (optional,
+ * ≥ `panelFloats(cols)`): scratch in which the CSR SpMM packs 16 samples of X at a time, which
+ * is faster past 2048 columns and at batches other than 64; the result is the same bit for bit.
  */
-export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode): void {
+export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode, panel: F32Buf | null = null): void {
   checkActs(X, Y, L.rows, L.cols, batch);
   if (L.format === 'dense') {
     if (batch === 1) k.f32_gemv(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, act);
     else if (L.scratch) k.f32_gemm_scratch(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act, L.scratch.ptr);
     else k.f32_gemm(L.W.ptr, L.b.ptr, X.ptr, Y.ptr, L.rows, L.cols, batch, act);
-  } else if (L.index === 'u16') {
-    if (batch === 1) k.f32_spmv_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
-    else k.f32_spmm_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act);
-  } else {
-    if (batch === 1) k.f32_spmv_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
-    else k.f32_spmm_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act);
+    return;
   }
+  if (batch === 1) {
+    if (L.index === 'u16') k.f32_spmv_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
+    else k.f32_spmv_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, act);
+    return;
+  }
+  let p = 0;
+  if (panel && packs(L, batch)) {
+    if (panel.length < panelFloats(L.cols))
+      throw new RangeError(`forward: panel holds ${panel.length} floats, the ${L.cols}-column layer needs ${panelFloats(L.cols)}`);
+    p = panel.ptr;
+  }
+  if (L.index === 'u16') k.f32_spmm_csr_u16(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act, p);
+  else k.f32_spmm_csr_u32(L.data.ptr, L.indices, L.indptr, L.b.ptr, X.ptr, Y.ptr, L.rows, batch, act, p);
 }
 
 /** A CSR layer on the device (the `uploadCsr` result). */

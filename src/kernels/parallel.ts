@@ -289,7 +289,8 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
       const op = batch === 1 ? (L.index === 'u16' ? 'f32_spmv_csr_u16' : 'f32_spmv_csr_u32') : L.index === 'u16' ? 'f32_spmm_csr_u16' : 'f32_spmm_csr_u32';
       calls.push({
         op,
-        args: batch === 1 ? [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, act] : [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, batch, act],
+        // no panel (layerForward's) in a split: every run would pack all of X for its few rows
+        args: batch === 1 ? [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, act] : [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, batch, act, 0],
       });
     }
   }

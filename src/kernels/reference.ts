@@ -105,6 +105,7 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
     f32_gemm_scratch: (W, b, X, Y, out, inn, batch, a) => k.f32_gemm(W, b, X, Y, out, inn, batch, a), // the scratch is the wasm kernels' business
     f32_spmv_csr_u16: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx16(indices), indptr, b, x, y, out, 1, a),
     f32_spmv_csr_u32: (data, indices, indptr, b, x, y, out, a) => spmm(data, idx32(indices), indptr, b, x, y, out, 1, a),
+    // the panel, like the GEMM's scratch, is the wasm kernels' business
     f32_spmm_csr_u16: (data, indices, indptr, b, X, Y, out, batch, a) => spmm(data, idx16(indices), indptr, b, X, Y, out, batch, a),
     f32_spmm_csr_u32: (data, indices, indptr, b, X, Y, out, batch, a) => spmm(data, idx32(indices), indptr, b, X, Y, out, batch, a),
     f32_act_backward(dY, Y, dZ, n, a) {

@@ -49,10 +49,14 @@ export interface Kernels {
   f32_spmv_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
   /** As `f32_spmv_csr_u16` with u32 column indices. */
   f32_spmv_csr_u32(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode): void;
-  /** Y[out×batch] = act(A · X[in×batch] + b), A in CSR with u16 indices; vectorised over the batch. */
-  f32_spmm_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode): void;
+  /**
+   * Y[out×batch] = act(A · X[in×batch] + b), A in CSR with u16 indices; vectorised over the batch.
+   * `panel`: 0, or scratch of 64 bytes per column of A (written), into which the SIMD builds copy
+   * 16 samples of X at a time where that pays (`layerForward` decides; the same bits either way).
+   */
+  f32_spmm_csr_u16(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode, panel: Ptr): void;
   /** As `f32_spmm_csr_u16` with u32 column indices. */
-  f32_spmm_csr_u32(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode): void;
+  f32_spmm_csr_u32(data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode, panel: Ptr): void;
 
   // ---- backward --------------------------------------------------------------------------
   /** dZ[n] = dY[n] · act'(·), computed from the activation's output Y (in place allowed: dZ = dY). */

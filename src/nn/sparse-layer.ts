@@ -184,10 +184,10 @@ export class SparseLayer {
       a = act as 0;
     if (this.index === 'u16') {
       if (B === 1) k.f32_spmv_csr_u16(this.data.ptr, this.indices, this.indptr, b.ptr, X, Y, this.out, a);
-      else k.f32_spmm_csr_u16(this.data.ptr, this.indices, this.indptr, b.ptr, X, Y, this.out, B, a);
+      else k.f32_spmm_csr_u16(this.data.ptr, this.indices, this.indptr, b.ptr, X, Y, this.out, B, a, 0);
     } else {
       if (B === 1) k.f32_spmv_csr_u32(this.data.ptr, this.indices, this.indptr, b.ptr, X, Y, this.out, a);
-      else k.f32_spmm_csr_u32(this.data.ptr, this.indices, this.indptr, b.ptr, X, Y, this.out, B, a);
+      else k.f32_spmm_csr_u32(this.data.ptr, this.indices, this.indptr, b.ptr, X, Y, this.out, B, a, 0);
     }
   }
 
@@ -201,8 +201,8 @@ export class SparseLayer {
   /** dA [in × B] = Wᵀ·dZ through the transposed copy. */
   inputGrad(dZ: Ptr, dA: Ptr, B: number): void {
     const k = this.k;
-    if (this.indexT === 'u16') k.f32_spmm_csr_u16(this.dataT.ptr, this.indicesT, this.indptrT, this.zeroBias.ptr, dZ, dA, this.inn, B, 0);
-    else k.f32_spmm_csr_u32(this.dataT.ptr, this.indicesT, this.indptrT, this.zeroBias.ptr, dZ, dA, this.inn, B, 0);
+    if (this.indexT === 'u16') k.f32_spmm_csr_u16(this.dataT.ptr, this.indicesT, this.indptrT, this.zeroBias.ptr, dZ, dA, this.inn, B, 0, 0);
+    else k.f32_spmm_csr_u32(this.dataT.ptr, this.indicesT, this.indptrT, this.zeroBias.ptr, dZ, dA, this.inn, B, 0, 0);
   }
 
   /** One SGD step over the nonzeros (the dense kernel's exact arithmetic), then the copy follows. */

@@ -75,7 +75,7 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
   const t = await startNodeThreads({ flavor, bytes: wasmBytes(flavor) }, counts.at(-1)!);
   try {
     const k = t.kernels;
-    const { nets, acts } = benchNetworks(k, o, splitRuns(counts.at(-1)!));
+    const { nets, acts, panel } = benchNetworks(k, o, splitRuns(counts.at(-1)!));
     const steps = new Map(counts.map((n) => [n, n === 1 ? layerForward : createParallelForward(t.pool, n)]));
     const variants: Variant[] = [];
     for (const s of o.sparsities)
@@ -85,7 +85,7 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
             const net = nets.get(`${s}/${f}`)!,
               bufs = acts.get(b)!,
               step = steps.get(n)!;
-            variants.push({ name: `${s}/${b}/${f}/${n}`, fn: () => forward(k, net, bufs, b, step) });
+            variants.push({ name: `${s}/${b}/${f}/${n}`, fn: () => forward(k, net, bufs, b, step, panel) });
           }
     const timings = await timeInterleaved(variants, { runs: o.runs, minRunMs: o.minRunMs, onRound: o.onRound });
     const T = new Map<string, Timing>(timings.map((x) => [x.name, x]));

@@ -8,6 +8,7 @@ import {
   Act,
   allocF32,
   layerForward,
+  panelFloats,
   loadKernelsSync,
   uploadCsr,
   uploadDense,
@@ -122,10 +123,10 @@ export interface Net {
   index: 'u16' | 'u32' | null;
 }
 
-/** The net's forward pass: ReLU hidden layers, identity output; `step` is `layerForward` or its threaded twin. */
-export function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number, step = layerForward): void {
+/** The net's forward pass: ReLU hidden layers, identity output; `step` is `layerForward` or its threaded twin (which takes no panel). */
+export function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number, step: typeof layerForward = layerForward, panel: F32Buf | null = null): void {
   const last = net.layers.length - 1;
-  for (let l = 0; l <= last; l++) step(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu);
+  for (let l = 0; l <= last; l++) step(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu, panel);
 }
 
 /** The pruned model uploaded twice: every layer dense (scratch for `runs` runs of a threaded split), and every layer CSR. */
@@ -203,13 +204,14 @@ function benchResults(o: BenchOptions, nets: Map<string, Net>, T: (name: string)
  * The networks and inputs both kernel benchmarks time: He-initialised weights (createMLP's default
  * for ReLU) with small random biases, magnitude-pruned to each sparsity and uploaded dense and CSR
  * (`nets`, keyed "sparsity/dense|csr"); per batch size, one activation buffer per layer, the first
- * holding a seeded random input (`acts`).
+ * holding a seeded random input (`acts`); the CSR SpMM's packing scratch for the widest layer input
+ * (`panel`, as the runtime has it from batch 16 on).
  */
 export function benchNetworks(
   k: Kernels,
   o: { layers: readonly number[]; sparsities: readonly number[]; batches: readonly number[]; seed: number },
   runs = 1,
-): { nets: Map<string, Net>; acts: Map<number, F32Buf[]> } {
+): { nets: Map<string, Net>; acts: Map<number, F32Buf[]>; panel: F32Buf | null } {
   const rng = new Rng(o.seed);
   const full = createMLP({ sizes: [...o.layers], activation: 'relu', seed: o.seed });
   for (const layer of full.layers) layer.bias = Float32Array.from(layer.bias, () => rng.uniform(-0.05, 0.05));
@@ -227,13 +229,14 @@ export function benchNetworks(
     new Float32Array(k.memory.buffer, bufs[0].ptr, x.length).set(x);
     acts.set(b, bufs);
   }
-  return { nets, acts };
+  const panel = o.batches.some((b) => b >= 16) ? allocF32(k, panelFloats(Math.max(...o.layers.slice(0, -1)))) : null;
+  return { nets, acts, panel };
 }
 
 /** Runs the benchmark; all figures come from one set of interleaved rounds. */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const k = loadKernelsSync(o.kernels ? { flavor: o.kernels } : {});
-  const { nets, acts } = benchNetworks(k, o);
+  const { nets, acts, panel } = benchNetworks(k, o);
 
   const variants: Variant[] = [];
   for (const s of o.sparsities)
@@ -241,7 +244,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       for (const f of ['dense', 'csr'] as const) {
         const net = nets.get(`${s}/${f}`)!,
           bufs = acts.get(b)!;
-        variants.push({ name: `${s}/${b}/${f}`, fn: () => forward(k, net, bufs, b) });
+        variants.push({ name: `${s}/${b}/${f}`, fn: () => forward(k, net, bufs, b, layerForward, panel) });
       }
   // the same dense forward with the raw kernels, to show that validation costs nothing measurable
   const s0 = o.sparsities[0],

@@ -4,7 +4,7 @@
  * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
  * every logit checked finite, softmax on the way out.
  */
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCheckedCsr, splitRuns, uploadDense, viewF32 } from '../kernels/checked.js';
+import { allocF32, type F32Buf, layerForward, type LayerOnDevice, panelFloats, uploadCheckedCsr, splitRuns, uploadDense, viewF32 } from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
 import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
@@ -82,6 +82,8 @@ export class RuntimeModel implements Model {
   private readonly invBuf: F32Buf;
   private capacity = 0;
   private bufs: [F32Buf, F32Buf] | null = null;
+  /** The CSR SpMM's packing scratch, beside the activations: from batch 16 on, on one thread (`layerForward`). */
+  private panel: F32Buf | null = null;
   private summary: ModelInfo | null = null;
 
   /** `m` is a model `decodeModel` returned: validated, so its CSR arrays are uploaded as they are. */
@@ -154,6 +156,8 @@ export class RuntimeModel implements Model {
     this.k.reset(this.weightsTop); // activation buffers only live above the weights
     const n = this.maxWidth * batch;
     this.bufs = [allocF32(this.k, n), allocF32(this.k, n)];
+    const csrCols = Math.max(0, ...this.layers.map((L) => (L.dev?.format === 'csr' ? L.cols : 0)));
+    this.panel = batch >= 16 && csrCols > 0 && this.threading.count === 1 ? allocF32(this.k, panelFloats(csrCols)) : null;
     this.capacity = batch;
     return this.bufs;
   }
@@ -209,7 +213,7 @@ export class RuntimeModel implements Model {
       throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32`);
     }
     for (const L of this.layers) {
-      if (L.dev) this.threading.forward(this.k, L.dev, X, Y, b, L.act);
+      if (L.dev) this.threading.forward(this.k, L.dev, X, Y, b, L.act, this.panel);
       else {
         const yv = viewF32(this.k, Y); // in = 0: the output is the constant act(bias)
         for (let r = 0; r < L.rows; r++) yv.fill(activate(L.bias[r], L.act), r * b, (r + 1) * b);
