@@ -5,15 +5,19 @@
  * |w| > 0.45, about 10% of the weights), checks every build's output against the first build's,
  * and prints each build's median and min time and its paired speed-up over the first.
  *
- *   npx tsx bench/layer-ab.ts --kind gemm|gemm-scratch|spmm|spmm-packed --out 1024 --in 4096 [--batch 64] [--rounds 15] A.wasm B.wasm …
+ *   npx tsx bench/layer-ab.ts --kind gemm|gemm-scratch|spmm|spmm-panel|spmm-packed --out 1024 --in 4096 [--batch 64] [--rounds 15] A.wasm B.wasm …
+ *
+ * A build may be given as FILE@KIND to time it with another kind than --kind (e.g. the same build
+ * with and without its panel: `B.wasm@spmm B.wasm@spmm-panel`); FLOP/s follow --kind.
  *
  * `gemm-scratch` times the inference GEMM, `f32_gemm_scratch`, on builds that have it and `f32_gemm`
  * on the others; the same file twice, as `--kind gemm` and `--kind gemm-scratch`, is not a pair:
  * give two builds.
  *
- * `spmm-packed` times the same SpMM on X already copied into 16-sample panels (each panel
- * in × 16 contiguous floats, one call per panel at batch 16): what a packed layout of X would
- * give, without the cost of packing.
+ * `spmm-panel` times the SpMM given a packing panel (64 bytes per column: the kernel copies each
+ * 16-sample chunk of X into it; builds before the panel ignore it). `spmm-packed` times the same
+ * SpMM on X already copied into 16-sample panels (each panel in × 16 contiguous floats, one call
+ * per panel at batch 16): what a packed layout of X would give, without the cost of packing.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,8 +33,8 @@ const { values: a, positionals: files } = parseArgs({
   },
 });
 const kind = a.kind!;
-if (!['gemm', 'gemm-scratch', 'spmm', 'spmm-packed'].includes(kind) || files.length === 0)
-  throw new Error('usage: see the comment at the top of bench/layer-ab.ts');
+const KINDS = ['gemm', 'gemm-scratch', 'spmm', 'spmm-panel', 'spmm-packed'];
+if (!KINDS.includes(kind) || files.length === 0) throw new Error('usage: see the comment at the top of bench/layer-ab.ts');
 const M = Number(a.out),
   K = Number(a.in),
   B = Number(a.batch),
@@ -72,10 +76,13 @@ const pW = place(4 * M * K),
   pd = place(4 * nnz),
   pi = place(2 * nnz),
   pp = place(4 * (M + 1)),
-  pS = place(16 * K);
+  pS = place(16 * K),
+  pP = place(64 * K);
 
 type Exports = Record<string, (...args: number[]) => number>;
-const builds = files.map((file) => {
+const builds = files.map((spec) => {
+  const [file, kind = a.kind!] = spec.split('@');
+  if (!KINDS.includes(kind)) throw new Error(`${spec}: unknown kind ${kind}`);
   const memory = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) + 1 });
   const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory, abort() {} } }).exports as unknown as Exports;
   const buf = memory.buffer;
@@ -91,13 +98,13 @@ const builds = files.map((file) => {
       ? () => e.f32_gemm(pW, pb, pX, pY, M, K, B, 1)
       : kind === 'gemm-scratch'
         ? () => e.f32_gemm_scratch(pW, pb, pX, pY, M, K, B, 1, pS)
-        : kind === 'spmm'
-          ? () => e.f32_spmm_csr_u16(pd, pi, pp, pb, pX, pY, M, B, 1)
+        : kind === 'spmm' || kind === 'spmm-panel'
+          ? () => e.f32_spmm_csr_u16(pd, pi, pp, pb, pX, pY, M, B, 1, kind === 'spmm-panel' ? pP : 0)
           : () => {
               for (let q = 0; q < B / 16; q++) e.f32_spmm_csr_u16(pd, pi, pp, pb, pXp + q * K * 64, pY + q * M * 64, M, 16, 1);
             };
   run();
-  return { file, run, out: new Float32Array(buf, pY, M * B).slice() };
+  return { file: spec, run, out: new Float32Array(buf, pY, M * B).slice() };
 });
 for (const b of builds.slice(1)) {
   let diff = 0;
