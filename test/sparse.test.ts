@@ -70,6 +70,10 @@ describe('safetensors', () => {
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
     expect(Array.from(decodeSafetensors(shifted.subarray(1)).tensors.get('a')!.data)).toEqual([3, 4]);
+    // a Node Buffer's slice() is a view of the whole memory, not a copy: the copy must not use it
+    const buf = Buffer.concat([Buffer.alloc(5, 7), Buffer.from(bytes)]).subarray(5);
+    expect(buf.byteOffset % 4).not.toBe(0);
+    expect(Array.from(decodeSafetensors(buf).tensors.get('a')!.data)).toEqual([3, 4]);
   });
 
   const f32x2 = new Uint8Array(8);

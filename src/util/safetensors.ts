@@ -243,7 +243,8 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: DecodeO
     const data =
       abs % size === 0
         ? make(bytes.buffer as ArrayBuffer, abs, s.count)
-        : make(bytes.slice(dataStart + s.begin, dataStart + s.begin + s.count * size).buffer, 0, s.count); // caller's buffer misaligned: copy
+        : // caller's buffer misaligned: copy (new Uint8Array(view), not view.slice(): a Node Buffer's slice is a view)
+          make(new Uint8Array(bytes.subarray(dataStart + s.begin, dataStart + s.begin + s.count * size)).buffer, 0, s.count);
     tensors.set(s.name, { dtype: s.dtype, shape: s.shape, data });
   }
   return { tensors, metadata };
