@@ -116,6 +116,20 @@ describe('runtime', () => {
     expect(() => model.predict([[1, 2]])).toThrow(/row 0 has 2 values, the model expects 37 features/);
     expect(() => model.predict(new Float32Array(40))).toThrow(/not a whole number of samples × 37/);
     expect(() => model.predict([Array(37).fill(Number.NaN)])).toThrow(/sample 0, feature 0 is NaN/);
+    // what a Float32Array would silently take as numbers (a NaN sent through JSON arrives as null)
+    for (const [bad, shown] of [
+      [null, 'null'],
+      ['', '""'],
+      [true, 'true'],
+      ['1', '"1"'],
+      [undefined, 'undefined'],
+    ] as const) {
+      const row: unknown[] = Array(37).fill(0.5);
+      row[3] = bad;
+      expect(() => model.predict([Array(37).fill(0), row as number[]])).toThrow(`predict: row 1, feature 3 is ${shown}, expected a finite number`);
+    }
+    expect(() => model.predict(Array(37).fill(0))).toThrow(/one array of numbers; pass an array of rows \(one sample: \[row\]\)/);
+    expect(() => model.predict([Array(37).fill(0), null as unknown as number[]])).toThrow(/row 1 is null, expected an array of 37 numbers/);
     await expect(loadModel(new Uint8Array(3))).rejects.toThrow(/shorter than the 8-byte/);
   });
 });

@@ -174,10 +174,18 @@ export class RuntimeModel implements Model {
     }
     if (!Array.isArray(inputs)) throw new TypeError('predict: inputs must be a Float32Array, a Float64Array or an array of rows');
     if (batch !== undefined && batch !== inputs.length) throw new RangeError(`predict: batch is ${batch} but ${inputs.length} rows were given`);
+    if (typeof inputs[0] === 'number')
+      throw new TypeError('predict: inputs is one array of numbers; pass an array of rows (one sample: [row]) or a Float32Array');
     const x = new Float32Array(inputs.length * F);
     inputs.forEach((row, s) => {
-      if (row?.length !== F) throw new RangeError(`predict: row ${s} has ${row?.length} values, the model expects ${F} features`);
-      for (let f = 0; f < F; f++) x[s * F + f] = row[f];
+      if (row === null || typeof row !== 'object') throw new TypeError(`predict: row ${s} is ${String(row)}, expected an array of ${F} numbers`);
+      if (row.length !== F) throw new RangeError(`predict: row ${s} has ${row.length} values, the model expects ${F} features`);
+      for (let f = 0; f < F; f++) {
+        const v = row[f];
+        // a Float32Array would take null, '', true and '1' as numbers: refuse them, as the CLI refuses an empty cell
+        if (typeof v !== 'number') throw new TypeError(`predict: row ${s}, feature ${f} is ${JSON.stringify(v) ?? String(v)}, expected a finite number`);
+        x[s * F + f] = v;
+      }
     });
     return { x, n: inputs.length };
   }
