@@ -11,7 +11,7 @@ import { SweepWorkerError } from '../src/report/sweep-pool.js';
 import { loadData } from '../src/data/index.js';
 import { mergeSweepReports } from '../src/report/merge.js';
 import { renderReport } from '../src/report/html.js';
-import type { SweepReport } from '../src/report/report-types.js';
+import type { SweepPoint, SweepReport } from '../src/report/report-types.js';
 import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prunekit-shards-'));
@@ -159,6 +159,20 @@ describe('sweep shards and jobs', () => {
         { source: 'bad.json', report: { ...s2, shard: { ...s2.shard!, pointUnits: null as unknown as number[] } } },
       ]),
     ).toThrow(/bad.json has a malformed "shard" field/);
+    // a point that is not one: named, not dereferenced (it was a TypeError from the latency median)
+    for (const [point, problem] of [
+      [{ foo: 1 }, 'has no string "criterion"'],
+      [7, 'is not an object'],
+      [{ ...s2.points[0], latency: {} }, `has no latency for batch ${Object.keys(s2.dense.latency)[0]}`],
+      [{ ...s2.points[0], bytes: '12' }, 'has no number "bytes"'],
+    ] as const) {
+      expect(() =>
+        mergeSweepReports([
+          { source: 'a.json', report: s1 },
+          { source: 'pts.json', report: { ...s2, points: [s2.points[0], point as unknown as SweepPoint] } },
+        ]),
+      ).toThrow(`merge: pts.json: points[1] ${problem}`);
+    }
     const { grid: _grid, ...noGrid } = s2.shard!;
     expect(() =>
       mergeSweepReports([

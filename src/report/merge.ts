@@ -60,12 +60,33 @@ function gridDifference(a: Record<string, unknown> | undefined, b: Record<string
   return differ.length ? differ : null;
 }
 
+/** What is wrong with a report's point, for the fields merge and the summary read (null: nothing). */
+function pointProblem(p: unknown, batches: string[]): string | null {
+  if (!isPlainObject(p)) return 'is not an object';
+  for (const key of ['criterion', 'scope', 'schedule'] as const) if (typeof p[key] !== 'string') return `has no string "${key}"`;
+  for (const key of ['sparsity', 'accuracy', 'bytes'] as const) if (typeof p[key] !== 'number') return `has no number "${key}"`;
+  if (!Array.isArray(p.layers)) return 'has no "layers" list';
+  if (!isPlainObject(p.latency)) return 'has no "latency" object';
+  const latency = p.latency;
+  for (const b of batches) {
+    const pair = latency[b];
+    if (!isPlainObject(pair) || typeof pair.dense_us !== 'number' || typeof pair.sparse_us !== 'number')
+      return `has no latency for batch ${b} (expected {"dense_us", "sparse_us"}, as in the report's dense latency)`;
+  }
+  return null;
+}
+
 /** A parsed report.json that is not a sweep report (null, an array, no points) or whose shard field is malformed is named, not dereferenced. */
 function checkShape(source: string, report: unknown): asserts report is SweepReport {
   const r = report as Partial<SweepReport> | null;
   if (!isPlainObject(r) || !Array.isArray(r.points) || !isPlainObject(r.dense) || !isPlainObject(r.dense.latency)) {
     throw new Error(`merge: ${source} is not a sweep report (expected an object with "dense" and "points")`);
   }
+  const batches = Object.keys(r.dense.latency);
+  r.points.forEach((p: unknown, i) => {
+    const bad = pointProblem(p, batches);
+    if (bad) throw new Error(`merge: ${source}: points[${i}] ${bad}`);
+  });
   const s: unknown = r.shard;
   if (s === undefined) return;
   if (
