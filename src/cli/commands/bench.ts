@@ -3,6 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatBenchReport, runBench, type BenchOptions } from '../../report/bench.js';
+import { BENCH_WASM_AVAILABLE, benchWasmBytes, probeBytes, type BenchFootprint } from '../../report/bench-budget.js';
+import { formatBytes } from '../../nn/budget.js';
+import { DRAM_PROBE_BYTES } from '../../report/machine.js';
+import { splitRuns } from '../../kernels/checked.js';
 import { formatTrainBench, runTrainBench } from '../../report/bench-train.js';
 import { loadSplit } from '../common.js';
 import { KERNEL_CHOICES, WASM_KERNEL_CHOICES } from '../choices.js';
@@ -59,6 +63,23 @@ layers on the sparse kernels) on one thread and with each batch's products split
 (default 1024) or on --data. --json gives {"trainThreads": [{"sparsity", "threads", "epoch_s",
 "epoch_s_min", "speedupVsOneThread", "speedupVsOneThreadMin", "cpu_s", "cpuVsOneThread"}], "loadavg", ...}.`;
 
+const DEFAULT_SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
+const DEFAULT_DRAM_PROBE_MIB = DRAM_PROBE_BYTES / 2 ** 20;
+
+/**
+ * Refuses, before any work, a kernel bench whose buffers cannot fit in wasm memory (what it
+ * allocates there: report/bench-budget.ts), naming the flags that size them and the figure.
+ */
+function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
+  const need = benchWasmBytes(o);
+  if (need <= BENCH_WASM_AVAILABLE) return;
+  const n = o.sparsities.length;
+  throw new UsageError(
+    `--layers ${o.layers.join(',')} with ${n} ${n === 1 ? 'sparsity' : 'sparsities'} and --batch ${o.batches.join(',')} needs ${formatBytes(need)} ` +
+      `of WebAssembly memory, more than its 4 GiB: fewer --sparsity values, a smaller --batch${dramProbeGiven ? ', a smaller --dram-probe-mib' : ''} or smaller --layers`,
+  );
+}
+
 const command: Command = {
   usage,
   async run(argv) {
@@ -93,12 +114,13 @@ const command: Command = {
       // the peers are dev dependencies of a source checkout; the library never imports them
       const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
-      if ((numList(values.layers, 'layers', { int: true, min: 1 }) ?? [0, 0]).length < 2)
-        throw new UsageError('--layers: need at least two sizes (input and output)');
-      numList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
-      numList(values.batch, 'batch', { int: true, min: 1 });
+      const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
+      if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+      const sparsities = numList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? DEFAULT_SPARSITIES;
+      const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
       num(values.runs, 'runs', { int: true, min: 1 });
       num(values.seed, 'seed', { int: true });
+      assertBenchFits({ layers, sparsities, batches, probes: probeBytes(DRAM_PROBE_BYTES) }); // as the peer script checks it
       if (!existsSync(script)) throw new RunError('bench --peers needs a source checkout with its dev dependencies (npm ci): bench/peers/run.ts not found');
       const pass = (['layers', 'sparsity', 'batch', 'runs', 'seed'] as const).flatMap((f) => (values[f] === undefined ? [] : [`--${f}`, values[f]!]));
       const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...pass, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
@@ -108,14 +130,15 @@ const command: Command = {
     if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
     const opts: BenchOptions = {
       layers,
-      sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0, 0.5, 0.8, 0.9, 0.95, 0.98],
+      sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? DEFAULT_SPARSITIES,
       batches: numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
       runs: num(values.runs, 'runs', { int: true, min: 1 }) ?? 30,
       minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
-      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? 256) * 2 ** 20,
+      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? DEFAULT_DRAM_PROBE_MIB) * 2 ** 20,
     };
+    assertBenchFits({ ...opts, probes: probeBytes(opts.dramProbeBytes!) }, values['dram-probe-mib'] !== undefined);
     const bar = progress('bench rounds', opts.runs);
     opts.onRound = (done) => bar.update(done);
     const report = await runBench(opts);
@@ -230,13 +253,17 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
+  const threads = required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
+  const sparsities = numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9];
+  const batches = numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
+  assertBenchFits({ layers, sparsities, batches, runs: splitRuns(Math.max(...threads)) }); // GEMM scratch for every run of the split
   const { runThreadBench, formatThreadBench } = await import('../../report/bench-threads.js');
   const bar = progress('bench --threads rounds', runs);
   const report = await runThreadBench({
     layers,
-    threads: required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
-    sparsities: numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9],
-    batches: numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64],
+    threads,
+    sparsities,
+    batches,
     runs,
     minRunMs: num(str('min-run-ms'), 'min-run-ms', { min: 0 }) ?? 1,
     seed: num(str('seed'), 'seed', { int: true }) ?? 1,
@@ -279,6 +306,13 @@ async function benchModelFile(values: {
   } catch (e) {
     throw new RunError(`${path}: ${(e as Error).message}`, { cause: e });
   }
+  // the runtime streams a batch through its layers in chunks; what grows with --batch is each batch's inputs and logits
+  const need = batches.reduce((a, b) => a + 4 * b * (model.inFeatures + model.outFeatures), 0);
+  if (need > BENCH_WASM_AVAILABLE)
+    throw new UsageError(
+      `--batch ${batches.join(',')} needs ${formatBytes(need)} of inputs and logits for ${path} (${model.inFeatures} inputs, ${model.outFeatures} outputs), ` +
+        'more than the 4 GiB a bench may hold: a smaller --batch',
+    );
   const bar = progress('bench rounds', runs);
   const report = await benchModel(model, { batches, runs, minRunMs, seed, onRound: (done) => bar.update(done) });
   bar.done();
