@@ -73,9 +73,11 @@ describe('prunekit bench --model', () => {
     await expect(runCli(['--model', training])).rejects.toThrow(/prunekit compact/);
     await expect(runCli(['--model', tmp.dir + '/none.safetensors'])).rejects.toThrow(/none\.safetensors: no such file \(--model\)/);
     await expect(runCli(['--model', file, '--batch', '0'])).rejects.toThrow(UsageError);
-    await expect(runCli(['--model', file, '--sparsity', '0.5'])).rejects.toThrow(/drop --layers, --sparsity/);
-    // flags of the other benches, which --model would ignore
-    await expect(runCli(['--model', file, '--train', '--data', 'iris'])).rejects.toThrow(/--model times the given file: drop --train, --data$/);
+    // flags of the other benches, which --model would ignore: only those given are named
+    await expect(runCli(['--model', file, '--sparsity', '0.5'])).rejects.toThrow(/--model times the given file: drop --sparsity$/);
+    await expect(runCli(['--model', file, '--peers'])).rejects.toThrow(/--model times the given file: drop --peers$/);
+    await expect(runCli(['--model', file, '--layers', '4,2', '--peers'])).rejects.toThrow(/drop --layers and --peers$/);
+    await expect(runCli(['--model', file, '--train', '--data', 'iris'])).rejects.toThrow(/--model times the given file: drop --train and --data$/);
     await expect(runCli(['--model', file, '--dram-probe-mib', '64'])).rejects.toThrow(/drop --dram-probe-mib$/);
   });
 });

@@ -94,6 +94,22 @@ describe('prunekit bench', () => {
     await expect(runCli(['bench', '--peers', '--sparsity', '0,1'])).rejects.toThrow(UsageError); // 100% sparse: nothing to run
     await expect(runCli(['bench', '--peers', '--batch', '0'])).rejects.toThrow(UsageError);
   });
+
+  it('refuses the flags a mode would ignore, naming only those given', async () => {
+    // --train times whole epochs, as --train --threads does
+    await expect(runCli(['bench', '--train', '--peers'])).rejects.toThrow(/^--train times whole epochs: drop --peers$/);
+    await expect(runCli(['bench', '--train', '--dram-probe-mib', '1', '--min-run-ms', '1'])).rejects.toThrow(
+      /^--train times whole epochs: drop --dram-probe-mib and --min-run-ms$/,
+    );
+    // --peers: the peer script sets its own kernels, run length and DRAM probe
+    await expect(runCli(['bench', '--peers', '--kernels', 'scalar'])).rejects.toThrow(
+      /^--peers times every engine with its own kernels and run length: drop --kernels$/,
+    );
+    await expect(runCli(['bench', '--peers', '--min-run-ms', '5', '--dram-probe-mib', '0'])).rejects.toThrow(/: drop --min-run-ms and --dram-probe-mib$/);
+    await expect(runCli(['bench', '--train', '--threads', '2', '--min-run-ms', '1'])).rejects.toThrow(
+      /^--train --threads times whole epochs: drop --min-run-ms$/,
+    );
+  });
 });
 
 describe('prunekit bench --threads', () => {
@@ -153,7 +169,7 @@ describe('prunekit bench --threads', () => {
     expect(t.out).toMatch(/1 thread: µs \(min\), cpu µs\s+2 threads: µs \(min\) speedup, cpu µs/);
     expect(t.out).toMatch(/load average/);
     await expect(runCli(['bench', '--threads', '0'])).rejects.toThrow(UsageError);
-    await expect(runCli(['bench', '--threads', '2', '--peers'])).rejects.toThrow(/drop --model, --peers and --data \(--train --threads times training\)/);
+    await expect(runCli(['bench', '--threads', '2', '--peers'])).rejects.toThrow(/: drop --peers \(--train --threads times training\)$/);
     // --train with --threads is the training mode (test/threads-train.test.ts), which refuses the others
     await expect(runCli(['bench', '--threads', '2', '--train', '--model', 'm.safetensors'])).rejects.toThrow(/--train --threads times training: drop --model/);
     await expect(runCli(['bench', '--threads', '2', '--sparsity', '1'])).rejects.toThrow(UsageError);

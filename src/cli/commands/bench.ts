@@ -80,6 +80,13 @@ function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
   );
 }
 
+/** Refuses the flags among `flags` that were given, naming only those: "<why>: drop --a, --b and --c<note>". */
+function refuseGiven(values: Record<string, unknown>, flags: readonly string[], why: string, note = ''): void {
+  const given = flags.filter((f) => values[f] !== undefined && values[f] !== false).map((f) => `--${f}`);
+  if (given.length === 0) return;
+  throw new UsageError(`${why}: drop ${given.length > 1 ? `${given.slice(0, -1).join(', ')} and ${given.at(-1)}` : given[0]}${note}`);
+}
+
 const command: Command = {
   usage,
   async run(argv) {
@@ -104,15 +111,19 @@ const command: Command = {
     if (values.samples !== undefined) throw new UsageError('--samples goes with --train --threads');
     if (values.threads !== undefined) return threadBench(values);
     if (values.model !== undefined) {
-      const unused = (['train', 'data', 'dram-probe-mib'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
-      if (unused.length) throw new UsageError(`--model times the given file: drop ${unused.map((f) => `--${f}`).join(', ')}`);
+      refuseGiven(values, ['train', 'data', 'dram-probe-mib', 'layers', 'sparsity', 'peers'], '--model times the given file');
       return benchModelFile(values);
     }
-    if (values.train) return trainBench(values);
+    if (values.train) {
+      refuseGiven(values, ['peers', 'dram-probe-mib', 'min-run-ms'], '--train times whole epochs');
+      return trainBench(values);
+    }
     if (values.data !== undefined) throw new UsageError('--data goes with --train');
     if (values.peers) {
       // the peers are dev dependencies of a source checkout; the library never imports them
       const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
+      // the peer script sets these itself (its kernels, 2 ms runs, a 256 MiB DRAM probe): refuse rather than ignore them
+      refuseGiven(values, ['kernels', 'min-run-ms', 'dram-probe-mib'], '--peers times every engine with its own kernels and run length');
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
       const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
       if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
@@ -193,9 +204,8 @@ async function trainBench(values: {
  */
 async function trainThreadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
   const str = (name: string) => values[name] as string | undefined;
-  if (values.model !== undefined || values.peers) throw new UsageError('--train --threads times training: drop --model and --peers');
-  if (values['dram-probe-mib'] !== undefined || values['min-run-ms'] !== undefined)
-    throw new UsageError('--train --threads times whole epochs: drop --dram-probe-mib and --min-run-ms');
+  refuseGiven(values, ['model', 'peers'], '--train --threads times training');
+  refuseGiven(values, ['dram-probe-mib', 'min-run-ms'], '--train --threads times whole epochs');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const batches = numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
@@ -247,9 +257,8 @@ function randomData(features: number, classes: number, n: number, seed: number):
 /** `--threads 1,2`: one thread against N, same weights, same rounds. */
 async function threadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
   const str = (name: string) => values[name] as string | undefined;
-  if (values.model !== undefined || values.peers || values.data !== undefined)
-    throw new UsageError('--threads times forward passes on random pruned weights: drop --model, --peers and --data (--train --threads times training)');
-  if (values['dram-probe-mib'] !== undefined) throw new UsageError('--threads measures no bandwidth: drop --dram-probe-mib');
+  refuseGiven(values, ['model', 'peers', 'data'], '--threads times forward passes on random pruned weights', ' (--train --threads times training)');
+  refuseGiven(values, ['dram-probe-mib'], '--threads measures no bandwidth');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
@@ -285,13 +294,8 @@ async function benchModelFile(values: {
   seed?: string;
   kernels?: string;
   json?: boolean;
-  layers?: string;
-  sparsity?: string;
-  peers?: boolean;
 }): Promise<number> {
   const path = required(inputFile(values.model, 'model'), 'model');
-  if (values.layers !== undefined || values.sparsity !== undefined || values.peers)
-    throw new UsageError('--model times the given file: drop --layers, --sparsity and --peers');
   const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
   const runs = num(values.runs, 'runs', { int: true, min: 1 }) ?? 30;
   const minRunMs = num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1;
