@@ -39,6 +39,9 @@ describe('prunekit bench --model', () => {
     expect(r.model).toBe(file);
     expect(r.runs).toBe(3);
     expect(r.results.map((x: { batch: number }) => x.batch)).toEqual([1, 3]);
+    // a repeated batch size is timed once
+    const again = JSON.parse((await runCli(['--model', file, '--batch', '3,1,3', '--runs', '1', '--min-run-ms', '0', '--json'])).out);
+    expect(again.results.map((x: { batch: number }) => x.batch)).toEqual([3, 1]);
     for (const x of r.results) {
       expect(Object.keys(x).sort()).toEqual(['batch', 'medianUs', 'median_us', 'minUs', 'min_us']); // the contract's keys and their camelCase twins (one --json style)
       expect(x.min_us).toBeGreaterThan(0);

@@ -95,6 +95,35 @@ describe('prunekit bench', () => {
     await expect(runCli(['bench', '--peers', '--batch', '0'])).rejects.toThrow(UsageError);
   });
 
+  it('times a repeated --sparsity or --batch value once, in first-seen order', async () => {
+    const args = ['--layers', '8,4', '--sparsity', '0.5,0.5,0', '--batch', '2,1,2', '--runs', '1', '--min-run-ms', '0', '--dram-probe-mib', '0', '--json'];
+    const r = JSON.parse((await runCli(['bench', ...args])).out);
+    expect(r.results.map((x: any) => `${x.sparsity}/${x.batch}/${x.format}`)).toEqual([
+      '0.5/2/dense',
+      '0.5/2/csr',
+      '0.5/1/dense',
+      '0.5/1/csr',
+      '0/2/dense',
+      '0/2/csr',
+      '0/1/dense',
+      '0/1/csr',
+    ]);
+    expect(r.crossover.map((c: any) => c.batch)).toEqual([2, 1]);
+    const t = JSON.parse(
+      (await runCli(['bench', '--threads', '2,2', ...args.slice(0, 4), '--batch', '4,4', '--runs', '1', '--min-run-ms', '0', '--json'])).out,
+    );
+    expect(t.results.map((x: any) => `${x.sparsity}/${x.batch}/${x.format}/${x.threads}`)).toEqual([
+      '0.5/4/dense/1',
+      '0.5/4/dense/2',
+      '0.5/4/csr/1',
+      '0.5/4/csr/2',
+      '0/4/dense/1',
+      '0/4/dense/2',
+      '0/4/csr/1',
+      '0/4/csr/2',
+    ]);
+  });
+
   it('refuses the flags a mode would ignore, naming only those given', async () => {
     // --train times whole epochs, as --train --threads does
     await expect(runCli(['bench', '--train', '--peers'])).rejects.toThrow(/^--train times whole epochs: drop --peers$/);

@@ -10,7 +10,7 @@ import { splitRuns } from '../../kernels/checked.js';
 import { formatTrainBench, runTrainBench } from '../../report/bench-train.js';
 import { loadSplit } from '../common.js';
 import { KERNEL_CHOICES, WASM_KERNEL_CHOICES } from '../choices.js';
-import { inputFile, num, numList, oneOf, parse, required, RunError, UsageError } from '../args.js';
+import { inputFile, num, numList, oneOf, parse, required, RunError, UsageError, type NumOptions } from '../args.js';
 import { progress } from '../progress.js';
 import { printJson } from '../json.js';
 import type { Command } from '../main.js';
@@ -80,6 +80,12 @@ function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
   );
 }
 
+/** A list flag with repeats dropped, first-seen order kept: `--batch 1,1` times batch 1 once (as --threads always did). */
+function distinctList(value: string | undefined, flag: string, opts: NumOptions): number[] | undefined {
+  const xs = numList(value, flag, opts);
+  return xs && [...new Set(xs)];
+}
+
 /** Refuses the flags among `flags` that were given, naming only those: "<why>: drop --a, --b and --c<note>". */
 function refuseGiven(values: Record<string, unknown>, flags: readonly string[], why: string, note = ''): void {
   const given = flags.filter((f) => values[f] !== undefined && values[f] !== false).map((f) => `--${f}`);
@@ -127,13 +133,16 @@ const command: Command = {
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
       const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
       if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-      const sparsities = numList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? DEFAULT_SPARSITIES;
-      const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
+      const sparsities = distinctList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? DEFAULT_SPARSITIES;
+      const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
       num(values.runs, 'runs', { int: true, min: 1 });
       num(values.seed, 'seed', { int: true });
       assertBenchFits({ layers, sparsities, batches, probes: probeBytes(DRAM_PROBE_BYTES) }); // as the peer script checks it
       if (!existsSync(script)) throw new RunError('bench --peers needs a source checkout with its dev dependencies (npm ci): bench/peers/run.ts not found');
-      const pass = (['layers', 'sparsity', 'batch', 'runs', 'seed'] as const).flatMap((f) => (values[f] === undefined ? [] : [`--${f}`, values[f]!]));
+      const lists = { sparsity: sparsities.join(','), batch: batches.join(',') } as Record<string, string>; // repeats dropped
+      const pass = (['layers', 'sparsity', 'batch', 'runs', 'seed'] as const).flatMap((f) =>
+        values[f] === undefined ? [] : [`--${f}`, lists[f] ?? values[f]!],
+      );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...pass, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
       return r.status ?? 1;
     }
@@ -141,8 +150,8 @@ const command: Command = {
     if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
     const opts: BenchOptions = {
       layers,
-      sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? DEFAULT_SPARSITIES,
-      batches: numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
+      sparsities: distinctList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? DEFAULT_SPARSITIES,
+      batches: distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
       runs: num(values.runs, 'runs', { int: true, min: 1 }) ?? 30,
       minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
@@ -171,7 +180,7 @@ async function trainBench(values: {
 }): Promise<number> {
   const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-  const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
+  const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
   const spec = values.data ?? 'mnist';
   const data = (await loadSplit(spec, {})).train;
@@ -187,7 +196,7 @@ async function trainBench(values: {
     layers,
     batch: batches[0],
     rounds,
-    sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0.5, 0.9, 0.98],
+    sparsities: distinctList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0.5, 0.9, 0.98],
     seed: num(values.seed, 'seed', { int: true }) ?? 1,
     kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
     onRound: (done) => bar.update(done),
@@ -208,7 +217,7 @@ async function trainThreadBench(values: Record<string, string | boolean | undefi
   refuseGiven(values, ['dram-probe-mib', 'min-run-ms'], '--train --threads times whole epochs');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-  const batches = numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
+  const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
   const seed = num(str('seed'), 'seed', { int: true, min: 0 }) ?? 1;
   const samples = num(str('samples'), 'samples', { int: true, min: 1, max: 1 << 20 });
@@ -227,8 +236,8 @@ async function trainThreadBench(values: Record<string, string | boolean | undefi
     data,
     layers,
     batch: batches[0],
-    threads: required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
-    sparsities: numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0],
+    threads: required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
+    sparsities: distinctList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0],
     rounds,
     seed,
     kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
@@ -262,9 +271,9 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
-  const threads = required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
-  const sparsities = numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9];
-  const batches = numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
+  const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
+  const sparsities = distinctList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9];
+  const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
   assertBenchFits({ layers, sparsities, batches, runs: splitRuns(Math.max(...threads)) }); // GEMM scratch for every run of the split
   const { runThreadBench, formatThreadBench } = await import('../../report/bench-threads.js');
   const bar = progress('bench --threads rounds', runs);
@@ -296,7 +305,7 @@ async function benchModelFile(values: {
   json?: boolean;
 }): Promise<number> {
   const path = required(inputFile(values.model, 'model'), 'model');
-  const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
+  const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
   const runs = num(values.runs, 'runs', { int: true, min: 1 }) ?? 30;
   const minRunMs = num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1;
   const seed = num(values.seed, 'seed', { int: true }) ?? 1;
