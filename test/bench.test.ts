@@ -124,6 +124,17 @@ describe('prunekit bench', () => {
     ]);
   });
 
+  it('refuses --sparsity 1 in every mode, with the same message', async () => {
+    for (const mode of [
+      ['--layers', '8,4', '--runs', '1', '--min-run-ms', '0', '--dram-probe-mib', '0'],
+      ['--train', '--data', 'iris', '--layers', '4,3', '--runs', '1'],
+      ['--peers'],
+      ['--threads', '2', '--layers', '8,4', '--runs', '1'],
+      ['--train', '--threads', '2', '--layers', '4,3', '--samples', '8', '--runs', '1'],
+    ])
+      await expect(runCli(['bench', ...mode, '--sparsity', '0.5,1'])).rejects.toThrow(/^--sparsity: must be < 1, got 1$/);
+  });
+
   it('refuses the flags a mode would ignore, naming only those given', async () => {
     // --train times whole epochs, as --train --threads does
     await expect(runCli(['bench', '--train', '--peers'])).rejects.toThrow(/^--train times whole epochs: drop --peers$/);

@@ -63,6 +63,8 @@ layers on the sparse kernels) on one thread and with each batch's products split
 (default 1024) or on --data. --json gives {"trainThreads": [{"sparsity", "threads", "epoch_s",
 "epoch_s_min", "speedupVsOneThread", "speedupVsOneThreadMin", "cpu_s", "cpuVsOneThread"}], "loadavg", ...}.`;
 
+/** Every mode's --sparsity check: a share of weights pruned, below 1 (at 1 no weight is left to time). */
+const SPARSITY: NumOptions = { min: 0, max: 1, maxExclusive: true };
 const DEFAULT_SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
 const DEFAULT_DRAM_PROBE_MIB = DRAM_PROBE_BYTES / 2 ** 20;
 
@@ -133,7 +135,7 @@ const command: Command = {
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
       const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
       if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-      const sparsities = distinctList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? DEFAULT_SPARSITIES;
+      const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES;
       const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
       num(values.runs, 'runs', { int: true, min: 1 });
       num(values.seed, 'seed', { int: true });
@@ -150,7 +152,7 @@ const command: Command = {
     if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
     const opts: BenchOptions = {
       layers,
-      sparsities: distinctList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? DEFAULT_SPARSITIES,
+      sparsities: distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES,
       batches: distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
       runs: num(values.runs, 'runs', { int: true, min: 1 }) ?? 30,
       minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
@@ -182,6 +184,11 @@ async function trainBench(values: {
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
+  // every flag is checked before the data loads
+  const rounds = num(values.runs, 'runs', { int: true, min: 1 }) ?? 5;
+  const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? [0.5, 0.9, 0.98];
+  const seed = num(values.seed, 'seed', { int: true }) ?? 1;
+  const kernels = oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES);
   const spec = values.data ?? 'mnist';
   const data = (await loadSplit(spec, {})).train;
   if (data.nFeatures !== layers[0] || data.labelNames.length !== layers.at(-1)) {
@@ -189,18 +196,8 @@ async function trainBench(values: {
       `--layers ${layers.join(',')}: the data ${spec} has ${data.nFeatures} features and ${data.labelNames.length} classes (first and last size)`,
     );
   }
-  const rounds = num(values.runs, 'runs', { int: true, min: 1 }) ?? 5;
   const bar = progress('bench --train rounds', rounds);
-  const report = await runTrainBench({
-    data,
-    layers,
-    batch: batches[0],
-    rounds,
-    sparsities: distinctList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0.5, 0.9, 0.98],
-    seed: num(values.seed, 'seed', { int: true }) ?? 1,
-    kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
-    onRound: (done) => bar.update(done),
-  });
+  const report = await runTrainBench({ data, layers, batch: batches[0], rounds, sparsities, seed, kernels, onRound: (done) => bar.update(done) });
   bar.done();
   if (values.json) printJson(report);
   else process.stdout.write(formatTrainBench(report));
@@ -224,23 +221,26 @@ async function trainThreadBench(values: Record<string, string | boolean | undefi
   const spec = str('data');
   if (spec !== undefined && samples !== undefined) throw new UsageError('--samples sizes the random data: drop it with --data');
   if ((samples ?? 0) * layers[0] > 2 ** 28) throw new UsageError(`--samples ${samples} × ${layers[0]} features is over 1 GiB of random data: use fewer`);
+  const rounds = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 5;
+  const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
+  const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0];
+  const kernels = oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES);
   const data = spec === undefined ? randomData(layers[0], layers.at(-1)!, samples ?? 1024, seed) : (await loadSplit(spec, {})).train;
   if (data.nFeatures !== layers[0] || data.labelNames.length !== layers.at(-1))
     throw new UsageError(
       `--layers ${layers.join(',')}: the data ${spec} has ${data.nFeatures} features and ${data.labelNames.length} classes (first and last size)`,
     );
-  const rounds = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 5;
   const { runTrainThreadBench, formatTrainThreadBench } = await import('../../report/bench-train.js');
   const bar = progress('bench --train --threads rounds', rounds);
   const report = await runTrainThreadBench({
     data,
     layers,
     batch: batches[0],
-    threads: required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
-    sparsities: distinctList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0],
+    threads,
+    sparsities,
     rounds,
     seed,
-    kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
+    kernels,
     onRound: (done) => bar.update(done),
   });
   bar.done();
@@ -272,7 +272,7 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
   const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
   const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
-  const sparsities = distinctList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9];
+  const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0, 0.9];
   const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
   assertBenchFits({ layers, sparsities, batches, runs: splitRuns(Math.max(...threads)) }); // GEMM scratch for every run of the split
   const { runThreadBench, formatThreadBench } = await import('../../report/bench-threads.js');
