@@ -76,6 +76,8 @@ describe('prunekit bench --model', () => {
     await expect(runCli(['--model', training])).rejects.toThrow(/prunekit compact/);
     await expect(runCli(['--model', tmp.dir + '/none.safetensors'])).rejects.toThrow(/none\.safetensors: no such file \(--model\)/);
     await expect(runCli(['--model', file, '--batch', '0'])).rejects.toThrow(UsageError);
+    await expect(runCli(['--model', file, '--runs', '10001'])).rejects.toThrow(/^--runs: must be ≤ 10000/);
+    await expect(runCli(['--model', file, '--min-run-ms', '1e12'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000/);
     // flags of the other benches, which --model would ignore: only those given are named
     await expect(runCli(['--model', file, '--sparsity', '0.5'])).rejects.toThrow(/--model times the given file: drop --sparsity$/);
     await expect(runCli(['--model', file, '--peers'])).rejects.toThrow(/--model times the given file: drop --peers$/);

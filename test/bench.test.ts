@@ -135,6 +135,15 @@ describe('prunekit bench', () => {
       await expect(runCli(['bench', ...mode, '--sparsity', '0.5,1'])).rejects.toThrow(/^--sparsity: must be < 1, got 1$/);
   });
 
+  it('bounds --runs (≤ 10000) and --min-run-ms (≤ 600000, ten minutes) in every mode that takes them', async () => {
+    const tiny = ['--layers', '8,4', '--sparsity', '0', '--batch', '1', '--dram-probe-mib', '0'];
+    await expect(runCli(['bench', ...tiny, '--min-run-ms', '0', '--runs', '10001'])).rejects.toThrow(/^--runs: must be ≤ 10000, got 10001$/);
+    await expect(runCli(['bench', ...tiny, '--min-run-ms', '1e12'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000 \(ten minutes per run\), got 1e12$/);
+    for (const mode of [['--peers'], ['--train', '--data', 'iris', '--layers', '4,3'], ['--threads', '2'], ['--train', '--threads', '2', '--layers', '4,3']])
+      await expect(runCli(['bench', ...mode, '--runs', '1e5'])).rejects.toThrow(/^--runs: must be ≤ 10000, got 1e5$/);
+    await expect(runCli(['bench', '--threads', '2', '--min-run-ms', '600001'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000/);
+  });
+
   it('refuses the flags a mode would ignore, naming only those given', async () => {
     // --train times whole epochs, as --train --threads does
     await expect(runCli(['bench', '--train', '--peers'])).rejects.toThrow(/^--train times whole epochs: drop --peers$/);

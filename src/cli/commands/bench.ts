@@ -65,6 +65,9 @@ layers on the sparse kernels) on one thread and with each batch's products split
 
 /** Every mode's --sparsity check: a share of weights pruned, below 1 (at 1 no weight is left to time). */
 const SPARSITY: NumOptions = { min: 0, max: 1, maxExclusive: true };
+/** Bounds on the timing flags, so that a typo cannot keep a bench running for days. */
+const RUNS: NumOptions = { int: true, min: 1, max: 10000 };
+const MIN_RUN_MS: NumOptions = { min: 0, max: 600000, why: 'ten minutes per run' };
 const DEFAULT_SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
 const DEFAULT_DRAM_PROBE_MIB = DRAM_PROBE_BYTES / 2 ** 20;
 
@@ -137,7 +140,7 @@ const command: Command = {
       if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
       const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES;
       const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
-      num(values.runs, 'runs', { int: true, min: 1 });
+      num(values.runs, 'runs', RUNS);
       num(values.seed, 'seed', { int: true });
       assertBenchFits({ layers, sparsities, batches, probes: probeBytes(DRAM_PROBE_BYTES) }); // as the peer script checks it
       if (!existsSync(script)) throw new RunError('bench --peers needs a source checkout with its dev dependencies (npm ci): bench/peers/run.ts not found');
@@ -154,8 +157,8 @@ const command: Command = {
       layers,
       sparsities: distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES,
       batches: distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
-      runs: num(values.runs, 'runs', { int: true, min: 1 }) ?? 30,
-      minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
+      runs: num(values.runs, 'runs', RUNS) ?? 30,
+      minRunMs: num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
       dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? DEFAULT_DRAM_PROBE_MIB) * 2 ** 20,
@@ -185,7 +188,7 @@ async function trainBench(values: {
   const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
   // every flag is checked before the data loads
-  const rounds = num(values.runs, 'runs', { int: true, min: 1 }) ?? 5;
+  const rounds = num(values.runs, 'runs', RUNS) ?? 5;
   const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? [0.5, 0.9, 0.98];
   const seed = num(values.seed, 'seed', { int: true }) ?? 1;
   const kernels = oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES);
@@ -221,7 +224,7 @@ async function trainThreadBench(values: Record<string, string | boolean | undefi
   const spec = str('data');
   if (spec !== undefined && samples !== undefined) throw new UsageError('--samples sizes the random data: drop it with --data');
   if ((samples ?? 0) * layers[0] > 2 ** 28) throw new UsageError(`--samples ${samples} × ${layers[0]} features is over 1 GiB of random data: use fewer`);
-  const rounds = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 5;
+  const rounds = num(str('runs'), 'runs', RUNS) ?? 5;
   const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
   const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0];
   const kernels = oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES);
@@ -270,7 +273,7 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   refuseGiven(values, ['dram-probe-mib'], '--threads measures no bandwidth');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-  const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
+  const runs = num(str('runs'), 'runs', RUNS) ?? 20;
   const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
   const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0, 0.9];
   const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
@@ -283,7 +286,7 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
     sparsities,
     batches,
     runs,
-    minRunMs: num(str('min-run-ms'), 'min-run-ms', { min: 0 }) ?? 1,
+    minRunMs: num(str('min-run-ms'), 'min-run-ms', MIN_RUN_MS) ?? 1,
     seed: num(str('seed'), 'seed', { int: true }) ?? 1,
     kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
     onRound: (done) => bar.update(done),
@@ -306,8 +309,8 @@ async function benchModelFile(values: {
 }): Promise<number> {
   const path = required(inputFile(values.model, 'model'), 'model');
   const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
-  const runs = num(values.runs, 'runs', { int: true, min: 1 }) ?? 30;
-  const minRunMs = num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1;
+  const runs = num(values.runs, 'runs', RUNS) ?? 30;
+  const minRunMs = num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1;
   const seed = num(values.seed, 'seed', { int: true }) ?? 1;
   const flavor = oneOf(values.kernels, 'kernels', KERNEL_CHOICES);
   const { loadModelSync } = await import('../../runtime/index.js');
