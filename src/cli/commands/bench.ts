@@ -36,6 +36,8 @@ CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs)
 read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe)
 and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
 bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
+Before any work, what the bench will hold in WebAssembly memory (each sparsity's dense and CSR
+uploads, each batch's activations, the probes' buffers) is checked against wasm32's 4 GiB.
 
 --train times one training epoch (masked SGD over the training split of --data, Nesterov momentum,
 L2) with every layer dense and with the pruned layers on the sparse kernels, on the same weights
@@ -44,7 +46,8 @@ pruned by magnitude to each sparsity, in --runs interleaved rounds; --json gives
 
 --peers runs the same weights (LeNet-300-100, or any shape with --layers) through onnxruntime-web,
 onnxruntime-node and tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout
-with its dev dependencies) and prints every ratio; results go to bench/results/.
+with its dev dependencies) and prints every ratio; results go to bench/results/. It sets its own
+kernels, run length and DRAM probe: --kernels, --min-run-ms and --dram-probe-mib are refused.
 
 --model times a compact model file (from \`prunekit compact\`) through the runtime, as an application
 calls it (\`model.predictLogits(x, batch)\` on seeded random inputs), at each --batch; --json prints
