@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
 import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense } from '../src/kernels/checked.js';
-import { supportedFlavors, wasmBytes } from '../src/kernels/load.js';
+import { nodeKernelLoader, supportedFlavors, wasmBytes } from '../src/kernels/load.js';
 import {
   type KernelCall,
   LAYOUT,
@@ -25,9 +25,10 @@ import {
 } from '../src/kernels/parallel.js';
 import { createSharedMemory, withSharedMemoryImport } from '../src/kernels/shared-memory.js';
 import { startThreadedKernels, type ThreadedKernels } from '../src/kernels/threads.js';
-import { spawnNodeThread } from '../src/kernels/threads-node.js';
+import { spawnNodeThread, startNodeThreads } from '../src/kernels/threads-node.js';
 import { Act, type ActCode } from '../src/kernels/types.js';
 import { createMLP } from '../src/nn/model.js';
+import { createRuntime } from '../src/runtime/core.js';
 import { loadModel, loadModelSync } from '../src/runtime/index.js';
 import { denseToCsr } from '../src/sparse/csr.js';
 import { encodeModel } from '../src/sparse/format.js';
@@ -356,6 +357,30 @@ describe('loadModel(bytes, { threads })', () => {
     await expect(loadModel(bytes, { threads: 2, module })).rejects.toThrow(/drop the `module` option/);
     await expect(loadModel(bytes, { threads: 2, flavor: 'reference' })).rejects.toThrow(/flavor 'reference'/);
     expect((await loadModel(bytes, { threads: 1 })).threads).toBe(1);
+    await expect(loadModel(bytes, { threads: Number.NaN })).rejects.toThrow(/from 1 to 64, got NaN$/); // not "got null"
+    await expect(loadModel(bytes, { threads: 2, flavor: 'avx' as 'simd' })).rejects.toThrow(
+      "kernels: there is no 'avx' build (the flavours are relaxed-simd, simd, scalar, reference)",
+    );
+    // a module given to init() is one of the caller's own: threads would silently run another build
+    const own = createRuntime(nodeKernelLoader, async (build, n) => startNodeThreads(build, n));
+    own.init(new WebAssembly.Module(wasmBytes('scalar') as BufferSource), 'scalar');
+    expect((await own.loadModel(bytes)).flavor).toBe('scalar');
+    await expect(own.loadModel(bytes, { threads: 2 })).rejects.toThrow(/not the module given to init\(\); load with threads: 1, or name a flavor/);
+  });
+
+  it('names SharedArrayBuffer when the process was started without it', () => {
+    const file = tmp.file(modelBytes(0.5, 4), 'model.safetensors');
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { loadModel } from './dist/runtime/index.js'; // the build: tsx's loader itself needs SharedArrayBuffer
+      try { await loadModel(readFileSync(${JSON.stringify(file)}), { threads: 2 }); } catch (e) { console.log(e.message); }`;
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stdout).toContain('threads share one memory through SharedArrayBuffer, which this process was started without');
   });
 
   it.skipIf(!existsSync('/proc/self/task'))('a model dropped without dispose() has its worker threads stopped when it is garbage-collected', () => {
