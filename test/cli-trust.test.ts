@@ -412,6 +412,11 @@ describe('CSV rows are never dropped silently', () => {
     const p = await run(['predict', '--model', path('m.pk'), '--input', rows]);
     expect(p.code).toBe(1);
     expect(p.err).toMatch(/line 1, column index 2: "abc" is not a number/);
+    // with --header no the first row is data by request: no hint that it was read as data by a guess
+    const forced = await run(['predict', '--model', path('m.pk'), '--input', rows, '--header', 'no']);
+    expect(forced.code).toBe(1);
+    expect(forced.err).toMatch(/line 1, column index 2: "abc" is not a number$/m);
+    expect(forced.err).not.toMatch(/read as data because/);
   });
 
   it('predict prints one label per data row, with or without a header; --header overrides the guess', async () => {
