@@ -87,6 +87,13 @@ describe('exit codes and messages', () => {
     expect(r.err).toMatch(/--lr: must be > 0 \(the step size along the negative gradient[^)]*\), got -/);
   });
 
+  it("a flag whose value is missing before another flag names both (not parseArgs' 'argument is ambiguous')", async () => {
+    const r = await run(['train', '--data', 'iris', '--threads', '--out', path('never.st')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^prunekit train: --threads: expected a value, got the flag '--out' after it$/m);
+    expect(existsSync(path('never.st'))).toBe(false);
+  });
+
   it('a negative seed says seeds are whole numbers ≥ 0', async () => {
     const r = await run(['train', '--data', 'iris', '--seed', '-3', '--out', path('never.st')]);
     expect(r.code).toBe(2);
