@@ -147,7 +147,17 @@ export const panelFloats = (cols: number): number => 16 * cols;
  * per 16 samples) is paid back. The kernel itself keeps its batch-64 loop order, which reads X
  * where it lies, for layers of up to 2048 columns.
  */
-const packs = (L: CsrOnDevice, batch: number): boolean => batch >= 16 && L.nnz >= 8 * L.cols;
+const packs = (L: CsrOnDevice, batch: number): boolean => batch >= 16 && readsEachColumnOften(L);
+const readsEachColumnOften = (L: LayerOnDevice): L is CsrOnDevice => L.format === 'csr' && L.nnz >= 8 * L.cols;
+
+/**
+ * The panel `layerForward` can use on these layers from batch 16 on: `panelFloats` of the widest
+ * CSR layer that packs, 0 when none does. At most 64 bytes per column of a layer holding at least
+ * 8 nonzeros (48 bytes or more) per column: bounded by the layers' own size.
+ */
+export function panelFloatsFor(layers: readonly LayerOnDevice[]): number {
+  return panelFloats(Math.max(0, ...layers.filter(readsEachColumnOften).map((L) => L.cols)));
+}
 
 /**
  * One layer forward on feature-major activations: Y[rows×batch] = act(A · X[cols×batch] + b).

@@ -4,7 +4,17 @@
  * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
  * every logit checked finite, softmax on the way out.
  */
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, panelFloats, uploadCheckedCsr, splitRuns, uploadDense, viewF32 } from '../kernels/checked.js';
+import {
+  allocF32,
+  type F32Buf,
+  layerForward,
+  type LayerOnDevice,
+  panelFloatsFor,
+  uploadCheckedCsr,
+  splitRuns,
+  uploadDense,
+  viewF32,
+} from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
 import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
@@ -156,8 +166,8 @@ export class RuntimeModel implements Model {
     this.k.reset(this.weightsTop); // activation buffers only live above the weights
     const n = this.maxWidth * batch;
     this.bufs = [allocF32(this.k, n), allocF32(this.k, n)];
-    const csrCols = Math.max(0, ...this.layers.map((L) => (L.dev?.format === 'csr' ? L.cols : 0)));
-    this.panel = batch >= 16 && csrCols > 0 && this.threading.count === 1 ? allocF32(this.k, panelFloats(csrCols)) : null;
+    const panel = panelFloatsFor(this.layers.flatMap((L) => (L.dev ? [L.dev] : [])));
+    this.panel = batch >= 16 && panel > 0 && this.threading.count === 1 ? allocF32(this.k, panel) : null;
     this.capacity = batch;
     return this.bufs;
   }
