@@ -128,6 +128,11 @@ describe('runtime', () => {
       row[3] = bad;
       expect(() => model.predict([Array(37).fill(0), row as number[]])).toThrow(`predict: row 1, feature 3 is ${shown}, expected a finite number`);
     }
+    // beyond f32's range: the value given, in rows and in a Float64Array alike (rows said "is Infinity")
+    const big = Array(37).fill(0);
+    big[5] = 1e39;
+    expect(() => model.predict([big])).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range (±3.4e38)");
+    expect(() => model.predict(Float64Array.from(big))).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range (±3.4e38)");
     expect(() => model.predict(Array(37).fill(0))).toThrow(/one array of numbers; pass an array of rows \(one sample: \[row\]\)/);
     expect(() => model.predict([Array(37).fill(0), null as unknown as number[]])).toThrow(/row 1 is null, expected an array of 37 numbers/);
     await expect(loadModel(new Uint8Array(3))).rejects.toThrow(/shorter than the 8-byte/);

@@ -21,6 +21,9 @@ import { type CompactModel, valuesF32 } from '../sparse/format.js';
 import { describeModel, type ModelInfo } from '../sparse/info.js';
 import { checkFiniteLogits } from '../util/finite.js';
 
+/** The largest finite f32. */
+const F32_MAX = 3.4028234663852886e38;
+
 /** Row-major inputs: a flat array of `batch × features` values, or one array per sample. */
 export type Inputs = Float32Array | Float64Array | ArrayLike<number>[];
 
@@ -186,7 +189,7 @@ export class RuntimeModel implements Model {
     if (batch !== undefined && batch !== inputs.length) throw new RangeError(`predict: batch is ${batch} but ${inputs.length} rows were given`);
     if (typeof inputs[0] === 'number')
       throw new TypeError('predict: inputs is one array of numbers; pass an array of rows (one sample: [row]) or a Float32Array');
-    const x = new Float32Array(inputs.length * F);
+    const x = new Float64Array(inputs.length * F); // f64: an error names the value given, not its f32 rounding
     inputs.forEach((row, s) => {
       if (row === null || typeof row !== 'object') throw new TypeError(`predict: row ${s} is ${String(row)}, expected an array of ${F} numbers`);
       if (row.length !== F) throw new RangeError(`predict: row ${s} has ${row.length} values, the model expects ${F} features`);
@@ -224,11 +227,12 @@ export class RuntimeModel implements Model {
     else for (let i = 0; i < b * F; i++) stage[i] = x[start * F + i];
     if (this.k.f32_standardize_transpose(Y.ptr, X.ptr, this.meanBuf.ptr, this.invBuf.ptr, b, F)) {
       for (let i = 0; i < b * F; i++) {
-        const v = x[start * F + i];
-        if (!Number.isFinite(v)) throw new RangeError(`predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}, expected a finite number`);
+        const v = x[start * F + i],
+          at = `predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}`;
+        if (!Number.isFinite(v)) throw new RangeError(`${at}, expected a finite number`);
+        if (Math.abs(v) > F32_MAX) throw new RangeError(`${at}, beyond f32's range (±3.4e38)`);
       }
-      // finite in f64 but not in f32 (beyond ±3.4e38)
-      throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32`);
+      throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32 once standardised`);
     }
     for (const L of this.layers) {
       if (L.dev) this.threading.forward(this.k, L.dev, X, Y, b, L.act, this.panel);
