@@ -12,7 +12,7 @@
  * most the run it holds: the others take the rest. Only the calling thread allocates; the workers
  * only run kernels on pointers it gives them.
  */
-import { checkActs, type F32Buf, type LayerOnDevice, MAX_RUNS, splitRuns } from './checked.js';
+import { checkActs, type F32Buf, layerForward, type LayerOnDevice, MAX_RUNS, splitRuns } from './checked.js';
 import type { ActCode, Kernels } from './types.js';
 
 /** The kernels a thread may be asked to run, by op number. */
@@ -305,13 +305,16 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
 export function createParallelForward(
   pool: ThreadPool,
   threads = pool.threads,
-): (k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode) => void {
+): (k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode, panel?: F32Buf | null) => void {
   const splits = new WeakMap<LayerOnDevice, number[]>();
-  return (k, L, X, Y, batch, act) => {
-    checkActs(X, Y, L.rows, L.cols, batch);
+  return (k, L, X, Y, batch, act, panel = null) => {
     const madds = (L.format === 'dense' ? L.rows * L.cols : L.nnz) * batch;
+    // a small layer: on this thread, with no split to build (the wrapper cost half a
+    // microsecond per layer, as much as a 64-32-10 network's whole CSR forward at batch 4)
+    if (madds < MIN_PARALLEL_MADDS) return layerForward(k, L, X, Y, batch, act, panel);
+    checkActs(X, Y, L.rows, L.cols, batch);
     let bounds = splits.get(L);
     if (!bounds) splits.set(L, (bounds = layerSplit(k, L, splitRuns(threads))));
-    pool.run(k, layerCalls(L, madds < MIN_PARALLEL_MADDS ? [0, L.rows] : bounds, X, Y, batch, act), threads);
+    pool.run(k, layerCalls(L, bounds, X, Y, batch, act), threads);
   };
 }
