@@ -92,6 +92,9 @@ describe('exit codes and messages', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^prunekit train: --threads: expected a value, got the flag '--out' after it$/m);
     expect(existsSync(path('never.st'))).toBe(false);
+    // the occurrence whose value is missing, not the first one
+    const again = await run(['train', '--data', 'iris', '--threads', '2', '--threads', '--out', path('never.st')]);
+    expect(again.err).toMatch(/^prunekit train: --threads: expected a value, got the flag '--out' after it$/m);
   });
 
   it('a negative seed says seeds are whole numbers ≥ 0', async () => {

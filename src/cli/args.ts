@@ -28,7 +28,8 @@ export function parse<T extends Options>(argv: string[], options: T, allowPositi
     const first = (e as Error).message.split('\n')[0];
     // "Option '--threads' argument is ambiguous." is what parseArgs says of a flag whose value is missing before another flag
     const flag = /^Option '(--[^' ]+)' argument is ambiguous/.exec(first)?.[1];
-    if (flag) throw new UsageError(`${flag}: expected a value, got the flag '${argv[argv.indexOf(flag) + 1]}' after it`);
+    const at = argv.findIndex((a, i) => a === flag && argv[i + 1]?.startsWith('-'));
+    if (flag && at >= 0) throw new UsageError(`${flag}: expected a value, got the flag '${argv[at + 1]}' after it`);
     throw new UsageError(first);
   }
 }

@@ -180,6 +180,7 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[], 
         const at = LAYOUT.table + i * LAYOUT.call;
         c[at] = THREAD_OPS.indexOf(call.op);
         c.set(call.args, at + 1);
+        c.fill(0, at + 1 + call.args.length, at + LAYOUT.call); // a call with fewer arguments reads 0 (no panel), never an earlier call's pointer
         c[LAYOUT.owners + i] = 0;
       });
       c[LAYOUT.count] = calls.length;

@@ -7,6 +7,7 @@ import type { KernelLoader, WasmFlavor } from '../kernels/instantiate.js';
 import type { ThreadedKernels } from '../kernels/threads.js';
 import type { KernelFlavor } from '../kernels/types.js';
 import { decodeModel } from '../sparse/format.js';
+import { shownValue } from '../util/json.js';
 import { type Model, RuntimeModel } from './model.js';
 
 export interface LoadModelOptions {
@@ -71,8 +72,7 @@ const MAX_THREADS = 64;
 function threadCount(opts: LoadModelOptions, initModule: boolean): number {
   const n = opts.threads ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    const shown = typeof n === 'number' ? String(n) : (JSON.stringify(n) ?? String(n)); // NaN, not null
-    throw new RangeError(`loadModel: threads must be a whole number from 1 to ${MAX_THREADS}, got ${shown}`);
+    throw new RangeError(`loadModel: threads must be a whole number from 1 to ${MAX_THREADS}, got ${shownValue(n)}`);
   }
   if (n > 1 && (opts.module || opts.flavor === 'reference'))
     throw new RangeError("loadModel: threads run the package's own wasm builds; drop the `module` option and flavor 'reference'");

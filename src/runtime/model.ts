@@ -20,9 +20,7 @@ import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
 import { describeModel, type ModelInfo } from '../sparse/info.js';
 import { checkFiniteLogits } from '../util/finite.js';
-
-/** The largest finite f32. */
-const F32_MAX = 3.4028234663852886e38;
+import { shownValue } from '../util/json.js';
 
 /** Row-major inputs: a flat array of `batch × features` values, or one array per sample. */
 export type Inputs = Float32Array | Float64Array | ArrayLike<number>[];
@@ -177,6 +175,8 @@ export class RuntimeModel implements Model {
 
   /** Flattens and checks the caller's inputs: row-major n × inFeatures. */
   private flatten(inputs: Inputs, batch?: number): { x: ArrayLike<number>; n: number } {
+    if (batch !== undefined && (!Number.isInteger(batch) || batch < 0))
+      throw new TypeError(`predict: batch must be a whole number ≥ 0, got ${shownValue(batch)}`);
     const F = this.inFeatures;
     if (inputs instanceof Float32Array || inputs instanceof Float64Array) {
       const n = batch ?? (F ? inputs.length / F : 0);
@@ -191,12 +191,12 @@ export class RuntimeModel implements Model {
       throw new TypeError('predict: inputs is one array of numbers; pass an array of rows (one sample: [row]) or a Float32Array');
     const x = new Float64Array(inputs.length * F); // f64: an error names the value given, not its f32 rounding
     inputs.forEach((row, s) => {
-      if (row === null || typeof row !== 'object') throw new TypeError(`predict: row ${s} is ${String(row)}, expected an array of ${F} numbers`);
+      if (row === null || typeof row !== 'object') throw new TypeError(`predict: row ${s} is ${shownValue(row)}, expected an array of ${F} numbers`);
       if (row.length !== F) throw new RangeError(`predict: row ${s} has ${row.length} values, the model expects ${F} features`);
       for (let f = 0; f < F; f++) {
         const v = row[f];
         // a Float32Array would take null, '', true and '1' as numbers: refuse them, as the CLI refuses an empty cell
-        if (typeof v !== 'number') throw new TypeError(`predict: row ${s}, feature ${f} is ${JSON.stringify(v) ?? String(v)}, expected a finite number`);
+        if (typeof v !== 'number') throw new TypeError(`predict: row ${s}, feature ${f} is ${shownValue(v)}, expected a finite number`);
         x[s * F + f] = v;
       }
     });
@@ -230,7 +230,7 @@ export class RuntimeModel implements Model {
         const v = x[start * F + i],
           at = `predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}`;
         if (!Number.isFinite(v)) throw new RangeError(`${at}, expected a finite number`);
-        if (Math.abs(v) > F32_MAX) throw new RangeError(`${at}, beyond f32's range (±3.4e38)`);
+        if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${at}, beyond f32's range (±3.4e38)`);
       }
       throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32 once standardised`);
     }
