@@ -66,7 +66,8 @@ const CHUNK = 256;
  * Bytes of activation buffers a chunk may take (two buffers of width × chunk f32 values): the chunk
  * shrinks for wide models (at least one sample) so a forward pass never allocates more than this,
  * or two one-sample buffers when a single sample is wider — and the reader bounds every width by
- * the file's size (sparse/format.ts, `checkWidthsPaidFor`).
+ * the file's size (sparse/format.ts, `checkWidthsPaidFor`). From 16 samples on, the CSR SpMM's
+ * panel comes on top (`panelFloatsFor`: at most 64/48 of the widest packing layer's own bytes).
  */
 const ACTIVATION_BUDGET = 16 << 20;
 
