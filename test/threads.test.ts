@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense } from '../src/kernels/checked.js';
+import { allocF32, type F32Buf, layerForward, type LayerOnDevice, panelFloats, uploadCsr, uploadDense } from '../src/kernels/checked.js';
 import { nodeKernelLoader, supportedFlavors, wasmBytes } from '../src/kernels/load.js';
 import {
   type KernelCall,
@@ -131,8 +131,10 @@ function weights(rows: number, cols: number, density: number, seed: number, empt
  * Posts one round of calls to the workers as the pool does (LAYOUT in parallel.ts), but claims none
  * on this thread: every run is computed by a worker.
  */
-function runOnWorkersOnly(control: SharedArrayBuffer, calls: KernelCall[], round: number): void {
+function runOnWorkersOnly(control: SharedArrayBuffer, calls: KernelCall[], round: number, scratch = { ptr: 0, stride: 0 }): void {
   const c = new Int32Array(control);
+  c[LAYOUT.scratch] = scratch.ptr;
+  c[LAYOUT.scratchStride] = scratch.stride;
   Atomics.store(c, LAYOUT.next, LAYOUT.closed);
   calls.forEach((call, i) => {
     c[LAYOUT.table + i * LAYOUT.call] = THREAD_OPS.indexOf(call.op);
@@ -271,6 +273,54 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
     const w = weights(9, 7, 1, 5);
     const L = uploadDense(k, w, rng(6).f32(9), 9, 7);
     expectSame(s, L, allocF32(k, 7 * 5, rng(7).f32(35)), 5, Act.relu, 3);
+  });
+
+  it('CSR runs pack X into the panel of the thread running them: the bits of one thread, only the panels written', () => {
+    const { t, control } = started[0];
+    const k = t.kernels;
+    const mark = k.heapTop();
+    const rows = 300,
+      cols = 784,
+      threads = 3;
+    const w = weights(rows, cols, 0.1, 41, [7]);
+    const L = uploadCsr(k, denseToCsr(w, rows, cols, 'u16'), rng(42).f32(rows));
+    const floats = panelFloats(cols);
+    for (const batch of [32, 67]) {
+      const X = allocF32(k, cols * batch, rng(batch).f32(cols * batch, -2, 2));
+      const one = allocF32(k, rows * batch),
+        pooled = allocF32(k, rows * batch),
+        workers = allocF32(k, rows * batch);
+      const panels = allocF32(k, threads * floats + 16);
+      const view = () => new Float32Array(k.memory.buffer, panels.ptr, panels.length);
+      const bits = (b: F32Buf) => Array.from(new Uint32Array(k.memory.buffer, b.ptr, b.length));
+      layerForward(k, L, X, one, batch, Act.relu);
+      view().fill(Number.NaN);
+      t.forward(k, L, X, pooled, batch, Act.relu, panels);
+      expect(bits(pooled)).toEqual(bits(one));
+      expect(
+        view()
+          .subarray(0, threads * floats)
+          .some((v) => !Number.isNaN(v)),
+      ).toBe(true);
+      expect(
+        view()
+          .subarray(threads * floats)
+          .every(Number.isNaN),
+      ).toBe(true); // nothing past the last thread's panel
+      // on the workers alone: the caller's panel (slot 0) stays untouched, the workers' are used
+      view().fill(Number.NaN);
+      const calls = layerCalls(L, layerSplit(k, L, 6), X, workers, batch, Act.relu, true);
+      runOnWorkersOnly(control, calls, round++, { ptr: panels.ptr, stride: 4 * floats });
+      expect(bits(workers)).toEqual(bits(one));
+      expect(view().subarray(0, floats).every(Number.isNaN)).toBe(true);
+      expect(
+        view()
+          .subarray(floats, threads * floats)
+          .some((v) => !Number.isNaN(v)),
+      ).toBe(true);
+      expect(() => t.forward(k, L, X, pooled, batch, Act.relu, allocF32(k, threads * floats - 1))).toThrow(/3 threads on the 784-column layer need/);
+    }
+    k.reset(mark);
   });
 
   it('the pooled forward runs a layer below MIN_PARALLEL_MADDS on the calling thread, above it on all, equal either way', () => {

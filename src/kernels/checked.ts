@@ -163,6 +163,9 @@ export const panelFloats = (cols: number): number => 16 * cols;
  */
 const packs = (k: Kernels, L: CsrOnDevice, batch: number): boolean => batch >= 16 && readsEachColumnOften(L) && (L.sortedRows ??= rowsAscend(k, L));
 
+/** `panelFloats(L.cols)` where the layer packs at this batch (`layerForward` would use a panel), else 0. */
+export const panelFloatsIfPacks = (k: Kernels, L: CsrOnDevice, batch: number): number => (packs(k, L, batch) ? panelFloats(L.cols) : 0);
+
 /** Whether no row's column indices descend (repeats allowed): one pass over the layer's indices. */
 function rowsAscend(k: Kernels, L: CsrOnDevice): boolean {
   const ip = new Uint32Array(k.memory.buffer, L.indptr, L.rows + 1);

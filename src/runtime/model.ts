@@ -94,7 +94,7 @@ export class RuntimeModel implements Model {
   private readonly invBuf: F32Buf;
   private capacity = 0;
   private bufs: [F32Buf, F32Buf] | null = null;
-  /** The CSR SpMM's packing scratch, beside the activations: from batch 16 on, on one thread (`layerForward`). */
+  /** The CSR SpMM's packing scratch, beside the activations: from batch 16 on, one per thread (`layerForward`). */
   private panel: F32Buf | null = null;
   private summary: ModelInfo | null = null;
 
@@ -169,7 +169,7 @@ export class RuntimeModel implements Model {
     const n = this.maxWidth * batch;
     this.bufs = [allocF32(this.k, n), allocF32(this.k, n)];
     const panel = panelFloatsFor(this.layers.flatMap((L) => (L.dev ? [L.dev] : [])));
-    this.panel = batch >= 16 && panel > 0 && this.threading.count === 1 ? allocF32(this.k, panel) : null;
+    this.panel = batch >= 16 && panel > 0 ? allocF32(this.k, panel * this.threading.count) : null; // one per thread
     this.capacity = batch;
     return this.bufs;
   }
