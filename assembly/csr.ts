@@ -108,8 +108,9 @@ function spmv<I>(data: usize, indices: usize, indptr: usize, b: usize, x: usize,
 }
 
 /**
- * 1 + the largest column index of the layer, read from each row's last nonzero (rows are sorted
- * by column; if one were not, only the loop order chosen below would change, not the result).
+ * 1 + the largest column index of the layer, read from each row's last nonzero: right where no
+ * row's columns descend. Were one to, the loop order chosen below would change, not the result;
+ * but a panel would miss columns, so `layerForward` gives a panel only to such layers.
  */
 // @ts-ignore: decorator
 @inline function columnsUsed<I>(indices: usize, indptr: usize, out: i32): usize {

@@ -19,6 +19,9 @@ await build({
   legalComments: 'none',
   minifyWhitespace: true,
   minifySyntax: true,
+  // lines of at most ~120 characters: an uncaught error makes Node print the line it was thrown
+  // from, which was the whole 53 KB file when it was one line
+  lineLimit: 120,
   banner: { js: '// prunekit/runtime for Node, Deno and Bun: dist/runtime/index.js and its imports in one file (scripts/bundle-runtime.mjs).' },
   logLevel: 'warning',
   plugins: [

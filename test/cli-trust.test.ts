@@ -87,6 +87,16 @@ describe('exit codes and messages', () => {
     expect(r.err).toMatch(/--lr: must be > 0 \(the step size along the negative gradient[^)]*\), got -/);
   });
 
+  it("a flag whose value is missing before another flag names both (not parseArgs' 'argument is ambiguous')", async () => {
+    const r = await run(['train', '--data', 'iris', '--threads', '--out', path('never.st')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^prunekit train: --threads: expected a value, got the flag '--out' after it$/m);
+    expect(existsSync(path('never.st'))).toBe(false);
+    // the occurrence whose value is missing, not the first one
+    const again = await run(['train', '--data', 'iris', '--threads', '2', '--threads', '--out', path('never.st')]);
+    expect(again.err).toMatch(/^prunekit train: --threads: expected a value, got the flag '--out' after it$/m);
+  });
+
   it('a negative seed says seeds are whole numbers ≥ 0', async () => {
     const r = await run(['train', '--data', 'iris', '--seed', '-3', '--out', path('never.st')]);
     expect(r.code).toBe(2);
@@ -412,6 +422,11 @@ describe('CSV rows are never dropped silently', () => {
     const p = await run(['predict', '--model', path('m.pk'), '--input', rows]);
     expect(p.code).toBe(1);
     expect(p.err).toMatch(/line 1, column index 2: "abc" is not a number/);
+    // with --header no the first row is data by request: no hint that it was read as data by a guess
+    const forced = await run(['predict', '--model', path('m.pk'), '--input', rows, '--header', 'no']);
+    expect(forced.code).toBe(1);
+    expect(forced.err).toMatch(/line 1, column index 2: "abc" is not a number$/m);
+    expect(forced.err).not.toMatch(/read as data because/);
   });
 
   it('predict prints one label per data row, with or without a header; --header overrides the guess', async () => {

@@ -441,9 +441,10 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       out = 30,
       inn = 50,
       batch = 20;
-    const run = (density: number, panelLen: number | null) => {
+    const run = (density: number, panelLen: number | null, edit?: (m: ReturnType<typeof randomCsr>) => void) => {
       const mark = k.heapTop();
       const m = randomCsr(r, out, inn, density, false);
+      edit?.(m);
       const L = uploadCsr(k, { rows: out, cols: inn, ...m }, r.f32(out));
       const X = allocF32(k, inn * batch, r.f32(inn * batch)),
         Y = allocF32(k, out * batch);
@@ -466,6 +467,16 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     expect(sparse.packed).toEqual(sparse.plain);
     expect(sparse.panel!.every(Number.isNaN)).toBe(true);
     expect(() => run(0.9, panelFloats(inn) - 1)).toThrow(/panel holds 799 floats, the 50-column layer needs 800/);
+    // a row whose columns descend (scipy's CSR allows it): the kernel would pack only up to the
+    // rows' last indices, so the layer runs unpacked, with the plain loop's bits
+    const unsorted = run(0.9, panelFloats(inn), (m) => {
+      for (let i = 0; i < out; i++) {
+        m.indices.subarray(m.indptr[i], m.indptr[i + 1]).reverse();
+        m.data.subarray(m.indptr[i], m.indptr[i + 1]).reverse();
+      }
+    });
+    expect(unsorted.packed).toEqual(unsorted.plain);
+    expect(unsorted.panel!.every(Number.isNaN)).toBe(true);
   });
 
   it('CSR with u32 indices beyond 65,535 columns', () => {

@@ -128,6 +128,18 @@ describe('runtime', () => {
       row[3] = bad;
       expect(() => model.predict([Array(37).fill(0), row as number[]])).toThrow(`predict: row 1, feature 3 is ${shown}, expected a finite number`);
     }
+    // beyond f32's range: the value given, in rows and in a Float64Array alike (rows said "is Infinity")
+    const big = Array(37).fill(0);
+    big[5] = 1e39;
+    expect(() => model.predict([big])).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range (±3.4e38)");
+    expect(() => model.predict(Float64Array.from(big))).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range (±3.4e38)");
+    big[4] = 3.4028235e38; // rounds to f32's largest finite value: fine; feature 5 is still the one named
+    expect(() => model.predict([big])).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range");
+    const withBigInt: unknown[] = Array(37).fill(0);
+    withBigInt[2] = 5n;
+    expect(() => model.predict([withBigInt as number[]])).toThrow('predict: row 0, feature 2 is 5n, expected a finite number');
+    expect(() => model.predict([Array(37).fill(0)], '1' as unknown as number)).toThrow('predict: batch must be a whole number ≥ 0, got "1"');
+    expect(() => model.predict(new Float32Array(37), 1.5)).toThrow('predict: batch must be a whole number ≥ 0, got 1.5');
     expect(() => model.predict(Array(37).fill(0))).toThrow(/one array of numbers; pass an array of rows \(one sample: \[row\]\)/);
     expect(() => model.predict([Array(37).fill(0), null as unknown as number[]])).toThrow(/row 1 is null, expected an array of 37 numbers/);
     await expect(loadModel(new Uint8Array(3))).rejects.toThrow(/shorter than the 8-byte/);

@@ -165,6 +165,8 @@ describe('sweep shards and jobs', () => {
       [7, 'is not an object'],
       [{ ...s2.points[0], latency: {} }, `has no latency for batch ${Object.keys(s2.dense.latency)[0]}`],
       [{ ...s2.points[0], bytes: '12' }, 'has no number "bytes"'],
+      [{ ...s2.points[0], loss: undefined }, 'has no number "loss"'], // report.html reads it
+      [{ ...s2.points[0], layers: [7] }, 'layers[0] is not a layer'],
     ] as const) {
       expect(() =>
         mergeSweepReports([

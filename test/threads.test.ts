@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compact } from '../src/compact/compact.js';
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, uploadCsr, uploadDense } from '../src/kernels/checked.js';
-import { supportedFlavors, wasmBytes } from '../src/kernels/load.js';
+import { allocF32, type F32Buf, layerForward, type LayerOnDevice, panelFloats, uploadCsr, uploadDense } from '../src/kernels/checked.js';
+import { nodeKernelLoader, supportedFlavors, wasmBytes } from '../src/kernels/load.js';
 import {
   type KernelCall,
   LAYOUT,
@@ -25,9 +25,10 @@ import {
 } from '../src/kernels/parallel.js';
 import { createSharedMemory, withSharedMemoryImport } from '../src/kernels/shared-memory.js';
 import { startThreadedKernels, type ThreadedKernels } from '../src/kernels/threads.js';
-import { spawnNodeThread } from '../src/kernels/threads-node.js';
+import { spawnNodeThread, startNodeThreads } from '../src/kernels/threads-node.js';
 import { Act, type ActCode } from '../src/kernels/types.js';
 import { createMLP } from '../src/nn/model.js';
+import { createRuntime } from '../src/runtime/core.js';
 import { loadModel, loadModelSync } from '../src/runtime/index.js';
 import { denseToCsr } from '../src/sparse/csr.js';
 import { encodeModel } from '../src/sparse/format.js';
@@ -130,8 +131,10 @@ function weights(rows: number, cols: number, density: number, seed: number, empt
  * Posts one round of calls to the workers as the pool does (LAYOUT in parallel.ts), but claims none
  * on this thread: every run is computed by a worker.
  */
-function runOnWorkersOnly(control: SharedArrayBuffer, calls: KernelCall[], round: number): void {
+function runOnWorkersOnly(control: SharedArrayBuffer, calls: KernelCall[], round: number, scratch = { ptr: 0, stride: 0 }): void {
   const c = new Int32Array(control);
+  c[LAYOUT.scratch] = scratch.ptr;
+  c[LAYOUT.scratchStride] = scratch.stride;
   Atomics.store(c, LAYOUT.next, LAYOUT.closed);
   calls.forEach((call, i) => {
     c[LAYOUT.table + i * LAYOUT.call] = THREAD_OPS.indexOf(call.op);
@@ -272,6 +275,54 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
     expectSame(s, L, allocF32(k, 7 * 5, rng(7).f32(35)), 5, Act.relu, 3);
   });
 
+  it('CSR runs pack X into the panel of the thread running them: the bits of one thread, only the panels written', () => {
+    const { t, control } = started[0];
+    const k = t.kernels;
+    const mark = k.heapTop();
+    const rows = 300,
+      cols = 784,
+      threads = 3;
+    const w = weights(rows, cols, 0.1, 41, [7]);
+    const L = uploadCsr(k, denseToCsr(w, rows, cols, 'u16'), rng(42).f32(rows));
+    const floats = panelFloats(cols);
+    for (const batch of [32, 67]) {
+      const X = allocF32(k, cols * batch, rng(batch).f32(cols * batch, -2, 2));
+      const one = allocF32(k, rows * batch),
+        pooled = allocF32(k, rows * batch),
+        workers = allocF32(k, rows * batch);
+      const panels = allocF32(k, threads * floats + 16);
+      const view = () => new Float32Array(k.memory.buffer, panels.ptr, panels.length);
+      const bits = (b: F32Buf) => Array.from(new Uint32Array(k.memory.buffer, b.ptr, b.length));
+      layerForward(k, L, X, one, batch, Act.relu);
+      view().fill(Number.NaN);
+      t.forward(k, L, X, pooled, batch, Act.relu, panels);
+      expect(bits(pooled)).toEqual(bits(one));
+      expect(
+        view()
+          .subarray(0, threads * floats)
+          .some((v) => !Number.isNaN(v)),
+      ).toBe(true);
+      expect(
+        view()
+          .subarray(threads * floats)
+          .every(Number.isNaN),
+      ).toBe(true); // nothing past the last thread's panel
+      // on the workers alone: the caller's panel (slot 0) stays untouched, the workers' are used
+      view().fill(Number.NaN);
+      const calls = layerCalls(L, layerSplit(k, L, 6), X, workers, batch, Act.relu, true);
+      runOnWorkersOnly(control, calls, round++, { ptr: panels.ptr, stride: 4 * floats });
+      expect(bits(workers)).toEqual(bits(one));
+      expect(view().subarray(0, floats).every(Number.isNaN)).toBe(true);
+      expect(
+        view()
+          .subarray(floats, threads * floats)
+          .some((v) => !Number.isNaN(v)),
+      ).toBe(true);
+      expect(() => t.forward(k, L, X, pooled, batch, Act.relu, allocF32(k, threads * floats - 1))).toThrow(/3 threads on the 784-column layer need/);
+    }
+    k.reset(mark);
+  });
+
   it('the pooled forward runs a layer below MIN_PARALLEL_MADDS on the calling thread, above it on all, equal either way', () => {
     const { t } = started[0];
     const k = t.kernels;
@@ -356,7 +407,35 @@ describe('loadModel(bytes, { threads })', () => {
     await expect(loadModel(bytes, { threads: 2, module })).rejects.toThrow(/drop the `module` option/);
     await expect(loadModel(bytes, { threads: 2, flavor: 'reference' })).rejects.toThrow(/flavor 'reference'/);
     expect((await loadModel(bytes, { threads: 1 })).threads).toBe(1);
+    await expect(loadModel(bytes, { threads: Number.NaN })).rejects.toThrow(/from 1 to 64, got NaN$/); // not "got null"
+    await expect(loadModel(bytes, { threads: 2, flavor: 'avx' as 'simd' })).rejects.toThrow(
+      "kernels: there is no 'avx' build (the flavours are relaxed-simd, simd, scalar, reference)",
+    );
+    // a module given to init() is one of the caller's own: threads would silently run another build
+    const own = createRuntime(nodeKernelLoader, async (build, n) => startNodeThreads(build, n));
+    own.init(new WebAssembly.Module(wasmBytes('scalar') as BufferSource), 'scalar');
+    expect((await own.loadModel(bytes)).flavor).toBe('scalar');
+    await expect(own.loadModel(bytes, { threads: 2 })).rejects.toThrow(/not the module given to init\(\); load with threads: 1, or name a flavor/);
   });
+
+  // runs the build (`npm test` builds first): tsx's own loader needs SharedArrayBuffer
+  it.skipIf(!existsSync(fileURLToPath(new URL('../dist/runtime/index.js', import.meta.url))))(
+    'names SharedArrayBuffer when the process was started without it',
+    () => {
+      const file = tmp.file(modelBytes(0.5, 4), 'model.safetensors');
+      const script = `
+      import { readFileSync } from 'node:fs';
+      import { loadModel } from './dist/runtime/index.js'; // the build: tsx's loader itself needs SharedArrayBuffer
+      try { await loadModel(readFileSync(${JSON.stringify(file)}), { threads: 2 }); } catch (e) { console.log(e.message); }`;
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', '--input-type=module', '-e', script], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stdout).toContain('threads share one memory through SharedArrayBuffer, which this process was started without');
+    },
+  );
 
   it.skipIf(!existsSync('/proc/self/task'))('a model dropped without dispose() has its worker threads stopped when it is garbage-collected', () => {
     const file = tmp.file(modelBytes(0.5, 7), 'model.safetensors');

@@ -25,7 +25,12 @@ export function parse<T extends Options>(argv: string[], options: T, allowPositi
   try {
     return parseArgs({ args: attachNegativeValues(argv, options), allowPositionals, options, strict: true }) as { values: Values<T>; positionals: string[] };
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    const first = (e as Error).message.split('\n')[0];
+    // "Option '--threads' argument is ambiguous." is what parseArgs says of a flag whose value is missing before another flag
+    const flag = /^Option '(--[^' ]+)' argument is ambiguous/.exec(first)?.[1];
+    const at = argv.findIndex((a, i) => a === flag && argv[i + 1]?.startsWith('-'));
+    if (flag && at >= 0) throw new UsageError(`${flag}: expected a value, got the flag '${argv[at + 1]}' after it`);
+    throw new UsageError(first);
   }
 }
 

@@ -55,6 +55,8 @@ async function readRows(
   path: string,
   decide: (first: CsvRecord, second: CsvRecord | null) => Layout,
   onLabel?: (text: string, rec: CsvRecord, column: string) => void,
+  /** The caller's header option: with 'no' the first row is data by request, and no hint says otherwise. */
+  header?: HeaderMode,
 ): Promise<Rows> {
   let layout: Layout | null = null;
   let first: CsvRecord | null = null;
@@ -67,7 +69,7 @@ async function readRows(
     if (rec.fields.length !== width) {
       throw new DataError(`${path}: line ${rec.line} has ${rec.fields.length} fields, expected ${width} (as on line ${first!.line})`);
     }
-    for (const c of layout!.featureCols) features.push(cellValue(path, rec, c, columnName, rec === first));
+    for (const c of layout!.featureCols) features.push(cellValue(path, rec, c, columnName, rec === first && header !== 'no'));
     if (onLabel && layout!.labelCol !== undefined) onLabel(rec.fields[layout!.labelCol], rec, columnName(layout!.labelCol));
     nSamples++;
   };
@@ -132,6 +134,7 @@ export async function readCsvDataset(path: string, opts: CsvOptions = {}): Promi
       if (id === undefined) labelIndex.set(text, (id = labelIndex.size));
       labelIds.push(id);
     },
+    opts.header,
   );
   if (rows.firstLine === 0) throw new DataError(`${path}: file is empty (expected a header or data rows)`);
   if (rows.nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${rows.firstLine}`);
@@ -182,11 +185,16 @@ export interface CsvFeatures {
 
 /** Features only (for prediction): every used cell must be a finite number. */
 export async function readCsvFeatures(path: string, opts: CsvFeaturesOptions = {}): Promise<CsvFeatures> {
-  const rows = await readRows(path, (first, second) => {
-    const all = range(first.fields.length);
-    const header = isHeader(first.fields, second?.fields ?? null, all, opts.header) ? first.fields : null;
-    return { header, featureCols: chooseFeatureColumns(path, first, header, opts) };
-  });
+  const rows = await readRows(
+    path,
+    (first, second) => {
+      const all = range(first.fields.length);
+      const header = isHeader(first.fields, second?.fields ?? null, all, opts.header) ? first.fields : null;
+      return { header, featureCols: chooseFeatureColumns(path, first, header, opts) };
+    },
+    undefined,
+    opts.header,
+  );
   if (rows.firstLine === 0) throw new DataError(`${path}: file is empty (expected feature rows)`);
   if (rows.nSamples === 0) throw new DataError(`${path}: no data rows after the header on line ${rows.firstLine}`);
   const { header: h, featureCols: cols } = rows.layout;

@@ -84,7 +84,19 @@ export type LayerOnDevice =
       /** `f32_gemm_scratch`'s scratch, 4·cols floats per run of the layer's threaded row split (parallel.ts), or null. */
       scratch: F32Buf | null;
     }
-  | { format: 'csr'; rows: number; cols: number; nnz: number; index: 'u16' | 'u32'; data: F32Buf; indices: Ptr; indptr: Ptr; b: F32Buf };
+  | {
+      format: 'csr';
+      rows: number;
+      cols: number;
+      nnz: number;
+      index: 'u16' | 'u32';
+      data: F32Buf;
+      indices: Ptr;
+      indptr: Ptr;
+      b: F32Buf;
+      /** Whether every row's column indices ascend (the panel needs it), read on first need. */
+      sortedRows?: boolean;
+    };
 
 /** Runs per thread in a layer's threaded split: more than one, so that a thread held up by other processes leaves its share to the others. */
 export const RUNS_PER_THREAD = 4;
@@ -142,12 +154,35 @@ export function checkActs(X: F32Buf, Y: F32Buf, rows: number, cols: number, batc
 export const panelFloats = (cols: number): number => 16 * cols;
 
 /**
- * Whether a CSR SpMM packs its input into a panel: from 16 samples on, and only where each
- * column is read at least 8 times on average (nnz ≥ 8·cols), so that the copy of X (one pass
- * per 16 samples) is paid back. The kernel itself keeps its batch-64 loop order, which reads X
- * where it lies, for layers of up to 2048 columns.
+ * Whether a CSR SpMM packs its input into a panel: from 16 samples on, only where each column is
+ * read at least 8 times on average (nnz ≥ 8·cols), so that the copy of X (one pass per 16
+ * samples) is paid back, and only where no row's columns descend: the kernel packs the columns up
+ * to the largest last index of a row (scipy's CSR allows unsorted rows; they run unpacked). The
+ * kernel itself keeps its batch-64 loop order, which reads X where it lies, while that largest
+ * column is below 2048.
  */
-const packs = (L: CsrOnDevice, batch: number): boolean => batch >= 16 && L.nnz >= 8 * L.cols;
+const packs = (k: Kernels, L: CsrOnDevice, batch: number): boolean => batch >= 16 && readsEachColumnOften(L) && (L.sortedRows ??= rowsAscend(k, L));
+
+/** `panelFloats(L.cols)` where the layer packs at this batch (`layerForward` would use a panel), else 0. */
+export const panelFloatsIfPacks = (k: Kernels, L: CsrOnDevice, batch: number): number => (packs(k, L, batch) ? panelFloats(L.cols) : 0);
+
+/** Whether no row's column indices descend (repeats allowed): one pass over the layer's indices. */
+function rowsAscend(k: Kernels, L: CsrOnDevice): boolean {
+  const ip = new Uint32Array(k.memory.buffer, L.indptr, L.rows + 1);
+  const ix = L.index === 'u16' ? new Uint16Array(k.memory.buffer, L.indices, L.nnz) : new Uint32Array(k.memory.buffer, L.indices, L.nnz);
+  for (let r = 0; r < L.rows; r++) for (let q = ip[r] + 1; q < ip[r + 1]; q++) if (ix[q] < ix[q - 1]) return false;
+  return true;
+}
+const readsEachColumnOften = (L: LayerOnDevice): L is CsrOnDevice => L.format === 'csr' && L.nnz >= 8 * L.cols;
+
+/**
+ * The panel `layerForward` can use on these layers from batch 16 on: `panelFloats` of the widest
+ * CSR layer that packs, 0 when none does. At most 64 bytes per column of a layer holding at least
+ * 8 nonzeros (48 bytes or more) per column: bounded by the layers' own size.
+ */
+export function panelFloatsFor(layers: readonly LayerOnDevice[]): number {
+  return panelFloats(Math.max(0, ...layers.filter(readsEachColumnOften).map((L) => L.cols)));
+}
 
 /**
  * One layer forward on feature-major activations: Y[rows×batch] = act(A · X[cols×batch] + b).
@@ -169,7 +204,7 @@ export function layerForward(k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf,
     return;
   }
   let p = 0;
-  if (panel && packs(L, batch)) {
+  if (panel && packs(k, L, batch)) {
     if (panel.length < panelFloats(L.cols))
       throw new RangeError(`forward: panel holds ${panel.length} floats, the ${L.cols}-column layer needs ${panelFloats(L.cols)}`);
     p = panel.ptr;

@@ -10,7 +10,7 @@
  */
 import { Arena } from './arena.js';
 import { createReferenceKernels } from './reference.js';
-import { WASM_FLAVORS, type WasmFlavor } from './flavors.js';
+import { KERNEL_FLAVOR_NAMES, WASM_FLAVORS, type WasmFlavor } from './flavors.js';
 import type { KernelFlavor, Kernels } from './types.js';
 
 export type { WasmFlavor };
@@ -144,6 +144,9 @@ export function createKernelLoader(source: WasmSource): KernelLoader {
   function pick(requested?: KernelFlavor): WasmFlavor {
     const ok = supportedFlavors();
     if (requested && requested !== 'reference') {
+      if (!(KERNEL_FLAVOR_NAMES as string[]).includes(requested)) {
+        throw new KernelLoadError(`kernels: there is no '${requested}' build (the flavours are ${KERNEL_FLAVOR_NAMES.join(', ')})`);
+      }
       if (!ok.includes(requested)) {
         const have = source.flavors.includes(requested);
         throw new KernelLoadError(

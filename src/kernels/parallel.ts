@@ -12,7 +12,7 @@
  * most the run it holds: the others take the rest. Only the calling thread allocates; the workers
  * only run kernels on pointers it gives them.
  */
-import { checkActs, type F32Buf, type LayerOnDevice, MAX_RUNS, splitRuns } from './checked.js';
+import { checkActs, type F32Buf, layerForward, type LayerOnDevice, MAX_RUNS, panelFloatsIfPacks, splitRuns } from './checked.js';
 import type { ActCode, Kernels } from './types.js';
 
 /** The kernels a thread may be asked to run, by op number. */
@@ -56,6 +56,11 @@ export const LAYOUT = {
   count: 4,
   /** Threads taking part in this round: the caller and the workers of slot < active. */
   active: 5,
+  /** This round's per-thread scratch: thread `slot` gets scratch + slot · scratchStride (bytes). */
+  scratch: 6,
+  scratchStride: 7,
+  /** A call argument that stands for the running thread's own scratch (the CSR SpMM's panel). */
+  ownScratch: -1,
   /** The table: `call` Int32 values per run (the op, as an index into THREAD_OPS, then up to 12 arguments). */
   table: 8,
   call: 13,
@@ -101,7 +106,9 @@ export function serveKernels(init: ThreadInit, ready: () => void): void {
       const at = L.table + (cur & 0xffff) * L.call;
       Atomics.store(c, L.owners + (cur & 0xffff), init.slot);
       try {
-        kernels[init.ops[c[at]]].apply(null, Array.from(c.subarray(at + 1, at + L.call))); // no spread: a bundler targeting old engines would call a helper outside this function
+        const args = Array.from(c.subarray(at + 1, at + L.call));
+        for (let i = 0; i < args.length; i++) if (args[i] === L.ownScratch) args[i] = c[L.scratch] + init.slot * c[L.scratchStride];
+        kernels[init.ops[c[at]]].apply(null, args); // no spread: a bundler targeting old engines would call a helper outside this function
       } catch {
         Atomics.store(c, L.failed, 1);
       }
@@ -122,8 +129,12 @@ export interface ThreadHandle {
 export interface ThreadPool {
   /** Threads computing, the calling one included. */
   readonly threads: number;
-  /** Runs the calls (at most LAYOUT.maxCalls) on `threads` threads (default all), the calling one included; returns when all are done. */
-  run(k: Kernels, calls: KernelCall[], threads?: number): void;
+  /**
+   * Runs the calls (at most LAYOUT.maxCalls) on `threads` threads (default all), the calling one
+   * included; returns when all are done. `scratch`: per-thread scratch, `stride` bytes each from
+   * `ptr` (thread slot s gets ptr + s·stride), which a call's LAYOUT.ownScratch arguments stand for.
+   */
+  run(k: Kernels, calls: KernelCall[], threads?: number, scratch?: { ptr: number; stride: number }): void;
   /** Stops and terminates the threads; `run` throws afterwards. */
   dispose(): void;
 }
@@ -163,14 +174,16 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[], 
   let broken: string | null = null;
   return {
     threads: handles.length + 1,
-    run(k, calls, threads = handles.length + 1) {
+    run(k, calls, threads = handles.length + 1, scratch = { ptr: 0, stride: 0 }) {
       if (disposed) throw new Error('threads: this model was disposed');
       if (broken) throw new Error(broken);
       if (calls.length > LAYOUT.maxCalls) throw new RangeError(`threads: ${calls.length} calls, at most ${LAYOUT.maxCalls} per round`);
       const gone = handles.findIndex((h) => h.exited?.() != null);
       if (gone >= 0) throw new Error(`threads: worker thread ${gone + 1} exited (code ${handles[gone].exited!()}); dispose this model and load it again`);
+      // the calling thread is slot 0: its scratch is the first
+      const own = (call: KernelCall) => call.args.map((a) => (a === LAYOUT.ownScratch ? scratch.ptr : a));
       if (calls.length <= 1 || threads <= 1) {
-        for (const call of calls) (k[call.op] as (...args: number[]) => void)(...call.args);
+        for (const call of calls) (k[call.op] as (...args: number[]) => void)(...own(call));
         return;
       }
       // write the table while no run can be claimed, then open the round and wake the workers
@@ -180,10 +193,13 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[], 
         const at = LAYOUT.table + i * LAYOUT.call;
         c[at] = THREAD_OPS.indexOf(call.op);
         c.set(call.args, at + 1);
+        c.fill(0, at + 1 + call.args.length, at + LAYOUT.call); // a call with fewer arguments reads 0 (no panel), never an earlier call's pointer
         c[LAYOUT.owners + i] = 0;
       });
       c[LAYOUT.count] = calls.length;
       c[LAYOUT.active] = threads;
+      c[LAYOUT.scratch] = scratch.ptr;
+      c[LAYOUT.scratchStride] = scratch.stride;
       Atomics.store(c, LAYOUT.finished, 0);
       Atomics.store(c, LAYOUT.failed, 0);
       Atomics.store(c, LAYOUT.next, round << 16);
@@ -198,7 +214,7 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[], 
         const call = calls[cur & 0xffff];
         const t0 = performance.now();
         try {
-          (k[call.op] as (...args: number[]) => void)(...call.args);
+          (k[call.op] as (...args: number[]) => void)(...own(call));
         } catch (e) {
           error ??= e;
         }
@@ -268,9 +284,9 @@ export function layerSplit(k: Kernels, L: LayerOnDevice, parts: number): number[
 /**
  * The kernel calls computing rows [bounds[t], bounds[t+1]) of one layer, one per non-empty run;
  * dense run t uses scratch t of the layer's (a run of its own: runs run at once), or, past them,
- * the plain f32_gemm (the same bits).
+ * the plain f32_gemm (the same bits). `panel`: CSR runs pack X into the running thread's own panel.
  */
-export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32Buf, batch: number, act: ActCode): KernelCall[] {
+export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32Buf, batch: number, act: ActCode, panel = false): KernelCall[] {
   const calls: KernelCall[] = [];
   for (let t = 0; t + 1 < bounds.length; t++) {
     const r0 = bounds[t],
@@ -289,8 +305,10 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
       const op = batch === 1 ? (L.index === 'u16' ? 'f32_spmv_csr_u16' : 'f32_spmv_csr_u32') : L.index === 'u16' ? 'f32_spmm_csr_u16' : 'f32_spmm_csr_u32';
       calls.push({
         op,
-        // no panel (layerForward's) in a split: every run would pack all of X for its few rows
-        args: batch === 1 ? [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, act] : [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, batch, act, 0],
+        args:
+          batch === 1
+            ? [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, act]
+            : [L.data.ptr, L.indices, indptr, b, X.ptr, y, n, batch, act, panel ? LAYOUT.ownScratch : 0],
       });
     }
   }
@@ -305,13 +323,20 @@ export function layerCalls(L: LayerOnDevice, bounds: number[], X: F32Buf, Y: F32
 export function createParallelForward(
   pool: ThreadPool,
   threads = pool.threads,
-): (k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode) => void {
+): (k: Kernels, L: LayerOnDevice, X: F32Buf, Y: F32Buf, batch: number, act: ActCode, panel?: F32Buf | null) => void {
   const splits = new WeakMap<LayerOnDevice, number[]>();
-  return (k, L, X, Y, batch, act) => {
-    checkActs(X, Y, L.rows, L.cols, batch);
+  return (k, L, X, Y, batch, act, panel = null) => {
     const madds = (L.format === 'dense' ? L.rows * L.cols : L.nnz) * batch;
+    // a small layer: on this thread, with no split to build (the wrapper cost half a
+    // microsecond per layer, as much as a 64-32-10 network's whole CSR forward at batch 4)
+    if (madds < MIN_PARALLEL_MADDS) return layerForward(k, L, X, Y, batch, act, panel);
+    checkActs(X, Y, L.rows, L.cols, batch);
     let bounds = splits.get(L);
     if (!bounds) splits.set(L, (bounds = layerSplit(k, L, splitRuns(threads))));
-    pool.run(k, layerCalls(L, madds < MIN_PARALLEL_MADDS ? [0, L.rows] : bounds, X, Y, batch, act), threads);
+    // one panel per thread, not per run: runs go to whichever thread is free
+    const floats = panel && L.format === 'csr' ? panelFloatsIfPacks(k, L, batch) : 0;
+    if (floats && panel!.length < threads * floats)
+      throw new RangeError(`forward: panel holds ${panel!.length} floats, ${threads} threads on the ${L.cols}-column layer need ${threads * floats}`);
+    pool.run(k, layerCalls(L, bounds, X, Y, batch, act, floats > 0), threads, floats ? { ptr: panel!.ptr, stride: 4 * floats } : undefined);
   };
 }

@@ -35,5 +35,9 @@ export function spawnNodeThread(init: ThreadInit, worker: Worker = new Worker(SO
 
 /** Kernels on a shared memory with `threads` − 1 worker threads beside the calling one. */
 export function startNodeThreads(build: { flavor: WasmFlavor; bytes: Uint8Array }, threads: number, opts: PoolOptions = {}): Promise<ThreadedKernels> {
+  if (typeof SharedArrayBuffer === 'undefined')
+    throw new Error(
+      'threads share one memory through SharedArrayBuffer, which this process was started without (--no-harmony-sharedarraybuffer); run with 1 thread',
+    );
   return startThreadedKernels(build, threads, spawnNodeThread, opts);
 }

@@ -75,7 +75,7 @@ export async function runThreadBench(o: ThreadBenchOptions): Promise<ThreadBench
   const t = await startNodeThreads({ flavor, bytes: wasmBytes(flavor) }, counts.at(-1)!);
   try {
     const k = t.kernels;
-    const { nets, acts, panel } = benchNetworks(k, o, splitRuns(counts.at(-1)!));
+    const { nets, acts, panel } = benchNetworks(k, o, splitRuns(counts.at(-1)!), counts.at(-1)!);
     const steps = new Map(counts.map((n) => [n, n === 1 ? layerForward : createParallelForward(t.pool, n)]));
     const variants: Variant[] = [];
     for (const s of o.sparsities)

@@ -203,12 +203,13 @@ function benchResults(o: BenchOptions, nets: Map<string, Net>, T: (name: string)
  * for ReLU) with small random biases, magnitude-pruned to each sparsity and uploaded dense and CSR
  * (`nets`, keyed "sparsity/dense|csr"); per batch size, one activation buffer per layer, the first
  * holding a seeded random input (`acts`); the CSR SpMM's packing scratch for the widest layer input
- * (`panel`, as the runtime has it from batch 16 on).
+ * and each of `threads` threads (`panel`, as the runtime has it from batch 16 on).
  */
 export function benchNetworks(
   k: Kernels,
   o: { layers: readonly number[]; sparsities: readonly number[]; batches: readonly number[]; seed: number },
   runs = 1,
+  threads = 1,
 ): { nets: Map<string, Net>; acts: Map<number, F32Buf[]>; panel: F32Buf | null } {
   const rng = new Rng(o.seed);
   // no training-memory check: the CLI checked what this allocates (bench-budget.ts) before any work
@@ -228,7 +229,7 @@ export function benchNetworks(
     new Float32Array(k.memory.buffer, bufs[0].ptr, x.length).set(x);
     acts.set(b, bufs);
   }
-  const panel = o.batches.some((b) => b >= 16) ? allocF32(k, panelFloats(Math.max(...o.layers.slice(0, -1)))) : null;
+  const panel = o.batches.some((b) => b >= 16) ? allocF32(k, threads * panelFloats(Math.max(...o.layers.slice(0, -1)))) : null;
   return { nets, acts, panel };
 }
 

@@ -60,12 +60,16 @@ function gridDifference(a: Record<string, unknown> | undefined, b: Record<string
   return differ.length ? differ : null;
 }
 
-/** What is wrong with a report's point, for the fields merge and the summary read (null: nothing). */
+/** What is wrong with a report's point, for the fields merge, the summary and report.html read (null: nothing). */
 function pointProblem(p: unknown, batches: string[]): string | null {
   if (!isPlainObject(p)) return 'is not an object';
   for (const key of ['criterion', 'scope', 'schedule'] as const) if (typeof p[key] !== 'string') return `has no string "${key}"`;
-  for (const key of ['sparsity', 'accuracy', 'bytes'] as const) if (typeof p[key] !== 'number') return `has no number "${key}"`;
+  const numbers = ['targetSparsity', 'sparsity', 'accuracy', 'loss', 'trainAccuracy', 'gap', 'bytes', 'pruneSeconds', 'fineTuneEpochs'] as const;
+  for (const key of numbers) if (typeof p[key] !== 'number') return `has no number "${key}"`;
+  for (const key of ['gradNormsBefore', 'gradNormsAfter'] as const) if (!Array.isArray(p[key])) return `has no "${key}" list`;
   if (!Array.isArray(p.layers)) return 'has no "layers" list';
+  const layer = p.layers.findIndex((l) => !isPlainObject(l) || typeof l.format !== 'string' || typeof l.deadRemoved !== 'number' || typeof l.out !== 'number');
+  if (layer >= 0) return `layers[${layer}] is not a layer (expected "format", "out" and "deadRemoved")`;
   if (!isPlainObject(p.latency)) return 'has no "latency" object';
   const latency = p.latency;
   for (const b of batches) {

@@ -7,6 +7,7 @@ import type { KernelLoader, WasmFlavor } from '../kernels/instantiate.js';
 import type { ThreadedKernels } from '../kernels/threads.js';
 import type { KernelFlavor } from '../kernels/types.js';
 import { decodeModel } from '../sparse/format.js';
+import { shownValue } from '../util/json.js';
 import { type Model, RuntimeModel } from './model.js';
 
 export interface LoadModelOptions {
@@ -67,13 +68,16 @@ function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
  */
 const MAX_THREADS = 64;
 
-/** The thread count asked for, checked: 1 when none was. */
-function threadCount(opts: LoadModelOptions): number {
+/** The thread count asked for, checked: 1 when none was. `initModule`: a module given to `init`. */
+function threadCount(opts: LoadModelOptions, initModule: boolean): number {
   const n = opts.threads ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS)
-    throw new RangeError(`loadModel: threads must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(n) ?? String(n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new RangeError(`loadModel: threads must be a whole number from 1 to ${MAX_THREADS}, got ${shownValue(n)}`);
+  }
   if (n > 1 && (opts.module || opts.flavor === 'reference'))
     throw new RangeError("loadModel: threads run the package's own wasm builds; drop the `module` option and flavor 'reference'");
+  if (n > 1 && initModule && !opts.flavor)
+    throw new RangeError("loadModel: threads run the package's own wasm builds, not the module given to init(); load with threads: 1, or name a flavor");
   return n;
 }
 
@@ -104,7 +108,7 @@ export function createRuntime(loader: KernelLoader, startThreads?: ThreadStarter
     async loadModel(input, opts = {}) {
       const bytes = toBytes(input);
       const compact = decodeModel(bytes); // validate before any kernel work
-      const threads = threadCount(opts);
+      const threads = threadCount(opts, defaultModule !== null);
       if (threads > 1) {
         if (!startThreads) throw new Error(`loadModel: threads are not available in ${noThreads}; load with threads: 1`);
         const t = await startThreads(loader.build(opts.flavor), threads);
@@ -130,7 +134,7 @@ export function createRuntime(loader: KernelLoader, startThreads?: ThreadStarter
     loadModelSync(input, opts = {}) {
       const bytes = toBytes(input);
       const compact = decodeModel(bytes);
-      if (threadCount(opts) > 1) throw new Error('loadModelSync: worker threads start asynchronously; use loadModel for threads > 1');
+      if (threadCount(opts, defaultModule !== null) > 1) throw new Error('loadModelSync: worker threads start asynchronously; use loadModel for threads > 1');
       const model = new RuntimeModel(loader.loadKernelsSync(kernelOptions(opts)), compact, bytes.length);
       if (opts.warmUp) model.warmUp();
       return model;

@@ -4,12 +4,23 @@
  * of samples (at most ACTIVATION_BUDGET bytes), the stored standardisation applied on the way in,
  * every logit checked finite, softmax on the way out.
  */
-import { allocF32, type F32Buf, layerForward, type LayerOnDevice, panelFloats, uploadCheckedCsr, splitRuns, uploadDense, viewF32 } from '../kernels/checked.js';
+import {
+  allocF32,
+  type F32Buf,
+  layerForward,
+  type LayerOnDevice,
+  panelFloatsFor,
+  uploadCheckedCsr,
+  splitRuns,
+  uploadDense,
+  viewF32,
+} from '../kernels/checked.js';
 import { Act, type ActCode, type KernelFlavor, type Kernels } from '../kernels/types.js';
 import { activate } from '../kernels/activation.js';
 import { type CompactModel, valuesF32 } from '../sparse/format.js';
 import { describeModel, type ModelInfo } from '../sparse/info.js';
 import { checkFiniteLogits } from '../util/finite.js';
+import { shownValue } from '../util/json.js';
 
 /** Row-major inputs: a flat array of `batch × features` values, or one array per sample. */
 export type Inputs = Float32Array | Float64Array | ArrayLike<number>[];
@@ -55,7 +66,8 @@ const CHUNK = 256;
  * Bytes of activation buffers a chunk may take (two buffers of width × chunk f32 values): the chunk
  * shrinks for wide models (at least one sample) so a forward pass never allocates more than this,
  * or two one-sample buffers when a single sample is wider — and the reader bounds every width by
- * the file's size (sparse/format.ts, `checkWidthsPaidFor`).
+ * the file's size (sparse/format.ts, `checkWidthsPaidFor`). From 16 samples on, the CSR SpMM's
+ * panel comes on top, one per thread (`panelFloatsFor`: at most 64/48 of the widest packing layer's own bytes each).
  */
 const ACTIVATION_BUDGET = 16 << 20;
 
@@ -82,7 +94,7 @@ export class RuntimeModel implements Model {
   private readonly invBuf: F32Buf;
   private capacity = 0;
   private bufs: [F32Buf, F32Buf] | null = null;
-  /** The CSR SpMM's packing scratch, beside the activations: from batch 16 on, on one thread (`layerForward`). */
+  /** The CSR SpMM's packing scratch, beside the activations: from batch 16 on, one per thread (`layerForward`). */
   private panel: F32Buf | null = null;
   private summary: ModelInfo | null = null;
 
@@ -156,14 +168,16 @@ export class RuntimeModel implements Model {
     this.k.reset(this.weightsTop); // activation buffers only live above the weights
     const n = this.maxWidth * batch;
     this.bufs = [allocF32(this.k, n), allocF32(this.k, n)];
-    const csrCols = Math.max(0, ...this.layers.map((L) => (L.dev?.format === 'csr' ? L.cols : 0)));
-    this.panel = batch >= 16 && csrCols > 0 && this.threading.count === 1 ? allocF32(this.k, panelFloats(csrCols)) : null;
+    const panel = panelFloatsFor(this.layers.flatMap((L) => (L.dev ? [L.dev] : [])));
+    this.panel = batch >= 16 && panel > 0 ? allocF32(this.k, panel * this.threading.count) : null; // one per thread
     this.capacity = batch;
     return this.bufs;
   }
 
   /** Flattens and checks the caller's inputs: row-major n × inFeatures. */
   private flatten(inputs: Inputs, batch?: number): { x: ArrayLike<number>; n: number } {
+    if (batch !== undefined && (!Number.isInteger(batch) || batch < 0))
+      throw new TypeError(`predict: batch must be a whole number ≥ 0, got ${shownValue(batch)}`);
     const F = this.inFeatures;
     if (inputs instanceof Float32Array || inputs instanceof Float64Array) {
       const n = batch ?? (F ? inputs.length / F : 0);
@@ -176,14 +190,14 @@ export class RuntimeModel implements Model {
     if (batch !== undefined && batch !== inputs.length) throw new RangeError(`predict: batch is ${batch} but ${inputs.length} rows were given`);
     if (typeof inputs[0] === 'number')
       throw new TypeError('predict: inputs is one array of numbers; pass an array of rows (one sample: [row]) or a Float32Array');
-    const x = new Float32Array(inputs.length * F);
+    const x = new Float64Array(inputs.length * F); // f64: an error names the value given, not its f32 rounding
     inputs.forEach((row, s) => {
-      if (row === null || typeof row !== 'object') throw new TypeError(`predict: row ${s} is ${String(row)}, expected an array of ${F} numbers`);
+      if (row === null || typeof row !== 'object') throw new TypeError(`predict: row ${s} is ${shownValue(row)}, expected an array of ${F} numbers`);
       if (row.length !== F) throw new RangeError(`predict: row ${s} has ${row.length} values, the model expects ${F} features`);
       for (let f = 0; f < F; f++) {
         const v = row[f];
         // a Float32Array would take null, '', true and '1' as numbers: refuse them, as the CLI refuses an empty cell
-        if (typeof v !== 'number') throw new TypeError(`predict: row ${s}, feature ${f} is ${JSON.stringify(v) ?? String(v)}, expected a finite number`);
+        if (typeof v !== 'number') throw new TypeError(`predict: row ${s}, feature ${f} is ${shownValue(v)}, expected a finite number`);
         x[s * F + f] = v;
       }
     });
@@ -214,11 +228,12 @@ export class RuntimeModel implements Model {
     else for (let i = 0; i < b * F; i++) stage[i] = x[start * F + i];
     if (this.k.f32_standardize_transpose(Y.ptr, X.ptr, this.meanBuf.ptr, this.invBuf.ptr, b, F)) {
       for (let i = 0; i < b * F; i++) {
-        const v = x[start * F + i];
-        if (!Number.isFinite(v)) throw new RangeError(`predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}, expected a finite number`);
+        const v = x[start * F + i],
+          at = `predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}`;
+        if (!Number.isFinite(v)) throw new RangeError(`${at}, expected a finite number`);
+        if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${at}, beyond f32's range (±3.4e38)`);
       }
-      // finite in f64 but not in f32 (beyond ±3.4e38)
-      throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32`);
+      throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32 once standardised`);
     }
     for (const L of this.layers) {
       if (L.dev) this.threading.forward(this.k, L.dev, X, Y, b, L.act, this.panel);

@@ -2,3 +2,14 @@
 
 /** A JSON object: not null, not an array. */
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A caller's value as a message shows it: strings quoted, numbers as JavaScript prints them (NaN, not null), BigInts with their n. */
+export function shownValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v); // a BigInt or a cycle inside
+  }
+}
