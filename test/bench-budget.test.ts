@@ -62,14 +62,15 @@ async function runCli(argv: string[]) {
 
 describe('benchWasmBytes', () => {
   it.each([
-    { layers: [20, 10, 5], sparsities: [0, 0.9], batches: [1, 4], runs: 1 },
-    { layers: [70, 33, 9], sparsities: [0.5], batches: [1, 16, 64], runs: 1 }, // a panel from batch 16 on
-    { layers: [40, 12, 3], sparsities: [0, 0.37, 0.98], batches: [3], runs: 8 }, // scratch for a threaded split
-    { layers: [3, 2], sparsities: [0.5], batches: [2], runs: 1 }, // under 4 rows: no GEMM scratch
-  ])('bounds what benchNetworks and the probes allocate: $layers at $sparsities, batches $batches, $runs runs', (o) => {
+    { layers: [20, 10, 5], sparsities: [0, 0.9], batches: [1, 4], runs: 1, threads: 1 },
+    { layers: [70, 33, 9], sparsities: [0.5], batches: [1, 16, 64], runs: 1, threads: 1 }, // a panel from batch 16 on
+    { layers: [40, 12, 3], sparsities: [0, 0.37, 0.98], batches: [3], runs: 8, threads: 2 }, // scratch for a threaded split
+    { layers: [50, 20, 3], sparsities: [0.9], batches: [16], runs: 12, threads: 3 }, // and a panel per thread
+    { layers: [3, 2], sparsities: [0.5], batches: [2], runs: 1, threads: 1 }, // under 4 rows: no GEMM scratch
+  ])('bounds what benchNetworks and the probes allocate: $layers at $sparsities, batches $batches, $threads threads', (o) => {
     const k = loadKernelsSync();
     const top = k.heapTop();
-    benchNetworks(k, { ...o, seed: 1 }, o.runs);
+    benchNetworks(k, { ...o, seed: 1 }, o.runs, o.threads);
     machineProbes(k, undefined, undefined, 1 << 20);
     const used = k.heapTop() - top;
     const need = benchWasmBytes({ ...o, probes: probeBytes(1 << 20) });
@@ -93,6 +94,10 @@ describe('benchWasmBytes', () => {
     expect(benchWasmBytes({ layers: [100, 10], sparsities: [0], batches: [16] }) - benchWasmBytes({ layers: [100, 10], sparsities: [0], batches: [15] })).toBe(
       4 * 110 + 64 * 100 + 64,
     );
+    // one panel per thread
+    expect(
+      benchWasmBytes({ layers: [100, 10], sparsities: [0], batches: [16], threads: 3 }) - benchWasmBytes({ layers: [100, 10], sparsities: [0], batches: [16] }),
+    ).toBe(2 * 64 * 100);
   });
 });
 

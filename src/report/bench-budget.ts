@@ -7,7 +7,7 @@
  * 4·rows·cols bytes of weights, the bias and the dense GEMM's scratch (`uploadDense`) — and CSR —
  * per nonzero 4 bytes of value and 2 (u16) or 4 (u32) of column index, 4·(rows + 1) of row
  * pointers and the bias. Per batch size, one activation buffer per layer width; from batch 16 on,
- * the CSR SpMM's panel; and the machine probes' read buffers. The full dense model the bench prunes
+ * the CSR SpMM's panel (one per thread); and the machine probes' read buffers. The full dense model the bench prunes
  * from (createMLP) and its pruned copies live in JS typed arrays, not in wasm memory: they cost host
  * RAM while the networks are built, but count nothing against the 4 GiB.
  */
@@ -48,17 +48,19 @@ export interface BenchFootprint {
   batches: readonly number[];
   /** Runs of a threaded split each dense layer keeps GEMM scratch for (1 on one thread). */
   runs?: number;
+  /** Threads that each get a CSR panel (1 on one thread). */
+  threads?: number;
   /** The machine probes' buffers (`probeBytes`), 0 when the bench measures none. */
   probes?: number;
 }
 
 /** Bytes of wasm memory `benchNetworks` (and the probes) allocate for this bench. */
-export function benchWasmBytes({ layers, sparsities, batches, runs = 1, probes = 0 }: BenchFootprint): number {
+export function benchWasmBytes({ layers, sparsities, batches, runs = 1, threads = 1, probes = 0 }: BenchFootprint): number {
   let weights = 0;
   for (const s of sparsities)
     for (let l = 0; l + 1 < layers.length; l++) weights += denseLayerBytes(layers[l + 1], layers[l], runs) + csrLayerBytes(layers[l + 1], layers[l], s);
   const width = layers.reduce((a, n) => a + n, 0);
   const acts = batches.reduce((a, b) => a + 4 * width * b + ALIGN * layers.length, 0);
-  const panel = batches.some((b) => b >= 16) ? 4 * panelFloats(Math.max(...layers.slice(0, -1))) + ALIGN : 0;
+  const panel = batches.some((b) => b >= 16) ? 4 * threads * panelFloats(Math.max(...layers.slice(0, -1))) + ALIGN : 0;
   return weights + acts + panel + probes;
 }

@@ -280,7 +280,8 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
   const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0, 0.9];
   const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
-  assertBenchFits({ layers, sparsities, batches, runs: splitRuns(Math.max(...threads)) }); // GEMM scratch for every run of the split
+  // GEMM scratch for every run of the split, a panel for every thread
+  assertBenchFits({ layers, sparsities, batches, runs: splitRuns(Math.max(...threads)), threads: Math.max(...threads) });
   const { runThreadBench, formatThreadBench } = await import('../../report/bench-threads.js');
   const bar = progress('bench --threads rounds', runs);
   const report = await runThreadBench({
