@@ -39,6 +39,9 @@ describe('prunekit bench --model', () => {
     expect(r.model).toBe(file);
     expect(r.runs).toBe(3);
     expect(r.results.map((x: { batch: number }) => x.batch)).toEqual([1, 3]);
+    // a repeated batch size is timed once
+    const again = JSON.parse((await runCli(['--model', file, '--batch', '3,1,3', '--runs', '1', '--min-run-ms', '0', '--json'])).out);
+    expect(again.results.map((x: { batch: number }) => x.batch)).toEqual([3, 1]);
     for (const x of r.results) {
       expect(Object.keys(x).sort()).toEqual(['batch', 'medianUs', 'median_us', 'minUs', 'min_us']); // the contract's keys and their camelCase twins (one --json style)
       expect(x.min_us).toBeGreaterThan(0);
@@ -73,9 +76,13 @@ describe('prunekit bench --model', () => {
     await expect(runCli(['--model', training])).rejects.toThrow(/prunekit compact/);
     await expect(runCli(['--model', tmp.dir + '/none.safetensors'])).rejects.toThrow(/none\.safetensors: no such file \(--model\)/);
     await expect(runCli(['--model', file, '--batch', '0'])).rejects.toThrow(UsageError);
-    await expect(runCli(['--model', file, '--sparsity', '0.5'])).rejects.toThrow(/drop --layers, --sparsity/);
-    // flags of the other benches, which --model would ignore
-    await expect(runCli(['--model', file, '--train', '--data', 'iris'])).rejects.toThrow(/--model times the given file: drop --train, --data$/);
+    await expect(runCli(['--model', file, '--runs', '10001'])).rejects.toThrow(/^--runs: must be ≤ 10000/);
+    await expect(runCli(['--model', file, '--min-run-ms', '1e12'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000/);
+    // flags of the other benches, which --model would ignore: only those given are named
+    await expect(runCli(['--model', file, '--sparsity', '0.5'])).rejects.toThrow(/--model times the given file: drop --sparsity$/);
+    await expect(runCli(['--model', file, '--peers'])).rejects.toThrow(/--model times the given file: drop --peers$/);
+    await expect(runCli(['--model', file, '--layers', '4,2', '--peers'])).rejects.toThrow(/drop --layers and --peers$/);
+    await expect(runCli(['--model', file, '--train', '--data', 'iris'])).rejects.toThrow(/--model times the given file: drop --train and --data$/);
     await expect(runCli(['--model', file, '--dram-probe-mib', '64'])).rejects.toThrow(/drop --dram-probe-mib$/);
   });
 });

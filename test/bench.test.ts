@@ -94,6 +94,71 @@ describe('prunekit bench', () => {
     await expect(runCli(['bench', '--peers', '--sparsity', '0,1'])).rejects.toThrow(UsageError); // 100% sparse: nothing to run
     await expect(runCli(['bench', '--peers', '--batch', '0'])).rejects.toThrow(UsageError);
   });
+
+  it('times a repeated --sparsity or --batch value once, in first-seen order', async () => {
+    const args = ['--layers', '8,4', '--sparsity', '0.5,0.5,0', '--batch', '2,1,2', '--runs', '1', '--min-run-ms', '0', '--dram-probe-mib', '0', '--json'];
+    const r = JSON.parse((await runCli(['bench', ...args])).out);
+    expect(r.results.map((x: any) => `${x.sparsity}/${x.batch}/${x.format}`)).toEqual([
+      '0.5/2/dense',
+      '0.5/2/csr',
+      '0.5/1/dense',
+      '0.5/1/csr',
+      '0/2/dense',
+      '0/2/csr',
+      '0/1/dense',
+      '0/1/csr',
+    ]);
+    expect(r.crossover.map((c: any) => c.batch)).toEqual([2, 1]);
+    const t = JSON.parse(
+      (await runCli(['bench', '--threads', '2,2', ...args.slice(0, 4), '--batch', '4,4', '--runs', '1', '--min-run-ms', '0', '--json'])).out,
+    );
+    expect(t.results.map((x: any) => `${x.sparsity}/${x.batch}/${x.format}/${x.threads}`)).toEqual([
+      '0.5/4/dense/1',
+      '0.5/4/dense/2',
+      '0.5/4/csr/1',
+      '0.5/4/csr/2',
+      '0/4/dense/1',
+      '0/4/dense/2',
+      '0/4/csr/1',
+      '0/4/csr/2',
+    ]);
+  });
+
+  it('refuses --sparsity 1 in every mode, with the same message', async () => {
+    for (const mode of [
+      ['--layers', '8,4', '--runs', '1', '--min-run-ms', '0', '--dram-probe-mib', '0'],
+      ['--train', '--data', 'iris', '--layers', '4,3', '--runs', '1'],
+      ['--peers'],
+      ['--threads', '2', '--layers', '8,4', '--runs', '1'],
+      ['--train', '--threads', '2', '--layers', '4,3', '--samples', '8', '--runs', '1'],
+    ])
+      await expect(runCli(['bench', ...mode, '--sparsity', '0.5,1'])).rejects.toThrow(/^--sparsity: must be < 1, got 1$/);
+  });
+
+  it('bounds --runs (≤ 10000) and --min-run-ms (≤ 600000, ten minutes) in every mode that takes them', async () => {
+    const tiny = ['--layers', '8,4', '--sparsity', '0', '--batch', '1', '--dram-probe-mib', '0'];
+    await expect(runCli(['bench', ...tiny, '--min-run-ms', '0', '--runs', '10001'])).rejects.toThrow(/^--runs: must be ≤ 10000, got 10001$/);
+    await expect(runCli(['bench', ...tiny, '--min-run-ms', '1e12'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000 \(ten minutes per run\), got 1e12$/);
+    for (const mode of [['--peers'], ['--train', '--data', 'iris', '--layers', '4,3'], ['--threads', '2'], ['--train', '--threads', '2', '--layers', '4,3']])
+      await expect(runCli(['bench', ...mode, '--runs', '1e5'])).rejects.toThrow(/^--runs: must be ≤ 10000, got 1e5$/);
+    await expect(runCli(['bench', '--threads', '2', '--min-run-ms', '600001'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000/);
+  });
+
+  it('refuses the flags a mode would ignore, naming only those given', async () => {
+    // --train times whole epochs, as --train --threads does
+    await expect(runCli(['bench', '--train', '--peers'])).rejects.toThrow(/^--train times whole epochs: drop --peers$/);
+    await expect(runCli(['bench', '--train', '--dram-probe-mib', '1', '--min-run-ms', '1'])).rejects.toThrow(
+      /^--train times whole epochs: drop --dram-probe-mib and --min-run-ms$/,
+    );
+    // --peers: the peer script sets its own kernels, run length and DRAM probe
+    await expect(runCli(['bench', '--peers', '--kernels', 'scalar'])).rejects.toThrow(
+      /^--peers times every engine with its own kernels and run length: drop --kernels$/,
+    );
+    await expect(runCli(['bench', '--peers', '--min-run-ms', '5', '--dram-probe-mib', '0'])).rejects.toThrow(/: drop --min-run-ms and --dram-probe-mib$/);
+    await expect(runCli(['bench', '--train', '--threads', '2', '--min-run-ms', '1'])).rejects.toThrow(
+      /^--train --threads times whole epochs: drop --min-run-ms$/,
+    );
+  });
 });
 
 describe('prunekit bench --threads', () => {
@@ -153,7 +218,7 @@ describe('prunekit bench --threads', () => {
     expect(t.out).toMatch(/1 thread: µs \(min\), cpu µs\s+2 threads: µs \(min\) speedup, cpu µs/);
     expect(t.out).toMatch(/load average/);
     await expect(runCli(['bench', '--threads', '0'])).rejects.toThrow(UsageError);
-    await expect(runCli(['bench', '--threads', '2', '--peers'])).rejects.toThrow(/drop --model, --peers and --data \(--train --threads times training\)/);
+    await expect(runCli(['bench', '--threads', '2', '--peers'])).rejects.toThrow(/: drop --peers \(--train --threads times training\)$/);
     // --train with --threads is the training mode (test/threads-train.test.ts), which refuses the others
     await expect(runCli(['bench', '--threads', '2', '--train', '--model', 'm.safetensors'])).rejects.toThrow(/--train --threads times training: drop --model/);
     await expect(runCli(['bench', '--threads', '2', '--sparsity', '1'])).rejects.toThrow(UsageError);

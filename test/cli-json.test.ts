@@ -123,16 +123,23 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
     expect(errorOf(r.err).error).toMatchObject({ command: null, code: 'unknownCommand', exitCode: 2 });
   });
 
-  it('--json before the command also makes the unknown-command error JSON', async () => {
+  it('--json before the command also makes the unknown-command error JSON, naming the command', async () => {
     const r = await runCli(['--json', 'frobnicate']);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(errorOf(r.err).error).toMatchObject({
-      command: null,
-      code: 'unknownCommand',
-      exitCode: 2,
-      message: "unknown command '--json' (the command comes first: prunekit <command> [options])",
-    });
+    expect(errorOf(r.err).error).toMatchObject({ command: null, code: 'unknownCommand', exitCode: 2, message: "unknown command 'frobnicate'" });
+    // a known command after the flag: put it first; no command at all: the usual hint
+    expect(errorOf((await runCli(['--json', 'info', 'x.st'])).err).error.message).toBe('the command comes first: prunekit info --json x.st');
+    expect(errorOf((await runCli(['--json'])).err).error.message).toBe("unknown command '--json' (the command comes first: prunekit <command> [options])");
+  });
+
+  it("README's example of the unknown-command error is what the command prints", async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /`prunekit --json nosuchcommand` is JSON too \(exit 2\):\s*`(\{.*?\})`/.exec(readme);
+    expect(example).not.toBeNull();
+    const r = await runCli(['--json', 'nosuchcommand']);
+    expect(r.code).toBe(2);
+    expect(errorOf(r.err)).toEqual(JSON.parse(example![1]));
   });
 
   it('without --json the error stays a line of text', async () => {

@@ -19,7 +19,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { loadKernelsSync, type Kernels } from '../../src/kernels/index.js';
 import { pairedRatio, spread, timeInterleaved, type Timing } from '../../src/report/latency.js';
-import { machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
+import { DRAM_PROBE_BYTES, machineLimits, machineProbes, type MachineLimits } from '../../src/report/machine.js';
+import { BENCH_WASM_AVAILABLE, benchWasmBytes, probeBytes } from '../../src/report/bench-budget.js';
+import { formatBytes } from '../../src/nn/budget.js';
 import { Rng } from '../../src/util/rng.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { benchModels, LENET, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
@@ -148,6 +150,9 @@ function parseOptions(): RunOptions {
   if (layers.length < 2) throw new Error('--layers: need at least two sizes (input and output)');
   const sparsities = a.sparsity ? numbers('sparsity', a.sparsity, (n) => n >= 0 && n < 1, 'numbers in [0, 1)') : a.quick ? [0, 0.9, 0.98] : SPARSITIES;
   const batches = a.batch ? numbers('batch', a.batch, (n) => Number.isInteger(n) && n >= 1, 'whole numbers ≥ 1') : [1, 64];
+  const need = benchWasmBytes({ layers, sparsities, batches, probes: probeBytes(DRAM_PROBE_BYTES) });
+  if (need > BENCH_WASM_AVAILABLE)
+    throw new Error(`--layers ${layers.join(',')}: the bench needs ${formatBytes(need)} of WebAssembly memory, more than its 4 GiB`);
   return { json: a.json!, quick: a.quick!, runs, seed, memory: !a['no-memory'], out: a.out!, layers, sparsities, batches };
 }
 

@@ -86,6 +86,19 @@ function errorClass(e: unknown): string {
 /** `--json` anywhere among a command's arguments (also `--json=true`): its errors are JSON too. */
 const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.startsWith('--json='));
 
+/**
+ * Why argv names no command. A flag before the command (`prunekit --json nosuch`) is passed over to
+ * name the word that stands where the command should: an unknown one, or a known one put second.
+ */
+function unknownCommand(argv: string[]): string {
+  const word = argv.find((a) => !a.startsWith('-'));
+  if (!argv[0].startsWith('-') || word === undefined)
+    return `unknown command '${argv[0]}'${argv[0].startsWith('-') ? ' (the command comes first: prunekit <command> [options])' : ''}`;
+  if (!Object.hasOwn(commands, word)) return `unknown command '${word}'`;
+  const flags = argv.filter((a) => a !== word);
+  return `the command comes first: prunekit ${word} ${flags.join(' ')}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const json = wantsJson(argv); // `prunekit --json bogus` too: the unknown command's error is JSON
@@ -99,8 +112,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = commands[name];
   if (!entry) {
-    const hint = name.startsWith('-') ? ' (the command comes first: prunekit <command> [options])' : '';
-    const message = `unknown command '${name}'${hint}`;
+    const message = unknownCommand(argv);
     if (json) writeJsonError({ command: null, message, code: 'unknownCommand', exitCode: 2, type: 'UsageError' });
     else process.stderr.write(`prunekit: ${message}\n\n${mainUsage}`);
     return 2;

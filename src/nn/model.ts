@@ -50,6 +50,11 @@ export interface InitOptions {
   seed: number;
   /** 'auto': He for relu, Glorot otherwise. */
   init?: 'auto' | 'he' | 'glorot';
+  /**
+   * Refuse sizes that could not be trained in wasm memory even one sample at a time (default true);
+   * false for a caller that checks what its own use allocates, as the inference bench does.
+   */
+  budgetCheck?: boolean;
 }
 
 /** Hidden widths only: the input and output sizes and the preprocessing come from the data. */
@@ -88,7 +93,7 @@ export function createMLP(opts: InitOptions | FromDataOptions, second?: Preproce
     throw new RangeError(`createMLP: layer sizes must be ≥ 2 positive integers, got [${sizes.join(', ')}]`);
   }
   // Refuse before filling gigabytes: a model that cannot be trained or run in wasm memory even one sample at a time.
-  assertNetworkFits({ sizes, batch: 1, masks: false }, 'createMLP');
+  if (opts.budgetCheck !== false) assertNetworkFits({ sizes, batch: 1, masks: false }, 'createMLP');
   const rng = new Rng(seed);
   const layers: Layer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {

@@ -21,8 +21,9 @@ import { cloneMLP, createMLP, type MLP } from '../nn/model.js';
 import { magnitudeScores } from '../prune/criteria.js';
 import { pruneLayer } from '../prune/mask.js';
 import { maskByCount } from '../prune/threshold.js';
-import { denseToCsr, type IndexType } from '../sparse/csr.js';
+import { denseToCsr } from '../sparse/csr.js';
 import { Rng } from '../util/rng.js';
+import { benchIndex } from './bench-budget.js';
 import { pairedRatio, timeInterleaved, type Timing, type Variant } from './latency.js';
 import { machineLimits, machineProbes, readLimitFor, type MachineLimits } from './machine.js';
 
@@ -97,9 +98,6 @@ export interface BenchReport {
   validation_overhead: number;
   targets: TargetCheck[];
 }
-
-/** CSR column indices as the bench has always measured them: u16 when a layer has ≤ 65,536 inputs, else u32. */
-const benchIndex = (cols: number): IndexType => (cols <= 65536 ? 'u16' : 'u32');
 
 /**
  * Each layer pruned by magnitude to `sparsity` on its own: exactly round(s·n) of its n weights
@@ -214,7 +212,8 @@ export function benchNetworks(
   threads = 1,
 ): { nets: Map<string, Net>; acts: Map<number, F32Buf[]>; panel: F32Buf | null } {
   const rng = new Rng(o.seed);
-  const full = createMLP({ sizes: [...o.layers], activation: 'relu', seed: o.seed });
+  // no training-memory check: the CLI checked what this allocates (bench-budget.ts) before any work
+  const full = createMLP({ sizes: [...o.layers], activation: 'relu', seed: o.seed, budgetCheck: false });
   for (const layer of full.layers) layer.bias = Float32Array.from(layer.bias, () => rng.uniform(-0.05, 0.05));
   const biasBytes = full.layers.reduce((a, layer) => a + 4 * layer.outFeatures, 0);
   const nets = new Map<string, Net>();

@@ -3,10 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatBenchReport, runBench, type BenchOptions } from '../../report/bench.js';
+import { BENCH_WASM_AVAILABLE, benchWasmBytes, probeBytes, type BenchFootprint } from '../../report/bench-budget.js';
+import { formatBytes } from '../../nn/budget.js';
+import { DRAM_PROBE_BYTES } from '../../report/machine.js';
+import { splitRuns } from '../../kernels/checked.js';
 import { formatTrainBench, runTrainBench } from '../../report/bench-train.js';
 import { loadSplit } from '../common.js';
 import { KERNEL_CHOICES, WASM_KERNEL_CHOICES } from '../choices.js';
-import { inputFile, num, numList, oneOf, parse, required, RunError, UsageError } from '../args.js';
+import { inputFile, num, numList, oneOf, parse, required, RunError, UsageError, type NumOptions } from '../args.js';
 import { progress } from '../progress.js';
 import { printJson } from '../json.js';
 import type { Command } from '../main.js';
@@ -32,6 +36,8 @@ CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs)
 read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe)
 and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
 bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
+Before any work, what the bench will hold in WebAssembly memory (each sparsity's dense and CSR
+uploads, each batch's activations, the probes' buffers) is checked against wasm32's 4 GiB.
 
 --train times one training epoch (masked SGD over the training split of --data, Nesterov momentum,
 L2) with every layer dense and with the pruned layers on the sparse kernels, on the same weights
@@ -40,7 +46,8 @@ pruned by magnitude to each sparsity, in --runs interleaved rounds; --json gives
 
 --peers runs the same weights (LeNet-300-100, or any shape with --layers) through onnxruntime-web,
 onnxruntime-node and tfjs-backend-wasm beside prunekit (bench/peers/run.ts; needs a source checkout
-with its dev dependencies) and prints every ratio; results go to bench/results/.
+with its dev dependencies) and prints every ratio; results go to bench/results/. It sets its own
+kernels, run length and DRAM probe: --kernels, --min-run-ms and --dram-probe-mib are refused.
 
 --model times a compact model file (from \`prunekit compact\`) through the runtime, as an application
 calls it (\`model.predictLogits(x, batch)\` on seeded random inputs), at each --batch; --json prints
@@ -58,6 +65,41 @@ layers on the sparse kernels) on one thread and with each batch's products split
 \`train --threads N\`), in --runs interleaved rounds, on --samples random samples shaped for --layers
 (default 1024) or on --data. --json gives {"trainThreads": [{"sparsity", "threads", "epoch_s",
 "epoch_s_min", "speedupVsOneThread", "speedupVsOneThreadMin", "cpu_s", "cpuVsOneThread"}], "loadavg", ...}.`;
+
+/** Every mode's --sparsity check: a share of weights pruned, below 1 (at 1 no weight is left to time). */
+const SPARSITY: NumOptions = { min: 0, max: 1, maxExclusive: true };
+/** Bounds on the timing flags, so that a typo cannot keep a bench running for days. */
+const RUNS: NumOptions = { int: true, min: 1, max: 10000 };
+const MIN_RUN_MS: NumOptions = { min: 0, max: 600000, why: 'ten minutes per run' };
+const DEFAULT_SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
+const DEFAULT_DRAM_PROBE_MIB = DRAM_PROBE_BYTES / 2 ** 20;
+
+/**
+ * Refuses, before any work, a kernel bench whose buffers cannot fit in wasm memory (what it
+ * allocates there: report/bench-budget.ts), naming the flags that size them and the figure.
+ */
+function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
+  const need = benchWasmBytes(o);
+  if (need <= BENCH_WASM_AVAILABLE) return;
+  const n = o.sparsities.length;
+  throw new UsageError(
+    `--layers ${o.layers.join(',')} with ${n} ${n === 1 ? 'sparsity' : 'sparsities'} and --batch ${o.batches.join(',')} needs ${formatBytes(need)} ` +
+      `of WebAssembly memory, more than its 4 GiB: fewer --sparsity values, a smaller --batch${dramProbeGiven ? ', a smaller --dram-probe-mib' : ''} or smaller --layers`,
+  );
+}
+
+/** A list flag with repeats dropped, first-seen order kept: `--batch 1,1` times batch 1 once (as --threads always did). */
+function distinctList(value: string | undefined, flag: string, opts: NumOptions): number[] | undefined {
+  const xs = numList(value, flag, opts);
+  return xs && [...new Set(xs)];
+}
+
+/** Refuses the flags among `flags` that were given, naming only those: "<why>: drop --a, --b and --c<note>". */
+function refuseGiven(values: Record<string, unknown>, flags: readonly string[], why: string, note = ''): void {
+  const given = flags.filter((f) => values[f] !== undefined && values[f] !== false).map((f) => `--${f}`);
+  if (given.length === 0) return;
+  throw new UsageError(`${why}: drop ${given.length > 1 ? `${given.slice(0, -1).join(', ')} and ${given.at(-1)}` : given[0]}${note}`);
+}
 
 const command: Command = {
   usage,
@@ -83,24 +125,32 @@ const command: Command = {
     if (values.samples !== undefined) throw new UsageError('--samples goes with --train --threads');
     if (values.threads !== undefined) return threadBench(values);
     if (values.model !== undefined) {
-      const unused = (['train', 'data', 'dram-probe-mib'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
-      if (unused.length) throw new UsageError(`--model times the given file: drop ${unused.map((f) => `--${f}`).join(', ')}`);
+      refuseGiven(values, ['train', 'data', 'dram-probe-mib', 'layers', 'sparsity', 'peers'], '--model times the given file');
       return benchModelFile(values);
     }
-    if (values.train) return trainBench(values);
+    if (values.train) {
+      refuseGiven(values, ['peers', 'dram-probe-mib', 'min-run-ms'], '--train times whole epochs');
+      return trainBench(values);
+    }
     if (values.data !== undefined) throw new UsageError('--data goes with --train');
     if (values.peers) {
       // the peers are dev dependencies of a source checkout; the library never imports them
       const script = fileURLToPath(new URL('../../../bench/peers/run.ts', import.meta.url));
+      // the peer script sets these itself (its kernels, 2 ms runs, a 256 MiB DRAM probe): refuse rather than ignore them
+      refuseGiven(values, ['kernels', 'min-run-ms', 'dram-probe-mib'], '--peers times every engine with its own kernels and run length');
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
-      if ((numList(values.layers, 'layers', { int: true, min: 1 }) ?? [0, 0]).length < 2)
-        throw new UsageError('--layers: need at least two sizes (input and output)');
-      numList(values.sparsity, 'sparsity', { min: 0, max: 1, maxExclusive: true });
-      numList(values.batch, 'batch', { int: true, min: 1 });
-      num(values.runs, 'runs', { int: true, min: 1 });
+      const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
+      if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+      const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES;
+      const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
+      num(values.runs, 'runs', RUNS);
       num(values.seed, 'seed', { int: true });
+      assertBenchFits({ layers, sparsities, batches, probes: probeBytes(DRAM_PROBE_BYTES) }); // as the peer script checks it
       if (!existsSync(script)) throw new RunError('bench --peers needs a source checkout with its dev dependencies (npm ci): bench/peers/run.ts not found');
-      const pass = (['layers', 'sparsity', 'batch', 'runs', 'seed'] as const).flatMap((f) => (values[f] === undefined ? [] : [`--${f}`, values[f]!]));
+      const lists = { sparsity: sparsities.join(','), batch: batches.join(',') } as Record<string, string>; // repeats dropped
+      const pass = (['layers', 'sparsity', 'batch', 'runs', 'seed'] as const).flatMap((f) =>
+        values[f] === undefined ? [] : [`--${f}`, lists[f] ?? values[f]!],
+      );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...pass, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
       return r.status ?? 1;
     }
@@ -108,14 +158,15 @@ const command: Command = {
     if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
     const opts: BenchOptions = {
       layers,
-      sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0, 0.5, 0.8, 0.9, 0.95, 0.98],
-      batches: numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
-      runs: num(values.runs, 'runs', { int: true, min: 1 }) ?? 30,
-      minRunMs: num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1,
+      sparsities: distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES,
+      batches: distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
+      runs: num(values.runs, 'runs', RUNS) ?? 30,
+      minRunMs: num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
-      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? 256) * 2 ** 20,
+      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? DEFAULT_DRAM_PROBE_MIB) * 2 ** 20,
     };
+    assertBenchFits({ ...opts, probes: probeBytes(opts.dramProbeBytes!) }, values['dram-probe-mib'] !== undefined);
     const bar = progress('bench rounds', opts.runs);
     opts.onRound = (done) => bar.update(done);
     const report = await runBench(opts);
@@ -137,8 +188,13 @@ async function trainBench(values: {
 }): Promise<number> {
   const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-  const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
+  const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
+  // every flag is checked before the data loads
+  const rounds = num(values.runs, 'runs', RUNS) ?? 5;
+  const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? [0.5, 0.9, 0.98];
+  const seed = num(values.seed, 'seed', { int: true }) ?? 1;
+  const kernels = oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES);
   const spec = values.data ?? 'mnist';
   const data = (await loadSplit(spec, {})).train;
   if (data.nFeatures !== layers[0] || data.labelNames.length !== layers.at(-1)) {
@@ -146,18 +202,8 @@ async function trainBench(values: {
       `--layers ${layers.join(',')}: the data ${spec} has ${data.nFeatures} features and ${data.labelNames.length} classes (first and last size)`,
     );
   }
-  const rounds = num(values.runs, 'runs', { int: true, min: 1 }) ?? 5;
   const bar = progress('bench --train rounds', rounds);
-  const report = await runTrainBench({
-    data,
-    layers,
-    batch: batches[0],
-    rounds,
-    sparsities: numList(values.sparsity, 'sparsity', { min: 0, max: 1 }) ?? [0.5, 0.9, 0.98],
-    seed: num(values.seed, 'seed', { int: true }) ?? 1,
-    kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
-    onRound: (done) => bar.update(done),
-  });
+  const report = await runTrainBench({ data, layers, batch: batches[0], rounds, sparsities, seed, kernels, onRound: (done) => bar.update(done) });
   bar.done();
   if (values.json) printJson(report);
   else process.stdout.write(formatTrainBench(report));
@@ -170,35 +216,37 @@ async function trainBench(values: {
  */
 async function trainThreadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
   const str = (name: string) => values[name] as string | undefined;
-  if (values.model !== undefined || values.peers) throw new UsageError('--train --threads times training: drop --model and --peers');
-  if (values['dram-probe-mib'] !== undefined || values['min-run-ms'] !== undefined)
-    throw new UsageError('--train --threads times whole epochs: drop --dram-probe-mib and --min-run-ms');
+  refuseGiven(values, ['model', 'peers'], '--train --threads times training');
+  refuseGiven(values, ['dram-probe-mib', 'min-run-ms'], '--train --threads times whole epochs');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-  const batches = numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
+  const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
   const seed = num(str('seed'), 'seed', { int: true, min: 0 }) ?? 1;
   const samples = num(str('samples'), 'samples', { int: true, min: 1, max: 1 << 20 });
   const spec = str('data');
   if (spec !== undefined && samples !== undefined) throw new UsageError('--samples sizes the random data: drop it with --data');
   if ((samples ?? 0) * layers[0] > 2 ** 28) throw new UsageError(`--samples ${samples} × ${layers[0]} features is over 1 GiB of random data: use fewer`);
+  const rounds = num(str('runs'), 'runs', RUNS) ?? 5;
+  const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
+  const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0];
+  const kernels = oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES);
   const data = spec === undefined ? randomData(layers[0], layers.at(-1)!, samples ?? 1024, seed) : (await loadSplit(spec, {})).train;
   if (data.nFeatures !== layers[0] || data.labelNames.length !== layers.at(-1))
     throw new UsageError(
       `--layers ${layers.join(',')}: the data ${spec} has ${data.nFeatures} features and ${data.labelNames.length} classes (first and last size)`,
     );
-  const rounds = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 5;
   const { runTrainThreadBench, formatTrainThreadBench } = await import('../../report/bench-train.js');
   const bar = progress('bench --train --threads rounds', rounds);
   const report = await runTrainThreadBench({
     data,
     layers,
     batch: batches[0],
-    threads: required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
-    sparsities: numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0],
+    threads,
+    sparsities,
     rounds,
     seed,
-    kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
+    kernels,
     onRound: (done) => bar.update(done),
   });
   bar.done();
@@ -224,21 +272,25 @@ function randomData(features: number, classes: number, n: number, seed: number):
 /** `--threads 1,2`: one thread against N, same weights, same rounds. */
 async function threadBench(values: Record<string, string | boolean | undefined>): Promise<number> {
   const str = (name: string) => values[name] as string | undefined;
-  if (values.model !== undefined || values.peers || values.data !== undefined)
-    throw new UsageError('--threads times forward passes on random pruned weights: drop --model, --peers and --data (--train --threads times training)');
-  if (values['dram-probe-mib'] !== undefined) throw new UsageError('--threads measures no bandwidth: drop --dram-probe-mib');
+  refuseGiven(values, ['model', 'peers', 'data'], '--threads times forward passes on random pruned weights', ' (--train --threads times training)');
+  refuseGiven(values, ['dram-probe-mib'], '--threads measures no bandwidth');
   const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
   if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
-  const runs = num(str('runs'), 'runs', { int: true, min: 1 }) ?? 20;
+  const runs = num(str('runs'), 'runs', RUNS) ?? 20;
+  const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
+  const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0, 0.9];
+  const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
+  // GEMM scratch for every run of the split, a panel for every thread
+  assertBenchFits({ layers, sparsities, batches, runs: splitRuns(Math.max(...threads)), threads: Math.max(...threads) });
   const { runThreadBench, formatThreadBench } = await import('../../report/bench-threads.js');
   const bar = progress('bench --threads rounds', runs);
   const report = await runThreadBench({
     layers,
-    threads: required(numList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads'),
-    sparsities: numList(str('sparsity'), 'sparsity', { min: 0, max: 1, maxExclusive: true }) ?? [0, 0.9],
-    batches: numList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64],
+    threads,
+    sparsities,
+    batches,
     runs,
-    minRunMs: num(str('min-run-ms'), 'min-run-ms', { min: 0 }) ?? 1,
+    minRunMs: num(str('min-run-ms'), 'min-run-ms', MIN_RUN_MS) ?? 1,
     seed: num(str('seed'), 'seed', { int: true }) ?? 1,
     kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
     onRound: (done) => bar.update(done),
@@ -258,16 +310,11 @@ async function benchModelFile(values: {
   seed?: string;
   kernels?: string;
   json?: boolean;
-  layers?: string;
-  sparsity?: string;
-  peers?: boolean;
 }): Promise<number> {
   const path = required(inputFile(values.model, 'model'), 'model');
-  if (values.layers !== undefined || values.sparsity !== undefined || values.peers)
-    throw new UsageError('--model times the given file: drop --layers, --sparsity and --peers');
-  const batches = numList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
-  const runs = num(values.runs, 'runs', { int: true, min: 1 }) ?? 30;
-  const minRunMs = num(values['min-run-ms'], 'min-run-ms', { min: 0 }) ?? 1;
+  const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
+  const runs = num(values.runs, 'runs', RUNS) ?? 30;
+  const minRunMs = num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1;
   const seed = num(values.seed, 'seed', { int: true }) ?? 1;
   const flavor = oneOf(values.kernels, 'kernels', KERNEL_CHOICES);
   const { loadModelSync } = await import('../../runtime/index.js');
@@ -279,6 +326,13 @@ async function benchModelFile(values: {
   } catch (e) {
     throw new RunError(`${path}: ${(e as Error).message}`, { cause: e });
   }
+  // the runtime streams a batch through its layers in chunks; what grows with --batch is each batch's inputs and logits
+  const need = batches.reduce((a, b) => a + 4 * b * (model.inFeatures + model.outFeatures), 0);
+  if (need > BENCH_WASM_AVAILABLE)
+    throw new UsageError(
+      `--batch ${batches.join(',')} needs ${formatBytes(need)} of inputs and logits for ${path} (${model.inFeatures} inputs, ${model.outFeatures} outputs), ` +
+        'more than the 4 GiB a bench may hold: a smaller --batch',
+    );
   const bar = progress('bench rounds', runs);
   const report = await benchModel(model, { batches, runs, minRunMs, seed, onRound: (done) => bar.update(done) });
   bar.done();
