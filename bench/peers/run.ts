@@ -24,6 +24,7 @@ import { BENCH_WASM_AVAILABLE, benchWasmBytes, probeBytes } from '../../src/repo
 import { formatBytes } from '../../src/nn/budget.js';
 import { Rng } from '../../src/util/rng.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
+import { printJson } from '../../src/cli/json.js';
 import { benchModels, LENET, nonzeros, referenceForward, weightCount, SPARSITIES, type BenchModel } from './models.js';
 import { loadTfWasm, ortNodeEngine, ortWebEngine, prunekitEngine, prunekitRuntimeEngine, tfjsWasmEngine, type Engine } from './engines.js';
 import { measureMemory, type MemoryRow } from './memory.js';
@@ -330,7 +331,7 @@ async function main(): Promise<number> {
   log('\n' + formatTargets(report.targets));
   log(`load average: start ${loadavgStart.map((v) => v.toFixed(2)).join(' ')}, end ${report.loadavg_end.map((v) => v.toFixed(2)).join(' ')}`);
   await writeReport(report, o.out, log);
-  if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
+  if (o.json) printJson(report); // the CLI's one --json style: each snake_case key with its camelCase twin
   return 0;
 }
 
