@@ -134,6 +134,10 @@ describe('prunekit bench: the up-front wasm memory check', () => {
     expect((await refusal(['--layers', '16000,16000', '--sparsity', '0', '--batch', '1', '--dram-probe-mib', '2047'])).message).toMatch(
       /a smaller --batch, a smaller --dram-probe-mib or smaller --layers$/,
     );
+    // a "DRAM" probe no larger than the 4 MiB cache probe measures the cache: refused
+    expect((await refusal(['--layers', '8,4', '--dram-probe-mib', '2'])).message).toBe(
+      '--dram-probe-mib: must be 0 (no DRAM probe) or more than the 4 MiB cache probe, got 2',
+    );
   });
 
   it('--threads and --peers run the same check before starting threads or the peer script', async () => {

@@ -33,8 +33,8 @@ Builds random weights (He init, seeded), prunes every layer by magnitude to each
 a full forward pass (ReLU hidden, identity output; activations feature-major) with the dense and the
 CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs). Warm-up first, then
 --runs interleaved rounds; each run loops the forward for ≥ --min-run-ms and divides. The machine's
-read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe)
-and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
+read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe,
+and weights past 4 MiB are then shown against the 4 MiB probe) and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
 bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
 Before any work, what the bench will hold in WebAssembly memory (each sparsity's dense and CSR
 uploads, each batch's activations, the probes' buffers) is checked against wasm32's 4 GiB.
@@ -78,6 +78,13 @@ const DEFAULT_DRAM_PROBE_MIB = DRAM_PROBE_BYTES / 2 ** 20;
  * Refuses, before any work, a kernel bench whose buffers cannot fit in wasm memory (what it
  * allocates there: report/bench-budget.ts), naming the flags that size them and the figure.
  */
+/** --dram-probe-mib: 0 (skip the probe) or a buffer larger than the 4 MiB cache probe's, up to 2047. */
+function dramProbeMib(value: string | undefined): number {
+  const mib = num(value, 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? DEFAULT_DRAM_PROBE_MIB;
+  if (mib !== 0 && mib <= 4) throw new UsageError(`--dram-probe-mib: must be 0 (no DRAM probe) or more than the 4 MiB cache probe, got ${value}`);
+  return mib;
+}
+
 function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
   const need = benchWasmBytes(o);
   if (need <= BENCH_WASM_AVAILABLE) return;
@@ -164,7 +171,7 @@ const command: Command = {
       minRunMs: num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
-      dramProbeBytes: (num(values['dram-probe-mib'], 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? DEFAULT_DRAM_PROBE_MIB) * 2 ** 20,
+      dramProbeBytes: dramProbeMib(values['dram-probe-mib']) * 2 ** 20,
     };
     assertBenchFits({ ...opts, probes: probeBytes(opts.dramProbeBytes!) }, values['dram-probe-mib'] !== undefined);
     const bar = progress('bench rounds', opts.runs);
