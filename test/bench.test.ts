@@ -44,7 +44,7 @@ describe('prunekit bench', () => {
       '--min-run-ms',
       '0.2',
       '--dram-probe-mib',
-      '1',
+      '5',
       '--json',
     ]);
     expect(code).toBe(0);
@@ -75,7 +75,7 @@ describe('prunekit bench', () => {
     expect(r.crossover.map((c: any) => c.batch)).toEqual([1, 4]);
     for (const key of ['read_gbs', 'madd_gflops', 'loadavg']) expect(r.machine).toHaveProperty(key);
     expect(r.machine.read_gbs).toBeGreaterThan(0);
-    expect(r.machine.dram_buffer_bytes).toBe(2 ** 20);
+    expect(r.machine.dram_buffer_bytes).toBe(5 * 2 ** 20);
     expect(r.machine.dram_read_gbs).toBeGreaterThan(0);
     expect(Array.isArray(r.targets)).toBe(true);
   });
