@@ -6,7 +6,6 @@
  * check stands in its way.
  */
 import { describe, expect, it, vi } from 'vitest';
-import bench from '../src/cli/commands/bench.js';
 import { UsageError } from '../src/cli/args.js';
 import { loadKernelsSync } from '../src/kernels/index.js';
 import { assertNetworkFits } from '../src/nn/budget.js';
@@ -16,6 +15,7 @@ import { machineProbes } from '../src/report/machine.js';
 import { encodeModel } from '../src/sparse/format.js';
 import { smallModel } from './helpers/crafted-models.js';
 import { tempDir } from './helpers/tmp.js';
+import { runBenchCli } from './helpers/bench-cli.js';
 
 // spies that call through: which checks run, and whether the bench itself was reached
 vi.mock('../src/nn/budget.js', async (importOriginal) => {
@@ -45,20 +45,7 @@ async function refusal(argv: string[]): Promise<Error> {
   }
 }
 
-async function runCli(argv: string[]) {
-  let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await bench.run(argv), out };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-}
+const runCli = runBenchCli;
 
 describe('benchWasmBytes', () => {
   it.each([

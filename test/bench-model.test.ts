@@ -2,8 +2,7 @@
  * `prunekit bench --model FILE`: a compact file timed through the runtime. No speed is asserted:
  * the keys, one result per batch, the forward pass really being the model's, and the refusals.
  */
-import { describe, expect, it, vi } from 'vitest';
-import bench from '../src/cli/commands/bench.js';
+import { describe, expect, it } from 'vitest';
 import { UsageError, RunError } from '../src/cli/args.js';
 import { loadModelSync } from '../src/runtime/index.js';
 import { encodeModel } from '../src/sparse/format.js';
@@ -11,23 +10,11 @@ import { benchModel, formatModelBench } from '../src/report/model-bench.js';
 import type { Model } from '../src/runtime/model.js';
 import { smallModel, smallTrainingFile } from './helpers/crafted-models.js';
 import { tempDir } from './helpers/tmp.js';
+import { runBenchCli } from './helpers/bench-cli.js';
 
 const tmp = tempDir('bench-model');
 
-async function runCli(argv: string[]) {
-  let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await bench.run(argv), out };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-}
+const runCli = runBenchCli;
 
 describe('prunekit bench --model', () => {
   const file = tmp.file(encodeModel(smallModel()), 'small.safetensors');

@@ -1,22 +1,10 @@
 /** `prunekit bench --train`: its JSON contract and refusals, on iris with a tiny network (speed is measured in bench/, not here). */
-import { describe, expect, it, vi } from 'vitest';
-import bench from '../src/cli/commands/bench.js';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/cli/args.js';
+import { runBenchCli } from './helpers/bench-cli.js';
 
-async function runCli(argv: string[]) {
-  let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await bench.run(argv.slice(1)), out };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-}
+/** argv starts with "bench", as on the command line. */
+const runCli = (argv: string[]) => runBenchCli(argv.slice(1));
 
 describe('prunekit bench --train', () => {
   it('prints {"train": [{sparsity, epoch_s, dense_epoch_s, speedup}]} for each sparsity', async () => {

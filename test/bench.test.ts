@@ -3,31 +3,16 @@
  * every layer is pruned to exactly round(s·n) zeros), the timing harness (synchronous and
  * asynchronous variants), and the machine-limit probe kernels against independent sums.
  */
-import { describe, expect, it, vi } from 'vitest';
-// The command's run() directly: vitest cannot yet transform src/cli/main.ts (its shebang plus a
-// dynamic import make vite insert a helper above the shebang), so main([...]) is not used here.
-import bench from '../src/cli/commands/bench.js';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/cli/args.js';
 import { KERNEL_FLAVORS, loadKernelsSync, supportedFlavors } from '../src/kernels/index.js';
 import { pairedRatio, spread, timeInterleaved } from '../src/report/latency.js';
 import { readLimitFor } from '../src/report/machine.js';
 import { median } from '../src/util/stats.js';
+import { runBenchCli } from './helpers/bench-cli.js';
 
-async function runCli(argv: string[]) {
-  let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await bench.run(argv.slice(1));
-    return { code, out };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-}
+/** argv starts with "bench", as on the command line. */
+const runCli = (argv: string[]) => runBenchCli(argv.slice(1));
 
 describe('prunekit bench', () => {
   it('prints JSON with one result per (sparsity, batch, format) and the documented keys', async () => {
