@@ -5,7 +5,8 @@
  * src is row-major n × F (samples as the caller holds them), dst feature-major F × n.
  * SIMD: 4 samples × 4 features per block, standardised and transposed with shuffles; a plain
  * JavaScript transpose of a 64 × 784 batch costs about as much as a 90%-sparse forward pass.
- * Returns 1 when some src value is NaN or ±Inf (x·0 is NaN exactly then), else 0.
+ * Returns 1 when some standardised value is NaN or ±Inf (v·0 is NaN exactly then): a NaN or ±Inf
+ * input, or a finite one that overflows f32 once standardised (a tiny stored scale); else 0.
  */
 export function f32_standardize_transpose(src: usize, dst: usize, mean: usize, inv: usize, n: i32, F: i32): i32 {
   const rowBytes = <usize>F << 2, colBytes = <usize>n << 2;
@@ -21,9 +22,9 @@ export function f32_standardize_transpose(src: usize, dst: usize, mean: usize, i
         const o = <usize>f << 2;
         const m = v128.load(mean + o), k = v128.load(inv + o);
         const a = v128.load(r0 + o), b = v128.load(r1 + o), c = v128.load(r2 + o), d = v128.load(r3 + o);
-        flag = f32x4.add(flag, f32x4.add(f32x4.add(f32x4.mul(a, zero), f32x4.mul(b, zero)), f32x4.add(f32x4.mul(c, zero), f32x4.mul(d, zero))));
         const v0 = f32x4.mul(f32x4.sub(a, m), k), v1 = f32x4.mul(f32x4.sub(b, m), k);
         const v2 = f32x4.mul(f32x4.sub(c, m), k), v3 = f32x4.mul(f32x4.sub(d, m), k);
+        flag = f32x4.add(flag, f32x4.add(f32x4.add(f32x4.mul(v0, zero), f32x4.mul(v1, zero)), f32x4.add(f32x4.mul(v2, zero), f32x4.mul(v3, zero))));
         const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
         const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
         const out = dst + <usize>f * colBytes + (<usize>s << 2);
@@ -36,9 +37,9 @@ export function f32_standardize_transpose(src: usize, dst: usize, mean: usize, i
         const o = <usize>f << 2;
         const m = load<f32>(mean + o), k = load<f32>(inv + o);
         for (let j = 0; j < 4; j++) {
-          const x = load<f32>(src + <usize>(s + j) * rowBytes + o);
-          if (x * 0 != 0) bad = 1;
-          store<f32>(dst + <usize>f * colBytes + (<usize>(s + j) << 2), (x - m) * k);
+          const v = (load<f32>(src + <usize>(s + j) * rowBytes + o) - m) * k;
+          if (v * 0 != 0) bad = 1;
+          store<f32>(dst + <usize>f * colBytes + (<usize>(s + j) << 2), v);
         }
       }
     }
@@ -47,9 +48,9 @@ export function f32_standardize_transpose(src: usize, dst: usize, mean: usize, i
   for (; s < n; s++) {
     for (let f = 0; f < F; f++) {
       const o = <usize>f << 2;
-      const x = load<f32>(src + <usize>s * rowBytes + o);
-      if (x * 0 != 0) bad = 1;
-      store<f32>(dst + <usize>f * colBytes + (<usize>s << 2), (x - load<f32>(mean + o)) * load<f32>(inv + o));
+      const v = (load<f32>(src + <usize>s * rowBytes + o) - load<f32>(mean + o)) * load<f32>(inv + o);
+      if (v * 0 != 0) bad = 1;
+      store<f32>(dst + <usize>f * colBytes + (<usize>s << 2), v);
     }
   }
   return bad;

@@ -532,7 +532,7 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
     }
   });
 
-  it('f32_standardize_transpose matches the reference on odd shapes and flags NaN/Inf', () => {
+  it('f32_standardize_transpose matches the reference on odd shapes and flags NaN/Inf, in or after standardising', () => {
     const r = rng(80);
     for (const [n, F] of [
       [1, 1],
@@ -564,6 +564,20 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
           expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(1);
         });
       }
+    }
+    // finite inputs that overflow f32 once standardised (1e33 · 1e6): flagged too, in the SIMD
+    // blocks and in the scalar tails; ±1e33 meeting in one hidden unit would make NaN, and ReLU 0
+    for (const [n, F, at] of [
+      [8, 8, 37],
+      [5, 9, 44],
+      [5, 9, 8], // a SIMD row's last feature, past the 4-wide blocks
+      [4, 4, 0],
+    ] as [number, number, number][]) {
+      const src = r.f32(n * F);
+      src[at] = at % 2 ? -1e33 : 1e33;
+      both(k, [src, new Float32Array(F), new Float32Array(F).fill(1e6)], [n * F], (kk, [ps, pm, pi, pd]) => {
+        expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(1);
+      });
     }
   });
 

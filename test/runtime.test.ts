@@ -135,6 +135,15 @@ describe('runtime', () => {
     expect(() => model.predict(Float64Array.from(big))).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range (±3.4e38)");
     big[4] = 3.4028235e38; // rounds to f32's largest finite value: fine; feature 5 is still the one named
     expect(() => model.predict([big])).toThrow("predict: sample 0, feature 5 is 1e+39, beyond f32's range");
+    // finite, within f32, but beyond it once standardised by a tiny stored scale: refused, not
+    // turned into NaN that ReLU makes 0 (wrong logits, no error)
+    const tiny = loadModelSync(encodeModel({ ...mixed, preprocessing: { ...mixed.preprocessing, scale: new Float32Array(37).fill(1e-6) } }));
+    const far = Array(37).fill(0);
+    far[0] = 1e33;
+    far[1] = -1e33;
+    expect(() => tiny.predictLogits([far])).toThrow(
+      /^predict: sample 0, feature 0 is 1e\+33, which overflows f32 once standardised \(the model's scale for it is 0\.000001\)$/,
+    );
     const withBigInt: unknown[] = Array(37).fill(0);
     withBigInt[2] = 5n;
     expect(() => model.predict([withBigInt as number[]])).toThrow('predict: row 0, feature 2 is 5n, expected a finite number');

@@ -227,11 +227,15 @@ export class RuntimeModel implements Model {
     if (x instanceof Float32Array || x instanceof Float64Array) stage.set(x.subarray(start * F, (start + b) * F));
     else for (let i = 0; i < b * F; i++) stage[i] = x[start * F + i];
     if (this.k.f32_standardize_transpose(Y.ptr, X.ptr, this.meanBuf.ptr, this.invBuf.ptr, b, F)) {
+      const mean = viewF32(this.k, this.meanBuf),
+        inv = viewF32(this.k, this.invBuf);
       for (let i = 0; i < b * F; i++) {
         const v = x[start * F + i],
           at = `predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}`;
         if (!Number.isFinite(v)) throw new RangeError(`${at}, expected a finite number`);
         if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${at}, beyond f32's range (±3.4e38)`);
+        if (!Number.isFinite(Math.fround(Math.fround(Math.fround(v) - mean[i % F]) * inv[i % F])))
+          throw new RangeError(`${at}, which overflows f32 once standardised (the model's scale for it is ${1 / inv[i % F]})`);
       }
       throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32 once standardised`);
     }
