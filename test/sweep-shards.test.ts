@@ -167,6 +167,11 @@ describe('sweep shards and jobs', () => {
       [{ ...s2.points[0], bytes: '12' }, 'has no number "bytes"'],
       [{ ...s2.points[0], loss: undefined }, 'has no number "loss"'], // report.html reads it
       [{ ...s2.points[0], layers: [7] }, 'layers[0] is not a layer'],
+      [
+        { ...s2.points[0], latency: { ...s2.points[0].latency, 7: { dense_us: 1, sparse_us: 1 } } },
+        "has a latency for batch 7, which the report's dense latency does not have",
+      ],
+      [{ ...s2.points[0], smallFile: 'x' }, 'has a "smallFile" that is not an object'],
     ] as const) {
       expect(() =>
         mergeSweepReports([
@@ -175,6 +180,30 @@ describe('sweep shards and jobs', () => {
         ]),
       ).toThrow(`merge: pts.json: points[1] ${problem}`);
     }
+    // the shard fields that order the points: each unit in one shard, every unit in some shard
+    const units = s2.shard!.units;
+    const tamper = (shard: Partial<NonNullable<SweepReport['shard']>>) => () =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 't.json', report: { ...s2, shard: { ...s2.shard!, ...shard } } },
+      ]);
+    expect(tamper({ pointUnits: s2.shard!.pointUnits.map(() => units) })).toThrow(
+      `merge: t.json: shard.pointUnits holds ${units}, expected units 0–${units - 1}`,
+    );
+    expect(tamper({ pointUnits: s2.shard!.pointUnits.map(() => 'x' as unknown as number) })).toThrow('shard.pointUnits holds "x"');
+    expect(tamper({ pointUnits: s2.shard!.pointUnits.map(() => s1.shard!.pointUnits[0]) })).toThrow(
+      `merge: unit ${s1.shard!.pointUnits[0]} of the grid is in both a.json and t.json`,
+    );
+    expect(new Set(s2.shard!.pointUnits).size).toBeGreaterThan(1);
+    expect(tamper({ pointUnits: s2.shard!.pointUnits.map(() => s2.shard!.pointUnits[0]) })).toThrow(/^merge: no shard holds units? [\d, ]+ of the grid$/);
+    expect(tamper({ index: 3 })).toThrow('merge: t.json claims to be shard 3/2');
+    expect(tamper({ count: -1 })).toThrow('t.json has a malformed "shard" field');
+    expect(() =>
+      mergeSweepReports([
+        { source: 'a.json', report: s1 },
+        { source: 'nc.json', report: { ...s2, command: 7 as unknown as string } },
+      ]),
+    ).toThrow('merge: nc.json is not a sweep report (expected a "command" string, a "machine" object and the dense run\'s "epochs")');
     const { grid: _grid, ...noGrid } = s2.shard!;
     expect(() =>
       mergeSweepReports([

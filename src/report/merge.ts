@@ -70,8 +70,11 @@ function pointProblem(p: unknown, batches: string[]): string | null {
   if (!Array.isArray(p.layers)) return 'has no "layers" list';
   const layer = p.layers.findIndex((l) => !isPlainObject(l) || typeof l.format !== 'string' || typeof l.deadRemoved !== 'number' || typeof l.out !== 'number');
   if (layer >= 0) return `layers[${layer}] is not a layer (expected "format", "out" and "deadRemoved")`;
+  if (p.smallFile !== undefined && !isPlainObject(p.smallFile)) return 'has a "smallFile" that is not an object';
   if (!isPlainObject(p.latency)) return 'has no "latency" object';
   const latency = p.latency;
+  const extra = Object.keys(latency).find((b) => !batches.includes(b));
+  if (extra !== undefined) return `has a latency for batch ${extra}, which the report's dense latency does not have`;
   for (const b of batches) {
     const pair = latency[b];
     if (!isPlainObject(pair) || typeof pair.dense_us !== 'number' || typeof pair.sparse_us !== 'number')
@@ -86,6 +89,8 @@ function checkShape(source: string, report: unknown): asserts report is SweepRep
   if (!isPlainObject(r) || !Array.isArray(r.points) || !isPlainObject(r.dense) || !isPlainObject(r.dense.latency)) {
     throw new Error(`merge: ${source} is not a sweep report (expected an object with "dense" and "points")`);
   }
+  if (typeof r.command !== 'string' || !isPlainObject(r.machine) || !Array.isArray(r.dense.epochs))
+    throw new Error(`merge: ${source} is not a sweep report (expected a "command" string, a "machine" object and the dense run's "epochs")`);
   const batches = Object.keys(r.dense.latency);
   r.points.forEach((p: unknown, i) => {
     const bad = pointProblem(p, batches);
@@ -96,6 +101,8 @@ function checkShape(source: string, report: unknown): asserts report is SweepRep
   if (
     !isPlainObject(s) ||
     ![s.index, s.count, s.units].every(Number.isInteger) ||
+    (s.count as number) < 1 ||
+    (s.units as number) < 0 ||
     !Array.isArray(s.pointUnits) ||
     (s.grid !== undefined && !isPlainObject(s.grid))
   ) {
@@ -148,6 +155,9 @@ export function mergeSweepReports(parts: readonly ShardReport[], command = '', r
     }
     if (s.pointUnits.length !== report.points.length)
       throw new Error(`merge: ${source}: shard.pointUnits has ${s.pointUnits.length} entries for ${report.points.length} points`);
+    if (s.index < 1 || s.index > s.count) throw new Error(`merge: ${source} claims to be shard ${s.index}/${s.count}`);
+    const bad = s.pointUnits.find((u) => !Number.isInteger(u) || u < 0 || u >= s.units);
+    if (bad !== undefined) throw new Error(`merge: ${source}: shard.pointUnits holds ${JSON.stringify(bad)}, expected units 0–${s.units - 1}`);
   }
   const seen = new Map<number, string>();
   for (const { source, report } of parts) {
@@ -157,6 +167,16 @@ export function mergeSweepReports(parts: readonly ShardReport[], command = '', r
   }
   const missing = Array.from({ length: count! }, (_, i) => i + 1).filter((i) => !seen.has(i));
   if (missing.length) throw new Error(`merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}`);
+  // a unit is run by one shard: two claiming one would put its points twice, or in the wrong order
+  const unitOwner = new Map<number, string>();
+  for (const { source, report } of parts)
+    for (const u of new Set(report.shard!.pointUnits)) {
+      const other = unitOwner.get(u);
+      if (other) throw new Error(`merge: unit ${u} of the grid is in both ${other} and ${source}`);
+      unitOwner.set(u, source);
+    }
+  const absent = Array.from({ length: first.report.shard!.units }, (_, u) => u).filter((u) => !unitOwner.has(u));
+  if (absent.length) throw new Error(`merge: no shard holds unit${absent.length > 1 ? 's' : ''} ${absent.join(', ')} of the grid`);
 
   // points back in grid order; within a unit (an iterative chain) they are already in order
   const tagged: { unit: number; point: SweepPoint }[] = parts.flatMap(({ report }) =>
