@@ -124,6 +124,7 @@ describe('prunekit bench', () => {
     const tiny = ['--layers', '8,4', '--sparsity', '0', '--batch', '1', '--dram-probe-mib', '0'];
     await expect(runCli(['bench', ...tiny, '--min-run-ms', '0', '--runs', '10001'])).rejects.toThrow(/^--runs: must be ≤ 10000, got 10001$/);
     await expect(runCli(['bench', ...tiny, '--min-run-ms', '1e12'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000 \(ten minutes per run\), got 1e12$/);
+    await expect(runCli(['bench', ...tiny, '--min-run-ms', '-1'])).rejects.toThrow(/^--min-run-ms: must be ≥ 0, got -1$/); // the upper bound's reason is not the lower's
     for (const mode of [['--peers'], ['--train', '--data', 'iris', '--layers', '4,3'], ['--threads', '2'], ['--train', '--threads', '2', '--layers', '4,3']])
       await expect(runCli(['bench', ...mode, '--runs', '1e5'])).rejects.toThrow(/^--runs: must be ≤ 10000, got 1e5$/);
     await expect(runCli(['bench', '--threads', '2', '--min-run-ms', '600001'])).rejects.toThrow(/^--min-run-ms: must be ≤ 600000/);

@@ -70,14 +70,10 @@ layers on the sparse kernels) on one thread and with each batch's products split
 const SPARSITY: NumOptions = { min: 0, max: 1, maxExclusive: true };
 /** Bounds on the timing flags, so that a typo cannot keep a bench running for days. */
 const RUNS: NumOptions = { int: true, min: 1, max: 10000 };
-const MIN_RUN_MS: NumOptions = { min: 0, max: 600000, why: 'ten minutes per run' };
+const MIN_RUN_MS_MAX = 600000; // ten minutes per run
 const DEFAULT_SPARSITIES = [0, 0.5, 0.8, 0.9, 0.95, 0.98];
 const DEFAULT_DRAM_PROBE_MIB = DRAM_PROBE_BYTES / 2 ** 20;
 
-/**
- * Refuses, before any work, a kernel bench whose buffers cannot fit in wasm memory (what it
- * allocates there: report/bench-budget.ts), naming the flags that size them and the figure.
- */
 /** --dram-probe-mib: 0 (skip the probe) or a buffer larger than the 4 MiB cache probe's, up to 2047. */
 function dramProbeMib(value: string | undefined): number {
   const mib = num(value, 'dram-probe-mib', { int: true, min: 0, max: 2047 }) ?? DEFAULT_DRAM_PROBE_MIB;
@@ -85,13 +81,31 @@ function dramProbeMib(value: string | undefined): number {
   return mib;
 }
 
+/** --min-run-ms: ≥ 0, and at most ten minutes per run, so that a typo cannot keep a bench running for days. */
+function minRunMsFlag(value: string | undefined): number | undefined {
+  const ms = num(value, 'min-run-ms', { min: 0 });
+  if (ms !== undefined && ms > MIN_RUN_MS_MAX) throw new UsageError(`--min-run-ms: must be ≤ ${MIN_RUN_MS_MAX} (ten minutes per run), got ${value}`);
+  return ms;
+}
+
+/**
+ * Refuses, before any work, a kernel bench whose buffers cannot fit in wasm memory (what it
+ * allocates there: report/bench-budget.ts), naming the flags that size them and the figure.
+ */
 function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
   const need = benchWasmBytes(o);
   if (need <= BENCH_WASM_AVAILABLE) return;
-  const n = o.sparsities.length;
+  const n = o.sparsities.length,
+    threads = o.threads ?? 1;
+  const fixes = [
+    ...(n > 1 ? ['fewer --sparsity values'] : []),
+    'a smaller --batch',
+    ...(threads > 1 ? ['fewer --threads'] : []),
+    ...(dramProbeGiven ? ['a smaller --dram-probe-mib'] : []),
+  ];
   throw new UsageError(
-    `--layers ${o.layers.join(',')} with ${n} ${n === 1 ? 'sparsity' : 'sparsities'} and --batch ${o.batches.join(',')} needs ${formatBytes(need)} ` +
-      `of WebAssembly memory, more than its 4 GiB: fewer --sparsity values, a smaller --batch${dramProbeGiven ? ', a smaller --dram-probe-mib' : ''} or smaller --layers`,
+    `--layers ${o.layers.join(',')} with ${n} ${n === 1 ? 'sparsity' : 'sparsities'}, --batch ${o.batches.join(',')}${threads > 1 ? ` and ${threads} threads` : ''} ` +
+      `needs ${formatBytes(need)} of WebAssembly memory, more than the ${formatBytes(BENCH_WASM_AVAILABLE)} it can hold (4 GiB): ${fixes.join(', ')} or smaller --layers`,
   );
 }
 
@@ -168,7 +182,7 @@ const command: Command = {
       sparsities: distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES,
       batches: distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64],
       runs: num(values.runs, 'runs', RUNS) ?? 30,
-      minRunMs: num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1,
+      minRunMs: minRunMsFlag(values['min-run-ms']) ?? 1,
       seed: num(values.seed, 'seed', { int: true }) ?? 1,
       kernels: oneOf(values.kernels, 'kernels', WASM_KERNEL_CHOICES),
       dramProbeBytes: dramProbeMib(values['dram-probe-mib']) * 2 ** 20,
@@ -297,7 +311,7 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
     sparsities,
     batches,
     runs,
-    minRunMs: num(str('min-run-ms'), 'min-run-ms', MIN_RUN_MS) ?? 1,
+    minRunMs: minRunMsFlag(str('min-run-ms')) ?? 1,
     seed: num(str('seed'), 'seed', { int: true }) ?? 1,
     kernels: oneOf(str('kernels'), 'kernels', WASM_KERNEL_CHOICES),
     onRound: (done) => bar.update(done),
@@ -321,7 +335,7 @@ async function benchModelFile(values: {
   const path = required(inputFile(values.model, 'model'), 'model');
   const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
   const runs = num(values.runs, 'runs', RUNS) ?? 30;
-  const minRunMs = num(values['min-run-ms'], 'min-run-ms', MIN_RUN_MS) ?? 1;
+  const minRunMs = minRunMsFlag(values['min-run-ms']) ?? 1;
   const seed = num(values.seed, 'seed', { int: true }) ?? 1;
   const flavor = oneOf(values.kernels, 'kernels', KERNEL_CHOICES);
   const { loadModelSync } = await import('../../runtime/index.js');
