@@ -130,7 +130,10 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
     expect(errorOf(r.err).error).toMatchObject({ command: null, code: 'unknownCommand', exitCode: 2, message: "unknown command 'frobnicate'" });
     // a known command after the flag: put it first; no command at all: the usual hint
     expect(errorOf((await runCli(['--json', 'info', 'x.st'])).err).error.message).toBe('the command comes first: prunekit info --json x.st');
-    expect(errorOf((await runCli(['--json'])).err).error.message).toBe("unknown command '--json' (the command comes first: prunekit <command> [options])");
+    expect(errorOf((await runCli(['--json'])).err).error.message).toBe('no command, only --json (the command comes first: prunekit <command> [options])');
+    expect(errorOf((await runCli(['--json', '--nosuch'])).err).error.message).toBe(
+      'no command, only --json --nosuch (the command comes first: prunekit <command> [options])',
+    );
   });
 
   it("README's example of the unknown-command error is what the command prints", async () => {

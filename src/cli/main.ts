@@ -92,8 +92,8 @@ const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.start
  */
 function unknownCommand(argv: string[]): string {
   const word = argv.find((a) => !a.startsWith('-'));
-  if (!argv[0].startsWith('-') || word === undefined)
-    return `unknown command '${argv[0]}'${argv[0].startsWith('-') ? ' (the command comes first: prunekit <command> [options])' : ''}`;
+  if (!argv[0].startsWith('-')) return `unknown command '${argv[0]}'`;
+  if (word === undefined) return `no command, only ${argv.join(' ')} (the command comes first: prunekit <command> [options])`;
   if (!Object.hasOwn(commands, word)) return `unknown command '${word}'`;
   const flags = argv.filter((a) => a !== word);
   return `the command comes first: prunekit ${word} ${flags.join(' ')}`;
