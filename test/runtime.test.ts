@@ -144,6 +144,11 @@ describe('runtime', () => {
     expect(() => tiny.predictLogits([far])).toThrow(
       /^predict: sample 0, feature 0 is 1e\+33, which overflows f32 once standardised \(the model's scale for it is 0\.000001\)$/,
     );
+    const boxed: unknown[] = Array(37).fill(0);
+    boxed[3] = new Number(1);
+    expect(() => model.predict([boxed as number[]])).toThrow('predict: row 0, feature 3 is 1 (a Number object), expected a finite number');
+    expect(() => model.predict([1, Array(37).fill(0)] as unknown as number[][])).toThrow('predict: row 0 is 1, expected an array of 37 numbers');
+    expect(() => model.predict([Array(37).fill(0)], 2)).toThrow('predict: batch is 2 but 1 row was given');
     const withBigInt: unknown[] = Array(37).fill(0);
     withBigInt[2] = 5n;
     expect(() => model.predict([withBigInt as number[]])).toThrow('predict: row 0, feature 2 is 5n, expected a finite number');

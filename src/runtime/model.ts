@@ -187,8 +187,9 @@ export class RuntimeModel implements Model {
       return { x: inputs, n };
     }
     if (!Array.isArray(inputs)) throw new TypeError('predict: inputs must be a Float32Array, a Float64Array or an array of rows');
-    if (batch !== undefined && batch !== inputs.length) throw new RangeError(`predict: batch is ${batch} but ${inputs.length} rows were given`);
-    if (typeof inputs[0] === 'number')
+    if (batch !== undefined && batch !== inputs.length)
+      throw new RangeError(`predict: batch is ${batch} but ${inputs.length} ${inputs.length === 1 ? 'row was' : 'rows were'} given`);
+    if (inputs.length > 0 && inputs.every((row) => typeof row === 'number'))
       throw new TypeError('predict: inputs is one array of numbers; pass an array of rows (one sample: [row]) or a Float32Array');
     const x = new Float64Array(inputs.length * F); // f64: an error names the value given, not its f32 rounding
     inputs.forEach((row, s) => {

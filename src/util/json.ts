@@ -7,6 +7,7 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeo
 export function shownValue(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'bigint') return `${v}n`;
+  if (v instanceof Number || v instanceof String || v instanceof Boolean) return `${shownValue(v.valueOf())} (a ${v.constructor.name} object)`;
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
