@@ -131,6 +131,11 @@ describe('--json: failures are one JSON object on stderr, with the exit code', (
     // a known command after the flag: put it first; no command at all: the usual hint
     expect(errorOf((await runCli(['--json', 'info', 'x.st'])).err).error.message).toBe('the command comes first: prunekit info --json x.st');
     expect(errorOf((await runCli(['--json'])).err).error.message).toBe('no command, only --json (the command comes first: prunekit <command> [options])');
+    // a flag's value is not a command (it was named as one: "unknown command 'iris'")
+    expect(errorOf((await runCli(['--json', '--data', 'iris'])).err).error.message).toBe(
+      'no command, only --json --data iris (the command comes first: prunekit <command> [options])',
+    );
+    expect(errorOf((await runCli(['--json', '--threads', '2', 'bench'])).err).error.message).toBe('the command comes first: prunekit bench --json --threads 2');
     expect(errorOf((await runCli(['--json', '--nosuch'])).err).error.message).toBe(
       'no command, only --json --nosuch (the command comes first: prunekit <command> [options])',
     );

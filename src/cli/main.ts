@@ -87,16 +87,18 @@ function errorClass(e: unknown): string {
 const wantsJson = (args: string[]) => args.some((a) => a === '--json' || a.startsWith('--json='));
 
 /**
- * Why argv names no command. A flag before the command (`prunekit --json nosuch`) is passed over to
- * name the word that stands where the command should: an unknown one, or a known one put second.
+ * Why argv names no command. A known command put after flags (`prunekit --threads 2 bench`) is
+ * named with the order to use; else a word after a flag that takes no value (`prunekit --json
+ * nosuch`) stands where the command should and is named as unknown; a word after any other flag is
+ * that flag's value (`prunekit --data iris`), and no command was given.
  */
 function unknownCommand(argv: string[]): string {
-  const word = argv.find((a) => !a.startsWith('-'));
   if (!argv[0].startsWith('-')) return `unknown command '${argv[0]}'`;
-  if (word === undefined) return `no command, only ${argv.join(' ')} (the command comes first: prunekit <command> [options])`;
-  if (!Object.hasOwn(commands, word)) return `unknown command '${word}'`;
-  const flags = argv.filter((a) => a !== word);
-  return `the command comes first: prunekit ${word} ${flags.join(' ')}`;
+  const known = argv.findIndex((a) => Object.hasOwn(commands, a));
+  if (known >= 0) return `the command comes first: prunekit ${argv[known]} ${argv.filter((_, i) => i !== known).join(' ')}`;
+  const word = argv.find((a, i) => !a.startsWith('-') && i > 0 && ['--json', '--help', '-h'].includes(argv[i - 1]));
+  if (word !== undefined) return `unknown command '${word}'`;
+  return `no command, only ${argv.join(' ')} (the command comes first: prunekit <command> [options])`;
 }
 
 export async function main(argv: string[]): Promise<number> {
