@@ -578,6 +578,13 @@ describe.each(flavors)('wasm kernels, %s build', (flavor) => {
       both(k, [src, new Float32Array(F), new Float32Array(F).fill(1e6)], [n * F], (kk, [ps, pm, pi, pd]) => {
         expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(1);
       });
+      // x − mean overflows before the scale brings it back (3e38 − (−3e38), then · 0.5): f32 ops
+      // overflow there, and the reference, rounding as they do, agrees
+      const big = r.f32(n * F);
+      big[at] = 3e38;
+      both(k, [big, new Float32Array(F).fill(-3e38), new Float32Array(F).fill(0.5)], [n * F], (kk, [ps, pm, pi, pd]) => {
+        expect(kk.f32_standardize_transpose(ps, pd, pm, pi, n, F)).toBe(1);
+      });
     }
   });
 

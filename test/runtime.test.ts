@@ -142,13 +142,23 @@ describe('runtime', () => {
     far[0] = 1e33;
     far[1] = -1e33;
     expect(() => tiny.predictLogits([far])).toThrow(
-      /^predict: sample 0, feature 0 is 1e\+33, which overflows f32 once standardised \(the model's scale for it is 0\.000001\)$/,
+      /^predict: sample 0, feature 0 is 1e\+33, which overflows f32 once divided by the model's scale for it \(0\.000001\)$/,
+    );
+    const farMean = Float32Array.from(mixed.preprocessing.mean!);
+    farMean[2] = -3e38;
+    const shifted = loadModelSync(encodeModel({ ...mixed, preprocessing: { ...mixed.preprocessing, mean: farMean } }));
+    const high = Array(37).fill(0);
+    high[2] = 3e38;
+    expect(() => shifted.predictLogits([high])).toThrow(
+      "predict: sample 0, feature 2 is 3e+38, which overflows f32 once the model's mean for it (-3e+38) is subtracted",
     );
     const boxed: unknown[] = Array(37).fill(0);
     boxed[3] = new Number(1);
-    expect(() => model.predict([boxed as number[]])).toThrow('predict: row 0, feature 3 is 1 (a Number object), expected a finite number');
+    expect(() => model.predict([boxed as number[]])).toThrow('predict: row 0, feature 3 is 1 (a boxed number), expected a finite number');
     expect(() => model.predict([1, Array(37).fill(0)] as unknown as number[][])).toThrow('predict: row 0 is 1, expected an array of 37 numbers');
     expect(() => model.predict([Array(37).fill(0)], 2)).toThrow('predict: batch is 2 but 1 row was given');
+    boxed[3] = Object.create(Number.prototype); // valueOf throws: the message must not
+    expect(() => model.predict([boxed as number[]])).toThrow('predict: row 0, feature 3 is [object Object], expected a finite number');
     const withBigInt: unknown[] = Array(37).fill(0);
     withBigInt[2] = 5n;
     expect(() => model.predict([withBigInt as number[]])).toThrow('predict: row 0, feature 2 is 5n, expected a finite number');

@@ -174,7 +174,7 @@ export function createReferenceKernels(memory = new WebAssembly.Memory({ initial
       let bad = 0;
       for (let s = 0; s < n; s++) {
         for (let c = 0; c < F; c++) {
-          const v = Math.fround((m[f(src) + s * F + c] - m[f(mean) + c]) * m[f(inv) + c]);
+          const v = Math.fround(Math.fround(m[f(src) + s * F + c] - m[f(mean) + c]) * m[f(inv) + c]); // rounded as f32 ops round
           if (!Number.isFinite(v)) bad = 1; // the standardised value, as the wasm builds check it
           m[f(dst) + c * n + s] = v;
         }

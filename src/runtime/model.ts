@@ -22,6 +22,9 @@ import { describeModel, type ModelInfo } from '../sparse/info.js';
 import { checkFiniteLogits } from '../util/finite.js';
 import { shownValue } from '../util/json.js';
 
+/** A stored f32 as a message shows it: its 7 significant digits (1e-6, not 9.999999974752427e-7). */
+const f32Text = (v: number | undefined): string => (v === undefined ? 'none' : String(Number(v.toPrecision(7))));
+
 /** Row-major inputs: a flat array of `batch × features` values, or one array per sample. */
 export type Inputs = Float32Array | Float64Array | ArrayLike<number>[];
 
@@ -229,14 +232,19 @@ export class RuntimeModel implements Model {
     else for (let i = 0; i < b * F; i++) stage[i] = x[start * F + i];
     if (this.k.f32_standardize_transpose(Y.ptr, X.ptr, this.meanBuf.ptr, this.invBuf.ptr, b, F)) {
       const mean = viewF32(this.k, this.meanBuf),
-        inv = viewF32(this.k, this.invBuf);
+        inv = viewF32(this.k, this.invBuf),
+        stored = this.m.preprocessing;
       for (let i = 0; i < b * F; i++) {
         const v = x[start * F + i],
-          at = `predict: sample ${start + Math.floor(i / F)}, feature ${i % F} is ${v}`;
+          f = i % F,
+          at = `predict: sample ${start + Math.floor(i / F)}, feature ${f} is ${v}`;
         if (!Number.isFinite(v)) throw new RangeError(`${at}, expected a finite number`);
         if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${at}, beyond f32's range (±3.4e38)`);
-        if (!Number.isFinite(Math.fround(Math.fround(Math.fround(v) - mean[i % F]) * inv[i % F])))
-          throw new RangeError(`${at}, which overflows f32 once standardised (the model's scale for it is ${1 / inv[i % F]})`);
+        const centred = Math.fround(Math.fround(v) - mean[f]); // as the kernel rounds
+        if (!Number.isFinite(centred))
+          throw new RangeError(`${at}, which overflows f32 once the model's mean for it (${f32Text(stored.mean?.[f])}) is subtracted`);
+        if (!Number.isFinite(Math.fround(centred * inv[f])))
+          throw new RangeError(`${at}, which overflows f32 once divided by the model's scale for it (${f32Text(stored.scale?.[f])})`);
       }
       throw new RangeError(`predict: an input value in samples ${start}–${start + b - 1} overflows f32 once standardised`);
     }

@@ -7,10 +7,10 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeo
 export function shownValue(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'bigint') return `${v}n`;
-  if (v instanceof Number || v instanceof String || v instanceof Boolean) return `${shownValue(v.valueOf())} (a ${v.constructor.name} object)`;
   try {
+    if (v instanceof Number || v instanceof String || v instanceof Boolean) return `${shownValue(v.valueOf())} (a boxed ${typeof v.valueOf()})`;
     return JSON.stringify(v) ?? String(v);
   } catch {
-    return String(v); // a BigInt or a cycle inside
+    return Object.prototype.toString.call(v); // a BigInt or a cycle inside, a broken valueOf: never throw from a message
   }
 }
