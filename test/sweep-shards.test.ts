@@ -291,6 +291,16 @@ describe('sweep shards and jobs', () => {
     expect(empty.report.points).toEqual([]);
     expect(empty.report.dense.latency).toEqual({});
     expect(empty.report.dense.accuracy).toBeGreaterThan(0);
+    // merged with the shard that has the unit, in either order: the dense latency is the points' median
+    const full = await runSweep({ ...one, data, shard: { index: 1, count: 2 } });
+    for (const order of [
+      [empty, full],
+      [full, empty],
+    ]) {
+      const merged = mergeSweepReports(order.map((r, i) => ({ source: `s${i}.json`, report: r.report })));
+      expect(Object.keys(merged.dense.latency).sort()).toEqual(Object.keys(full.report.dense.latency).sort());
+      expect(Object.keys(merged.dense.latency).length).toBeGreaterThan(0);
+    }
     // --jobs 100: the dense training's threads are capped (cores, 64), the model is the same
     const many = await runSweep({ ...one, data, jobs: 100 });
     const serial = await runSweep({ ...one, data });

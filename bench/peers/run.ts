@@ -153,7 +153,9 @@ function parseOptions(): RunOptions {
   const batches = a.batch ? numbers('batch', a.batch, (n) => Number.isInteger(n) && n >= 1, 'whole numbers ≥ 1') : [1, 64];
   const need = benchWasmBytes({ layers, sparsities, batches, probes: probeBytes(DRAM_PROBE_BYTES) });
   if (need > BENCH_WASM_AVAILABLE)
-    throw new Error(`--layers ${layers.join(',')}: the bench needs ${formatBytes(need)} of WebAssembly memory, more than its 4 GiB`);
+    throw new Error(
+      `--layers ${layers.join(',')}: the bench needs ${formatBytes(need)} of WebAssembly memory, more than the ${formatBytes(BENCH_WASM_AVAILABLE)} it can hold (4 GiB)`,
+    );
   return { json: a.json!, quick: a.quick!, runs, seed, memory: !a['no-memory'], out: a.out!, layers, sparsities, batches };
 }
 

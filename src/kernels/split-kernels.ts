@@ -46,7 +46,7 @@ export function splitKernels(k: Kernels, pool: ThreadPool, opts: SplitOptions = 
   const spmm = (index: CsrIndex) => (data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, X: Ptr, Y: Ptr, out: number, batch: number, act: ActCode) =>
     run(csrBounds(indptr, out, batch), (r0, n) => ({
       op: index === 'u16' ? 'f32_spmm_csr_u16' : 'f32_spmm_csr_u32',
-      args: [data, indices, indptr + 4 * r0, b + 4 * r0, X, Y + 4 * r0 * batch, n, batch, act, 0], // no panel: each run would pack all of X
+      args: [data, indices, indptr + 4 * r0, b + 4 * r0, X, Y + 4 * r0 * batch, n, batch, act, 0], // training's products take no panel (not measured there)
     }));
   const spmv = (index: CsrIndex) => (data: Ptr, indices: Ptr, indptr: Ptr, b: Ptr, x: Ptr, y: Ptr, out: number, act: ActCode) =>
     run(csrBounds(indptr, out, 1), (r0, n) => ({

@@ -121,7 +121,7 @@ export interface Net {
   index: 'u16' | 'u32' | null;
 }
 
-/** The net's forward pass: ReLU hidden layers, identity output; `step` is `layerForward` or its threaded twin (which takes no panel). */
+/** The net's forward pass: ReLU hidden layers, identity output; `step` is `layerForward` or its threaded twin (`panel`: one per thread). */
 export function forward(k: Kernels, net: Net, acts: F32Buf[], batch: number, step: typeof layerForward = layerForward, panel: F32Buf | null = null): void {
   const last = net.layers.length - 1;
   for (let l = 0; l <= last; l++) step(k, net.layers[l], acts[l], acts[l + 1], batch, l === last ? Act.identity : Act.relu, panel);

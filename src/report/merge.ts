@@ -185,7 +185,9 @@ export function mergeSweepReports(parts: readonly ShardReport[], command = '', r
   tagged.sort((a, b) => a.unit - b.unit); // stable: keeps each chain's order
   const points = tagged.map((t) => t.point);
   const latency: Record<string, number> = {};
-  for (const b of Object.keys(first.report.dense.latency)) latency[b] = median(points.map((p) => p.latency[b].dense_us));
+  // the batches from a shard with points: one that got no unit measured none ({})
+  const measured = parts.find((p) => p.report.points.length > 0) ?? first;
+  for (const b of Object.keys(measured.report.dense.latency)) latency[b] = median(points.map((p) => p.latency[b].dense_us));
 
   const { shard: _shard, ...base } = first.report;
   const shardCommands = parts.map((p) => p.report.command);

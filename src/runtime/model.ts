@@ -70,7 +70,8 @@ const CHUNK = 256;
  * shrinks for wide models (at least one sample) so a forward pass never allocates more than this,
  * or two one-sample buffers when a single sample is wider — and the reader bounds every width by
  * the file's size (sparse/format.ts, `checkWidthsPaidFor`). From 16 samples on, the CSR SpMM's
- * panel comes on top, one per thread (`panelFloatsFor`: at most 64/48 of the widest packing layer's own bytes each).
+ * panel comes on top, one per thread (`panelFloatsFor`: at most 64/48 of the widest packing layer's own
+ * bytes each, so up to 64 × that with 64 threads).
  */
 const ACTIVATION_BUDGET = 16 << 20;
 

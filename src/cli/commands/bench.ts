@@ -97,15 +97,21 @@ function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
   if (need <= BENCH_WASM_AVAILABLE) return;
   const n = o.sparsities.length,
     threads = o.threads ?? 1;
+  // only the changes that would bring it within the limit on their own, or help (the layers always can)
+  const fits = (change: Partial<BenchFootprint>) => benchWasmBytes({ ...o, ...change }) <= BENCH_WASM_AVAILABLE;
   const fixes = [
     ...(n > 1 ? ['fewer --sparsity values'] : []),
-    'a smaller --batch',
-    ...(threads > 1 ? ['fewer --threads'] : []),
+    ...(Math.max(...o.batches) > 1 ? ['a smaller --batch'] : []),
+    ...(threads > 1 && fits({ threads: 1, runs: 1 }) ? ['fewer --threads'] : []),
     ...(dramProbeGiven ? ['a smaller --dram-probe-mib'] : []),
+    'smaller --layers',
   ];
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`; // GB figures this close print the same
+  const [needText, limitText] =
+    formatBytes(need) === formatBytes(BENCH_WASM_AVAILABLE) ? [mib(need), mib(BENCH_WASM_AVAILABLE)] : [formatBytes(need), formatBytes(BENCH_WASM_AVAILABLE)];
   throw new UsageError(
     `--layers ${o.layers.join(',')} with ${n} ${n === 1 ? 'sparsity' : 'sparsities'}, --batch ${o.batches.join(',')}${threads > 1 ? ` and ${threads} threads` : ''} ` +
-      `needs ${formatBytes(need)} of WebAssembly memory, more than the ${formatBytes(BENCH_WASM_AVAILABLE)} it can hold (4 GiB): ${fixes.join(', ')} or smaller --layers`,
+      `needs ${needText} of WebAssembly memory, more than the ${limitText} it can hold (4 GiB): ${fixes.slice(0, -1).join(', ')}${fixes.length > 1 ? ' or ' : ''}${fixes.at(-1)}`,
   );
 }
 
