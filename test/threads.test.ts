@@ -320,6 +320,22 @@ describe.skipIf(!supportedFlavors().includes('simd'))('a layer split over thread
       ).toBe(true);
       expect(() => t.forward(k, L, X, pooled, batch, Act.relu, allocF32(k, threads * floats - 1))).toThrow(/3 threads on the 784-column layer need/);
     }
+    // rows whose columns descend: no thread packs (the panels stay untouched), the bits of one thread
+    const m = denseToCsr(w, rows, cols, 'u16');
+    for (let i = 0; i < rows; i++) {
+      m.indices.subarray(m.indptr[i], m.indptr[i + 1]).reverse();
+      m.data.subarray(m.indptr[i], m.indptr[i + 1]).reverse();
+    }
+    const R = uploadCsr(k, m, rng(42).f32(rows));
+    const X = allocF32(k, cols * 32, rng(5).f32(cols * 32, -2, 2));
+    const one = allocF32(k, rows * 32),
+      pooled = allocF32(k, rows * 32),
+      panels = allocF32(k, threads * floats);
+    new Float32Array(k.memory.buffer, panels.ptr, panels.length).fill(Number.NaN);
+    layerForward(k, R, X, one, 32, Act.relu);
+    t.forward(k, R, X, pooled, 32, Act.relu, panels);
+    expect(Array.from(new Uint32Array(k.memory.buffer, pooled.ptr, pooled.length))).toEqual(Array.from(new Uint32Array(k.memory.buffer, one.ptr, one.length)));
+    expect(new Float32Array(k.memory.buffer, panels.ptr, panels.length).every(Number.isNaN)).toBe(true);
     k.reset(mark);
   });
 

@@ -157,7 +157,10 @@ export function mergeSweepReports(parts: readonly ShardReport[], command = '', r
       throw new Error(`merge: ${source}: shard.pointUnits has ${s.pointUnits.length} entries for ${report.points.length} points`);
     if (s.index < 1 || s.index > s.count) throw new Error(`merge: ${source} claims to be shard ${s.index}/${s.count}`);
     const bad = s.pointUnits.find((u) => !Number.isInteger(u) || u < 0 || u >= s.units);
-    if (bad !== undefined) throw new Error(`merge: ${source}: shard.pointUnits holds ${JSON.stringify(bad)}, expected units 0–${s.units - 1}`);
+    if (bad !== undefined)
+      throw new Error(
+        `merge: ${source}: shard.pointUnits holds ${JSON.stringify(bad)}, expected ${s.units ? `units 0–${s.units - 1}` : 'none (the grid has no units)'}`,
+      );
   }
   const seen = new Map<number, string>();
   for (const { source, report } of parts) {
