@@ -181,7 +181,7 @@ export function createPool(control: SharedArrayBuffer, handles: ThreadHandle[], 
       const gone = handles.findIndex((h) => h.exited?.() != null);
       if (gone >= 0) throw new Error(`threads: worker thread ${gone + 1} exited (code ${handles[gone].exited!()}); dispose this model and load it again`);
       // the calling thread is slot 0: its scratch is the first
-      const own = (call: KernelCall) => call.args.map((a) => (a === LAYOUT.ownScratch ? scratch.ptr : a));
+      const own = (call: KernelCall) => (call.args.includes(LAYOUT.ownScratch) ? call.args.map((a) => (a === LAYOUT.ownScratch ? scratch.ptr : a)) : call.args);
       if (calls.length <= 1 || threads <= 1) {
         for (const call of calls) (k[call.op] as (...args: number[]) => void)(...own(call));
         return;

@@ -1,4 +1,4 @@
-/** Shape checks for parsed JSON (a file header, a report, a latency table): what JSON.parse gave before its fields are read. */
+/** Shape checks for parsed JSON (a file header, a report, a latency table), and how a message shows a caller's value. */
 
 /** A JSON object: not null, not an array. */
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -34,8 +34,9 @@ a full forward pass (ReLU hidden, identity output; activations feature-major) wi
 CSR kernels on the same weights (u16 indices when a layer has ≤ 65,536 inputs). Warm-up first, then
 --runs interleaved rounds; each run loops the forward for ≥ --min-run-ms and divides. The machine's
 read bandwidth (over 4 MiB, and over --dram-probe-mib MiB, far past the caches; 0 skips that probe,
-and weights past 4 MiB are then shown against the 4 MiB probe) and multiply-add peak are measured in the same rounds; each variant's GB/s is shown against the read
-bandwidth that applies to its working set. Human table on stdout, or JSON with --json; progress on stderr.
+and weights past 4 MiB are then shown against the 4 MiB probe) and multiply-add peak are measured
+in the same rounds; each variant's GB/s is shown against the read bandwidth that applies to its
+working set. Human table on stdout, or JSON with --json; progress on stderr.
 Before any work, what the bench will hold in WebAssembly memory (each sparsity's dense and CSR
 uploads, each batch's activations, the probes' buffers) is checked against wasm32's 4 GiB.
 
@@ -115,6 +116,13 @@ function assertBenchFits(o: BenchFootprint, dramProbeGiven = false): void {
   );
 }
 
+/** --layers: at least two whole sizes (input and output), or `fallback`. */
+function layersFlag(value: string | undefined, fallback: number[]): number[] {
+  const layers = numList(value, 'layers', { int: true, min: 1 }) ?? fallback;
+  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  return layers;
+}
+
 /** A list flag with repeats dropped, first-seen order kept: `--batch 1,1` times batch 1 once (as --threads always did). */
 function distinctList(value: string | undefined, flag: string, opts: NumOptions): number[] | undefined {
   const xs = numList(value, flag, opts);
@@ -166,8 +174,7 @@ const command: Command = {
       // the peer script sets these itself (its kernels, 2 ms runs, a 256 MiB DRAM probe): refuse rather than ignore them
       refuseGiven(values, ['kernels', 'min-run-ms', 'dram-probe-mib'], '--peers times every engine with its own kernels and run length');
       // the same checks as the kernel bench, so a bad list is a usage error here, not the script's
-      const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
-      if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+      const layers = layersFlag(values.layers, [784, 300, 100, 10]);
       const sparsities = distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES;
       const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [1, 64];
       num(values.runs, 'runs', RUNS);
@@ -181,8 +188,7 @@ const command: Command = {
       const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...pass, ...(values.json ? ['--json'] : [])], { stdio: 'inherit' });
       return r.status ?? 1;
     }
-    const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
-    if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+    const layers = layersFlag(values.layers, [784, 300, 100, 10]);
     const opts: BenchOptions = {
       layers,
       sparsities: distinctList(values.sparsity, 'sparsity', SPARSITY) ?? DEFAULT_SPARSITIES,
@@ -213,8 +219,7 @@ async function trainBench(values: {
   data?: string;
   json?: boolean;
 }): Promise<number> {
-  const layers = numList(values.layers, 'layers', { int: true, min: 1 }) ?? [784, 300, 100, 10];
-  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  const layers = layersFlag(values.layers, [784, 300, 100, 10]);
   const batches = distinctList(values.batch, 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
   // every flag is checked before the data loads
@@ -245,8 +250,7 @@ async function trainThreadBench(values: Record<string, string | boolean | undefi
   const str = (name: string) => values[name] as string | undefined;
   refuseGiven(values, ['model', 'peers'], '--train --threads times training');
   refuseGiven(values, ['dram-probe-mib', 'min-run-ms'], '--train --threads times whole epochs');
-  const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
-  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  const layers = layersFlag(str('layers'), [1024, 4096, 1024]);
   const batches = distinctList(str('batch'), 'batch', { int: true, min: 1 }) ?? [64];
   if (batches.length !== 1) throw new UsageError('--batch: bench --train takes one batch size');
   const seed = num(str('seed'), 'seed', { int: true, min: 0 }) ?? 1;
@@ -301,8 +305,7 @@ async function threadBench(values: Record<string, string | boolean | undefined>)
   const str = (name: string) => values[name] as string | undefined;
   refuseGiven(values, ['model', 'peers', 'data'], '--threads times forward passes on random pruned weights', ' (--train --threads times training)');
   refuseGiven(values, ['dram-probe-mib'], '--threads measures no bandwidth');
-  const layers = numList(str('layers'), 'layers', { int: true, min: 1 }) ?? [1024, 4096, 1024];
-  if (layers.length < 2) throw new UsageError('--layers: need at least two sizes (input and output)');
+  const layers = layersFlag(str('layers'), [1024, 4096, 1024]);
   const runs = num(str('runs'), 'runs', RUNS) ?? 20;
   const threads = required(distinctList(str('threads'), 'threads', { int: true, min: 1, max: 64 }), 'threads');
   const sparsities = distinctList(str('sparsity'), 'sparsity', SPARSITY) ?? [0, 0.9];
